@@ -1,0 +1,414 @@
+"""config.toml -> frozen dataclasses.
+
+Every unknown key and every bad value raises ``ConfigError`` naming the file, the key and
+what is allowed. Durations are strings such as ``"90s"``, ``"30m"``, ``"6h"``, ``"1d"``.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import re
+import tomllib
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, replace
+from fnmatch import fnmatchcase
+from pathlib import Path
+from typing import Any, TypeVar
+from urllib.parse import urlsplit
+
+from monitor.errors import ConfigError
+
+log = logging.getLogger(__name__)
+
+DEFAULT_CONFIG = "config.toml"
+DEFAULT_DB = "snapshots/monitor.db"
+DEFAULT_USER_AGENT = "monitor/0.1 (article change monitor)"
+_DURATION = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(ms|s|m|h|d|w)\s*$")
+_UNITS = {"ms": 0.001, "s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_SIZE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*(b|kb|mb|gb)?\s*$", re.IGNORECASE)
+_SIZE_UNITS = {"b": 1, "kb": 1024, "mb": 1024**2, "gb": 1024**3}
+
+T = TypeVar("T")
+
+
+@dataclass(frozen=True)
+class FetchSettings:
+    """How pages are fetched."""
+
+    user_agent: str = DEFAULT_USER_AGENT
+    connect_timeout: float = 10.0
+    read_timeout: float = 30.0
+    total_timeout: float = 90.0
+    max_bytes: int = 10 * 1024**2
+    max_redirects: int = 10
+    retries: int = 2
+    backoff: float = 1.0
+    max_retry_after: float = 120.0
+    concurrency: int = 10
+    per_host_concurrency: int = 2
+
+
+@dataclass(frozen=True)
+class Rules:
+    """Extraction rules: selectors and ignore patterns (a site rule, or a watch's overrides)."""
+
+    content: tuple[str, ...] = ()
+    title: tuple[str, ...] = ()
+    remove: tuple[str, ...] = ()
+    ignore: tuple[str, ...] = ()
+
+    def merged(self, other: Rules) -> Rules:
+        """These rules with ``other`` laid over them (non-empty fields of ``other`` win)."""
+        return Rules(
+            content=other.content or self.content,
+            title=other.title or self.title,
+            remove=self.remove + other.remove,
+            ignore=self.ignore + other.ignore,
+        )
+
+
+@dataclass(frozen=True)
+class SiteRule:
+    """Rules for every URL that matches the glob ``match``."""
+
+    match: str
+    rules: Rules
+
+    def matches(self, url: str) -> bool:
+        """True if this rule applies to ``url``."""
+        return fnmatchcase(url, self.match)
+
+
+@dataclass(frozen=True)
+class WatchConfig:
+    """One ``[[watch]]`` entry."""
+
+    url: str
+    name: str | None = None
+    interval: float | None = None
+    rules: Rules = Rules()
+
+
+@dataclass(frozen=True)
+class Settings:
+    """The ``[monitor]`` globals."""
+
+    database: str = DEFAULT_DB
+    reports_dir: str = "reports"
+    interval: float = 3600.0
+    jitter: float = 60.0
+    gone_after: int = 2
+    collapse_ratio: float = 0.2
+    collapse_confirm: int = 3
+    fetch: FetchSettings = FetchSettings()
+
+
+@dataclass(frozen=True)
+class Config:
+    """A whole config file."""
+
+    path: str | None = None
+    settings: Settings = Settings()
+    sites: tuple[SiteRule, ...] = ()
+    watches: tuple[WatchConfig, ...] = ()
+
+    def rules_for(self, url: str, overrides: Rules | None = None) -> Rules:
+        """The site rules that apply to ``url``, with a watch's overrides on top."""
+        rules = Rules()
+        for site in self.sites:
+            if site.matches(url):
+                rules = rules.merged(site.rules)
+        return rules.merged(overrides) if overrides else rules
+
+
+def parse_duration(value: object) -> float:
+    """``"90s"``, ``"30m"``, ``"6h"``, ``"1d"`` (or a number of seconds) -> seconds."""
+    if isinstance(value, bool):
+        raise ValueError("a duration")
+    if isinstance(value, int | float):
+        seconds = float(value)
+    elif isinstance(value, str) and (m := _DURATION.match(value)):
+        seconds = float(m.group(1)) * _UNITS[m.group(2)]
+    else:
+        raise ValueError('a duration such as "90s", "30m", "6h" or "1d"')
+    if seconds < 0:
+        raise ValueError("a duration that is not negative")
+    return seconds
+
+
+def parse_size(value: object) -> int:
+    """``"10MB"``, ``"500kB"`` or a number of bytes -> bytes."""
+    if isinstance(value, int) and not isinstance(value, bool) and value > 0:
+        return value
+    if isinstance(value, str) and (m := _SIZE.match(value)):
+        size = int(float(m.group(1)) * _SIZE_UNITS[(m.group(2) or "b").lower()])
+        if size > 0:
+            return size
+    raise ValueError('a size such as "10MB", "500kB" or a number of bytes')
+
+
+class _Reader:
+    """Reads one TOML table, checking keys and types, naming file and key in errors."""
+
+    def __init__(self, path: str, prefix: str, table: object) -> None:
+        self.path = path
+        self.prefix = prefix
+        if not isinstance(table, Mapping):
+            raise ConfigError("must be a table", path=path, key=prefix)
+        self.table: Mapping[str, Any] = table
+        self.used: set[str] = set()
+
+    def key(self, name: str) -> str:
+        """The dotted name of ``name`` in this table, for messages."""
+        return f"{self.prefix}.{name}" if self.prefix else name
+
+    def get(self, name: str, convert: Callable[[Any], T], default: T) -> T:
+        """The converted value of ``name``, or ``default`` when absent."""
+        self.used.add(name)
+        if name not in self.table:
+            return default
+        try:
+            return convert(self.table[name])
+        except (ValueError, TypeError) as exc:
+            raise ConfigError(
+                f"got {self.table[name]!r}, expected {exc}", path=self.path, key=self.key(name)
+            ) from None
+
+    def finish(self) -> None:
+        """Fail on any key that was not read."""
+        unknown = sorted(set(self.table) - self.used)
+        if unknown:
+            allowed = ", ".join(sorted(self.used))
+            raise ConfigError(
+                f"unknown key; allowed keys here: {allowed}",
+                path=self.path,
+                key=self.key(unknown[0]),
+            )
+
+
+def _string(value: object) -> str:
+    if not isinstance(value, str) or not value.strip():
+        raise ValueError("a non-empty string")
+    return value.strip()
+
+
+def _strings(value: object) -> tuple[str, ...]:
+    if isinstance(value, str):
+        value = [value]
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise ValueError("a string or a list of non-empty strings")
+    return tuple(v.strip() for v in value)
+
+
+def _positive_int(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError("a whole number of at least 1")
+    return value
+
+
+def _count(value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+        raise ValueError("a whole number of at least 0")
+    return value
+
+
+def _ratio(value: object) -> float:
+    if isinstance(value, bool) or not isinstance(value, int | float) or not 0 <= value <= 1:
+        raise ValueError("a number between 0 and 1")
+    return float(value)
+
+
+def _positive_duration(value: object) -> float:
+    seconds = parse_duration(value)
+    if seconds <= 0:
+        raise ValueError('a duration above zero, such as "30s"')
+    return seconds
+
+
+def parse_interval(value: object) -> float:
+    """A check interval: a duration of at least ten seconds."""
+    seconds = parse_duration(value)
+    if seconds < 10:
+        raise ValueError('an interval of at least "10s"')
+    return seconds
+
+
+def parse_http_url(value: object) -> str:
+    """An absolute http:// or https:// URL."""
+    url = _string(value)
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.netloc:
+        raise ValueError("an http:// or https:// URL")
+    return url
+
+
+def _selectors(value: object) -> tuple[str, ...]:
+    selectors = _strings(value)
+    from soupsieve import SelectorSyntaxError, compile
+
+    for selector in selectors:
+        try:
+            compile(selector)
+        except SelectorSyntaxError as exc:
+            raise ValueError(f"valid CSS selectors ({selector!r}: {exc.args[0]})") from None
+    return selectors
+
+
+def _patterns(value: object) -> tuple[str, ...]:
+    patterns = _strings(value)
+    for pattern in patterns:
+        try:
+            re.compile(pattern)
+        except re.error as exc:
+            raise ValueError(f"valid regular expressions ({pattern!r}: {exc})") from None
+    return patterns
+
+
+def _read_rules(reader: _Reader) -> Rules:
+    return Rules(
+        content=reader.get("content", _selectors, ()),
+        title=reader.get("title", _selectors, ()),
+        remove=reader.get("remove", _selectors, ()),
+        ignore=reader.get("ignore", _patterns, ()),
+    )
+
+
+def _read_fetch(r: _Reader) -> FetchSettings:
+    d = FetchSettings()
+    return FetchSettings(
+        user_agent=r.get("user_agent", _string, d.user_agent),
+        connect_timeout=r.get("connect_timeout", _positive_duration, d.connect_timeout),
+        read_timeout=r.get("read_timeout", _positive_duration, d.read_timeout),
+        total_timeout=r.get("total_timeout", _positive_duration, d.total_timeout),
+        max_bytes=r.get("max_size", parse_size, d.max_bytes),
+        max_redirects=r.get("max_redirects", _count, d.max_redirects),
+        retries=r.get("retries", _count, d.retries),
+        backoff=r.get("backoff", parse_duration, d.backoff),
+        max_retry_after=r.get("max_retry_after", parse_duration, d.max_retry_after),
+        concurrency=r.get("concurrency", _positive_int, d.concurrency),
+        per_host_concurrency=r.get("per_host_concurrency", _positive_int, d.per_host_concurrency),
+    )
+
+
+def _read_settings(path: str, table: object) -> Settings:
+    r = _Reader(path, "monitor", table)
+    d = Settings()
+    settings = Settings(
+        database=r.get("database", _string, d.database),
+        reports_dir=r.get("reports_dir", _string, d.reports_dir),
+        interval=r.get("interval", parse_interval, d.interval),
+        jitter=r.get("jitter", parse_duration, d.jitter),
+        gone_after=r.get("gone_after", _positive_int, d.gone_after),
+        collapse_ratio=r.get("collapse_ratio", _ratio, d.collapse_ratio),
+        collapse_confirm=r.get("collapse_confirm", _positive_int, d.collapse_confirm),
+        fetch=_read_fetch(r),
+    )
+    r.finish()
+    return settings
+
+
+def _read_site(path: str, index: int, table: object) -> SiteRule:
+    r = _Reader(path, f"site[{index}]", table)
+    match = r.get("match", _string, "")
+    if not match:
+        raise ConfigError(
+            'is required: a URL glob such as "https://example.com/*"',
+            path=path,
+            key=r.key("match"),
+        )
+    rules = _read_rules(r)
+    r.finish()
+    return SiteRule(match=match, rules=rules)
+
+
+def _read_watch(path: str, index: int, table: object) -> WatchConfig:
+    r = _Reader(path, f"watch[{index}]", table)
+    url = r.get("url", parse_http_url, "")
+    if not url:
+        raise ConfigError("is required: an http:// or https:// URL", path=path, key=r.key("url"))
+    watch = WatchConfig(
+        url=url,
+        name=r.get("name", _string, None),
+        interval=r.get("interval", parse_interval, None),
+        rules=_read_rules(r),
+    )
+    r.finish()
+    return watch
+
+
+def _array_of_tables(path: str, data: Mapping[str, Any], key: str) -> list[object]:
+    value = data.get(key, [])
+    if not isinstance(value, list):
+        raise ConfigError(f"must be written as [[{key}]] tables", path=path, key=key)
+    return value
+
+
+def _check_unique(path: str, watches: tuple[WatchConfig, ...]) -> None:
+    seen_urls: set[str] = set()
+    seen_names: set[str] = set()
+    for index, watch in enumerate(watches):
+        if watch.url in seen_urls:
+            raise ConfigError("the same URL is watched twice", path=path, key=f"watch[{index}].url")
+        if watch.name and watch.name in seen_names:
+            raise ConfigError(
+                f"the name {watch.name!r} is used twice", path=path, key=f"watch[{index}].name"
+            )
+        seen_urls.add(watch.url)
+        if watch.name:
+            seen_names.add(watch.name)
+
+
+def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
+    """Build a ``Config`` from parsed TOML data."""
+    unknown = sorted(set(data) - {"monitor", "site", "watch"})
+    if unknown:
+        raise ConfigError(
+            "unknown section; allowed: [monitor], [[site]], [[watch]]", path=path, key=unknown[0]
+        )
+    settings = _read_settings(path, data.get("monitor", {}))
+    sites = tuple(
+        _read_site(path, i, t) for i, t in enumerate(_array_of_tables(path, data, "site"))
+    )
+    watches = tuple(
+        _read_watch(path, i, t) for i, t in enumerate(_array_of_tables(path, data, "watch"))
+    )
+    _check_unique(path, watches)
+    return Config(path=path, settings=settings, sites=sites, watches=watches)
+
+
+def load_config(path: str | os.PathLike[str] | None = None, *, required: bool = False) -> Config:
+    """Read a config file; a missing default file gives the built-in defaults."""
+    explicit = path is not None or "MONITOR_CONFIG" in os.environ
+    chosen = Path(path or os.environ.get("MONITOR_CONFIG") or DEFAULT_CONFIG)
+    if not chosen.exists():
+        if explicit or required:
+            raise ConfigError("file not found", path=str(chosen))
+        log.debug("no %s here; using built-in defaults", chosen)
+        return Config()
+    try:
+        data = tomllib.loads(chosen.read_text(encoding="utf-8"))
+    except tomllib.TOMLDecodeError as exc:
+        raise ConfigError(f"not valid TOML: {exc}", path=str(chosen)) from None
+    except (OSError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"cannot be read: {exc}", path=str(chosen)) from None
+    config = parse_config(data, str(chosen))
+    return _resolve_paths(config, chosen.parent)
+
+
+def _resolve_paths(config: Config, base: Path) -> Config:
+    """Relative database and report paths are relative to the config file's folder."""
+    settings = config.settings
+
+    def resolve(value: str) -> str:
+        p = Path(value).expanduser()
+        return str(p if p.is_absolute() else base / p)
+
+    return replace(
+        config,
+        settings=replace(
+            settings,
+            database=resolve(settings.database),
+            reports_dir=resolve(settings.reports_dir),
+        ),
+    )

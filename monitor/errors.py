@@ -1,0 +1,55 @@
+"""The exception tree of monitor.
+
+    MonitorError                 base of everything monitor raises on purpose
+    ├── ConfigError              a bad config file or value (file, key, what is allowed)
+    ├── UsageError               a bad command-line request (unknown watch, bad version)
+    ├── FetchError               a page could not be fetched (carries kind and status)
+    ├── ExtractError             a page could not be turned into an article
+    ├── StoreError               the database cannot be opened, read or written
+    └── LockError                another daemon holds the database
+
+Normal outcomes of a check (``unchanged``, ``not_modified``, ``soft_error``, ...) are
+result statuses, never exceptions. Only the CLI turns an exception into a message and an
+exit status, in one place.
+"""
+
+from __future__ import annotations
+
+
+class MonitorError(Exception):
+    """Base class of monitor's own errors."""
+
+
+class ConfigError(MonitorError):
+    """A config file, key or value is not valid."""
+
+    def __init__(self, message: str, *, path: str | None = None, key: str | None = None) -> None:
+        self.path = path
+        self.key = key
+        where = ": ".join(part for part in (path, key) if part)
+        super().__init__(f"{where}: {message}" if where else message)
+
+
+class UsageError(MonitorError):
+    """The command line asks for something that does not exist or makes no sense."""
+
+
+class FetchError(MonitorError):
+    """A fetch failed; ``kind`` is ``network`` or ``http``."""
+
+    def __init__(self, message: str, *, kind: str, http_status: int | None = None) -> None:
+        self.kind = kind
+        self.http_status = http_status
+        super().__init__(message)
+
+
+class ExtractError(MonitorError):
+    """A document could not be parsed or has no article text."""
+
+
+class StoreError(MonitorError):
+    """The snapshot database cannot be opened, read or written."""
+
+
+class LockError(MonitorError):
+    """Another process already runs the daemon on this database."""
