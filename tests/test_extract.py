@@ -1,0 +1,120 @@
+"""Extraction: data-driven cases (tests/data/extract/<case>.html + <case>.txt) and unit tests."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from monitor.config import Rules
+from monitor.extract import extract_article, normalize_line, normalize_text
+
+CASES = Path(__file__).parent / "data" / "extract"
+CASE_NAMES = sorted(p.stem for p in CASES.glob("*.html"))
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_extraction_case(case: str) -> None:
+    html = (CASES / f"{case}.html").read_text(encoding="utf-8")
+    expected = (CASES / f"{case}.txt").read_text(encoding="utf-8").rstrip("\n")
+    article = extract_article(html, f"https://example.test/{case}/")
+    assert article.document == expected
+
+
+def test_there_are_cases() -> None:
+    assert {"jannah_ja", "wordpress_en_comments"} <= set(CASE_NAMES)
+
+
+def test_jannah_page_drops_all_boilerplate() -> None:
+    html = (CASES / "jannah_ja.html").read_text(encoding="utf-8")
+    article = extract_article(html, "https://example.test/ja/")
+    assert article.extractor == "jannah"
+    for noise in ("関連記事", "コメントを残す", "Back to top button", "メールアドレスが公開"):
+        assert noise not in article.document
+    assert "第8戦域維持司令部国家安全保障法チームはハワイを拠点としている。" in article.text
+    assert article.text.splitlines()[-1].startswith("第8戦域維持司令部")
+    assert article.metadata.language == "ja"
+    assert article.metadata.published_at
+    assert article.metadata.author
+
+
+PAGE = """<!doctype html><html lang="en"><head><title>Page title | Site</title>
+<meta property="og:site_name" content="Site">
+<link rel="canonical" href="/news/story">
+<meta property="article:modified_time" content="2026-11-02T10:00:00Z">
+<script type="application/ld+json">{"@graph": [{"@type": "WebPage"},
+ {"@type": "NewsArticle", "headline": "H", "datePublished": "2026-11-01T09:00:00Z",
+  "author": [{"name": "Ann Lee"}, {"name": "Bo Kim"}], "inLanguage": "en"}]}</script>
+</head><body>
+<nav><a href="/">Home</a></nav>
+<div class="story"><h1 class="headline">The  headline\u200b</h1>
+<p>First <b>bold</b>paragraph,&nbsp;with   spaces.</p>
+<p>Line one<br>line two</p>
+<p style="display:none">hidden text</p><p hidden>also hidden</p>
+<span class="screen-reader-text">Share on X</span>
+<ul><li>item one</li><li>item <i>two</i></li></ul>
+<table><tr><td>cell a</td><td>cell b</td></tr></table>
+<pre>code line 1
+code line 2</pre>
+<div class="ad">Buy now</div>
+<p>Updated 5 minutes ago</p>
+<script>var nonce = "abc";</script><form><input value="x"><button>Send</button></form>
+</div><footer>Copyright</footer></body></html>"""
+
+
+def test_site_rules_select_remove_and_ignore() -> None:
+    rules = Rules(
+        content=(".story",), title=("h1.headline",), remove=(".ad",), ignore=(r"^Updated \d+",)
+    )
+    article = extract_article(PAGE, "https://site.test/news/story?x=1", rules)
+    assert article.extractor == "site-rule"
+    assert article.title == "The headline"
+    assert article.text.splitlines() == [
+        "First boldparagraph, with spaces.",
+        "Line one",
+        "line two",
+        "item one",
+        "item two",
+        "cell a cell b",
+        "code line 1",
+        "code line 2",
+    ]
+
+
+def test_metadata() -> None:
+    meta = extract_article(PAGE, "https://site.test/news/story?x=1").metadata
+    assert meta.canonical_url == "https://site.test/news/story"
+    assert meta.author == "Ann Lee, Bo Kim"
+    assert meta.published_at == "2026-11-01T09:00:00Z"
+    assert meta.modified_at == "2026-11-02T10:00:00Z"
+    assert meta.language == "en"
+    assert meta.site_name == "Site"
+
+
+def test_content_selector_that_matches_nothing_falls_back() -> None:
+    article = extract_article(PAGE, None, Rules(content=(".nope",)))
+    assert article.extractor == "generic"
+
+
+def test_normalisation_keeps_full_width_and_drops_zero_width() -> None:
+    assert normalize_line("  ＡＢＣ１２３\u200b　です\u00a0 ") == "ＡＢＣ１２３　です"
+    assert normalize_line("Cafe\u0301") == "Café"
+    assert normalize_text(["a\n\n b ", "", "c"]) == "a\nb\nc"
+
+
+def test_deeply_nested_markup_does_not_recurse() -> None:
+    html = "<div>" * 5000 + "<p>deep text</p>" + "</div>" * 5000
+    article = extract_article(html, None, Rules(content=("div",)))
+    assert "deep text" in article.text
+
+
+def test_same_body_same_text_whatever_surrounds_it() -> None:
+    body = "<div class='entry-content'><p>本文です。</p><p>Second para.</p></div>"
+    one = f"<html><body><nav>a</nav><article class='post'>{body}</article><aside>x</aside>"
+    reclassed = body.replace("<p>", "<p class='n1'> ")
+    two = (
+        "<html><body><aside>y z</aside><article class='post'>"
+        f"{reclassed}"
+        "<div id='comments'>A comment</div></article><footer>f</footer></body></html>"
+    )
+    assert extract_article(one).text == extract_article(two).text == "本文です。\nSecond para."
