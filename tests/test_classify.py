@@ -1,0 +1,92 @@
+"""Classify: every fetch ends in one status; error pages are never articles."""
+
+from __future__ import annotations
+
+import pytest
+
+from monitor.classify import classify_article, classify_fetch, is_collapse
+from monitor.models import Article, CheckStatus, FetchOutcome, FetchResult
+
+
+def fetched(outcome: FetchOutcome = FetchOutcome.OK, **kw: object) -> FetchResult:
+    defaults: dict[str, object] = {
+        "url": "https://x.test/",
+        "http_status": 200,
+        "content": b"<html>article</html>",
+        "text": "<html>article</html>",
+        "content_type": "text/html",
+    }
+    return FetchResult(outcome=outcome, **(defaults | kw))  # type: ignore[arg-type]
+
+
+def test_ok_page_goes_on_to_extraction() -> None:
+    assert classify_fetch(fetched(), 0, 2).status is None
+
+
+def test_not_modified() -> None:
+    assert (
+        classify_fetch(fetched(FetchOutcome.NOT_MODIFIED), 0, 2).status is CheckStatus.NOT_MODIFIED
+    )
+
+
+def test_network_and_http_errors_keep_their_message() -> None:
+    verdict = classify_fetch(fetched(FetchOutcome.NETWORK_ERROR, error="connection refused"), 0, 2)
+    assert (verdict.status, verdict.error) == (CheckStatus.NETWORK_ERROR, "connection refused")
+    verdict = classify_fetch(
+        fetched(FetchOutcome.HTTP_ERROR, http_status=503, error="HTTP 503"), 0, 2
+    )
+    assert verdict.status is CheckStatus.HTTP_ERROR
+
+
+@pytest.mark.parametrize("code", [404, 410])
+def test_gone_after_repeated_404(code: int) -> None:
+    result = fetched(FetchOutcome.HTTP_ERROR, http_status=code, error=f"HTTP {code}")
+    assert classify_fetch(result, 0, 2).status is CheckStatus.HTTP_ERROR
+    gone = classify_fetch(result, 1, 2)
+    assert gone.status is CheckStatus.GONE
+    assert "2 checks in a row" in (gone.error or "")
+
+
+@pytest.mark.parametrize(
+    ("kw", "reason"),
+    [
+        ({"content": b"  ", "text": "  "}, "empty"),
+        ({"content_type": "image/png"}, "not a web page"),
+        ({"content": b"\x00\x01<html>", "text": "\x00\x01<html>"}, "binary"),
+        ({"headers": {"cf-mitigated": "challenge"}}, "bot challenge"),
+    ],
+)
+def test_soft_errors_from_the_response(kw: dict[str, object], reason: str) -> None:
+    verdict = classify_fetch(fetched(**kw), 0, 2)
+    assert verdict.status is CheckStatus.SOFT_ERROR
+    assert reason in (verdict.error or "")
+
+
+@pytest.mark.parametrize(
+    ("title", "text", "reason"),
+    [
+        ("Just a moment...", "Checking your browser before accessing the site.", "bot challenge"),
+        ("Site under maintenance", "We will be back soon.", "maintenance"),
+        ("メンテナンス中", "ただいまメンテナンス中です。しばらくお待ちください。", "maintenance"),
+        ("ページが見つかりません", "お探しのページは見つかりませんでした。", "page not found"),
+        ("Oops", "Page not found. The page you requested could not be found.", "page not found"),
+        ("Log in", "Please log in to continue reading.", "login wall"),
+        ("An article", "", "no article text"),
+    ],
+)
+def test_error_pages_served_as_200(title: str, text: str, reason: str) -> None:
+    verdict = classify_article(Article(title=title, text=text))
+    assert verdict.status is CheckStatus.SOFT_ERROR
+    assert reason in (verdict.error or "")
+
+
+def test_a_long_article_about_maintenance_is_an_article() -> None:
+    text = "The bridge is under maintenance until May. " * 50
+    assert classify_article(Article(title="Bridge works", text=text)).status is None
+
+
+def test_collapse() -> None:
+    old = "x" * 1000
+    assert is_collapse(old, "x" * 100, 0.2)
+    assert not is_collapse(old, "x" * 300, 0.2)
+    assert not is_collapse("x" * 50, "x", 0.2)
