@@ -1,0 +1,217 @@
+"""The snapshot database: schema, migrations, one transaction per check, history reads."""
+
+from __future__ import annotations
+
+import sqlite3
+from pathlib import Path
+
+import pytest
+
+from monitor.config import Config, Rules, WatchConfig
+from monitor.errors import StoreError, UsageError
+from monitor.models import CheckStatus, Metadata
+from monitor.store import (
+    SCHEMA_VERSION,
+    CheckRecord,
+    NewChange,
+    NewSnapshot,
+    SnapshotStore,
+)
+
+
+@pytest.fixture
+def store(tmp_path: Path) -> SnapshotStore:
+    with SnapshotStore(tmp_path / "m.db") as s:
+        yield s  # type: ignore[misc]
+
+
+def snapshot(text: str, sha: str) -> NewSnapshot:
+    return NewSnapshot(
+        title="T",
+        text=text,
+        text_sha256=sha,
+        metadata=Metadata(author="Ann", modified_at="2026-01-01"),
+        final_url="https://x.test/a",
+        extractor="generic",
+        raw=b"<html>" + text.encode() + b"</html>",
+        encoding="utf-8",
+    )
+
+
+def change(old: int | None) -> NewChange:
+    return NewChange(old, None, "changed", 3, 1, 0.1, False, '[[0, "a"]]')
+
+
+def test_new_file_is_migrated_and_in_wal_mode(tmp_path: Path) -> None:
+    path = tmp_path / "sub" / "m.db"
+    with SnapshotStore(path) as store:
+        assert store.schema_version == SCHEMA_VERSION
+    conn = sqlite3.connect(path)
+    assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
+    assert {"watches", "snapshots", "checks", "changes", "snapshots_fts"} <= tables
+    conn.close()
+
+
+def test_newer_schema_is_refused(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    SnapshotStore(path).close()
+    conn = sqlite3.connect(path)
+    conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
+    conn.close()
+    with pytest.raises(StoreError, match="upgrade monitor"):
+        SnapshotStore(path)
+
+
+def test_not_a_database(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    path.write_bytes(b"this is not sqlite" * 100)
+    with pytest.raises(StoreError, match="cannot open database"):
+        SnapshotStore(path)
+
+
+def test_add_and_find_watches(store: SnapshotStore) -> None:
+    watch = store.add_watch("https://x.test/a", name="a", interval=60)
+    assert store.find_watch("a") == watch
+    assert store.find_watch(str(watch.id)) == watch
+    assert store.find_watch("https://x.test/a") == watch
+    with pytest.raises(UsageError, match="already watched"):
+        store.add_watch("https://x.test/a")
+    with pytest.raises(UsageError, match="no watch named"):
+        store.find_watch("b")
+
+
+def test_sync_config_adds_updates_and_deactivates(store: SnapshotStore) -> None:
+    one = Config(watches=(WatchConfig("https://x.test/1", "one"), WatchConfig("https://x.test/2")))
+    store.sync_config(one)
+    assert [w.label for w in store.watches()] == ["one", "https://x.test/2"]
+    two = Config(watches=(WatchConfig("https://x.test/1", "uno", 600, Rules(remove=(".x",))),))
+    store.sync_config(two)
+    (watch,) = store.watches()
+    assert (watch.name, watch.interval, watch.rules.remove) == ("uno", 600, (".x",))
+    assert len(store.watches(active_only=False)) == 2
+    store.add_watch("https://x.test/cli")
+    store.sync_config(two)
+    assert [w.url for w in store.watches()] == ["https://x.test/1", "https://x.test/cli"]
+
+
+def test_record_check_writes_snapshot_change_and_state(store: SnapshotStore) -> None:
+    watch = store.add_watch("https://x.test/a")
+    first = store.record_check(
+        CheckRecord(
+            watch.id,
+            CheckStatus.NEW,
+            "2026-11-01T00:00:00+00:00",
+            new_snapshot=snapshot("one", "s1"),
+            etag='"e1"',
+            content_key="k1",
+        )
+    )
+    assert (first.version, first.change_id) == (1, None)
+    second = store.record_check(
+        CheckRecord(
+            watch.id,
+            CheckStatus.CHANGED,
+            "2026-11-02T00:00:00+00:00",
+            new_snapshot=snapshot("two", "s2"),
+            change=change(first.snapshot_id),
+        )
+    )
+    assert second.version == 2
+    state = store.get_watch(watch.id)
+    assert state.current_snapshot_id == second.snapshot_id
+    assert state.last_change_at == "2026-11-02T00:00:00+00:00"
+    (row,) = store.changes(state)
+    assert (row["old_snapshot_id"], row["new_snapshot_id"]) == (
+        first.snapshot_id,
+        second.snapshot_id,
+    )
+    assert [s.text for s in store.snapshots(state)] == ["one", "two"]
+    assert store.raw_html(first.snapshot_id or 0) == (b"<html>one</html>", "utf-8")
+    assert store.snapshot_by_sha(watch.id, "s1") is not None
+    assert store.snapshot_at(state, "2026-11-01T12:00:00+00:00").text == "one"
+    assert store.snapshot_by_version(state, 2).metadata.author == "Ann"
+
+
+def test_errors_never_move_the_baseline(store: SnapshotStore) -> None:
+    watch = store.add_watch("https://x.test/a")
+    good = store.record_check(
+        CheckRecord(
+            watch.id,
+            CheckStatus.NEW,
+            "2026-11-01T00:00:00+00:00",
+            new_snapshot=snapshot("one", "s1"),
+            etag='"e1"',
+        )
+    )
+    for status, http in (
+        (CheckStatus.HTTP_ERROR, 404),
+        (CheckStatus.GONE, 404),
+        (CheckStatus.SOFT_ERROR, 200),
+    ):
+        store.record_check(
+            CheckRecord(
+                watch.id,
+                status,
+                "2026-11-02T00:00:00+00:00",
+                http_status=http,
+                error="x",
+                etag='"bad"',
+            )
+        )
+    state = store.get_watch(watch.id)
+    assert state.current_snapshot_id == good.snapshot_id
+    assert state.etag == '"e1"'
+    assert (state.error_streak, state.gone_streak) == (3, 0)
+    store.record_check(
+        CheckRecord(
+            watch.id,
+            CheckStatus.UNCHANGED,
+            "2026-11-03T00:00:00+00:00",
+            snapshot_id=good.snapshot_id,
+        )
+    )
+    assert store.get_watch(watch.id).error_streak == 0
+    assert len(store.checks(state)) == 5
+
+
+def test_a_failed_check_writes_nothing(store: SnapshotStore) -> None:
+    watch = store.add_watch("https://x.test/a")
+    bad = CheckRecord(
+        watch.id,
+        CheckStatus.CHANGED,
+        "2026-11-01T00:00:00+00:00",
+        new_snapshot=snapshot("one", "s1"),
+        change=change(999999),
+    )
+    with pytest.raises(StoreError, match="FOREIGN KEY"):
+        store.record_check(bad)
+    assert store.snapshots(watch) == []
+    assert store.checks(watch) == []
+
+
+def test_full_text_search_finds_japanese_substrings(store: SnapshotStore) -> None:
+    watch = store.add_watch("https://x.test/a")
+    store.record_check(
+        CheckRecord(
+            watch.id,
+            CheckStatus.NEW,
+            "2026-11-01T00:00:00+00:00",
+            new_snapshot=snapshot("北朝鮮のロシアに対する軍事的支援", "s1"),
+        )
+    )
+    rows = list(
+        store.db.query("SELECT rowid FROM snapshots_fts WHERE snapshots_fts MATCH ?", ["軍事的"])
+    )
+    assert len(rows) == 1
+
+
+def test_readonly_open(tmp_path: Path) -> None:
+    path = tmp_path / "m.db"
+    with pytest.raises(StoreError, match="no database"):
+        SnapshotStore(path, readonly=True)
+    SnapshotStore(path).close()
+    with SnapshotStore(path, readonly=True) as ro:
+        assert ro.watches() == []
+        with pytest.raises(StoreError, match="readonly"):
+            ro.add_watch("https://x.test/a")
