@@ -1,0 +1,523 @@
+"""httpx -> FetchResult: the only module that imports httpx, and where its errors are translated.
+
+``Fetcher.fetch`` never raises for network or HTTP problems. Every fetch ends as one
+``FetchResult`` whose ``outcome`` is:
+
+    OK               a 2xx answer read within the size cap (``text`` decoded if text-ish)
+    NOT_MODIFIED     a 304 answer to a conditional request
+    HTTP_ERROR       a final status >= 400, or a 3xx without a usable Location
+    NETWORK_ERROR    no complete answer: refused, DNS, timeouts, reset, truncated body,
+                     redirect loop or non-http(s) redirect, body over the size cap
+
+httpx exceptions become ``error`` messages in one place, ``_describe``. Connection errors,
+timeouts, 5xx and 429 are retried a bounded number of times with exponential backoff
+(honouring Retry-After); the wait uses an injected ``sleep`` so tests need not wait.
+Redirects are followed one hop at a time (not by httpx) so a redirect's body is never read.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import codecs
+import logging
+import random
+import re
+import socket
+import ssl
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from contextlib import asynccontextmanager
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime
+from email.utils import parsedate_to_datetime
+from types import TracebackType
+from typing import Self
+from urllib.parse import urlsplit
+
+import charset_normalizer
+import httpx
+
+from monitor.config import FetchSettings
+from monitor.models import FetchOutcome, FetchResult, Validators
+
+log = logging.getLogger(__name__)
+
+Sleep = Callable[[float], Awaitable[None]]
+
+_HEADERS = {
+    "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
+    "Accept-Language": "ja,en;q=0.8",
+}
+_JITTER = 0.1  # up to 10% on top of each backoff, so the retries of many watches spread out
+_RETRY_AFTER_STATUSES = frozenset({429, 503})
+_TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
+_TEXT_TYPES = frozenset({"application/xhtml+xml", "application/xml", "application/json"})
+_PRESCAN_BYTES = 4096
+_NO_VALIDATORS = Validators()
+
+
+@dataclass(frozen=True)
+class _Attempt:
+    """One try at a URL: its result, and whether (and after how long) another try may help."""
+
+    result: FetchResult
+    retry: bool = False
+    retry_after: float | None = None
+
+
+class Fetcher:
+    """Fetches pages over one shared httpx client, within a global and a per-host limit."""
+
+    def __init__(
+        self,
+        settings: FetchSettings,
+        *,
+        transport: httpx.AsyncBaseTransport | None = None,
+        sleep: Sleep = asyncio.sleep,
+    ) -> None:
+        self.settings = settings
+        self._sleep = sleep
+        self._client = _make_client(settings, transport)
+        self._slots = asyncio.Semaphore(settings.concurrency)
+        self._host_slots: dict[str, asyncio.Semaphore] = {}
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        await self.aclose()
+
+    async def aclose(self) -> None:
+        """Close the shared client and its connections."""
+        await self._client.aclose()
+
+    async def fetch(self, url: str, validators: Validators = _NO_VALIDATORS) -> FetchResult:
+        """Fetch ``url``, conditionally if ``validators`` are set; never raises for I/O or HTTP."""
+        started = time.monotonic()
+        attempts = 0
+        while True:
+            attempts += 1
+            attempt = await self._attempt(url, validators)
+            delay = self._retry_delay(attempt, attempts)
+            if delay is None:
+                break
+            log.debug("retrying %s in %.2fs after: %s", url, delay, attempt.result.error)
+            await self._sleep(delay)
+        duration_ms = round((time.monotonic() - started) * 1000)
+        return replace(attempt.result, attempts=attempts, duration_ms=duration_ms)
+
+    def _retry_delay(self, attempt: _Attempt, attempts: int) -> float | None:
+        """Seconds to wait before the next try, or None when there is none."""
+        if not attempt.retry or attempts > self.settings.retries:
+            return None
+        if attempt.retry_after is not None:
+            return attempt.retry_after
+        delay = self.settings.backoff * 2.0 ** (attempts - 1)
+        return delay + random.uniform(0, delay * _JITTER)
+
+    async def _attempt(self, url: str, validators: Validators) -> _Attempt:
+        """One request with its redirects, within the limits and the whole-fetch deadline."""
+        async with self._slot(url):
+            try:
+                async with asyncio.timeout(self.settings.total_timeout):
+                    return await self._request(url, validators)
+            except TimeoutError:
+                limit = self.settings.total_timeout
+                message = f"total timeout: no complete answer within {limit:g}s"
+                return _Attempt(_failure(url, message), retry=True)
+            except (httpx.HTTPError, httpx.InvalidURL) as exc:
+                log.debug("fetch of %s failed: %r", url, exc)
+                retry = isinstance(exc, _TRANSIENT)
+                return _Attempt(_failure(url, _describe(exc, self.settings)), retry=retry)
+
+    @asynccontextmanager
+    async def _slot(self, url: str) -> AsyncIterator[None]:
+        """Hold a per-host slot, then a global one (so a busy host cannot hoard global slots)."""
+        host = _host_of(url)
+        if host not in self._host_slots:
+            self._host_slots[host] = asyncio.Semaphore(self.settings.per_host_concurrency)
+        async with self._host_slots[host], self._slots:
+            yield
+
+    async def _request(self, url: str, validators: Validators) -> _Attempt:
+        """Send the request, follow redirects and read the final answer."""
+        response = await self._open(url, _conditional_headers(validators))
+        try:
+            return await self._read(url, response, validators)
+        finally:
+            await response.aclose()
+
+    async def _open(self, url: str, headers: dict[str, str]) -> httpx.Response:
+        """The streamed final response, following redirects one hop at a time."""
+        request = self._client.build_request("GET", url, headers=headers)
+        for hop in range(self.settings.max_redirects + 1):
+            _check_scheme(request, first=hop == 0)
+            response = await self._client.send(request, stream=True)
+            if response.next_request is None:
+                return response
+            await response.aclose()  # a redirect's body is never read
+            request = response.next_request
+        raise httpx.TooManyRedirects("too many redirects", request=request)
+
+    async def _read(self, url: str, response: httpx.Response, validators: Validators) -> _Attempt:
+        """Turn the final response into an attempt result."""
+        status = response.status_code
+        log.debug("GET %s -> %s %s", url, status, response.url)
+        if status == 304:
+            kept = _validators_of(response, fallback=validators)
+            return _Attempt(
+                replace(_base(url, response, FetchOutcome.NOT_MODIFIED), validators=kept)
+            )
+        if status >= 300:
+            return self._http_error(url, response)
+        body = await self._body(response)
+        if body is None:
+            limit = _format_size(self.settings.max_bytes)
+            error = f"body exceeds {limit} limit"
+            return _Attempt(replace(_base(url, response, FetchOutcome.NETWORK_ERROR), error=error))
+        return _Attempt(_ok(url, response, body))
+
+    def _http_error(self, url: str, response: httpx.Response) -> _Attempt:
+        """An error status: retried for 5xx and 429, waiting as long as Retry-After asks."""
+        status = response.status_code
+        message = f"HTTP {status} {response.reason_phrase}".rstrip()
+        if status < 400:
+            message += " (a redirect without a usable Location)"
+        result = replace(_base(url, response, FetchOutcome.HTTP_ERROR), error=message)
+        if status < 500 and status != 429:
+            return _Attempt(result)
+        wait = None
+        if status in _RETRY_AFTER_STATUSES:
+            wait = _parse_retry_after(response.headers.get("retry-after"))
+        if wait is not None and wait > self.settings.max_retry_after:
+            limit = self.settings.max_retry_after
+            error = f"{message}; Retry-After {wait:.0f}s is over the {limit:g}s limit"
+            return _Attempt(replace(result, error=error))
+        return _Attempt(result, retry=True, retry_after=wait)
+
+    async def _body(self, response: httpx.Response) -> bytes | None:
+        """The decoded body, or None as soon as it is known to exceed ``max_bytes``."""
+        limit = self.settings.max_bytes
+        length = response.headers.get("content-length", "")
+        if length.isdigit() and int(length) > limit:
+            return None
+        chunks: list[bytes] = []
+        size = 0
+        async for chunk in response.aiter_bytes():
+            size += len(chunk)
+            if size > limit:
+                return None
+            chunks.append(chunk)
+        return b"".join(chunks)
+
+
+def _make_client(
+    settings: FetchSettings, transport: httpx.AsyncBaseTransport | None
+) -> httpx.AsyncClient:
+    """The shared client; redirects are followed by ``Fetcher._open``, not by httpx."""
+    timeout = httpx.Timeout(
+        connect=settings.connect_timeout,
+        read=settings.read_timeout,
+        write=settings.read_timeout,
+        pool=settings.connect_timeout,
+    )
+    limits = httpx.Limits(
+        max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
+    )
+    return httpx.AsyncClient(
+        transport=transport,
+        timeout=timeout,
+        limits=limits,
+        follow_redirects=False,
+        headers={"User-Agent": settings.user_agent, **_HEADERS},
+        event_hooks={"response": [_check_location]},
+    )
+
+
+async def _check_location(response: httpx.Response) -> None:
+    """Refuse a redirect off http(s); make one whose Location is unusable a final answer."""
+    location = response.headers.get("location")
+    if location is None or not response.is_redirect:
+        return
+    try:
+        scheme = httpx.URL(location).scheme
+    except httpx.InvalidURL:
+        location = scheme = ""
+    if scheme not in ("", "http", "https"):
+        raise httpx.UnsupportedProtocol(
+            f"redirect to a non-http(s) URL: {location[:200]}", request=response.request
+        )
+    if not location.strip():
+        del response.headers["location"]
+
+
+def _check_scheme(request: httpx.Request, *, first: bool) -> None:
+    """Refuse a URL that is not http(s) before it reaches the transport."""
+    if request.url.scheme in ("http", "https"):
+        return
+    what = "not an http(s) URL" if first else "redirect to a non-http(s) URL"
+    raise httpx.UnsupportedProtocol(f"{what}: {str(request.url)[:200]}", request=request)
+
+
+def _host_of(url: str) -> str:
+    """The host:port a URL is fetched from, for the per-host limit."""
+    try:
+        return urlsplit(url).netloc.lower()
+    except ValueError:
+        return ""
+
+
+def _conditional_headers(validators: Validators) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since from the last good fetch."""
+    headers = {}
+    if validators.etag:
+        headers["If-None-Match"] = validators.etag
+    if validators.last_modified:
+        headers["If-Modified-Since"] = validators.last_modified
+    return headers
+
+
+def _validators_of(response: httpx.Response, fallback: Validators = _NO_VALIDATORS) -> Validators:
+    """The ETag and Last-Modified of an answer (a 304 may repeat them or not)."""
+    return Validators(
+        etag=response.headers.get("etag") or fallback.etag,
+        last_modified=response.headers.get("last-modified") or fallback.last_modified,
+    )
+
+
+def _base(url: str, response: httpx.Response, outcome: FetchOutcome) -> FetchResult:
+    """A result with what every answer has: status, final URL, headers, media type."""
+    return FetchResult(
+        url=url,
+        outcome=outcome,
+        final_url=str(response.url),
+        http_status=response.status_code,
+        content_type=_media_type(response.headers.get("content-type")),
+        headers=dict(response.headers.items()),
+    )
+
+
+def _ok(url: str, response: httpx.Response, body: bytes) -> FetchResult:
+    """A good answer: the bytes, and the decoded text if the media type is text."""
+    result = replace(
+        _base(url, response, FetchOutcome.OK), content=body, validators=_validators_of(response)
+    )
+    if not _is_text(result.content_type):
+        return result
+    text, encoding = decode_html(body, response.headers.get("content-type"))
+    return replace(result, text=text, encoding=encoding)
+
+
+def _failure(url: str, error: str) -> FetchResult:
+    """A fetch that got no usable answer."""
+    return FetchResult(url=url, outcome=FetchOutcome.NETWORK_ERROR, error=error)
+
+
+def _media_type(content_type: str | None) -> str | None:
+    """``text/html; charset=x`` -> ``text/html``."""
+    media_type = (content_type or "").split(";")[0].strip().lower()
+    return media_type or None
+
+
+def _is_text(media_type: str | None) -> bool:
+    """True for media types worth decoding (a missing one is sniffed as text)."""
+    if media_type is None or media_type.startswith("text/") or media_type in _TEXT_TYPES:
+        return True
+    return media_type.endswith(("+xml", "+json"))
+
+
+def _format_size(size: int) -> str:
+    """1048576 -> ``1.0 MB``."""
+    if size >= 1024**2:
+        return f"{size / 1024**2:.1f} MB"
+    if size >= 1024:
+        return f"{size / 1024:.1f} kB"
+    return f"{size} bytes"
+
+
+def _parse_retry_after(value: str | None) -> float | None:
+    """Retry-After as seconds from now (delta-seconds or an HTTP-date), None if absent or bad."""
+    if value is None:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        when = parsedate_to_datetime(value)
+    except (TypeError, ValueError):
+        return None
+    if when.tzinfo is None:
+        when = when.replace(tzinfo=UTC)
+    return max(0.0, (when - datetime.now(UTC)).total_seconds())
+
+
+# --- httpx exceptions -> messages: the one boundary -------------------------------------
+
+_Describer = Callable[[Exception, FetchSettings], str]
+
+_CAUSES: tuple[tuple[type[BaseException], str], ...] = (
+    (ConnectionRefusedError, "connection refused"),
+    (ConnectionResetError, "connection reset by peer"),
+    (socket.gaierror, "DNS lookup failed"),
+    (ssl.SSLCertVerificationError, "TLS certificate verification failed"),
+    (ssl.SSLError, "TLS error"),
+)
+
+
+def _reason(exc: BaseException) -> str:
+    """An exception's own message, or its class name."""
+    return str(exc).strip().rstrip(".") or type(exc).__name__
+
+
+def _chain(exc: BaseException) -> Iterator[BaseException]:
+    """The exception and its causes, outermost first."""
+    seen: set[int] = set()
+    current: BaseException | None = exc
+    while current is not None and id(current) not in seen:
+        seen.add(id(current))
+        yield current
+        current = current.__cause__ or current.__context__
+
+
+def _network(prefix: str) -> _Describer:
+    """A describer naming the OS-level cause (refused, reset, DNS, TLS) when there is one."""
+
+    def describe(exc: Exception, settings: FetchSettings) -> str:
+        for cause in _chain(exc):
+            for kind, label in _CAUSES:
+                if isinstance(cause, kind):
+                    return label if isinstance(cause, ConnectionError) else f"{label}: {cause}"
+        return f"{prefix}: {_reason(exc)}"
+
+    return describe
+
+
+def _protocol_error(exc: Exception, settings: FetchSettings) -> str:
+    """A broken answer: most often a body cut short."""
+    reason = _reason(exc)
+    if "complete message body" in reason:
+        return "response truncated: connection closed before the end of the body"
+    if "without sending a response" in reason:
+        return "server closed the connection without answering"
+    return f"protocol error: {reason}"
+
+
+_MESSAGES: dict[type[Exception], _Describer] = {
+    httpx.ConnectTimeout: lambda e, s: f"connect timeout after {s.connect_timeout:g}s",
+    httpx.ReadTimeout: lambda e, s: f"read timeout after {s.read_timeout:g}s",
+    httpx.WriteTimeout: lambda e, s: f"write timeout after {s.read_timeout:g}s",
+    httpx.PoolTimeout: lambda e, s: "timed out waiting for a free connection",
+    httpx.ConnectError: _network("connection failed"),
+    httpx.ReadError: _network("connection lost while reading"),
+    httpx.WriteError: _network("connection lost while sending"),
+    httpx.CloseError: _network("error closing the connection"),
+    httpx.RemoteProtocolError: _protocol_error,
+    httpx.LocalProtocolError: lambda e, s: f"invalid request: {_reason(e)}",
+    httpx.ProxyError: lambda e, s: f"proxy error: {_reason(e)}",
+    httpx.UnsupportedProtocol: lambda e, s: _reason(e),
+    httpx.TooManyRedirects: lambda e, s: f"redirect loop / more than {s.max_redirects} redirects",
+    httpx.DecodingError: lambda e, s: f"could not decode the body: {_reason(e)}",
+    httpx.InvalidURL: lambda e, s: f"invalid URL: {_reason(e)}",
+}
+
+
+def _describe(exc: Exception, settings: FetchSettings) -> str:
+    """A short human-readable message for an httpx exception."""
+    for kind in type(exc).__mro__:
+        describe = _MESSAGES.get(kind)
+        if describe is not None:
+            return describe(exc, settings)
+    return f"{type(exc).__name__}: {_reason(exc)}"
+
+
+# --- bytes -> text ----------------------------------------------------------------------
+
+_BOMS = (
+    (codecs.BOM_UTF8, "utf-8"),
+    (codecs.BOM_UTF16_LE, "utf-16-le"),
+    (codecs.BOM_UTF16_BE, "utf-16-be"),
+)
+# Names Python does not know, and the codecs real pages mean by them.
+_ALIASES = {"x-sjis": "cp932", "windows-31j": "cp932", "x-euc-jp": "euc_jp", "x-gbk": "gb18030"}
+# Python codecs -> the supersets that real pages (and browsers) use.
+_SUPERSETS = {
+    "shift_jis": "cp932",
+    "gb2312": "gb18030",
+    "gbk": "gb18030",
+    "euc_kr": "cp949",
+    "iso8859-1": "cp1252",
+    "ascii": "cp1252",
+}
+_NOT_CHARSETS = frozenset({"idna", "punycode", "raw-unicode-escape", "unicode-escape", "undefined"})
+_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([^\s;"',]+)""", re.IGNORECASE)
+_DOCUMENT_CHARSET = re.compile(
+    rb"""<meta\s[^>]*?charset\s*=\s*["']?\s*([a-z0-9_.:-]+)"""
+    rb"""|<\?xml\s[^>]*?encoding\s*=\s*["']([a-z0-9_.:-]+)""",
+    re.IGNORECASE,
+)
+
+
+def decode_html(content: bytes, content_type: str | None) -> tuple[str, str]:
+    """Decode a page: BOM, valid UTF-8, declared charsets that fit the bytes, detection."""
+    for bom, codec in _BOMS:
+        if content.startswith(bom):
+            return content[len(bom) :].decode(codec, errors="replace"), codec
+    if not content.isascii():
+        try:
+            return content.decode("utf-8"), "utf-8"
+        except UnicodeDecodeError:
+            pass
+    for codec in _declared_codecs(content, content_type):
+        try:
+            return content.decode(codec), codec
+        except (UnicodeError, LookupError):
+            log.debug("declared charset %s does not fit the bytes", codec)
+    if content.isascii():
+        return content.decode("ascii"), "ascii"
+    return _detect(content) or (content.decode("utf-8", errors="replace"), "utf-8")
+
+
+def _declared_codecs(content: bytes, content_type: str | None) -> list[str]:
+    """Codecs to try, in order: the HTTP charset, then those the document declares."""
+    names = []
+    if content_type and (header := _HEADER_CHARSET.search(content_type)):
+        names.append(header.group(1))
+    for declaration in _DOCUMENT_CHARSET.finditer(content[:_PRESCAN_BYTES]):
+        name = (declaration.group(1) or declaration.group(2)).decode("ascii")
+        # A declaration readable as ASCII proves the page is not UTF-16/32 (as browsers reason).
+        names.append("utf-8" if name.lower().startswith(("utf-16", "utf-32")) else name)
+    codecs_to_try: list[str] = []
+    for name in names:
+        codecs_to_try += [c for c in _codecs_for(name) if c not in codecs_to_try]
+    return codecs_to_try
+
+
+def _codecs_for(name: str) -> tuple[str, ...]:
+    """Python codecs for a charset name (aliases resolved to supersets); () if unknown."""
+    key = name.strip().strip("\"'").lower()
+    try:
+        codec = codecs.lookup(_ALIASES.get(key, key)).name
+    except LookupError:
+        return ()
+    if codec in _NOT_CHARSETS:
+        return ()
+    codec = _SUPERSETS.get(codec, codec)
+    return (codec, "euc_jis_2004") if codec == "euc_jp" else (codec,)
+
+
+def _detect(content: bytes) -> tuple[str, str] | None:
+    """Decode with the charset that charset-normalizer finds most likely, if any fits."""
+    best = charset_normalizer.from_bytes(content).best()
+    if best is None:
+        return None
+    for codec in _codecs_for(best.encoding):
+        try:
+            return content.decode(codec), codec
+        except (UnicodeError, LookupError):
+            continue
+    return None
