@@ -1,0 +1,352 @@
+"""check(watch): the only module where the stages meet.
+
+    fetch -> classify -> extract -> compare -> store -> diff -> report
+
+The CPU-heavy part (parsing, extraction, diffing) runs in an executor as one pure function,
+:func:`analyse_page`, so it never blocks the event loop and can move to a process pool.
+Errors never become snapshots: a failed or soft-error check is recorded as a check only,
+and the next good fetch is compared with the last good version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import logging
+from collections.abc import Callable
+from concurrent.futures import Executor
+from dataclasses import dataclass, replace
+from typing import Any
+
+from monitor.classify import Verdict, classify_article, classify_fetch, is_collapse
+from monitor.config import Config, Rules
+from monitor.diff import diff_texts
+from monitor.extract import EXTRACTOR_VERSION, extract_article
+from monitor.fetch import Fetcher
+from monitor.models import (
+    Article,
+    ChangeReport,
+    CheckStatus,
+    FetchOutcome,
+    FetchResult,
+    TextDiff,
+    Validators,
+    VersionRef,
+)
+from monitor.store import (
+    CheckRecord,
+    NewChange,
+    NewSnapshot,
+    Snapshot,
+    SnapshotStore,
+    Watch,
+    utcnow,
+)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class CheckResult:
+    """How one check of one watch ended."""
+
+    watch: Watch
+    status: CheckStatus
+    checked_at: str
+    http_status: int | None = None
+    error: str | None = None
+    snapshot_id: int | None = None
+    version: int | None = None
+    change_id: int | None = None
+    report: ChangeReport | None = None
+    duration_ms: int = 0
+
+    def as_dict(self) -> dict[str, Any]:
+        """The ``check --json`` object."""
+        data: dict[str, Any] = {
+            "watch": self.watch.label,
+            "watch_id": self.watch.id,
+            "url": self.watch.url,
+            "status": self.status.value,
+            "checked_at": self.checked_at,
+            "snapshot_id": self.snapshot_id,
+            "version": self.version,
+            "http_status": self.http_status,
+            "error": self.error,
+            "duration_ms": self.duration_ms,
+        }
+        if self.report is not None and self.status is CheckStatus.CHANGED:
+            diff = self.report.diff
+            data["change"] = {
+                "change_id": self.change_id,
+                "chars_added": diff.chars_added,
+                "chars_removed": diff.chars_removed,
+                "share_changed": diff.share_changed,
+                "reverted_to": self.report.reverted_to,
+                "silent_edit": self.report.silent_edit,
+            }
+        return data
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What :func:`analyse_page` makes of a page (pure data, picklable)."""
+
+    article: Article
+    text_sha256: str
+    diff: TextDiff | None
+
+
+def text_sha256(document: str) -> str:
+    """The identity of a version: sha256 of its title and text."""
+    return hashlib.sha256(document.encode("utf-8")).hexdigest()
+
+
+def analyse_page(html: str, url: str, rules: Rules, previous: str | None) -> Analysis:
+    """Extract the article and, if it differs from ``previous``, diff it (CPU only)."""
+    article = extract_article(html, url, rules)
+    sha = text_sha256(article.document)
+    diff = None
+    if previous is not None and text_sha256(previous) != sha:
+        diff = diff_texts(previous, article.document)
+    return Analysis(article, sha, diff)
+
+
+def content_key(raw: bytes, rules: Rules) -> str:
+    """Identity of (page bytes, rules, extractor): equal keys give equal text."""
+    digest = hashlib.sha256(EXTRACTOR_VERSION.encode())
+    digest.update(json.dumps(rules.__dict__, sort_keys=True).encode())
+    digest.update(raw)
+    return digest.hexdigest()
+
+
+class Checker:
+    """Runs checks: one fetcher, one store, one config, an optional executor."""
+
+    def __init__(
+        self,
+        store: SnapshotStore,
+        fetcher: Fetcher,
+        config: Config,
+        *,
+        executor: Executor | None = None,
+        clock: Callable[[], str] = utcnow,
+    ) -> None:
+        self.store = store
+        self.fetcher = fetcher
+        self.config = config
+        self.executor = executor
+        self.clock = clock
+
+    async def check(self, watch: Watch) -> CheckResult:
+        """Fetch, classify, extract, compare and store one check of ``watch``."""
+        current = self.store.current_snapshot(watch)
+        validators = Validators(watch.etag, watch.last_modified) if current else Validators()
+        fetched = await self.fetcher.fetch(watch.url, validators)
+        record = await self._decide(watch, current, fetched)
+        recorded = self.store.record_check(record)
+        report = None
+        if record.change is not None and recorded.change_id is not None:
+            report = self.change_report(recorded.change_id)
+        result = CheckResult(
+            watch=watch,
+            status=record.status,
+            checked_at=record.checked_at,
+            http_status=record.http_status,
+            error=record.error,
+            snapshot_id=recorded.snapshot_id,
+            version=self._version(recorded.snapshot_id),
+            change_id=recorded.change_id,
+            report=report,
+            duration_ms=record.duration_ms,
+        )
+        log.info(
+            "checked watch=%s status=%s http=%s%s",
+            watch.label,
+            result.status.value,
+            result.http_status,
+            f" error={result.error!r}" if result.error else "",
+        )
+        return result
+
+    def _version(self, snapshot_id: int | None) -> int | None:
+        return self.store.snapshot(snapshot_id).version if snapshot_id else None
+
+    async def _decide(
+        self, watch: Watch, current: Snapshot | None, fetched: FetchResult
+    ) -> CheckRecord:
+        """The record of this check: an error, unchanged, new, changed or a revert."""
+        settings = self.config.settings
+        base = _base_record(watch, fetched, self.clock())
+        verdict = classify_fetch(fetched, watch.gone_streak, settings.gone_after)
+        if verdict.status is CheckStatus.NOT_MODIFIED and current is not None:
+            return _with(base, status=CheckStatus.NOT_MODIFIED, snapshot_id=current.id)
+        if verdict.status is not None:
+            return _with(base, status=verdict.status, error=verdict.error)
+        rules = self.config.rules_for(watch.url, watch.rules)
+        key = content_key(fetched.content, rules)
+        if current is not None and key == watch.content_key:
+            return _with(
+                base, status=CheckStatus.UNCHANGED, snapshot_id=current.id, content_key=key
+            )
+        analysis = await asyncio.get_running_loop().run_in_executor(
+            self.executor,
+            analyse_page,
+            fetched.text,
+            fetched.final_url or watch.url,
+            rules,
+            current.document if current else None,
+        )
+        base = _with(base, candidate_sha256=analysis.text_sha256, content_key=key)
+        return self._compare(watch, current, fetched, analysis, base)
+
+    def _compare(
+        self,
+        watch: Watch,
+        current: Snapshot | None,
+        fetched: FetchResult,
+        analysis: Analysis,
+        base: CheckRecord,
+    ) -> CheckRecord:
+        article, sha = analysis.article, analysis.text_sha256
+        verdict = classify_article(article)
+        if verdict.status is None and current is not None:
+            verdict = self._collapse(watch, current, article, sha)
+        if verdict.status is not None:
+            return _with(base, status=verdict.status, error=verdict.error)
+        if current is not None and sha == current.text_sha256:
+            return _with(base, status=CheckStatus.UNCHANGED, snapshot_id=current.id)
+        earlier = self.store.snapshot_by_sha(watch.id, sha)
+        if earlier is not None:
+            change = _change(current, earlier.id, "revert", analysis)
+            return _with(base, status=CheckStatus.CHANGED, snapshot_id=earlier.id, change=change)
+        snapshot = _new_snapshot(article, sha, fetched)
+        if current is None:
+            return _with(base, status=CheckStatus.NEW, new_snapshot=snapshot)
+        change = _change(current, None, "changed", analysis)
+        return _with(base, status=CheckStatus.CHANGED, new_snapshot=snapshot, change=change)
+
+    def _collapse(self, watch: Watch, current: Snapshot, article: Article, sha: str) -> Verdict:
+        """A sudden collapse of the text is a soft error until seen on enough checks."""
+        settings = self.config.settings
+        if not is_collapse(current.document, article.document, settings.collapse_ratio):
+            return Verdict(None)
+        needed = settings.collapse_confirm - 1
+        seen = self.store.recent_candidates(watch.id, needed)
+        if needed and len(seen) == needed and all(s == sha for s in seen):
+            log.info("watch=%s collapsed text confirmed on %d checks", watch.label, needed + 1)
+            return Verdict(None)
+        return Verdict(
+            CheckStatus.SOFT_ERROR,
+            f"article text collapsed from {len(current.document)} to "
+            f"{len(article.document)} characters (kept as an error until it is seen on "
+            f"{settings.collapse_confirm} checks in a row)",
+        )
+
+    def change_report(self, change_id: int) -> ChangeReport:
+        """The report of a stored change."""
+        row = self.store.change(change_id)
+        return build_report(self.store, row)
+
+
+def build_report(store: SnapshotStore, change: dict[str, Any]) -> ChangeReport:
+    """A stored change as a ChangeReport (the diff recomputed from the stored texts)."""
+    watch = store.get_watch(change["watch_id"])
+    new = store.snapshot(change["new_snapshot_id"])
+    old = store.snapshot(change["old_snapshot_id"]) if change["old_snapshot_id"] else None
+    report = compare_versions(watch, old, new)
+    reverted_to = new.version if change["kind"] == "revert" else None
+    return ChangeReport(
+        watch_id=watch.id,
+        watch_name=watch.label,
+        url=watch.url,
+        old=report.old,
+        new=report.new,
+        diff=report.diff,
+        change_id=change["id"],
+        detected_at=change["detected_at"],
+        reverted_to=reverted_to,
+        silent_edit=bool(change["silent_edit"]),
+    )
+
+
+def compare_versions(watch: Watch, old: Snapshot | None, new: Snapshot) -> ChangeReport:
+    """A report of the difference between any two versions of a watch."""
+    diff = diff_texts(old.document if old else "", new.document)
+    return ChangeReport(
+        watch_id=watch.id,
+        watch_name=watch.label,
+        url=watch.url,
+        old=_ref(old) if old else None,
+        new=_ref(new),
+        diff=diff,
+        silent_edit=_is_silent_edit(old, new) if old else False,
+    )
+
+
+def _ref(snapshot: Snapshot) -> VersionRef:
+    return VersionRef(
+        snapshot_id=snapshot.id,
+        version=snapshot.version,
+        created_at=snapshot.created_at,
+        title=snapshot.title,
+        modified_at=snapshot.metadata.modified_at,
+    )
+
+
+def _is_silent_edit(old: Snapshot | None, new: Snapshot | Article) -> bool:
+    """The text changed but the page still declares the same modification date."""
+    old_date = old.metadata.modified_at if old else None
+    return bool(old_date) and old_date == new.metadata.modified_at
+
+
+def _base_record(watch: Watch, fetched: FetchResult, now: str) -> CheckRecord:
+    return CheckRecord(
+        watch_id=watch.id,
+        status=CheckStatus.NETWORK_ERROR,
+        checked_at=now,
+        http_status=fetched.http_status,
+        duration_ms=fetched.duration_ms,
+        final_url=fetched.final_url,
+        size=len(fetched.content),
+        attempts=fetched.attempts,
+        etag=fetched.validators.etag if fetched.outcome is FetchOutcome.OK else None,
+        last_modified=fetched.validators.last_modified
+        if fetched.outcome is FetchOutcome.OK
+        else None,
+    )
+
+
+def _with(record: CheckRecord, **changes: Any) -> CheckRecord:
+    return replace(record, **changes)
+
+
+def _new_snapshot(article: Article, sha: str, fetched: FetchResult) -> NewSnapshot:
+    return NewSnapshot(
+        title=article.title,
+        text=article.text,
+        text_sha256=sha,
+        metadata=article.metadata,
+        final_url=fetched.final_url,
+        extractor=article.extractor,
+        raw=fetched.content,
+        encoding=fetched.encoding,
+    )
+
+
+def _change(
+    current: Snapshot | None, new_id: int | None, kind: str, analysis: Analysis
+) -> NewChange:
+    diff = analysis.diff
+    assert diff is not None, "a change always has a diff against the current version"
+    return NewChange(
+        old_snapshot_id=current.id if current else None,
+        new_snapshot_id=new_id,
+        kind=kind,
+        chars_added=diff.chars_added,
+        chars_removed=diff.chars_removed,
+        share_changed=diff.share_changed,
+        silent_edit=_is_silent_edit(current, analysis.article),
+        diff_json=json.dumps([[op.op, op.text] for op in diff.ops], ensure_ascii=False),
+    )

@@ -1,0 +1,296 @@
+"""End to end: a real HTTP server on 127.0.0.1 serves article pages that change between checks;
+the real fetcher, extractor, store and differ check them."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+from collections.abc import Iterator
+from dataclasses import dataclass, field, replace
+from pathlib import Path
+
+import pytest
+from server import Handler, LocalServer, Request, Response, truncated
+
+from monitor import samplesite
+from monitor.config import Config, FetchSettings, Settings
+from monitor.fetch import Fetcher
+from monitor.models import CheckStatus
+from monitor.pipeline import Checker, CheckResult
+from monitor.samplesite import Noise, SampleArticle
+from monitor.store import SnapshotStore, Watch
+
+FAST = FetchSettings(
+    connect_timeout=1.0,
+    read_timeout=0.5,
+    total_timeout=2.0,
+    retries=1,
+    backoff=0.01,
+    max_retry_after=0.1,
+)
+
+
+@dataclass
+class Site:
+    """One article page served by the test server, whose article and noise tests change."""
+
+    server: LocalServer
+    article: SampleArticle
+    noise: Noise = field(default_factory=Noise)
+    path: str = "/article/"
+
+    def __post_init__(self) -> None:
+        self.server.route(self.path, self.respond)
+        self.override: Handler | None = None
+
+    def respond(self, request: Request) -> Response:
+        if self.override is not None:
+            return self.override(request)
+        body = samplesite.render_page(self.article, self.noise).encode("utf-8")
+        return Response(200, {"Content-Type": "text/html; charset=utf-8"}, body)
+
+    @property
+    def url(self) -> str:
+        return self.server.url(self.path)
+
+
+@dataclass
+class Harness:
+    store: SnapshotStore
+    config: Config
+
+    def check(self, watch: Watch) -> CheckResult:
+        async def run() -> CheckResult:
+            async with Fetcher(self.config.settings.fetch) as fetcher:
+                fresh = self.store.get_watch(watch.id)
+                return await Checker(self.store, fetcher, self.config).check(fresh)
+
+        return asyncio.run(run())
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Iterator[Harness]:
+    config = Config(settings=Settings(database=str(tmp_path / "m.db"), fetch=FAST))
+    with SnapshotStore(config.settings.database) as store:
+        yield Harness(store, config)
+
+
+@pytest.fixture
+def ja_site(http_server: LocalServer) -> Site:
+    return Site(http_server, samplesite.load_article("ja"))
+
+
+@pytest.fixture
+def en_site(http_server: LocalServer) -> Site:
+    return Site(http_server, samplesite.load_article("en"), path="/en/")
+
+
+def test_first_check_stores_the_article(harness: Harness, ja_site: Site) -> None:
+    watch = harness.store.add_watch(ja_site.url, name="ja")
+    result = harness.check(watch)
+    assert result.status is CheckStatus.NEW
+    assert (result.version, result.http_status) == (1, 200)
+    (snapshot,) = harness.store.snapshots(watch)
+    assert snapshot.document == samplesite.article_text(ja_site.article)
+    assert snapshot.extractor == "jannah"
+    assert snapshot.metadata.language == "ja"
+    raw, encoding = harness.store.raw_html(snapshot.id)
+    assert raw.startswith(b"<!DOCTYPE html>") and encoding == "utf-8"
+
+
+def test_noise_only_is_unchanged_on_every_check(harness: Harness, ja_site: Site) -> None:
+    watch = harness.store.add_watch(ja_site.url)
+    assert harness.check(watch).status is CheckStatus.NEW
+    noises = [
+        Noise(seed=1, timestamp="2026-11-27T10:00:00+09:00"),
+        Noise(seed=2, timestamp="2026-11-27T11:00:00+09:00", comment_count=5),
+        Noise(seed=3, comment_count=6, comments=(("読者", "とても参考になりました。"),)),
+        Noise(
+            seed=4,
+            comment_count=9,
+            comments=(("読者", "とても参考になりました。"), ("A. Reader", "Thanks!")),
+        ),
+    ]
+    for noise in noises:
+        ja_site.noise = noise
+        result = harness.check(watch)
+        assert result.status is CheckStatus.UNCHANGED, noise
+    assert len(harness.store.snapshots(watch)) == 1
+    assert harness.store.changes(watch) == []
+
+
+def test_a_japanese_edit_is_one_change_with_exactly_that_insertion(
+    harness: Harness, ja_site: Site
+) -> None:
+    watch = harness.store.add_watch(ja_site.url)
+    harness.check(watch)
+    ja_site.article = samplesite.replace_text(ja_site.article, "1万人", "1万2000人")
+    ja_site.noise = Noise(seed=9)
+    result = harness.check(watch)
+    assert result.status is CheckStatus.CHANGED
+    assert result.report is not None
+    diff = result.report.diff
+    assert [(op.op, op.text) for op in diff.ops if op.op != 0] == [(1, "2000")]
+    assert (diff.chars_added, diff.chars_removed) == (4, 0)
+    assert result.version == 2
+    assert harness.check(watch).status is CheckStatus.UNCHANGED
+    (change,) = harness.store.changes(watch)
+    assert change["chars_added"] == 4
+
+
+def test_an_english_edit_shows_whole_words(harness: Harness, en_site: Site) -> None:
+    watch = harness.store.add_watch(en_site.url)
+    harness.check(watch)
+    text = samplesite.article_text(en_site.article)
+    word = next(w for w in text.split() if w.isalpha() and len(w) > 6)
+    en_site.article = samplesite.replace_text(en_site.article, word, "replacement")
+    result = harness.check(watch)
+    assert result.status is CheckStatus.CHANGED and result.report is not None
+    changed = [(op.op, op.text) for op in result.report.diff.ops if op.op != 0]
+    assert (-1, word) in changed and (1, "replacement") in changed
+
+
+def test_an_added_paragraph(harness: Harness, en_site: Site) -> None:
+    watch = harness.store.add_watch(en_site.url)
+    harness.check(watch)
+    paragraph = "The council will vote on the amended budget on December 3."
+    en_site.article = samplesite.add_block(en_site.article, 3, paragraph)
+    result = harness.check(watch)
+    assert result.status is CheckStatus.CHANGED and result.report is not None
+    added = [op.text for op in result.report.diff.ops if op.op == 1]
+    assert "".join(added).strip() == paragraph
+
+
+@pytest.mark.parametrize(
+    ("kind", "status"),
+    [
+        ("500", CheckStatus.HTTP_ERROR),
+        ("timeout", CheckStatus.NETWORK_ERROR),
+        ("truncated", CheckStatus.NETWORK_ERROR),
+        ("maintenance", CheckStatus.SOFT_ERROR),
+        ("challenge", CheckStatus.SOFT_ERROR),
+        ("not_found", CheckStatus.SOFT_ERROR),
+        ("login", CheckStatus.SOFT_ERROR),
+        ("empty", CheckStatus.SOFT_ERROR),
+    ],
+)
+def test_errors_store_nothing_and_the_next_good_fetch_compares_with_the_last_good_version(
+    harness: Harness, ja_site: Site, http_server: LocalServer, kind: str, status: CheckStatus
+) -> None:
+    watch = harness.store.add_watch(ja_site.url)
+    first = harness.check(watch)
+    ja_site.override = _error_response(kind, http_server)
+    failed = harness.check(watch)
+    assert failed.status is status
+    assert failed.error
+    assert failed.snapshot_id is None and failed.change_id is None
+    assert len(harness.store.snapshots(watch)) == 1
+    assert harness.store.get_watch(watch.id).current_snapshot_id == first.snapshot_id
+    # The page comes back, edited: the change is against the last good version.
+    ja_site.override = None
+    ja_site.article = samplesite.replace_text(ja_site.article, "1万人", "1万2000人")
+    back = harness.check(watch)
+    assert back.status is CheckStatus.CHANGED and back.report is not None
+    assert back.report.old is not None and back.report.old.version == 1
+    assert [op.text for op in back.report.diff.ops if op.op != 0] == ["2000"]
+
+
+def _error_response(kind: str, server: LocalServer) -> Handler:
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    if kind == "500":
+        return _static(Response(500, html, b"<h1>Internal Server Error</h1>"))
+    if kind == "timeout":
+        return server.slow(3, Response(200, html, b"<html></html>"))
+    if kind == "truncated":
+        return truncated(b"<html><body><p>half a page", 50_000)
+    if kind == "empty":
+        return _static(Response(200, html, b""))
+    return _static(Response(200, html, samplesite.error_page(kind).encode("utf-8")))
+
+
+def _static(response: Response) -> Handler:
+    return lambda request: response
+
+
+def test_a_304_costs_no_parsing(harness: Harness, http_server: LocalServer) -> None:
+    page = samplesite.render_page(samplesite.load_article("en"))
+    http_server.set("/etag/", page, etag="v1")
+    watch = harness.store.add_watch(http_server.url("/etag/"))
+    assert harness.check(watch).status is CheckStatus.NEW
+    second = harness.check(watch)
+    assert second.status is CheckStatus.NOT_MODIFIED
+    assert second.snapshot_id is not None
+    assert http_server.requests[-1].headers.get("if-none-match") == '"v1"'
+    assert harness.store.get_watch(watch.id).etag == '"v1"'
+
+
+def test_identical_bytes_skip_extraction(harness: Harness, http_server: LocalServer) -> None:
+    http_server.set("/same/", samplesite.render_page(samplesite.load_article("en")))
+    watch = harness.store.add_watch(http_server.url("/same/"))
+    harness.check(watch)
+    result = harness.check(watch)
+    assert result.status is CheckStatus.UNCHANGED
+    rows = harness.store.checks(watch)
+    assert rows[0]["candidate_sha256"] is None  # decided from the bytes, no extraction
+    assert rows[1]["candidate_sha256"] is not None
+
+
+def test_a_revert_is_reported_as_such(harness: Harness, ja_site: Site) -> None:
+    watch = harness.store.add_watch(ja_site.url)
+    original = ja_site.article
+    harness.check(watch)
+    ja_site.article = samplesite.replace_text(original, "1万人", "1万2000人")
+    assert harness.check(watch).version == 2
+    ja_site.article = original
+    back = harness.check(watch)
+    assert back.status is CheckStatus.CHANGED and back.report is not None
+    assert back.report.reverted_to == 1
+    assert back.version == 1
+    assert [s.version for s in harness.store.snapshots(watch)] == [1, 2]
+    assert back.as_dict()["change"]["reverted_to"] == 1
+
+
+def test_gone_after_repeated_404(harness: Harness, ja_site: Site) -> None:
+    watch = harness.store.add_watch(ja_site.url)
+    harness.check(watch)
+    ja_site.override = _static(Response(404, {"Content-Type": "text/html"}, b"<h1>Not Found</h1>"))
+    assert harness.check(watch).status is CheckStatus.HTTP_ERROR
+    assert harness.check(watch).status is CheckStatus.GONE
+    assert harness.store.get_watch(watch.id).error_streak == 2
+    ja_site.override = None
+    assert harness.check(watch).status is CheckStatus.UNCHANGED
+    assert harness.store.get_watch(watch.id).error_streak == 0
+
+
+def test_collapsed_text_is_an_error_until_confirmed(harness: Harness, ja_site: Site) -> None:
+    watch = harness.store.add_watch(ja_site.url)
+    harness.check(watch)
+    article = ja_site.article
+    short = replace(article, blocks=article.blocks[:1])
+    ja_site.article = short
+    statuses = [harness.check(watch).status for _ in range(3)]
+    assert statuses == [CheckStatus.SOFT_ERROR, CheckStatus.SOFT_ERROR, CheckStatus.CHANGED]
+
+
+def test_silent_edit_is_flagged(harness: Harness, ja_site: Site) -> None:
+    watch = harness.store.add_watch(ja_site.url)
+    harness.check(watch)
+    ja_site.article = samplesite.replace_text(ja_site.article, "1万人", "1万2000人")
+    result = harness.check(watch)
+    assert result.report is not None and result.report.silent_edit
+    ja_site.article = samplesite.with_modified(
+        samplesite.replace_text(ja_site.article, "2000人", "3000人"), "2026-12-01T09:00:00+09:00"
+    )
+    result = harness.check(watch)
+    assert result.report is not None and not result.report.silent_edit
+
+
+def test_database_stays_consistent(harness: Harness, ja_site: Site) -> None:
+    watch = harness.store.add_watch(ja_site.url)
+    for seed in range(3):
+        ja_site.noise = Noise(seed=seed)
+        harness.check(watch)
+    conn = sqlite3.connect(harness.config.settings.database)
+    assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+    assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
+    conn.close()
