@@ -1,0 +1,468 @@
+"""The command line: parse arguments, call the library, print.
+
+Every ``MonitorError`` becomes one line on stderr and exit status 1, here and only here;
+click's usage errors exit with status 2.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import click
+
+from monitor.config import Config, load_config, parse_http_url, parse_interval
+from monitor.errors import MonitorError, UsageError
+from monitor.models import CheckStatus
+
+log = logging.getLogger(__name__)
+
+FORMAT_ALIASES = {"md": "markdown", "txt": "text", "term": "terminal"}
+DIFF_FORMATS = ("terminal", "text", "md", "markdown", "html", "json")
+STATUS_COLORS = {
+    "new": "cyan",
+    "changed": "yellow",
+    "unchanged": None,
+    "not_modified": None,
+    "http_error": "red",
+    "network_error": "red",
+    "soft_error": "magenta",
+    "gone": "red",
+}
+
+
+class MonitorGroup(click.Group):
+    """A click group that turns monitor's own errors into one message and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MonitorError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@dataclass
+class App:
+    """What every command needs: the config and the database, opened on first use."""
+
+    config_path: str | None
+    db_path: str | None
+    _config: Config | None = field(default=None, repr=False)
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def database(self) -> str:
+        return self.db_path or self.config.settings.database
+
+    def store(self) -> Any:
+        from monitor.store import SnapshotStore
+
+        return SnapshotStore(self.database)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+@click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="MONITOR_CONFIG",
+    help="Config file (default: ./config.toml, or $MONITOR_CONFIG).",
+)
+@click.option(
+    "--db", "db_path", type=click.Path(dir_okay=False), help="Database file (overrides the config)."
+)
+@click.option("-v", "--verbose", count=True, help="Log more: -v info, -vv debug.")
+@click.version_option(package_name="monitor")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, db_path: str | None, verbose: int) -> None:
+    """Watch published articles and report exactly what changed in their text.
+
+    Checks fetch each watched page, strip the boilerplate around the article, keep every
+    distinct version in SQLite and show a readable diff when the article text changes.
+    WATCH arguments take a watch's name, id or URL.
+    """
+    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
+    logging.basicConfig(
+        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
+    )
+    ctx.obj = App(config_path, db_path)
+
+
+# -- check ----------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("watches", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line and watch.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print the diff of each change.")
+@pass_app
+def check(app: App, watches: tuple[str, ...], as_json: bool, show_diff: bool) -> None:
+    """Check watches now, once, and print one result per watch.
+
+    With no WATCH, checks every active watch. Several watches are fetched concurrently.
+    Statuses: new, unchanged, not_modified, changed, http_error, network_error, soft_error,
+    gone. Errors are recorded as checks; the exit status is 0 once every check is recorded.
+    """
+    with app.store() as store:
+        store.sync_config(app.config)
+        selected = [store.find_watch(ref) for ref in watches] if watches else store.watches()
+        if not selected:
+            raise UsageError(
+                "nothing to check: add a watch with `monitor add URL` or in config.toml"
+            )
+        asyncio.run(_check_all(app, store, selected, as_json, show_diff))
+
+
+async def _check_all(
+    app: App, store: Any, watches: list[Any], as_json: bool, show_diff: bool
+) -> None:
+    from monitor.fetch import Fetcher
+    from monitor.pipeline import Checker
+
+    progress = _Progress(len(watches), enabled=not as_json and sys.stderr.isatty())
+    async with Fetcher(app.config.settings.fetch) as fetcher:
+        checker = Checker(store, fetcher, app.config)
+        tasks = [asyncio.create_task(checker.check(w)) for w in watches]
+        for task in asyncio.as_completed(tasks):
+            result = await task
+            progress.clear()
+            _print_result(result, as_json, show_diff)
+            progress.advance()
+    progress.clear()
+
+
+class _Progress:
+    """A one-line progress counter on a terminal's stderr."""
+
+    def __init__(self, total: int, *, enabled: bool) -> None:
+        self.total, self.done, self.enabled = total, 0, enabled and total > 1
+        self.show()
+
+    def show(self) -> None:
+        if self.enabled:
+            click.echo(f"\rchecked {self.done}/{self.total}…", nl=False, err=True)
+
+    def advance(self) -> None:
+        self.done += 1
+        self.show()
+
+    def clear(self) -> None:
+        if self.enabled:
+            click.echo("\r\033[K", nl=False, err=True)
+
+
+def _print_result(result: Any, as_json: bool, show_diff: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+        return
+    status = result.status.value
+    label = click.style(f"{status:<13}", fg=STATUS_COLORS.get(status), bold=status == "changed")
+    click.echo(f"{label} {result.watch.label}  {_result_detail(result)}")
+    if show_diff and result.report is not None:
+        click.echo(_render(result.report, None))
+
+
+def _result_detail(result: Any) -> str:
+    if result.status is CheckStatus.CHANGED and result.report is not None:
+        diff = result.report.diff
+        what = (
+            f"reverted to version {result.report.reverted_to}"
+            if result.report.reverted_to
+            else f"version {result.version}"
+        )
+        return (
+            f"+{diff.chars_added} −{diff.chars_removed} chars, {what} "
+            f"(`monitor diff {result.watch.id}`)"
+        )
+    if result.status is CheckStatus.NEW:
+        return f"version {result.version}"
+    if result.error:
+        http = f"HTTP {result.http_status}: " if result.http_status else ""
+        return f"{http}{result.error}" if not result.error.startswith("HTTP") else result.error
+    return ""
+
+
+# -- add / list ------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("url")
+@click.option("--name", help="A short name to refer to the watch by.")
+@click.option("--interval", help='How often the daemon checks it, e.g. "30m", "6h".')
+@pass_app
+def add(app: App, url: str, name: str | None, interval: str | None) -> None:
+    """Watch URL (stored in the database; config.toml [[watch]] entries work too)."""
+    try:
+        url = parse_http_url(url)
+        seconds = parse_interval(interval) if interval else None
+    except ValueError as exc:
+        raise click.BadParameter(f"expected {exc}") from None
+    with app.store() as store:
+        store.sync_config(app.config)
+        watch = store.add_watch(url, name=name, interval=seconds)
+    click.echo(f"added watch {watch.id}: {watch.label} ({watch.url})")
+
+
+@cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of watches.")
+@click.option("--all", "show_all", is_flag=True, help="Include watches no longer in the config.")
+@pass_app
+def list_(app: App, as_json: bool, show_all: bool) -> None:
+    """List the watches with their last status and counts of versions and changes."""
+    with app.store() as store:
+        store.sync_config(app.config)
+        watches = store.watches(active_only=not show_all)
+        counts = store.counts()
+    rows = [_watch_dict(w, counts.get(w.id, (0, 0))) for w in watches]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no watches yet: `monitor add URL` or add [[watch]] to config.toml", err=True)
+    for row in rows:
+        click.echo(
+            f"{row['id']:>4}  {row['name'] or '-':<20} {row['last_status'] or 'never checked':<13} "
+            f"{row['versions']:>3} versions {row['changes']:>3} changes  {row['url']}"
+        )
+
+
+def _watch_dict(watch: Any, counts: tuple[int, int]) -> dict[str, Any]:
+    return {
+        "id": watch.id,
+        "name": watch.name,
+        "url": watch.url,
+        "source": watch.source,
+        "active": watch.active,
+        "interval_s": watch.interval,
+        "last_check_at": watch.last_check_at,
+        "last_status": watch.last_status,
+        "last_error": watch.last_error,
+        "error_streak": watch.error_streak,
+        "last_change_at": watch.last_change_at,
+        "next_check_at": watch.next_check_at,
+        "versions": counts[0],
+        "changes": counts[1],
+    }
+
+
+# -- log / show / diff ----------------------------------------------------------------------
+
+
+@cli.command("log")
+@click.argument("watch")
+@click.option("--json", "as_json", is_flag=True, help="Versions, changes and checks as JSON.")
+@click.option("--limit", default=20, show_default=True, help="How many recent checks to show.")
+@pass_app
+def log_(app: App, watch: str, as_json: bool, limit: int) -> None:
+    """Show the versions, changes and recent checks of one watch."""
+    with app.store() as store:
+        target = store.find_watch(watch)
+        versions = store.snapshots(target)
+        changes = store.changes(target)
+        checks = store.checks(target, limit)
+    if as_json:
+        data = {
+            "watch": _watch_dict(target, (len(versions), len(changes))),
+            "versions": [_version_dict(v) for v in versions],
+            "changes": [{k: v for k, v in c.items() if k != "diff_json"} for c in changes],
+            "checks": checks,
+        }
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    _print_log(target, versions, changes, checks)
+
+
+def _version_dict(snapshot: Any) -> dict[str, Any]:
+    return {
+        "version": snapshot.version,
+        "snapshot_id": snapshot.id,
+        "created_at": snapshot.created_at,
+        "title": snapshot.title,
+        "chars": len(snapshot.text),
+        "text_sha256": snapshot.text_sha256,
+        "extractor": snapshot.extractor,
+        "metadata": snapshot.metadata.as_dict(),
+    }
+
+
+def _print_log(watch: Any, versions: list[Any], changes: list[Any], checks: list[Any]) -> None:
+    click.echo(click.style(f"{watch.label}", bold=True) + f"  {watch.url}")
+    click.echo(f"\nVersions ({len(versions)}):")
+    for v in versions:
+        click.echo(f"  v{v.version:<3} {v.created_at}  {len(v.text):>6} chars  {v.title}")
+    click.echo(f"\nChanges ({len(changes)}):")
+    by_id = {v.id: v.version for v in versions}
+    for c in changes:
+        old = f"v{by_id.get(c['old_snapshot_id'], '?')}"
+        new = f"v{by_id.get(c['new_snapshot_id'], '?')}"
+        note = " (revert)" if c["kind"] == "revert" else ""
+        note += " (silent edit)" if c["silent_edit"] else ""
+        click.echo(
+            f"  #{c['id']:<4} {c['detected_at']}  {old} → {new}  "
+            f"+{c['chars_added']} −{c['chars_removed']}{note}"
+        )
+    click.echo(f"\nLatest checks ({len(checks)}):")
+    for c in checks:
+        http = c["http_status"] or "-"
+        error = f"  {c['error']}" if c["error"] else ""
+        click.echo(
+            f"  {c['checked_at']}  {c['status']:<13} {http!s:>4} {c['duration_ms']:>6} ms{error}"
+        )
+
+
+@cli.command()
+@click.argument("watch")
+@click.option("--version", "version", type=int, help="Version number (default: the current one).")
+@click.option(
+    "--at", "at", help="The version shown at this time (ISO-8601, e.g. 2026-11-27T09:00)."
+)
+@click.option("--json", "as_json", is_flag=True, help="The version with its metadata as JSON.")
+@pass_app
+def show(app: App, watch: str, version: int | None, at: str | None, as_json: bool) -> None:
+    """Print the text of one stored version of a watch."""
+    if version is not None and at is not None:
+        raise click.UsageError("give --version or --at, not both")
+    with app.store() as store:
+        target = store.find_watch(watch)
+        if version is not None:
+            snapshot = store.snapshot_by_version(target, version)
+        elif at is not None:
+            snapshot = store.snapshot_at(target, _utc_iso(at))
+        else:
+            snapshot = store.current_snapshot(target)
+            if snapshot is None:
+                raise UsageError(f"{target.label} has no version yet: run `monitor check`")
+    if as_json:
+        data = _version_dict(snapshot) | {"text": snapshot.text}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        click.echo(snapshot.document)
+
+
+def _utc_iso(value: str) -> str:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO-8601 time", param_hint="--at") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+@cli.command()
+@click.argument("watch")
+@click.argument("a", type=int, required=False)
+@click.argument("b", type=int, required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(DIFF_FORMATS),
+    help="Output format (default: terminal colours on a terminal, else text).",
+)
+@pass_app
+def diff(app: App, watch: str, a: int | None, b: int | None, fmt: str | None) -> None:
+    """Show what changed: the latest change, version A against the current one, or A against B."""
+    from monitor.pipeline import build_report, compare_versions
+
+    with app.store() as store:
+        target = store.find_watch(watch)
+        if a is None:
+            changes = store.changes(target)
+            if not changes:
+                raise UsageError(f"{target.label} has no changes yet (see `monitor log`)")
+            report = build_report(store, changes[-1])
+        else:
+            old = store.snapshot_by_version(target, a)
+            new = (
+                store.snapshot_by_version(target, b)
+                if b is not None
+                else store.current_snapshot(target)
+            )
+            report = compare_versions(target, old, new)
+    click.echo(_render(report, fmt), nl=False)
+
+
+def _render(report: Any, fmt: str | None) -> str:
+    from monitor.report import render
+
+    chosen = FORMAT_ALIASES.get(fmt or "", fmt) or ("terminal" if sys.stdout.isatty() else "text")
+    text: str = render(report, chosen, color=sys.stdout.isatty())
+    return text if text.endswith("\n") else text + "\n"
+
+
+# -- extract --------------------------------------------------------------------------------
+
+
+@cli.command()
+@click.argument("source", required=False, default="-")
+@click.option("--url", help="The page's URL, for site rules and links (when SOURCE is a file).")
+@click.option(
+    "--json", "as_json", is_flag=True, help="Title, text, metadata and extractor as JSON."
+)
+@click.option("--no-title", is_flag=True, help="Print the body only, without the title line.")
+@pass_app
+def extract(app: App, source: str, url: str | None, as_json: bool, no_title: bool) -> None:
+    """Print the article text of a page: SOURCE is a file, a URL, or - for stdin."""
+    from monitor.extract import extract_article
+    from monitor.fetch import decode_html
+
+    if source.startswith(("http://", "https://")):
+        html, url = _fetch_one(app, source), url or source
+    else:
+        html, _ = decode_html(_read_source(source), None)
+    rules = app.config.rules_for(url or "", None)
+    article = extract_article(html, url, rules)
+    if as_json:
+        data = {
+            "title": article.title,
+            "text": article.text,
+            "extractor": article.extractor,
+            "metadata": article.metadata.as_dict(),
+        }
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        click.echo(article.text if no_title else article.document)
+
+
+def _read_source(source: str) -> bytes:
+    if source == "-":
+        return sys.stdin.buffer.read()
+    try:
+        return Path(source).read_bytes()
+    except OSError as exc:
+        raise UsageError(f"cannot read {source}: {exc.strerror}") from None
+
+
+def _fetch_one(app: App, url: str) -> str:
+    from monitor.fetch import Fetcher
+    from monitor.models import FetchOutcome
+
+    async def run() -> Any:
+        async with Fetcher(app.config.settings.fetch) as fetcher:
+            return await fetcher.fetch(url)
+
+    result = asyncio.run(run())
+    if result.outcome is not FetchOutcome.OK:
+        raise UsageError(f"cannot fetch {url}: {result.error}")
+    text: str = result.text
+    return text
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="monitor")

@@ -1,0 +1,157 @@
+"""The CLI contract of design.md: commands, --json shapes, exit statuses 0/1/2."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner, Result
+from server import LocalServer
+
+from monitor import samplesite
+from monitor.cli import cli
+
+CASES = Path(__file__).parent / "data" / "extract"
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty folder as the working directory, with a config that makes fetches fast."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
+    (tmp_path / "config.toml").write_text(
+        '[monitor]\nretries = 0\nread_timeout = "2s"\n', encoding="utf-8"
+    )
+    return tmp_path
+
+
+def run(*args: str, input: str | bytes | None = None) -> Result:
+    return CliRunner().invoke(cli, list(args), input=input, catch_exceptions=False)
+
+
+def serve_article(server: LocalServer, name: str = "ja", **edits: str) -> str:
+    article = samplesite.load_article(name)
+    for old, new in edits.items():
+        article = samplesite.replace_text(article, old, new)
+    server.set(f"/{name}/", samplesite.render_page(article))
+    return server.url(f"/{name}/")
+
+
+def test_every_command_has_help() -> None:
+    for name in cli.commands:
+        result = run(name, "--help")
+        assert result.exit_code == 0, name
+        assert "Usage:" in result.output
+    assert "Watch published articles" in run("--help").output
+
+
+def test_add_check_edit_check_diff(workdir: Path, http_server: LocalServer) -> None:
+    url = serve_article(http_server)
+    assert run("add", url, "--name", "ipd", "--interval", "30m").exit_code == 0
+    first = run("check", "--json")
+    assert first.exit_code == 0
+    (line,) = first.output.splitlines()
+    data = json.loads(line)
+    assert {"watch", "url", "status", "snapshot_id", "http_status", "error"} <= data.keys()
+    assert (data["watch"], data["status"], data["http_status"]) == ("ipd", "new", 200)
+
+    serve_article(http_server, **{"1万人": "1万2000人"})
+    second = json.loads(run("check", "ipd", "--json").output)
+    assert second["status"] == "changed"
+    assert second["change"]["chars_added"] == 4
+    assert second["change"]["chars_removed"] == 0
+    assert isinstance(second["change"]["change_id"], int)
+
+    diff = run("diff", "ipd", "--format", "text")
+    assert diff.exit_code == 0
+    assert "{+2000+}" in diff.output
+    assert "1万{+2000+}人" in diff.output
+    as_json = json.loads(run("diff", "ipd", "1", "2", "--format", "json").output)
+    assert as_json["stats"]["chars_added"] == 4
+    html = run("diff", "ipd", "--format", "html").output
+    assert "<ins>2000</ins>" in html
+
+
+def test_list_log_show(workdir: Path, http_server: LocalServer) -> None:
+    url = serve_article(http_server, "en")
+    run("add", url, "--name", "budget")
+    run("check")
+    listed = json.loads(run("list", "--json").output)
+    assert [(w["name"], w["last_status"], w["versions"]) for w in listed] == [("budget", "new", 1)]
+    assert "budget" in run("list").output
+    log = json.loads(run("log", "budget", "--json").output)
+    assert [v["version"] for v in log["versions"]] == [1]
+    assert log["checks"][0]["status"] == "new"
+    assert "Versions (1)" in run("log", "budget").output
+    shown = run("show", "budget").output
+    article = samplesite.load_article("en")
+    assert shown.rstrip("\n") == samplesite.article_text(article)
+    assert run("show", "budget", "--version", "1").output == shown
+    assert run("show", "budget", "--at", "2999-01-01T00:00").output == shown
+    assert run("show", "budget", "--at", "2000-01-01").exit_code == 1
+
+
+def test_check_prints_one_line_per_watch(workdir: Path, http_server: LocalServer) -> None:
+    run("add", serve_article(http_server, "ja"), "--name", "ja")
+    run("add", serve_article(http_server, "en"), "--name", "en")
+    run("add", http_server.url("/missing"), "--name", "missing")
+    result = run("check")
+    assert result.exit_code == 0
+    lines = sorted(result.output.splitlines())
+    assert len(lines) == 3
+    assert lines[0].startswith("http_error") and "missing" in lines[0] and "404" in lines[0]
+    assert lines[1].startswith("new") and lines[2].startswith("new")
+
+
+def test_extract_file_stdin_and_url(workdir: Path, http_server: LocalServer) -> None:
+    expected = (CASES / "jannah_ja.txt").read_text(encoding="utf-8")
+    from_file = run("extract", str(CASES / "jannah_ja.html"))
+    assert from_file.exit_code == 0
+    assert from_file.output == expected
+    html = (CASES / "jannah_ja.html").read_bytes()
+    assert run("extract", "-", input=html).output == expected
+    assert run("extract", input=html).output == expected
+    body_only = run("extract", "--no-title", str(CASES / "jannah_ja.html")).output
+    assert body_only == expected.split("\n", 1)[1]
+    http_server.set("/page", html, headers={"Content-Type": "text/html; charset=utf-8"})
+    assert run("extract", http_server.url("/page")).output == expected
+    data = json.loads(run("extract", "--json", str(CASES / "jannah_ja.html")).output)
+    assert data["extractor"] == "jannah" and data["metadata"]["language"] == "ja"
+
+
+def test_bad_config_is_one_clear_error(workdir: Path) -> None:
+    (workdir / "config.toml").write_text("[monitor]\nintervall = '1h'\n", encoding="utf-8")
+    result = CliRunner().invoke(cli, ["list"])
+    assert result.exit_code == 1
+    assert "config.toml: monitor.intervall: unknown key" in result.output
+    assert "Traceback" not in result.output
+
+
+def test_errors_and_usage(workdir: Path) -> None:
+    unknown = CliRunner().invoke(cli, ["log", "nope"])
+    assert unknown.exit_code == 1
+    assert "no watch named 'nope'" in unknown.output
+    assert CliRunner().invoke(cli, ["check"]).exit_code == 1  # nothing to check
+    assert CliRunner().invoke(cli, ["add", "ftp://x"]).exit_code == 2
+    assert CliRunner().invoke(cli, ["add", "https://x.test/", "--interval", "1s"]).exit_code == 2
+    assert CliRunner().invoke(cli, ["nonsense"]).exit_code == 2
+    assert CliRunner().invoke(cli, ["diff", "x", "--format", "pdf"]).exit_code == 2
+    run("add", "https://x.test/a", "--name", "a")
+    duplicate = CliRunner().invoke(cli, ["add", "https://x.test/a"])
+    assert duplicate.exit_code == 1 and "already watched" in duplicate.output
+    assert CliRunner().invoke(cli, ["diff", "a"]).exit_code == 1  # no changes yet
+    assert CliRunner().invoke(cli, ["extract", "no-such-file.html"]).exit_code == 1
+
+
+def test_db_option_and_config_watches(workdir: Path, http_server: LocalServer) -> None:
+    url = serve_article(http_server, "en")
+    (workdir / "config.toml").write_text(
+        f'[monitor]\nretries = 0\n\n[[watch]]\nurl = "{url}"\nname = "from-config"\n',
+        encoding="utf-8",
+    )
+    db = workdir / "elsewhere.db"
+    result = run("--db", str(db), "check", "--json")
+    assert json.loads(result.output)["watch"] == "from-config"
+    assert db.exists()
+    assert not (workdir / "snapshots").exists()
