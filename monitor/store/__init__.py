@@ -20,10 +20,8 @@ import json
 import logging
 import sqlite3
 import zlib
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from contextlib import contextmanager
-from dataclasses import dataclass
-from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -31,186 +29,39 @@ import sqlite_utils
 
 from monitor.config import Config, Rules
 from monitor.errors import StoreError, UsageError
-from monitor.models import CheckStatus, Metadata
+from monitor.models import CheckStatus
+from monitor.store.records import (
+    CheckRecord,
+    NewChange,
+    NewSnapshot,
+    OutboxItem,
+    OutboxRow,
+    Recorded,
+    Snapshot,
+    Watch,
+    outbox_from_row,
+    rules_json,
+    snapshot_from_row,
+    utcnow,
+    watch_from_row,
+)
+from monitor.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+__all__ = [
+    "SCHEMA_VERSION",
+    "CheckRecord",
+    "NewChange",
+    "NewSnapshot",
+    "OutboxItem",
+    "OutboxRow",
+    "Recorded",
+    "Snapshot",
+    "SnapshotStore",
+    "Watch",
+    "utcnow",
+]
 
 log = logging.getLogger(__name__)
-
-
-def utcnow() -> str:
-    """The current time as UTC ISO-8601 with seconds precision."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
-
-
-@dataclass(frozen=True)
-class Watch:
-    """A watched URL and its state."""
-
-    id: int
-    url: str
-    name: str | None
-    interval: float | None
-    rules: Rules
-    source: str
-    active: bool
-    created_at: str
-    current_snapshot_id: int | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    content_key: str | None = None
-    last_check_at: str | None = None
-    last_status: str | None = None
-    last_error: str | None = None
-    error_streak: int = 0
-    gone_streak: int = 0
-    next_check_at: str | None = None
-    last_change_at: str | None = None
-
-    @property
-    def label(self) -> str:
-        """The watch's name, or its URL when it has none."""
-        return self.name or self.url
-
-
-@dataclass(frozen=True)
-class Snapshot:
-    """One stored version of an article."""
-
-    id: int
-    watch_id: int
-    version: int
-    created_at: str
-    title: str
-    text: str
-    text_sha256: str
-    metadata: Metadata
-    final_url: str | None
-    extractor: str
-
-    @property
-    def document(self) -> str:
-        """Title and body as one text, as compared and diffed."""
-        return f"{self.title}\n{self.text}" if self.title else self.text
-
-
-@dataclass(frozen=True)
-class NewSnapshot:
-    """A version to store."""
-
-    title: str
-    text: str
-    text_sha256: str
-    metadata: Metadata
-    final_url: str | None
-    extractor: str
-    raw: bytes
-    encoding: str | None
-
-
-@dataclass(frozen=True)
-class NewChange:
-    """A change to store; ``new_snapshot_id`` None means the snapshot stored with it."""
-
-    old_snapshot_id: int | None
-    new_snapshot_id: int | None
-    kind: str  # "changed" or "revert"
-    chars_added: int
-    chars_removed: int
-    share_changed: float
-    silent_edit: bool
-    diff_json: str
-
-
-@dataclass(frozen=True)
-class CheckRecord:
-    """Everything one check writes, in one transaction."""
-
-    watch_id: int
-    status: CheckStatus
-    checked_at: str
-    http_status: int | None = None
-    duration_ms: int = 0
-    error: str | None = None
-    final_url: str | None = None
-    size: int = 0
-    attempts: int = 1
-    candidate_sha256: str | None = None
-    snapshot_id: int | None = None  # an existing snapshot this check saw (unchanged, revert)
-    new_snapshot: NewSnapshot | None = None
-    change: NewChange | None = None
-    etag: str | None = None
-    last_modified: str | None = None
-    content_key: str | None = None
-
-
-@dataclass(frozen=True)
-class Recorded:
-    """Row ids written by :meth:`SnapshotStore.record_check`."""
-
-    check_id: int
-    snapshot_id: int | None
-    change_id: int | None
-    version: int | None
-
-
-def _migration_1(db: sqlite_utils.Database) -> None:
-    db.execute(
-        """CREATE TABLE watches (
-            id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE, name TEXT UNIQUE,
-            interval_s REAL, rules_json TEXT NOT NULL DEFAULT '{}',
-            source TEXT NOT NULL DEFAULT 'cli', active INTEGER NOT NULL DEFAULT 1,
-            created_at TEXT NOT NULL, current_snapshot_id INTEGER,
-            etag TEXT, last_modified TEXT, content_key TEXT,
-            last_check_at TEXT, last_status TEXT, last_error TEXT,
-            error_streak INTEGER NOT NULL DEFAULT 0, gone_streak INTEGER NOT NULL DEFAULT 0,
-            next_check_at TEXT, last_change_at TEXT)"""
-    )
-    db.execute(
-        """CREATE TABLE snapshots (
-            id INTEGER PRIMARY KEY, watch_id INTEGER NOT NULL REFERENCES watches(id),
-            version INTEGER NOT NULL, created_at TEXT NOT NULL, title TEXT NOT NULL,
-            text TEXT NOT NULL, text_sha256 TEXT NOT NULL, metadata_json TEXT NOT NULL,
-            final_url TEXT, extractor TEXT NOT NULL, html_gz BLOB, html_encoding TEXT,
-            UNIQUE (watch_id, version))"""
-    )
-    db.execute("CREATE INDEX snapshots_watch_sha ON snapshots (watch_id, text_sha256)")
-    db.execute(
-        """CREATE TABLE changes (
-            id INTEGER PRIMARY KEY, watch_id INTEGER NOT NULL REFERENCES watches(id),
-            old_snapshot_id INTEGER REFERENCES snapshots(id),
-            new_snapshot_id INTEGER NOT NULL REFERENCES snapshots(id),
-            detected_at TEXT NOT NULL, kind TEXT NOT NULL,
-            chars_added INTEGER NOT NULL, chars_removed INTEGER NOT NULL,
-            share_changed REAL NOT NULL, silent_edit INTEGER NOT NULL DEFAULT 0,
-            diff_json TEXT NOT NULL)"""
-    )
-    db.execute("CREATE INDEX changes_watch ON changes (watch_id, id)")
-    db.execute(
-        """CREATE TABLE checks (
-            id INTEGER PRIMARY KEY, watch_id INTEGER NOT NULL REFERENCES watches(id),
-            checked_at TEXT NOT NULL, status TEXT NOT NULL, http_status INTEGER,
-            duration_ms INTEGER NOT NULL DEFAULT 0, error TEXT, final_url TEXT,
-            size INTEGER NOT NULL DEFAULT 0, attempts INTEGER NOT NULL DEFAULT 1,
-            candidate_sha256 TEXT, snapshot_id INTEGER REFERENCES snapshots(id),
-            change_id INTEGER REFERENCES changes(id))"""
-    )
-    db.execute("CREATE INDEX checks_watch ON checks (watch_id, id)")
-    _enable_fts(db)
-
-
-def _enable_fts(db: sqlite_utils.Database) -> None:
-    """Full-text search over snapshots; trigram finds Japanese substrings without spaces."""
-    try:
-        db.table("snapshots").enable_fts(
-            ["title", "text"], tokenize="trigram", create_triggers=True
-        )
-    except sqlite3.OperationalError:
-        log.warning("this SQLite has no trigram tokenizer; full-text search uses unicode61")
-        db.table("snapshots").enable_fts(["title", "text"], create_triggers=True)
-
-
-#: Schema migrations; index + 1 is the schema version each one produces.
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (_migration_1,)
-SCHEMA_VERSION = len(MIGRATIONS)
 
 
 class SnapshotStore:
@@ -310,7 +161,7 @@ class SnapshotStore:
             "url": url,
             "name": name,
             "interval_s": interval,
-            "rules_json": _rules_json(rules or Rules()),
+            "rules_json": rules_json(rules or Rules()),
             "source": source,
             "active": 1,
             "created_at": utcnow(),
@@ -330,7 +181,7 @@ class SnapshotStore:
                 values = {
                     "name": entry.name,
                     "interval_s": entry.interval,
-                    "rules_json": _rules_json(entry.rules),
+                    "rules_json": rules_json(entry.rules),
                     "source": "config",
                     "active": 1,
                 }
@@ -345,7 +196,7 @@ class SnapshotStore:
         row = self._row("watches", "id = ?", [watch_id])
         if row is None:
             raise UsageError(f"no watch with id {watch_id}")
-        return _watch(row)
+        return watch_from_row(row)
 
     def find_watch(self, ref: str) -> Watch:
         """A watch by name, id or URL."""
@@ -354,12 +205,14 @@ class SnapshotStore:
             row = self._row("watches", "id = ?", [int(ref)])
         if row is None:
             raise UsageError(f"no watch named {ref!r} (give a name, id or URL; see `monitor list`)")
-        return _watch(row)
+        return watch_from_row(row)
 
     def watches(self, *, active_only: bool = True) -> list[Watch]:
         """All watches, in id order."""
         where = "WHERE active = 1" if active_only else ""
-        return [_watch(r) for r in self.db.query(f"SELECT * FROM watches {where} ORDER BY id")]
+        return [
+            watch_from_row(r) for r in self.db.query(f"SELECT * FROM watches {where} ORDER BY id")
+        ]
 
     def set_next_check(self, watch_id: int, when: str | None) -> None:
         """Record when a watch is next due."""
@@ -373,7 +226,7 @@ class SnapshotStore:
         row = self._row("snapshots", "id = ?", [snapshot_id])
         if row is None:
             raise UsageError(f"no snapshot with id {snapshot_id}")
-        return _snapshot(row)
+        return snapshot_from_row(row)
 
     def current_snapshot(self, watch: Watch) -> Snapshot | None:
         """The version the watch's last good check saw: the baseline of the next comparison."""
@@ -384,14 +237,14 @@ class SnapshotStore:
     def snapshot_by_sha(self, watch_id: int, sha: str) -> Snapshot | None:
         """An earlier version with exactly this text, if any."""
         row = self._row("snapshots", "watch_id = ? AND text_sha256 = ?", [watch_id, sha])
-        return _snapshot(row) if row else None
+        return snapshot_from_row(row) if row else None
 
     def snapshot_by_version(self, watch: Watch, version: int) -> Snapshot:
         """Version ``version`` (1 = first) of a watch."""
         row = self._row("snapshots", "watch_id = ? AND version = ?", [watch.id, version])
         if row is None:
             raise UsageError(f"{watch.label} has no version {version} (see `monitor log`)")
-        return _snapshot(row)
+        return snapshot_from_row(row)
 
     def snapshot_at(self, watch: Watch, when: str) -> Snapshot:
         """The version a watch showed at time ``when`` (ISO-8601, UTC if no offset)."""
@@ -412,7 +265,7 @@ class SnapshotStore:
         rows = self.db.query(
             "SELECT * FROM snapshots WHERE watch_id = ? ORDER BY version", [watch.id]
         )
-        return [_snapshot(r) for r in rows]
+        return [snapshot_from_row(r) for r in rows]
 
     def raw_html(self, snapshot_id: int) -> tuple[bytes, str | None]:
         """The raw page bytes stored with a snapshot, and their encoding."""
@@ -461,6 +314,74 @@ class SnapshotStore:
         )
         return {r["id"]: (r["v"], r["c"]) for r in rows}
 
+    # -- outbox -----------------------------------------------------------------------------
+
+    def due_notifications(self, now: str, limit: int = 100) -> list[OutboxRow]:
+        """Pending notifications whose retry time has come, oldest first."""
+        rows = self.db.query(
+            "SELECT * FROM outbox WHERE state = 'pending' AND (not_before IS NULL OR "
+            "not_before <= ?) ORDER BY id LIMIT ?",
+            [now, limit],
+        )
+        return [outbox_from_row(r) for r in rows]
+
+    def claim_notification(self, row_id: int, now: str) -> bool:
+        """Mark a pending notification as being sent; False if someone else has it."""
+        with self.transaction():
+            cursor = self.db.execute(
+                "UPDATE outbox SET state = 'claimed', attempts = attempts + 1, updated_at = ? "
+                "WHERE id = ? AND state = 'pending'",
+                [now, row_id],
+            )
+        return cursor.rowcount == 1
+
+    def finish_notification(
+        self,
+        row_id: int,
+        state: str,
+        now: str,
+        error: str | None = None,
+        retry_at: str | None = None,
+    ) -> None:
+        """Record how sending went: sent, failed, or pending again (retry at ``retry_at``)."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE outbox SET state = ?, updated_at = ?, error = ?, not_before = ? "
+                "WHERE id = ?",
+                [state, now, error, retry_at, row_id],
+            )
+
+    def abandon_claimed(self, channels_to_requeue: tuple[str, ...], now: str) -> int:
+        """After a crash: claimed rows of idempotent channels go back to pending; the others
+        become 'unknown' (they may have been delivered, so they are never sent twice)."""
+        marks = ", ".join("?" * len(channels_to_requeue)) or "''"
+        with self.transaction():
+            self.db.execute(
+                f"UPDATE outbox SET state = 'pending', updated_at = ? "
+                f"WHERE state = 'claimed' AND channel IN ({marks})",
+                [now, *channels_to_requeue],
+            )
+            cursor = self.db.execute(
+                "UPDATE outbox SET state = 'unknown', updated_at = ?, error = 'the process "
+                "stopped while sending: it may or may not have been delivered' "
+                "WHERE state = 'claimed'",
+                [now],
+            )
+        return cursor.rowcount
+
+    def notifications(self, watch: Watch | None = None) -> list[OutboxRow]:
+        """All queued and sent notifications (of one watch), oldest first."""
+        where, params = ("WHERE watch_id = ?", [watch.id]) if watch else ("", [])
+        rows = self.db.query(f"SELECT * FROM outbox {where} ORDER BY id", params)
+        return [outbox_from_row(r) for r in rows]
+
+    def check_row(self, check_id: int) -> dict[str, Any]:
+        """One row of ``checks``."""
+        row = self._row("checks", "id = ?", [check_id])
+        if row is None:
+            raise UsageError(f"no check with id {check_id}")
+        return row
+
     def record_check(self, record: CheckRecord) -> Recorded:
         """Write one check, with its new snapshot and change if any, in one transaction."""
         with self.transaction():
@@ -469,6 +390,8 @@ class SnapshotStore:
                 snapshot_id, version = self._insert_snapshot(record)
             change_id = self._insert_change(record, snapshot_id) if record.change else None
             check_id = self._insert("checks", _check_row(record, snapshot_id, change_id))
+            for item in record.events:
+                self._insert("outbox", _outbox_row(record, item, check_id, change_id))
             self._update_watch(record.watch_id, _watch_state(record, snapshot_id))
         return Recorded(check_id, snapshot_id, change_id, version)
 
@@ -556,6 +479,21 @@ def _check_row(
     }
 
 
+def _outbox_row(
+    record: CheckRecord, item: OutboxItem, check_id: int, change_id: int | None
+) -> dict[str, Any]:
+    return {
+        "created_at": record.checked_at,
+        "kind": item.kind,
+        "channel": item.channel,
+        "watch_id": record.watch_id,
+        "check_id": check_id,
+        "change_id": change_id,
+        "payload_json": json.dumps(dict(item.payload), ensure_ascii=False),
+        "state": "pending",
+    }
+
+
 def _watch_state(record: CheckRecord, snapshot_id: int | None) -> dict[str, Any]:
     """The columns of ``watches`` a check updates."""
     status = record.status
@@ -564,6 +502,8 @@ def _watch_state(record: CheckRecord, snapshot_id: int | None) -> dict[str, Any]
         "last_status": status.value,
         "last_error": record.error,
     }
+    if record.next_check_at is not None:
+        state["next_check_at"] = record.next_check_at
     if status.is_error:
         state["error_streak"] = _increment("error_streak")
         gone = status is CheckStatus.GONE or (
@@ -589,48 +529,3 @@ class _Increment:
 
 def _increment(column: str) -> Any:
     return _Increment()
-
-
-def _rules_json(rules: Rules) -> str:
-    data = {k: list(v) for k, v in rules.__dict__.items() if v}
-    return json.dumps(data, ensure_ascii=False, sort_keys=True)
-
-
-def _watch(row: dict[str, Any]) -> Watch:
-    rules = {k: tuple(v) for k, v in json.loads(row["rules_json"] or "{}").items()}
-    return Watch(
-        id=row["id"],
-        url=row["url"],
-        name=row["name"],
-        interval=row["interval_s"],
-        rules=Rules(**rules),
-        source=row["source"],
-        active=bool(row["active"]),
-        created_at=row["created_at"],
-        current_snapshot_id=row["current_snapshot_id"],
-        etag=row["etag"],
-        last_modified=row["last_modified"],
-        content_key=row["content_key"],
-        last_check_at=row["last_check_at"],
-        last_status=row["last_status"],
-        last_error=row["last_error"],
-        error_streak=row["error_streak"],
-        gone_streak=row["gone_streak"],
-        next_check_at=row["next_check_at"],
-        last_change_at=row["last_change_at"],
-    )
-
-
-def _snapshot(row: dict[str, Any]) -> Snapshot:
-    return Snapshot(
-        id=row["id"],
-        watch_id=row["watch_id"],
-        version=row["version"],
-        created_at=row["created_at"],
-        title=row["title"],
-        text=row["text"],
-        text_sha256=row["text_sha256"],
-        metadata=Metadata(**json.loads(row["metadata_json"])),
-        final_url=row["final_url"],
-        extractor=row["extractor"],
-    )

@@ -1,0 +1,216 @@
+"""Rows of the snapshot database as frozen dataclasses, and conversions from rows."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from monitor.config import Rules
+from monitor.models import CheckStatus, Metadata
+
+
+def utcnow() -> str:
+    """The current time as UTC ISO-8601 with seconds precision."""
+    return datetime.now(UTC).isoformat(timespec="seconds")
+
+
+@dataclass(frozen=True)
+class Watch:
+    """A watched URL and its state."""
+
+    id: int
+    url: str
+    name: str | None
+    interval: float | None
+    rules: Rules
+    source: str
+    active: bool
+    created_at: str
+    current_snapshot_id: int | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_key: str | None = None
+    last_check_at: str | None = None
+    last_status: str | None = None
+    last_error: str | None = None
+    error_streak: int = 0
+    gone_streak: int = 0
+    next_check_at: str | None = None
+    last_change_at: str | None = None
+
+    @property
+    def label(self) -> str:
+        """The watch's name, or its URL when it has none."""
+        return self.name or self.url
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One stored version of an article."""
+
+    id: int
+    watch_id: int
+    version: int
+    created_at: str
+    title: str
+    text: str
+    text_sha256: str
+    metadata: Metadata
+    final_url: str | None
+    extractor: str
+
+    @property
+    def document(self) -> str:
+        """Title and body as one text, as compared and diffed."""
+        return f"{self.title}\n{self.text}" if self.title else self.text
+
+
+@dataclass(frozen=True)
+class NewSnapshot:
+    """A version to store."""
+
+    title: str
+    text: str
+    text_sha256: str
+    metadata: Metadata
+    final_url: str | None
+    extractor: str
+    raw: bytes
+    encoding: str | None
+
+
+@dataclass(frozen=True)
+class NewChange:
+    """A change to store; ``new_snapshot_id`` None means the snapshot stored with it."""
+
+    old_snapshot_id: int | None
+    new_snapshot_id: int | None
+    kind: str  # "changed" or "revert"
+    chars_added: int
+    chars_removed: int
+    share_changed: float
+    silent_edit: bool
+    diff_json: str
+
+
+@dataclass(frozen=True)
+class CheckRecord:
+    """Everything one check writes, in one transaction."""
+
+    watch_id: int
+    status: CheckStatus
+    checked_at: str
+    http_status: int | None = None
+    duration_ms: int = 0
+    error: str | None = None
+    final_url: str | None = None
+    size: int = 0
+    attempts: int = 1
+    candidate_sha256: str | None = None
+    snapshot_id: int | None = None  # an existing snapshot this check saw (unchanged, revert)
+    new_snapshot: NewSnapshot | None = None
+    change: NewChange | None = None
+    etag: str | None = None
+    last_modified: str | None = None
+    content_key: str | None = None
+    next_check_at: str | None = None
+    events: tuple[OutboxItem, ...] = ()
+
+
+@dataclass(frozen=True)
+class OutboxItem:
+    """A notification to queue with a check: an event kind for one channel."""
+
+    kind: str  # "change", "failing", "recovered"
+    channel: str
+    payload: tuple[tuple[str, Any], ...] = ()
+
+
+@dataclass(frozen=True)
+class OutboxRow:
+    """A queued notification."""
+
+    id: int
+    created_at: str
+    kind: str
+    channel: str
+    watch_id: int
+    check_id: int | None
+    change_id: int | None
+    payload: dict[str, Any]
+    state: str
+    attempts: int
+
+
+@dataclass(frozen=True)
+class Recorded:
+    """Row ids written by :meth:`SnapshotStore.record_check`."""
+
+    check_id: int
+    snapshot_id: int | None
+    change_id: int | None
+    version: int | None
+
+
+def outbox_from_row(row: dict[str, Any]) -> OutboxRow:
+    """An ``outbox`` row as an OutboxRow."""
+    return OutboxRow(
+        id=row["id"],
+        created_at=row["created_at"],
+        kind=row["kind"],
+        channel=row["channel"],
+        watch_id=row["watch_id"],
+        check_id=row["check_id"],
+        change_id=row["change_id"],
+        payload=json.loads(row["payload_json"] or "{}"),
+        state=row["state"],
+        attempts=row["attempts"],
+    )
+
+
+def rules_json(rules: Rules) -> str:
+    """Rules as the JSON stored in ``watches.rules_json``."""
+    data = {k: list(v) for k, v in rules.__dict__.items() if v}
+    return json.dumps(data, ensure_ascii=False, sort_keys=True)
+
+
+def watch_from_row(row: dict[str, Any]) -> Watch:
+    rules = {k: tuple(v) for k, v in json.loads(row["rules_json"] or "{}").items()}
+    return Watch(
+        id=row["id"],
+        url=row["url"],
+        name=row["name"],
+        interval=row["interval_s"],
+        rules=Rules(**rules),
+        source=row["source"],
+        active=bool(row["active"]),
+        created_at=row["created_at"],
+        current_snapshot_id=row["current_snapshot_id"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        content_key=row["content_key"],
+        last_check_at=row["last_check_at"],
+        last_status=row["last_status"],
+        last_error=row["last_error"],
+        error_streak=row["error_streak"],
+        gone_streak=row["gone_streak"],
+        next_check_at=row["next_check_at"],
+        last_change_at=row["last_change_at"],
+    )
+
+
+def snapshot_from_row(row: dict[str, Any]) -> Snapshot:
+    return Snapshot(
+        id=row["id"],
+        watch_id=row["watch_id"],
+        version=row["version"],
+        created_at=row["created_at"],
+        title=row["title"],
+        text=row["text"],
+        text_sha256=row["text_sha256"],
+        metadata=Metadata(**json.loads(row["metadata_json"])),
+        final_url=row["final_url"],
+        extractor=row["extractor"],
+    )
