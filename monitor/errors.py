@@ -6,7 +6,8 @@
     ├── FetchError               a page could not be fetched (carries kind and status)
     ├── ExtractError             a page could not be turned into an article
     ├── StoreError               the database cannot be opened, read or written
-    └── LockError                another daemon holds the database
+    ├── LockError                another daemon holds the database
+    └── NotifyError              a notification could not be sent (carries channel, retryable)
 
 Normal outcomes of a check (``unchanged``, ``not_modified``, ``soft_error``, ...) are
 result statuses, never exceptions. Only the CLI turns an exception into a message and an
@@ -53,3 +54,12 @@ class StoreError(MonitorError):
 
 class LockError(MonitorError):
     """Another process already runs the daemon on this database."""
+
+
+class NotifyError(MonitorError):
+    """A notification was not sent; ``retryable`` when it surely did not reach anyone."""
+
+    def __init__(self, message: str, *, channel: str, retryable: bool) -> None:
+        self.channel = channel
+        self.retryable = retryable
+        super().__init__(f"{channel}: {message}")

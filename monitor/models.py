@@ -173,3 +173,21 @@ class ChangeReport:
     detected_at: str | None = None
     reverted_to: int | None = None  # the version number this change returned to, if any
     silent_edit: bool = False  # body changed but the declared modified date did not
+
+
+EVENT_KINDS = ("change", "failing", "recovered")
+
+
+@dataclass(frozen=True)
+class Event:
+    """Something to tell people about: a change, a watch that started failing, a recovery."""
+
+    kind: str  # one of EVENT_KINDS
+    watch_id: int
+    watch_name: str
+    url: str
+    occurred_at: str  # UTC ISO-8601
+    status: str  # the status of the check that raised the event
+    error: str | None = None  # failing: the last error
+    error_streak: int = 0  # failing: consecutive failed checks; recovered: how many there were
+    report: ChangeReport | None = None  # change: the change
