@@ -101,7 +101,34 @@ class Settings:
     gone_after: int = 2
     collapse_ratio: float = 0.2
     collapse_confirm: int = 3
+    notify_after_errors: int = 3
+    shutdown_grace: float = 30.0
     fetch: FetchSettings = FetchSettings()
+
+
+NOTIFY_EVENTS = ("change", "failing", "recovered")
+NOTIFY_TYPES = ("webhook", "email", "apprise")
+
+
+@dataclass(frozen=True)
+class NotifyConfig:
+    """One ``[[notify]]`` channel: a webhook, an SMTP mailbox or Apprise URLs."""
+
+    type: str
+    name: str
+    events: tuple[str, ...] = NOTIFY_EVENTS
+    url: str | None = None  # webhook: where the JSON is POSTed
+    headers: tuple[tuple[str, str], ...] = ()  # webhook: extra request headers
+    timeout: float = 10.0
+    host: str = "localhost"  # email: SMTP server
+    port: int = 25
+    sender: str = "monitor@localhost"  # email: the From address (key "from")
+    to: tuple[str, ...] = ()  # email: recipients
+    username: str | None = None
+    password: str | None = None
+    starttls: bool = False
+    tls: bool = False  # email: SMTP over TLS from the start (port 465)
+    urls: tuple[str, ...] = ()  # apprise: notification URLs
 
 
 @dataclass(frozen=True)
@@ -112,6 +139,7 @@ class Config:
     settings: Settings = Settings()
     sites: tuple[SiteRule, ...] = ()
     watches: tuple[WatchConfig, ...] = ()
+    notify: tuple[NotifyConfig, ...] = ()
 
     def rules_for(self, url: str, overrides: Rules | None = None) -> Rules:
         """The site rules that apply to ``url``, with a watch's overrides on top."""
@@ -227,10 +255,10 @@ def _positive_duration(value: object) -> float:
 
 
 def parse_interval(value: object) -> float:
-    """A check interval: a duration of at least ten seconds."""
+    """A check interval: a duration of at least one second."""
     seconds = parse_duration(value)
-    if seconds < 10:
-        raise ValueError('an interval of at least "10s"')
+    if seconds < 1:
+        raise ValueError('an interval of at least "1s"')
     return seconds
 
 
@@ -302,6 +330,8 @@ def _read_settings(path: str, table: object) -> Settings:
         gone_after=r.get("gone_after", _positive_int, d.gone_after),
         collapse_ratio=r.get("collapse_ratio", _ratio, d.collapse_ratio),
         collapse_confirm=r.get("collapse_confirm", _positive_int, d.collapse_confirm),
+        notify_after_errors=r.get("notify_after_errors", _positive_int, d.notify_after_errors),
+        shutdown_grace=r.get("shutdown_grace", parse_duration, d.shutdown_grace),
         fetch=_read_fetch(r),
     )
     r.finish()
@@ -337,6 +367,104 @@ def _read_watch(path: str, index: int, table: object) -> WatchConfig:
     return watch
 
 
+_NOTIFY_KEYS = {
+    "webhook": {"url", "headers", "timeout"},
+    "email": {"host", "port", "from", "to", "username", "password", "starttls", "tls", "timeout"},
+    "apprise": {"urls"},
+}
+
+
+def _events(value: object) -> tuple[str, ...]:
+    events = _strings(value)
+    if not set(events) <= set(NOTIFY_EVENTS):
+        raise ValueError(f"a list of events out of {', '.join(NOTIFY_EVENTS)}")
+    return events
+
+
+def _choice(*allowed: str) -> Callable[[object], str]:
+    def convert(value: object) -> str:
+        if value not in allowed:
+            raise ValueError(f"one of {', '.join(allowed)}")
+        return str(value)
+
+    return convert
+
+
+def _boolean(value: object) -> bool:
+    if not isinstance(value, bool):
+        raise ValueError("true or false")
+    return value
+
+
+def _headers(value: object) -> tuple[tuple[str, str], ...]:
+    if not isinstance(value, Mapping) or not all(isinstance(v, str) for v in value.values()):
+        raise ValueError('a table of header names to strings, e.g. {Authorization = "..."}')
+    return tuple((str(k), str(v)) for k, v in value.items())
+
+
+def _port(value: object) -> int:
+    number = _positive_int(value)
+    if number > 65535:
+        raise ValueError("a port number from 1 to 65535")
+    return number
+
+
+def _read_notify(path: str, index: int, table: object) -> NotifyConfig:
+    r = _Reader(path, f"notify[{index}]", table)
+    kind = r.get("type", _choice(*NOTIFY_TYPES), "")
+    if not kind:
+        raise ConfigError(
+            f"is required: one of {', '.join(NOTIFY_TYPES)}", path=path, key=r.key("type")
+        )
+    extra = set(r.table) - {"type", "name", "events"} - _NOTIFY_KEYS[kind]
+    if extra:
+        allowed = ", ".join(sorted({"type", "name", "events"} | _NOTIFY_KEYS[kind]))
+        raise ConfigError(
+            f"is not a {kind} setting; allowed: {allowed}", path=path, key=r.key(min(extra))
+        )
+    d = NotifyConfig(type=kind, name="")
+    channel = NotifyConfig(
+        type=kind,
+        name=r.get("name", _string, f"{kind}-{index + 1}"),
+        events=r.get("events", _events, d.events),
+        url=r.get("url", parse_http_url, None),
+        headers=r.get("headers", _headers, ()),
+        timeout=r.get("timeout", _positive_duration, d.timeout),
+        host=r.get("host", _string, d.host),
+        port=r.get("port", _port, d.port),
+        sender=r.get("from", _string, d.sender),
+        to=r.get("to", _strings, ()),
+        username=r.get("username", _string, None),
+        password=r.get("password", _string, None),
+        starttls=r.get("starttls", _boolean, False),
+        tls=r.get("tls", _boolean, False),
+        urls=r.get("urls", _strings, ()),
+    )
+    r.finish()
+    _check_notify(path, r, channel)
+    return channel
+
+
+def _check_notify(path: str, r: _Reader, channel: NotifyConfig) -> None:
+    required = {"webhook": ("url", channel.url), "email": ("to", channel.to)}
+    required["apprise"] = ("urls", channel.urls)
+    key, value = required[channel.type]
+    if not value:
+        raise ConfigError(f"is required for a {channel.type} channel", path=path, key=r.key(key))
+
+
+def _check_channel_names(path: str, channels: tuple[NotifyConfig, ...]) -> None:
+    seen = {"reports"}
+    for index, channel in enumerate(channels):
+        if channel.name in seen:
+            raise ConfigError(
+                f"the name {channel.name!r} is taken (names are unique; 'reports' is built in)",
+                path=path,
+                key=f"notify[{index}].name",
+            )
+        seen.add(channel.name)
+
+
 def _array_of_tables(path: str, data: Mapping[str, Any], key: str) -> list[object]:
     value = data.get(key, [])
     if not isinstance(value, list):
@@ -361,10 +489,12 @@ def _check_unique(path: str, watches: tuple[WatchConfig, ...]) -> None:
 
 def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
     """Build a ``Config`` from parsed TOML data."""
-    unknown = sorted(set(data) - {"monitor", "site", "watch"})
+    unknown = sorted(set(data) - {"monitor", "site", "watch", "notify"})
     if unknown:
         raise ConfigError(
-            "unknown section; allowed: [monitor], [[site]], [[watch]]", path=path, key=unknown[0]
+            "unknown section; allowed: [monitor], [[site]], [[watch]], [[notify]]",
+            path=path,
+            key=unknown[0],
         )
     settings = _read_settings(path, data.get("monitor", {}))
     sites = tuple(
@@ -374,7 +504,11 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
         _read_watch(path, i, t) for i, t in enumerate(_array_of_tables(path, data, "watch"))
     )
     _check_unique(path, watches)
-    return Config(path=path, settings=settings, sites=sites, watches=watches)
+    notify = tuple(
+        _read_notify(path, i, t) for i, t in enumerate(_array_of_tables(path, data, "notify"))
+    )
+    _check_channel_names(path, notify)
+    return Config(path=path, settings=settings, sites=sites, watches=watches, notify=notify)
 
 
 def load_config(path: str | os.PathLike[str] | None = None, *, required: bool = False) -> Config:

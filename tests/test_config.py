@@ -107,7 +107,7 @@ url = "http://other.test/b"
     ("text", "key", "allowed"),
     [
         ("[monitor]\nintervall = '1h'\n", "monitor.intervall", "allowed keys here"),
-        ("[monitor]\ninterval = '5s'\n", "monitor.interval", 'at least "10s"'),
+        ("[monitor]\ninterval = '500ms'\n", "monitor.interval", 'at least "1s"'),
         ("[monitor]\ninterval = 'often'\n", "monitor.interval", "a duration"),
         ("[monitor]\nretries = -1\n", "monitor.retries", "at least 0"),
         ("[monitor]\nconcurrency = 0\n", "monitor.concurrency", "at least 1"),
