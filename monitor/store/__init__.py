@@ -27,8 +27,8 @@ from typing import Any
 
 import sqlite_utils
 
-from monitor.config import Config, Rules
-from monitor.errors import StoreError, UsageError
+from monitor.config import Config, Rules, WatchConfig
+from monitor.errors import ConfigError, StoreError, UsageError
 from monitor.models import CheckStatus
 from monitor.store.records import (
     CheckRecord,
@@ -170,26 +170,34 @@ class SnapshotStore:
             watch_id = self._insert("watches", row)
         return self.get_watch(watch_id)
 
-    def sync_config(self, config: Config) -> None:
-        """Make the watches of config.toml match the file: add, update, deactivate."""
-        wanted = {w.url: w for w in config.watches}
+    def sync_config(self, config: Config, *, deactivate: bool = True) -> None:
+        """Make the watches of config.toml match the file: add, update and (with
+        ``deactivate``) deactivate the ones no longer in it. Writes only what differs."""
+        wanted = {w.url: _config_values(w) for w in config.watches}
+        rows = {r["url"]: r for r in self.db.query("SELECT * FROM watches")}
+        updates = [
+            (rows[url]["id"], values)
+            for url, values in wanted.items()
+            if url in rows and any(rows[url][k] != v for k, v in values.items())
+        ]
+        inserts = [(url, values) for url, values in wanted.items() if url not in rows]
+        stale = [
+            row["id"]
+            for url, row in rows.items()
+            if deactivate and row["source"] == "config" and row["active"] and url not in wanted
+        ]
+        released = _names_to_release(config, wanted, rows)
+        if not (updates or inserts or stale or released):
+            return
         with self.transaction():
-            for row in self.db.query("SELECT * FROM watches WHERE source = 'config'"):
-                if row["url"] not in wanted and row["active"]:
-                    self.db.table("watches").update(row["id"], {"active": 0})
-            for url, entry in wanted.items():
-                values = {
-                    "name": entry.name,
-                    "interval_s": entry.interval,
-                    "rules_json": rules_json(entry.rules),
-                    "source": "config",
-                    "active": 1,
-                }
-                existing = self._row("watches", "url = ?", [url])
-                if existing:
-                    self.db.table("watches").update(existing["id"], values)
-                else:
-                    self.db.table("watches").insert({"url": url, "created_at": utcnow(), **values})
+            for watch_id in released:
+                self.db.execute("UPDATE watches SET name = NULL WHERE id = ?", [watch_id])
+            for watch_id in stale:
+                self.db.execute("UPDATE watches SET active = 0 WHERE id = ?", [watch_id])
+            for watch_id, values in updates:
+                self.db.table("watches").update(watch_id, values)
+            for url, values in inserts:
+                self._insert("watches", {"url": url, "created_at": utcnow(), **values})
 
     def get_watch(self, watch_id: int) -> Watch:
         """The watch with this id."""
@@ -476,6 +484,39 @@ def _check_row(
         "candidate_sha256": record.candidate_sha256,
         "snapshot_id": snapshot_id,
         "change_id": change_id,
+    }
+
+
+def _names_to_release(
+    config: Config, wanted: dict[str, dict[str, Any]], rows: dict[str, dict[str, Any]]
+) -> list[int]:
+    """Watches whose name config.toml now gives to another URL (they keep their history,
+    findable by URL or id). A name held by a watch added with `monitor add` is an error."""
+    holders = {row["name"]: row for row in rows.values() if row["name"]}
+    released = []
+    for url, values in wanted.items():
+        holder = holders.get(values["name"])
+        if holder is None or holder["url"] == url:
+            continue
+        if holder["source"] != "config" and holder["active"] and holder["url"] not in wanted:
+            raise ConfigError(
+                f"the name {values['name']!r} belongs to watch {holder['id']} "
+                f"({holder['url']}), added with `monitor add`",
+                path=config.path,
+                key="watch.name",
+            )
+        released.append(holder["id"])
+    return released
+
+
+def _config_values(entry: WatchConfig) -> dict[str, Any]:
+    """The columns of ``watches`` that a config.toml entry sets."""
+    return {
+        "name": entry.name,
+        "interval_s": entry.interval,
+        "rules_json": rules_json(entry.rules),
+        "source": "config",
+        "active": 1,
     }
 
 
