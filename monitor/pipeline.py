@@ -14,7 +14,7 @@ import asyncio
 import hashlib
 import json
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import Executor
 from dataclasses import dataclass, replace
 from typing import Any
@@ -38,6 +38,7 @@ from monitor.store import (
     CheckRecord,
     NewChange,
     NewSnapshot,
+    OutboxItem,
     Snapshot,
     SnapshotStore,
     Watch,
@@ -132,19 +133,22 @@ class Checker:
         *,
         executor: Executor | None = None,
         clock: Callable[[], str] = utcnow,
+        channels: Mapping[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.store = store
         self.fetcher = fetcher
         self.config = config
         self.executor = executor
         self.clock = clock
+        self.channels = channels or {}  # event kind -> the notification channels it goes to
 
-    async def check(self, watch: Watch) -> CheckResult:
+    async def check(self, watch: Watch, *, next_check_at: str | None = None) -> CheckResult:
         """Fetch, classify, extract, compare and store one check of ``watch``."""
         current = self.store.current_snapshot(watch)
         validators = Validators(watch.etag, watch.last_modified) if current else Validators()
         fetched = await self.fetcher.fetch(watch.url, validators)
         record = await self._decide(watch, current, fetched)
+        record = _with(record, next_check_at=next_check_at, events=self._events(watch, record))
         recorded = self.store.record_check(record)
         report = None
         if record.change is not None and recorded.change_id is not None:
@@ -167,8 +171,25 @@ class Checker:
             result.status.value,
             result.http_status,
             f" error={result.error!r}" if result.error else "",
+            extra={"watch": watch.label, "status": result.status.value},
         )
         return result
+
+    def _events(self, watch: Watch, record: CheckRecord) -> tuple[OutboxItem, ...]:
+        """Notifications this check raises: a change, the start of a failure, a recovery."""
+        threshold = self.config.settings.notify_after_errors
+        found: list[tuple[str, tuple[tuple[str, Any], ...]]] = []
+        if record.change is not None:
+            found.append(("change", ()))
+        if record.status.is_error and watch.error_streak + 1 == threshold:
+            found.append(("failing", (("error", record.error), ("streak", threshold))))
+        if record.status.is_good and watch.error_streak >= threshold:
+            found.append(("recovered", (("streak", watch.error_streak),)))
+        return tuple(
+            OutboxItem(kind, channel, payload)
+            for kind, payload in found
+            for channel in self.channels.get(kind, ())
+        )
 
     def _version(self, snapshot_id: int | None) -> int | None:
         return self.store.snapshot(snapshot_id).version if snapshot_id else None
