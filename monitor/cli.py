@@ -18,8 +18,10 @@ from typing import Any
 
 import click
 
+from monitor import __version__
 from monitor.config import Config, load_config, parse_http_url, parse_interval
 from monitor.errors import MonitorError, UsageError
+from monitor.logs import LOG_FORMATS, setup_logging
 from monitor.models import CheckStatus
 
 log = logging.getLogger(__name__)
@@ -54,7 +56,13 @@ class App:
 
     config_path: str | None
     db_path: str | None
+    verbose: int = 0
     _config: Config | None = field(default=None, repr=False)
+
+    def log_level(self, default: int) -> int:
+        """``default``, or more detail for each -v."""
+        levels = [logging.WARNING, logging.INFO, logging.DEBUG]
+        return levels[min(levels.index(default) + self.verbose, 2)]
 
     @property
     def config(self) -> Config:
@@ -65,6 +73,11 @@ class App:
     @property
     def database(self) -> str:
         return self.db_path or self.config.settings.database
+
+    def sync(self, store: Any, *, deactivate: bool = False) -> None:
+        """Bring the config file's [[watch]] entries into the database (if there is a file)."""
+        if self.config.path is not None:
+            store.sync_config(self.config, deactivate=deactivate)
 
     def store(self) -> Any:
         from monitor.store import SnapshotStore
@@ -96,11 +109,8 @@ def cli(ctx: click.Context, config_path: str | None, db_path: str | None, verbos
     distinct version in SQLite and show a readable diff when the article text changes.
     WATCH arguments take a watch's name, id or URL.
     """
-    level = [logging.WARNING, logging.INFO, logging.DEBUG][min(verbose, 2)]
-    logging.basicConfig(
-        level=level, format="%(levelname)s %(name)s: %(message)s", stream=sys.stderr
-    )
-    ctx.obj = App(config_path, db_path)
+    ctx.obj = App(config_path, db_path, verbose)
+    setup_logging(ctx.obj.log_level(logging.WARNING))
 
 
 # -- check ----------------------------------------------------------------------------------
@@ -110,33 +120,40 @@ def cli(ctx: click.Context, config_path: str | None, db_path: str | None, verbos
 @click.argument("watches", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line and watch.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print the diff of each change.")
+@click.option("--no-notify", is_flag=True, help="Send no notifications and write no report files.")
 @pass_app
-def check(app: App, watches: tuple[str, ...], as_json: bool, show_diff: bool) -> None:
+def check(
+    app: App, watches: tuple[str, ...], as_json: bool, show_diff: bool, no_notify: bool
+) -> None:
     """Check watches now, once, and print one result per watch.
 
     With no WATCH, checks every active watch. Several watches are fetched concurrently.
     Statuses: new, unchanged, not_modified, changed, http_error, network_error, soft_error,
     gone. Errors are recorded as checks; the exit status is 0 once every check is recorded.
+    Changes are written as report files and notified through [[notify]] channels, like the
+    daemon does, unless --no-notify.
     """
     with app.store() as store:
-        store.sync_config(app.config)
+        app.sync(store, deactivate=True)
         selected = [store.find_watch(ref) for ref in watches] if watches else store.watches()
         if not selected:
             raise UsageError(
                 "nothing to check: add a watch with `monitor add URL` or in config.toml"
             )
-        asyncio.run(_check_all(app, store, selected, as_json, show_diff))
+        asyncio.run(_check_all(app, store, selected, as_json, show_diff, not no_notify))
 
 
 async def _check_all(
-    app: App, store: Any, watches: list[Any], as_json: bool, show_diff: bool
+    app: App, store: Any, watches: list[Any], as_json: bool, show_diff: bool, notify: bool
 ) -> None:
     from monitor.fetch import Fetcher
+    from monitor.outbox import Outbox, channel_map
     from monitor.pipeline import Checker
 
     progress = _Progress(len(watches), enabled=not as_json and sys.stderr.isatty())
     async with Fetcher(app.config.settings.fetch) as fetcher:
-        checker = Checker(store, fetcher, app.config)
+        channels = channel_map(app.config) if notify else {}
+        checker = Checker(store, fetcher, app.config, channels=channels)
         tasks = [asyncio.create_task(checker.check(w)) for w in watches]
         for task in asyncio.as_completed(tasks):
             result = await task
@@ -144,6 +161,8 @@ async def _check_all(
             _print_result(result, as_json, show_diff)
             progress.advance()
     progress.clear()
+    if notify:
+        await Outbox(store, app.config).deliver()
 
 
 class _Progress:
@@ -213,7 +232,7 @@ def add(app: App, url: str, name: str | None, interval: str | None) -> None:
     except ValueError as exc:
         raise click.BadParameter(f"expected {exc}") from None
     with app.store() as store:
-        store.sync_config(app.config)
+        app.sync(store)
         watch = store.add_watch(url, name=name, interval=seconds)
     click.echo(f"added watch {watch.id}: {watch.label} ({watch.url})")
 
@@ -225,7 +244,7 @@ def add(app: App, url: str, name: str | None, interval: str | None) -> None:
 def list_(app: App, as_json: bool, show_all: bool) -> None:
     """List the watches with their last status and counts of versions and changes."""
     with app.store() as store:
-        store.sync_config(app.config)
+        app.sync(store)
         watches = store.watches(active_only=not show_all)
         counts = store.counts()
     rows = [_watch_dict(w, counts.get(w.id, (0, 0))) for w in watches]
@@ -461,6 +480,90 @@ def _fetch_one(app: App, url: str) -> str:
         raise UsageError(f"cannot fetch {url}: {result.error}")
     text: str = result.text
     return text
+
+
+# -- run / status / demo --------------------------------------------------------------------
+
+
+@cli.command()
+@click.option(
+    "--log-format",
+    type=click.Choice(LOG_FORMATS),
+    default="text",
+    show_default=True,
+    help="One event per line on stderr, as text or JSON (for log shippers).",
+)
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    help="Processes for parsing and diffing (default: one per CPU; 0: threads).",
+)
+@pass_app
+def run(app: App, log_format: str, workers: int | None) -> None:
+    """Run the daemon in the foreground: check every watch on its interval until stopped.
+
+    SIGTERM or Ctrl-C finishes in-flight checks (within shutdown_grace) and exits 0;
+    SIGHUP reloads config.toml. Only one daemon runs per database.
+    """
+    from monitor.service import Daemon
+
+    setup_logging(app.log_level(logging.INFO), log_format)
+    app.config  # noqa: B018 - fail early, before the lock, on a bad config
+    daemon = Daemon(lambda: load_config(app.config_path), app.db_path, workers=workers)
+    log.info("monitor %s starting on %s", __version__, daemon.database)
+    asyncio.run(daemon.run())
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per watch.")
+@pass_app
+def status(app: App, as_json: bool) -> None:
+    """Show each watch's last check, status, next check and consecutive errors."""
+    with app.store() as store:
+        app.sync(store)
+        watches = store.watches()
+        counts = store.counts()
+    rows = [_watch_dict(w, counts.get(w.id, (0, 0))) for w in watches]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{'watch':<24} {'status':<13} {'last check':<26} {'next check':<26} errors")
+    for row in rows:
+        name = (row["name"] or row["url"])[:24]
+        click.echo(
+            f"{name:<24} {row['last_status'] or '-':<13} {row['last_check_at'] or '-':<26} "
+            f"{row['next_check_at'] or '-':<26} {row['error_streak']}"
+        )
+
+
+@cli.command()
+@click.option(
+    "--duration",
+    type=click.FloatRange(min=10),
+    default=60,
+    show_default=True,
+    help="Seconds the demo runs.",
+)
+@click.option(
+    "--dir",
+    "workdir",
+    type=click.Path(file_okay=False),
+    help="Where the demo's database and reports go (default: a new temporary folder).",
+)
+@pass_app
+def demo(app: App, duration: float, workdir: str | None) -> None:
+    """The offline demo: a built-in sample site edited while the real daemon watches it.
+
+    Serves a Japanese WordPress (Jannah theme) article and an English one on 127.0.0.1,
+    runs the daemon against them, and edits them as it goes: a one-character correction,
+    a changed number, an added paragraph, page noise, a 503 and a maintenance page.
+    Only the real edits are reported. Needs no network; ends by itself.
+    """
+    from monitor.demo import run_demo
+
+    setup_logging(app.log_level(logging.WARNING))
+    directory = Path(workdir) if workdir else None
+    asyncio.run(run_demo(duration, directory, emit=click.echo, color=sys.stdout.isatty()))
 
 
 def main(argv: Sequence[str] | None = None) -> None:

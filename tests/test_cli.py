@@ -134,7 +134,7 @@ def test_errors_and_usage(workdir: Path) -> None:
     assert "no watch named 'nope'" in unknown.output
     assert CliRunner().invoke(cli, ["check"]).exit_code == 1  # nothing to check
     assert CliRunner().invoke(cli, ["add", "ftp://x"]).exit_code == 2
-    assert CliRunner().invoke(cli, ["add", "https://x.test/", "--interval", "1s"]).exit_code == 2
+    assert CliRunner().invoke(cli, ["add", "https://x.test/", "--interval", "500ms"]).exit_code == 2
     assert CliRunner().invoke(cli, ["nonsense"]).exit_code == 2
     assert CliRunner().invoke(cli, ["diff", "x", "--format", "pdf"]).exit_code == 2
     run("add", "https://x.test/a", "--name", "a")

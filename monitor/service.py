@@ -1,0 +1,314 @@
+"""The daemon: `monitor run` as a long-lived service.
+
+One process per database (an advisory lock that the kernel releases if the process dies).
+The scheduler calls :meth:`Daemon.run_check` for each due watch; parsing, extraction and
+diffing run in a process pool so the event loop never stalls. SIGTERM and SIGINT stop new
+checks, let in-flight ones finish within ``shutdown_grace``, then cancel the rest; SIGHUP
+reloads config.toml (added, removed and changed watches) without a restart. Watches added
+with `monitor add` while the daemon runs are picked up within ``REFRESH_EVERY``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import fcntl
+import logging
+import multiprocessing
+import os
+import random
+import signal
+from collections import Counter
+from collections.abc import Callable, Iterator
+from concurrent.futures import Executor, ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import IO
+
+from monitor.config import Config
+from monitor.errors import LockError, MonitorError
+from monitor.fetch import Fetcher
+from monitor.outbox import Outbox, channel_map
+from monitor.pipeline import Checker, CheckResult
+from monitor.schedule import WatchScheduler, WatchTiming, plan_first_runs
+from monitor.store import SnapshotStore, Watch
+
+log = logging.getLogger(__name__)
+
+REFRESH_EVERY = 30.0
+OUTBOX_EVERY = 30.0
+
+
+class DatabaseLock:
+    """An exclusive lock on ``<database>.lock``; released by the kernel if we die."""
+
+    def __init__(self, database: str) -> None:
+        self.path = Path(f"{database}.lock")
+        self._file: IO[str] | None = None
+
+    def acquire(self) -> None:
+        """Take the lock, or raise LockError naming the process that holds it."""
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        handle = self.path.open("a+", encoding="utf-8")
+        try:
+            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        except BlockingIOError:
+            handle.seek(0)
+            holder = handle.read().strip() or "another process"
+            handle.close()
+            raise LockError(
+                f"monitor is already running on {self.path.with_suffix('')} (pid {holder}); "
+                "stop it first"
+            ) from None
+        handle.seek(0)
+        handle.truncate()
+        handle.write(str(os.getpid()))
+        handle.flush()
+        self._file = handle
+
+    def release(self) -> None:
+        """Let go of the lock."""
+        if self._file is not None:
+            fcntl.flock(self._file, fcntl.LOCK_UN)
+            self._file.close()
+            self._file = None
+
+
+@dataclass
+class Tally:
+    """What the daemon did, logged when it stops."""
+
+    statuses: Counter[str] = field(default_factory=Counter)
+
+    def summary(self) -> str:
+        """``12 checks: 10 unchanged, 2 changed``."""
+        total = sum(self.statuses.values())
+        parts = ", ".join(f"{n} {status}" for status, n in self.statuses.most_common())
+        return f"{total} checks" + (f": {parts}" if parts else "")
+
+
+class Daemon:
+    """Schedules checks of every active watch until stopped."""
+
+    def __init__(
+        self,
+        load_config: Callable[[], Config],
+        database: str | None = None,
+        *,
+        workers: int | None = None,
+        on_result: Callable[[CheckResult], None] | None = None,
+        install_signals: bool = True,
+    ) -> None:
+        self.load_config = load_config
+        self.config = load_config()
+        self.database = database or self.config.settings.database
+        self.workers = (os.cpu_count() or 1) if workers is None else workers
+        self.on_result = on_result
+        self.install_signals = install_signals
+        self.tally = Tally()
+        self.stopping = asyncio.Event()
+        self._inflight: set[asyncio.Task[None]] = set()
+        self._accepting = True
+        self._outbox_due = asyncio.Event()
+
+    def stop(self) -> None:
+        """Ask the daemon to stop (what SIGTERM and SIGINT do)."""
+        self.stopping.set()
+
+    async def run(self) -> None:
+        """Run until :meth:`stop` (or a signal); in-flight checks finish first."""
+        lock = DatabaseLock(self.database)
+        lock.acquire()
+        try:
+            with SnapshotStore(self.database) as store:
+                await self._serve(store)
+        finally:
+            lock.release()
+        log.info("stopped after %s", self.tally.summary())
+
+    async def _serve(self, store: SnapshotStore) -> None:
+        self.store = store
+        store.sync_config(self.config)
+        executor = self._executor()
+        async with Fetcher(self.config.settings.fetch) as fetcher:
+            self.checker = Checker(
+                store, fetcher, self.config, executor=executor, channels=channel_map(self.config)
+            )
+            self.outbox = Outbox(store, self.config)
+            self.outbox.recover()
+            self.scheduler = WatchScheduler(self.run_check)
+            self._schedule_all(store.watches())
+            self.scheduler.start()
+            helpers = [
+                asyncio.create_task(self._outbox_loop()),
+                asyncio.create_task(self._refresh()),
+            ]
+            with self._signals():
+                await self.stopping.wait()
+            await self._shutdown(helpers)
+        if executor is not None:
+            executor.shutdown(wait=False, cancel_futures=True)
+
+    def _executor(self) -> Executor | None:
+        if self.workers < 1:
+            return None  # the event loop's default thread pool
+        context = multiprocessing.get_context("spawn")
+        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+
+    @contextlib.contextmanager
+    def _signals(self) -> Iterator[None]:
+        loop = asyncio.get_running_loop()
+        handled = (signal.SIGTERM, signal.SIGINT, signal.SIGHUP) if self.install_signals else ()
+        for signum in handled:
+            callback = self.reload if signum == signal.SIGHUP else self._on_stop_signal
+            loop.add_signal_handler(signum, callback)
+        try:
+            yield
+        finally:
+            for signum in handled:
+                loop.remove_signal_handler(signum)
+
+    def _on_stop_signal(self) -> None:
+        if self.stopping.is_set():
+            log.warning("second stop signal: cancelling in-flight checks now")
+            for task in self._inflight:
+                task.cancel()
+        log.info("stopping: finishing %d in-flight checks", len(self._inflight))
+        self.stop()
+
+    def _schedule_all(self, watches: list[Watch]) -> None:
+        settings = self.config.settings
+        timings = [WatchTiming(w.id, self._interval(w), w.next_check_at) for w in watches]
+        now = datetime.now(UTC)
+        plan = plan_first_runs(timings, now, spread=max(settings.jitter, 30.0))
+        for timing in timings:
+            self.scheduler.schedule(
+                timing.watch_id, timing.interval, settings.jitter, plan[timing.watch_id]
+            )
+        for watch in watches:
+            self.store.set_next_check(watch.id, plan[watch.id].isoformat(timespec="seconds"))
+        log.info("scheduled %d watches", len(watches))
+
+    def _interval(self, watch: Watch) -> float:
+        return watch.interval or self.config.settings.interval
+
+    async def run_check(self, watch_id: int) -> None:
+        """The job of one watch: check it, never letting an error stop the daemon."""
+        if not self._accepting:
+            return
+        task = asyncio.current_task()
+        assert task is not None
+        self._inflight.add(task)
+        try:
+            await self._check(watch_id)
+        except MonitorError as exc:
+            log.error("check of watch %d failed: %s", watch_id, exc)
+        except Exception:
+            log.exception("unexpected error while checking watch %d", watch_id)
+        finally:
+            self._inflight.discard(task)
+
+    async def _check(self, watch_id: int) -> None:
+        watch = self.store.get_watch(watch_id)
+        if not watch.active:
+            self.scheduler.unschedule(watch_id)
+            return
+        next_run = self.scheduler.next_run(watch_id)
+        next_at = next_run.astimezone(UTC).isoformat(timespec="seconds") if next_run else None
+        result = await self.checker.check(watch, next_check_at=next_at)
+        self.tally.statuses[result.status.value] += 1
+        if result.report is not None:
+            log.info(
+                "change watch=%s %s",
+                watch.label,
+                _summary(result),
+                extra={"watch": watch.label, "status": result.status.value},
+            )
+        if self.on_result is not None:
+            self.on_result(result)
+        self._outbox_due.set()
+
+    async def _outbox_loop(self) -> None:
+        while True:
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._outbox_due.wait(), OUTBOX_EVERY)
+            self._outbox_due.clear()
+            try:
+                await self.outbox.deliver()
+            except MonitorError as exc:
+                log.error("delivering notifications failed: %s", exc)
+
+    async def _refresh(self) -> None:
+        """Pick up watches added or removed in the database by other commands."""
+        while True:
+            await asyncio.sleep(REFRESH_EVERY)
+            try:
+                self._reconcile()
+            except MonitorError as exc:
+                log.error("refreshing the watch list failed: %s", exc)
+
+    def reload(self) -> None:
+        """Re-read config.toml (SIGHUP): watches added, removed and changed take effect."""
+        try:
+            self._reload()
+        except MonitorError as exc:
+            log.error("reload failed, keeping the running configuration: %s", exc)
+
+    def _reload(self) -> None:
+        config = self.load_config()
+        self.store.sync_config(config)
+        if config.settings.fetch != self.config.settings.fetch:
+            log.warning("fetch settings changed: they take effect after a restart")
+        self.config = config
+        self.checker.config = config
+        self.checker.channels = channel_map(config)
+        self.outbox = Outbox(self.store, config)
+        self._reconcile()
+        log.info("configuration reloaded from %s", config.path)
+
+    def _reconcile(self) -> None:
+        watches = {w.id: w for w in self.store.watches()}
+        for watch_id in self.scheduler.scheduled() - watches.keys():
+            self.scheduler.unschedule(watch_id)
+            log.info("watch %d removed from the schedule", watch_id)
+        new = [w for w in watches.values() if w.id not in self.scheduler.scheduled()]
+        if new:
+            self._schedule_all(new)
+        for watch in watches.values():
+            old = self.scheduler.interval(watch.id)
+            if old is not None and old != self._interval(watch):
+                self._reschedule(watch)
+
+    def _reschedule(self, watch: Watch) -> None:
+        interval = self._interval(watch)
+        soonest = datetime.now(UTC) + timedelta(seconds=interval * random.random())
+        current = self.scheduler.next_run(watch.id)
+        first = min(current, soonest) if current else soonest
+        self.scheduler.schedule(watch.id, interval, self.config.settings.jitter, first)
+        log.info("watch %s now checked every %ss", watch.label, interval)
+
+    async def _shutdown(self, helpers: list[asyncio.Task[None]]) -> None:
+        self._accepting = False
+        self.scheduler.pause()
+        grace = self.config.settings.shutdown_grace
+        if self._inflight:
+            _done, pending = await asyncio.wait(set(self._inflight), timeout=grace)
+            for task in pending:
+                task.cancel()
+            if pending:
+                log.warning("cancelled %d checks still running after %ss", len(pending), grace)
+                await asyncio.wait(pending, timeout=5)
+        self.scheduler.shutdown()
+        with contextlib.suppress(TimeoutError, MonitorError):
+            await asyncio.wait_for(self.outbox.deliver(), timeout=min(grace, 10))
+        for task in helpers:
+            task.cancel()
+        await asyncio.gather(*helpers, return_exceptions=True)
+
+
+def _summary(result: CheckResult) -> str:
+    assert result.report is not None
+    diff = result.report.diff
+    note = f" reverted to v{result.report.reverted_to}" if result.report.reverted_to else ""
+    return f"v{result.version} +{diff.chars_added} -{diff.chars_removed} chars{note}"

@@ -1,0 +1,277 @@
+"""`monitor run` as a real subprocess against a local test server: edits, signals, crashes."""
+
+from __future__ import annotations
+
+import json
+import random
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from server import LocalServer, Request, Response
+
+from monitor import samplesite
+
+
+class Page:
+    """An article page on the test server whose text tests change."""
+
+    def __init__(self, server: LocalServer, path: str, name: str = "en") -> None:
+        self.article = samplesite.load_article(name)
+        self.requests = 0
+        self.path = path
+        server.route(path, self.respond)
+        self.url = server.url(path)
+
+    def respond(self, request: Request) -> Response:
+        self.requests += 1
+        noise = samplesite.Noise(seed=self.requests)
+        body = samplesite.render_page(self.article, noise).encode("utf-8")
+        return Response(200, {"Content-Type": "text/html; charset=utf-8"}, body)
+
+    def edit(self, old: str, new: str) -> None:
+        self.article = samplesite.replace_text(self.article, old, new)
+
+
+class Hook:
+    """A webhook receiver on the test server."""
+
+    def __init__(self, server: LocalServer) -> None:
+        self.events: list[dict[str, object]] = []
+        server.route("/hook", self.receive)
+        self.url = server.url("/hook")
+
+    def receive(self, request: Request) -> Response:
+        self.events.append(json.loads(request.body))
+        return Response(204)
+
+    def changes(self) -> list[object]:
+        return [e["change"]["change_id"] for e in self.events if e["event"] == "change"]  # type: ignore[index]
+
+
+def write_config(
+    path: Path, urls: list[str], hook: str | None = None, interval: str = "1s"
+) -> None:
+    lines = [
+        "[monitor]",
+        f'database = "{path.parent / "m.db"}"',
+        f'reports_dir = "{path.parent / "reports"}"',
+        f'interval = "{interval}"',
+        'jitter = "0s"',
+        "retries = 0",
+        'shutdown_grace = "5s"',
+    ]
+    for number, url in enumerate(urls):
+        lines += ["[[watch]]", f'url = "{url}"', f'name = "w{number}"']
+    if hook:
+        lines += ["[[notify]]", 'type = "webhook"', f'url = "{hook}"', 'name = "hook"']
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+class Daemon:
+    """`monitor run` in a subprocess, its stderr in a file."""
+
+    def __init__(self, config: Path) -> None:
+        self.log = config.parent / f"daemon-{time.monotonic_ns()}.log"
+        with self.log.open("wb") as err:
+            self.process = subprocess.Popen(
+                [sys.executable, "-m", "monitor", "--config", str(config), "run", "--workers", "0"],
+                stdout=subprocess.DEVNULL,
+                stderr=err,
+            )
+
+    def output(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 10) -> int:
+        if self.process.poll() is None:
+            self.process.send_signal(sig)
+        return self.process.wait(timeout)
+
+
+@pytest.fixture
+def daemons() -> Iterator[list[Daemon]]:
+    started: list[Daemon] = []
+    yield started
+    for daemon in started:
+        if daemon.process.poll() is None:
+            daemon.process.kill()
+            daemon.process.wait()
+
+
+def query(db: Path, sql: str) -> list[tuple[object, ...]]:
+    if not db.exists():
+        return []
+    conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=10)
+    try:
+        return conn.execute(sql).fetchall()
+    except sqlite3.OperationalError:
+        return []  # not created yet
+    finally:
+        conn.close()
+
+
+def wait_for(condition: Callable[[], bool], timeout: float = 15) -> None:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out waiting")
+        time.sleep(0.05)
+
+
+def count(db: Path, sql: str) -> int:
+    rows = query(db, sql)
+    return int(rows[0][0]) if rows else 0
+
+
+def test_run_detects_an_edit_notifies_once_and_stops_cleanly(
+    tmp_path: Path, http_server: LocalServer, daemons: list[Daemon]
+) -> None:
+    page, hook = Page(http_server, "/a/"), Hook(http_server)
+    config, db = tmp_path / "config.toml", tmp_path / "m.db"
+    write_config(config, [page.url], hook.url)
+    daemons.append(daemon := Daemon(config))
+    wait_for(lambda: count(db, "SELECT count(*) FROM checks WHERE status = 'new'") == 1)
+    page.edit("voted 7-2", "voted 6-3")
+    edited_at = time.monotonic()
+    wait_for(lambda: count(db, "SELECT count(*) FROM changes") == 1)
+    assert time.monotonic() - edited_at < 5  # within a few intervals
+    wait_for(lambda: len(hook.events) == 1)
+    started = time.monotonic()
+    assert daemon.stop() == 0
+    assert time.monotonic() - started < 6
+    assert hook.changes() == [1]
+    assert hook.events[0]["change"]["stats"]["chars_added"] == 3  # type: ignore[index]
+    reports = sorted(p.suffix for p in (tmp_path / "reports").rglob("*change1.*"))
+    assert reports == [".html", ".md"]
+    log = daemon.output()
+    assert "scheduled 1 watches" in log and "stopped after" in log
+    assert "status=changed" in log
+    assert count(db, "SELECT count(*) FROM outbox WHERE state = 'sent'") == 2
+
+
+def test_a_second_daemon_on_the_same_database_is_refused(
+    tmp_path: Path, http_server: LocalServer, daemons: list[Daemon]
+) -> None:
+    page = Page(http_server, "/a/")
+    config = tmp_path / "config.toml"
+    write_config(config, [page.url])
+    daemons.append(first := Daemon(config))
+    wait_for(lambda: count(tmp_path / "m.db", "SELECT count(*) FROM checks") > 0)
+    daemons.append(second := Daemon(config))
+    assert second.process.wait(10) == 1
+    assert "already running" in second.output()
+    assert first.process.poll() is None
+    assert first.stop() == 0
+
+
+def test_sighup_reloads_watches(
+    tmp_path: Path, http_server: LocalServer, daemons: list[Daemon]
+) -> None:
+    one, two = Page(http_server, "/one/"), Page(http_server, "/two/", "ja")
+    config, db = tmp_path / "config.toml", tmp_path / "m.db"
+    write_config(config, [one.url])
+    daemons.append(daemon := Daemon(config))
+    wait_for(lambda: count(db, "SELECT count(*) FROM checks") > 0)
+    assert two.requests == 0
+    write_config(config, [two.url])
+    daemon.process.send_signal(signal.SIGHUP)
+    wait_for(lambda: two.requests > 0)
+    wait_for(lambda: "configuration reloaded" in daemon.output())
+    checked_one = one.requests
+    time.sleep(2.5)
+    assert one.requests <= checked_one + 1  # removed from the schedule
+    assert count(db, "SELECT count(*) FROM watches WHERE active = 1") == 1
+    (config.parent / "config.toml").write_text("[monitor\n", encoding="utf-8")
+    daemon.process.send_signal(signal.SIGHUP)
+    wait_for(lambda: "reload failed" in daemon.output())
+    assert daemon.process.poll() is None
+    assert daemon.stop() == 0
+
+
+def test_a_restart_keeps_the_schedule(
+    tmp_path: Path, http_server: LocalServer, daemons: list[Daemon]
+) -> None:
+    pages = [Page(http_server, f"/p{i}/") for i in range(3)]
+    config, db = tmp_path / "config.toml", tmp_path / "m.db"
+    write_config(config, [p.url for p in pages], interval="1h")
+    daemons.append(daemon := Daemon(config))
+    wait_for(lambda: count(db, "SELECT count(*) FROM checks") == 3, timeout=45)
+    assert daemon.stop() == 0
+    stored = query(db, "SELECT next_check_at FROM watches")
+    assert all(row[0] for row in stored)
+    before = [p.requests for p in pages]
+    daemons.append(again := Daemon(config))
+    wait_for(lambda: "scheduled 3 watches" in again.output())
+    time.sleep(1.5)
+    assert [p.requests for p in pages] == before  # nothing re-fetched: not due for an hour
+    assert again.stop() == 0
+
+
+def test_json_logs(tmp_path: Path, http_server: LocalServer, daemons: list[Daemon]) -> None:
+    page = Page(http_server, "/a/")
+    config = tmp_path / "config.toml"
+    write_config(config, [page.url])
+    log = tmp_path / "json.log"
+    with log.open("wb") as err:
+        process = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "monitor",
+                "--config",
+                str(config),
+                "run",
+                "--workers",
+                "0",
+                "--log-format",
+                "json",
+            ],
+            stderr=err,
+        )
+    try:
+        wait_for(lambda: '"status": "new"' in log.read_text(encoding="utf-8"))
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(10) == 0
+    events = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines()]
+    checked = [e for e in events if e.get("status") == "new"]
+    assert checked and checked[0]["watch"] == "w0" and checked[0]["level"] == "info"
+
+
+def test_kill_9_at_random_moments_loses_nothing_and_notifies_once(
+    tmp_path: Path, http_server: LocalServer, daemons: list[Daemon]
+) -> None:
+    page, hook = Page(http_server, "/a/"), Hook(http_server)
+    config, db = tmp_path / "config.toml", tmp_path / "m.db"
+    write_config(config, [page.url], hook.url)
+    rng = random.Random(7)
+    for round_number in range(6):
+        page.edit(
+            *(("voted 7-2", "voted 6-3") if round_number % 2 == 0 else ("voted 6-3", "voted 7-2"))
+        )
+        daemons.append(daemon := Daemon(config))
+        time.sleep(0.8 + rng.random() * 1.5)
+        daemon.process.send_signal(signal.SIGKILL)
+        daemon.process.wait(10)
+    daemons.append(final := Daemon(config))
+    wait_for(lambda: count(db, "SELECT count(*) FROM outbox WHERE state = 'pending'") == 0)
+    time.sleep(1)
+    assert final.stop() == 0
+    assert query(db, "PRAGMA integrity_check") == [("ok",)]
+    versions = [row[0] for row in query(db, "SELECT version FROM snapshots ORDER BY version")]
+    assert versions == list(range(1, len(versions) + 1))
+    changes = [row[0] for row in query(db, "SELECT id FROM changes ORDER BY id")]
+    assert changes, "the edits were detected"
+    delivered = hook.changes()
+    assert len(delivered) == len(set(delivered)), "no change notified twice"
+    unknown = count(db, "SELECT count(*) FROM outbox WHERE state = 'unknown'")
+    assert set(delivered) | set() <= set(changes)
+    assert len(delivered) + unknown >= len(changes) - count(
+        db, "SELECT count(*) FROM outbox WHERE state = 'failed'"
+    )
