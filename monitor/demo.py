@@ -1,0 +1,268 @@
+"""`monitor demo`: the real daemon against a built-in sample site on 127.0.0.1, edited as it runs.
+
+The site serves the sample articles of :mod:`monitor.samplesite` (a Japanese WordPress page
+in the Jannah theme and an English one) with fresh page noise on every request: nonces, ad
+ids, popular-post order, view counts. A script then edits them on a timeline: page noise and
+new comments only, a one-character Japanese correction, a changed number, a 503, a
+maintenance page and an added paragraph. Only the three real edits are changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tempfile
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+
+from monitor import samplesite
+from monitor.config import Config, FetchSettings, Settings, WatchConfig
+from monitor.models import CheckStatus
+from monitor.pipeline import CheckResult
+from monitor.report import render
+from monitor.samplesite import Noise, SampleArticle
+from monitor.service import Daemon
+
+Emit = Callable[[str], None]
+NAMES = {"ja": "jannah-ja", "en": "budget-en"}
+COMMENTS = (("佐藤", "分かりやすい解説をありがとうございます。"), ("J. Ortiz", "Great reporting."))
+
+
+@dataclass
+class SitePage:
+    """One article of the demo site and what it currently serves."""
+
+    article: SampleArticle
+    comments: tuple[tuple[str, str], ...] = ()
+    failure: str | None = None  # None, "503" or "maintenance"
+    requests: int = 0
+
+    def respond(self) -> tuple[int, bytes]:
+        """Status and body of the next request: every request has new noise."""
+        self.requests += 1
+        if self.failure == "503":
+            return 503, b"<html><body><h1>503 Service Unavailable</h1></body></html>"
+        if self.failure == "maintenance":
+            return 200, samplesite.error_page("maintenance").encode("utf-8")
+        noise = Noise(
+            seed=self.requests,
+            timestamp=f"2026-11-27T09:{self.requests % 60:02d}:00+09:00",
+            comment_count=len(self.comments) + self.requests % 3,
+            comments=self.comments,
+        )
+        return 200, samplesite.render_page(self.article, noise).encode("utf-8")
+
+
+@dataclass
+class DemoSite:
+    """The sample site on 127.0.0.1 (a random free port), in a background thread."""
+
+    pages: dict[str, SitePage] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        for name in NAMES:
+            self.pages[name] = SitePage(samplesite.load_article(name))
+        self.lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def url(self, name: str) -> str:
+        """The URL of one sample article."""
+        return f"http://127.0.0.1:{self.server.server_address[1]}/{name}/"
+
+    def start(self) -> None:
+        """Start serving."""
+        self.thread.start()
+
+    def stop(self) -> None:
+        """Stop serving and free the port."""
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join()
+
+    def _handler(self) -> type[BaseHTTPRequestHandler]:
+        site = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_GET(self) -> None:
+                page = site.pages.get(self.path.strip("/"))
+                with site.lock:
+                    status, body = page.respond() if page else (404, b"not found")
+                self.send_response(status)
+                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                self.wfile.write(body)
+
+            def log_message(self, format: str, *args: object) -> None:
+                pass
+
+        return Handler
+
+
+@dataclass(frozen=True)
+class Step:
+    """One scripted event: at ``at`` (share of the run), do ``action``."""
+
+    at: float
+    say: str
+    action: Callable[[DemoSite], None]
+
+
+def _edit(name: str, old: str, new: str) -> Callable[[DemoSite], None]:
+    def action(site: DemoSite) -> None:
+        page = site.pages[name]
+        page.article = samplesite.replace_text(page.article, old, new)
+
+    return action
+
+
+def _add_paragraph(name: str, index: int, text: str) -> Callable[[DemoSite], None]:
+    def action(site: DemoSite) -> None:
+        page = site.pages[name]
+        page.article = samplesite.add_block(page.article, index, text)
+
+    return action
+
+
+def _fail(name: str, failure: str | None) -> Callable[[DemoSite], None]:
+    def action(site: DemoSite) -> None:
+        site.pages[name].failure = failure
+
+    return action
+
+
+def _comments(site: DemoSite) -> None:
+    for page in site.pages.values():
+        page.comments = COMMENTS
+
+
+ADDED_PARAGRAPH = (
+    "国連安全保障理事会は2024年12月、"
+    "北朝鮮の武器輸出に関する専門家パネルの報告を受けて会合を開いた。"
+)
+
+#: The timeline: three real edits among noise and errors that must not be reported.
+SCRIPT = (
+    Step(0.12, "noise only: new comments, counters and nonces on both pages", _comments),
+    Step(
+        0.22,
+        "ja: one-character correction 違法な → 不法な",
+        _edit("ja", "違法な戦争", "不法な戦争"),
+    ),
+    Step(0.34, "en: a changed number, 7-2 → 6-3", _edit("en", "voted 7-2", "voted 6-3")),
+    Step(0.44, "ja: the server answers 503", _fail("ja", "503")),
+    Step(0.52, "ja: back to normal", _fail("ja", None)),
+    Step(0.56, "en: a maintenance page (HTTP 200)", _fail("en", "maintenance")),
+    Step(0.64, "en: back to normal", _fail("en", None)),
+    Step(0.72, "ja: a paragraph added", _add_paragraph("ja", 6, ADDED_PARAGRAPH)),
+)
+EXPECTED_CHANGES = 3
+
+
+@dataclass
+class DemoRun:
+    """What a demo run did."""
+
+    directory: Path
+    database: Path
+    reports: Path
+    results: list[CheckResult] = field(default_factory=list)
+
+    @property
+    def changes(self) -> list[CheckResult]:
+        """The checks that reported a change."""
+        return [r for r in self.results if r.status is CheckStatus.CHANGED]
+
+
+def demo_config(site: DemoSite, directory: Path, interval: float) -> Config:
+    """The daemon's configuration for the demo: short intervals, no retries."""
+    settings = Settings(
+        database=str(directory / "monitor.db"),
+        reports_dir=str(directory / "reports"),
+        interval=interval,
+        jitter=interval / 5,
+        shutdown_grace=5.0,
+        fetch=FetchSettings(retries=0, read_timeout=5.0, total_timeout=10.0),
+    )
+    watches = tuple(WatchConfig(url=site.url(name), name=NAMES[name]) for name in NAMES)
+    return Config(path=None, settings=settings, watches=watches)
+
+
+async def run_demo(
+    duration: float, directory: Path | None, *, emit: Emit, color: bool = False
+) -> DemoRun:
+    """Serve the sample site, run the daemon against it, play the script; ends by itself."""
+    directory = directory or Path(tempfile.mkdtemp(prefix="monitor-demo-"))
+    directory.mkdir(parents=True, exist_ok=True)
+    site = DemoSite()
+    site.start()
+    try:
+        config = demo_config(site, directory, interval=max(1.0, duration / 25))
+        run = DemoRun(directory, Path(config.settings.database), Path(config.settings.reports_dir))
+        _intro(emit, site, run, duration)
+        started = time.monotonic()
+        daemon = Daemon(
+            lambda: config,
+            workers=0,
+            install_signals=False,
+            on_result=lambda result: _show(emit, run, result, started, color),
+        )
+        await asyncio.gather(daemon.run(), _play(daemon, site, duration, started, emit))
+    finally:
+        site.stop()
+    _outro(emit, run)
+    return run
+
+
+async def _play(
+    daemon: Daemon, site: DemoSite, duration: float, started: float, emit: Emit
+) -> None:
+    try:
+        for step in SCRIPT:
+            await asyncio.sleep(max(0.0, started + step.at * duration - time.monotonic()))
+            with site.lock:
+                step.action(site)
+            emit(f"[{time.monotonic() - started:5.1f}s] » {step.say}")
+        await asyncio.sleep(max(0.0, started + duration - time.monotonic()))
+    finally:
+        daemon.stop()
+
+
+def _show(emit: Emit, run: DemoRun, result: CheckResult, started: float, color: bool) -> None:
+    run.results.append(result)
+    detail = result.error or (f"version {result.version}" if result.version else "")
+    emit(
+        f"[{time.monotonic() - started:5.1f}s]   {result.status.value:<13} "
+        f"{result.watch.label:<10} {detail}"
+    )
+    if result.report is not None:
+        text = render(result.report, "terminal" if color else "text", color=color)
+        emit("\n".join("            " + line for line in text.splitlines()))
+
+
+def _intro(emit: Emit, site: DemoSite, run: DemoRun, duration: float) -> None:
+    emit(f"monitor demo: {duration:.0f} seconds, offline, on a sample site served at")
+    for name in NAMES:
+        emit(f"  {site.url(name)}  ({NAMES[name]})")
+    emit(f"database: {run.database}\n")
+
+
+def _outro(emit: Emit, run: DemoRun) -> None:
+    db = run.database
+    emit("")
+    emit(
+        f"done: {len(run.results)} checks, {len(run.changes)} changes "
+        f"(the script made {EXPECTED_CHANGES} real edits; noise and errors are not changes)"
+    )
+    emit(f"database: {db}")
+    emit(f"reports:  {run.reports}")
+    emit("explore:")
+    for name in NAMES.values():
+        emit(f"  monitor --db {db} log {name}")
+    emit(f"  monitor --db {db} diff {NAMES['ja']}")
+    emit(f"  monitor --db {db} diff {NAMES['en']} --format html > diff.html")
+    emit(f"  monitor --db {db} show {NAMES['ja']} --version 1")
