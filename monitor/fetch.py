@@ -1,4 +1,4 @@
-"""httpx -> FetchResult: the only module that imports httpx, and where its errors are translated.
+"""httpx -> FetchResult: fetching pages, and the one place where fetch errors are translated.
 
 ``Fetcher.fetch`` never raises for network or HTTP problems. Every fetch ends as one
 ``FetchResult`` whose ``outcome`` is:

@@ -18,6 +18,7 @@ import multiprocessing
 import os
 import random
 import signal
+import socket
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Executor, ProcessPoolExecutor
@@ -38,6 +39,20 @@ log = logging.getLogger(__name__)
 
 REFRESH_EVERY = 30.0
 OUTBOX_EVERY = 30.0
+
+
+def notify_systemd(state: str) -> None:
+    """Tell systemd (Type=notify) how the service is doing; nothing without NOTIFY_SOCKET."""
+    address = os.environ.get("NOTIFY_SOCKET")
+    if not address:
+        return
+    if address.startswith("@"):
+        address = "\0" + address[1:]  # an abstract socket
+    try:
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as sock:
+            sock.sendto(state.encode(), address)
+    except OSError as exc:
+        log.warning("cannot notify systemd: %s", exc)
 
 
 class DatabaseLock:
@@ -140,6 +155,7 @@ class Daemon:
             self.scheduler = WatchScheduler(self.run_check)
             self._schedule_all(store.watches())
             self.scheduler.start()
+            notify_systemd("READY=1")
             helpers = [
                 asyncio.create_task(self._outbox_loop()),
                 asyncio.create_task(self._refresh()),
@@ -289,6 +305,7 @@ class Daemon:
         log.info("watch %s now checked every %ss", watch.label, interval)
 
     async def _shutdown(self, helpers: list[asyncio.Task[None]]) -> None:
+        notify_systemd("STOPPING=1")
         self._accepting = False
         self.scheduler.pause()
         grace = self.config.settings.shutdown_grace

@@ -1,0 +1,55 @@
+"""The README stays true: its quick start works, and every command is documented there."""
+
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from server import LocalServer
+
+from monitor import samplesite
+from monitor.cli import cli
+
+README = (Path(__file__).resolve().parent.parent / "README.md").read_text(encoding="utf-8")
+EXAMPLE_URL = "https://www.example.com/news/2026/11/some-article"
+
+
+def quickstart() -> list[str]:
+    block = README.split("<!-- quickstart", 1)[1].split("```sh\n", 1)[1].split("```", 1)[0]
+    return [line for line in block.splitlines() if line.startswith("monitor ")]
+
+
+def test_the_first_commands_install_and_run_the_demo_and_the_tests() -> None:
+    first_block = README.split("```sh\n", 1)[1].split("```", 1)[0].splitlines()
+    assert first_block[0].endswith("pip install -e . && monitor demo")
+    assert first_block[1].endswith("pip install -e '.[dev]' && python -m pytest")
+
+
+def test_quick_start_works(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, http_server: LocalServer
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
+    article = samplesite.load_article("ja")
+    http_server.set("/article", samplesite.render_page(article))
+    outputs = []
+    for number, line in enumerate(quickstart()):
+        if line == "monitor check" and number > 1:  # the page changes between two checks
+            edited = samplesite.replace_text(article, "1万人", "1万2000人")
+            http_server.set("/article", samplesite.render_page(edited))
+        args = shlex.split(line.replace(EXAMPLE_URL, http_server.url("/article")))[1:]
+        result = CliRunner().invoke(cli, args, catch_exceptions=False)
+        assert result.exit_code == 0, (line, result.output)
+        outputs.append(result.output)
+    assert outputs[1].startswith("new")
+    assert outputs[2].startswith("changed")
+    assert "{+2000+}" in outputs[-1]
+    assert (tmp_path / "snapshots" / "monitor.db").exists()
+
+
+def test_every_command_is_documented() -> None:
+    documented = set(re.findall(r"^monitor (\w+)", README, re.MULTILINE))
+    assert set(cli.commands) <= documented
