@@ -153,16 +153,16 @@ class Daemon:
             self.outbox = Outbox(store, self.config)
             self.outbox.recover()
             self.scheduler = WatchScheduler(self.run_check)
-            self._schedule_all(store.watches())
-            self.scheduler.start()
-            notify_systemd("READY=1")
-            helpers = [
-                asyncio.create_task(self._outbox_loop()),
-                asyncio.create_task(self._refresh()),
-            ]
             with self._signals():
+                self._schedule_all(store.watches())
+                self.scheduler.start()
+                notify_systemd("READY=1")
+                helpers = [
+                    asyncio.create_task(self._outbox_loop()),
+                    asyncio.create_task(self._refresh()),
+                ]
                 await self.stopping.wait()
-            await self._shutdown(helpers)
+                await self._shutdown(helpers)
         if executor is not None:
             executor.shutdown(wait=False, cancel_futures=True)
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import random
 import signal
+import socket
 import sqlite3
 import subprocess
 import sys
@@ -275,3 +276,57 @@ def test_kill_9_at_random_moments_loses_nothing_and_notifies_once(
     assert len(delivered) + unknown >= len(changes) - count(
         db, "SELECT count(*) FROM outbox WHERE state = 'failed'"
     )
+
+
+def test_cli_reads_while_the_daemon_writes(
+    tmp_path: Path, http_server: LocalServer, daemons: list[Daemon]
+) -> None:
+    pages = [Page(http_server, f"/p{i}/", "ja" if i % 2 else "en") for i in range(6)]
+    config, db = tmp_path / "config.toml", tmp_path / "m.db"
+    write_config(config, [p.url for p in pages])
+    daemons.append(daemon := Daemon(config))
+    wait_for(lambda: count(db, "SELECT count(*) FROM checks") >= 6)
+    pages[0].edit("voted 7-2", "voted 6-3")
+    readers = [
+        ["log", "w0"],
+        ["list", "--json"],
+        ["status"],
+        ["show", "w1"],
+        ["log", "w2", "--json"],
+    ]
+    failures = []
+    deadline = time.monotonic() + 4
+    while time.monotonic() < deadline:
+        for args in readers:
+            result = subprocess.run(
+                [sys.executable, "-m", "monitor", "--config", str(config), *args],
+                capture_output=True,
+                text=True,
+                check=False,
+            )
+            if result.returncode != 0:
+                failures.append(result.stderr)
+        conn = sqlite3.connect(db, timeout=0.1)
+        conn.execute("SELECT count(*) FROM checks").fetchone()
+        conn.close()
+    assert failures == []
+    assert count(db, "SELECT count(*) FROM checks") > 12  # the daemon kept writing meanwhile
+    assert daemon.stop() == 0
+
+
+def test_tells_systemd_when_ready_and_stopping(
+    tmp_path: Path, http_server: LocalServer, daemons: list[Daemon], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    page = Page(http_server, "/a/")
+    config = tmp_path / "config.toml"
+    write_config(config, [page.url])
+    address = str(tmp_path / "notify.sock")
+    with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as listener:
+        listener.bind(address)
+        listener.settimeout(15)
+        monkeypatch.setenv("NOTIFY_SOCKET", address)
+        daemons.append(daemon := Daemon(config))
+        assert listener.recv(100) == b"READY=1"
+        daemon.process.send_signal(signal.SIGTERM)
+        assert listener.recv(100) == b"STOPPING=1"
+        assert daemon.process.wait(10) == 0
