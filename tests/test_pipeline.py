@@ -294,3 +294,40 @@ def test_database_stays_consistent(harness: Harness, ja_site: Site) -> None:
     assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
     assert conn.execute("PRAGMA foreign_key_check").fetchall() == []
     conn.close()
+
+
+def test_events_are_queued_once_for_changes_failures_and_recovery(
+    harness: Harness, ja_site: Site
+) -> None:
+    settings = replace(harness.config.settings, notify_after_errors=2)
+    harness.config = replace(harness.config, settings=settings)
+    channels = {"change": ("reports", "hook"), "failing": ("hook",), "recovered": ("hook",)}
+
+    def check() -> CheckResult:
+        async def run() -> CheckResult:
+            async with Fetcher(harness.config.settings.fetch) as fetcher:
+                checker = Checker(harness.store, fetcher, harness.config, channels=channels)
+                return await checker.check(harness.store.get_watch(watch.id))
+
+        return asyncio.run(run())
+
+    watch = harness.store.add_watch(ja_site.url)
+    check()
+    ja_site.article = samplesite.replace_text(ja_site.article, "1万人", "1万2000人")
+    check()
+    ja_site.override = _static(Response(503, {}, b"down"))
+    for _ in range(4):
+        check()
+    ja_site.override = None
+    check()
+    check()
+    queued = [(row.kind, row.channel) for row in harness.store.notifications(watch)]
+    assert queued == [
+        ("change", "reports"),
+        ("change", "hook"),
+        ("failing", "hook"),
+        ("recovered", "hook"),
+    ]
+    rows = harness.store.notifications(watch)
+    assert rows[2].payload == {"error": "HTTP 503 Service Unavailable", "streak": 2}
+    assert rows[3].payload == {"streak": 4}
