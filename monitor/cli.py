@@ -18,7 +18,6 @@ from typing import Any
 
 import click
 
-from monitor import __version__
 from monitor.config import Config, load_config, parse_http_url, parse_interval
 from monitor.errors import MonitorError, UsageError
 from monitor.logs import LOG_FORMATS, setup_logging
@@ -94,7 +93,7 @@ pass_app = click.make_pass_decorator(App)
     "config_path",
     type=click.Path(dir_okay=False),
     envvar="MONITOR_CONFIG",
-    help="Config file (default: ./config.toml, or $MONITOR_CONFIG).",
+    help="Config file (default: $MONITOR_CONFIG if set, else ./config.toml).",
 )
 @click.option(
     "--db", "db_path", type=click.Path(dir_okay=False), help="Database file (overrides the config)."
@@ -191,7 +190,7 @@ def _print_result(result: Any, as_json: bool, show_diff: bool) -> None:
         return
     status = result.status.value
     label = click.style(f"{status:<13}", fg=STATUS_COLORS.get(status), bold=status == "changed")
-    click.echo(f"{label} {result.watch.label}  {_result_detail(result)}")
+    click.echo(f"{label} {result.watch.label}  {_result_detail(result)}".rstrip())
     if show_diff and result.report is not None:
         click.echo(_render(result.report, None))
 
@@ -206,9 +205,9 @@ def _result_detail(result: Any) -> str:
         )
         return (
             f"+{diff.chars_added} −{diff.chars_removed} chars, {what} "
-            f"(`monitor diff {result.watch.id}`)"
+            f"(`monitor diff {result.watch.name or result.watch.id}`)"
         )
-    if result.status is CheckStatus.NEW:
+    if result.version is not None:
         return f"version {result.version}"
     if result.error:
         http = f"HTTP {result.http_status}: " if result.http_status else ""
@@ -254,9 +253,10 @@ def list_(app: App, as_json: bool, show_all: bool) -> None:
     if not rows:
         click.echo("no watches yet: `monitor add URL` or add [[watch]] to config.toml", err=True)
     for row in rows:
+        inactive = "" if row["active"] else "  (inactive: no longer in the config)"
         click.echo(
             f"{row['id']:>4}  {row['name'] or '-':<20} {row['last_status'] or 'never checked':<13} "
-            f"{row['versions']:>3} versions {row['changes']:>3} changes  {row['url']}"
+            f"{row['versions']:>3} versions {row['changes']:>3} changes  {row['url']}{inactive}"
         )
 
 
@@ -395,7 +395,10 @@ def _utc_iso(value: str) -> str:
 )
 @pass_app
 def diff(app: App, watch: str, a: int | None, b: int | None, fmt: str | None) -> None:
-    """Show what changed: the latest change, version A against the current one, or A against B."""
+    """Show what changed: the latest change, version A against the current one, or A against B.
+
+    A and B are version numbers, as listed by `monitor log WATCH`.
+    """
     from monitor.pipeline import build_report, compare_versions
 
     with app.store() as store:
@@ -510,7 +513,6 @@ def run(app: App, log_format: str, workers: int | None) -> None:
     setup_logging(app.log_level(logging.INFO), log_format)
     app.config  # noqa: B018 - fail early, before the lock, on a bad config
     daemon = Daemon(lambda: load_config(app.config_path), app.db_path, workers=workers)
-    log.info("monitor %s starting on %s", __version__, daemon.database)
     asyncio.run(daemon.run())
 
 

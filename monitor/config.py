@@ -279,7 +279,8 @@ def _selectors(value: object) -> tuple[str, ...]:
         try:
             compile(selector)
         except SelectorSyntaxError as exc:
-            raise ValueError(f"valid CSS selectors ({selector!r}: {exc.args[0]})") from None
+            reason = str(exc.args[0]).splitlines()[0]
+            raise ValueError(f"valid CSS selectors ({selector!r}: {reason})") from None
     return selectors
 
 

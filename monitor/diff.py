@@ -74,7 +74,9 @@ _CJK = (
     "\u4e00-\u9fff\ua960-\ua97f\uac00-\ud7ff\uf900-\ufaff\ufe10-\ufe1f\ufe30-\ufe4f"
     "\uff65-\uffdc\U00020000-\U0003134f"
 )
-_TOKEN = re.compile(rf"\n|[^\S\n]+|[{_CJK}]|[^\W{_CJK}]+|.", re.DOTALL)
+_TOKEN = re.compile(
+    rf"\n|[^\S\n]+|[{_CJK}]|\d+(?:[.,]\d+)+|[^\W{_CJK}]+|.", re.DOTALL
+)  # a number with separators (31,000 or 3.5) is one token
 _LINE = re.compile(r"[^\n]*\n|[^\n]+")
 
 Op = tuple[int, str]

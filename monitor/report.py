@@ -97,10 +97,10 @@ def _version(ref: VersionRef) -> str:
 
 
 def versions_line(report: ChangeReport) -> str:
-    """The versions compared, as "Version 2 (time) → version 3 (time)"."""
+    """The versions compared, as "version 2 (time) → version 3 (time)"."""
     if report.old is None:
         return f"First {_version(report.new)}: no earlier version to compare with"
-    return f"V{_version(report.old)[1:]} → {_version(report.new)}"
+    return f"{_version(report.old)} → {_version(report.new)}"
 
 
 def stats_line(report: ChangeReport) -> str:
@@ -128,8 +128,8 @@ def notes(report: ChangeReport) -> list[str]:
 def _detected(report: ChangeReport) -> str | None:
     if report.detected_at is None and report.change_id is None:
         return None
-    change = f"Change #{report.change_id}" if report.change_id is not None else "Change"
-    return f"{change} detected at {report.detected_at}" if report.detected_at else change
+    change = f"change #{report.change_id}" if report.change_id is not None else "change"
+    return f"{report.detected_at} ({change})" if report.detected_at else change
 
 
 def _facts(report: ChangeReport) -> list[tuple[str, str]]:

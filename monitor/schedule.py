@@ -1,7 +1,8 @@
 """When each watch is checked: APScheduler 3 behind a small interface.
 
 This is the only module that imports APScheduler. Each watch is one job with an interval
-trigger (its interval, plus a random jitter of up to ``jitter`` seconds on every run). Jobs
+trigger (its interval, plus a random jitter of up to ``jitter`` seconds, at most a fifth of
+the interval, on every run). Jobs
 never overlap for one watch, and a run that comes late is run late, once, not skipped.
 
 Next-check times live in SQLite (``watches.next_check_at``), so after a restart
@@ -26,6 +27,7 @@ log = logging.getLogger(__name__)
 
 RunCheck = Callable[[int], Awaitable[None]]
 MIN_SPREAD = 1.0
+MAX_JITTER_SHARE = 0.2
 STARTUP_RATE = 10.0  # overdue watches checked per second, at most, right after a start
 
 
@@ -48,7 +50,8 @@ def plan_first_runs(
 ) -> dict[int, datetime]:
     """The first check time of each watch after a start.
 
-    A stored next check still ahead is kept. Overdue and never-checked watches are spread
+    A stored next check still ahead is kept (brought forward to one interval from now if the
+    interval was shortened since). Overdue and never-checked watches are spread
     at random from ``now`` over a window that grows with their number (``rate`` checks per
     second) up to ``spread`` seconds, and never beyond a watch's interval: a restart after a
     long stop does not fetch everything at once, and a few watches are checked at once.
@@ -59,7 +62,7 @@ def plan_first_runs(
     for timing in timings:
         stored = _parse(timing.next_check_at)
         if stored is not None and stored > now:
-            plan[timing.watch_id] = stored
+            plan[timing.watch_id] = min(stored, now + timedelta(seconds=timing.interval))
         else:
             due.append(timing)
     window = min(spread, len(due) / rate)
@@ -76,10 +79,17 @@ def _parse(value: str | None) -> datetime | None:
     return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+def effective_jitter(interval: float, jitter: float) -> float:
+    """The jitter actually applied: at most a fifth of the interval."""
+    return min(jitter, interval * MAX_JITTER_SHARE)
+
+
 def make_trigger(interval: float, jitter: float, first_run: datetime) -> IntervalTrigger:
-    """Every ``interval`` seconds from ``first_run``, each run up to ``jitter`` s later."""
+    """Every ``interval`` seconds from ``first_run``, each run up to ``jitter`` s later
+    (jitter capped at a fifth of the interval, so short intervals stay short)."""
+    spread = effective_jitter(interval, jitter)
     return IntervalTrigger(
-        seconds=interval, start_date=first_run, jitter=jitter or None, timezone=UTC
+        seconds=interval, start_date=first_run, jitter=spread or None, timezone=UTC
     )
 
 

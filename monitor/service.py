@@ -27,6 +27,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import IO
 
+from monitor import __version__
 from monitor.config import Config
 from monitor.errors import LockError, MonitorError
 from monitor.fetch import Fetcher
@@ -135,6 +136,7 @@ class Daemon:
         """Run until :meth:`stop` (or a signal); in-flight checks finish first."""
         lock = DatabaseLock(self.database)
         lock.acquire()
+        log.info("monitor %s running on %s", __version__, self.database)
         try:
             with SnapshotStore(self.database) as store:
                 await self._serve(store)
@@ -204,7 +206,7 @@ class Daemon:
             )
         for watch in watches:
             self.store.set_next_check(watch.id, plan[watch.id].isoformat(timespec="seconds"))
-        log.info("scheduled %d watches", len(watches))
+        log.info("scheduled %d watch%s", len(watches), "" if len(watches) == 1 else "es")
 
     def _interval(self, watch: Watch) -> float:
         return watch.interval or self.config.settings.interval

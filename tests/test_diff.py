@@ -268,3 +268,8 @@ def test_numbered_lines_rebuild_each_line(old: str, new: str) -> None:
 def test_line_fallback_rebuilds_both_texts(old: str, new: str) -> None:
     diff = diff_texts(old, new, timeout=0)
     assert rebuilt(diff) == (old, new)
+
+
+def test_numbers_with_separators_change_as_whole_numbers() -> None:
+    diff = diff_texts("Ridership rose to 31,000 riders.", "Ridership rose to 32,000 riders.")
+    assert [(op.op, op.text) for op in diff.ops if op.op] == [(-1, "31,000"), (1, "32,000")]

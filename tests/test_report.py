@@ -72,7 +72,7 @@ def test_every_format_shows_watch_versions_and_stats(fmt: str) -> None:
 
 def test_text_uses_wdiff_markers_line_numbers_and_gaps() -> None:
     out = render(make_report(), "text")
-    assert "Version 2 (2024-05-01T08:00:00+00:00) → version 3" in out
+    assert "version 2 (2024-05-01T08:00:00+00:00) → version 3" in out
     assert "2 2 │ 死者は1万{+2000+}人に上った。" in out
     assert "3 3 │ [-違-]{+不+}法な取引が行われた。" in out
     assert "4 4 │ The [-quick-]{+slow+} brown fox." in out

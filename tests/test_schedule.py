@@ -77,3 +77,18 @@ def test_no_jitter_is_exact() -> None:
     clock = Clock()
     trigger = make_trigger(60, 0, clock.now)
     assert trigger.get_next_fire_time(clock.now, clock.now) == clock.now + timedelta(seconds=60)
+
+
+def test_jitter_is_at_most_a_fifth_of_the_interval() -> None:
+    clock = Clock()
+    trigger = make_trigger(2, 60, clock.now)
+    for _ in range(50):
+        fire = trigger.get_next_fire_time(clock.now, clock.now)
+        assert clock.now + timedelta(seconds=2) <= fire <= clock.now + timedelta(seconds=2.4)
+
+
+def test_a_shortened_interval_brings_a_stored_next_check_forward() -> None:
+    clock = Clock()
+    far = (clock.now + timedelta(hours=1)).isoformat()
+    plan = plan_first_runs([WatchTiming(1, 60, far)], clock.now, spread=10)
+    assert plan[1] == clock.now + timedelta(seconds=60)

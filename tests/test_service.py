@@ -151,7 +151,7 @@ def test_run_detects_an_edit_notifies_once_and_stops_cleanly(
     reports = sorted(p.suffix for p in (tmp_path / "reports").rglob("*change1.*"))
     assert reports == [".html", ".md"]
     log = daemon.output()
-    assert "scheduled 1 watches" in log and "stopped after" in log
+    assert "scheduled 1 watch" in log and "stopped after" in log
     assert "status=changed" in log
     assert count(db, "SELECT count(*) FROM outbox WHERE state = 'sent'") == 2
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config import Config, Rules, WatchConfig
-from monitor.errors import StoreError, UsageError
+from monitor.errors import ConfigError, StoreError, UsageError
 from monitor.models import CheckStatus, Metadata
 from monitor.store import (
     SCHEMA_VERSION,
@@ -215,3 +215,26 @@ def test_readonly_open(tmp_path: Path) -> None:
         assert ro.watches() == []
         with pytest.raises(StoreError, match="readonly"):
             ro.add_watch("https://x.test/a")
+
+
+def test_a_config_entry_for_a_cli_watch_does_not_take_it_over(store: SnapshotStore) -> None:
+    added = store.add_watch("https://x.test/a", name="article")
+    store.sync_config(Config(watches=(WatchConfig("https://x.test/a", interval=60),)))
+    watch = store.get_watch(added.id)
+    assert (watch.name, watch.source, watch.interval) == ("article", "cli", 60)
+    store.sync_config(Config())  # the entry is removed again
+    assert store.get_watch(added.id).active
+
+
+def test_a_name_can_move_to_another_url(store: SnapshotStore) -> None:
+    store.sync_config(Config(watches=(WatchConfig("https://x.test/1", "w0"),)))
+    store.sync_config(Config(watches=(WatchConfig("https://x.test/2", "w0"),)))
+    assert store.find_watch("w0").url == "https://x.test/2"
+    old = store.find_watch("https://x.test/1")
+    assert (old.name, old.active) == (None, False)
+
+
+def test_a_config_name_held_by_a_cli_watch_is_a_config_error(store: SnapshotStore) -> None:
+    store.add_watch("https://x.test/1", name="mine")
+    with pytest.raises(ConfigError, match="added with `monitor add`"):
+        store.sync_config(Config(watches=(WatchConfig("https://x.test/2", "mine"),)))

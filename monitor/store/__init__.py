@@ -173,8 +173,8 @@ class SnapshotStore:
     def sync_config(self, config: Config, *, deactivate: bool = True) -> None:
         """Make the watches of config.toml match the file: add, update and (with
         ``deactivate``) deactivate the ones no longer in it. Writes only what differs."""
-        wanted = {w.url: _config_values(w) for w in config.watches}
         rows = {r["url"]: r for r in self.db.query("SELECT * FROM watches")}
+        wanted = {w.url: _config_values(w, rows.get(w.url)) for w in config.watches}
         updates = [
             (rows[url]["id"], values)
             for url, values in wanted.items()
@@ -495,7 +495,7 @@ def _names_to_release(
     holders = {row["name"]: row for row in rows.values() if row["name"]}
     released = []
     for url, values in wanted.items():
-        holder = holders.get(values["name"])
+        holder = holders.get(values["name"]) if values["name"] else None
         if holder is None or holder["url"] == url:
             continue
         if holder["source"] != "config" and holder["active"] and holder["url"] not in wanted:
@@ -509,15 +509,22 @@ def _names_to_release(
     return released
 
 
-def _config_values(entry: WatchConfig) -> dict[str, Any]:
-    """The columns of ``watches`` that a config.toml entry sets."""
-    return {
+def _config_values(entry: WatchConfig, existing: dict[str, Any] | None) -> dict[str, Any]:
+    """The columns of ``watches`` that a config.toml entry sets. A watch added with
+    `monitor add` stays one (removing the entry later does not deactivate it), and keeps its
+    name unless the entry gives one."""
+    values: dict[str, Any] = {
         "name": entry.name,
         "interval_s": entry.interval,
         "rules_json": rules_json(entry.rules),
         "source": "config",
         "active": 1,
     }
+    if existing is not None and existing["source"] != "config":
+        values["source"] = existing["source"]
+        if entry.name is None:
+            values["name"] = existing["name"]
+    return values
 
 
 def _outbox_row(
