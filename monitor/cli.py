@@ -315,6 +315,7 @@ def _version_dict(snapshot: Any) -> dict[str, Any]:
         "chars": len(snapshot.text),
         "text_sha256": snapshot.text_sha256,
         "extractor": snapshot.extractor,
+        "origin": snapshot.origin,
         "metadata": snapshot.metadata.as_dict(),
     }
 
@@ -323,7 +324,8 @@ def _print_log(watch: Any, versions: list[Any], changes: list[Any], checks: list
     click.echo(click.style(f"{watch.label}", bold=True) + f"  {watch.url}")
     click.echo(f"\nVersions ({len(versions)}):")
     for v in versions:
-        click.echo(f"  v{v.version:<3} {v.created_at}  {len(v.text):>6} chars  {v.title}")
+        origin = "  (re-extracted)" if v.origin == "reextract" else ""
+        click.echo(f"  v{v.version:<3} {v.created_at}  {len(v.text):>6} chars  {v.title}{origin}")
     click.echo(f"\nChanges ({len(changes)}):")
     by_id = {v.id: v.version for v in versions}
     for c in changes:
@@ -483,6 +485,47 @@ def _fetch_one(app: App, url: str) -> str:
         raise UsageError(f"cannot fetch {url}: {result.error}")
     text: str = result.text
     return text
+
+
+@cli.command()
+@click.argument("watches", nargs=-1)
+@click.option("--dry-run", is_flag=True, help="Only say which watches would change.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line and watch.")
+@pass_app
+def reextract(app: App, watches: tuple[str, ...], dry_run: bool, as_json: bool) -> None:
+    """Re-run today's extractor over the stored page of each watch's current version.
+
+    A text that comes out different is stored as a new version marked as a re-extraction:
+    the new baseline for the next check, not an article change (nothing is reported or
+    notified). Run it after upgrading monitor or changing site rules. With no WATCH, all
+    active watches.
+    """
+    from monitor.pipeline import reextract_watch
+
+    with app.store() as store:
+        app.sync(store)
+        selected = [store.find_watch(ref) for ref in watches] if watches else store.watches()
+        results = [reextract_watch(store, app.config, w, dry_run=dry_run) for w in selected]
+    for result in results:
+        if as_json:
+            data = {
+                "watch": result.watch.label,
+                "old_version": result.old_version,
+                "new_version": result.new_version,
+                "changed": result.changed,
+                "note": result.note,
+            }
+            click.echo(json.dumps(data, ensure_ascii=False))
+        else:
+            what = f"v{result.old_version} → v{result.new_version}" if result.new_version else ""
+            click.echo(
+                f"{'changed' if result.changed else 'same':<8} {result.watch.label}  "
+                f"{what or result.note}".rstrip()
+            )
+    if not as_json:
+        changed = sum(r.changed for r in results)
+        verb = "would get" if dry_run else "got"
+        click.echo(f"{changed} of {len(results)} watches {verb} a new extraction baseline")
 
 
 # -- run / status / demo --------------------------------------------------------------------

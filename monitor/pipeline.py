@@ -23,7 +23,7 @@ from monitor.classify import Verdict, classify_article, classify_fetch, is_colla
 from monitor.config import Config, Rules
 from monitor.diff import diff_texts
 from monitor.extract import EXTRACTOR_VERSION, extract_article
-from monitor.fetch import Fetcher
+from monitor.fetch import Fetcher, decode_html
 from monitor.models import (
     Article,
     ChangeReport,
@@ -371,3 +371,53 @@ def _change(
         silent_edit=_is_silent_edit(current, analysis.article),
         diff_json=json.dumps([[op.op, op.text] for op in diff.ops], ensure_ascii=False),
     )
+
+
+@dataclass(frozen=True)
+class Reextracted:
+    """What `monitor reextract` did with one watch."""
+
+    watch: Watch
+    old_version: int | None
+    new_version: int | None = None  # the new baseline, when the text changed
+    note: str = ""
+
+    @property
+    def changed(self) -> bool:
+        """True when the current extractor gives another text than the stored one."""
+        return self.new_version is not None or self.note == "would change"
+
+
+def reextract_watch(
+    store: SnapshotStore, config: Config, watch: Watch, *, dry_run: bool = False
+) -> Reextracted:
+    """Run today's extractor over the stored page of the current version; store a different
+    text as the new baseline (not a change: nothing is reported or notified)."""
+    current = store.current_snapshot(watch)
+    if current is None:
+        return Reextracted(watch, None, note="no version yet")
+    raw, encoding = store.raw_html(current.id)
+    if not raw:
+        return Reextracted(watch, current.version, note="no stored page")
+    content_type = f"text/html; charset={encoding}" if encoding else None
+    html, _ = decode_html(raw, content_type)
+    rules = config.rules_for(watch.url, watch.rules)
+    article = extract_article(html, current.final_url or watch.url, rules)
+    sha = text_sha256(article.document)
+    if sha == current.text_sha256:
+        return Reextracted(watch, current.version, note="same text")
+    verdict = classify_article(article)
+    if verdict.status is not None:
+        return Reextracted(watch, current.version, note=f"kept: {verdict.error}")
+    if dry_run:
+        return Reextracted(watch, current.version, note="would change")
+    fetched = FetchResult(
+        url=watch.url,
+        outcome=FetchOutcome.OK,
+        final_url=current.final_url,
+        content=raw,
+        encoding=encoding,
+    )
+    version = store.add_baseline(watch.id, _new_snapshot(article, sha, fetched), utcnow())
+    log.info("re-extracted watch=%s v%d -> v%d", watch.label, current.version, version)
+    return Reextracted(watch, current.version, version)

@@ -155,3 +155,23 @@ def test_db_option_and_config_watches(workdir: Path, http_server: LocalServer) -
     assert json.loads(result.output)["watch"] == "from-config"
     assert db.exists()
     assert not (workdir / "snapshots").exists()
+
+
+def test_reextract(workdir: Path, http_server: LocalServer) -> None:
+    url = serve_article(http_server, "ja")
+    run("add", url, "--name", "ja")
+    run("check")
+    same = run("reextract")
+    assert same.exit_code == 0
+    assert "same     ja  same text" in same.output
+    assert "0 of 1 watches got a new extraction baseline" in same.output
+    (workdir / "config.toml").write_text(
+        f'[monitor]\nretries = 0\n[[site]]\nmatch = "{url}"\nignore = ["^(動画|画像)提供"]\n',
+        encoding="utf-8",
+    )
+    dry = run("reextract", "ja", "--dry-run")
+    assert "1 of 1 watches would get" in dry.output
+    done = json.loads(run("reextract", "--json").output)
+    assert (done["old_version"], done["new_version"], done["changed"]) == (1, 2, True)
+    assert "(re-extracted)" in run("log", "ja").output
+    assert json.loads(run("check", "--json").output)["status"] == "unchanged"

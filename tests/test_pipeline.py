@@ -13,10 +13,10 @@ import pytest
 from server import Handler, LocalServer, Request, Response, truncated
 
 from monitor import samplesite
-from monitor.config import Config, FetchSettings, Settings
+from monitor.config import Config, FetchSettings, Rules, Settings, WatchConfig
 from monitor.fetch import Fetcher
 from monitor.models import CheckStatus
-from monitor.pipeline import Checker, CheckResult
+from monitor.pipeline import Checker, CheckResult, reextract_watch
 from monitor.samplesite import Noise, SampleArticle
 from monitor.store import SnapshotStore, Watch
 
@@ -331,3 +331,27 @@ def test_events_are_queued_once_for_changes_failures_and_recovery(
     rows = harness.store.notifications(watch)
     assert rows[2].payload == {"error": "HTTP 503 Service Unavailable", "streak": 2}
     assert rows[3].payload == {"streak": 4}
+
+
+def test_reextract_sets_a_new_baseline_without_reporting_a_change(
+    harness: Harness, ja_site: Site
+) -> None:
+    watch = harness.store.add_watch(ja_site.url)
+    harness.check(watch)
+    watch = harness.store.get_watch(watch.id)
+    assert reextract_watch(harness.store, harness.config, watch).note == "same text"
+    # New rules (as after an extractor upgrade): the credit lines are no longer wanted.
+    rules = Rules(ignore=("^(動画|画像)提供",))
+    harness.store.sync_config(Config(watches=(WatchConfig(ja_site.url, rules=rules),)))
+    watch = harness.store.get_watch(watch.id)
+    dry = reextract_watch(harness.store, harness.config, watch, dry_run=True)
+    assert dry.changed and dry.new_version is None
+    done = reextract_watch(harness.store, harness.config, watch)
+    assert (done.old_version, done.new_version) == (1, 2)
+    current = harness.store.current_snapshot(harness.store.get_watch(watch.id))
+    assert current is not None and current.origin == "reextract"
+    assert "動画提供" not in current.text
+    assert harness.store.changes(watch) == []
+    ja_site.noise = Noise(seed=5)
+    assert harness.check(watch).status is CheckStatus.UNCHANGED  # no false alert
+    assert harness.store.notifications(watch) == []

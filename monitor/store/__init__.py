@@ -404,19 +404,35 @@ class SnapshotStore:
         return Recorded(check_id, snapshot_id, change_id, version)
 
     def _insert_snapshot(self, record: CheckRecord) -> tuple[int, int]:
-        new = record.new_snapshot
-        assert new is not None
+        assert record.new_snapshot is not None
+        return self._insert_version(record.watch_id, record.new_snapshot, record.checked_at)
+
+    def add_baseline(self, watch_id: int, new: NewSnapshot, created_at: str) -> int:
+        """Store a re-extraction of the current version as the new baseline: a version that
+        is no change (no ``changes`` row, no notification). Its version number."""
+        with self.transaction():
+            snapshot_id, version = self._insert_version(watch_id, new, created_at, "reextract")
+            self.db.execute(
+                "UPDATE watches SET current_snapshot_id = ?, content_key = NULL WHERE id = ?",
+                [snapshot_id, watch_id],
+            )
+        return version
+
+    def _insert_version(
+        self, watch_id: int, new: NewSnapshot, created_at: str, origin: str = "fetch"
+    ) -> tuple[int, int]:
         version = (
             1
             + self.db.execute(
                 "SELECT coalesce(max(version), 0) FROM snapshots WHERE watch_id = ?",
-                [record.watch_id],
+                [watch_id],
             ).fetchone()[0]
         )
         row = {
-            "watch_id": record.watch_id,
+            "watch_id": watch_id,
             "version": version,
-            "created_at": record.checked_at,
+            "created_at": created_at,
+            "origin": origin,
             "title": new.title,
             "text": new.text,
             "text_sha256": new.text_sha256,

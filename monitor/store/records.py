@@ -60,6 +60,7 @@ class Snapshot:
     metadata: Metadata
     final_url: str | None
     extractor: str
+    origin: str = "fetch"  # or "reextract": a new extraction of an earlier version's page
 
     @property
     def document(self) -> str:
@@ -213,4 +214,5 @@ def snapshot_from_row(row: dict[str, Any]) -> Snapshot:
         metadata=Metadata(**json.loads(row["metadata_json"])),
         final_url=row["final_url"],
         extractor=row["extractor"],
+        origin=row["origin"],
     )

@@ -88,6 +88,15 @@ def add_outbox(db: sqlite_utils.Database) -> None:
     db.execute("CREATE INDEX outbox_state ON outbox (state, id)")
 
 
+def add_snapshot_origin(db: sqlite_utils.Database) -> None:
+    """Where a version came from: a fetch, or `monitor reextract` (a new extraction baseline)."""
+    db.execute("ALTER TABLE snapshots ADD COLUMN origin TEXT NOT NULL DEFAULT 'fetch'")
+
+
 #: Schema migrations; index + 1 is the schema version each one produces.
-MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (create_tables, add_outbox)
+MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
+    create_tables,
+    add_outbox,
+    add_snapshot_origin,
+)
 SCHEMA_VERSION = len(MIGRATIONS)
