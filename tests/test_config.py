@@ -61,6 +61,7 @@ def test_the_repo_example_config_is_valid() -> None:
     assert config.settings.interval == 3600
     assert config.sites[0].matches("https://example.com/news/2026/a")
     assert not config.sites[0].matches("https://example.org/news/a")
+    assert config.watches == ()  # an example: it watches nothing until the user says so
 
 
 def test_full_config(tmp_path: Path) -> None:
