@@ -131,16 +131,24 @@ def diff_texts(old: str, new: str, *, context: int = 1, timeout: float = 1.0) ->
     deadline = time.monotonic() + timeout
     outcome = _diff_ops(old, new, deadline)
     ops = _merge(_settle_line_breaks(_merge(outcome.ops)))
-    added = sum(len(text) - text.count("\n") for op, text in ops if op == ADDED)
-    removed = sum(len(text) - text.count("\n") for op, text in ops if op == REMOVED)
-    total = len(old) + len(new)
+    return diff_from_ops(ops, granularity="line" if outcome.coarse else "token", context=context)
+
+
+def diff_from_ops(
+    ops: Sequence[tuple[int, str]], *, granularity: str = "token", context: int = 1
+) -> TextDiff:
+    """A TextDiff (hunks and stats) from ops computed before, e.g. stored with a change."""
+    op_list: list[Op] = [(op, text) for op, text in ops]
+    added = sum(len(text) - text.count("\n") for op, text in op_list if op == ADDED)
+    removed = sum(len(text) - text.count("\n") for op, text in op_list if op == REMOVED)
+    total = sum(len(text) * (2 if op == KEPT else 1) for op, text in op_list)
     return TextDiff(
-        ops=tuple(DiffOp(op, text) for op, text in ops),
-        hunks=_build_hunks(ops, max(context, 0)),
+        ops=tuple(DiffOp(op, text) for op, text in op_list),
+        hunks=_build_hunks(op_list, max(context, 0)),
         chars_added=added,
         chars_removed=removed,
         share_changed=round((added + removed) / total, 4) if total else 0.0,
-        granularity="line" if outcome.coarse else "token",
+        granularity=granularity,
     )
 
 

@@ -6,6 +6,7 @@
     ├── FetchError               a page could not be fetched (carries kind and status)
     ├── ExtractError             a page could not be turned into an article
     ├── StoreError               the database cannot be opened, read or written
+    │   └── StaleBaselineError   another process stored a check of the watch meanwhile
     ├── LockError                another daemon holds the database
     └── NotifyError              a notification could not be sent (carries channel, retryable)
 
@@ -50,6 +51,10 @@ class ExtractError(MonitorError):
 
 class StoreError(MonitorError):
     """The snapshot database cannot be opened, read or written."""
+
+
+class StaleBaselineError(StoreError):
+    """A check was decided against a baseline that another process has since replaced."""
 
 
 class LockError(MonitorError):

@@ -15,13 +15,15 @@ import hashlib
 import json
 import logging
 from collections.abc import Callable, Mapping
-from concurrent.futures import Executor
+from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass, replace
 from typing import Any
+from urllib.parse import urlsplit
 
 from monitor.classify import Verdict, classify_article, classify_fetch, is_collapse
 from monitor.config import Config, Rules
-from monitor.diff import diff_texts
+from monitor.diff import diff_from_ops, diff_texts
+from monitor.errors import ExtractError, StaleBaselineError
 from monitor.extract import EXTRACTOR_VERSION, extract_article
 from monitor.fetch import Fetcher, decode_html
 from monitor.models import (
@@ -46,6 +48,8 @@ from monitor.store import (
 )
 
 log = logging.getLogger(__name__)
+
+STALE_RETRIES = 3
 
 
 @dataclass(frozen=True)
@@ -147,9 +151,20 @@ class Checker:
         current = self.store.current_snapshot(watch)
         validators = Validators(watch.etag, watch.last_modified) if current else Validators()
         fetched = await self.fetcher.fetch(watch.url, validators)
-        record = await self._decide(watch, current, fetched)
-        record = _with(record, next_check_at=next_check_at, events=self._events(watch, record))
-        recorded = self.store.record_check(record)
+        for _ in range(STALE_RETRIES):
+            record = await self._decide(watch, current, fetched)
+            events = self._events(watch, record)
+            record = _with(record, next_check_at=next_check_at, events=events)
+            try:
+                recorded = self.store.record_check(record)
+                break
+            except StaleBaselineError:
+                # Another process (`monitor check` beside the daemon) stored a check of this
+                # watch meanwhile: decide again against what it stored.
+                watch = self.store.get_watch(watch.id)
+                current = self.store.current_snapshot(watch)
+        else:
+            raise StaleBaselineError(f"{watch.label} keeps changing under this check")
         report = None
         if record.change is not None and recorded.change_id is not None:
             report = self.change_report(recorded.change_id)
@@ -199,7 +214,7 @@ class Checker:
     ) -> CheckRecord:
         """The record of this check: an error, unchanged, new, changed or a revert."""
         settings = self.config.settings
-        base = _base_record(watch, fetched, self.clock())
+        base = _base_record(watch, fetched, self.clock(), current)
         verdict = classify_fetch(fetched, watch.gone_streak, settings.gone_after)
         if verdict.status is CheckStatus.NOT_MODIFIED and current is not None:
             return _with(base, status=CheckStatus.NOT_MODIFIED, snapshot_id=current.id)
@@ -211,14 +226,21 @@ class Checker:
             return _with(
                 base, status=CheckStatus.UNCHANGED, snapshot_id=current.id, content_key=key
             )
-        analysis = await asyncio.get_running_loop().run_in_executor(
-            self.executor,
-            analyse_page,
-            fetched.text,
-            fetched.final_url or watch.url,
-            rules,
-            current.document if current else None,
-        )
+        try:
+            analysis = await asyncio.get_running_loop().run_in_executor(
+                self.executor,
+                analyse_page,
+                fetched.text,
+                fetched.final_url or watch.url,
+                rules,
+                current.document if current else None,
+            )
+        except BrokenExecutor as exc:
+            raise ExtractError(f"the extraction workers stopped: {exc}") from exc
+        except Exception as exc:  # a page that breaks the extractor is a failed check
+            log.exception("extraction failed for watch=%s", watch.label)
+            error = f"cannot extract the article: {type(exc).__name__}: {exc}"
+            return _with(base, status=CheckStatus.SOFT_ERROR, error=error[:500])
         base = _with(base, candidate_sha256=analysis.text_sha256, content_key=key)
         return self._compare(watch, current, fetched, analysis, base)
 
@@ -232,6 +254,8 @@ class Checker:
     ) -> CheckRecord:
         article, sha = analysis.article, analysis.text_sha256
         verdict = classify_article(article)
+        if verdict.status is None and current is not None:
+            verdict = self._moved(watch, current, fetched, sha)
         if verdict.status is None and current is not None:
             verdict = self._collapse(watch, current, article, sha)
         if verdict.status is not None:
@@ -253,16 +277,32 @@ class Checker:
         settings = self.config.settings
         if not is_collapse(current.document, article.document, settings.collapse_ratio):
             return Verdict(None)
-        needed = settings.collapse_confirm - 1
-        seen = self.store.recent_candidates(watch.id, needed)
-        if needed and len(seen) == needed and all(s == sha for s in seen):
-            log.info("watch=%s collapsed text confirmed on %d checks", watch.label, needed + 1)
+        reason = (
+            f"article text collapsed from {len(current.document)} to "
+            f"{len(article.document)} characters"
+        )
+        return self._unless_confirmed(watch, sha, reason)
+
+    def _moved(self, watch: Watch, current: Snapshot, fetched: FetchResult, sha: str) -> Verdict:
+        """A redirect to another page (deleted articles often go to the home page) is a soft
+        error until seen on enough checks."""
+        if not current.final_url or not fetched.final_url:
+            return Verdict(None)
+        if page_key(current.final_url) == page_key(fetched.final_url):
+            return Verdict(None)
+        return self._unless_confirmed(watch, sha, f"redirected to {fetched.final_url}")
+
+    def _unless_confirmed(self, watch: Watch, sha: str, reason: str) -> Verdict:
+        """No verdict if the same text was seen on the last ``collapse_confirm - 1`` checks
+        too (it is real, then); else a soft error saying why."""
+        confirm = self.config.settings.collapse_confirm
+        seen = self.store.recent_candidates(watch.id, confirm - 1)
+        if len(seen) == confirm - 1 and all(s == sha for s in seen):
+            log.info("watch=%s %s: confirmed on %d checks", watch.label, reason, confirm)
             return Verdict(None)
         return Verdict(
             CheckStatus.SOFT_ERROR,
-            f"article text collapsed from {len(current.document)} to "
-            f"{len(article.document)} characters (kept as an error until it is seen on "
-            f"{settings.collapse_confirm} checks in a row)",
+            f"{reason} (kept as an error until it is seen on {confirm} checks in a row)",
         )
 
     def change_report(self, change_id: int) -> ChangeReport:
@@ -272,19 +312,25 @@ class Checker:
 
 
 def build_report(store: SnapshotStore, change: dict[str, Any]) -> ChangeReport:
-    """A stored change as a ChangeReport (the diff recomputed from the stored texts)."""
+    """A stored change as a ChangeReport, from the diff stored with it (no diffing again)."""
     watch = store.get_watch(change["watch_id"])
     new = store.snapshot(change["new_snapshot_id"])
     old = store.snapshot(change["old_snapshot_id"]) if change["old_snapshot_id"] else None
-    report = compare_versions(watch, old, new)
+    stored = json.loads(change["diff_json"])
+    if isinstance(stored, list):  # written before the granularity was stored with the ops
+        stored = {"ops": stored}
+    diff = diff_from_ops(
+        [(op, text) for op, text in stored["ops"]],
+        granularity=stored.get("granularity", "token"),
+    )
     reverted_to = new.version if change["kind"] == "revert" else None
     return ChangeReport(
         watch_id=watch.id,
         watch_name=watch.label,
         url=watch.url,
-        old=report.old,
-        new=report.new,
-        diff=report.diff,
+        old=_ref(old) if old else None,
+        new=_ref(new),
+        diff=diff,
         change_id=change["id"],
         detected_at=change["detected_at"],
         reverted_to=reverted_to,
@@ -306,6 +352,14 @@ def compare_versions(watch: Watch, old: Snapshot | None, new: Snapshot) -> Chang
     )
 
 
+def page_key(url: str) -> tuple[str, str]:
+    """What makes two URLs the same page: host (without www.) and path (without a trailing
+    slash); scheme, query and fragment aside."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    return host, parts.path.rstrip("/") or "/"
+
+
 def _ref(snapshot: Snapshot) -> VersionRef:
     return VersionRef(
         snapshot_id=snapshot.id,
@@ -322,9 +376,12 @@ def _is_silent_edit(old: Snapshot | None, new: Snapshot | Article) -> bool:
     return bool(old_date) and old_date == new.metadata.modified_at
 
 
-def _base_record(watch: Watch, fetched: FetchResult, now: str) -> CheckRecord:
+def _base_record(
+    watch: Watch, fetched: FetchResult, now: str, current: Snapshot | None
+) -> CheckRecord:
     return CheckRecord(
         watch_id=watch.id,
+        baseline_id=current.id if current else None,
         status=CheckStatus.NETWORK_ERROR,
         checked_at=now,
         http_status=fetched.http_status,
@@ -369,7 +426,10 @@ def _change(
         chars_removed=diff.chars_removed,
         share_changed=diff.share_changed,
         silent_edit=_is_silent_edit(current, analysis.article),
-        diff_json=json.dumps([[op.op, op.text] for op in diff.ops], ensure_ascii=False),
+        diff_json=json.dumps(
+            {"granularity": diff.granularity, "ops": [[op.op, op.text] for op in diff.ops]},
+            ensure_ascii=False,
+        ),
     )
 
 

@@ -38,7 +38,8 @@ def record_change(store: SnapshotStore) -> int:
             watch.id, CheckStatus.NEW, "2026-11-27T09:00:00+00:00", new_snapshot=snapshot("one")
         )
     )
-    change = NewChange(first.snapshot_id, None, "changed", 3, 3, 0.5, False, "[]")
+    ops = '{"granularity": "token", "ops": [[0, "T\\n"], [-1, "one"], [1, "two"]]}'
+    change = NewChange(first.snapshot_id, None, "changed", 3, 3, 0.5, False, ops)
     events = (OutboxItem("change", REPORTS_CHANNEL), OutboxItem("change", "hook"))
     second = store.record_check(
         CheckRecord(
@@ -48,6 +49,7 @@ def record_change(store: SnapshotStore) -> int:
             new_snapshot=snapshot("two"),
             change=change,
             events=events,
+            baseline_id=first.snapshot_id,
         )
     )
     assert second.change_id is not None
@@ -119,7 +121,7 @@ def test_retryable_failures_are_retried_later_others_not(
 
     sender.failures = [NotifyError("404", channel="hook", retryable=False)]
     record_change_again = store.record_check(
-        CheckRecord(1, CheckStatus.UNCHANGED, now[0], events=(OutboxItem("failing", "hook"),))
+        CheckRecord(1, CheckStatus.HTTP_ERROR, now[0], events=(OutboxItem("failing", "hook"),))
     )
     assert record_change_again.check_id
     asyncio.run(outbox.deliver())

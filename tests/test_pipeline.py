@@ -355,3 +355,67 @@ def test_reextract_sets_a_new_baseline_without_reporting_a_change(
     ja_site.noise = Noise(seed=5)
     assert harness.check(watch).status is CheckStatus.UNCHANGED  # no false alert
     assert harness.store.notifications(watch) == []
+
+
+def test_a_redirect_to_another_page_is_an_error_until_confirmed(
+    harness: Harness, ja_site: Site, http_server: LocalServer
+) -> None:
+    watch = harness.store.add_watch(ja_site.url)
+    harness.check(watch)
+    http_server.set("/home/", samplesite.render_page(samplesite.load_article("en")))
+    ja_site.override = _static(Response(301, {"Location": http_server.url("/home/")}))
+    statuses = [harness.check(watch) for _ in range(3)]
+    assert [r.status for r in statuses] == [
+        CheckStatus.SOFT_ERROR,
+        CheckStatus.SOFT_ERROR,
+        CheckStatus.CHANGED,
+    ]
+    assert "redirected to" in (statuses[0].error or "")
+
+
+def test_collapse_confirm_1_accepts_at_once(harness: Harness, ja_site: Site) -> None:
+    settings = replace(harness.config.settings, collapse_confirm=1)
+    harness.config = replace(harness.config, settings=settings)
+    watch = harness.store.add_watch(ja_site.url)
+    harness.check(watch)
+    ja_site.article = replace(ja_site.article, blocks=ja_site.article.blocks[:1])
+    assert harness.check(watch).status is CheckStatus.CHANGED
+
+
+def test_a_page_that_breaks_the_extractor_is_a_recorded_failure(
+    harness: Harness, ja_site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import monitor.pipeline
+
+    def broken(*args: object) -> None:
+        raise ValueError("Invalid IPv6 URL")
+
+    watch = harness.store.add_watch(ja_site.url)
+    monkeypatch.setattr(monitor.pipeline, "analyse_page", broken)
+    result = harness.check(watch)
+    assert result.status is CheckStatus.SOFT_ERROR
+    assert "cannot extract the article: ValueError: Invalid IPv6 URL" in (result.error or "")
+    assert harness.store.checks(watch)[0]["status"] == "soft_error"
+
+
+def test_two_processes_checking_at_once_record_one_change(harness: Harness, ja_site: Site) -> None:
+    watch = harness.store.add_watch(ja_site.url)
+    harness.check(watch)
+    ja_site.article = samplesite.replace_text(ja_site.article, "1万人", "1万2000人")
+    stale = harness.store.get_watch(watch.id)
+
+    async def both() -> list[CheckResult]:
+        other = SnapshotStore(harness.config.settings.database)
+        try:
+            async with Fetcher(harness.config.settings.fetch) as fetcher:
+                one = Checker(harness.store, fetcher, harness.config)
+                two = Checker(other, fetcher, harness.config)
+                first = await one.check(stale)
+                second = await two.check(stale)  # decided against version 1, which moved
+                return [first, second]
+        finally:
+            other.close()
+
+    first, second = asyncio.run(both())
+    assert (first.status, second.status) == (CheckStatus.CHANGED, CheckStatus.UNCHANGED)
+    assert len(harness.store.changes(watch)) == 1

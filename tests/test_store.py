@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 
 from monitor.config import Config, Rules, WatchConfig
-from monitor.errors import ConfigError, StoreError, UsageError
+from monitor.errors import ConfigError, StaleBaselineError, StoreError, UsageError
 from monitor.models import CheckStatus, Metadata
 from monitor.store import (
     SCHEMA_VERSION,
@@ -115,6 +115,7 @@ def test_record_check_writes_snapshot_change_and_state(store: SnapshotStore) -> 
             "2026-11-02T00:00:00+00:00",
             new_snapshot=snapshot("two", "s2"),
             change=change(first.snapshot_id),
+            baseline_id=first.snapshot_id,
         )
     )
     assert second.version == 2
@@ -169,6 +170,7 @@ def test_errors_never_move_the_baseline(store: SnapshotStore) -> None:
             CheckStatus.UNCHANGED,
             "2026-11-03T00:00:00+00:00",
             snapshot_id=good.snapshot_id,
+            baseline_id=good.snapshot_id,
         )
     )
     assert store.get_watch(watch.id).error_streak == 0
@@ -238,3 +240,32 @@ def test_a_config_name_held_by_a_cli_watch_is_a_config_error(store: SnapshotStor
     store.add_watch("https://x.test/1", name="mine")
     with pytest.raises(ConfigError, match="added with `monitor add`"):
         store.sync_config(Config(watches=(WatchConfig("https://x.test/2", "mine"),)))
+
+
+def test_a_check_decided_against_a_replaced_baseline_is_refused(store: SnapshotStore) -> None:
+    watch = store.add_watch("https://x.test/a")
+    first = store.record_check(
+        CheckRecord(
+            watch.id,
+            CheckStatus.NEW,
+            "2026-11-01T00:00:00+00:00",
+            new_snapshot=snapshot("one", "s1"),
+        )
+    )
+    # Two processes both decided "changed" against version 1; the first one wins.
+    for attempt in range(2):
+        record = CheckRecord(
+            watch.id,
+            CheckStatus.CHANGED,
+            "2026-11-02T00:00:00+00:00",
+            new_snapshot=snapshot("two", "s2"),
+            change=change(first.snapshot_id),
+            baseline_id=first.snapshot_id,
+        )
+        if attempt == 0:
+            store.record_check(record)
+        else:
+            with pytest.raises(StaleBaselineError):
+                store.record_check(record)
+    assert len(store.changes(watch)) == 1
+    assert len(store.snapshots(watch)) == 2

@@ -28,7 +28,7 @@ from typing import Any
 import sqlite_utils
 
 from monitor.config import Config, Rules, WatchConfig
-from monitor.errors import ConfigError, StoreError, UsageError
+from monitor.errors import ConfigError, StaleBaselineError, StoreError, UsageError
 from monitor.models import CheckStatus
 from monitor.store.records import (
     CheckRecord,
@@ -116,6 +116,8 @@ class SnapshotStore:
             )
         for number in range(version, SCHEMA_VERSION):
             with self.transaction():
+                if self.schema_version > number:  # another process migrated meanwhile
+                    continue
                 MIGRATIONS[number](self.db)
                 self.db.execute(f"PRAGMA user_version = {number + 1}")
             log.info("database %s migrated to schema version %d", self.path, number + 1)
@@ -393,6 +395,7 @@ class SnapshotStore:
     def record_check(self, record: CheckRecord) -> Recorded:
         """Write one check, with its new snapshot and change if any, in one transaction."""
         with self.transaction():
+            self._check_baseline(record)
             snapshot_id, version = record.snapshot_id, None
             if record.new_snapshot is not None:
                 snapshot_id, version = self._insert_snapshot(record)
@@ -402,6 +405,17 @@ class SnapshotStore:
                 self._insert("outbox", _outbox_row(record, item, check_id, change_id))
             self._update_watch(record.watch_id, _watch_state(record, snapshot_id))
         return Recorded(check_id, snapshot_id, change_id, version)
+
+    def _check_baseline(self, record: CheckRecord) -> None:
+        """Refuse a check decided against a baseline that has changed since (another process
+        checked the same watch meanwhile); the caller decides again."""
+        row = self.db.execute(
+            "SELECT current_snapshot_id FROM watches WHERE id = ?", [record.watch_id]
+        ).fetchone()
+        if row is not None and row[0] != record.baseline_id and record.status.is_good:
+            raise StaleBaselineError(
+                f"watch {record.watch_id}: baseline is {row[0]}, not {record.baseline_id}"
+            )
 
     def _insert_snapshot(self, record: CheckRecord) -> tuple[int, int]:
         assert record.new_snapshot is not None

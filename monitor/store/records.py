@@ -118,6 +118,7 @@ class CheckRecord:
     content_key: str | None = None
     next_check_at: str | None = None
     events: tuple[OutboxItem, ...] = ()
+    baseline_id: int | None = None  # the current snapshot this check was compared with
 
 
 @dataclass(frozen=True)
