@@ -66,7 +66,12 @@ def new_nonces_and_ad_ids(html: str) -> str:
         for name in ("value", "data-ad-slot", "data-id"):
             if element.get(name) is not None:
                 element.set(name, str(rng.getrandbits(32)))
-    for element in root.xpath("//*[contains(@class, 'stream-item') or contains(@class, 'ad')]"):
+    ads = (
+        "//*[contains(@class, 'stream-item') or contains(@class, 'adsbygoogle')"
+        " or contains(concat(' ', normalize-space(@class), ' '), ' ad ')"
+        " or contains(concat(' ', normalize-space(@class)), ' ad-')]"
+    )
+    for element in root.xpath(ads):
         element.set("id", f"ad-{rng.getrandbits(24)}")
     return serialize(root)
 
