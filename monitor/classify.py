@@ -23,7 +23,9 @@ _CHALLENGE_TITLES = re.compile(
     re.IGNORECASE,
 )
 
-#: Checked on the title and text of short pages only (an article may mention these words).
+#: Checked on the title of a page, and on its text only when that is very short, no rule or
+#: rule pack recognised an article and the page gives no publication date (a short news item
+#: may mention them).
 _SHORT_PAGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "maintenance page",
@@ -60,7 +62,7 @@ _SHORT_PAGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         ),
     ),
 )
-SHORT_PAGE_CHARS = 1500
+SHORT_PAGE_CHARS = 300  # text patterns only count on pages this short: error pages are terse
 COLLAPSE_MIN_CHARS = 200
 
 
@@ -104,10 +106,14 @@ def classify_article(article: Article) -> Verdict:
     """A soft error if the extracted page is an error, challenge or login page, or empty."""
     if _CHALLENGE_TITLES.match(article.title.strip()):
         return Verdict(CheckStatus.SOFT_ERROR, f"bot challenge page ({article.title!r})")
-    if len(article.text) < SHORT_PAGE_CHARS:
-        for reason, pattern in _SHORT_PAGE_PATTERNS:
-            if pattern.search(article.title) or pattern.search(article.text):
-                return Verdict(CheckStatus.SOFT_ERROR, f"{reason} ({article.title or 'no title'})")
+    check_text = (
+        len(article.text) < SHORT_PAGE_CHARS
+        and article.extractor in ("generic", "")
+        and not article.metadata.published_at  # an error page has no publication date
+    )
+    for reason, pattern in _SHORT_PAGE_PATTERNS:
+        if pattern.search(article.title) or (check_text and pattern.search(article.text)):
+            return Verdict(CheckStatus.SOFT_ERROR, f"{reason} ({article.title or 'no title'})")
     if not article.text.strip():
         return Verdict(CheckStatus.SOFT_ERROR, "no article text found on the page")
     return Verdict(None)

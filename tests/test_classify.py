@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from monitor.classify import classify_article, classify_fetch, is_collapse
-from monitor.models import Article, CheckStatus, FetchOutcome, FetchResult
+from monitor.models import Article, CheckStatus, FetchOutcome, FetchResult, Metadata
 
 
 def fetched(outcome: FetchOutcome = FetchOutcome.OK, **kw: object) -> FetchResult:
@@ -90,3 +90,24 @@ def test_collapse() -> None:
     assert is_collapse(old, "x" * 100, 0.2)
     assert not is_collapse(old, "x" * 300, 0.2)
     assert not is_collapse("x" * 50, "x", 0.2)
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "人気ゲームの予約開始直後にアクセスが集中し、販売サイトが一時つながりにくくなった。"
+        "運営会社は午後3時に復旧したと発表した。" * 2,
+        "The bank's app was temporarily unavailable for three hours on Tuesday, the bank said. "
+        "Customers could still use cards and cash machines.",
+    ],
+)
+def test_short_news_items_that_mention_outages_are_articles(text: str) -> None:
+    dated = Metadata(published_at="2026-11-27T09:00:00+09:00")
+    news = Article(title="ニュース速報", text=text, metadata=dated, extractor="generic")
+    assert classify_article(news).status is None
+    assert classify_article(Article(title="News", text=text, extractor="wordpress")).status is None
+
+
+def test_error_words_in_the_title_count_on_any_page() -> None:
+    article = Article(title="メンテナンス中", text="x" * 2000, extractor="wordpress")
+    assert classify_article(article).status is CheckStatus.SOFT_ERROR
