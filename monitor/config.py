@@ -273,14 +273,12 @@ def parse_http_url(value: object) -> str:
 
 def _selectors(value: object) -> tuple[str, ...]:
     selectors = _strings(value)
-    from soupsieve import SelectorSyntaxError, compile
+    from monitor.extract.css import check_selector
 
     for selector in selectors:
-        try:
-            compile(selector)
-        except SelectorSyntaxError as exc:
-            reason = str(exc.args[0]).splitlines()[0]
-            raise ValueError(f"valid CSS selectors ({selector!r}: {reason})") from None
+        reason = check_selector(selector)
+        if reason is not None:
+            raise ValueError(f"valid CSS selectors ({selector!r}: {reason})")
     return selectors
 
 

@@ -57,5 +57,5 @@ def setup_logging(level: int, fmt: str = "text") -> None:
         root.removeHandler(old)
     root.addHandler(handler)
     root.setLevel(level)
-    for noisy in ("httpx", "httpcore", "apscheduler", "trafilatura", "charset_normalizer"):
+    for noisy in ("httpx", "httpcore", "apscheduler", "charset_normalizer"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))

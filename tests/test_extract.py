@@ -7,7 +7,14 @@ from pathlib import Path
 import pytest
 
 from monitor.config import Rules
-from monitor.extract import extract_article, normalize_line, normalize_text
+from monitor.extract import (
+    explain_article,
+    extract_article,
+    normalize_line,
+    normalize_text,
+    parse_html,
+)
+from monitor.extract.text import blocks_of
 
 CASES = Path(__file__).parent / "data" / "extract"
 CASE_NAMES = sorted(p.stem for p in CASES.glob("*.html"))
@@ -118,3 +125,93 @@ def test_same_body_same_text_whatever_surrounds_it() -> None:
         "<div id='comments'>A comment</div></article><footer>f</footer></body></html>"
     )
     assert extract_article(one).text == extract_article(two).text == "本文です。\nSecond para."
+
+
+def test_empty_and_odd_documents_give_an_empty_article() -> None:
+    for html in ("", "   ", "<!-- only a comment -->", '<?xml version="1.0" encoding="utf-8"?>'):
+        article = extract_article(html)
+        assert (article.title, article.text) == ("", "")
+    declared = '<?xml version="1.0" encoding="utf-8"?><html><body><p>本文です。</p></body></html>'
+    assert extract_article(declared).text == "本文です。"
+
+
+def test_parser_drops_comments_but_keeps_their_tails() -> None:
+    root = parse_html("<p>one <!-- note -->two<?php x ?> three</p>")
+    assert list(blocks_of([root])) == ["one two three"]
+
+
+def test_markup_deeper_than_libxml2_allows_keeps_its_text() -> None:
+    html = "<div>" * 10_000 + "<p>deep text</p>" + "</div>" * 10_000
+    assert "deep text" in extract_article(html, None, Rules(content=("p",))).text
+
+
+def test_ruby_annotations_are_not_text() -> None:
+    html = "<article><p><ruby>漢字<rp>(</rp><rt>かんじ</rt><rp>)</rp></ruby>を読む。</p></article>"
+    assert extract_article(html, None, Rules(content=("article",))).text == "漢字を読む。"
+
+
+GENERIC = """<html><head><title>Rains return | Daily</title></head><body>
+<header><nav><a href="/">Home</a> <a href="/world">World</a>
+ <a href="/sport">Sport</a></nav></header>
+<div class="layout"><div class="col">
+<h1>Rains return</h1>
+<p class="dateline">March 3, 2026 10:15</p>
+<figure><img src="a.jpg"><figcaption>Clouds over the bay.</figcaption></figure>
+<p>The first rains of the season reached the coast on Monday, ending a dry spell of four months,
+ forecasters said, and more are expected this week across the region.</p>
+<div class="share-tools"><a href="#">Share on a network with a long name</a></div>
+<p>Farmers welcomed the change, though some warned that the ground was too hard to absorb much of
+ the water, and that floods were likely in the lower valleys.</p>
+<p>Officials asked drivers to take care on the mountain roads, where rock falls are common after
+ the first heavy showers of the year, and to check the forecasts.</p>
+<ul class="list"><li><a href="/a">Another story about the weather in the north</a></li>
+<li><a href="/b">A story about a football match</a></li></ul>
+</div>
+<aside class="sidebar"><h3>Most read</h3><p>Something long enough to be a paragraph if it were in
+ the article, which it is not, as it lives in the sidebar of the page.</p></aside>
+</div><footer><p>Copyright Daily, all rights reserved, and more words in the footer.</p></footer>
+</body></html>"""
+
+
+def test_generic_extraction_keeps_article_and_caption_drops_furniture() -> None:
+    article = extract_article(GENERIC, "https://daily.test/rains")
+    assert article.extractor == "generic"
+    assert article.title == "Rains return"
+    lines = article.text.splitlines()
+    assert lines[0] == "Clouds over the bay."
+    assert lines[1].startswith("The first rains") and lines[-1].startswith("Officials asked")
+    assert len(lines) == 4
+
+
+def test_explain_says_what_chose_the_content_and_what_was_dropped() -> None:
+    explanation = explain_article(GENERIC, "https://daily.test/rains")
+    assert explanation.method == "generic"
+    assert explanation.content == ("body > div.layout > div.col",)
+    assert explanation.title_source == "the first <h1>"
+    reasons = {r.reason: r for r in explanation.removed}
+    assert reasons["generic: name 'share'"].sample == "Share on a network with a long name"
+    assert reasons["generic: name 'dateline'"].sample == "March 3, 2026 10:15"
+    assert reasons["generic: mostly links"].count == 2
+    assert explanation.lines == 4
+    assert "method:   generic" in explanation.describe()
+
+
+def test_explain_names_rule_selectors() -> None:
+    rules = Rules(
+        content=(".story",), title=("h1.headline",), remove=(".ad",), ignore=(r"^Updated",)
+    )
+    explanation = explain_article(PAGE, None, rules)
+    assert explanation.method == "site-rule"
+    assert explanation.content == (".story",)
+    assert explanation.title_source == "title selectors ['h1.headline']"
+    counts = {r.reason: (r.count, r.sample) for r in explanation.removed}
+    assert counts["site-rule remove '.ad'"] == (1, "Buy now")
+    assert counts["always removed '.screen-reader-text'"] == (1, "Share on X")
+    assert counts["ignore pattern"] == (1, "Updated 5 minutes ago")
+
+
+def test_jannah_explanation() -> None:
+    html = (CASES / "jannah_ja.html").read_text(encoding="utf-8")
+    explanation = explain_article(html)
+    assert explanation.method == "jannah"
+    assert any(r.reason == "jannah remove '#related-posts'" for r in explanation.removed)

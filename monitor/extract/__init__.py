@@ -5,14 +5,17 @@ Rules are tried in order, and the first that finds the article body wins:
 1. site rules from config.toml (``content`` selectors), with the watch's overrides;
 2. built-in rule packs for common platforms (:data:`RULE_PACKS`: the Jannah theme, WordPress
    core), recognised by their markup;
-3. a generic main-content extractor (trafilatura) for every other page.
+3. a generic main-content extractor (:mod:`.generic`) for every other page.
 
-Whatever the rule, boilerplate that is never article text (scripts, forms, hidden and
-screen-reader-only elements, share and related-post widgets of the packs, the rules'
-``remove`` selectors) is dropped first, and the text is normalised the same way: Unicode
-NFC, zero-width characters removed, whitespace collapsed, one block per line, no empty lines.
-Full-width characters stay as published. Lines matching a rule's ``ignore`` patterns are
-dropped, so the same article body gives byte-identical text whatever changes around it.
+Pages are parsed with lxml and selectors run through cssselect (:mod:`.css`). Whatever the
+rule, boilerplate that is never article text (scripts, forms, hidden and screen-reader-only
+elements, share and related-post widgets of the packs, the rules' ``remove`` selectors) is
+dropped first, and the text is normalised the same way: Unicode NFC, zero-width characters
+removed, whitespace collapsed, one block per line, no empty lines. Full-width characters stay
+as published. Lines matching a rule's ``ignore`` patterns are dropped, so the same article
+body gives byte-identical text whatever changes around it.
+
+:func:`explain_article` runs the same steps and says which rule chose what (:mod:`.explain`).
 """
 
 from __future__ import annotations
@@ -20,20 +23,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from bs4 import BeautifulSoup
-from bs4.element import Tag
-
 from monitor.config import Rules
-from monitor.extract.generic import generic_lines
+from monitor.extract.css import remove, select_one, select_outermost
+from monitor.extract.explain import Explanation, Removal, Trace, css_path
+from monitor.extract.generic import generic_content
 from monitor.extract.metadata import extract_metadata
 from monitor.extract.packs import RULE_PACKS
-from monitor.extract.text import blocks_of, normalize_line, normalize_text
+from monitor.extract.parse import parse_html
+from monitor.extract.text import Element, blocks_of, normalize_line, normalize_text
 from monitor.models import Article, Metadata
 
 log = logging.getLogger(__name__)
 
 #: Bumped whenever a change to extraction can change the text of an unchanged page.
-EXTRACTOR_VERSION = "1"
+EXTRACTOR_VERSION = "2"
 
 ALWAYS_REMOVE = (
     ".screen-reader-text",
@@ -43,84 +46,130 @@ ALWAYS_REMOVE = (
     "[role=dialog]",
 )
 
-__all__ = ["EXTRACTOR_VERSION", "extract_article", "normalize_line", "normalize_text", "parse_html"]
-
-
-def parse_html(html: str) -> BeautifulSoup:
-    """Parse a page with lxml (lenient with broken markup)."""
-    return BeautifulSoup(html, "lxml")
+__all__ = [
+    "EXTRACTOR_VERSION",
+    "Explanation",
+    "Removal",
+    "explain_article",
+    "extract_article",
+    "normalize_line",
+    "normalize_text",
+    "parse_html",
+]
 
 
 def extract_article(html: str, url: str | None = None, rules: Rules | None = None) -> Article:
     """The article of one page: rules from config first, then rule packs, then generic."""
-    rules = rules or Rules()
-    soup = parse_html(html)
-    metadata = extract_metadata(soup, url)
-    chosen, extractor = _choose_rules(soup, rules)
-    _remove(soup, (*ALWAYS_REMOVE, *chosen.remove))
-    title = _title(soup, chosen, metadata)
-    if chosen.content:
-        roots = _select_all(soup, chosen.content)
-        text = normalize_text(blocks_of(roots), chosen.ignore)
-    else:
-        text = normalize_text(generic_lines(soup, html, url, bool(chosen.remove)), chosen.ignore)
+    return _extract(html, url, rules or Rules(), None)
+
+
+def explain_article(html: str, url: str | None = None, rules: Rules | None = None) -> Explanation:
+    """How :func:`extract_article` finds the article of this page, and what it drops."""
+    trace = Trace()
+    article = _extract(html, url, rules or Rules(), trace)
+    lines = len(article.text.splitlines())
+    return trace.explanation(article.title, lines, EXTRACTOR_VERSION)
+
+
+def _extract(html: str, url: str | None, rules: Rules, trace: Trace | None) -> Article:
+    root = parse_html(html)
+    metadata = extract_metadata(root, url)
+    chosen, extractor = _choose_rules(root, rules, trace)
+    _remove(root, ALWAYS_REMOVE, "always removed", trace)
+    _remove(root, chosen.remove, f"{extractor} remove", trace)
+    title = _title(root, chosen, metadata, trace)
+    lines = _content_lines(root, chosen, (title, _page_title(root, metadata) or ""), trace)
+    text = normalize_text(lines, chosen.ignore)
+    if trace is not None and chosen.ignore:
+        kept = set(text.splitlines())
+        dropped = [line for line in normalize_text(lines).splitlines() if line not in kept]
+        trace.removed_texts("ignore pattern", dropped)
     text = _drop_leading_title(text, title)
     return Article(title=title, text=text, metadata=metadata, extractor=extractor)
 
 
-def _choose_rules(soup: BeautifulSoup, rules: Rules) -> tuple[Rules, str]:
+def _content_lines(
+    root: Element, chosen: Rules, titles: tuple[str, ...], trace: Trace | None
+) -> list[str]:
+    """The body's lines: the content selectors' elements, or the generic extractor's."""
+    if chosen.content:
+        roots = select_outermost(root, chosen.content)
+        if trace is not None:
+            trace.content = chosen.content
+        return list(blocks_of(roots))
+    result = generic_content(root, titles)
+    if trace is not None:
+        trace.content = (css_path(result.container),) if result.container is not None else ()
+        for block in result.dropped:
+            trace.removed_texts(f"generic: {block.reason}", [normalize_line(block.text)])
+    return result.lines
+
+
+def _choose_rules(root: Element, rules: Rules, trace: Trace | None) -> tuple[Rules, str]:
     """Site rules if their content selectors match, else the first matching pack, else none."""
-    if rules.content and _select_all(soup, rules.content):
-        return rules, "site-rule"
+    chosen, extractor, note = _rules_for(root, rules)
+    if trace is not None:
+        trace.method = extractor
+        if note:
+            trace.notes.append(note)
+    return chosen, extractor
+
+
+def _rules_for(root: Element, rules: Rules) -> tuple[Rules, str, str]:
+    if rules.content and select_one(root, rules.content) is not None:
+        return rules, "site-rule", ""
     for pack in RULE_PACKS:
-        if soup.select_one(pack.detect) is not None:
+        if select_one(root, (pack.detect,)) is not None:
             merged = pack.rules.merged(Rules(title=rules.title, remove=rules.remove))
-            return Rules(merged.content, merged.title, merged.remove, rules.ignore), pack.name
+            chosen = Rules(merged.content, merged.title, merged.remove, rules.ignore)
+            return chosen, pack.name, f"rule pack {pack.name!r}: page matches {pack.detect!r}"
+    note = ""
     if rules.content:
-        log.info("content selectors %s match nothing; using generic extraction", rules.content)
-    return Rules(title=rules.title, remove=rules.remove, ignore=rules.ignore), "generic"
+        note = f"content selectors {list(rules.content)} match nothing; using generic extraction"
+        log.info(note)
+    return Rules(title=rules.title, remove=rules.remove, ignore=rules.ignore), "generic", note
 
 
-def _select_all(soup: BeautifulSoup, selectors: Iterable[str]) -> list[Tag]:
-    """Elements matching any selector, in document order, without nested duplicates."""
-    found: list[Tag] = soup.select(", ".join(selectors))
-    ids = {id(tag) for tag in found}
-    return [tag for tag in found if not any(id(p) in ids for p in tag.parents)]
+def _remove(root: Element, selectors: Iterable[str], reason: str, trace: Trace | None) -> None:
+    if trace is None:
+        remove(root, selectors)
+        return
+    for selector in selectors:
+        trace.removed_elements(f"{reason} {selector!r}", remove(root, (selector,)))
 
 
-def _remove(soup: BeautifulSoup, selectors: Iterable[str]) -> None:
-    selector = ", ".join(selectors)
-    if selector:
-        for tag in soup.select(selector):
-            tag.decompose()
-
-
-def _title(soup: BeautifulSoup, rules: Rules, metadata: Metadata) -> str:
+def _title(root: Element, rules: Rules, metadata: Metadata, trace: Trace | None) -> str:
     """The article title: title selectors, then OpenGraph, then the first h1, then <title>."""
-    candidates: list[Tag | str | None] = []
+    candidates: list[tuple[str, Element | str | None]] = []
     if rules.title:
-        candidates.append(soup.select_one(", ".join(rules.title)))
-    candidates.append(_meta_content(soup, "og:title"))
-    candidates.append(soup.select_one("h1"))
-    candidates.append(_page_title(soup, metadata))
-    for candidate in candidates:
+        candidates.append((f"title selectors {list(rules.title)}", select_one(root, rules.title)))
+    candidates.append(("og:title", _meta_content(root, "og:title")))
+    candidates.append(("the first <h1>", select_one(root, ("h1",))))
+    candidates.append(("<title>", _page_title(root, metadata)))
+    for source, candidate in candidates:
         text = _text_of(candidate)
         if text:
+            if trace is not None:
+                trace.title_source = source
             return text
     return ""
 
 
-def _meta_content(soup: BeautifulSoup, prop: str) -> str | None:
-    tag = soup.find("meta", attrs={"property": prop})
-    content = tag.get("content") if isinstance(tag, Tag) else None
-    return content if isinstance(content, str) else None
+def _meta_content(root: Element, prop: str) -> str | None:
+    for tag in root.iter("meta"):
+        if tag.get("property") == prop:
+            return tag.get("content")
+    return None
 
 
-def _page_title(soup: BeautifulSoup, metadata: Metadata) -> str | None:
+def _page_title(root: Element, metadata: Metadata) -> str | None:
     """<title> without a trailing " | Site name"."""
-    if soup.title is None:
+    tag = root.find("head/title")
+    if tag is None:
+        tag = next(root.iter("title"), None)
+    if tag is None:
         return None
-    title = normalize_line(soup.title.get_text())
+    title = normalize_line("".join(tag.itertext()))
     site = metadata.site_name
     if site:
         for sep in (" | ", " - ", " – ", " — ", " :: ", " : ", "｜", " ｜ "):
@@ -129,12 +178,12 @@ def _page_title(soup: BeautifulSoup, metadata: Metadata) -> str | None:
     return title
 
 
-def _text_of(candidate: Tag | str | None) -> str:
+def _text_of(candidate: Element | str | None) -> str:
     if candidate is None:
         return ""
-    if isinstance(candidate, Tag):
-        return normalize_text(blocks_of([candidate])).replace("\n", " ")
-    return normalize_line(candidate)
+    if isinstance(candidate, str):
+        return normalize_line(candidate)
+    return normalize_text(blocks_of([candidate])).replace("\n", " ")
 
 
 def _drop_leading_title(text: str, title: str) -> str:

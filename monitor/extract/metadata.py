@@ -11,8 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
 
-from bs4 import BeautifulSoup, Tag
-
+from monitor.extract.text import Element
 from monitor.models import Metadata
 
 log = logging.getLogger(__name__)
@@ -33,65 +32,69 @@ ARTICLE_TYPES = frozenset(
 _MAX_JSONLD = 1_000_000
 
 
-def extract_metadata(soup: BeautifulSoup, url: str | None = None) -> Metadata:
+def extract_metadata(root: Element, url: str | None = None) -> Metadata:
     """Canonical URL, author, dates, language, description and site name of a page."""
-    ld = _jsonld_article(soup)
-    meta = _meta_tags(soup)
+    ld = jsonld_article(root)
+    meta = _meta_tags(root)
     return Metadata(
-        canonical_url=_canonical(soup, url) or meta.get("og:url"),
+        canonical_url=_canonical(root, url) or meta.get("og:url"),
         author=_ld_author(ld) or meta.get("author") or meta.get("article:author"),
         published_at=_ld_str(ld, "datePublished")
         or meta.get("article:published_time")
-        or _time_tag(soup, "published"),
+        or _time_tag(root, "published"),
         modified_at=_ld_str(ld, "dateModified")
         or meta.get("article:modified_time")
         or meta.get("og:updated_time")
-        or _time_tag(soup, "updated"),
-        language=_language(soup) or _ld_str(ld, "inLanguage") or meta.get("og:locale"),
+        or _time_tag(root, "updated"),
+        language=_language(root) or _ld_str(ld, "inLanguage") or meta.get("og:locale"),
         description=meta.get("og:description") or meta.get("description"),
         site_name=meta.get("og:site_name"),
     )
 
 
-def _meta_tags(soup: BeautifulSoup) -> dict[str, str]:
+def _elements(root: Element, path: str) -> list[Element]:
+    found = root.xpath(path)
+    return [e for e in found if isinstance(e, Element)] if isinstance(found, list) else []
+
+
+def _meta_tags(root: Element) -> dict[str, str]:
     """<meta property|name=... content=...>, the first of each name, names lowercased."""
     found: dict[str, str] = {}
-    for tag in soup.find_all("meta"):
+    for tag in _elements(root, "//meta[@content]"):
         key = tag.get("property") or tag.get("name")
         content = tag.get("content")
-        if isinstance(key, str) and isinstance(content, str) and content.strip():
+        if key and content and content.strip():
             found.setdefault(key.strip().lower(), " ".join(content.split()))
     return found
 
 
-def _canonical(soup: BeautifulSoup, url: str | None) -> str | None:
-    for link in soup.find_all("link", href=True):
-        rel: str | list[str] = link.get("rel") or []
-        if "canonical" in (rel.split() if isinstance(rel, str) else rel):
-            href = str(link["href"]).strip()
+def _canonical(root: Element, url: str | None) -> str | None:
+    for link in _elements(root, "//link[@href and @rel]"):
+        if "canonical" in (link.get("rel") or "").lower().split():
+            href = (link.get("href") or "").strip()
             return urljoin(url, href) if url else href
     return None
 
 
-def _language(soup: BeautifulSoup) -> str | None:
-    html = soup.find("html")
-    lang = html.get("lang") if isinstance(html, Tag) else None
-    return lang.strip() if isinstance(lang, str) and lang.strip() else None
+def _language(root: Element) -> str | None:
+    lang = root.get("lang") if root.tag == "html" else None
+    return lang.strip() if lang and lang.strip() else None
 
 
-def _time_tag(soup: BeautifulSoup, kind: str) -> str | None:
+def _time_tag(root: Element, kind: str) -> str | None:
     """The datetime of the first <time> that looks like a published/updated date."""
-    times = [t for t in soup.find_all("time") if t.get("datetime")]
+    times = _elements(root, "//time[@datetime]")
     for tag in times:
-        classes = " ".join(tag.get("class") or []) + " " + str(tag.get("itemprop") or "")
-        if kind in classes.lower() or (kind == "published" and "date" in classes.lower()):
-            return str(tag["datetime"]).strip()
-    return str(times[0]["datetime"]).strip() if times and kind == "published" else None
+        classes = f"{tag.get('class') or ''} {tag.get('itemprop') or ''}".lower()
+        if kind in classes or (kind == "published" and "date" in classes):
+            return (tag.get("datetime") or "").strip()
+    return (times[0].get("datetime") or "").strip() if times and kind == "published" else None
 
 
-def _jsonld_objects(soup: BeautifulSoup) -> Iterator[dict[str, Any]]:
-    for script in soup.find_all("script", type="application/ld+json"):
-        raw = script.string or ""
+def jsonld_objects(root: Element) -> Iterator[dict[str, Any]]:
+    """Every object of the page's JSON-LD blocks, ``@graph`` members included."""
+    for script in _elements(root, "//script[@type='application/ld+json']"):
+        raw = script.text or ""
         if len(raw) > _MAX_JSONLD:
             continue
         try:
@@ -121,10 +124,10 @@ def _types(obj: dict[str, Any]) -> set[str]:
     return {k for k in kinds if isinstance(k, str)}
 
 
-def _jsonld_article(soup: BeautifulSoup) -> dict[str, Any]:
+def jsonld_article(root: Element) -> dict[str, Any]:
     """The most specific article object of the page's JSON-LD (an Article beats a WebPage)."""
     best: dict[str, Any] = {}
-    for obj in _jsonld_objects(soup):
+    for obj in jsonld_objects(root):
         kinds = _types(obj) & ARTICLE_TYPES
         if kinds and (kinds != {"WebPage"} or not best):
             best = obj

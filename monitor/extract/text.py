@@ -1,24 +1,24 @@
 """Element tree -> text lines: one block per line, normalised.
 
+The tree is lxml's (see :mod:`.parse`). The serialiser walks it with an explicit stack (no
+recursion, so 10,000 nested tags are fine), reading each element's ``.text`` and ``.tail``.
+
 Normalisation: Unicode NFC, zero-width characters removed, whitespace collapsed and trimmed,
 empty lines dropped. Full-width characters stay as published.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import unicodedata
 from collections.abc import Iterable, Iterator
 
-from bs4.element import (
-    CData,
-    Comment,
-    Declaration,
-    Doctype,
-    NavigableString,
-    ProcessingInstruction,
-    Tag,
-)
+from lxml import etree
+
+log = logging.getLogger(__name__)
+
+Element = etree._Element
 
 BLOCK_TAGS = frozenset(
     "address article aside blockquote caption dd details dialog div dl dt fieldset figcaption "
@@ -28,14 +28,13 @@ BLOCK_TAGS = frozenset(
 SKIP_TAGS = frozenset(
     "script style noscript template svg math iframe object embed canvas audio video source "
     "track map form button input select option textarea label head title meta link "
-    "dialog".split()
+    "dialog rt rp".split()
 )
 CELL_TAGS = frozenset({"td", "th"})
 _INVISIBLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"))
 _SPACES = re.compile(r"[^\S\u3000]+")
 _STRIP = " \u3000"
-_SKIPPED_STRINGS = (Comment, CData, ProcessingInstruction, Declaration, Doctype)
 
 
 def normalize_line(line: str) -> str:
@@ -56,15 +55,31 @@ def normalize_text(lines: Iterable[str], ignore: Iterable[str] = ()) -> str:
     return "\n".join(kept)
 
 
-def _is_hidden(tag: Tag) -> bool:
-    attrs = tag.attrs
-    if "hidden" in attrs or attrs.get("aria-hidden") == "true":
+def is_hidden(element: Element) -> bool:
+    """True for elements marked hidden (``hidden``, ``aria-hidden``, an inline style)."""
+    get = element.get
+    if get("hidden") is not None or get("aria-hidden") == "true":
         return True
-    style = attrs.get("style")
-    return isinstance(style, str) and _INVISIBLE.search(style) is not None
+    style = get("style")
+    return style is not None and _INVISIBLE.search(style) is not None
 
 
-def blocks_of(roots: Iterable[Tag]) -> Iterator[str]:
+def drop_tree(element: Element) -> None:
+    """Remove ``element`` and its subtree, keeping the text that follows it (its tail)."""
+    parent = element.getparent()
+    if parent is None:
+        return
+    tail = element.tail
+    if tail:
+        previous = element.getprevious()
+        if previous is not None:
+            previous.tail = (previous.tail or "") + tail
+        else:
+            parent.text = (parent.text or "") + tail
+    parent.remove(element)
+
+
+def blocks_of(roots: Iterable[Element]) -> Iterator[str]:
     """The text of each root, one block per line, roots in order."""
     for root in roots:
         yield from _Blocks().walk(root)
@@ -86,8 +101,9 @@ class _Blocks:
             self.lines.append("".join(self.current))
             self.current = []
 
-    def text(self, node: NavigableString) -> None:
-        value = str(node)
+    def text(self, value: str | None) -> None:
+        if not value:
+            return
         if self.pre_depth and "\n" in value:
             head, *rest = value.split("\n")
             self.current.append(head)
@@ -95,12 +111,12 @@ class _Blocks:
                 self.flush()
                 self.current.append(part)
         else:
-            self.current.append(value)
+            self.current.append(value.replace("\n", " ") if "\n" in value else value)
 
-    def open(self, tag: Tag) -> bool:
+    def open(self, element: Element) -> bool:
         """Handle an opening tag; False if its subtree is skipped."""
-        name = tag.name
-        if name in SKIP_TAGS or _is_hidden(tag):
+        name = element.tag
+        if not isinstance(name, str) or name in SKIP_TAGS or is_hidden(element):
             return False
         if name == "br":
             self.flush()
@@ -111,8 +127,8 @@ class _Blocks:
             self.pre_depth += 1
         return True
 
-    def close(self, tag: Tag) -> None:
-        name = tag.name
+    def close(self, element: Element) -> None:
+        name = element.tag
         if name == "pre":
             self.pre_depth -= 1
         if name in BLOCK_TAGS:
@@ -120,18 +136,19 @@ class _Blocks:
         elif name in CELL_TAGS:
             self.current.append(" ")
 
-    def walk(self, root: Tag) -> list[str]:
-        stack: list[tuple[object, bool]] = [(root, False)]
+    def walk(self, root: Element) -> list[str]:
+        stack: list[tuple[Element, bool]] = [(root, False)]
         while stack:
-            node, closing = stack.pop()
-            if isinstance(node, NavigableString):
-                if not isinstance(node, _SKIPPED_STRINGS):
-                    self.text(node)
-            elif isinstance(node, Tag):
-                if closing:
-                    self.close(node)
-                elif self.open(node):
-                    stack.append((node, True))
-                    stack.extend((child, False) for child in reversed(node.contents))
+            element, closing = stack.pop()
+            if closing:
+                self.close(element)
+                if element is not root:
+                    self.text(element.tail)
+            elif self.open(element):
+                stack.append((element, True))
+                self.text(element.text)
+                stack.extend((child, False) for child in reversed(element))
+            elif element is not root:
+                self.text(element.tail)
         self.flush()
         return self.lines

@@ -1,0 +1,99 @@
+"""HTML -> lxml element tree.
+
+lxml's HTML parser (libxml2) is lenient with broken markup and about ten times faster than
+BeautifulSoup; comments and processing instructions are dropped while parsing (their tails
+stay). libxml2 stops at 2,048 nested elements even with ``huge_tree``, and drops what is
+deeper; for such (rare, often hostile) pages the tree is built from Python's own
+``html.parser`` instead, which has no depth limit.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+import threading
+from html.parser import HTMLParser
+
+from lxml import etree
+
+from monitor.extract.text import Element
+
+log = logging.getLogger(__name__)
+
+VOID_TAGS = frozenset(
+    "area base br col embed hr img input link meta param source track wbr".split()
+)
+_XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
+_parsers = threading.local()
+
+
+def _parser() -> etree.HTMLParser:
+    """One parser per thread (lxml parsers must not be shared between threads)."""
+    parser: etree.HTMLParser | None = getattr(_parsers, "parser", None)
+    if parser is None:
+        parser = etree.HTMLParser(
+            huge_tree=True, remove_comments=True, remove_pis=True, no_network=True
+        )
+        _parsers.parser = parser
+    return parser
+
+
+def parse_html(html: str) -> Element:
+    """The page's root element (``<html>``); an empty ``<html>`` for an empty document."""
+    html = _XML_DECLARATION.sub("", html, count=1)
+    if not html.strip():
+        return etree.Element("html")
+    parser = _parser()
+    try:
+        root = etree.fromstring(html, parser)
+    except (etree.ParserError, ValueError) as exc:
+        log.debug("unparseable document (%s); treating it as empty", exc)
+        root = None
+    last = parser.error_log.last_error
+    if last is not None and last.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT:
+        log.info("markup nested too deep for libxml2 (%s); using html.parser", last.message)
+        return _parse_deep(html)
+    return root if root is not None else etree.Element("html")
+
+
+class _TreeParser(HTMLParser):
+    """html.parser events -> an lxml tree, closing elements the way browsers roughly do."""
+
+    def __init__(self) -> None:
+        super().__init__(convert_charrefs=True)
+        self.builder = etree.TreeBuilder()
+        self.open: list[str] = []
+        self.builder.start("html", {})
+        self.open.append("html")
+
+    def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+        if tag == "html":
+            return
+        self.builder.start(tag, {k: v or "" for k, v in attrs})
+        if tag in VOID_TAGS:
+            self.builder.end(tag)
+        else:
+            self.open.append(tag)
+
+    def handle_endtag(self, tag: str) -> None:
+        if tag not in self.open[1:]:
+            return
+        while self.open[-1] != tag:
+            self.builder.end(self.open.pop())
+        self.builder.end(self.open.pop())
+
+    def handle_data(self, data: str) -> None:
+        self.builder.data(data)
+
+    def result(self) -> Element:
+        self.close()
+        while self.open:
+            self.builder.end(self.open.pop())
+        root: Element = self.builder.close()
+        return root
+
+
+def _parse_deep(html: str) -> Element:
+    parser = _TreeParser()
+    parser.feed(html)
+    return parser.result()
