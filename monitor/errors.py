@@ -4,6 +4,7 @@
     ├── ConfigError              a bad config file or value (file, key, what is allowed)
     ├── UsageError               a bad command-line request (unknown watch, bad version)
     ├── FetchError               a page could not be fetched (carries kind and status)
+    │   └── FetchCancelled       the fetch was not started: monitor is stopping
     ├── ExtractError             a page could not be turned into an article
     ├── StoreError               the database cannot be opened, read or written
     │   └── StaleBaselineError   another process stored a check of the watch meanwhile
@@ -43,6 +44,13 @@ class FetchError(MonitorError):
         self.kind = kind
         self.http_status = http_status
         super().__init__(message)
+
+
+class FetchCancelled(FetchError):
+    """A fetch that was never started because monitor is shutting down."""
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message, kind="cancelled")
 
 
 class ExtractError(MonitorError):

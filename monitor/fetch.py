@@ -38,6 +38,7 @@ import charset_normalizer
 import httpx
 
 from monitor.config import FetchSettings
+from monitor.errors import FetchCancelled
 from monitor.models import FetchOutcome, FetchResult, Validators
 
 log = logging.getLogger(__name__)
@@ -80,6 +81,12 @@ class Fetcher:
         self._client = _make_client(settings, transport)
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._closing = False
+
+    def refuse_new(self) -> None:
+        """Start no new request (shutting down): a fetch still waiting for a slot, or about
+        to retry, raises FetchCancelled; requests already sent finish."""
+        self._closing = True
 
     async def __aenter__(self) -> Self:
         return self
@@ -108,6 +115,8 @@ class Fetcher:
                 break
             log.debug("retrying %s in %.2fs after: %s", url, delay, attempt.result.error)
             await self._sleep(delay)
+            if self._closing:
+                break
         duration_ms = round((time.monotonic() - started) * 1000)
         return replace(attempt.result, attempts=attempts, duration_ms=duration_ms)
 
@@ -142,6 +151,8 @@ class Fetcher:
         if host not in self._host_slots:
             self._host_slots[host] = asyncio.Semaphore(self.settings.per_host_concurrency)
         async with self._host_slots[host], self._slots:
+            if self._closing:
+                raise FetchCancelled("monitor is stopping: the fetch was not started")
             yield
 
     async def _request(self, url: str, validators: Validators) -> _Attempt:

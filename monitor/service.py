@@ -21,7 +21,7 @@ import signal
 import socket
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import Executor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -29,7 +29,7 @@ from typing import IO
 
 from monitor import __version__
 from monitor.config import Config
-from monitor.errors import LockError, MonitorError
+from monitor.errors import FetchCancelled, LockError, MonitorError
 from monitor.fetch import Fetcher
 from monitor.outbox import Outbox, channel_map
 from monitor.pipeline import Checker, CheckResult
@@ -40,6 +40,13 @@ log = logging.getLogger(__name__)
 
 REFRESH_EVERY = 30.0
 OUTBOX_EVERY = 30.0
+
+
+def _worker_ignores_signals() -> None:
+    """In extraction workers: Ctrl-C and SIGTERM reach the whole process group, but only the
+    daemon decides when to stop; the workers finish what they were given."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def notify_systemd(state: str) -> None:
@@ -146,8 +153,9 @@ class Daemon:
 
     async def _serve(self, store: SnapshotStore) -> None:
         self.store = store
-        store.sync_config(self.config)
-        executor = self._executor()
+        # Without a config file, config watches are not ours to deactivate.
+        store.sync_config(self.config, deactivate=self.config.path is not None)
+        executor = self.executor = self._executor()
         async with Fetcher(self.config.settings.fetch) as fetcher:
             self.checker = Checker(
                 store, fetcher, self.config, executor=executor, channels=channel_map(self.config)
@@ -165,14 +173,23 @@ class Daemon:
                 ]
                 await self.stopping.wait()
                 await self._shutdown(helpers)
-        if executor is not None:
-            executor.shutdown(wait=False, cancel_futures=True)
+        if self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
 
     def _executor(self) -> Executor | None:
         if self.workers < 1:
             return None  # the event loop's default thread pool
         context = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(max_workers=self.workers, mp_context=context)
+        return ProcessPoolExecutor(
+            max_workers=self.workers, mp_context=context, initializer=_worker_ignores_signals
+        )
+
+    def _replace_broken_executor(self) -> None:
+        """A worker died (killed, out of memory): start a new pool for the next checks."""
+        log.warning("the extraction workers stopped; starting new ones")
+        if self.executor is not None:
+            self.executor.shutdown(wait=False, cancel_futures=True)
+        self.executor = self.checker.executor = self._executor()
 
     @contextlib.contextmanager
     def _signals(self) -> Iterator[None]:
@@ -220,8 +237,12 @@ class Daemon:
         self._inflight.add(task)
         try:
             await self._check(watch_id)
+        except FetchCancelled:
+            log.debug("check of watch %d not started: stopping", watch_id)
         except MonitorError as exc:
             log.error("check of watch %d failed: %s", watch_id, exc)
+            if isinstance(exc.__cause__, BrokenExecutor):
+                self._replace_broken_executor()
         except Exception:
             log.exception("unexpected error while checking watch %d", watch_id)
         finally:
@@ -310,6 +331,7 @@ class Daemon:
         notify_systemd("STOPPING=1")
         self._accepting = False
         self.scheduler.pause()
+        self.checker.fetcher.refuse_new()
         grace = self.config.settings.shutdown_grace
         if self._inflight:
             _done, pending = await asyncio.wait(set(self._inflight), timeout=grace)

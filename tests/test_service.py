@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 import random
 import signal
 import socket
@@ -56,10 +57,11 @@ class Hook:
 
 
 def write_config(
-    path: Path, urls: list[str], hook: str | None = None, interval: str = "1s"
+    path: Path, urls: list[str], hook: str | None = None, interval: str = "1s", *extra: str
 ) -> None:
     lines = [
         "[monitor]",
+        *extra,
         f'database = "{path.parent / "m.db"}"',
         f'reports_dir = "{path.parent / "reports"}"',
         f'interval = "{interval}"',
@@ -77,13 +79,15 @@ def write_config(
 class Daemon:
     """`monitor run` in a subprocess, its stderr in a file."""
 
-    def __init__(self, config: Path) -> None:
+    def __init__(self, config: Path, workers: int = 0) -> None:
         self.log = config.parent / f"daemon-{time.monotonic_ns()}.log"
+        command = [sys.executable, "-m", "monitor", "--config", str(config), "run"]
         with self.log.open("wb") as err:
             self.process = subprocess.Popen(
-                [sys.executable, "-m", "monitor", "--config", str(config), "run", "--workers", "0"],
+                [*command, "--workers", str(workers)],
                 stdout=subprocess.DEVNULL,
                 stderr=err,
+                start_new_session=True,  # its own process group, as under a shell or systemd
             )
 
     def output(self) -> str:
@@ -330,3 +334,38 @@ def test_tells_systemd_when_ready_and_stopping(
         daemon.process.send_signal(signal.SIGTERM)
         assert listener.recv(100) == b"STOPPING=1"
         assert daemon.process.wait(10) == 0
+
+
+def test_sigterm_to_the_process_group_spares_the_worker_processes(
+    tmp_path: Path, http_server: LocalServer, daemons: list[Daemon]
+) -> None:
+    page = Page(http_server, "/a/")
+    config, db = tmp_path / "config.toml", tmp_path / "m.db"
+    write_config(config, [page.url])
+    daemons.append(daemon := Daemon(config, workers=1))
+    wait_for(lambda: count(db, "SELECT count(*) FROM checks") >= 2, timeout=30)
+    page.edit("voted 7-2", "voted 6-3")
+    wait_for(lambda: count(db, "SELECT count(*) FROM changes") == 1)
+    os.killpg(daemon.process.pid, signal.SIGTERM)  # what Ctrl-C or systemd does
+    assert daemon.process.wait(15) == 0
+    log = daemon.output()
+    assert "Traceback" not in log and "BrokenProcessPool" not in log
+
+
+def test_stopping_starts_no_new_fetches(
+    tmp_path: Path, http_server: LocalServer, daemons: list[Daemon]
+) -> None:
+    slow = [http_server.url(f"/slow{i}/") for i in range(8)]
+    for index in range(8):
+        http_server.route(
+            f"/slow{index}/",
+            http_server.slow(1.5, Response(200, {"Content-Type": "text/html"}, b"<p>x</p>")),
+        )
+    config = tmp_path / "config.toml"
+    write_config(config, slow, None, "1s", "per_host_concurrency = 1")
+    daemons.append(daemon := Daemon(config))
+    wait_for(lambda: len(http_server.requests) >= 1)
+    started = time.monotonic()
+    assert daemon.stop() == 0
+    assert time.monotonic() - started < 4  # one request in flight, the others never started
+    assert len(http_server.requests) <= 2
