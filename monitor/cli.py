@@ -7,6 +7,7 @@ click's usage errors exit with status 2.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 import sys
@@ -78,9 +79,14 @@ class App:
         if self.config.path is not None:
             store.sync_config(self.config, deactivate=deactivate)
 
-    def store(self) -> Any:
+    def store(self, *, existing: bool = False) -> Any:
+        """The snapshot database; ``existing``: a missing file is an error, not a new one."""
         from monitor.store import SnapshotStore
 
+        if existing and self.database != ":memory:" and not Path(self.database).exists():
+            raise UsageError(
+                f"no database at {self.database} yet: add a watch with `monitor add URL`"
+            )
         return SnapshotStore(self.database)
 
 
@@ -289,7 +295,7 @@ def _watch_dict(watch: Any, counts: tuple[int, int]) -> dict[str, Any]:
 @pass_app
 def log_(app: App, watch: str, as_json: bool, limit: int) -> None:
     """Show the versions, changes and recent checks of one watch."""
-    with app.store() as store:
+    with app.store(existing=True) as store:
         target = store.find_watch(watch)
         versions = store.snapshots(target)
         changes = store.changes(target)
@@ -325,7 +331,8 @@ def _print_log(watch: Any, versions: list[Any], changes: list[Any], checks: list
     click.echo(f"\nVersions ({len(versions)}):")
     for v in versions:
         origin = "  (re-extracted)" if v.origin == "reextract" else ""
-        click.echo(f"  v{v.version:<3} {v.created_at}  {len(v.text):>6} chars  {v.title}{origin}")
+        title = _clean(v.title)
+        click.echo(f"  v{v.version:<3} {v.created_at}  {len(v.text):>6} chars  {title}{origin}")
     click.echo(f"\nChanges ({len(changes)}):")
     by_id = {v.id: v.version for v in versions}
     for c in changes:
@@ -358,7 +365,7 @@ def show(app: App, watch: str, version: int | None, at: str | None, as_json: boo
     """Print the text of one stored version of a watch."""
     if version is not None and at is not None:
         raise click.UsageError("give --version or --at, not both")
-    with app.store() as store:
+    with app.store(existing=True) as store:
         target = store.find_watch(watch)
         if version is not None:
             snapshot = store.snapshot_by_version(target, version)
@@ -372,7 +379,14 @@ def show(app: App, watch: str, version: int | None, at: str | None, as_json: boo
         data = _version_dict(snapshot) | {"text": snapshot.text}
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
-        click.echo(snapshot.document)
+        click.echo(_clean(snapshot.document))
+
+
+def _clean(text: str) -> str:
+    """Page text as it may be shown on a terminal: no control characters or escapes."""
+    from monitor.report import clean
+
+    return clean(text)
 
 
 def _utc_iso(value: str) -> str:
@@ -403,7 +417,7 @@ def diff(app: App, watch: str, a: int | None, b: int | None, fmt: str | None) ->
     """
     from monitor.pipeline import build_report, compare_versions
 
-    with app.store() as store:
+    with app.store(existing=True) as store:
         target = store.find_watch(watch)
         if a is None:
             changes = store.changes(target)
@@ -439,11 +453,24 @@ def _render(report: Any, fmt: str | None) -> str:
     "--json", "as_json", is_flag=True, help="Title, text, metadata and extractor as JSON."
 )
 @click.option("--no-title", is_flag=True, help="Print the body only, without the title line.")
+@click.option(
+    "--explain",
+    is_flag=True,
+    help="First say which rule or method chose the content and what was removed.",
+)
 @pass_app
-def extract(app: App, source: str, url: str | None, as_json: bool, no_title: bool) -> None:
-    """Print the article text of a page: SOURCE is a file, a URL, or - for stdin."""
-    from monitor.extract import extract_article
+def extract(
+    app: App, source: str, url: str | None, as_json: bool, no_title: bool, explain: bool
+) -> None:
+    """Print the article text of a page: SOURCE is a file, a URL, or - for stdin.
+
+    --explain shows how the text was found (site rule, rule pack or generic extraction, the
+    content selector or container, the title's source) and what was removed, with samples:
+    what you need to write a [[site]] rule.
+    """
+    from monitor.extract import explain_article, extract_article
     from monitor.fetch import decode_html
+    from monitor.report import clean
 
     if source.startswith(("http://", "https://")):
         html, url = _fetch_one(app, source), url or source
@@ -451,6 +478,7 @@ def extract(app: App, source: str, url: str | None, as_json: bool, no_title: boo
         html, _ = decode_html(_read_source(source), None)
     rules = app.config.rules_for(url or "", None)
     article = extract_article(html, url, rules)
+    how = explain_article(html, url, rules) if explain else None
     if as_json:
         data = {
             "title": article.title,
@@ -458,9 +486,13 @@ def extract(app: App, source: str, url: str | None, as_json: bool, no_title: boo
             "extractor": article.extractor,
             "metadata": article.metadata.as_dict(),
         }
+        if how is not None:
+            data["explain"] = dataclasses.asdict(how)
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
-    else:
-        click.echo(article.text if no_title else article.document)
+        return
+    if how is not None:
+        click.echo(clean(how.describe()) + "\n")
+    click.echo(clean(article.text if no_title else article.document))
 
 
 def _read_source(source: str) -> bytes:
@@ -502,7 +534,7 @@ def reextract(app: App, watches: tuple[str, ...], dry_run: bool, as_json: bool) 
     """
     from monitor.pipeline import reextract_watch
 
-    with app.store() as store:
+    with app.store(existing=True) as store:
         app.sync(store)
         selected = [store.find_watch(ref) for ref in watches] if watches else store.watches()
         results = [reextract_watch(store, app.config, w, dry_run=dry_run) for w in selected]

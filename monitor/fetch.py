@@ -493,6 +493,9 @@ def decode_html(content: bytes, content_type: str | None) -> tuple[str, str]:
     return _detect(content) or (content.decode("utf-8", errors="replace"), "utf-8")
 
 
+_WEAK_CODECS = frozenset({"cp1252", "latin-1", "iso8859-1", "ascii"})
+
+
 def _declared_codecs(content: bytes, content_type: str | None) -> list[str]:
     """Codecs to try, in order: the HTTP charset, then those the document declares."""
     names = []
@@ -505,7 +508,9 @@ def _declared_codecs(content: bytes, content_type: str | None) -> list[str]:
     codecs_to_try: list[str] = []
     for name in names:
         codecs_to_try += [c for c in _codecs_for(name) if c not in codecs_to_try]
-    return codecs_to_try
+    # A single-byte Western charset decodes any bytes, so it proves nothing: an HTTP header
+    # saying ISO-8859-1 (an old server default) must not beat the page's own <meta>.
+    return sorted(codecs_to_try, key=lambda codec: codec in _WEAK_CODECS)
 
 
 def _codecs_for(name: str) -> tuple[str, ...]:

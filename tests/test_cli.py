@@ -129,10 +129,14 @@ def test_bad_config_is_one_clear_error(workdir: Path) -> None:
 
 
 def test_errors_and_usage(workdir: Path) -> None:
+    missing = CliRunner().invoke(cli, ["log", "nope"])
+    assert missing.exit_code == 1
+    assert "no database at" in missing.output
+    assert not (workdir / "snapshots").exists()  # reading never creates a database
+    run("add", "https://x.test/first")
     unknown = CliRunner().invoke(cli, ["log", "nope"])
     assert unknown.exit_code == 1
     assert "no watch named 'nope'" in unknown.output
-    assert CliRunner().invoke(cli, ["check"]).exit_code == 1  # nothing to check
     assert CliRunner().invoke(cli, ["add", "ftp://x"]).exit_code == 2
     assert CliRunner().invoke(cli, ["add", "https://x.test/", "--interval", "500ms"]).exit_code == 2
     assert CliRunner().invoke(cli, ["nonsense"]).exit_code == 2
@@ -142,6 +146,21 @@ def test_errors_and_usage(workdir: Path) -> None:
     assert duplicate.exit_code == 1 and "already watched" in duplicate.output
     assert CliRunner().invoke(cli, ["diff", "a"]).exit_code == 1  # no changes yet
     assert CliRunner().invoke(cli, ["extract", "no-such-file.html"]).exit_code == 1
+
+
+def test_check_with_nothing_to_check(workdir: Path) -> None:
+    result = CliRunner().invoke(cli, ["check"])
+    assert result.exit_code == 1 and "nothing to check" in result.output
+
+
+def test_extract_explain(workdir: Path) -> None:
+    result = run("extract", "--explain", str(CASES / "jannah_ja.html"))
+    assert result.exit_code == 0
+    assert result.output.startswith("method:   jannah")
+    assert "jannah remove '#related-posts'" in result.output
+    assert result.output.endswith((CASES / "jannah_ja.txt").read_text(encoding="utf-8"))
+    data = json.loads(run("extract", "--json", "--explain", str(CASES / "jannah_ja.html")).output)
+    assert data["explain"]["method"] == "jannah"
 
 
 def test_db_option_and_config_watches(workdir: Path, http_server: LocalServer) -> None:

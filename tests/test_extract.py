@@ -215,3 +215,43 @@ def test_jannah_explanation() -> None:
     explanation = explain_article(html)
     assert explanation.method == "jannah"
     assert any(r.reason == "jannah remove '#related-posts'" for r in explanation.removed)
+
+
+def test_control_characters_never_reach_the_text() -> None:
+    html = (
+        "<html><head><title>T\x1b]0;pwned\x07</title></head><body><article>"
+        "<h1>Title\x1b[31m red</h1><p>Body \x1b[2J text\x00 here\x85.</p></article></body></html>"
+    )
+    article = extract_article(html, None, Rules(content=("article",), title=("h1",)))
+    assert "\x1b" not in article.document and "\x07" not in article.document
+    assert "\x00" not in article.document and "\x85" not in article.document
+
+
+def test_a_form_wrapping_the_whole_page_is_not_skipped() -> None:
+    paragraphs = "".join(
+        f"<p>Paragraph number {i} of the story, with enough words.</p>" for i in range(5)
+    )
+    html = (
+        '<html><body><form id="aspnetForm" method="post"><input type="hidden" name="__VIEWSTATE">'
+        f'<div id="content"><h1>Story</h1>{paragraphs}</div></form></body></html>'
+    )
+    article = extract_article(html, None, Rules(content=("#content",)))
+    assert article.text.count("Paragraph number") == 5
+    comment_form = "<form><p>Name</p><p>Email</p><textarea></textarea></form>"
+    plain = extract_article(
+        f"<div id='c'><p>Story text.</p>{comment_form}</div>", None, Rules(content=("#c",))
+    )
+    assert plain.text == "Story text."
+
+
+def test_jannah_pack_drops_wordpress_plugin_widgets_in_the_body() -> None:
+    html = (
+        '<html><body id="tie-body"><article id="the-post"><h1 class="post-title entry-title">'
+        'タイトル</h1><div class="entry-content"><p>本文です。</p>'
+        '<div class="sharedaddy"><h3>共有:</h3><a>Twitter</a></div>'
+        '<div id="jp-relatedposts"><h3>関連</h3></div><div class="a2a_kit"><a>LINE</a></div>'
+        "</div></article></body></html>"
+    )
+    article = extract_article(html, None)
+    assert article.extractor == "jannah"
+    assert article.text == "本文です。"

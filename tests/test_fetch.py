@@ -563,3 +563,11 @@ def test_server_handler_sees_request(http_server: LocalServer) -> None:
     http_server.route("/echo", handler)
     assert fetch(http_server.url("/echo?q=1")).text == "ja,en;q=0.8"
     assert http_server.requests[0].path == "/echo?q=1"
+
+
+def test_an_old_server_default_latin1_header_does_not_beat_the_page_meta() -> None:
+    text = "<html><head><meta charset=EUC-JP></head><body><p>東京都は晴れ</p></body></html>"
+    decoded, codec = decode_html(text.encode("euc_jp"), "text/html; charset=ISO-8859-1")
+    assert "東京都は晴れ" in decoded and codec.startswith("euc")
+    western = "<p>Café déjà vu</p>".encode("cp1252")
+    assert decode_html(western, "text/html; charset=ISO-8859-1")[0] == "<p>Café déjà vu</p>"

@@ -36,7 +36,7 @@ from monitor.models import Article, Metadata
 log = logging.getLogger(__name__)
 
 #: Bumped whenever a change to extraction can change the text of an unchanged page.
-EXTRACTOR_VERSION = "2"
+EXTRACTOR_VERSION = "3"
 
 ALWAYS_REMOVE = (
     ".screen-reader-text",

@@ -20,6 +20,26 @@ class RulePack:
     rules: Rules
 
 
+#: WordPress core and its most common plugins: what they add around or inside a post body.
+WORDPRESS_REMOVE = (
+    "#respond",
+    "#comments",
+    ".comments-area",
+    ".sharedaddy",
+    ".sd-sharing-enabled",
+    "#jp-relatedposts",
+    ".jp-relatedposts",
+    ".yarpp-related",
+    ".crp_related",
+    ".addtoany_share_save_container",
+    ".a2a_kit",
+    ".wp-block-latest-posts",
+    ".post-navigation",
+    ".entry-footer",
+    ".wpcnt",
+    ".jp-post-flair",
+)
+
 JANNAH = RulePack(
     name="jannah",
     detect="article#the-post .entry-content",
@@ -38,6 +58,7 @@ JANNAH = RulePack(
             "#post-extra-info",
             ".code-block",
             ".tie-icon-camera",
+            *WORDPRESS_REMOVE,  # Jannah is a WordPress theme: the same plugins show up
         ),
     ),
 )
@@ -48,24 +69,7 @@ WORDPRESS = RulePack(
     rules=Rules(
         content=("article .entry-content", ".hentry .entry-content", ".type-post .entry-content"),
         title=("article h1.entry-title", "h1.entry-title", "h1.post-title", ".entry-title"),
-        remove=(
-            "#respond",
-            "#comments",
-            ".comments-area",
-            ".sharedaddy",
-            ".sd-sharing-enabled",
-            "#jp-relatedposts",
-            ".jp-relatedposts",
-            ".yarpp-related",
-            ".crp_related",
-            ".addtoany_share_save_container",
-            ".a2a_kit",
-            ".wp-block-latest-posts",
-            ".post-navigation",
-            ".entry-footer",
-            ".wpcnt",
-            ".jp-post-flair",
-        ),
+        remove=WORDPRESS_REMOVE,
     ),
 )
 

@@ -27,18 +27,26 @@ BLOCK_TAGS = frozenset(
 )
 SKIP_TAGS = frozenset(
     "script style noscript template svg math iframe object embed canvas audio video source "
-    "track map form button input select option textarea label head title meta link "
+    "track map button input select option textarea label head title meta link "
     "dialog rt rp".split()
 )
 CELL_TAGS = frozenset({"td", "th"})
+#: A form is skipped (comment and search forms) unless it holds this many paragraphs: some
+#: sites (ASP.NET WebForms) wrap the whole page, article included, in one <form>.
+FORM_PARAGRAPHS = 3
 _INVISIBLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"))
+# Control characters are never article text, and could drive a terminal: C0 (but tab and
+# line breaks, which are whitespace), DEL and C1.
+_ZERO_WIDTH.update(
+    dict.fromkeys([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
+)
 _SPACES = re.compile(r"[^\S\u3000]+")
 _STRIP = " \u3000"
 
 
 def normalize_line(line: str) -> str:
-    """NFC, zero-width characters removed, whitespace collapsed and trimmed."""
+    """NFC, zero-width and control characters removed, whitespace collapsed and trimmed."""
     line = unicodedata.normalize("NFC", line).translate(_ZERO_WIDTH)
     return _SPACES.sub(" ", line).strip(_STRIP)
 
@@ -118,6 +126,8 @@ class _Blocks:
         name = element.tag
         if not isinstance(name, str) or name in SKIP_TAGS or is_hidden(element):
             return False
+        if name == "form" and not _holds_an_article(element):
+            return False
         if name == "br":
             self.flush()
             return False
@@ -152,3 +162,8 @@ class _Blocks:
                 self.text(element.tail)
         self.flush()
         return self.lines
+
+
+def _holds_an_article(form: Element) -> bool:
+    """True for a form that wraps page content (several paragraphs), not a comment form."""
+    return len(form.xpath(f"(.//p)[{FORM_PARAGRAPHS}]")) > 0
