@@ -101,6 +101,7 @@ class Settings:
     gone_after: int = 2
     collapse_ratio: float = 0.2
     collapse_confirm: int = 3
+    confirm: int = 1
     notify_after_errors: int = 3
     shutdown_grace: float = 30.0
     fetch: FetchSettings = FetchSettings()
@@ -329,6 +330,7 @@ def _read_settings(path: str, table: object) -> Settings:
         gone_after=r.get("gone_after", _positive_int, d.gone_after),
         collapse_ratio=r.get("collapse_ratio", _ratio, d.collapse_ratio),
         collapse_confirm=r.get("collapse_confirm", _positive_int, d.collapse_confirm),
+        confirm=r.get("confirm", _positive_int, d.confirm),
         notify_after_errors=r.get("notify_after_errors", _positive_int, d.notify_after_errors),
         shutdown_grace=r.get("shutdown_grace", parse_duration, d.shutdown_grace),
         fetch=_read_fetch(r),

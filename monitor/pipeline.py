@@ -262,6 +262,15 @@ class Checker:
             return _with(base, status=verdict.status, error=verdict.error)
         if current is not None and sha == current.text_sha256:
             return _with(base, status=CheckStatus.UNCHANGED, snapshot_id=current.id)
+        if current is not None and not self._seen_before(watch, sha):
+            return _with(
+                base,
+                status=CheckStatus.UNCHANGED,
+                snapshot_id=current.id,
+                content_key=None,  # the page must be read again next time, to confirm
+                error=f"a new version awaits confirmation ({self.config.settings.confirm} "
+                "checks in a row)",
+            )
         earlier = self.store.snapshot_by_sha(watch.id, sha)
         if earlier is not None:
             change = _change(current, earlier.id, "revert", analysis)
@@ -271,6 +280,13 @@ class Checker:
             return _with(base, status=CheckStatus.NEW, new_snapshot=snapshot)
         change = _change(current, None, "changed", analysis)
         return _with(base, status=CheckStatus.CHANGED, new_snapshot=snapshot, change=change)
+
+    def _seen_before(self, watch: Watch, sha: str) -> bool:
+        """With ``confirm = N``, a new text counts once the N-1 checks before saw it too
+        (flapping CDNs and A/B tests never settle, so they are never reported)."""
+        needed = self.config.settings.confirm - 1
+        seen = self.store.recent_candidates(watch.id, needed) if needed else []
+        return len(seen) == needed and all(s == sha for s in seen)
 
     def _collapse(self, watch: Watch, current: Snapshot, article: Article, sha: str) -> Verdict:
         """A sudden collapse of the text is a soft error until seen on enough checks."""

@@ -419,3 +419,18 @@ def test_two_processes_checking_at_once_record_one_change(harness: Harness, ja_s
     first, second = asyncio.run(both())
     assert (first.status, second.status) == (CheckStatus.CHANGED, CheckStatus.UNCHANGED)
     assert len(harness.store.changes(watch)) == 1
+
+
+def test_confirm_2_reports_a_change_only_once_it_settles(harness: Harness, ja_site: Site) -> None:
+    harness.config = replace(harness.config, settings=replace(harness.config.settings, confirm=2))
+    watch = harness.store.add_watch(ja_site.url)
+    original = ja_site.article
+    edited = samplesite.replace_text(original, "1万人", "1万2000人")
+    harness.check(watch)
+    statuses = []
+    for article in (edited, original, edited, original, edited, edited, edited):
+        ja_site.article = article
+        statuses.append(harness.check(watch).status)
+    assert statuses == [CheckStatus.UNCHANGED] * 5 + [CheckStatus.CHANGED, CheckStatus.UNCHANGED]
+    assert len(harness.store.changes(watch)) == 1
+    assert "awaits confirmation" in (harness.store.checks(watch)[2]["error"] or "")
