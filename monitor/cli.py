@@ -204,11 +204,11 @@ def _print_result(result: Any, as_json: bool, show_diff: bool) -> None:
 def _result_detail(result: Any) -> str:
     if result.status is CheckStatus.CHANGED and result.report is not None:
         diff = result.report.diff
-        what = (
-            f"reverted to version {result.report.reverted_to}"
-            if result.report.reverted_to
-            else f"version {result.version}"
-        )
+        what = f"version {result.version}"
+        if result.report.kind == "flap":
+            what = f"flapping back to version {result.report.reverted_to}, not notified"
+        elif result.report.reverted_to:
+            what = f"reverted to version {result.report.reverted_to}"
         return (
             f"+{diff.chars_added} −{diff.chars_removed} chars, {what} "
             f"(`monitor diff {result.watch.name or result.watch.id}`)"
@@ -338,7 +338,7 @@ def _print_log(watch: Any, versions: list[Any], changes: list[Any], checks: list
     for c in changes:
         old = f"v{by_id.get(c['old_snapshot_id'], '?')}"
         new = f"v{by_id.get(c['new_snapshot_id'], '?')}"
-        note = " (revert)" if c["kind"] == "revert" else ""
+        note = {"revert": " (revert)", "flap": " (flapping, not notified)"}.get(c["kind"], "")
         note += " (silent edit)" if c["silent_edit"] else ""
         click.echo(
             f"  #{c['id']:<4} {c['detected_at']}  {old} → {new}  "

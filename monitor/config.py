@@ -107,7 +107,7 @@ class Settings:
     fetch: FetchSettings = FetchSettings()
 
 
-NOTIFY_EVENTS = ("change", "failing", "recovered")
+NOTIFY_EVENTS = ("change", "failing", "recovered", "removed", "returned")
 NOTIFY_TYPES = ("webhook", "email", "apprise")
 
 

@@ -173,16 +173,18 @@ class ChangeReport:
     detected_at: str | None = None
     reverted_to: int | None = None  # the version number this change returned to, if any
     silent_edit: bool = False  # body changed but the declared modified date did not
+    kind: str = "changed"  # "changed", "revert", or "flap" (back to a version of the last
+    #                        checks: flapping between versions, recorded but not reported)
 
 
-EVENT_KINDS = ("change", "failing", "recovered")
+EVENT_KINDS = ("change", "failing", "recovered", "removed", "returned")
 
 
 @dataclass(frozen=True)
 class Event:
     """Something to tell people about: a change, a watch that started failing, a recovery."""
 
-    kind: str  # one of EVENT_KINDS
+    kind: str  # one of EVENT_KINDS: removed = gone (404/410) on gone_after checks; returned
     watch_id: int
     watch_name: str
     url: str

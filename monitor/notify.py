@@ -17,7 +17,7 @@ Webhook payload (``event_payload``; POSTed as ``application/json``, UTF-8)::
 
     {
       "schema": "monitor.event/1",
-      "event": "change",                // "change", "failing" or "recovered"
+      "event": "change",                // "change", "failing", "recovered", "removed", "returned"
       "occurred_at": "2024-05-01T09:00:00+00:00",   // UTC ISO-8601
       "watch": {"id": 3, "name": "nhk-economy", "url": "https://…"},
       "status": "changed",              // status of the check that raised the event
@@ -89,6 +89,10 @@ def _summary(event: Event) -> str:
         return f"failing: {name}: {_one_line(event.error or event.status, _ERROR_LIMIT)}"
     if event.kind == "recovered":
         return f"recovered: {name}"
+    if event.kind == "removed":
+        return f"removed: {name}: {_one_line(event.error or 'gone', _ERROR_LIMIT)}"
+    if event.kind == "returned":
+        return f"back: {name} is online again"
     raise ValueError(f"unknown event kind {event.kind!r}; allowed: {', '.join(EVENT_KINDS)}")
 
 

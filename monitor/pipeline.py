@@ -50,6 +50,9 @@ from monitor.store import (
 log = logging.getLogger(__name__)
 
 STALE_RETRIES = 3
+#: A return to a version one of the last this-many checks saw is flapping (an A/B test, a CDN
+#: serving two versions), recorded but not reported; an older version back is a revert.
+FLAP_WINDOW = 2
 
 
 @dataclass(frozen=True)
@@ -90,6 +93,7 @@ class CheckResult:
                 "share_changed": diff.share_changed,
                 "reverted_to": self.report.reverted_to,
                 "silent_edit": self.report.silent_edit,
+                "kind": self.report.kind,
             }
         return data
 
@@ -191,14 +195,24 @@ class Checker:
         return result
 
     def _events(self, watch: Watch, record: CheckRecord) -> tuple[OutboxItem, ...]:
-        """Notifications this check raises: a change, the start of a failure, a recovery."""
+        """Notifications this check raises: a change (not a flap), the start of a failure or
+        a recovery, a page removed (gone) or back."""
         threshold = self.config.settings.notify_after_errors
+        status, was_gone = record.status, watch.last_status == CheckStatus.GONE.value
         found: list[tuple[str, tuple[tuple[str, Any], ...]]] = []
-        if record.change is not None:
+        if record.change is not None and record.change.kind != "flap":
             found.append(("change", ()))
-        if record.status.is_error and watch.error_streak + 1 == threshold:
+        if status is CheckStatus.GONE and not was_gone:
+            found.append(("removed", (("error", record.error), ("streak", watch.error_streak + 1))))
+        elif (
+            status.is_error
+            and status is not CheckStatus.GONE
+            and watch.error_streak + 1 == threshold
+        ):
             found.append(("failing", (("error", record.error), ("streak", threshold))))
-        if record.status.is_good and watch.error_streak >= threshold:
+        if status.is_good and was_gone:
+            found.append(("returned", (("streak", watch.error_streak),)))
+        elif status.is_good and watch.error_streak >= threshold:
             found.append(("recovered", (("streak", watch.error_streak),)))
         return tuple(
             OutboxItem(kind, channel, payload)
@@ -273,7 +287,9 @@ class Checker:
             )
         earlier = self.store.snapshot_by_sha(watch.id, sha)
         if earlier is not None:
-            change = _change(current, earlier.id, "revert", analysis)
+            recent = self.store.recent_snapshot_ids(watch.id, FLAP_WINDOW)
+            kind = "flap" if earlier.id in recent else "revert"
+            change = _change(current, earlier.id, kind, analysis)
             return _with(base, status=CheckStatus.CHANGED, snapshot_id=earlier.id, change=change)
         snapshot = _new_snapshot(article, sha, fetched)
         if current is None:
@@ -339,7 +355,7 @@ def build_report(store: SnapshotStore, change: dict[str, Any]) -> ChangeReport:
         [(op, text) for op, text in stored["ops"]],
         granularity=stored.get("granularity", "token"),
     )
-    reverted_to = new.version if change["kind"] == "revert" else None
+    reverted_to = new.version if change["kind"] in ("revert", "flap") else None
     return ChangeReport(
         watch_id=watch.id,
         watch_name=watch.label,
@@ -351,6 +367,7 @@ def build_report(store: SnapshotStore, change: dict[str, Any]) -> ChangeReport:
         detected_at=change["detected_at"],
         reverted_to=reverted_to,
         silent_edit=bool(change["silent_edit"]),
+        kind=change["kind"],
     )
 
 

@@ -21,6 +21,8 @@ JSON schema (``render(report, "json")``; ``report_to_dict`` returns the same as 
       "new": {"snapshot_id": 41, "version": 3, "created_at": "…", "title": "…",
               "modified_at": null},
       "reverted_to": null,              // version number the text returned to, or null
+      "kind": "changed",                // "changed", "revert", or "flap" (back to a version
+                                        // one of the last checks saw: not notified)
       "silent_edit": false,             // text changed, declared modified date did not
       "stats": {"chars_added": 4, "chars_removed": 0, "share_changed": 0.0123,
                 "granularity": "token"},   // "token" (words / CJK characters) or "line"
@@ -114,7 +116,12 @@ def stats_line(report: ChangeReport) -> str:
 def notes(report: ChangeReport) -> list[str]:
     """Sentences about the change worth a reader's attention."""
     found = []
-    if report.reverted_to is not None:
+    if report.kind == "flap":
+        found.append(
+            f"Back to version {report.reverted_to}, seen on one of the last checks: the page "
+            "flaps between versions (recorded, not notified)."
+        )
+    elif report.reverted_to is not None:
         found.append(f"Reverted to version {report.reverted_to}: the text is again as it was then.")
     if report.silent_edit:
         found.append("Silent edit: the text changed but the declared modification date did not.")
@@ -411,6 +418,7 @@ def report_to_dict(report: ChangeReport) -> dict[str, Any]:
         "old": _version_dict(report.old),
         "new": _version_dict(report.new),
         "reverted_to": report.reverted_to,
+        "kind": report.kind,
         "silent_edit": report.silent_edit,
         "stats": {
             "chars_added": diff.chars_added,

@@ -74,6 +74,8 @@ def test_channel_map() -> None:
         "change": ("reports", "hook"),
         "failing": ("hook", "x"),
         "recovered": ("hook",),
+        "removed": ("hook",),
+        "returned": ("hook",),
     }
 
 

@@ -241,13 +241,41 @@ def test_a_revert_is_reported_as_such(harness: Harness, ja_site: Site) -> None:
     harness.check(watch)
     ja_site.article = samplesite.replace_text(original, "1万人", "1万2000人")
     assert harness.check(watch).version == 2
+    for _ in range(2):
+        assert harness.check(watch).status is CheckStatus.UNCHANGED
     ja_site.article = original
     back = harness.check(watch)
     assert back.status is CheckStatus.CHANGED and back.report is not None
-    assert back.report.reverted_to == 1
+    assert (back.report.reverted_to, back.report.kind) == (1, "revert")
     assert back.version == 1
     assert [s.version for s in harness.store.snapshots(watch)] == [1, 2]
     assert back.as_dict()["change"]["reverted_to"] == 1
+
+
+def test_a_flip_flopping_article_is_reported_once(harness: Harness, ja_site: Site) -> None:
+    channels = {"change": ("hook",)}
+    watch = harness.store.add_watch(ja_site.url)
+    original = ja_site.article
+    edited = samplesite.replace_text(original, "1万人", "1万2000人")
+
+    def check() -> CheckResult:
+        async def run() -> CheckResult:
+            async with Fetcher(harness.config.settings.fetch) as fetcher:
+                checker = Checker(harness.store, fetcher, harness.config, channels=channels)
+                return await checker.check(harness.store.get_watch(watch.id))
+
+        return asyncio.run(run())
+
+    check()
+    kinds = []
+    for article in (edited, original, edited, original, edited):
+        ja_site.article = article
+        result = check()
+        assert result.status is CheckStatus.CHANGED and result.report is not None
+        kinds.append(result.report.kind)
+    assert kinds == ["changed", "flap", "flap", "flap", "flap"]
+    assert [row.kind for row in harness.store.notifications(watch)] == ["change"]
+    assert len(harness.store.snapshots(watch)) == 2
 
 
 def test_gone_after_repeated_404(harness: Harness, ja_site: Site) -> None:
@@ -301,7 +329,13 @@ def test_events_are_queued_once_for_changes_failures_and_recovery(
 ) -> None:
     settings = replace(harness.config.settings, notify_after_errors=2)
     harness.config = replace(harness.config, settings=settings)
-    channels = {"change": ("reports", "hook"), "failing": ("hook",), "recovered": ("hook",)}
+    channels = {
+        "change": ("reports", "hook"),
+        "failing": ("hook",),
+        "recovered": ("hook",),
+        "removed": ("hook",),
+        "returned": ("hook",),
+    }
 
     def check() -> CheckResult:
         async def run() -> CheckResult:
@@ -321,12 +355,19 @@ def test_events_are_queued_once_for_changes_failures_and_recovery(
     ja_site.override = None
     check()
     check()
+    ja_site.override = _static(Response(410, {}, b"gone"))
+    for _ in range(3):
+        check()
+    ja_site.override = None
+    check()
     queued = [(row.kind, row.channel) for row in harness.store.notifications(watch)]
     assert queued == [
         ("change", "reports"),
         ("change", "hook"),
         ("failing", "hook"),
         ("recovered", "hook"),
+        ("removed", "hook"),  # 410 on gone_after (2) checks: removed, not "failing"
+        ("returned", "hook"),
     ]
     rows = harness.store.notifications(watch)
     assert rows[2].payload == {"error": "HTTP 503 Service Unavailable", "streak": 2}

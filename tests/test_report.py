@@ -168,6 +168,7 @@ def test_json_round_trips_with_the_documented_schema() -> None:
         "old",
         "new",
         "reverted_to",
+        "kind",
         "silent_edit",
         "stats",
         "ops",

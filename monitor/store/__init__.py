@@ -303,6 +303,15 @@ class SnapshotStore:
         )
         return [r["candidate_sha256"] for r in rows]
 
+    def recent_snapshot_ids(self, watch_id: int, count: int) -> set[int]:
+        """The versions the last ``count`` good checks saw."""
+        rows = self.db.query(
+            "SELECT snapshot_id FROM checks WHERE watch_id = ? AND snapshot_id IS NOT NULL "
+            "ORDER BY id DESC LIMIT ?",
+            [watch_id, count],
+        )
+        return {r["snapshot_id"] for r in rows}
+
     def changes(self, watch: Watch) -> list[dict[str, Any]]:
         """All changes of a watch, oldest first."""
         return list(
