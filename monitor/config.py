@@ -47,6 +47,7 @@ class FetchSettings:
     max_retry_after: float = 120.0
     concurrency: int = 10
     per_host_concurrency: int = 2
+    allow_private_addresses: bool = True
 
 
 @dataclass(frozen=True)
@@ -316,6 +317,9 @@ def _read_fetch(r: _Reader) -> FetchSettings:
         max_retry_after=r.get("max_retry_after", parse_duration, d.max_retry_after),
         concurrency=r.get("concurrency", _positive_int, d.concurrency),
         per_host_concurrency=r.get("per_host_concurrency", _positive_int, d.per_host_concurrency),
+        allow_private_addresses=r.get(
+            "allow_private_addresses", _boolean, d.allow_private_addresses
+        ),
     )
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import asyncio
 import codecs
+import ipaddress
 import logging
 import random
 import re
@@ -139,6 +140,8 @@ class Fetcher:
                 limit = self.settings.total_timeout
                 message = f"total timeout: no complete answer within {limit:g}s"
                 return _Attempt(_failure(url, message), retry=True)
+            except AddressRefused as exc:
+                return _Attempt(_failure(url, str(exc)), retry=False)
             except (httpx.HTTPError, httpx.InvalidURL) as exc:
                 log.debug("fetch of %s failed: %r", url, exc)
                 retry = isinstance(exc, _TRANSIENT)
@@ -168,6 +171,8 @@ class Fetcher:
         request = self._client.build_request("GET", url, headers=headers)
         for hop in range(self.settings.max_redirects + 1):
             _check_scheme(request, first=hop == 0)
+            if not self.settings.allow_private_addresses:
+                await _check_public(request.url.host, request.url.port or 443)
             response = await self._client.send(request, stream=True)
             if response.next_request is None:
                 return response
@@ -491,6 +496,28 @@ def decode_html(content: bytes, content_type: str | None) -> tuple[str, str]:
     if content.isascii():
         return content.decode("ascii"), "ascii"
     return _detect(content) or (content.decode("utf-8", errors="replace"), "utf-8")
+
+
+class AddressRefused(Exception):
+    """A host resolves to a private, loopback or otherwise non-public address."""
+
+
+async def _check_public(host: str, port: int) -> None:
+    """Refuse hosts that are or resolve to non-public addresses (allow_private_addresses)."""
+    try:
+        addresses = [ipaddress.ip_address(host.strip("[]"))]
+    except ValueError:
+        try:
+            infos = await asyncio.get_running_loop().getaddrinfo(host, port)
+        except OSError:
+            return  # the request itself will fail and say why
+        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
+    for address in addresses:
+        if not address.is_global:
+            raise AddressRefused(
+                f"refused: {host} is a non-public address ({address}); "
+                "allow_private_addresses = false"
+            )
 
 
 _WEAK_CODECS = frozenset({"cp1252", "latin-1", "iso8859-1", "ascii"})

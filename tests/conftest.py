@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
+from harness import FAST, Harness, Site
 from server import LocalServer
+
+from monitor import samplesite
+from monitor.config import Config, Settings
+from monitor.store import SnapshotStore
 
 
 @pytest.fixture
@@ -13,3 +19,20 @@ def http_server() -> Iterator[LocalServer]:
     """A real HTTP server on 127.0.0.1, stopped (threads joined, sockets closed) after the test."""
     with LocalServer() as server:
         yield server
+
+
+@pytest.fixture
+def harness(tmp_path: Path) -> Iterator[Harness]:
+    config = Config(settings=Settings(database=str(tmp_path / "m.db"), fetch=FAST))
+    with SnapshotStore(config.settings.database) as store:
+        yield Harness(store, config)
+
+
+@pytest.fixture
+def ja_site(http_server: LocalServer) -> Site:
+    return Site(http_server, samplesite.load_article("ja"))
+
+
+@pytest.fixture
+def en_site(http_server: LocalServer) -> Site:
+    return Site(http_server, samplesite.load_article("en"), path="/en/")

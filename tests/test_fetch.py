@@ -571,3 +571,21 @@ def test_an_old_server_default_latin1_header_does_not_beat_the_page_meta() -> No
     assert "東京都は晴れ" in decoded and codec.startswith("euc")
     western = "<p>Café déjà vu</p>".encode("cp1252")
     assert decode_html(western, "text/html; charset=ISO-8859-1")[0] == "<p>Café déjà vu</p>"
+
+
+def test_private_addresses_can_be_refused(http_server: LocalServer) -> None:
+    http_server.set("/page", "<p>local</p>")
+    allowed = asyncio.run(_fetch_with(FetchSettings(retries=0), http_server.url("/page")))
+    assert allowed.outcome is FetchOutcome.OK
+    strict = FetchSettings(retries=0, allow_private_addresses=False)
+    refused = asyncio.run(_fetch_with(strict, http_server.url("/page")))
+    assert refused.outcome is FetchOutcome.NETWORK_ERROR
+    assert "non-public address (127.0.0.1)" in (refused.error or "")
+    assert len(http_server.requests) == 1  # the refused fetches never reached the server
+    by_name = asyncio.run(_fetch_with(strict, f"http://localhost:{http_server.port}/page"))
+    assert by_name.outcome is FetchOutcome.NETWORK_ERROR
+
+
+async def _fetch_with(settings: FetchSettings, url: str) -> FetchResult:
+    async with Fetcher(settings) as fetcher:
+        return await fetcher.fetch(url)

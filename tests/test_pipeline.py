@@ -5,84 +5,19 @@ from __future__ import annotations
 
 import asyncio
 import sqlite3
-from collections.abc import Iterator
-from dataclasses import dataclass, field, replace
-from pathlib import Path
+from dataclasses import replace
 
 import pytest
-from server import Handler, LocalServer, Request, Response, truncated
+from harness import Harness, Site, static
+from server import Handler, LocalServer, Response, truncated
 
 from monitor import samplesite
-from monitor.config import Config, FetchSettings, Rules, Settings, WatchConfig
+from monitor.config import Config, Rules, WatchConfig
 from monitor.fetch import Fetcher
 from monitor.models import CheckStatus
 from monitor.pipeline import Checker, CheckResult, reextract_watch
-from monitor.samplesite import Noise, SampleArticle
-from monitor.store import SnapshotStore, Watch
-
-FAST = FetchSettings(
-    connect_timeout=1.0,
-    read_timeout=0.5,
-    total_timeout=2.0,
-    retries=1,
-    backoff=0.01,
-    max_retry_after=0.1,
-)
-
-
-@dataclass
-class Site:
-    """One article page served by the test server, whose article and noise tests change."""
-
-    server: LocalServer
-    article: SampleArticle
-    noise: Noise = field(default_factory=Noise)
-    path: str = "/article/"
-
-    def __post_init__(self) -> None:
-        self.server.route(self.path, self.respond)
-        self.override: Handler | None = None
-
-    def respond(self, request: Request) -> Response:
-        if self.override is not None:
-            return self.override(request)
-        body = samplesite.render_page(self.article, self.noise).encode("utf-8")
-        return Response(200, {"Content-Type": "text/html; charset=utf-8"}, body)
-
-    @property
-    def url(self) -> str:
-        return self.server.url(self.path)
-
-
-@dataclass
-class Harness:
-    store: SnapshotStore
-    config: Config
-
-    def check(self, watch: Watch) -> CheckResult:
-        async def run() -> CheckResult:
-            async with Fetcher(self.config.settings.fetch) as fetcher:
-                fresh = self.store.get_watch(watch.id)
-                return await Checker(self.store, fetcher, self.config).check(fresh)
-
-        return asyncio.run(run())
-
-
-@pytest.fixture
-def harness(tmp_path: Path) -> Iterator[Harness]:
-    config = Config(settings=Settings(database=str(tmp_path / "m.db"), fetch=FAST))
-    with SnapshotStore(config.settings.database) as store:
-        yield Harness(store, config)
-
-
-@pytest.fixture
-def ja_site(http_server: LocalServer) -> Site:
-    return Site(http_server, samplesite.load_article("ja"))
-
-
-@pytest.fixture
-def en_site(http_server: LocalServer) -> Site:
-    return Site(http_server, samplesite.load_article("en"), path="/en/")
+from monitor.samplesite import Noise
+from monitor.store import SnapshotStore
 
 
 def test_first_check_stores_the_article(harness: Harness, ja_site: Site) -> None:
@@ -198,18 +133,14 @@ def test_errors_store_nothing_and_the_next_good_fetch_compares_with_the_last_goo
 def _error_response(kind: str, server: LocalServer) -> Handler:
     html = {"Content-Type": "text/html; charset=utf-8"}
     if kind == "500":
-        return _static(Response(500, html, b"<h1>Internal Server Error</h1>"))
+        return static(Response(500, html, b"<h1>Internal Server Error</h1>"))
     if kind == "timeout":
         return server.slow(3, Response(200, html, b"<html></html>"))
     if kind == "truncated":
         return truncated(b"<html><body><p>half a page", 50_000)
     if kind == "empty":
-        return _static(Response(200, html, b""))
-    return _static(Response(200, html, samplesite.error_page(kind).encode("utf-8")))
-
-
-def _static(response: Response) -> Handler:
-    return lambda request: response
+        return static(Response(200, html, b""))
+    return static(Response(200, html, samplesite.error_page(kind).encode("utf-8")))
 
 
 def test_a_304_costs_no_parsing(harness: Harness, http_server: LocalServer) -> None:
@@ -281,7 +212,7 @@ def test_a_flip_flopping_article_is_reported_once(harness: Harness, ja_site: Sit
 def test_gone_after_repeated_404(harness: Harness, ja_site: Site) -> None:
     watch = harness.store.add_watch(ja_site.url)
     harness.check(watch)
-    ja_site.override = _static(Response(404, {"Content-Type": "text/html"}, b"<h1>Not Found</h1>"))
+    ja_site.override = static(Response(404, {"Content-Type": "text/html"}, b"<h1>Not Found</h1>"))
     assert harness.check(watch).status is CheckStatus.HTTP_ERROR
     assert harness.check(watch).status is CheckStatus.GONE
     assert harness.store.get_watch(watch.id).error_streak == 2
@@ -349,13 +280,13 @@ def test_events_are_queued_once_for_changes_failures_and_recovery(
     check()
     ja_site.article = samplesite.replace_text(ja_site.article, "1万人", "1万2000人")
     check()
-    ja_site.override = _static(Response(503, {}, b"down"))
+    ja_site.override = static(Response(503, {}, b"down"))
     for _ in range(4):
         check()
     ja_site.override = None
     check()
     check()
-    ja_site.override = _static(Response(410, {}, b"gone"))
+    ja_site.override = static(Response(410, {}, b"gone"))
     for _ in range(3):
         check()
     ja_site.override = None
@@ -404,7 +335,7 @@ def test_a_redirect_to_another_page_is_an_error_until_confirmed(
     watch = harness.store.add_watch(ja_site.url)
     harness.check(watch)
     http_server.set("/home/", samplesite.render_page(samplesite.load_article("en")))
-    ja_site.override = _static(Response(301, {"Location": http_server.url("/home/")}))
+    ja_site.override = static(Response(301, {"Location": http_server.url("/home/")}))
     statuses = [harness.check(watch) for _ in range(3)]
     assert [r.status for r in statuses] == [
         CheckStatus.SOFT_ERROR,

@@ -1,0 +1,67 @@
+"""Shared test harness: article pages on the test server and a checker over a temp database."""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass, field
+
+from server import Handler, LocalServer, Request, Response
+
+from monitor import samplesite
+from monitor.config import Config, FetchSettings
+from monitor.fetch import Fetcher
+from monitor.pipeline import Checker, CheckResult
+from monitor.samplesite import Noise, SampleArticle
+from monitor.store import SnapshotStore, Watch
+
+FAST = FetchSettings(
+    connect_timeout=1.0,
+    read_timeout=0.5,
+    total_timeout=2.0,
+    retries=1,
+    backoff=0.01,
+    max_retry_after=0.1,
+)
+
+
+@dataclass
+class Site:
+    """One article page served by the test server, whose article and noise tests change."""
+
+    server: LocalServer
+    article: SampleArticle
+    noise: Noise = field(default_factory=Noise)
+    path: str = "/article/"
+
+    def __post_init__(self) -> None:
+        self.server.route(self.path, self.respond)
+        self.override: Handler | None = None
+
+    def respond(self, request: Request) -> Response:
+        if self.override is not None:
+            return self.override(request)
+        body = samplesite.render_page(self.article, self.noise).encode("utf-8")
+        return Response(200, {"Content-Type": "text/html; charset=utf-8"}, body)
+
+    @property
+    def url(self) -> str:
+        return self.server.url(self.path)
+
+
+@dataclass
+class Harness:
+    store: SnapshotStore
+    config: Config
+
+    def check(self, watch: Watch) -> CheckResult:
+        async def run() -> CheckResult:
+            async with Fetcher(self.config.settings.fetch) as fetcher:
+                fresh = self.store.get_watch(watch.id)
+                return await Checker(self.store, fetcher, self.config).check(fresh)
+
+        return asyncio.run(run())
+
+
+def static(response: Response) -> Handler:
+    """A handler that always gives ``response``."""
+    return lambda request: response
