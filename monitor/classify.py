@@ -94,12 +94,21 @@ def _classify_body(result: FetchResult) -> Verdict:
         return Verdict(CheckStatus.SOFT_ERROR, "empty response body")
     if result.content_type and result.content_type not in HTML_TYPES:
         return Verdict(CheckStatus.SOFT_ERROR, f"not a web page: {result.content_type}")
-    if b"\x00" in result.content[:4096] and "\x00" in result.text[:4096]:
+    if _is_binary(result.content[:4096]):
         return Verdict(CheckStatus.SOFT_ERROR, "binary content served as a web page")
     challenge = result.headers.get("cf-mitigated") or result.headers.get("x-amzn-waf-action")
     if challenge:
         return Verdict(CheckStatus.SOFT_ERROR, f"bot challenge page ({challenge})")
     return Verdict(None)
+
+
+_CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x1B), *range(0x1C, 0x20), 0x7F])
+
+
+def _is_binary(head: bytes) -> bool:
+    """Many control bytes (a stray NUL in a page is not enough): an image, a PDF, a zip."""
+    controls = sum(head.count(byte) for byte in _CONTROL_BYTES)
+    return bool(head) and controls > 0.05 * len(head)
 
 
 def classify_article(article: Article) -> Verdict:

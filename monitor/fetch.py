@@ -26,6 +26,7 @@ import re
 import socket
 import ssl
 import time
+import zlib
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
@@ -49,6 +50,7 @@ Sleep = Callable[[float], Awaitable[None]]
 _HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
     "Accept-Language": "ja,en;q=0.8",
+    "Accept-Encoding": "gzip, deflate",  # what _BodyDecoder undoes, in bounded pieces
 }
 _JITTER = 0.1  # up to 10% on top of each backoff, so the retries of many watches spread out
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
@@ -222,14 +224,51 @@ class Fetcher:
         length = response.headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
             return None
+        if response.is_stream_consumed:  # built in memory (a MockTransport), already decoded
+            return response.content if len(response.content) <= limit else None
+        decoder = _BodyDecoder(response.headers.get("content-encoding", ""))
         chunks: list[bytes] = []
         size = 0
-        async for chunk in response.aiter_bytes():
-            size += len(chunk)
-            if size > limit:
-                return None
-            chunks.append(chunk)
+        async for raw in response.aiter_raw():
+            for chunk in decoder.feed(raw):
+                size += len(chunk)
+                if size > limit:
+                    return None
+                chunks.append(chunk)
         return b"".join(chunks)
+
+
+class _BodyDecoder:
+    """Content-Encoding undone in bounded pieces: a gzip bomb is stopped by the size cap
+    after at most one piece more than the cap, never inflated whole in memory."""
+
+    PIECE = 64 * 1024
+
+    def __init__(self, encoding: str) -> None:
+        names = [part.strip().lower() for part in encoding.split(",") if part.strip()]
+        names = [name for name in names if name != "identity"]
+        if len(names) > 1 or (names and names[0] not in ("gzip", "x-gzip", "deflate")):
+            raise httpx.DecodingError(f"unsupported Content-Encoding: {encoding[:50]}")
+        # wbits 47: a gzip or zlib header, detected; deflate without a header is handled below
+        self._inflate = zlib.decompressobj(47) if names else None
+        self._raw_deflate = names == ["deflate"]
+
+    def feed(self, data: bytes) -> Iterator[bytes]:
+        """The decoded bytes of ``data``, in pieces of at most PIECE bytes."""
+        if self._inflate is None:
+            yield data
+            return
+        while data:
+            try:
+                piece = self._inflate.decompress(data, self.PIECE)
+            except zlib.error as exc:
+                if not self._raw_deflate:
+                    raise httpx.DecodingError(f"bad compressed body: {exc}") from None
+                self._inflate, self._raw_deflate = zlib.decompressobj(-15), False
+                continue
+            self._raw_deflate = False
+            yield piece
+            data = self._inflate.unconsumed_tail
 
 
 def _make_client(
@@ -487,7 +526,8 @@ def decode_html(content: bytes, content_type: str | None) -> tuple[str, str]:
         try:
             return content.decode("utf-8"), "utf-8"
         except UnicodeDecodeError:
-            pass
+            if _mostly_utf8(content):
+                return content.decode("utf-8", errors="replace"), "utf-8"
     for codec in _declared_codecs(content, content_type):
         try:
             return content.decode(codec), codec
@@ -518,6 +558,15 @@ async def _check_public(host: str, port: int) -> None:
                 f"refused: {host} is a non-public address ({address}); "
                 "allow_private_addresses = false"
             )
+
+
+def _mostly_utf8(content: bytes) -> bool:
+    """UTF-8 with a few broken bytes (a truncated character, a stray byte): still UTF-8, not
+    a page in another charset, which would break on most of its non-ASCII bytes."""
+    text = content.decode("utf-8", errors="replace")
+    errors = text.count("\ufffd")
+    wide = sum(1 for char in text if ord(char) > 0x7F) - errors
+    return wide >= 10 and errors <= max(3, wide // 100)
 
 
 _WEAK_CODECS = frozenset({"cp1252", "latin-1", "iso8859-1", "ascii"})

@@ -1,0 +1,123 @@
+"""The fault suite: every fault of tests/faults.py, checked for real.
+
+Each fault must end in one recorded check with the right status and a useful error, within
+bounded time and memory, with no snapshot and no change, and the next good fetch must be
+compared with the last good version.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import tracemalloc
+from dataclasses import replace
+
+import pytest
+from faults import EXPECTED, closed_port, fault_handlers
+from harness import Harness, Site
+from server import LocalServer
+
+from monitor import samplesite
+from monitor.fetch import Fetcher
+from monitor.models import CheckStatus
+from monitor.pipeline import Checker, CheckResult
+from monitor.store import Watch
+
+FAULT_LIMIT_SECONDS = 20  # a hang fails the test instead of blocking the suite
+MEMORY_LIMIT = 40 * 1024 * 1024
+
+
+def check(harness: Harness, watch: Watch) -> tuple[CheckResult, int]:
+    """One check, bounded in time; its result and the peak of Python memory during it."""
+
+    async def run() -> CheckResult:
+        async with Fetcher(harness.config.settings.fetch) as fetcher:
+            checker = Checker(harness.store, fetcher, harness.config)
+            fresh = harness.store.get_watch(watch.id)
+            return await asyncio.wait_for(checker.check(fresh), FAULT_LIMIT_SECONDS)
+
+    tracemalloc.start()
+    try:
+        result = asyncio.run(run())
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    return result, peak
+
+
+@pytest.fixture
+def small(harness: Harness) -> Harness:
+    """The harness with a 2 MB body limit, so the size faults hit it."""
+    fetch = replace(harness.config.settings.fetch, max_bytes=2 * 1024 * 1024)
+    harness.config = replace(harness.config, settings=replace(harness.config.settings, fetch=fetch))
+    return harness
+
+
+@pytest.mark.parametrize("fault", [name for name in EXPECTED if name != "connection refused"])
+def test_a_fault_is_one_recorded_error_and_the_baseline_stays(
+    small: Harness, ja_site: Site, http_server: LocalServer, fault: str
+) -> None:
+    status, error = EXPECTED[fault]
+    watch = small.store.add_watch(ja_site.url)
+    first, _ = check(small, watch)
+    assert first.status is CheckStatus.NEW
+    ja_site.override = fault_handlers(http_server)[fault]
+    failed, peak = check(small, watch)
+    assert failed.status is status, failed.error
+    assert error.lower() in (failed.error or "").lower()
+    assert failed.snapshot_id is None and failed.report is None
+    assert peak < MEMORY_LIMIT, f"{fault}: {peak / 1e6:.1f} MB"
+    assert len(small.store.snapshots(watch)) == 1
+    assert small.store.changes(watch) == []
+    assert len(small.store.checks(watch)) == 2
+    ja_site.override = None
+    ja_site.article = samplesite.replace_text(ja_site.article, "1万人", "1万2000人")
+    back, _ = check(small, watch)
+    assert back.status is CheckStatus.CHANGED and back.report is not None
+    assert back.report.old is not None and back.report.old.version == 1
+    assert [op.text for op in back.report.diff.ops if op.op] == ["2000"]
+
+
+def test_connection_refused(small: Harness) -> None:
+    watch = small.store.add_watch(f"http://127.0.0.1:{closed_port()}/article/")
+    result, _ = check(small, watch)
+    assert result.status is CheckStatus.NETWORK_ERROR
+    assert "refused" in (result.error or "")
+    assert small.store.snapshots(watch) == []
+
+
+def test_a_collapsed_article_is_an_error_until_it_settles(small: Harness, ja_site: Site) -> None:
+    watch = small.store.add_watch(ja_site.url)
+    check(small, watch)
+    ja_site.article = replace(ja_site.article, blocks=ja_site.article.blocks[:1])
+    statuses = [check(small, watch)[0].status for _ in range(3)]
+    assert statuses == [CheckStatus.SOFT_ERROR, CheckStatus.SOFT_ERROR, CheckStatus.CHANGED]
+
+
+PAGES = {
+    "invalid UTF-8": (
+        "<html><head><meta charset='utf-8'><title>T</title></head><body><article><p>"
+        "壊れたバイトの後も本文は読める。</p></article></body></html>"
+    ).encode()
+    + b"\xff\xfe<p>tail</p>",
+    "charset lie (UTF-8 declared Shift_JIS)": (
+        "<html><head><meta charset='Shift_JIS'><title>T</title></head><body><article><p>"
+        "宣言は嘘だが本文は正しく読める。</p></article></body></html>"
+    ).encode(),
+    "NUL bytes in text": (
+        b"<html><head><title>T</title></head><body><article><p>NUL\x00 in the middle of "
+        b"a sentence that is still an article.</p></article></body></html>"
+    ),
+}
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_broken_but_readable_pages_are_read_right(
+    small: Harness, http_server: LocalServer, page: str
+) -> None:
+    http_server.set("/odd", PAGES[page], headers={"Content-Type": "text/html"})
+    watch = small.store.add_watch(http_server.url("/odd"))
+    result, _ = check(small, watch)
+    assert result.status is CheckStatus.NEW
+    (snapshot,) = small.store.snapshots(watch)
+    assert "\x00" not in snapshot.text  # control characters never reach the text
+    assert "本文は" in snapshot.text or "still an article" in snapshot.text  # no mojibake
