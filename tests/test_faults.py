@@ -8,11 +8,17 @@ compared with the last good version.
 from __future__ import annotations
 
 import asyncio
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
 import tracemalloc
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
-from faults import EXPECTED, closed_port, fault_handlers
+from faults import EXPECTED, closed_port, fault_handlers, install_faults
 from harness import Harness, Site
 from server import LocalServer
 
@@ -121,3 +127,74 @@ def test_broken_but_readable_pages_are_read_right(
     (snapshot,) = small.store.snapshots(watch)
     assert "\x00" not in snapshot.text  # control characters never reach the text
     assert "本文は" in snapshot.text or "still an article" in snapshot.text  # no mojibake
+
+
+def test_the_daemon_keeps_running_through_every_fault(
+    tmp_path: Path, http_server: LocalServer
+) -> None:
+    urls = install_faults(http_server)
+    good = Site(http_server, samplesite.load_article("en"), path="/good/")
+    config = tmp_path / "config.toml"
+    lines = [
+        "[monitor]",
+        f'database = "{tmp_path / "m.db"}"',
+        'interval = "2s"',
+        'jitter = "0s"',
+        "retries = 0",
+        'read_timeout = "1s"',
+        'total_timeout = "3s"',
+        'max_size = "2MB"',
+        'shutdown_grace = "5s"',
+        "[[watch]]",
+        f'url = "{good.url}"',
+        'name = "good"',
+    ]
+    for number, url in enumerate(urls.values()):
+        lines += ["[[watch]]", f'url = "{url}"', f'name = "fault{number}"']
+    config.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    log = tmp_path / "daemon.log"
+    with log.open("wb") as err:
+        daemon = subprocess.Popen(
+            [sys.executable, "-m", "monitor", "--config", str(config), "run", "--workers", "1"],
+            stderr=err,
+        )
+    try:
+        deadline = time.monotonic() + 40
+        while time.monotonic() < deadline and _checked_watches(tmp_path / "m.db") < len(urls) + 1:
+            time.sleep(0.2)
+        time.sleep(2)  # a few more rounds
+        assert daemon.poll() is None, log.read_text()
+    finally:
+        daemon.send_signal(signal.SIGTERM)
+        code = daemon.wait(20)
+    assert code == 0
+    conn = sqlite3.connect(tmp_path / "m.db")
+    rows = conn.execute(
+        "SELECT w.url, c.status, c.error, c.snapshot_id FROM checks c JOIN watches w "
+        "ON w.id = c.watch_id"
+    ).fetchall()
+    snapshots = conn.execute("SELECT count(*) FROM snapshots").fetchone()[0]
+    conn.close()
+    by_url = {url: name for name, url in urls.items()}
+    for url, status, error, snapshot_id in rows:
+        if url == good.url:
+            assert status in ("new", "unchanged", "not_modified")
+            continue
+        expected, message = EXPECTED[by_url[url]]
+        assert status == expected.value, (by_url[url], status, error)
+        assert message.lower() in (error or "").lower()
+        assert snapshot_id is None
+    assert snapshots == 1  # only the good page ever became a version
+    assert "Traceback" not in log.read_text(encoding="utf-8")
+
+
+def _checked_watches(db: Path) -> int:
+    if not db.exists():
+        return 0
+    conn = sqlite3.connect(db, timeout=5)
+    try:
+        return int(conn.execute("SELECT count(DISTINCT watch_id) FROM checks").fetchone()[0])
+    except sqlite3.OperationalError:
+        return 0
+    finally:
+        conn.close()
