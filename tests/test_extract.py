@@ -255,3 +255,104 @@ def test_jannah_pack_drops_wordpress_plugin_widgets_in_the_body() -> None:
     article = extract_article(html, None)
     assert article.extractor == "jannah"
     assert article.text == "本文です。"
+
+
+def _paragraphs(n: int, word: str = "story") -> str:
+    return "".join(
+        f"<p>Paragraph {i} of the {word}, with enough words in it to count as article text "
+        "for the generic extractor.</p>"
+        for i in range(n)
+    )
+
+
+def test_furniture_lines_credits_links_and_prompts_are_dropped() -> None:
+    html = (
+        "<html><body><div class='story'>"
+        f"{_paragraphs(2)}<div>Advertisement</div><p>Don't miss</p>"
+        "<figure><img src='a.jpg'><figcaption>A harbour at dawn.</figcaption>"
+        "<p>Getty Images</p></figure><p>Photo: Jane Doe, AP</p>"
+        "<p>https://news.test/2026/story-with-a-long-slug</p>"
+        "<p>Sign up for our free daily newsletter to get the news in your inbox.</p>"
+        f"{_paragraphs(2, 'follow-up')}</div></body></html>"
+    )
+    lines = extract_article(html).text.splitlines()
+    assert "A harbour at dawn." in lines  # captions stay: they are article text
+    assert len(lines) == 5
+    reasons = {r.reason for r in explain_article(html).removed}
+    assert {"generic: furniture", "generic: credit or link", "generic: promotion"} <= reasons
+
+
+def test_a_closing_heading_late_in_the_text_ends_the_article() -> None:
+    bio = "<h3>About the author</h3><p>Ann Lee writes about the weather for the paper.</p>"
+    html = f"<html><body><div class='story'>{_paragraphs(4)}{bio}</div></body></html>"
+    text = extract_article(html).text
+    assert text.splitlines()[-1].startswith("Paragraph 3") and "Ann Lee" not in text
+    early = f"<html><body><div class='story'><h3>Related</h3>{_paragraphs(4)}</div></body></html>"
+    assert extract_article(early).text.count("Paragraph") == 4
+
+
+def test_rule_packs_drop_furniture_lines_and_closing_sections_too() -> None:
+    html = (
+        "<html><body><article class='post'><h1 class='entry-title'>T</h1>"
+        f"<div class='entry-content'>{_paragraphs(3)}<p>Advert</p>"
+        "<h3>Über Anna Schmidt</h3><p>Anna Schmidt schreibt über Messen.</p></div>"
+        "</article></body></html>"
+    )
+    article = extract_article(html)
+    assert article.extractor == "wordpress"
+    assert article.text.count("\n") == 2 and "Anna" not in article.text
+    site = extract_article(html, None, Rules(content=(".entry-content",)))
+    assert "Advert" in site.text.splitlines()  # site rules keep what their authors chose
+
+
+def test_print_only_and_off_screen_text_is_hidden() -> None:
+    html = (
+        "<html><body><div class='story'>"
+        f"{_paragraphs(3)}<div class='d-none d-print-block'>Citation: the story, retrieved "
+        "today from the site, with a long list of words that would count.</div>"
+        "<p class='d-none d-md-block'>Shown on wide screens, which is still a reader.</p>"
+        "<span class='off-screen'>Image caption</span></div></body></html>"
+    )
+    text = extract_article(html).text
+    assert "Citation" not in text and "Image caption" not in text
+    assert "Shown on wide screens" in text
+
+
+def test_text_loose_in_an_inline_container_is_kept() -> None:
+    html = (
+        "<html><body><table><tr><td><font id='zoom'>"
+        f"{_paragraphs(2)}<table><tr><td>ad</td></tr></table>"
+        "and the sentence goes on after the advert, as part of the story, for a while."
+        f"{_paragraphs(2, 'end')}</font></td></tr></table></body></html>"
+    )
+    assert "the sentence goes on after the advert" in extract_article(html).text
+
+
+def test_an_element_marked_article_body_narrows_the_container() -> None:
+    html = (
+        "<html><body><div class='page'><p>This copy is for your personal use only, and "
+        "more words so that it reads like a paragraph of some length.</p>"
+        f"<div itemprop='articleBody'>{_paragraphs(6)}</div></div></body></html>"
+    )
+    text = extract_article(html).text
+    assert "personal use" not in text and text.count("Paragraph") == 6
+
+
+def test_json_ld_article_body_drops_what_it_does_not_have_but_captions() -> None:
+    body = " ".join(
+        f"Paragraph {i} of the story, with enough words in it to count as article text "
+        "for the generic extractor."
+        for i in range(6)
+    )
+    html = (
+        '<html><head><script type="application/ld+json">'
+        f'{{"@type": "NewsArticle", "articleBody": "{body}"}}</script></head><body>'
+        f"<div class='story'>{_paragraphs(3)}<p>Day 3, Part 10: the opening statement</p>"
+        "<figure><figcaption>A harbour at dawn.</figcaption></figure>"
+        f"{_paragraphs(6)[len(_paragraphs(3)) :]}</div></body></html>"
+    )
+    text = extract_article(html).text
+    assert "Day 3" not in text
+    assert "A harbour at dawn." in text and text.count("Paragraph") == 6
+    teaser = html.replace(body, "Paragraph 0 of the story only.")
+    assert "Day 3" in extract_article(teaser).text  # a teaser is not the body: no check

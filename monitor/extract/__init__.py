@@ -4,7 +4,8 @@ Rules are tried in order, and the first that finds the article body wins:
 
 1. site rules from config.toml (``content`` selectors), with the watch's overrides;
 2. built-in rule packs for common platforms (:data:`RULE_PACKS`: the Jannah theme, WordPress
-   core), recognised by their markup;
+   core), recognised by their markup; their text loses furniture lines and a closing section
+   as generic extraction's does (:func:`.boilerplate.clean_lines`);
 3. a generic main-content extractor (:mod:`.generic`) for every other page.
 
 Pages are parsed with lxml and selectors run through cssselect (:mod:`.css`). Whatever the
@@ -24,6 +25,7 @@ import logging
 from collections.abc import Iterable
 
 from monitor.config import Rules
+from monitor.extract.boilerplate import clean_lines
 from monitor.extract.css import remove, select_one, select_outermost
 from monitor.extract.explain import Explanation, Removal, Trace, css_path
 from monitor.extract.generic import generic_content
@@ -36,12 +38,13 @@ from monitor.models import Article, Metadata
 log = logging.getLogger(__name__)
 
 #: Bumped whenever a change to extraction can change the text of an unchanged page.
-EXTRACTOR_VERSION = "3"
+EXTRACTOR_VERSION = "4"
 
 ALWAYS_REMOVE = (
     ".screen-reader-text",
     ".sr-only",
     ".visually-hidden",
+    ".off-screen",
     ".assistive-text",
     "[role=dialog]",
 )
@@ -78,7 +81,9 @@ def _extract(html: str, url: str | None, rules: Rules, trace: Trace | None) -> A
     _remove(root, ALWAYS_REMOVE, "always removed", trace)
     _remove(root, chosen.remove, f"{extractor} remove", trace)
     title = _title(root, chosen, metadata, trace)
-    lines = _content_lines(root, chosen, (title, _page_title(root, metadata) or ""), trace)
+    lines = _content_lines(
+        root, chosen, (title, _page_title(root, metadata) or ""), trace, extractor
+    )
     text = normalize_text(lines, chosen.ignore)
     if trace is not None and chosen.ignore:
         kept = set(text.splitlines())
@@ -89,20 +94,30 @@ def _extract(html: str, url: str | None, rules: Rules, trace: Trace | None) -> A
 
 
 def _content_lines(
-    root: Element, chosen: Rules, titles: tuple[str, ...], trace: Trace | None
+    root: Element, chosen: Rules, titles: tuple[str, ...], trace: Trace | None, extractor: str
 ) -> list[str]:
     """The body's lines: the content selectors' elements, or the generic extractor's."""
     if chosen.content:
         roots = select_outermost(root, chosen.content)
         if trace is not None:
             trace.content = chosen.content
-        return list(blocks_of(roots))
+        lines = list(blocks_of(roots))
+        return lines if extractor == "site-rule" else _pack_lines(lines, extractor, trace)
     result = generic_content(root, titles)
     if trace is not None:
         trace.content = (css_path(result.container),) if result.container is not None else ()
         for block in result.dropped:
             trace.removed_texts(f"generic: {block.reason}", [normalize_line(block.text)])
     return result.lines
+
+
+def _pack_lines(lines: list[str], pack: str, trace: Trace | None) -> list[str]:
+    """A rule pack's lines less furniture lines and a closing section (site rules keep all)."""
+    kept, dropped = clean_lines(lines)
+    if trace is not None:
+        for reason, line in dropped:
+            trace.removed_texts(f"{pack}: {reason}", [line])
+    return kept
 
 
 def _choose_rules(root: Element, rules: Rules, trace: Trace | None) -> tuple[Rules, str]:

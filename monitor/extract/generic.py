@@ -1,105 +1,45 @@
 """Generic main-content extraction, for pages that no site rule or rule pack knows.
 
-The page is read as a sequence of text blocks (as the serialiser of :mod:`.text` cuts it),
-each annotated with the element holding it, how much of its text is link text, and whether
-it sits in *boilerplate*: navigation, sidebars, footers, forms, or an element whose class or
-id names a known boilerplate widget (share, related, comments, ads, ranking, 関連記事 ...).
-Then:
+The page is read as a sequence of text blocks (:mod:`.blocks`), each annotated with the
+element holding it, how much of its text is link text, and whether it sits in *boilerplate*
+(:mod:`.boilerplate`): navigation, sidebars, footers, forms, or an element whose class or id
+names a known boilerplate widget. Then:
 
 1. every block gets a value: its length in tokens (words; a CJK character counts half a
    word) minus three times its link text, minus a fixed cost, so paragraphs are worth a lot,
    menus and link lists are negative, and boilerplate blocks are always negative;
 2. the contiguous run of blocks with the highest total value is the article's core (the
-   maximum-sum subarray), and the *container* is the deepest element holding all of it;
-3. every block in the container is kept, except those in boilerplate below the container and
-   those that are mostly links.
+   maximum-sum subarray), and the *container* is the deepest element holding all of it, or
+   the ``itemprop=articleBody`` element inside it that holds most of the core (:mod:`.declared`);
+3. every block in the container is kept, except those in boilerplate below the container,
+   those that are mostly links or repeated link items, furniture lines (bylines, dates,
+   labels, credits, prompts), a repeated title, and a closing section (author bio, related
+   posts, comments) that starts late in the text;
+4. when the page's JSON-LD ``articleBody`` holds most of what is kept, kept lines that are
+   not in it are dropped too (captions excepted).
 
-A boilerplate name on an element that holds most of the page's text is ignored: a page
-wrapper called ``main-with-sidebar`` is not a sidebar. All of it is linear in the page size.
+All of it is linear in the page size.
 """
 
 from __future__ import annotations
 
 import logging
-import re
 from collections import Counter
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 from lxml import etree
 
-from monitor.extract.text import BLOCK_TAGS, CELL_TAGS, SKIP_TAGS, Element, is_hidden
+from monitor.extract.blocks import Block, annotated_blocks
+from monitor.extract.boilerplate import closing_start, crumb_reason, units
+from monitor.extract.declared import declared_body, marked_container, undeclared
+from monitor.extract.text import Element
 
 log = logging.getLogger(__name__)
 
-BOILERPLATE_TAGS = frozenset(
-    {"nav", "aside", "header", "footer", "form", "button", "select", "menu"}
-)
-BOILERPLATE_NAMES = re.compile(
-    r"(?<![a-z])(?:related|share|sharing|sharedaddy|social|comments?|commentlist|sidebar|"
-    r"widgets?|newsletter|promo|advert\w*|ads?|adsense|sponsor\w*|cookie\w*|banner|"
-    r"breadcrumbs?|ranking|popular|recommend\w*|subscribe|subscription|signup|most-?read|"
-    r"footer|masthead|navbar|nav|navigation|menu|pagination|pager|disqus|outbrain|taboola|"
-    r"tags?|tagcloud|byline|author-?box|post-?meta|entry-?meta|timestamp|dateline|date|"
-    r"toolbar|skip|modal|popup)"
-    r"(?![a-z])|関連|ランキング|おすすめ|シェア|コメント",
-    re.IGNORECASE,
-)
-NEUTRAL_TAGS = frozenset({"html", "body", "main", "article"})
-#: An element holding more than this share of the page's text is never boilerplate.
-MAX_BOILERPLATE_SHARE = 0.4
-BLOCK_COST = 6.0
-LINK_WEIGHT = 3.0
-MAX_LINK_DENSITY = 0.5
-TEXT_TAGS = frozenset("p h2 h3 h4 h5 h6 li dd dt blockquote pre figcaption caption td th".split())
-SHORT_LINE = 16
 PARAGRAPH_UNITS = 20
 LINK_ITEM_SHARE = 0.25
 MIN_REPEATS = 5
-LABEL_UNITS = 3
-_BYLINE = re.compile(
-    r"^(?:by|von|por|par|door|av|di)\s|^(?:作者|来源|來源|记者|記者|编辑|編輯|责任编辑|"
-    r"責任編輯|文|撰文|出典|配信|筆者)\s*[：:／/]",
-    re.IGNORECASE,
-)
-_DATE = re.compile(
-    r"\b(?:19|20)\d\d[-/.年]\s?\d{1,2}|\d{1,2}[-/.月]\s?\d{1,2}[-/.日,]?\s?(?:19|20)\d\d|"
-    r"\b\d{1,2}:\d\d\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},"
-    r"\s+(?:19|20)\d\d",
-    re.IGNORECASE,
-)
-_DIGIT = re.compile(r"\d")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_WORDS = re.compile(r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
-
-
-def units(text: str) -> float:
-    """The amount of text: words, plus half a unit per CJK character."""
-    return len(_WORDS.findall(text)) + 0.5 * len(_CJK.findall(text))
-
-
-@dataclass
-class Block:
-    """One line of the page, with what the generic extractor needs to know about it."""
-
-    text: str
-    element: Element
-    link_text: str = ""
-    boilerplate: Element | None = None
-    reason: str = ""
-    links: int = 0
-
-    @property
-    def value(self) -> float:
-        """Positive for article-like text, negative for links, boilerplate and crumbs."""
-        size = units(self.text)
-        if self.boilerplate is not None:
-            return -size - BLOCK_COST
-        return size - LINK_WEIGHT * units(self.link_text) - BLOCK_COST
-
-    @property
-    def is_mostly_links(self) -> bool:
-        return len(self.link_text.strip()) > MAX_LINK_DENSITY * len(self.text.strip())
 
 
 @dataclass
@@ -109,118 +49,6 @@ class GenericResult:
     container: Element | None
     lines: list[str]
     dropped: list[Block] = field(default_factory=list)
-
-
-def boilerplate_reason(element: Element) -> str:
-    """Why ``element`` looks like boilerplate by its tag or names ("" when it does not)."""
-    tag = element.tag
-    if tag in BOILERPLATE_TAGS:
-        return f"<{tag}>"
-    if element.get("role") in ("navigation", "complementary", "contentinfo", "banner"):
-        return f"role={element.get('role')}"
-    if tag in NEUTRAL_TAGS:
-        return ""
-    ident = element.get("id") or ""
-    # Ids with digits are often generated per page view: not a stable signal.
-    names = f"{element.get('class') or ''} {'' if _DIGIT.search(ident) else ident}"
-    match = BOILERPLATE_NAMES.search(names) if names.strip() else None
-    return f"name {match.group(0).lower()!r}" if match else ""
-
-
-class _Annotator:
-    """Serialises a tree into :class:`Block` s, like :class:`.text._Blocks`, tracking the
-    innermost block element, link text and the innermost boilerplate ancestor."""
-
-    def __init__(self, page_chars: int) -> None:
-        self.page_chars = page_chars
-        self.blocks: list[Block] = []
-        self.parts: list[str] = []
-        self.link_parts: list[str] = []
-        self.holders: list[Element] = []
-        self.boilerplate: list[tuple[Element, str]] = []
-        self.link_depth = 0
-        self.links = 0
-        self.pre_depth = 0
-
-    def flush(self) -> None:
-        text = "".join(self.parts)
-        if text.strip():
-            element, reason = self.boilerplate[-1] if self.boilerplate else (None, "")
-            link_text = "".join(self.link_parts)
-            block = Block(text, self.holders[-1], link_text, element, reason, self.links)
-            self.blocks.append(block)
-        self.parts, self.link_parts, self.links = [], [], 0
-
-    def text(self, value: str | None) -> None:
-        if value:
-            if not self.pre_depth:
-                value = value.replace("\n", " ")
-            self.parts.append(value)
-            if self.link_depth:
-                self.link_parts.append(value)
-
-    def is_boilerplate(self, element: Element) -> str:
-        reason = boilerplate_reason(element)
-        if reason and self.page_chars:
-            share = len("".join(element.itertext())) / self.page_chars
-            return "" if share > MAX_BOILERPLATE_SHARE else reason
-        return reason
-
-    def open(self, element: Element) -> bool:
-        name = element.tag
-        if not isinstance(name, str) or name in SKIP_TAGS or is_hidden(element):
-            return False
-        if name == "br":
-            self.flush()
-            return False
-        if name in BLOCK_TAGS:
-            self.flush()
-            self.holders.append(element)
-        reason = self.is_boilerplate(element)
-        if reason:
-            self.boilerplate.append((element, reason))
-        if name == "a":
-            self.link_depth += 1
-            self.links += 1
-        self.pre_depth += name == "pre"
-        return True
-
-    def close(self, element: Element) -> None:
-        name = element.tag
-        if name in BLOCK_TAGS:
-            self.flush()
-            self.holders.pop()
-        elif name in CELL_TAGS:
-            self.text(" ")
-        if self.boilerplate and self.boilerplate[-1][0] is element:
-            self.boilerplate.pop()
-        if name == "a":
-            self.link_depth -= 1
-        self.pre_depth -= name == "pre"
-
-    def walk(self, root: Element) -> list[Block]:
-        self.holders.append(root)
-        stack: list[tuple[Element, bool]] = [(root, False)]
-        while stack:
-            element, closing = stack.pop()
-            if closing:
-                self.close(element)
-                if element is not root:
-                    self.text(element.tail)
-            elif self.open(element):
-                stack.append((element, True))
-                self.text(element.text)
-                stack.extend((child, False) for child in reversed(element))
-            elif element is not root:
-                self.text(element.tail)
-        self.flush()
-        return self.blocks
-
-
-def annotated_blocks(body: Element) -> list[Block]:
-    """The blocks of ``body``, annotated."""
-    page_chars = len("".join(body.itertext()))
-    return _Annotator(page_chars).walk(body)
 
 
 def best_run(values: list[float]) -> tuple[int, int]:
@@ -246,31 +74,34 @@ def common_ancestor(first: Element, last: Element) -> Element:
     return first.getroottree().getroot()
 
 
-def _is_inside(element: Element, container: Element) -> bool:
-    return element is container or any(a is container for a in element.iterancestors())
-
-
 def _strip_noise(root: Element) -> None:
     etree.strip_elements(root, "script", "style", "noscript", "template", with_tail=False)
 
 
 def generic_content(root: Element, titles: Iterable[str] = ()) -> GenericResult:
     """The article's lines on a page no rule knows; ``titles``: the page's title(s)."""
+    declared = declared_body(root)  # before the scripts go
     _strip_noise(root)
     body = root.find("body")
     blocks = annotated_blocks(body if body is not None else root)
-    if not blocks:
-        return GenericResult(None, [])
     start, end = best_run([block.value for block in blocks])
     if end < start:
         return GenericResult(None, [])
     container = common_ancestor(blocks[start].element, blocks[end].element)
-    inside = list(_inside(blocks, container))
-    return _keep(inside, container, titles)
+    container = marked_container(container, blocks[start : end + 1])
+    inside = [block for block in blocks if block.is_inside(container)]
+    kept, dropped = _keep(inside, container, titles)
+    for block in undeclared(kept, declared):
+        block.reason = "not in the JSON-LD articleBody"
+        dropped.append(block)
+    return GenericResult(container, [b.text for b in kept if not b.reason], dropped)
 
 
-def _keep(blocks: list[Block], container: Element, titles: Iterable[str]) -> GenericResult:
-    """The container's blocks, less boilerplate, link lists, crumbs and a repeated title."""
+def _keep(
+    blocks: list[Block], container: Element, titles: Iterable[str]
+) -> tuple[list[Block], list[Block]]:
+    """The container's blocks, less boilerplate, link lists, crumbs, a repeated title and a
+    closing section; and the blocks dropped."""
     above = {container, *container.iterancestors()}
     repeated = _repeated_link_items(blocks)
     title_text = "".join(_compact(t) for t in titles)
@@ -286,9 +117,12 @@ def _keep(blocks: list[Block], container: Element, titles: Iterable[str]) -> Gen
         if block.reason:
             dropped.append(block)
         else:
-            kept.append(block.text)
+            kept.append(block)
             before_text = before_text and units(block.text) < PARAGRAPH_UNITS
-    return GenericResult(container, kept, dropped)
+    cut = closing_start([block.text for block in kept])
+    for block in kept[cut:]:
+        block.reason = "closing section"
+    return kept[:cut], dropped + kept[cut:]
 
 
 def _drop_reason(block: Block, repeated: set[tuple[str, int]]) -> str:
@@ -297,7 +131,7 @@ def _drop_reason(block: Block, repeated: set[tuple[str, int]]) -> str:
         return "mostly links"
     if _signature(block) in repeated:
         return "repeated link items"
-    return crumb_reason(block)
+    return crumb_reason(block.text, block.element.tag)
 
 
 def _signature(block: Block) -> tuple[str, int]:
@@ -318,25 +152,3 @@ def _repeated_link_items(blocks: list[Block]) -> set[tuple[str, int]]:
 
 def _compact(text: str) -> str:
     return "".join(text.split())
-
-
-def crumb_reason(block: Block) -> str:
-    """Why a block is a crumb of page furniture: the title, a byline or date, a label."""
-    tag = block.element.tag
-    text = block.text.strip()
-    if tag == "h1":
-        return "title heading"
-    size = units(text)
-    if size <= SHORT_LINE and (_BYLINE.search(text) or _DATE.search(text)):
-        return "byline or date"
-    if size <= LABEL_UNITS and tag not in TEXT_TAGS:
-        return "short label"
-    if size <= LABEL_UNITS and text.endswith((":", "：")):
-        return "short label"
-    return ""
-
-
-def _inside(blocks: list[Block], container: Element) -> Iterator[Block]:
-    for block in blocks:
-        if _is_inside(block.element, container):
-            yield block

@@ -35,6 +35,7 @@ CELL_TAGS = frozenset({"td", "th"})
 #: sites (ASP.NET WebForms) wrap the whole page, article included, in one <form>.
 FORM_PARAGRAPHS = 3
 _INVISIBLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
+_SHOWN_FROM = re.compile(r"d-(?:sm|md|lg|xl|xxl)-(?!none)")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"))
 # Control characters are never article text, and could drive a terminal: C0 (but tab and
 # line breaks, which are whitespace), DEL and C1.
@@ -69,7 +70,16 @@ def is_hidden(element: Element) -> bool:
     if get("hidden") is not None or get("aria-hidden") == "true":
         return True
     style = get("style")
-    return style is not None and _INVISIBLE.search(style) is not None
+    if style is not None and _INVISIBLE.search(style) is not None:
+        return True
+    classes = get("class")
+    return classes is not None and _is_hidden_by_class(classes)
+
+
+def _is_hidden_by_class(classes: str) -> bool:
+    """Bootstrap's ``d-none`` with no screen size that shows it again (print-only text)."""
+    tokens = classes.split()
+    return "d-none" in tokens and not any(_SHOWN_FROM.match(t) for t in tokens)
 
 
 def drop_tree(element: Element) -> None:

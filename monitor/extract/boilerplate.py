@@ -1,0 +1,185 @@
+"""What page furniture looks like: boilerplate element names, and lines that are never article.
+
+Two kinds of evidence, both generic (no site is named):
+
+- *elements*: a tag (``nav``, ``aside``, ``footer`` ...), an ARIA role, or a class or id that
+  names a known widget (share, related, comments, ads, ranking, 関連記事 ...);
+- *lines*: short lines whose words are furniture whatever the page ("Advertisement",
+  "Don't miss", "Explore further", "打印本页"), picture credits ("Getty Images", "Photo: ..."),
+  bare links, newsletter and follow-us prompts; and *closing headings* ("About the author",
+  "Related", "Comments", "Über Anna Schmidt") that, late in a text, start what follows the
+  article rather than the article.
+
+:mod:`.generic` uses both on its blocks; rule packs use the line rules on their selectors'
+text (:func:`clean_lines`). Site rules from config.toml get none of it: their authors chose.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Sequence
+
+from monitor.extract.text import Element, normalize_line
+
+log = logging.getLogger(__name__)
+
+BOILERPLATE_TAGS = frozenset(
+    {"nav", "aside", "header", "footer", "form", "button", "select", "menu"}
+)
+BOILERPLATE_NAMES = re.compile(
+    r"(?<![a-z])(?:related|share|sharing|sharedaddy|social|comments?|commentlist|sidebar|"
+    r"widgets?|newsletter|promo|advert\w*|ads?|adsense|sponsor\w*|cookie\w*|banner|"
+    r"breadcrumbs?|ranking|popular|recommend\w*|subscribe|subscription|signup|most-?read|"
+    r"footer|masthead|navbar|nav|navigation|menu|pagination|pager|disqus|outbrain|taboola|"
+    r"tags?|tagcloud|byline|author-?box|post-?meta|entry-?meta|timestamp|dateline|date|"
+    r"toolbar|skip|modal|popup|recirculation|read-?time|reading-?time)"
+    r"(?![a-z])|関連|ランキング|おすすめ|シェア|コメント",
+    re.IGNORECASE,
+)
+NEUTRAL_TAGS = frozenset({"html", "body", "main", "article"})
+_DIGIT = re.compile(r"\d")
+_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+_WORDS = re.compile(r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
+
+#: Whole short lines that are furniture in any article: labels, prompts, widget titles.
+FURNITURE = re.compile(
+    r"^(?:advert(?:isement)?s?|ads?|anzeige|publicidade|publicité|publicidad|реклама|"
+    r"sponsored(?: content)?|(?:don'?t|do not) miss|must read|read more|read next|more:|"
+    r"see also|related(?: articles?| stories| posts| coverage| content| roundup)?|"
+    r"trending(?: now| news| stories)?|explore further|most (?:read|popular|viewed)|"
+    r"recommended(?: for you)?|you (?:may|might) also like|watch|also read|"
+    r"(?:like|share|enjoy(?:ed)?) this (?:story|article|post)|follow (?:me|us) on|share on|"
+    r"media playback is unsupported on your device|comments?|"
+    r"\d+ min(?:ute)?s? read|tempo de leitura|lesezeit|"
+    r"打印本页|打印|关闭窗口|扫一扫|分享到|返回顶部|ページの先頭へ|ページトップへ|"
+    r"この記事をシェア|シェアする|広告|スポンサーリンク|PR)\b",
+    re.IGNORECASE,
+)
+FURNITURE_UNITS = 12
+#: Picture credits on a line of their own. "Image: <source>" is not one: some Japanese
+#: articles open with it, and the reference extractors keep it.
+CREDIT = re.compile(
+    r"^\(?(?:(?:photo|image|picture|credit|source|foto|bild)s?\s*(?:credit)?\s*[:：]\s*)?"
+    r"(?:getty(?: images)?|reuters|ap|afp|epa|shutterstock|istock(?:photo)?|alamy)\)?$|"
+    r"^(?:photo|credit|foto)s?\s*(?:credit)?\s*[:：]|^©",
+    re.IGNORECASE,
+)
+CREDIT_UNITS = 8
+BARE_LINK = re.compile(r"https?://\S+$")
+#: Newsletter and follow-us prompts.
+PROMOTION = re.compile(
+    r"\b(?:sign(?:ing)? up|subscribe|subscribing)\b.{0,120}\bnewsletters?\b|"
+    r"\bnewsletters?\b.{0,120}\b(?:sign(?:ing)? up|subscribe)\b|"
+    r"^follow\b.{0,60}\bon (?:twitter|facebook|instagram|linkedin)\b",
+    re.IGNORECASE,
+)
+PROMOTION_UNITS = 45
+#: Headings after which comes what follows an article: its author's bio, related posts,
+#: comments.
+CLOSING = re.compile(
+    r"^(?:about the author|about (?:[A-Z][\w.'-]+ ){1,2}[A-Z][\w'-]+|"
+    r"über (?:den autor|die autorin|[A-ZÄÖÜ][\w.-]+ [A-ZÄÖÜ][\w-]+)|"
+    r"(?:more )?related(?: articles| stories| posts| coverage| content| news)?|"
+    r"weitere (?:beiträge|artikel)\b.*|more from\b.*|read more\b.*|"
+    r"comments?|\d+ comments?|leave a (?:reply|comment)|tell us what you think\b.*|"
+    r"(?:you (?:may|might) )?also like\b.*|recommended(?: for you)?|"
+    r"関連記事|関連ニュース|あわせて読みたい|相关(?:文章|阅读|新闻|推荐)|热门推荐|推荐阅读)"
+    r"[\s.:：!?…]*$",
+    re.IGNORECASE,
+)
+CLOSING_UNITS = 8
+#: A closing heading ends the article only when at least this share of the text is above it.
+CLOSING_AFTER = 0.5
+
+
+SHORT_LINE = 16
+LABEL_UNITS = 3
+TEXT_TAGS = frozenset("p h2 h3 h4 h5 h6 li dd dt blockquote pre figcaption caption td th".split())
+BYLINE = re.compile(
+    r"^(?:by|von|por|par|door|av|di)\s|^(?:作者|来源|來源|记者|記者|编辑|編輯|责任编辑|"
+    r"責任編輯|文|撰文|出典|配信|筆者)\s*[：:／/]",
+    re.IGNORECASE,
+)
+DATE = re.compile(
+    r"\b(?:19|20)\d\d[-/.年]\s?\d{1,2}|\d{1,2}[-/.月]\s?\d{1,2}[-/.日,]?\s?(?:19|20)\d\d|"
+    r"\b\d{1,2}:\d\d\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},"
+    r"\s+(?:19|20)\d\d",
+    re.IGNORECASE,
+)
+
+
+def units(text: str) -> float:
+    """The amount of text: words, plus half a unit per CJK character."""
+    return len(_WORDS.findall(text)) + 0.5 * len(_CJK.findall(text))
+
+
+def boilerplate_reason(element: Element) -> str:
+    """Why ``element`` looks like boilerplate by its tag or names ("" when it does not)."""
+    tag = element.tag
+    if tag in BOILERPLATE_TAGS:
+        return f"<{tag}>"
+    if element.get("role") in ("navigation", "complementary", "contentinfo", "banner"):
+        return f"role={element.get('role')}"
+    if tag in NEUTRAL_TAGS:
+        return ""
+    ident = element.get("id") or ""
+    # Ids with digits are often generated per page view: not a stable signal.
+    names = f"{element.get('class') or ''} {'' if _DIGIT.search(ident) else ident}"
+    match = BOILERPLATE_NAMES.search(names) if names.strip() else None
+    return f"name {match.group(0).lower()!r}" if match else ""
+
+
+def crumb_reason(text: str, tag: object) -> str:
+    """Why a block (its text and holder tag) is page furniture: the title heading, a byline
+    or date, a label, or a line of :func:`line_reason`."""
+    text = text.strip()
+    if tag == "h1":
+        return "title heading"
+    size = units(text)
+    if size <= SHORT_LINE and (BYLINE.search(text) or DATE.search(text)):
+        return "byline or date"
+    if size <= LABEL_UNITS and (tag not in TEXT_TAGS or text.endswith((":", "："))):
+        return "short label"
+    return line_reason(text)
+
+
+def line_reason(text: str) -> str:
+    """Why a line is furniture whatever page it is on ("" when it may be article text)."""
+    text = text.strip()
+    size = units(text)
+    if size <= FURNITURE_UNITS and FURNITURE.match(text):
+        return "furniture"
+    if (size <= CREDIT_UNITS and CREDIT.search(text)) or BARE_LINK.match(text):
+        return "credit or link"
+    if size <= PROMOTION_UNITS and PROMOTION.search(text):
+        return "promotion"
+    return ""
+
+
+def closing_start(texts: Sequence[str]) -> int:
+    """Index of the closing heading that ends the article; ``len(texts)`` when none."""
+    sizes = [units(text) for text in texts]
+    above, total = 0.0, sum(sizes)
+    for i, (text, size) in enumerate(zip(texts, sizes, strict=True)):
+        late = above >= CLOSING_AFTER * total
+        if late and size <= CLOSING_UNITS and CLOSING.match(text.strip()):
+            return i
+        above += size
+    return len(texts)
+
+
+def clean_lines(lines: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
+    """Lines less furniture and a closing section; and the dropped ``(reason, line)``."""
+    kept: list[str] = []
+    dropped: list[tuple[str, str]] = []
+    for line in lines:
+        text = normalize_line(line)
+        reason = line_reason(text) if text else ""
+        if reason:
+            dropped.append((reason, text))
+        elif text:
+            kept.append(text)
+    end = closing_start(kept)
+    dropped += [("closing section", text) for text in kept[end:]]
+    return kept[:end], dropped

@@ -1,0 +1,83 @@
+"""What a page declares about its article body (schema.org), as a check on the generic choice.
+
+- ``itemprop="articleBody"`` (microdata) marks the body element. When the generic
+  extractor's container holds exactly one such element and that element holds most of the
+  core's text, it becomes the container: the rest was page furniture around it.
+- JSON-LD ``articleBody`` is the body as plain text. When most of what the generic extractor
+  kept is in it (so it is the whole body, not a teaser), kept blocks that are not in it are
+  dropped, captions excepted (the article text keeps its captions; JSON-LD never has them).
+
+Blocks are matched loosely (runs of three tokens), as the JSON-LD text differs in quotes,
+spacing and entities from the page's.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+
+from monitor.extract.blocks import Block
+from monitor.extract.boilerplate import units
+from monitor.extract.metadata import jsonld_objects
+from monitor.extract.text import Element
+
+log = logging.getLogger(__name__)
+
+#: The marked element replaces the container when it holds this share of the core's value.
+MARKED_SHARE = 0.7
+#: JSON-LD ``articleBody`` is trusted when it holds this share of the kept text.
+AGREE_SHARE = 0.8
+#: A block is in the declared body when this share of its token trigrams are.
+BLOCK_MATCH = 0.5
+CAPTION_TAGS = frozenset({"figure", "figcaption"})
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
+
+Trigrams = set[tuple[str, ...]]
+
+
+def marked_container(container: Element, core: list[Block]) -> Element:
+    """The ``itemprop=articleBody`` element inside ``container`` if it holds most of the core."""
+    found = container.xpath(".//*[@itemprop='articleBody']")
+    if not isinstance(found, list) or len(found) != 1 or not isinstance(found[0], Element):
+        return container
+    marked = found[0]
+    total = sum(max(block.value, 0.0) for block in core)
+    held = sum(max(block.value, 0.0) for block in core if block.is_inside(marked))
+    return marked if total and held >= MARKED_SHARE * total else container
+
+
+def declared_body(root: Element) -> Trigrams:
+    """The token trigrams of the page's JSON-LD ``articleBody`` (empty when there is none)."""
+    for obj in jsonld_objects(root):
+        body = obj.get("articleBody")
+        if isinstance(body, str) and body.strip():
+            return trigrams(body)
+    return set()
+
+
+def trigrams(text: str) -> Trigrams:
+    """Runs of three tokens (words, or single CJK characters), lowercased."""
+    tokens = _TOKEN.findall(text.lower())
+    return {tuple(tokens[i : i + 3]) for i in range(max(1, len(tokens) - 2))} if tokens else set()
+
+
+def undeclared(kept: list[Block], body: Trigrams) -> list[Block]:
+    """The kept blocks to drop as not in the declared body (none when it is not trusted)."""
+    if not body:
+        return []
+    outside = [block for block in kept if not _is_declared(block, body)]
+    total = sum(units(block.text) for block in kept)
+    if not total or sum(units(block.text) for block in outside) > (1 - AGREE_SHARE) * total:
+        return []
+    return [block for block in outside if not _is_caption(block)]
+
+
+def _is_declared(block: Block, body: Trigrams) -> bool:
+    grams = trigrams(block.text)
+    return bool(grams) and len(grams & body) >= BLOCK_MATCH * len(grams)
+
+
+def _is_caption(block: Block) -> bool:
+    element = block.element
+    return any(e.tag in CAPTION_TAGS for e in (element, *element.iterancestors()))
