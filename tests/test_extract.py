@@ -187,7 +187,7 @@ def test_explain_says_what_chose_the_content_and_what_was_dropped() -> None:
     explanation = explain_article(GENERIC, "https://daily.test/rains")
     assert explanation.method == "generic"
     assert explanation.content == ("body > div.layout > div.col",)
-    assert explanation.title_source == "the first <h1>"
+    assert explanation.title_source == "an <h1> that agrees with <title>"
     reasons = {r.reason: r for r in explanation.removed}
     assert reasons["generic: name 'share'"].sample == "Share on a network with a long name"
     assert reasons["generic: name 'dateline'"].sample == "March 3, 2026 10:15"
@@ -356,3 +356,61 @@ def test_json_ld_article_body_drops_what_it_does_not_have_but_captions() -> None
     assert "A harbour at dawn." in text and text.count("Paragraph") == 6
     teaser = html.replace(body, "Paragraph 0 of the story only.")
     assert "Day 3" in extract_article(teaser).text  # a teaser is not the body: no check
+
+
+def test_a_paragraph_inside_a_link_is_a_teaser_card() -> None:
+    card = (
+        "<a href='/show'><p>In each episode of his weekly show, the host will delve a little "
+        "deeper into the news of the week. Click to subscribe!</p></a>"
+    )
+    html = f"<html><body><div class='story'>{_paragraphs(2)}{card}{_paragraphs(2)}</div></body>"
+    assert "In each episode" not in extract_article(html).text
+
+
+def test_a_heading_repeated_at_the_body_start_is_the_title() -> None:
+    html = (
+        "<html><head><title>Thank you for visiting our site</title></head><body>"
+        "<div class='story'><p>Ann Lee: How I came to the city</p><p>How I came to the city</p>"
+        f"<p>Ann Lee</p>{_paragraphs(3)}</div></body></html>"
+    )
+    article = extract_article(html)
+    assert article.title == "How I came to the city"
+    assert article.text.startswith("Paragraph 0") and "Ann Lee" not in article.text
+
+
+def test_the_title_is_an_h1_that_agrees_with_title_not_a_popup_heading() -> None:
+    popup = "<div class='tooltip'><h1>Original text</h1></div>"
+    page = "<html><head><title>Rains return - Daily</title></head><body>{}</body></html>"
+    story = f"<div class='story'><h1>Rains return</h1>{_paragraphs(2)}</div>"
+    assert extract_article(page.format(popup + story)).title == "Rains return"
+    assert extract_article(page.format(_paragraphs(2) + popup)).title == "Rains return - Daily"
+
+
+def test_a_named_anchor_is_a_section_heading_not_a_link() -> None:
+    row = "<tr><td><a name='s{0}'>Overview</a></td></tr><tr><td><blockquote>{1}</blockquote>"
+    rows = "".join(row.format(i, _paragraphs(1, f"part {i}")) for i in range(3))
+    html = f"<html><body><table>{rows}</table></body></html>"
+    assert extract_article(html).text.count("Overview") == 3
+
+
+def test_comment_and_trackback_headings_close_the_article() -> None:
+    for heading in ("Trackback", "回复", "コメント"):
+        html = (
+            f"<html><body><div class='story'>{_paragraphs(4)}<h3>{heading}</h3>"
+            "<p>A reader says the story was good.</p></div></body></html>"
+        )
+        assert "A reader says" not in extract_article(html).text
+
+
+def test_author_bios_and_conversation_prompts_are_furniture() -> None:
+    html = (
+        f"<html><body><div class='story'>{_paragraphs(3)}"
+        "<p>Join the conversation: tell us what you think below.</p>"
+        "<p>Sign up for ourNewsletter.</p>"
+        "<div class='contrib-bio'><p>I am a writer, journalist and professor who writes about "
+        "health, with enough words here to be a paragraph.</p></div>"
+        f"{_paragraphs(1, 'last')}</div></body></html>"
+    )
+    text = extract_article(html).text
+    assert "Join the conversation" not in text and "Newsletter" not in text
+    assert "I am a writer" not in text and text.count("Paragraph") == 4

@@ -25,20 +25,25 @@ import logging
 from collections.abc import Iterable
 
 from monitor.config import Rules
-from monitor.extract.boilerplate import clean_lines
+from monitor.extract.boilerplate import boilerplate_reason, clean_lines
 from monitor.extract.css import remove, select_one, select_outermost
+from monitor.extract.declared import tokens
 from monitor.extract.explain import Explanation, Removal, Trace, css_path
 from monitor.extract.generic import generic_content
 from monitor.extract.metadata import extract_metadata
 from monitor.extract.packs import RULE_PACKS
 from monitor.extract.parse import parse_html
-from monitor.extract.text import Element, blocks_of, normalize_line, normalize_text
+from monitor.extract.text import Element, blocks_of, is_hidden, normalize_line, normalize_text
 from monitor.models import Article, Metadata
 
 log = logging.getLogger(__name__)
 
 #: Bumped whenever a change to extraction can change the text of an unchanged page.
-EXTRACTOR_VERSION = "4"
+EXTRACTOR_VERSION = "5"
+#: An <h1> agrees with <title> when this share of their words are shared (Dice).
+TITLE_AGREEMENT = 0.5
+#: Title sources that a heading repeated at the body's start beats.
+WEAK_TITLE_SOURCES = frozenset({"<title>", "the first <h1>", ""})
 
 ALWAYS_REMOVE = (
     ".screen-reader-text",
@@ -80,10 +85,13 @@ def _extract(html: str, url: str | None, rules: Rules, trace: Trace | None) -> A
     chosen, extractor = _choose_rules(root, rules, trace)
     _remove(root, ALWAYS_REMOVE, "always removed", trace)
     _remove(root, chosen.remove, f"{extractor} remove", trace)
-    title = _title(root, chosen, metadata, trace)
-    lines = _content_lines(
-        root, chosen, (title, _page_title(root, metadata) or ""), trace, extractor
-    )
+    title, source = _title(root, chosen, metadata)
+    page_title = _page_title(root, metadata) or ""
+    lines, heading = _content_lines(root, chosen, (title, page_title), trace, extractor)
+    if heading and source in WEAK_TITLE_SOURCES and _compact(heading) not in _compact(title):
+        title, source = heading, "a heading the body's first lines repeat"
+    if trace is not None:
+        trace.title_source = source
     text = normalize_text(lines, chosen.ignore)
     if trace is not None and chosen.ignore:
         kept = set(text.splitlines())
@@ -95,20 +103,21 @@ def _extract(html: str, url: str | None, rules: Rules, trace: Trace | None) -> A
 
 def _content_lines(
     root: Element, chosen: Rules, titles: tuple[str, ...], trace: Trace | None, extractor: str
-) -> list[str]:
-    """The body's lines: the content selectors' elements, or the generic extractor's."""
+) -> tuple[list[str], str]:
+    """The body's lines: the content selectors' elements, or the generic extractor's; and a
+    heading that the generic extractor found repeated at the body's start."""
     if chosen.content:
         roots = select_outermost(root, chosen.content)
         if trace is not None:
             trace.content = chosen.content
         lines = list(blocks_of(roots))
-        return lines if extractor == "site-rule" else _pack_lines(lines, extractor, trace)
+        return (lines if extractor == "site-rule" else _pack_lines(lines, extractor, trace)), ""
     result = generic_content(root, titles)
     if trace is not None:
         trace.content = (css_path(result.container),) if result.container is not None else ()
         for block in result.dropped:
             trace.removed_texts(f"generic: {block.reason}", [normalize_line(block.text)])
-    return result.lines
+    return result.lines, result.heading
 
 
 def _pack_lines(lines: list[str], pack: str, trace: Trace | None) -> list[str]:
@@ -153,21 +162,46 @@ def _remove(root: Element, selectors: Iterable[str], reason: str, trace: Trace |
         trace.removed_elements(f"{reason} {selector!r}", remove(root, (selector,)))
 
 
-def _title(root: Element, rules: Rules, metadata: Metadata, trace: Trace | None) -> str:
-    """The article title: title selectors, then OpenGraph, then the first h1, then <title>."""
+def _title(root: Element, rules: Rules, metadata: Metadata) -> tuple[str, str]:
+    """The article title and where it came from: title selectors, then OpenGraph, then an
+    <h1> that agrees with <title>, then <title>, then the first shown <h1>."""
+    page_title = _page_title(root, metadata)
+    h1s = [h1 for h1 in root.iter("h1") if not _is_tucked_away(h1)]
     candidates: list[tuple[str, Element | str | None]] = []
     if rules.title:
         candidates.append((f"title selectors {list(rules.title)}", select_one(root, rules.title)))
     candidates.append(("og:title", _meta_content(root, "og:title")))
-    candidates.append(("the first <h1>", select_one(root, ("h1",))))
-    candidates.append(("<title>", _page_title(root, metadata)))
+    candidates.append(("an <h1> that agrees with <title>", _agreeing(h1s, page_title)))
+    candidates.append(("<title>", page_title))
+    candidates.append(("the first <h1>", h1s[0] if h1s else None))
     for source, candidate in candidates:
         text = _text_of(candidate)
         if text:
-            if trace is not None:
-                trace.title_source = source
-            return text
-    return ""
+            return text, source
+    return "", ""
+
+
+def _is_tucked_away(element: Element) -> bool:
+    """True for an element that is hidden or sits in a popup, a dialog or other furniture."""
+    return any(is_hidden(e) or boilerplate_reason(e) for e in (element, *element.iterancestors()))
+
+
+def _agreeing(h1s: list[Element], page_title: str | None) -> Element | None:
+    """The <h1> that shares most words with <title>, if it shares at least half of them."""
+    wanted = set(tokens(page_title or ""))
+    scored = [(_agreement(set(tokens(_text_of(h1))), wanted), -i) for i, h1 in enumerate(h1s)]
+    if not scored or max(scored)[0] < TITLE_AGREEMENT:
+        return None
+    return h1s[-max(scored)[1]]
+
+
+def _agreement(words: set[str], wanted: set[str]) -> float:
+    """The Dice coefficient of two sets of words."""
+    return 2 * len(words & wanted) / (len(words) + len(wanted)) if words and wanted else 0.0
+
+
+def _compact(text: str) -> str:
+    return "".join(text.split()).casefold()
 
 
 def _meta_content(root: Element, prop: str) -> str | None:

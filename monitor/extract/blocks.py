@@ -113,7 +113,7 @@ class _Annotator:
         reason = self.is_boilerplate(element)
         if reason:
             self.boilerplate.append((element, reason))
-        if name == "a":
+        if _is_link(element):
             self.link_depth += 1
             self.links += 1
         self.pre_depth += name == "pre"
@@ -128,7 +128,7 @@ class _Annotator:
             self.text(" ", element)
         if self.boilerplate and self.boilerplate[-1][0] is element:
             self.boilerplate.pop()
-        if name == "a":
+        if _is_link(element):
             self.link_depth -= 1
         self.pre_depth -= name == "pre"
 
@@ -149,6 +149,11 @@ class _Annotator:
                 self.text(element.tail, element.getparent())
         self.flush()
         return self.blocks
+
+
+def _is_link(element: Element) -> bool:
+    """An ``<a href>``: an ``<a name>`` is a target, not a link."""
+    return element.tag == "a" and element.get("href") is not None
 
 
 def annotated_blocks(body: Element) -> list[Block]:

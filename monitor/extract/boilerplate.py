@@ -32,7 +32,7 @@ BOILERPLATE_NAMES = re.compile(
     r"widgets?|newsletter|promo|advert\w*|ads?|adsense|sponsor\w*|cookie\w*|banner|"
     r"breadcrumbs?|ranking|popular|recommend\w*|subscribe|subscription|signup|most-?read|"
     r"footer|masthead|navbar|nav|navigation|menu|pagination|pager|disqus|outbrain|taboola|"
-    r"tags?|tagcloud|byline|author-?box|post-?meta|entry-?meta|timestamp|dateline|date|"
+    r"tags?|tagcloud|byline|author-?box|bio|author-?bio|author-?info|about-?the-?author|post-?meta|entry-?meta|timestamp|dateline|date|"
     r"toolbar|skip|modal|popup|recirculation|read-?time|reading-?time)"
     r"(?![a-z])|関連|ランキング|おすすめ|シェア|コメント",
     re.IGNORECASE,
@@ -69,9 +69,10 @@ CREDIT_UNITS = 8
 BARE_LINK = re.compile(r"https?://\S+$")
 #: Newsletter and follow-us prompts.
 PROMOTION = re.compile(
-    r"\b(?:sign(?:ing)? up|subscribe|subscribing)\b.{0,120}\bnewsletters?\b|"
+    r"\b(?:sign(?:ing)? up|subscribe|subscribing)\b.{0,120}newsletters?\b|"
     r"\bnewsletters?\b.{0,120}\b(?:sign(?:ing)? up|subscribe)\b|"
-    r"^follow\b.{0,60}\bon (?:twitter|facebook|instagram|linkedin)\b",
+    r"^follow\b.{0,60}\bon (?:twitter|facebook|instagram|linkedin|youtube|tiktok)\b|"
+    r"^join the conversation\b",
     re.IGNORECASE,
 )
 PROMOTION_UNITS = 45
@@ -82,9 +83,10 @@ CLOSING = re.compile(
     r"über (?:den autor|die autorin|[A-ZÄÖÜ][\w.-]+ [A-ZÄÖÜ][\w-]+)|"
     r"(?:more )?related(?: articles| stories| posts| coverage| content| news)?|"
     r"weitere (?:beiträge|artikel)\b.*|more from\b.*|read more\b.*|"
-    r"comments?|\d+ comments?|leave a (?:reply|comment)|tell us what you think\b.*|"
+    r"comments?|\d+ comments?|leave a (?:reply|comment)|tell us what you think\b.*|trackbacks?|"
     r"(?:you (?:may|might) )?also like\b.*|recommended(?: for you)?|"
-    r"関連記事|関連ニュース|あわせて読みたい|相关(?:文章|阅读|新闻|推荐)|热门推荐|推荐阅读)"
+    r"関連記事|関連ニュース|あわせて読みたい|コメント|相关(?:文章|阅读|新闻|推荐)|热门推荐|推荐阅读|"
+    r"回复|评论|网友评论|发表评论|留言)"
     r"[\s.:：!?…]*$",
     re.IGNORECASE,
 )

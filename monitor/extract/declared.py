@@ -56,10 +56,16 @@ def declared_body(root: Element) -> Trigrams:
     return set()
 
 
+def tokens(text: str) -> list[str]:
+    """Words and single CJK characters, lowercased."""
+    found: list[str] = _TOKEN.findall(text.lower())
+    return found
+
+
 def trigrams(text: str) -> Trigrams:
     """Runs of three tokens (words, or single CJK characters), lowercased."""
-    tokens = _TOKEN.findall(text.lower())
-    return {tuple(tokens[i : i + 3]) for i in range(max(1, len(tokens) - 2))} if tokens else set()
+    found = tokens(text)
+    return {tuple(found[i : i + 3]) for i in range(max(1, len(found) - 2))} if found else set()
 
 
 def undeclared(kept: list[Block], body: Trigrams) -> list[Block]:

@@ -33,13 +33,15 @@ from lxml import etree
 from monitor.extract.blocks import Block, annotated_blocks
 from monitor.extract.boilerplate import closing_start, crumb_reason, units
 from monitor.extract.declared import declared_body, marked_container, undeclared
-from monitor.extract.text import Element
+from monitor.extract.text import Element, normalize_line
 
 log = logging.getLogger(__name__)
 
 PARAGRAPH_UNITS = 20
 LINK_ITEM_SHARE = 0.25
 MIN_REPEATS = 5
+HEADING_LINES = 6
+MIN_HEADING_CHARS = 4
 
 
 @dataclass
@@ -49,6 +51,7 @@ class GenericResult:
     container: Element | None
     lines: list[str]
     dropped: list[Block] = field(default_factory=list)
+    heading: str = ""
 
 
 def best_run(values: list[float]) -> tuple[int, int]:
@@ -90,11 +93,33 @@ def generic_content(root: Element, titles: Iterable[str] = ()) -> GenericResult:
     container = common_ancestor(blocks[start].element, blocks[end].element)
     container = marked_container(container, blocks[start : end + 1])
     inside = [block for block in blocks if block.is_inside(container)]
-    kept, dropped = _keep(inside, container, titles)
+    heading, longer = repeated_heading(inside, container)
+    kept, dropped = _keep(inside, container, (*titles, longer))
     for block in undeclared(kept, declared):
         block.reason = "not in the JSON-LD articleBody"
         dropped.append(block)
-    return GenericResult(container, [b.text for b in kept if not b.reason], dropped)
+    lines = [b.text for b in kept if not b.reason]
+    return GenericResult(container, lines, dropped, normalize_line(heading))
+
+
+def repeated_heading(blocks: list[Block], container: Element) -> tuple[str, str]:
+    """A heading that the body's first lines repeat ("Title" and "Author: Title"): the
+    shorter form and the longer ("" when none). Such lines are the title, not the body."""
+    above = {container, *container.iterancestors()}
+    leading: list[tuple[str, str]] = []
+    for block in blocks:
+        if block.boilerplate is not None and block.boilerplate not in above:
+            continue
+        if len(leading) == HEADING_LINES or units(block.text) >= PARAGRAPH_UNITS:
+            break
+        text = _compact(block.text)
+        if len(text) >= MIN_HEADING_CHARS:
+            leading.append((text, block.text))
+    for short, text in leading:
+        longer = next((t for c, t in leading if short in c and c != short), "")
+        if longer:
+            return text, longer
+    return "", ""
 
 
 def _keep(
@@ -126,12 +151,25 @@ def _keep(
 
 
 def _drop_reason(block: Block, repeated: set[tuple[str, int]]) -> str:
-    is_paragraph = block.element.tag == "p" and units(block.text) >= PARAGRAPH_UNITS
+    # A paragraph with links of its own is text; one inside a link is a teaser card.
+    is_paragraph = (
+        block.element.tag == "p" and block.links > 0 and units(block.text) >= PARAGRAPH_UNITS
+    )
     if block.is_mostly_links and not is_paragraph:
         return "mostly links"
     if _signature(block) in repeated:
         return "repeated link items"
-    return crumb_reason(block.text, block.element.tag)
+    return crumb_reason(block.text, _holder_tag(block))
+
+
+def _holder_tag(block: Block) -> object:
+    """The block's holder tag; a named target (``<a name>``) around the whole block is a
+    section heading, as in older pages (``<a name="overview">Overview</a>``)."""
+    anchor = block.anchor
+    if anchor is None or anchor.tag != "a" or anchor.get("href") is not None:
+        return block.element.tag
+    is_whole = _compact(block.text) == _compact("".join(anchor.itertext()))
+    return "h6" if anchor.get("name") and is_whole else block.element.tag
 
 
 def _signature(block: Block) -> tuple[str, int]:
