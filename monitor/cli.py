@@ -10,7 +10,9 @@ import asyncio
 import dataclasses
 import json
 import logging
+import os
 import sys
+import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -121,14 +123,36 @@ def cli(ctx: click.Context, config_path: str | None, db_path: str | None, verbos
 # -- check ----------------------------------------------------------------------------------
 
 
+@dataclass(frozen=True)
+class _CheckOptions:
+    as_json: bool
+    show_diff: bool
+    notify: bool
+    workers: int | None
+    stats: bool
+
+
 @cli.command()
 @click.argument("watches", nargs=-1)
 @click.option("--json", "as_json", is_flag=True, help="One JSON object per line and watch.")
 @click.option("--diff", "show_diff", is_flag=True, help="Print the diff of each change.")
 @click.option("--no-notify", is_flag=True, help="Send no notifications and write no report files.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    help="Processes for parsing and diffing (default: one per CPU for many watches, else 0: "
+    "threads).",
+)
+@click.option("--stats", is_flag=True, help="Print timing figures to stderr at the end.")
 @pass_app
 def check(
-    app: App, watches: tuple[str, ...], as_json: bool, show_diff: bool, no_notify: bool
+    app: App,
+    watches: tuple[str, ...],
+    as_json: bool,
+    show_diff: bool,
+    no_notify: bool,
+    workers: int | None,
+    stats: bool,
 ) -> None:
     """Check watches now, once, and print one result per watch.
 
@@ -138,6 +162,7 @@ def check(
     Changes are written as report files and notified through [[notify]] channels, like the
     daemon does, unless --no-notify.
     """
+    options = _CheckOptions(as_json, show_diff, not no_notify, workers, stats)
     with app.store() as store:
         app.sync(store, deactivate=True)
         selected = [store.find_watch(ref) for ref in watches] if watches else store.watches()
@@ -145,29 +170,69 @@ def check(
             raise UsageError(
                 "nothing to check: add a watch with `monitor add URL` or in config.toml"
             )
-        asyncio.run(_check_all(app, store, selected, as_json, show_diff, not no_notify))
+        asyncio.run(_check_all(app, store, selected, options))
 
 
-async def _check_all(
-    app: App, store: Any, watches: list[Any], as_json: bool, show_diff: bool, notify: bool
-) -> None:
+def _auto_workers(requested: int | None, watches: int) -> int:
+    """Processes are worth their start-up time from a few dozen pages on."""
+    if requested is not None:
+        return requested
+    return min(os.cpu_count() or 1, watches // 25)
+
+
+async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOptions) -> None:
     from monitor.fetch import Fetcher
     from monitor.outbox import Outbox, channel_map
-    from monitor.pipeline import Checker
+    from monitor.pipeline import Checker, process_pool
 
-    progress = _Progress(len(watches), enabled=not as_json and sys.stderr.isatty())
-    async with Fetcher(app.config.settings.fetch) as fetcher:
-        channels = channel_map(app.config) if notify else {}
-        checker = Checker(store, fetcher, app.config, channels=channels)
-        tasks = [asyncio.create_task(checker.check(w)) for w in watches]
-        for task in asyncio.as_completed(tasks):
-            result = await task
-            progress.clear()
-            _print_result(result, as_json, show_diff)
-            progress.advance()
+    executor = process_pool(_auto_workers(options.workers, len(watches)))
+    probe = _LagProbe()
+    progress = _Progress(len(watches), enabled=not options.as_json and sys.stderr.isatty())
+    try:
+        async with Fetcher(app.config.settings.fetch) as fetcher:
+            channels = channel_map(app.config) if options.notify else {}
+            checker = Checker(store, fetcher, app.config, executor=executor, channels=channels)
+            tasks = [asyncio.create_task(checker.check(w)) for w in watches]
+            for task in asyncio.as_completed(tasks):
+                result = await task
+                progress.clear()
+                _print_result(result, options.as_json, options.show_diff)
+                progress.advance()
+    finally:
+        probe.stop()
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
     progress.clear()
-    if notify:
+    if options.notify:
         await Outbox(store, app.config).deliver()
+    if options.stats:
+        click.echo(probe.summary(len(watches)), err=True)
+
+
+class _LagProbe:
+    """Measures how late the event loop wakes a 10 ms sleep (a stalled loop shows here)."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.max_lag = 0.0
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(0.01)
+            self.max_lag = max(self.max_lag, time.monotonic() - before - 0.01)
+
+    def stop(self) -> None:
+        self.elapsed = time.monotonic() - self.started
+        self._task.cancel()
+
+    def summary(self, checks: int) -> str:
+        rate = checks / self.elapsed if self.elapsed else 0.0
+        return (
+            f"stats: {checks} checks in {self.elapsed:.2f} s ({rate:.1f}/s), "
+            f"max event-loop lag {self.max_lag * 1000:.0f} ms"
+        )
 
 
 class _Progress:

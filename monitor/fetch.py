@@ -20,6 +20,7 @@ from __future__ import annotations
 import asyncio
 import codecs
 import ipaddress
+import itertools
 import logging
 import random
 import re
@@ -52,6 +53,7 @@ _HEADERS = {
     "Accept-Language": "ja,en;q=0.8",
     "Accept-Encoding": "gzip, deflate",  # what _BodyDecoder undoes, in bounded pieces
 }
+CLIENT_CONNECTIONS = 4
 _JITTER = 0.1  # up to 10% on top of each backoff, so the retries of many watches spread out
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 _TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
@@ -81,7 +83,12 @@ class Fetcher:
     ) -> None:
         self.settings = settings
         self._sleep = sleep
-        self._client = _make_client(settings, transport)
+        # httpx's pool costs grow with the requests in flight on one client (encode/httpx#3215):
+        # a client per CLIENT_CONNECTIONS slots keeps each in its fast range.
+        shards = max(1, -(-settings.concurrency // CLIENT_CONNECTIONS))
+        size = -(-settings.concurrency // shards)
+        self._clients = [_make_client(settings, transport, size) for _ in range(shards)]
+        self._next_client = itertools.cycle(self._clients)
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._host_slots: dict[str, asyncio.Semaphore] = {}
         self._closing = False
@@ -104,7 +111,8 @@ class Fetcher:
 
     async def aclose(self) -> None:
         """Close the shared client and its connections."""
-        await self._client.aclose()
+        for client in self._clients:
+            await client.aclose()
 
     async def fetch(self, url: str, validators: Validators = _NO_VALIDATORS) -> FetchResult:
         """Fetch ``url``, conditionally if ``validators`` are set; never raises for I/O or HTTP."""
@@ -170,12 +178,13 @@ class Fetcher:
 
     async def _open(self, url: str, headers: dict[str, str]) -> httpx.Response:
         """The streamed final response, following redirects one hop at a time."""
-        request = self._client.build_request("GET", url, headers=headers)
+        client = next(self._next_client)
+        request = client.build_request("GET", url, headers=headers)
         for hop in range(self.settings.max_redirects + 1):
             _check_scheme(request, first=hop == 0)
             if not self.settings.allow_private_addresses:
                 await _check_public(request.url.host, request.url.port or 443)
-            response = await self._client.send(request, stream=True)
+            response = await client.send(request, stream=True)
             if response.next_request is None:
                 return response
             await response.aclose()  # a redirect's body is never read
@@ -272,7 +281,7 @@ class _BodyDecoder:
 
 
 def _make_client(
-    settings: FetchSettings, transport: httpx.AsyncBaseTransport | None
+    settings: FetchSettings, transport: httpx.AsyncBaseTransport | None, connections: int
 ) -> httpx.AsyncClient:
     """The shared client; redirects are followed by ``Fetcher._open``, not by httpx."""
     timeout = httpx.Timeout(
@@ -281,9 +290,7 @@ def _make_client(
         write=settings.read_timeout,
         pool=settings.connect_timeout,
     )
-    limits = httpx.Limits(
-        max_connections=settings.concurrency, max_keepalive_connections=settings.concurrency
-    )
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     return httpx.AsyncClient(
         transport=transport,
         timeout=timeout,

@@ -14,8 +14,10 @@ import asyncio
 import hashlib
 import json
 import logging
+import multiprocessing
+import signal
 from collections.abc import Callable, Mapping
-from concurrent.futures import BrokenExecutor, Executor
+from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
@@ -122,6 +124,24 @@ def analyse_page(html: str, url: str, rules: Rules, previous: str | None) -> Ana
     return Analysis(article, sha, diff)
 
 
+def process_pool(workers: int) -> Executor | None:
+    """``workers`` processes for :func:`analyse_page` (both cores: parsing is CPU-bound);
+    None (the event loop's threads) for 0."""
+    if workers < 1:
+        return None
+    context = multiprocessing.get_context("spawn")
+    return ProcessPoolExecutor(
+        max_workers=workers, mp_context=context, initializer=_worker_ignores_signals
+    )
+
+
+def _worker_ignores_signals() -> None:
+    """In extraction workers: Ctrl-C and SIGTERM reach the whole process group, but only the
+    parent decides when to stop; the workers finish what they were given."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
+
+
 def content_key(raw: bytes, rules: Rules) -> str:
     """Identity of (page bytes, rules, extractor): equal keys give equal text."""
     digest = hashlib.sha256(EXTRACTOR_VERSION.encode())
@@ -149,12 +169,26 @@ class Checker:
         self.executor = executor
         self.clock = clock
         self.channels = channels or {}  # event kind -> the notification channels it goes to
+        # Fetching outpaces parsing: pages fetched but not yet analysed are bounded, so
+        # memory stays flat however many watches are checked at once.
+        self._pages = asyncio.Semaphore(2 * config.settings.fetch.concurrency)
 
     async def check(self, watch: Watch, *, next_check_at: str | None = None) -> CheckResult:
         """Fetch, classify, extract, compare and store one check of ``watch``."""
-        current = self.store.current_snapshot(watch)
-        validators = Validators(watch.etag, watch.last_modified) if current else Validators()
-        fetched = await self.fetcher.fetch(watch.url, validators)
+        async with self._pages:
+            current = self.store.current_snapshot(watch)
+            validators = Validators(watch.etag, watch.last_modified) if current else Validators()
+            fetched = await self.fetcher.fetch(watch.url, validators)
+            return await self._finish(watch, current, fetched, next_check_at)
+
+    async def _finish(
+        self,
+        watch: Watch,
+        current: Snapshot | None,
+        fetched: FetchResult,
+        next_check_at: str | None,
+    ) -> CheckResult:
+        """Decide and record a fetched check (again, if another process got there first)."""
         for _ in range(STALE_RETRIES):
             record = await self._decide(watch, current, fetched)
             events = self._events(watch, record)

@@ -14,14 +14,13 @@ import asyncio
 import contextlib
 import fcntl
 import logging
-import multiprocessing
 import os
 import random
 import signal
 import socket
 from collections import Counter
 from collections.abc import Callable, Iterator
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -32,7 +31,7 @@ from monitor.config import Config
 from monitor.errors import FetchCancelled, LockError, MonitorError
 from monitor.fetch import Fetcher
 from monitor.outbox import Outbox, channel_map
-from monitor.pipeline import Checker, CheckResult
+from monitor.pipeline import Checker, CheckResult, process_pool
 from monitor.schedule import WatchScheduler, WatchTiming, plan_first_runs
 from monitor.store import SnapshotStore, Watch
 
@@ -40,13 +39,6 @@ log = logging.getLogger(__name__)
 
 REFRESH_EVERY = 30.0
 OUTBOX_EVERY = 30.0
-
-
-def _worker_ignores_signals() -> None:
-    """In extraction workers: Ctrl-C and SIGTERM reach the whole process group, but only the
-    daemon decides when to stop; the workers finish what they were given."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def notify_systemd(state: str) -> None:
@@ -177,12 +169,7 @@ class Daemon:
             self.executor.shutdown(wait=False, cancel_futures=True)
 
     def _executor(self) -> Executor | None:
-        if self.workers < 1:
-            return None  # the event loop's default thread pool
-        context = multiprocessing.get_context("spawn")
-        return ProcessPoolExecutor(
-            max_workers=self.workers, mp_context=context, initializer=_worker_ignores_signals
-        )
+        return process_pool(self.workers)
 
     def _replace_broken_executor(self) -> None:
         """A worker died (killed, out of memory): start a new pool for the next checks."""
