@@ -82,11 +82,16 @@ def _is_hidden_by_class(classes: str) -> bool:
     return "d-none" in tokens and not any(_SHOWN_FROM.match(t) for t in tokens)
 
 
+#: Counts tree removals, so that indexes of a tree (``css._Index``) know when they are stale.
+TREE_EDITS = [0]
+
+
 def drop_tree(element: Element) -> None:
     """Remove ``element`` and its subtree, keeping the text that follows it (its tail)."""
     parent = element.getparent()
     if parent is None:
         return
+    TREE_EDITS[0] += 1
     tail = element.tail
     if tail:
         previous = element.getprevious()
