@@ -42,6 +42,7 @@ class Run:
     detected: int = 0
     false: int = 0
     missed: int = 0
+    lag_ms: int | None = None
 
     def line(self) -> str:
         return (
@@ -49,10 +50,11 @@ class Run:
             f"{self.checks / self.wall:7.1f}/s  CPU {self.cpu:6.2f} s "
             f"({self.cpu / self.checks * 1000:5.2f} ms/check)  RSS {self.rss_mb:6.1f} MB  "
             f"changes {self.detected} detected, {self.false} false, {self.missed} missed"
+            + (f"  loop lag {self.lag_ms} ms" if self.lag_ms is not None else "")
         )
 
 
-def timed(command: list[str], cwd: Path) -> tuple[str, float, float, float]:
+def timed(command: list[str], cwd: Path) -> tuple[str, float, float, float, str]:
     """Run ``command``: stdout, wall seconds, CPU seconds (its workers included), and the peak
     of the summed RSS of its process tree (sampled every 50 ms), in MB."""
     report = cwd / "time.txt"
@@ -74,7 +76,8 @@ def timed(command: list[str], cwd: Path) -> tuple[str, float, float, float]:
     if process.returncode != 0:
         sys.exit(f"{' '.join(command[:4])} failed:\n{process.stderr.read()[-2000:]}")
     user, system = report.read_text().split()[-2:]
-    return out.read_text(), wall, float(user) + float(system), peak / 1024
+    errors = process.stderr.read() if process.stderr else ""
+    return out.read_text(), wall, float(user) + float(system), peak / 1024, errors
 
 
 def _tree_rss_kb(pid: int) -> int:
@@ -118,8 +121,10 @@ def monitor_pass(name: str, folder: Path, config: Path, edited: set[int], pages:
         "--no-notify",
         "--stats",
     ]
-    out, wall, cpu, rss = timed(command, folder)
+    out, wall, cpu, rss, errors = timed(command, folder)
     run = Run(name, pages, wall, cpu, rss)
+    lag = re.search(r"max event-loop lag (\d+) ms", errors)
+    run.lag_ms = int(lag.group(1)) if lag else None
     for line in out.splitlines():
         result = json.loads(line)
         page = int(result["url"].rsplit("/", 1)[1])
@@ -152,7 +157,7 @@ def urlwatch_pass(name: str, folder: Path, farm: Farm, edited: set[int], pages: 
         "--cache",
         str(folder / "cache.db"),
     ]
-    out, wall, cpu, rss = timed(command, folder)
+    out, wall, cpu, rss, _ = timed(command, folder)
     run = Run(name, pages, wall, cpu, rss)
     changed = {int(u.rsplit("/", 1)[1]) for u in _changed_urls(out)}
     run.detected = len(changed & edited)

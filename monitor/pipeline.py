@@ -176,21 +176,19 @@ class Checker:
     async def check(self, watch: Watch, *, next_check_at: str | None = None) -> CheckResult:
         """Fetch, classify, extract, compare and store one check of ``watch``."""
         async with self._pages:
-            current = self.store.current_snapshot(watch)
-            validators = Validators(watch.etag, watch.last_modified) if current else Validators()
-            fetched = await self.fetcher.fetch(watch.url, validators)
-            return await self._finish(watch, current, fetched, next_check_at)
+            has_baseline = watch.current_snapshot_id is not None
+            validators = Validators(watch.etag, watch.last_modified)
+            fetched = await self.fetcher.fetch(
+                watch.url, validators if has_baseline else Validators()
+            )
+            return await self._finish(watch, fetched, next_check_at)
 
     async def _finish(
-        self,
-        watch: Watch,
-        current: Snapshot | None,
-        fetched: FetchResult,
-        next_check_at: str | None,
+        self, watch: Watch, fetched: FetchResult, next_check_at: str | None
     ) -> CheckResult:
         """Decide and record a fetched check (again, if another process got there first)."""
         for _ in range(STALE_RETRIES):
-            record = await self._decide(watch, current, fetched)
+            record = await self._decide(watch, fetched)
             events = self._events(watch, record)
             record = _with(record, next_check_at=next_check_at, events=events)
             try:
@@ -200,7 +198,6 @@ class Checker:
                 # Another process (`monitor check` beside the daemon) stored a check of this
                 # watch meanwhile: decide again against what it stored.
                 watch = self.store.get_watch(watch.id)
-                current = self.store.current_snapshot(watch)
         else:
             raise StaleBaselineError(f"{watch.label} keeps changing under this check")
         report = None
@@ -255,25 +252,24 @@ class Checker:
         )
 
     def _version(self, snapshot_id: int | None) -> int | None:
-        return self.store.snapshot(snapshot_id).version if snapshot_id else None
+        return self.store.snapshot_version(snapshot_id) if snapshot_id else None
 
-    async def _decide(
-        self, watch: Watch, current: Snapshot | None, fetched: FetchResult
-    ) -> CheckRecord:
-        """The record of this check: an error, unchanged, new, changed or a revert."""
+    async def _decide(self, watch: Watch, fetched: FetchResult) -> CheckRecord:
+        """The record of this check: an error, unchanged, new, changed or a revert. The
+        baseline's text is read only when the page has to be analysed."""
         settings = self.config.settings
-        base = _base_record(watch, fetched, self.clock(), current)
+        baseline = watch.current_snapshot_id
+        base = _base_record(watch, fetched, self.clock())
         verdict = classify_fetch(fetched, watch.gone_streak, settings.gone_after)
-        if verdict.status is CheckStatus.NOT_MODIFIED and current is not None:
-            return _with(base, status=CheckStatus.NOT_MODIFIED, snapshot_id=current.id)
+        if verdict.status is CheckStatus.NOT_MODIFIED and baseline is not None:
+            return _with(base, status=CheckStatus.NOT_MODIFIED, snapshot_id=baseline)
         if verdict.status is not None:
             return _with(base, status=verdict.status, error=verdict.error)
         rules = self.config.rules_for(watch.url, watch.rules)
         key = content_key(fetched.content, rules)
-        if current is not None and key == watch.content_key:
-            return _with(
-                base, status=CheckStatus.UNCHANGED, snapshot_id=current.id, content_key=key
-            )
+        if baseline is not None and key == watch.content_key:
+            return _with(base, status=CheckStatus.UNCHANGED, snapshot_id=baseline, content_key=key)
+        current = self.store.current_snapshot(watch)
         try:
             analysis = await asyncio.get_running_loop().run_in_executor(
                 self.executor,
@@ -443,12 +439,10 @@ def _is_silent_edit(old: Snapshot | None, new: Snapshot | Article) -> bool:
     return bool(old_date) and old_date == new.metadata.modified_at
 
 
-def _base_record(
-    watch: Watch, fetched: FetchResult, now: str, current: Snapshot | None
-) -> CheckRecord:
+def _base_record(watch: Watch, fetched: FetchResult, now: str) -> CheckRecord:
     return CheckRecord(
         watch_id=watch.id,
-        baseline_id=current.id if current else None,
+        baseline_id=watch.current_snapshot_id,
         status=CheckStatus.NETWORK_ERROR,
         checked_at=now,
         http_status=fetched.http_status,

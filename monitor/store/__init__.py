@@ -241,6 +241,14 @@ class SnapshotStore:
             raise UsageError(f"no snapshot with id {snapshot_id}")
         return snapshot_from_row(row)
 
+    def snapshot_version(self, snapshot_id: int) -> int:
+        """The version number of a snapshot (without reading its text)."""
+        row = self.db.execute("SELECT version FROM snapshots WHERE id = ?", [snapshot_id])
+        found = row.fetchone()
+        if found is None:
+            raise UsageError(f"no snapshot with id {snapshot_id}")
+        return int(found[0])
+
     def current_snapshot(self, watch: Watch) -> Snapshot | None:
         """The version the watch's last good check saw: the baseline of the next comparison."""
         if watch.current_snapshot_id is None:
