@@ -203,6 +203,8 @@ def _diff_region(old: str, new: str, deadline: float) -> _Outcome:
     if not old or not new:
         return _Outcome(_whole(old, new))
     tokens = _Tokens(tokenize(old), tokenize(new))
+    if tokens.core_size > MAX_REGION_TOKENS and (paired := _pairwise(old, new, deadline)):
+        return paired
     if tokens.core_size > MAX_REGION_TOKENS or time.monotonic() >= deadline:
         logger.debug("diff region of %d tokens kept at line level", tokens.core_size)
         return _Outcome(_whole(old, new), coarse=True)
@@ -210,6 +212,20 @@ def _diff_region(old: str, new: str, deadline: float) -> _Outcome:
     if time.monotonic() >= deadline:
         return _Outcome(_whole(old, new), coarse=True)
     return _Outcome(ops)
+
+
+def _pairwise(old: str, new: str, deadline: float) -> _Outcome | None:
+    """A large region of edited paragraphs, as many on each side: diffed paragraph by
+    paragraph (each within the size limit), instead of kept whole at line level."""
+    old_lines, new_lines = _LINE.findall(old), _LINE.findall(new)
+    if len(old_lines) != len(new_lines) or len(old_lines) < 2:
+        return None
+    outcome = _Outcome([])
+    for old_line, new_line in zip(old_lines, new_lines, strict=True):
+        part = _diff_region(old_line, new_line, deadline)
+        outcome.ops.extend(part.ops)
+        outcome.coarse = outcome.coarse or part.coarse
+    return outcome
 
 
 class _Tokens:

@@ -273,3 +273,17 @@ def test_line_fallback_rebuilds_both_texts(old: str, new: str) -> None:
 def test_numbers_with_separators_change_as_whole_numbers() -> None:
     diff = diff_texts("Ridership rose to 31,000 riders.", "Ridership rose to 32,000 riders.")
     assert [(op.op, op.text) for op in diff.ops if op.op] == [(-1, "31,000"), (1, "32,000")]
+
+
+def test_a_large_region_of_edited_paragraphs_is_diffed_paragraph_by_paragraph() -> None:
+    paragraphs = [
+        f"Paragraph {i} says the council met on Tuesday to discuss item {i}." * 8
+        for i in range(400)
+    ]
+    old = "\n".join(paragraphs)
+    new = "\n".join(p.replace("Tuesday", "Monday", 1) for p in paragraphs)
+    diff = diff_texts(old, new)
+    assert diff.granularity == "token"
+    assert (diff.chars_added, diff.chars_removed) == (400 * len("Monday"), 400 * len("Tuesday"))
+    changed = {op.text for op in diff.ops if op.op}
+    assert changed == {"Tuesday", "Monday"}
