@@ -192,12 +192,18 @@ async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOp
         async with Fetcher(app.config.settings.fetch) as fetcher:
             channels = channel_map(app.config) if options.notify else {}
             checker = Checker(store, fetcher, app.config, executor=executor, channels=channels)
-            tasks = [asyncio.create_task(checker.check(w)) for w in watches]
-            for task in asyncio.as_completed(tasks):
-                result = await task
-                progress.clear()
-                _print_result(result, options.as_json, options.show_diff)
-                progress.advance()
+            pending = iter(watches)
+
+            async def work() -> None:
+                # A few workers pull watches in turn: 10,000 watches are not 10,000 tasks.
+                for watch in pending:
+                    result = await checker.check(watch)
+                    progress.clear()
+                    _print_result(result, options.as_json, options.show_diff)
+                    progress.advance()
+
+            slots = 2 * app.config.settings.fetch.concurrency
+            await asyncio.gather(*(work() for _ in range(min(slots, len(watches)))))
     finally:
         probe.stop()
         if executor is not None:

@@ -15,13 +15,14 @@ import hashlib
 import json
 import logging
 import multiprocessing
-import signal
+import zlib
 from collections.abc import Callable, Mapping
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
+from monitor.analyse import Analysis, analyse_page, text_sha256, worker_ignores_signals
 from monitor.classify import Verdict, classify_article, classify_fetch, is_collapse
 from monitor.config import Config, Rules
 from monitor.diff import diff_from_ops, diff_texts
@@ -34,7 +35,6 @@ from monitor.models import (
     CheckStatus,
     FetchOutcome,
     FetchResult,
-    TextDiff,
     Validators,
     VersionRef,
 )
@@ -100,30 +100,6 @@ class CheckResult:
         return data
 
 
-@dataclass(frozen=True)
-class Analysis:
-    """What :func:`analyse_page` makes of a page (pure data, picklable)."""
-
-    article: Article
-    text_sha256: str
-    diff: TextDiff | None
-
-
-def text_sha256(document: str) -> str:
-    """The identity of a version: sha256 of its title and text."""
-    return hashlib.sha256(document.encode("utf-8")).hexdigest()
-
-
-def analyse_page(html: str, url: str, rules: Rules, previous: str | None) -> Analysis:
-    """Extract the article and, if it differs from ``previous``, diff it (CPU only)."""
-    article = extract_article(html, url, rules)
-    sha = text_sha256(article.document)
-    diff = None
-    if previous is not None and text_sha256(previous) != sha:
-        diff = diff_texts(previous, article.document)
-    return Analysis(article, sha, diff)
-
-
 def process_pool(workers: int) -> Executor | None:
     """``workers`` processes for :func:`analyse_page` (both cores: parsing is CPU-bound);
     None (the event loop's threads) for 0."""
@@ -131,15 +107,8 @@ def process_pool(workers: int) -> Executor | None:
         return None
     context = multiprocessing.get_context("spawn")
     return ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=_worker_ignores_signals
+        max_workers=workers, mp_context=context, initializer=worker_ignores_signals
     )
-
-
-def _worker_ignores_signals() -> None:
-    """In extraction workers: Ctrl-C and SIGTERM reach the whole process group, but only the
-    parent decides when to stop; the workers finish what they were given."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 def content_key(raw: bytes, rules: Rules) -> str:
@@ -286,7 +255,13 @@ class Checker:
             error = f"cannot extract the article: {type(exc).__name__}: {exc}"
             return _with(base, status=CheckStatus.SOFT_ERROR, error=error[:500])
         base = _with(base, candidate_sha256=analysis.text_sha256, content_key=key)
-        return self._compare(watch, current, fetched, analysis, base)
+        html_gz = None
+        if current is None or analysis.text_sha256 != current.text_sha256:
+            # A new version is likely: compress its page in a thread (zlib releases the GIL).
+            html_gz = await asyncio.get_running_loop().run_in_executor(
+                None, zlib.compress, fetched.content, 6
+            )
+        return self._compare(watch, current, fetched, analysis, base, html_gz)
 
     def _compare(
         self,
@@ -295,6 +270,7 @@ class Checker:
         fetched: FetchResult,
         analysis: Analysis,
         base: CheckRecord,
+        html_gz: bytes | None = None,
     ) -> CheckRecord:
         article, sha = analysis.article, analysis.text_sha256
         verdict = classify_article(article)
@@ -321,7 +297,7 @@ class Checker:
             kind = "flap" if earlier.id in recent else "revert"
             change = _change(current, earlier.id, kind, analysis)
             return _with(base, status=CheckStatus.CHANGED, snapshot_id=earlier.id, change=change)
-        snapshot = _new_snapshot(article, sha, fetched)
+        snapshot = _new_snapshot(article, sha, fetched, html_gz)
         if current is None:
             return _with(base, status=CheckStatus.NEW, new_snapshot=snapshot)
         change = _change(current, None, "changed", analysis)
@@ -461,7 +437,9 @@ def _with(record: CheckRecord, **changes: Any) -> CheckRecord:
     return replace(record, **changes)
 
 
-def _new_snapshot(article: Article, sha: str, fetched: FetchResult) -> NewSnapshot:
+def _new_snapshot(
+    article: Article, sha: str, fetched: FetchResult, html_gz: bytes | None = None
+) -> NewSnapshot:
     return NewSnapshot(
         title=article.title,
         text=article.text,
@@ -471,6 +449,7 @@ def _new_snapshot(article: Article, sha: str, fetched: FetchResult) -> NewSnapsh
         extractor=article.extractor,
         raw=fetched.content,
         encoding=fetched.encoding,
+        html_gz=html_gz,
     )
 
 

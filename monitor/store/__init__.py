@@ -473,7 +473,7 @@ class SnapshotStore:
             "metadata_json": json.dumps(new.metadata.as_dict(), ensure_ascii=False),
             "final_url": new.final_url,
             "extractor": new.extractor,
-            "html_gz": zlib.compress(new.raw, 6),
+            "html_gz": new.html_gz if new.html_gz is not None else zlib.compress(new.raw, 6),
             "html_encoding": new.encoding,
         }
         return self._insert("snapshots", row), version

@@ -80,6 +80,7 @@ class NewSnapshot:
     extractor: str
     raw: bytes
     encoding: str | None
+    html_gz: bytes | None = None  # ``raw`` compressed already (off the event loop), if done
 
 
 @dataclass(frozen=True)

@@ -1,0 +1,47 @@
+"""The CPU-heavy part of a check, in one pure function that a worker process runs.
+
+This module imports only what :func:`analyse_page` needs (extraction and diffing), so a
+worker process stays small: about 20 MB instead of the 40 MB of the whole pipeline.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import signal
+from dataclasses import dataclass
+
+from monitor.config import Rules
+from monitor.diff import diff_texts
+from monitor.extract import extract_article
+from monitor.models import Article, TextDiff
+
+
+@dataclass(frozen=True)
+class Analysis:
+    """What :func:`analyse_page` makes of a page (pure data, picklable)."""
+
+    article: Article
+    text_sha256: str
+    diff: TextDiff | None
+
+
+def text_sha256(document: str) -> str:
+    """The identity of a version: sha256 of its title and text."""
+    return hashlib.sha256(document.encode("utf-8")).hexdigest()
+
+
+def analyse_page(html: str, url: str, rules: Rules, previous: str | None) -> Analysis:
+    """Extract the article and, if it differs from ``previous``, diff it (CPU only)."""
+    article = extract_article(html, url, rules)
+    sha = text_sha256(article.document)
+    diff = None
+    if previous is not None and text_sha256(previous) != sha:
+        diff = diff_texts(previous, article.document)
+    return Analysis(article, sha, diff)
+
+
+def worker_ignores_signals() -> None:
+    """In extraction workers: Ctrl-C and SIGTERM reach the whole process group, but only the
+    parent decides when to stop; the workers finish what they were given."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
