@@ -2,7 +2,7 @@
 
     python bench/throughput.py                 # 1,000 pages
     python bench/throughput.py -n 10000        # 10,000 pages
-    python bench/throughput.py --peers         # and urlwatch (pip install urlwatch), same farm
+    python bench/throughput.py --peers         # and urlwatch (installed if missing), same farm
 
 Pass 1 stores every page; then 10% of the pages get an edit; pass 2 must report exactly those.
 Prints wall time, checks/s, CPU seconds (the checker and its workers), peak RSS (the sum over
@@ -17,6 +17,7 @@ import argparse
 import json
 import random
 import re
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -149,7 +150,7 @@ def urlwatch_pass(name: str, folder: Path, farm: Farm, edited: set[int], pages: 
             encoding="utf-8",
         )
     command = [
-        "urlwatch",
+        urlwatch_command(),
         "--urls",
         str(urls),
         "--config",
@@ -164,6 +165,21 @@ def urlwatch_pass(name: str, folder: Path, farm: Farm, edited: set[int], pages: 
     run.false = len(changed - edited)
     run.missed = len(edited - changed) if name.endswith("2") else 0
     return run
+
+
+def urlwatch_command() -> str:
+    """urlwatch from PATH, or installed from PyPI into a venv of its own (once)."""
+    found = shutil.which("urlwatch")
+    if found:
+        return found
+    venv = Path.home() / ".cache" / "monitor-bench" / "urlwatch-venv"
+    binary = venv / "bin" / "urlwatch"
+    if not binary.exists():
+        print(f"installing urlwatch into {venv} ...", flush=True)
+        subprocess.run([sys.executable, "-m", "venv", str(venv)], check=True)
+        pip = [str(venv / "bin" / "python"), "-m", "pip", "install", "--quiet"]
+        subprocess.run([*pip, "urlwatch", "cssselect", "lxml"], check=True)
+    return str(binary)
 
 
 def _changed_urls(report: str) -> set[str]:

@@ -52,8 +52,15 @@ def check(harness: Harness, watch: Watch) -> tuple[CheckResult, int]:
 
 @pytest.fixture
 def small(harness: Harness) -> Harness:
-    """The harness with a 2 MB body limit, so the size faults hit it."""
-    fetch = replace(harness.config.settings.fetch, max_bytes=2 * 1024 * 1024)
+    """The harness with a 2 MB body limit, so the size faults hit it, no retries, and a read
+    timeout above 1 s, so that a 1 byte/s trickle meets the whole-fetch deadline instead."""
+    fetch = replace(
+        harness.config.settings.fetch,
+        max_bytes=2 * 1024 * 1024,
+        retries=0,
+        read_timeout=1.5,
+        total_timeout=2.5,
+    )
     harness.config = replace(harness.config, settings=replace(harness.config.settings, fetch=fetch))
     return harness
 
