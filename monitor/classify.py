@@ -23,9 +23,9 @@ _CHALLENGE_TITLES = re.compile(
     re.IGNORECASE,
 )
 
-#: Checked on the title of a page, and on its text only when that is very short, no rule or
-#: rule pack recognised an article and the page gives no publication date (a short news item
-#: may mention them).
+#: Checked on pages without a publication date: on the title when the page is short, on the
+#: text only when it is very short and no rule or rule pack recognised an article (a news
+#: item may mention these words, or be titled with them).
 _SHORT_PAGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     (
         "maintenance page",
@@ -63,6 +63,7 @@ _SHORT_PAGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ),
 )
 SHORT_PAGE_CHARS = 300  # text patterns only count on pages this short: error pages are terse
+TITLE_PAGE_CHARS = 1500  # title patterns only on pages this short (an article may be titled so)
 COLLAPSE_MIN_CHARS = 200
 
 
@@ -106,7 +107,10 @@ _CONTROL_BYTES = bytes([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x1B), *range(0x1
 
 
 def _is_binary(head: bytes) -> bool:
-    """Many control bytes (a stray NUL in a page is not enough): an image, a PDF, a zip."""
+    """Many control bytes (a stray NUL in a page is not enough): an image, a PDF, a zip.
+    UTF-16 text (with its byte-order mark) is full of NUL bytes and is not binary."""
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return False
     controls = sum(head.count(byte) for byte in _CONTROL_BYTES)
     return bool(head) and controls > 0.05 * len(head)
 
@@ -115,13 +119,15 @@ def classify_article(article: Article) -> Verdict:
     """A soft error if the extracted page is an error, challenge or login page, or empty."""
     if _CHALLENGE_TITLES.match(article.title.strip()):
         return Verdict(CheckStatus.SOFT_ERROR, f"bot challenge page ({article.title!r})")
+    undated = not article.metadata.published_at  # an error page has no publication date
+    check_title = len(article.text) < TITLE_PAGE_CHARS and undated
     check_text = (
-        len(article.text) < SHORT_PAGE_CHARS
-        and article.extractor in ("generic", "")
-        and not article.metadata.published_at  # an error page has no publication date
+        len(article.text) < SHORT_PAGE_CHARS and article.extractor in ("generic", "") and undated
     )
     for reason, pattern in _SHORT_PAGE_PATTERNS:
-        if pattern.search(article.title) or (check_text and pattern.search(article.text)):
+        if (check_title and pattern.search(article.title)) or (
+            check_text and pattern.search(article.text)
+        ):
             return Verdict(CheckStatus.SOFT_ERROR, f"{reason} ({article.title or 'no title'})")
     if not article.text.strip():
         return Verdict(CheckStatus.SOFT_ERROR, "no article text found on the page")

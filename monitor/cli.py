@@ -285,7 +285,8 @@ def _result_detail(result: Any) -> str:
             f"(`monitor diff {result.watch.name or result.watch.id}`)"
         )
     if result.version is not None:
-        return f"version {result.version}"
+        note = f" ({result.error})" if result.error else ""  # e.g. a version awaits confirmation
+        return f"version {result.version}{note}"
     if result.error:
         http = f"HTTP {result.http_status}: " if result.http_status else ""
         return f"{http}{result.error}" if not result.error.startswith("HTTP") else result.error

@@ -127,7 +127,7 @@ class Fetcher:
             log.debug("retrying %s in %.2fs after: %s", url, delay, attempt.result.error)
             await self._sleep(delay)
             if self._closing:
-                break
+                raise FetchCancelled("monitor is stopping: the retry was not started")
         duration_ms = round((time.monotonic() - started) * 1000)
         return replace(attempt.result, attempts=attempts, duration_ms=duration_ms)
 

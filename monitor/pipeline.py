@@ -111,10 +111,12 @@ def process_pool(workers: int) -> Executor | None:
     )
 
 
-def content_key(raw: bytes, rules: Rules) -> str:
-    """Identity of (page bytes, rules, extractor): equal keys give equal text."""
+def content_key(raw: bytes, rules: Rules, final_url: str | None = None) -> str:
+    """Identity of (page bytes, where they came from, rules, extractor): equal keys give
+    equal text from the same page (the same bytes after a redirect elsewhere are looked at)."""
     digest = hashlib.sha256(EXTRACTOR_VERSION.encode())
     digest.update(json.dumps(rules.__dict__, sort_keys=True).encode())
+    digest.update(repr(page_key(final_url) if final_url else None).encode())
     digest.update(raw)
     return digest.hexdigest()
 
@@ -235,7 +237,7 @@ class Checker:
         if verdict.status is not None:
             return _with(base, status=verdict.status, error=verdict.error)
         rules = self.config.rules_for(watch.url, watch.rules)
-        key = content_key(fetched.content, rules)
+        key = content_key(fetched.content, rules, fetched.final_url)
         if baseline is not None and key == watch.content_key:
             return _with(base, status=CheckStatus.UNCHANGED, snapshot_id=baseline, content_key=key)
         current = self.store.current_snapshot(watch)
@@ -287,7 +289,9 @@ class Checker:
                 base,
                 status=CheckStatus.UNCHANGED,
                 snapshot_id=current.id,
-                content_key=None,  # the page must be read again next time, to confirm
+                content_key=None,  # the page must be read again next time, to confirm,
+                etag=watch.etag,  # and not as a 304 to the new version's validators
+                last_modified=watch.last_modified,
                 error=f"a new version awaits confirmation ({self.config.settings.confirm} "
                 "checks in a row)",
             )
@@ -322,11 +326,12 @@ class Checker:
         return self._unless_confirmed(watch, sha, reason)
 
     def _moved(self, watch: Watch, current: Snapshot, fetched: FetchResult, sha: str) -> Verdict:
-        """A redirect to another page (deleted articles often go to the home page) is a soft
-        error until seen on enough checks."""
-        if not current.final_url or not fetched.final_url:
+        """A redirect to another page than the last good check ended on (deleted articles
+        often go to the home page) is a soft error until seen on enough checks."""
+        last = self.store.last_good_final_url(watch.id) or current.final_url
+        if not last or not fetched.final_url:
             return Verdict(None)
-        if page_key(current.final_url) == page_key(fetched.final_url):
+        if page_key(last) == page_key(fetched.final_url):
             return Verdict(None)
         return self._unless_confirmed(watch, sha, f"redirected to {fetched.final_url}")
 
@@ -518,6 +523,11 @@ def reextract_watch(
         content=raw,
         encoding=encoding,
     )
-    version = store.add_baseline(watch.id, _new_snapshot(article, sha, fetched), utcnow())
+    try:
+        version = store.add_baseline(
+            watch.id, _new_snapshot(article, sha, fetched), utcnow(), expected_current=current.id
+        )
+    except StaleBaselineError:
+        return Reextracted(watch, current.version, note="a check stored a new version meanwhile")
     log.info("re-extracted watch=%s v%d -> v%d", watch.label, current.version, version)
     return Reextracted(watch, current.version, version)

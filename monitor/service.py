@@ -171,8 +171,11 @@ class Daemon:
     def _executor(self) -> Executor | None:
         return process_pool(self.workers)
 
-    def _replace_broken_executor(self) -> None:
-        """A worker died (killed, out of memory): start a new pool for the next checks."""
+    def _replace_broken_executor(self, broken: Executor | None) -> None:
+        """A worker died (killed, out of memory): start a new pool for the next checks, once
+        (the other checks that were using the broken pool find it replaced already)."""
+        if broken is not self.executor:
+            return
         log.warning("the extraction workers stopped; starting new ones")
         if self.executor is not None:
             self.executor.shutdown(wait=False, cancel_futures=True)
@@ -222,6 +225,7 @@ class Daemon:
         task = asyncio.current_task()
         assert task is not None
         self._inflight.add(task)
+        broken = self.executor  # the pool this check uses, should it break
         try:
             await self._check(watch_id)
         except FetchCancelled:
@@ -229,7 +233,7 @@ class Daemon:
         except MonitorError as exc:
             log.error("check of watch %d failed: %s", watch_id, exc)
             if isinstance(exc.__cause__, BrokenExecutor):
-                self._replace_broken_executor()
+                self._replace_broken_executor(broken)
         except Exception:
             log.exception("unexpected error while checking watch %d", watch_id)
         finally:

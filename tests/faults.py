@@ -74,7 +74,7 @@ def fault_handlers(server: LocalServer) -> dict[str, Handler]:
     return {
         "reset mid-body": reset(after=b"<html><body><p>half"),
         "never answers": server.slow(60, never),
-        "slow trickle": server.trickle(b"<html>" + b"x" * 200, delay=0.2),
+        "slow trickle": server.trickle(b"<html>" + b"x" * 200, delay=1.0),  # 1 byte/s
         "truncated body": truncated(b"<html><body><p>half a page", 50_000),
         "500": _static(500, b"<h1>Internal Server Error</h1>"),
         "502": _static(502, b"<h1>Bad Gateway</h1>"),

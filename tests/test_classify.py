@@ -108,6 +108,23 @@ def test_short_news_items_that_mention_outages_are_articles(text: str) -> None:
     assert classify_article(Article(title="News", text=text, extractor="wordpress")).status is None
 
 
-def test_error_words_in_the_title_count_on_any_page() -> None:
-    article = Article(title="メンテナンス中", text="x" * 2000, extractor="wordpress")
-    assert classify_article(article).status is CheckStatus.SOFT_ERROR
+def test_error_words_in_the_title_count_on_short_undated_pages_only() -> None:
+    error = Article(
+        title="メンテナンス中", text="しばらくお待ちください。" * 20, extractor="wordpress"
+    )
+    assert classify_article(error).status is CheckStatus.SOFT_ERROR
+    dated = Metadata(published_at="2026-11-27")
+    for title in (
+        "給付金サイトにアクセスが集中",
+        "Scheduled maintenance: Ginza line closes",
+        "Why Error 404 pages matter for SEO",
+    ):
+        article = Article(title=title, text="An article. " * 70, metadata=dated)
+        assert classify_article(article).status is None, title
+    long = Article(title="Site under maintenance", text="Words of an article. " * 100)
+    assert classify_article(long).status is None
+
+
+def test_utf16_pages_are_not_binary() -> None:
+    page = ("\ufeff<html><body><p>本文</p></body></html>").encode("utf-16-le")
+    assert classify_fetch(fetched(content=page, text="<p>本文</p>"), 0, 2).status is None

@@ -406,3 +406,33 @@ def test_confirm_2_reports_a_change_only_once_it_settles(harness: Harness, ja_si
     assert statuses == [CheckStatus.UNCHANGED] * 5 + [CheckStatus.CHANGED, CheckStatus.UNCHANGED]
     assert len(harness.store.changes(watch)) == 1
     assert "awaits confirmation" in (harness.store.checks(watch)[2]["error"] or "")
+
+
+def test_confirm_2_settles_on_servers_with_etags(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    harness.config = replace(harness.config, settings=replace(harness.config.settings, confirm=2))
+    article = samplesite.load_article("en")
+    http_server.set("/e/", samplesite.render_page(article), etag="v1")
+    watch = harness.store.add_watch(http_server.url("/e/"))
+    harness.check(watch)
+    edited = samplesite.replace_text(article, "voted 7-2", "voted 6-3")
+    http_server.set("/e/", samplesite.render_page(edited), etag="v2")
+    statuses = [harness.check(watch).status for _ in range(3)]
+    assert statuses == [CheckStatus.UNCHANGED, CheckStatus.CHANGED, CheckStatus.NOT_MODIFIED]
+
+
+def test_an_article_that_moved_with_the_same_text_settles(
+    harness: Harness, ja_site: Site, http_server: LocalServer
+) -> None:
+    watch = harness.store.add_watch(ja_site.url)
+    harness.check(watch)
+    moved = Site(http_server, ja_site.article, path="/moved/")
+    ja_site.override = static(Response(301, {"Location": moved.url}))
+    statuses = []
+    for seed in range(8):
+        moved.noise = Noise(seed=seed)  # new bytes every time, the same text
+        statuses.append(harness.check(watch).status)
+    assert statuses[0] is CheckStatus.SOFT_ERROR  # a redirect is suspect at first
+    assert set(statuses[2:]) == {CheckStatus.UNCHANGED}  # then it settles, and stays settled
+    assert harness.store.changes(watch) == []

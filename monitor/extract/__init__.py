@@ -26,7 +26,7 @@ from collections.abc import Iterable
 
 from monitor.config import Rules
 from monitor.extract.boilerplate import boilerplate_reason, clean_lines
-from monitor.extract.css import remove, select_one, select_outermost
+from monitor.extract.css import forget, remove, select_one, select_outermost
 from monitor.extract.declared import tokens
 from monitor.extract.explain import Explanation, Removal, Trace, css_path
 from monitor.extract.generic import generic_content
@@ -81,6 +81,13 @@ def explain_article(html: str, url: str | None = None, rules: Rules | None = Non
 
 def _extract(html: str, url: str | None, rules: Rules, trace: Trace | None) -> Article:
     root = parse_html(html)
+    try:
+        return _extract_from(root, url, rules, trace)
+    finally:
+        forget(root)  # the selector index of this page is not needed any more
+
+
+def _extract_from(root: Element, url: str | None, rules: Rules, trace: Trace | None) -> Article:
     metadata = extract_metadata(root, url)
     chosen, extractor = _choose_rules(root, rules, trace)
     _remove(root, ALWAYS_REMOVE, "always removed", trace)

@@ -62,7 +62,7 @@ class _Simple:
             return False
         if self.id is not None and element.get("id") != self.id:
             return False
-        if self.classes and not self.classes <= set((element.get("class") or "").split()):
+        if self.classes and not self.classes <= set(_class_names(element)):
             return False
         return all(
             element.get(name) is not None and (value is None or element.get(name) == value)
@@ -78,12 +78,14 @@ def _simple(selector: str) -> _Simple | None:
         return None
     ident, classes, attrs = None, set(), []
     for kind, name, attr, value in _PART.findall(match.group("parts")):
+        if kind == "#" and ident is not None:
+            return None  # two ids: leave the (empty) answer to the full engine
         if kind == "#":
             ident = name
         elif kind == ".":
             classes.add(name)
         else:
-            attrs.append((attr, value or None))
+            attrs.append((attr.lower(), value or None))  # HTML attribute names ignore case
     tag = match.group("tag")
     return _Simple(tag.lower() if tag else None, ident, frozenset(classes), tuple(attrs))
 
@@ -99,7 +101,7 @@ class _Index:
                 continue
             self.order[element] = position
             self.by_key.setdefault(element.tag, []).append(element)
-            for name in (element.get("class") or "").split():
+            for name in _class_names(element):
                 self.by_key.setdefault("." + name, []).append(element)
             ident = element.get("id")
             if ident:
@@ -113,6 +115,14 @@ class _Index:
         if simple.tag is not None:
             return self.by_key.get(simple.tag, [])
         return list(self.order)
+
+
+_ASCII_SPACE = re.compile(r"[ \t\n\f\r]+")
+
+
+def _class_names(element: Element) -> list[str]:
+    """The element's classes, split on ASCII whitespace only (as HTML and CSS do)."""
+    return [name for name in _ASCII_SPACE.split(element.get("class") or "") if name]
 
 
 _CACHE = threading.local()
@@ -138,7 +148,7 @@ def select(root: Element, selectors: Iterable[str]) -> list[Element]:
     joined = _joined(selectors)
     if not joined.strip():
         return []
-    if '"' in joined or "(" in joined:  # a comma may sit inside a value or :not(...)
+    if any(mark in joined for mark in "\"'(\\"):  # a comma may sit in a value or :not()
         return _xpath(root, joined)
     wanted = [part.strip() for part in joined.split(",") if part.strip()]
     index = _index_of(root)
@@ -169,6 +179,13 @@ def select_outermost(root: Element, selectors: Iterable[str]) -> list[Element]:
     found = select(root, selectors)
     ids = set(found)
     return [e for e in found if not any(a in ids for a in e.iterancestors())]
+
+
+def forget(root: Element) -> None:
+    """Drop this thread's cached index of ``root`` (its document is done with)."""
+    cached = getattr(_CACHE, "entry", None)
+    if cached is not None and cached[0] is root:
+        _CACHE.entry = None
 
 
 def remove(root: Element, selectors: Iterable[str]) -> list[Element]:

@@ -33,7 +33,7 @@ from lxml import etree
 from monitor.extract.blocks import Block, annotated_blocks
 from monitor.extract.boilerplate import closing_start, crumb_reason, units
 from monitor.extract.declared import declared_body, marked_container, undeclared
-from monitor.extract.text import Element, normalize_line
+from monitor.extract.text import TREE_EDITS, Element, normalize_line
 
 log = logging.getLogger(__name__)
 
@@ -79,6 +79,7 @@ def common_ancestor(first: Element, last: Element) -> Element:
 
 def _strip_noise(root: Element) -> None:
     etree.strip_elements(root, "script", "style", "noscript", "template", with_tail=False)
+    TREE_EDITS[0] += 1  # indexes of this tree are stale now
 
 
 def generic_content(root: Element, titles: Iterable[str] = ()) -> GenericResult:

@@ -429,22 +429,37 @@ class SnapshotStore:
     def _check_baseline(self, record: CheckRecord) -> None:
         """Refuse a check decided against a baseline that has changed since (another process
         checked the same watch meanwhile); the caller decides again."""
+        if record.status.is_good:
+            self._check_baseline_is(record.watch_id, record.baseline_id)
+
+    def _check_baseline_is(self, watch_id: int, expected: int | None) -> None:
         row = self.db.execute(
-            "SELECT current_snapshot_id FROM watches WHERE id = ?", [record.watch_id]
+            "SELECT current_snapshot_id FROM watches WHERE id = ?", [watch_id]
         ).fetchone()
-        if row is not None and row[0] != record.baseline_id and record.status.is_good:
-            raise StaleBaselineError(
-                f"watch {record.watch_id}: baseline is {row[0]}, not {record.baseline_id}"
-            )
+        if row is not None and row[0] != expected:
+            raise StaleBaselineError(f"watch {watch_id}: baseline is {row[0]}, not {expected}")
+
+    def last_good_final_url(self, watch_id: int) -> str | None:
+        """Where the last check that saw the article ended (after redirects)."""
+        row = self.db.execute(
+            "SELECT final_url FROM checks WHERE watch_id = ? AND snapshot_id IS NOT NULL "
+            "ORDER BY id DESC LIMIT 1",
+            [watch_id],
+        ).fetchone()
+        return str(row[0]) if row and row[0] else None
 
     def _insert_snapshot(self, record: CheckRecord) -> tuple[int, int]:
         assert record.new_snapshot is not None
         return self._insert_version(record.watch_id, record.new_snapshot, record.checked_at)
 
-    def add_baseline(self, watch_id: int, new: NewSnapshot, created_at: str) -> int:
+    def add_baseline(
+        self, watch_id: int, new: NewSnapshot, created_at: str, *, expected_current: int
+    ) -> int:
         """Store a re-extraction of the current version as the new baseline: a version that
-        is no change (no ``changes`` row, no notification). Its version number."""
+        is no change (no ``changes`` row, no notification). Its version number. Refused
+        (StaleBaselineError) if a check stored another version meanwhile."""
         with self.transaction():
+            self._check_baseline_is(watch_id, expected_current)
             snapshot_id, version = self._insert_version(watch_id, new, created_at, "reextract")
             self.db.execute(
                 "UPDATE watches SET current_snapshot_id = ?, content_key = NULL WHERE id = ?",
