@@ -154,11 +154,11 @@ SCRIPT = (
         _edit("ja", "違法な戦争", "不法な戦争"),
     ),
     Step(0.34, "en: a changed number, 7-2 → 6-3", _edit("en", "voted 7-2", "voted 6-3")),
-    Step(0.44, "ja: the server answers 503", _fail("ja", "503")),
-    Step(0.52, "ja: back to normal", _fail("ja", None)),
+    Step(0.42, "ja: the server answers 503", _fail("ja", "503")),
+    Step(0.54, "ja: back to normal", _fail("ja", None)),
     Step(0.56, "en: a maintenance page (HTTP 200)", _fail("en", "maintenance")),
-    Step(0.64, "en: back to normal", _fail("en", None)),
-    Step(0.72, "ja: a paragraph added", _add_paragraph("ja", 6, ADDED_PARAGRAPH)),
+    Step(0.68, "en: back to normal", _fail("en", None)),
+    Step(0.76, "ja: a paragraph added", _add_paragraph("ja", 6, ADDED_PARAGRAPH)),
 )
 EXPECTED_CHANGES = 3
 
