@@ -58,8 +58,8 @@ def small(harness: Harness) -> Harness:
         harness.config.settings.fetch,
         max_bytes=2 * 1024 * 1024,
         retries=0,
-        read_timeout=1.5,
-        total_timeout=2.5,
+        read_timeout=2.0,
+        total_timeout=3.0,
     )
     harness.config = replace(harness.config, settings=replace(harness.config.settings, fetch=fetch))
     return harness
@@ -148,8 +148,8 @@ def test_the_daemon_keeps_running_through_every_fault(
         'interval = "2s"',
         'jitter = "0s"',
         "retries = 0",
-        'read_timeout = "1s"',
-        'total_timeout = "3s"',
+        'read_timeout = "2s"',
+        'total_timeout = "3.5s"',
         'max_size = "2MB"',
         'shutdown_grace = "5s"',
         "[[watch]]",
