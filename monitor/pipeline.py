@@ -1,9 +1,11 @@
-"""check(watch): the only module where the stages meet.
+"""check(watch): where the stages meet.
 
     fetch -> classify -> extract -> compare -> store -> diff -> report
 
 The CPU-heavy part (parsing, extraction, diffing) runs in an executor as one pure function,
-:func:`analyse_page`, so it never blocks the event loop and can move to a process pool.
+:func:`monitor.analyse.analyse_page`, so it never blocks the event loop and can run in a
+process pool. What checks stored is read back by :mod:`monitor.history` (reports of stored
+changes, comparisons of any two versions, re-extraction).
 Errors never become snapshots: a failed or soft-error check is recorded as a check only,
 and the next good fetch is compared with the last good version.
 """
@@ -20,15 +22,22 @@ from collections.abc import Callable, Mapping
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
-from urllib.parse import urlsplit
 
 from monitor.analyse import Analysis, analyse_page, text_sha256, worker_ignores_signals
 from monitor.classify import Verdict, classify_article, classify_fetch, is_collapse
 from monitor.config import Config, Rules
-from monitor.diff import diff_from_ops, diff_texts
 from monitor.errors import ExtractError, StaleBaselineError
-from monitor.extract import EXTRACTOR_VERSION, extract_article
-from monitor.fetch import Fetcher, decode_html
+from monitor.extract import EXTRACTOR_VERSION
+from monitor.fetch import Fetcher
+from monitor.history import (
+    Reextracted,
+    build_report,
+    compare_versions,
+    is_silent_edit,
+    new_snapshot,
+    page_key,
+    reextract_watch,
+)
 from monitor.models import (
     Article,
     ChangeReport,
@@ -36,12 +45,10 @@ from monitor.models import (
     FetchOutcome,
     FetchResult,
     Validators,
-    VersionRef,
 )
 from monitor.store import (
     CheckRecord,
     NewChange,
-    NewSnapshot,
     OutboxItem,
     Snapshot,
     SnapshotStore,
@@ -50,6 +57,17 @@ from monitor.store import (
 )
 
 log = logging.getLogger(__name__)
+
+__all__ = [
+    "CheckResult",
+    "Checker",
+    "Reextracted",
+    "build_report",
+    "compare_versions",
+    "process_pool",
+    "reextract_watch",
+    "text_sha256",
+]
 
 STALE_RETRIES = 3
 #: A return to a version one of the last this-many checks saw is flapping (an A/B test, a CDN
@@ -301,7 +319,7 @@ class Checker:
             kind = "flap" if earlier.id in recent else "revert"
             change = _change(current, earlier.id, kind, analysis)
             return _with(base, status=CheckStatus.CHANGED, snapshot_id=earlier.id, change=change)
-        snapshot = _new_snapshot(article, sha, fetched, html_gz)
+        snapshot = new_snapshot(article, sha, fetched, html_gz)
         if current is None:
             return _with(base, status=CheckStatus.NEW, new_snapshot=snapshot)
         change = _change(current, None, "changed", analysis)
@@ -354,72 +372,6 @@ class Checker:
         return build_report(self.store, row)
 
 
-def build_report(store: SnapshotStore, change: dict[str, Any]) -> ChangeReport:
-    """A stored change as a ChangeReport, from the diff stored with it (no diffing again)."""
-    watch = store.get_watch(change["watch_id"])
-    new = store.snapshot(change["new_snapshot_id"])
-    old = store.snapshot(change["old_snapshot_id"]) if change["old_snapshot_id"] else None
-    stored = json.loads(change["diff_json"])
-    if isinstance(stored, list):  # written before the granularity was stored with the ops
-        stored = {"ops": stored}
-    diff = diff_from_ops(
-        [(op, text) for op, text in stored["ops"]],
-        granularity=stored.get("granularity", "token"),
-    )
-    reverted_to = new.version if change["kind"] in ("revert", "flap") else None
-    return ChangeReport(
-        watch_id=watch.id,
-        watch_name=watch.label,
-        url=watch.url,
-        old=_ref(old) if old else None,
-        new=_ref(new),
-        diff=diff,
-        change_id=change["id"],
-        detected_at=change["detected_at"],
-        reverted_to=reverted_to,
-        silent_edit=bool(change["silent_edit"]),
-        kind=change["kind"],
-    )
-
-
-def compare_versions(watch: Watch, old: Snapshot | None, new: Snapshot) -> ChangeReport:
-    """A report of the difference between any two versions of a watch."""
-    diff = diff_texts(old.document if old else "", new.document)
-    return ChangeReport(
-        watch_id=watch.id,
-        watch_name=watch.label,
-        url=watch.url,
-        old=_ref(old) if old else None,
-        new=_ref(new),
-        diff=diff,
-        silent_edit=_is_silent_edit(old, new) if old else False,
-    )
-
-
-def page_key(url: str) -> tuple[str, str]:
-    """What makes two URLs the same page: host (without www.) and path (without a trailing
-    slash); scheme, query and fragment aside."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    return host, parts.path.rstrip("/") or "/"
-
-
-def _ref(snapshot: Snapshot) -> VersionRef:
-    return VersionRef(
-        snapshot_id=snapshot.id,
-        version=snapshot.version,
-        created_at=snapshot.created_at,
-        title=snapshot.title,
-        modified_at=snapshot.metadata.modified_at,
-    )
-
-
-def _is_silent_edit(old: Snapshot | None, new: Snapshot | Article) -> bool:
-    """The text changed but the page still declares the same modification date."""
-    old_date = old.metadata.modified_at if old else None
-    return bool(old_date) and old_date == new.metadata.modified_at
-
-
 def _base_record(watch: Watch, fetched: FetchResult, now: str) -> CheckRecord:
     return CheckRecord(
         watch_id=watch.id,
@@ -442,22 +394,6 @@ def _with(record: CheckRecord, **changes: Any) -> CheckRecord:
     return replace(record, **changes)
 
 
-def _new_snapshot(
-    article: Article, sha: str, fetched: FetchResult, html_gz: bytes | None = None
-) -> NewSnapshot:
-    return NewSnapshot(
-        title=article.title,
-        text=article.text,
-        text_sha256=sha,
-        metadata=article.metadata,
-        final_url=fetched.final_url,
-        extractor=article.extractor,
-        raw=fetched.content,
-        encoding=fetched.encoding,
-        html_gz=html_gz,
-    )
-
-
 def _change(
     current: Snapshot | None, new_id: int | None, kind: str, analysis: Analysis
 ) -> NewChange:
@@ -470,64 +406,9 @@ def _change(
         chars_added=diff.chars_added,
         chars_removed=diff.chars_removed,
         share_changed=diff.share_changed,
-        silent_edit=_is_silent_edit(current, analysis.article),
+        silent_edit=is_silent_edit(current, analysis.article),
         diff_json=json.dumps(
             {"granularity": diff.granularity, "ops": [[op.op, op.text] for op in diff.ops]},
             ensure_ascii=False,
         ),
     )
-
-
-@dataclass(frozen=True)
-class Reextracted:
-    """What `monitor reextract` did with one watch."""
-
-    watch: Watch
-    old_version: int | None
-    new_version: int | None = None  # the new baseline, when the text changed
-    note: str = ""
-
-    @property
-    def changed(self) -> bool:
-        """True when the current extractor gives another text than the stored one."""
-        return self.new_version is not None or self.note == "would change"
-
-
-def reextract_watch(
-    store: SnapshotStore, config: Config, watch: Watch, *, dry_run: bool = False
-) -> Reextracted:
-    """Run today's extractor over the stored page of the current version; store a different
-    text as the new baseline (not a change: nothing is reported or notified)."""
-    current = store.current_snapshot(watch)
-    if current is None:
-        return Reextracted(watch, None, note="no version yet")
-    raw, encoding = store.raw_html(current.id)
-    if not raw:
-        return Reextracted(watch, current.version, note="no stored page")
-    content_type = f"text/html; charset={encoding}" if encoding else None
-    html, _ = decode_html(raw, content_type)
-    rules = config.rules_for(watch.url, watch.rules)
-    article = extract_article(html, current.final_url or watch.url, rules)
-    sha = text_sha256(article.document)
-    if sha == current.text_sha256:
-        return Reextracted(watch, current.version, note="same text")
-    verdict = classify_article(article)
-    if verdict.status is not None:
-        return Reextracted(watch, current.version, note=f"kept: {verdict.error}")
-    if dry_run:
-        return Reextracted(watch, current.version, note="would change")
-    fetched = FetchResult(
-        url=watch.url,
-        outcome=FetchOutcome.OK,
-        final_url=current.final_url,
-        content=raw,
-        encoding=encoding,
-    )
-    try:
-        version = store.add_baseline(
-            watch.id, _new_snapshot(article, sha, fetched), utcnow(), expected_current=current.id
-        )
-    except StaleBaselineError:
-        return Reextracted(watch, current.version, note="a check stored a new version meanwhile")
-    log.info("re-extracted watch=%s v%d -> v%d", watch.label, current.version, version)
-    return Reextracted(watch, current.version, version)

@@ -9,26 +9,24 @@
     NETWORK_ERROR    no complete answer: refused, DNS, timeouts, reset, truncated body,
                      redirect loop or non-http(s) redirect, body over the size cap
 
-httpx exceptions become ``error`` messages in one place, ``_describe``. Connection errors,
-timeouts, 5xx and 429 are retried a bounded number of times with exponential backoff
+httpx exceptions become ``error`` messages in one place, ``errors._describe``. Connection
+errors, timeouts, 5xx and 429 are retried a bounded number of times with exponential backoff
 (honouring Retry-After); the wait uses an injected ``sleep`` so tests need not wait.
 Redirects are followed one hop at a time (not by httpx) so a redirect's body is never read.
+
+Here: ``Fetcher`` (requests, redirects, retries, limits). Beside it: ``decode.py`` (bytes ->
+text), ``body.py`` (bounded Content-Encoding), ``errors.py`` (httpx errors -> messages) and
+``address.py`` (the allow_private_addresses check).
 """
 
 from __future__ import annotations
 
 import asyncio
-import codecs
-import ipaddress
 import itertools
 import logging
 import random
-import re
-import socket
-import ssl
 import time
-import zlib
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -37,12 +35,18 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import urlsplit
 
-import charset_normalizer
 import httpx
 
 from monitor.config import FetchSettings
 from monitor.errors import FetchCancelled
+from monitor.fetch.address import AddressRefused, _check_public
+from monitor.fetch.body import _BodyDecoder
+from monitor.fetch.decode import decode_html
+from monitor.fetch.errors import _MESSAGES as _MESSAGES  # re-exported, for tests
+from monitor.fetch.errors import _describe
 from monitor.models import FetchOutcome, FetchResult, Validators
+
+__all__ = ["CLIENT_CONNECTIONS", "AddressRefused", "Fetcher", "Sleep", "decode_html"]
 
 log = logging.getLogger(__name__)
 
@@ -58,7 +62,6 @@ _JITTER = 0.1  # up to 10% on top of each backoff, so the retries of many watche
 _RETRY_AFTER_STATUSES = frozenset({429, 503})
 _TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 _TEXT_TYPES = frozenset({"application/xhtml+xml", "application/xml", "application/json"})
-_PRESCAN_BYTES = 4096
 _NO_VALIDATORS = Validators()
 
 
@@ -247,39 +250,6 @@ class Fetcher:
         return b"".join(chunks)
 
 
-class _BodyDecoder:
-    """Content-Encoding undone in bounded pieces: a gzip bomb is stopped by the size cap
-    after at most one piece more than the cap, never inflated whole in memory."""
-
-    PIECE = 64 * 1024
-
-    def __init__(self, encoding: str) -> None:
-        names = [part.strip().lower() for part in encoding.split(",") if part.strip()]
-        names = [name for name in names if name != "identity"]
-        if len(names) > 1 or (names and names[0] not in ("gzip", "x-gzip", "deflate")):
-            raise httpx.DecodingError(f"unsupported Content-Encoding: {encoding[:50]}")
-        # wbits 47: a gzip or zlib header, detected; deflate without a header is handled below
-        self._inflate = zlib.decompressobj(47) if names else None
-        self._raw_deflate = names == ["deflate"]
-
-    def feed(self, data: bytes) -> Iterator[bytes]:
-        """The decoded bytes of ``data``, in pieces of at most PIECE bytes."""
-        if self._inflate is None:
-            yield data
-            return
-        while data:
-            try:
-                piece = self._inflate.decompress(data, self.PIECE)
-            except zlib.error as exc:
-                if not self._raw_deflate:
-                    raise httpx.DecodingError(f"bad compressed body: {exc}") from None
-                self._inflate, self._raw_deflate = zlib.decompressobj(-15), False
-                continue
-            self._raw_deflate = False
-            yield piece
-            data = self._inflate.unconsumed_tail
-
-
 def _make_client(
     settings: FetchSettings, transport: httpx.AsyncBaseTransport | None, connections: int
 ) -> httpx.AsyncClient:
@@ -416,207 +386,3 @@ def _parse_retry_after(value: str | None) -> float | None:
     if when.tzinfo is None:
         when = when.replace(tzinfo=UTC)
     return max(0.0, (when - datetime.now(UTC)).total_seconds())
-
-
-# --- httpx exceptions -> messages: the one boundary -------------------------------------
-
-_Describer = Callable[[Exception, FetchSettings], str]
-
-_CAUSES: tuple[tuple[type[BaseException], str], ...] = (
-    (ConnectionRefusedError, "connection refused"),
-    (ConnectionResetError, "connection reset by peer"),
-    (socket.gaierror, "DNS lookup failed"),
-    (ssl.SSLCertVerificationError, "TLS certificate verification failed"),
-    (ssl.SSLError, "TLS error"),
-)
-
-
-def _reason(exc: BaseException) -> str:
-    """An exception's own message, or its class name."""
-    return str(exc).strip().rstrip(".") or type(exc).__name__
-
-
-def _chain(exc: BaseException) -> Iterator[BaseException]:
-    """The exception and its causes, outermost first."""
-    seen: set[int] = set()
-    current: BaseException | None = exc
-    while current is not None and id(current) not in seen:
-        seen.add(id(current))
-        yield current
-        current = current.__cause__ or current.__context__
-
-
-def _network(prefix: str) -> _Describer:
-    """A describer naming the OS-level cause (refused, reset, DNS, TLS) when there is one."""
-
-    def describe(exc: Exception, settings: FetchSettings) -> str:
-        for cause in _chain(exc):
-            for kind, label in _CAUSES:
-                if isinstance(cause, kind):
-                    return label if isinstance(cause, ConnectionError) else f"{label}: {cause}"
-        return f"{prefix}: {_reason(exc)}"
-
-    return describe
-
-
-def _protocol_error(exc: Exception, settings: FetchSettings) -> str:
-    """A broken answer: most often a body cut short."""
-    reason = _reason(exc)
-    if "complete message body" in reason:
-        return "response truncated: connection closed before the end of the body"
-    if "without sending a response" in reason:
-        return "server closed the connection without answering"
-    return f"protocol error: {reason}"
-
-
-_MESSAGES: dict[type[Exception], _Describer] = {
-    httpx.ConnectTimeout: lambda e, s: f"connect timeout after {s.connect_timeout:g}s",
-    httpx.ReadTimeout: lambda e, s: f"read timeout after {s.read_timeout:g}s",
-    httpx.WriteTimeout: lambda e, s: f"write timeout after {s.read_timeout:g}s",
-    httpx.PoolTimeout: lambda e, s: "timed out waiting for a free connection",
-    httpx.ConnectError: _network("connection failed"),
-    httpx.ReadError: _network("connection lost while reading"),
-    httpx.WriteError: _network("connection lost while sending"),
-    httpx.CloseError: _network("error closing the connection"),
-    httpx.RemoteProtocolError: _protocol_error,
-    httpx.LocalProtocolError: lambda e, s: f"invalid request: {_reason(e)}",
-    httpx.ProxyError: lambda e, s: f"proxy error: {_reason(e)}",
-    httpx.UnsupportedProtocol: lambda e, s: _reason(e),
-    httpx.TooManyRedirects: lambda e, s: f"redirect loop / more than {s.max_redirects} redirects",
-    httpx.DecodingError: lambda e, s: f"could not decode the body: {_reason(e)}",
-    httpx.InvalidURL: lambda e, s: f"invalid URL: {_reason(e)}",
-}
-
-
-def _describe(exc: Exception, settings: FetchSettings) -> str:
-    """A short human-readable message for an httpx exception."""
-    for kind in type(exc).__mro__:
-        describe = _MESSAGES.get(kind)
-        if describe is not None:
-            return describe(exc, settings)
-    return f"{type(exc).__name__}: {_reason(exc)}"
-
-
-# --- bytes -> text ----------------------------------------------------------------------
-
-_BOMS = (
-    (codecs.BOM_UTF8, "utf-8"),
-    (codecs.BOM_UTF16_LE, "utf-16-le"),
-    (codecs.BOM_UTF16_BE, "utf-16-be"),
-)
-# Names Python does not know, and the codecs real pages mean by them.
-_ALIASES = {"x-sjis": "cp932", "windows-31j": "cp932", "x-euc-jp": "euc_jp", "x-gbk": "gb18030"}
-# Python codecs -> the supersets that real pages (and browsers) use.
-_SUPERSETS = {
-    "shift_jis": "cp932",
-    "gb2312": "gb18030",
-    "gbk": "gb18030",
-    "euc_kr": "cp949",
-    "iso8859-1": "cp1252",
-    "ascii": "cp1252",
-}
-_NOT_CHARSETS = frozenset({"idna", "punycode", "raw-unicode-escape", "unicode-escape", "undefined"})
-_HEADER_CHARSET = re.compile(r"""charset\s*=\s*["']?([^\s;"',]+)""", re.IGNORECASE)
-_DOCUMENT_CHARSET = re.compile(
-    rb"""<meta\s[^>]*?charset\s*=\s*["']?\s*([a-z0-9_.:-]+)"""
-    rb"""|<\?xml\s[^>]*?encoding\s*=\s*["']([a-z0-9_.:-]+)""",
-    re.IGNORECASE,
-)
-
-
-def decode_html(content: bytes, content_type: str | None) -> tuple[str, str]:
-    """Decode a page: BOM, valid UTF-8, declared charsets that fit the bytes, detection."""
-    for bom, codec in _BOMS:
-        if content.startswith(bom):
-            return content[len(bom) :].decode(codec, errors="replace"), codec
-    if not content.isascii():
-        try:
-            return content.decode("utf-8"), "utf-8"
-        except UnicodeDecodeError:
-            if _mostly_utf8(content):
-                return content.decode("utf-8", errors="replace"), "utf-8"
-    for codec in _declared_codecs(content, content_type):
-        try:
-            return content.decode(codec), codec
-        except (UnicodeError, LookupError):
-            log.debug("declared charset %s does not fit the bytes", codec)
-    if content.isascii():
-        return content.decode("ascii"), "ascii"
-    return _detect(content) or (content.decode("utf-8", errors="replace"), "utf-8")
-
-
-class AddressRefused(Exception):
-    """A host resolves to a private, loopback or otherwise non-public address."""
-
-
-async def _check_public(host: str, port: int) -> None:
-    """Refuse hosts that are or resolve to non-public addresses (allow_private_addresses)."""
-    try:
-        addresses = [ipaddress.ip_address(host.strip("[]"))]
-    except ValueError:
-        try:
-            infos = await asyncio.get_running_loop().getaddrinfo(host, port)
-        except OSError:
-            return  # the request itself will fail and say why
-        addresses = [ipaddress.ip_address(info[4][0]) for info in infos]
-    for address in addresses:
-        if not address.is_global:
-            raise AddressRefused(
-                f"refused: {host} is a non-public address ({address}); "
-                "allow_private_addresses = false"
-            )
-
-
-def _mostly_utf8(content: bytes) -> bool:
-    """UTF-8 with a few broken bytes (a truncated character, a stray byte): still UTF-8, not
-    a page in another charset, which would break on most of its non-ASCII bytes."""
-    text = content.decode("utf-8", errors="replace")
-    errors = text.count("\ufffd")
-    wide = sum(1 for char in text if ord(char) > 0x7F) - errors
-    return wide >= 10 and errors <= max(3, wide // 100)
-
-
-_WEAK_CODECS = frozenset({"cp1252", "latin-1", "iso8859-1", "ascii"})
-
-
-def _declared_codecs(content: bytes, content_type: str | None) -> list[str]:
-    """Codecs to try, in order: the HTTP charset, then those the document declares."""
-    names = []
-    if content_type and (header := _HEADER_CHARSET.search(content_type)):
-        names.append(header.group(1))
-    for declaration in _DOCUMENT_CHARSET.finditer(content[:_PRESCAN_BYTES]):
-        name = (declaration.group(1) or declaration.group(2)).decode("ascii")
-        # A declaration readable as ASCII proves the page is not UTF-16/32 (as browsers reason).
-        names.append("utf-8" if name.lower().startswith(("utf-16", "utf-32")) else name)
-    codecs_to_try: list[str] = []
-    for name in names:
-        codecs_to_try += [c for c in _codecs_for(name) if c not in codecs_to_try]
-    # A single-byte Western charset decodes any bytes, so it proves nothing: an HTTP header
-    # saying ISO-8859-1 (an old server default) must not beat the page's own <meta>.
-    return sorted(codecs_to_try, key=lambda codec: codec in _WEAK_CODECS)
-
-
-def _codecs_for(name: str) -> tuple[str, ...]:
-    """Python codecs for a charset name (aliases resolved to supersets); () if unknown."""
-    key = name.strip().strip("\"'").lower()
-    try:
-        codec = codecs.lookup(_ALIASES.get(key, key)).name
-    except LookupError:
-        return ()
-    if codec in _NOT_CHARSETS:
-        return ()
-    codec = _SUPERSETS.get(codec, codec)
-    return (codec, "euc_jis_2004") if codec == "euc_jp" else (codec,)
-
-
-def _detect(content: bytes) -> tuple[str, str] | None:
-    """Decode with the charset that charset-normalizer finds most likely, if any fits."""
-    best = charset_normalizer.from_bytes(content).best()
-    if best is None:
-        return None
-    for codec in _codecs_for(best.encoding):
-        try:
-            return content.decode(codec), codec
-        except (UnicodeError, LookupError):
-            continue
-    return None

@@ -1,0 +1,123 @@
+"""The command line: parse arguments, call the library, print.
+
+Every ``MonitorError`` becomes one line on stderr and exit status 1, here and only here;
+click's usage errors exit with status 2.
+
+This package holds the click group and what every command shares; the commands live in
+:mod:`.check` (check), :mod:`.history` (list, log, show, diff, status), :mod:`.pages` (add,
+extract, reextract) and :mod:`.service` (run, demo), imported at the end so they register.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import click
+
+from monitor.config import Config, load_config
+from monitor.errors import MonitorError, UsageError
+from monitor.logs import setup_logging
+
+log = logging.getLogger(__name__)
+
+FORMAT_ALIASES = {"md": "markdown", "txt": "text", "term": "terminal"}
+
+
+class MonitorGroup(click.Group):
+    """A click group that turns monitor's own errors into one message and exit status 1."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except MonitorError as exc:
+            raise click.ClickException(str(exc)) from None
+
+
+@dataclass
+class App:
+    """What every command needs: the config and the database, opened on first use."""
+
+    config_path: str | None
+    db_path: str | None
+    verbose: int = 0
+    _config: Config | None = field(default=None, repr=False)
+
+    def log_level(self, default: int) -> int:
+        """``default``, or more detail for each -v."""
+        levels = [logging.WARNING, logging.INFO, logging.DEBUG]
+        return levels[min(levels.index(default) + self.verbose, 2)]
+
+    @property
+    def config(self) -> Config:
+        if self._config is None:
+            self._config = load_config(self.config_path)
+        return self._config
+
+    @property
+    def database(self) -> str:
+        return self.db_path or self.config.settings.database
+
+    def sync(self, store: Any, *, deactivate: bool = False) -> None:
+        """Bring the config file's [[watch]] entries into the database (if there is a file)."""
+        if self.config.path is not None:
+            store.sync_config(self.config, deactivate=deactivate)
+
+    def store(self, *, existing: bool = False) -> Any:
+        """The snapshot database; ``existing``: a missing file is an error, not a new one."""
+        from monitor.store import SnapshotStore
+
+        if existing and self.database != ":memory:" and not Path(self.database).exists():
+            raise UsageError(
+                f"no database at {self.database} yet: add a watch with `monitor add URL`"
+            )
+        return SnapshotStore(self.database)
+
+
+pass_app = click.make_pass_decorator(App)
+
+
+@click.group(cls=MonitorGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option(
+    "--config",
+    "config_path",
+    type=click.Path(dir_okay=False),
+    envvar="MONITOR_CONFIG",
+    help="Config file (default: $MONITOR_CONFIG if set, else ./config.toml).",
+)
+@click.option(
+    "--db", "db_path", type=click.Path(dir_okay=False), help="Database file (overrides the config)."
+)
+@click.option("-v", "--verbose", count=True, help="Log more: -v info, -vv debug.")
+@click.version_option(package_name="monitor")
+@click.pass_context
+def cli(ctx: click.Context, config_path: str | None, db_path: str | None, verbose: int) -> None:
+    """Watch published articles and report exactly what changed in their text.
+
+    Checks fetch each watched page, strip the boilerplate around the article, keep every
+    distinct version in SQLite and show a readable diff when the article text changes.
+    WATCH arguments take a watch's name, id or URL.
+    """
+    ctx.obj = App(config_path, db_path, verbose)
+    setup_logging(ctx.obj.log_level(logging.WARNING))
+
+
+def _render(report: Any, fmt: str | None) -> str:
+    from monitor.report import render
+
+    chosen = FORMAT_ALIASES.get(fmt or "", fmt) or ("terminal" if sys.stdout.isatty() else "text")
+    text: str = render(report, chosen, color=sys.stdout.isatty())
+    return text if text.endswith("\n") else text + "\n"
+
+
+def main(argv: Sequence[str] | None = None) -> None:
+    """Console-script entry point."""
+    cli.main(args=list(argv) if argv is not None else None, prog_name="monitor")
+
+
+# The command modules register their commands on `cli`, so they come after it.
+from monitor.cli import check, history, pages, service  # noqa: E402, F401

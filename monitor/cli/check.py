@@ -1,0 +1,198 @@
+"""monitor check: check watches now, once, with a progress counter and timing figures."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import sys
+import time
+from dataclasses import dataclass
+from typing import Any
+
+import click
+
+from monitor.cli import App, _render, cli, pass_app
+from monitor.errors import UsageError
+from monitor.models import CheckStatus
+
+STATUS_COLORS = {
+    "new": "cyan",
+    "changed": "yellow",
+    "unchanged": None,
+    "not_modified": None,
+    "http_error": "red",
+    "network_error": "red",
+    "soft_error": "magenta",
+    "gone": "red",
+}
+
+
+@dataclass(frozen=True)
+class _CheckOptions:
+    as_json: bool
+    show_diff: bool
+    notify: bool
+    workers: int | None
+    stats: bool
+
+
+@cli.command()
+@click.argument("watches", nargs=-1)
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line and watch.")
+@click.option("--diff", "show_diff", is_flag=True, help="Print the diff of each change.")
+@click.option("--no-notify", is_flag=True, help="Send no notifications and write no report files.")
+@click.option(
+    "--workers",
+    type=click.IntRange(min=0),
+    help="Processes for parsing and diffing (default: one per CPU for many watches, else 0: "
+    "threads).",
+)
+@click.option("--stats", is_flag=True, help="Print timing figures to stderr at the end.")
+@pass_app
+def check(
+    app: App,
+    watches: tuple[str, ...],
+    as_json: bool,
+    show_diff: bool,
+    no_notify: bool,
+    workers: int | None,
+    stats: bool,
+) -> None:
+    """Check watches now, once, and print one result per watch.
+
+    With no WATCH, checks every active watch. Several watches are fetched concurrently.
+    Statuses: new, unchanged, not_modified, changed, http_error, network_error, soft_error,
+    gone. Errors are recorded as checks; the exit status is 0 once every check is recorded.
+    Changes are written as report files and notified through [[notify]] channels, like the
+    daemon does, unless --no-notify.
+    """
+    options = _CheckOptions(as_json, show_diff, not no_notify, workers, stats)
+    with app.store() as store:
+        app.sync(store, deactivate=True)
+        selected = [store.find_watch(ref) for ref in watches] if watches else store.watches()
+        if not selected:
+            raise UsageError(
+                "nothing to check: add a watch with `monitor add URL` or in config.toml"
+            )
+        asyncio.run(_check_all(app, store, selected, options))
+
+
+def _auto_workers(requested: int | None, watches: int) -> int:
+    """Processes are worth their start-up time from a few dozen pages on."""
+    if requested is not None:
+        return requested
+    return min(os.cpu_count() or 1, watches // 25)
+
+
+async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOptions) -> None:
+    from monitor.fetch import Fetcher
+    from monitor.outbox import Outbox, channel_map
+    from monitor.pipeline import Checker, process_pool
+
+    executor = process_pool(_auto_workers(options.workers, len(watches)))
+    probe = _LagProbe()
+    progress = _Progress(len(watches), enabled=not options.as_json and sys.stderr.isatty())
+    try:
+        async with Fetcher(app.config.settings.fetch) as fetcher:
+            channels = channel_map(app.config) if options.notify else {}
+            checker = Checker(store, fetcher, app.config, executor=executor, channels=channels)
+            pending = iter(watches)
+
+            async def work() -> None:
+                # A few workers pull watches in turn: 10,000 watches are not 10,000 tasks.
+                for watch in pending:
+                    result = await checker.check(watch)
+                    progress.clear()
+                    _print_result(result, options.as_json, options.show_diff)
+                    progress.advance()
+
+            slots = 2 * app.config.settings.fetch.concurrency
+            await asyncio.gather(*(work() for _ in range(min(slots, len(watches)))))
+    finally:
+        probe.stop()
+        if executor is not None:
+            executor.shutdown(cancel_futures=True)
+    progress.clear()
+    if options.notify:
+        await Outbox(store, app.config).deliver()
+    if options.stats:
+        click.echo(probe.summary(len(watches)), err=True)
+
+
+class _LagProbe:
+    """Measures how late the event loop wakes a 10 ms sleep (a stalled loop shows here)."""
+
+    def __init__(self) -> None:
+        self.started = time.monotonic()
+        self.max_lag = 0.0
+        self._task = asyncio.create_task(self._run())
+
+    async def _run(self) -> None:
+        while True:
+            before = time.monotonic()
+            await asyncio.sleep(0.01)
+            self.max_lag = max(self.max_lag, time.monotonic() - before - 0.01)
+
+    def stop(self) -> None:
+        self.elapsed = time.monotonic() - self.started
+        self._task.cancel()
+
+    def summary(self, checks: int) -> str:
+        rate = checks / self.elapsed if self.elapsed else 0.0
+        return (
+            f"stats: {checks} checks in {self.elapsed:.2f} s ({rate:.1f}/s), "
+            f"max event-loop lag {self.max_lag * 1000:.0f} ms"
+        )
+
+
+class _Progress:
+    """A one-line progress counter on a terminal's stderr."""
+
+    def __init__(self, total: int, *, enabled: bool) -> None:
+        self.total, self.done, self.enabled = total, 0, enabled and total > 1
+        self.show()
+
+    def show(self) -> None:
+        if self.enabled:
+            click.echo(f"\rchecked {self.done}/{self.total}…", nl=False, err=True)
+
+    def advance(self) -> None:
+        self.done += 1
+        self.show()
+
+    def clear(self) -> None:
+        if self.enabled:
+            click.echo("\r\033[K", nl=False, err=True)
+
+
+def _print_result(result: Any, as_json: bool, show_diff: bool) -> None:
+    if as_json:
+        click.echo(json.dumps(result.as_dict(), ensure_ascii=False))
+        return
+    status = result.status.value
+    label = click.style(f"{status:<13}", fg=STATUS_COLORS.get(status), bold=status == "changed")
+    click.echo(f"{label} {result.watch.label}  {_result_detail(result)}".rstrip())
+    if show_diff and result.report is not None:
+        click.echo(_render(result.report, None))
+
+
+def _result_detail(result: Any) -> str:
+    if result.status is CheckStatus.CHANGED and result.report is not None:
+        diff = result.report.diff
+        what = f"version {result.version}"
+        if result.report.kind == "flap":
+            what = f"flapping back to version {result.report.reverted_to}, not notified"
+        elif result.report.reverted_to:
+            what = f"reverted to version {result.report.reverted_to}"
+        return (
+            f"+{diff.chars_added} −{diff.chars_removed} chars, {what} "
+            f"(`monitor diff {result.watch.name or result.watch.id}`)"
+        )
+    if result.version is not None:
+        note = f" ({result.error})" if result.error else ""  # e.g. a version awaits confirmation
+        return f"version {result.version}{note}"
+    if result.error:
+        http = f"HTTP {result.http_status}: " if result.http_status else ""
+        return f"{http}{result.error}" if not result.error.startswith("HTTP") else result.error
+    return ""

@@ -1,0 +1,229 @@
+"""What the database holds: monitor list, log, show, diff and status."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+
+from monitor.cli import App, _render, cli, pass_app
+from monitor.errors import UsageError
+
+DIFF_FORMATS = ("terminal", "text", "md", "markdown", "html", "json")
+
+
+@cli.command("list")
+@click.option("--json", "as_json", is_flag=True, help="A JSON array of watches.")
+@click.option("--all", "show_all", is_flag=True, help="Include watches no longer in the config.")
+@pass_app
+def list_(app: App, as_json: bool, show_all: bool) -> None:
+    """List the watches with their last status and counts of versions and changes."""
+    with app.store() as store:
+        app.sync(store)
+        watches = store.watches(active_only=not show_all)
+        counts = store.counts()
+    rows = [_watch_dict(w, counts.get(w.id, (0, 0))) for w in watches]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no watches yet: `monitor add URL` or add [[watch]] to config.toml", err=True)
+    for row in rows:
+        inactive = "" if row["active"] else "  (inactive: no longer in the config)"
+        click.echo(
+            f"{row['id']:>4}  {row['name'] or '-':<20} {row['last_status'] or 'never checked':<13} "
+            f"{row['versions']:>3} versions {row['changes']:>3} changes  {row['url']}{inactive}"
+        )
+
+
+def _watch_dict(watch: Any, counts: tuple[int, int]) -> dict[str, Any]:
+    return {
+        "id": watch.id,
+        "name": watch.name,
+        "url": watch.url,
+        "source": watch.source,
+        "active": watch.active,
+        "interval_s": watch.interval,
+        "last_check_at": watch.last_check_at,
+        "last_status": watch.last_status,
+        "last_error": watch.last_error,
+        "error_streak": watch.error_streak,
+        "last_change_at": watch.last_change_at,
+        "next_check_at": watch.next_check_at,
+        "versions": counts[0],
+        "changes": counts[1],
+    }
+
+
+# -- log / show / diff ----------------------------------------------------------------------
+
+
+@cli.command("log")
+@click.argument("watch")
+@click.option("--json", "as_json", is_flag=True, help="Versions, changes and checks as JSON.")
+@click.option("--limit", default=20, show_default=True, help="How many recent checks to show.")
+@pass_app
+def log_(app: App, watch: str, as_json: bool, limit: int) -> None:
+    """Show the versions, changes and recent checks of one watch."""
+    with app.store(existing=True) as store:
+        target = store.find_watch(watch)
+        versions = store.snapshots(target)
+        changes = store.changes(target)
+        checks = store.checks(target, limit)
+    if as_json:
+        data = {
+            "watch": _watch_dict(target, (len(versions), len(changes))),
+            "versions": [_version_dict(v) for v in versions],
+            "changes": [{k: v for k, v in c.items() if k != "diff_json"} for c in changes],
+            "checks": checks,
+        }
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    _print_log(target, versions, changes, checks)
+
+
+def _version_dict(snapshot: Any) -> dict[str, Any]:
+    return {
+        "version": snapshot.version,
+        "snapshot_id": snapshot.id,
+        "created_at": snapshot.created_at,
+        "title": snapshot.title,
+        "chars": len(snapshot.text),
+        "text_sha256": snapshot.text_sha256,
+        "extractor": snapshot.extractor,
+        "origin": snapshot.origin,
+        "metadata": snapshot.metadata.as_dict(),
+    }
+
+
+def _print_log(watch: Any, versions: list[Any], changes: list[Any], checks: list[Any]) -> None:
+    click.echo(click.style(f"{watch.label}", bold=True) + f"  {watch.url}")
+    click.echo(f"\nVersions ({len(versions)}):")
+    for v in versions:
+        origin = "  (re-extracted)" if v.origin == "reextract" else ""
+        title = _clean(v.title)
+        click.echo(f"  v{v.version:<3} {v.created_at}  {len(v.text):>6} chars  {title}{origin}")
+    click.echo(f"\nChanges ({len(changes)}):")
+    by_id = {v.id: v.version for v in versions}
+    for c in changes:
+        old = f"v{by_id.get(c['old_snapshot_id'], '?')}"
+        new = f"v{by_id.get(c['new_snapshot_id'], '?')}"
+        note = {"revert": " (revert)", "flap": " (flapping, not notified)"}.get(c["kind"], "")
+        note += " (silent edit)" if c["silent_edit"] else ""
+        click.echo(
+            f"  #{c['id']:<4} {c['detected_at']}  {old} → {new}  "
+            f"+{c['chars_added']} −{c['chars_removed']}{note}"
+        )
+    click.echo(f"\nLatest checks ({len(checks)}):")
+    for c in checks:
+        http = c["http_status"] or "-"
+        error = f"  {c['error']}" if c["error"] else ""
+        click.echo(
+            f"  {c['checked_at']}  {c['status']:<13} {http!s:>4} {c['duration_ms']:>6} ms{error}"
+        )
+
+
+@cli.command()
+@click.argument("watch")
+@click.option("--version", "version", type=int, help="Version number (default: the current one).")
+@click.option(
+    "--at", "at", help="The version shown at this time (ISO-8601, e.g. 2026-11-27T09:00)."
+)
+@click.option("--json", "as_json", is_flag=True, help="The version with its metadata as JSON.")
+@pass_app
+def show(app: App, watch: str, version: int | None, at: str | None, as_json: bool) -> None:
+    """Print the text of one stored version of a watch."""
+    if version is not None and at is not None:
+        raise click.UsageError("give --version or --at, not both")
+    with app.store(existing=True) as store:
+        target = store.find_watch(watch)
+        if version is not None:
+            snapshot = store.snapshot_by_version(target, version)
+        elif at is not None:
+            snapshot = store.snapshot_at(target, _utc_iso(at))
+        else:
+            snapshot = store.current_snapshot(target)
+            if snapshot is None:
+                raise UsageError(f"{target.label} has no version yet: run `monitor check`")
+    if as_json:
+        data = _version_dict(snapshot) | {"text": snapshot.text}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+    else:
+        click.echo(_clean(snapshot.document))
+
+
+def _clean(text: str) -> str:
+    """Page text as it may be shown on a terminal: no control characters or escapes."""
+    from monitor.report import clean
+
+    return clean(text)
+
+
+def _utc_iso(value: str) -> str:
+    try:
+        moment = datetime.fromisoformat(value)
+    except ValueError:
+        raise click.BadParameter(f"{value!r} is not an ISO-8601 time", param_hint="--at") from None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.astimezone(UTC).isoformat(timespec="seconds")
+
+
+@cli.command()
+@click.argument("watch")
+@click.argument("a", type=int, required=False)
+@click.argument("b", type=int, required=False)
+@click.option(
+    "--format",
+    "fmt",
+    type=click.Choice(DIFF_FORMATS),
+    help="Output format (default: terminal colours on a terminal, else text).",
+)
+@pass_app
+def diff(app: App, watch: str, a: int | None, b: int | None, fmt: str | None) -> None:
+    """Show what changed: the latest change, version A against the current one, or A against B.
+
+    A and B are version numbers, as listed by `monitor log WATCH`.
+    """
+    from monitor.pipeline import build_report, compare_versions
+
+    with app.store(existing=True) as store:
+        target = store.find_watch(watch)
+        if a is None:
+            changes = store.changes(target)
+            if not changes:
+                raise UsageError(f"{target.label} has no changes yet (see `monitor log`)")
+            report = build_report(store, changes[-1])
+        else:
+            old = store.snapshot_by_version(target, a)
+            new = (
+                store.snapshot_by_version(target, b)
+                if b is not None
+                else store.current_snapshot(target)
+            )
+            report = compare_versions(target, old, new)
+    click.echo(_render(report, fmt), nl=False)
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per watch.")
+@pass_app
+def status(app: App, as_json: bool) -> None:
+    """Show each watch's last check, status, next check and consecutive errors."""
+    with app.store() as store:
+        app.sync(store)
+        watches = store.watches()
+        counts = store.counts()
+    rows = [_watch_dict(w, counts.get(w.id, (0, 0))) for w in watches]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    click.echo(f"{'watch':<24} {'status':<13} {'last check':<26} {'next check':<26} errors")
+    for row in rows:
+        name = (row["name"] or row["url"])[:24]
+        click.echo(
+            f"{name:<24} {row['last_status'] or '-':<13} {row['last_check_at'] or '-':<26} "
+            f"{row['next_check_at'] or '-':<26} {row['error_streak']}"
+        )
