@@ -126,6 +126,7 @@ class Daemon:
         self._inflight: set[asyncio.Task[None]] = set()
         self._accepting = True
         self._outbox_due = asyncio.Event()
+        self._delivery = asyncio.Lock()
 
     def stop(self) -> None:
         """Ask the daemon to stop (what SIGTERM and SIGINT do)."""
@@ -265,7 +266,8 @@ class Daemon:
                 await asyncio.wait_for(self._outbox_due.wait(), OUTBOX_EVERY)
             self._outbox_due.clear()
             try:
-                await self.outbox.deliver()
+                async with self._delivery:  # a stop waits for a delivery under way
+                    await self.outbox.deliver()
             except MonitorError as exc:
                 log.error("delivering notifications failed: %s", exc)
 
@@ -333,10 +335,17 @@ class Daemon:
                 await asyncio.wait(pending, timeout=5)
         self.scheduler.shutdown()
         with contextlib.suppress(TimeoutError, MonitorError):
-            await asyncio.wait_for(self.outbox.deliver(), timeout=min(grace, 10))
+            await asyncio.wait_for(self._last_delivery(), timeout=min(grace, 10))
         for task in helpers:
             task.cancel()
         await asyncio.gather(*helpers, return_exceptions=True)
+
+
+    async def _last_delivery(self) -> None:
+        """Let a delivery under way finish (cancelling it mid-send would leave a notification
+        that may or may not have gone out), then deliver what is left."""
+        async with self._delivery:
+            await self.outbox.deliver()
 
 
 def _summary(result: CheckResult) -> str:

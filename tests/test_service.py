@@ -293,7 +293,8 @@ def test_kill_9_at_random_moments_loses_nothing_and_notifies_once(
     assert len(delivered) == len(set(delivered)), "no change notified twice"
     assert set(delivered) <= changes
     lost = count(db, "SELECT count(*) FROM outbox WHERE state IN ('unknown', 'failed')")
-    assert len(delivered) + lost == len(changes), "every change notified, or marked unknown"
+    states = query(db, "SELECT change_id, kind, state, error FROM outbox")
+    assert len(delivered) + lost == len(changes), f"every change notified or marked: {states}"
 
 
 def test_cli_reads_while_the_daemon_writes(
