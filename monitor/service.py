@@ -340,7 +340,6 @@ class Daemon:
             task.cancel()
         await asyncio.gather(*helpers, return_exceptions=True)
 
-
     async def _last_delivery(self) -> None:
         """Let a delivery under way finish (cancelling it mid-send would leave a notification
         that may or may not have gone out), then deliver what is left."""
