@@ -157,7 +157,14 @@ class Daemon:
             self.outbox.recover()
             self.scheduler = WatchScheduler(self.run_check)
             with self._signals():
-                self._schedule_all(store.watches())
+                watches = store.watches()
+                if not watches:
+                    log.warning(
+                        "no watches yet: add one with `monitor add URL` or [[watch]] in "
+                        "config.toml; they are picked up within %.0f s",
+                        REFRESH_EVERY,
+                    )
+                self._schedule_all(watches)
                 self.scheduler.start()
                 notify_systemd("READY=1")
                 helpers = [
