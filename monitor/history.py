@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 from urllib.parse import urlsplit
 
@@ -20,7 +20,14 @@ from monitor.diff import diff_from_ops, diff_texts
 from monitor.errors import StaleBaselineError
 from monitor.extract import extract_article
 from monitor.fetch import decode_html
-from monitor.models import Article, ChangeReport, FetchOutcome, FetchResult, VersionRef
+from monitor.models import (
+    Article,
+    ChangeReport,
+    FetchOutcome,
+    FetchResult,
+    TextDiff,
+    VersionRef,
+)
 from monitor.store import NewSnapshot, Snapshot, SnapshotStore, Watch, utcnow
 
 log = logging.getLogger(__name__)
@@ -38,17 +45,11 @@ def build_report(store: SnapshotStore, change: dict[str, Any]) -> ChangeReport:
         [(op, text) for op, text in stored["ops"]],
         granularity=stored.get("granularity", "token"),
     )
-    reverted_to = new.version if change["kind"] in ("revert", "flap") else None
-    return ChangeReport(
-        watch_id=watch.id,
-        watch_name=watch.label,
-        url=watch.url,
-        old=version_ref(old) if old else None,
-        new=version_ref(new),
-        diff=diff,
+    return replace(
+        _report(watch, old, new, diff),
         change_id=change["id"],
         detected_at=change["detected_at"],
-        reverted_to=reverted_to,
+        reverted_to=new.version if change["kind"] in ("revert", "flap") else None,
         silent_edit=bool(change["silent_edit"]),
         kind=change["kind"],
     )
@@ -57,6 +58,10 @@ def build_report(store: SnapshotStore, change: dict[str, Any]) -> ChangeReport:
 def compare_versions(watch: Watch, old: Snapshot | None, new: Snapshot) -> ChangeReport:
     """A report of the difference between any two versions of a watch."""
     diff = diff_texts(old.document if old else "", new.document)
+    return _report(watch, old, new, diff)
+
+
+def _report(watch: Watch, old: Snapshot | None, new: Snapshot, diff: TextDiff) -> ChangeReport:
     return ChangeReport(
         watch_id=watch.id,
         watch_name=watch.label,
