@@ -12,7 +12,7 @@ import logging
 from dataclasses import dataclass
 
 from monitor.extract.boilerplate import boilerplate_reason, units
-from monitor.extract.text import BLOCK_TAGS, CELL_TAGS, SKIP_TAGS, Element, is_hidden
+from monitor.extract.text import BLOCK_TAGS, CELL_TAGS, Element, is_skipped, traverse
 
 log = logging.getLogger(__name__)
 
@@ -102,7 +102,7 @@ class _Annotator:
 
     def open(self, element: Element) -> bool:
         name = element.tag
-        if not isinstance(name, str) or name in SKIP_TAGS or is_hidden(element):
+        if is_skipped(element):
             return False
         if name == "br":
             self.flush()
@@ -134,19 +134,7 @@ class _Annotator:
 
     def walk(self, root: Element) -> list[Block]:
         self.holders.append(root)
-        stack: list[tuple[Element, bool]] = [(root, False)]
-        while stack:
-            element, closing = stack.pop()
-            if closing:
-                self.close(element)
-                if element is not root:
-                    self.text(element.tail, element.getparent())
-            elif self.open(element):
-                stack.append((element, True))
-                self.text(element.text, element)
-                stack.extend((child, False) for child in reversed(element))
-            elif element is not root:
-                self.text(element.tail, element.getparent())
+        traverse(root, self.open, self.close, self.text)
         self.flush()
         return self.blocks
 

@@ -12,7 +12,7 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 
 from lxml import etree
 
@@ -86,6 +86,35 @@ def _is_hidden_by_class(classes: str) -> bool:
 TREE_EDITS = [0]
 
 
+def is_skipped(element: Element) -> bool:
+    """Never text: comments, scripts, forms' controls, media and hidden elements."""
+    return not isinstance(element.tag, str) or element.tag in SKIP_TAGS or is_hidden(element)
+
+
+def traverse(
+    root: Element,
+    on_open: Callable[[Element], bool],
+    on_close: Callable[[Element], None],
+    on_text: Callable[[str | None, Element | None], None],
+) -> None:
+    """Walk ``root`` in document order without recursion (10,000 nested tags are fine):
+    ``on_open`` (False skips the subtree), the element's text, its children, ``on_close``,
+    then its tail. ``on_text`` gets each text with the element that holds it."""
+    stack: list[tuple[Element, bool]] = [(root, False)]
+    while stack:
+        element, closing = stack.pop()
+        if closing:
+            on_close(element)
+            if element is not root:
+                on_text(element.tail, element.getparent())
+        elif on_open(element):
+            stack.append((element, True))
+            on_text(element.text, element)
+            stack.extend((child, False) for child in reversed(element))
+        elif element is not root:
+            on_text(element.tail, element.getparent())
+
+
 def drop_tree(element: Element) -> None:
     """Remove ``element`` and its subtree, keeping the text that follows it (its tail)."""
     parent = element.getparent()
@@ -139,7 +168,7 @@ class _Blocks:
     def open(self, element: Element) -> bool:
         """Handle an opening tag; False if its subtree is skipped."""
         name = element.tag
-        if not isinstance(name, str) or name in SKIP_TAGS or is_hidden(element):
+        if is_skipped(element):
             return False
         if name == "form" and not _holds_an_article(element):
             return False
@@ -162,19 +191,7 @@ class _Blocks:
             self.current.append(" ")
 
     def walk(self, root: Element) -> list[str]:
-        stack: list[tuple[Element, bool]] = [(root, False)]
-        while stack:
-            element, closing = stack.pop()
-            if closing:
-                self.close(element)
-                if element is not root:
-                    self.text(element.tail)
-            elif self.open(element):
-                stack.append((element, True))
-                self.text(element.text)
-                stack.extend((child, False) for child in reversed(element))
-            elif element is not root:
-                self.text(element.tail)
+        traverse(root, self.open, self.close, lambda value, _holder: self.text(value))
         self.flush()
         return self.lines
 
