@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import gzip
 import socket
+import zlib
 from collections.abc import AsyncIterator, Callable, Coroutine
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
@@ -510,6 +511,63 @@ def test_gzip_body_is_decoded(http_server: LocalServer) -> None:
     http_server.set("/gz", gzip.compress(page(JA).encode()), headers=headers)
     result = fetch(http_server.url("/gz"))
     assert (result.outcome, result.text) == (OK, page(JA))
+
+
+def _deflate(data: bytes, wbits: int) -> bytes:
+    packer = zlib.compressobj(wbits=wbits)
+    return packer.compress(data) + packer.flush()
+
+
+ENCODED = [
+    ("gzip", lambda body: gzip.compress(body)),
+    ("deflate", lambda body: _deflate(body, 15)),  # zlib-wrapped, as RFC 9110 says
+    ("deflate", lambda body: _deflate(body, -15)),  # raw, as many servers send it
+]
+
+
+@pytest.mark.parametrize(("encoding", "encode"), ENCODED, ids=["gzip", "zlib", "raw-deflate"])
+def test_compressed_body_is_decoded(
+    http_server: LocalServer, encoding: str, encode: Callable[[bytes], bytes]
+) -> None:
+    headers = {"Content-Encoding": encoding, "Content-Type": "text/html; charset=utf-8"}
+    http_server.set("/z", encode(page(JA_LONG).encode()), headers=headers)
+    result = fetch(http_server.url("/z"))
+    assert (result.outcome, result.text) == (OK, page(JA_LONG))
+
+
+class OneByteStream(httpx.AsyncByteStream):
+    """A body that arrives one byte per chunk: decoding must not depend on chunk borders."""
+
+    def __init__(self, data: bytes) -> None:
+        self.data = data
+
+    async def __aiter__(self) -> AsyncIterator[bytes]:
+        for index in range(len(self.data)):
+            yield self.data[index : index + 1]
+
+
+@pytest.mark.parametrize(("encoding", "encode"), ENCODED, ids=["gzip", "zlib", "raw-deflate"])
+def test_compressed_body_in_one_byte_chunks(
+    encoding: str, encode: Callable[[bytes], bytes]
+) -> None:
+    body = encode(page(JA_LONG).encode())
+    headers = {"Content-Encoding": encoding, "Content-Type": "text/html; charset=utf-8"}
+
+    def handler(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers=headers, stream=OneByteStream(body))
+
+    result = fetch("http://example.test/z", handler=handler)
+    assert (result.outcome, result.text) == (OK, page(JA_LONG))
+
+
+def test_corrupt_deflate_body_is_a_clear_error() -> None:
+    headers = {"Content-Encoding": "deflate", "Content-Type": "text/html"}
+    result = fetch(
+        "http://example.test/z",
+        handler=lambda request: httpx.Response(200, headers=headers, content=b"\x78\x9c garbage"),
+    )
+    assert result.outcome is NETWORK_ERROR
+    assert (result.error or "").startswith("could not decode the body: ")
 
 
 def test_gzip_bomb_capped_by_decoded_size(http_server: LocalServer) -> None:
