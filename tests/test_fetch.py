@@ -396,7 +396,11 @@ def test_global_and_per_host_limits() -> None:
         settings = FetchSettings(concurrency=3, per_host_concurrency=2)
         urls = [f"http://{host}.example/{i}" for host in "abc" for i in range(4)]
         async with Fetcher(settings, transport=httpx.MockTransport(handler)) as fetcher:
-            results = await asyncio.gather(*(fetcher.fetch(url) for url in urls))
+            pending = [asyncio.ensure_future(fetcher.fetch(url)) for url in urls]
+            await asyncio.sleep(0)
+            assert fetcher.busy_hosts == 3
+            results = await asyncio.gather(*pending)
+            assert fetcher.busy_hosts == 0  # a daemon watching 50k hosts keeps no slot idle
         assert all(result.outcome is OK for result in results)
 
     asyncio.run(main())

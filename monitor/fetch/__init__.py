@@ -74,6 +74,14 @@ class _Attempt:
     retry_after: float | None = None
 
 
+class _HostSlot:
+    """The per-host limit, and how many fetches hold it or wait for it."""
+
+    def __init__(self, limit: int) -> None:
+        self.semaphore = asyncio.Semaphore(limit)
+        self.users = 0
+
+
 class Fetcher:
     """Fetches pages over one shared httpx client, within a global and a per-host limit."""
 
@@ -93,7 +101,7 @@ class Fetcher:
         self._clients = [_make_client(settings, transport, size) for _ in range(shards)]
         self._next_client = itertools.cycle(self._clients)
         self._slots = asyncio.Semaphore(settings.concurrency)
-        self._host_slots: dict[str, asyncio.Semaphore] = {}
+        self._host_slots: dict[str, _HostSlot] = {}
         self._closing = False
 
     def refuse_new(self) -> None:
@@ -164,12 +172,24 @@ class Fetcher:
     async def _slot(self, url: str) -> AsyncIterator[None]:
         """Hold a per-host slot, then a global one (so a busy host cannot hoard global slots)."""
         host = _host_of(url)
-        if host not in self._host_slots:
-            self._host_slots[host] = asyncio.Semaphore(self.settings.per_host_concurrency)
-        async with self._host_slots[host], self._slots:
-            if self._closing:
-                raise FetchCancelled("monitor is stopping: the fetch was not started")
-            yield
+        slot = self._host_slots.get(host)
+        if slot is None:
+            slot = self._host_slots[host] = _HostSlot(self.settings.per_host_concurrency)
+        slot.users += 1
+        try:
+            async with slot.semaphore, self._slots:
+                if self._closing:
+                    raise FetchCancelled("monitor is stopping: the fetch was not started")
+                yield
+        finally:
+            slot.users -= 1
+            if not slot.users:  # nobody holds or waits for it: 50k hosts don't pile up
+                del self._host_slots[host]
+
+    @property
+    def busy_hosts(self) -> int:
+        """Hosts with a fetch in flight or waiting for a slot."""
+        return len(self._host_slots)
 
     async def _request(self, url: str, validators: Validators) -> _Attempt:
         """Send the request, follow redirects and read the final answer."""
