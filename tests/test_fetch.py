@@ -16,6 +16,7 @@ from server import LocalServer, Request, Response, redirect, reset, truncated
 
 from monitor.config import FetchSettings
 from monitor.fetch import Fetcher, decode_html
+from monitor.fetch.address import PublicOnlyBackend
 from monitor.models import FetchOutcome, FetchResult, Validators
 
 OK = FetchOutcome.OK
@@ -651,3 +652,44 @@ def test_private_addresses_can_be_refused(http_server: LocalServer) -> None:
 async def _fetch_with(settings: FetchSettings, url: str) -> FetchResult:
     async with Fetcher(settings) as fetcher:
         return await fetcher.fetch(url)
+
+
+def _resolver(*answers: str) -> Callable[[str, int], Coroutine[None, None, list[str]]]:
+    """A resolver answering each of ``answers`` in turn, like a rebinding DNS server."""
+    queue = list(answers)
+
+    async def resolve(host: str, port: int) -> list[str]:
+        return [queue.pop(0) if len(queue) > 1 else queue[0]]
+
+    return resolve
+
+
+def test_connections_go_to_the_checked_address(http_server: LocalServer) -> None:
+    http_server.set("/page", "<p>pinned</p>")
+    backend = PublicOnlyBackend(resolve=_resolver("127.0.0.1"), is_allowed=lambda a: True)
+    url = f"http://pinned.test:{http_server.port}/page"  # a name the system cannot resolve
+
+    async def main() -> FetchResult:
+        async with Fetcher(FetchSettings(retries=0), network_backend=backend) as fetcher:
+            return await fetcher.fetch(url)
+
+    result = asyncio.run(main())
+    assert (result.outcome, result.text) == (OK, "<p>pinned</p>")
+
+
+def test_a_name_rebound_to_a_private_address_is_refused_at_connect(
+    http_server: LocalServer,
+) -> None:
+    """The hop check saw a public address; the connection would have gone to 127.0.0.1."""
+    http_server.set("/page", "<p>secret</p>")
+    backend = PublicOnlyBackend(resolve=_resolver("127.0.0.1"))
+    strict = FetchSettings(retries=0, allow_private_addresses=False)
+
+    async def main() -> FetchResult:
+        async with Fetcher(strict, network_backend=backend) as fetcher:
+            return await fetcher.fetch(f"http://rebind.test:{http_server.port}/page")
+
+    result = asyncio.run(main())
+    assert result.outcome is NETWORK_ERROR
+    assert "rebind.test is a non-public address (127.0.0.1)" in (result.error or "")
+    assert http_server.requests == []

@@ -35,11 +35,12 @@ from types import TracebackType
 from typing import Self
 from urllib.parse import urlsplit
 
+import httpcore
 import httpx
 
 from monitor.config import FetchSettings
 from monitor.errors import FetchCancelled
-from monitor.fetch.address import AddressRefused, _check_public
+from monitor.fetch.address import AddressRefused, PublicOnlyBackend, _check_public, pinned_transport
 from monitor.fetch.body import _BodyDecoder
 from monitor.fetch.decode import decode_html
 from monitor.fetch.errors import _MESSAGES as _MESSAGES  # re-exported, for tests
@@ -91,6 +92,7 @@ class Fetcher:
         *,
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
+        network_backend: httpcore.AsyncNetworkBackend | None = None,
     ) -> None:
         self.settings = settings
         self._sleep = sleep
@@ -98,7 +100,11 @@ class Fetcher:
         # a client per CLIENT_CONNECTIONS slots keeps each in its fast range.
         shards = max(1, -(-settings.concurrency // CLIENT_CONNECTIONS))
         size = -(-settings.concurrency // shards)
-        self._clients = [_make_client(settings, transport, size) for _ in range(shards)]
+        if network_backend is None and not settings.allow_private_addresses:
+            network_backend = PublicOnlyBackend()
+        self._clients = [
+            _make_client(settings, transport, size, network_backend) for _ in range(shards)
+        ]
         self._next_client = itertools.cycle(self._clients)
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._host_slots: dict[str, _HostSlot] = {}
@@ -271,7 +277,10 @@ class Fetcher:
 
 
 def _make_client(
-    settings: FetchSettings, transport: httpx.AsyncBaseTransport | None, connections: int
+    settings: FetchSettings,
+    transport: httpx.AsyncBaseTransport | None,
+    connections: int,
+    backend: httpcore.AsyncNetworkBackend | None,
 ) -> httpx.AsyncClient:
     """The shared client; redirects are followed by ``Fetcher._open``, not by httpx."""
     timeout = httpx.Timeout(
@@ -281,6 +290,8 @@ def _make_client(
         pool=settings.connect_timeout,
     )
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    if transport is None and backend is not None:
+        transport = pinned_transport(limits, backend)
     return httpx.AsyncClient(
         transport=transport,
         timeout=timeout,
