@@ -61,8 +61,9 @@ class _Annotator:
     """Serialises a tree into :class:`Block` s, like :class:`.text._Blocks`, tracking the
     innermost block element, link text and the innermost boilerplate ancestor."""
 
-    def __init__(self, page_chars: int) -> None:
+    def __init__(self, page_chars: int, names: bool) -> None:
         self.page_chars = page_chars
+        self.names = names
         self.blocks: list[Block] = []
         self.parts: list[str] = []
         self.link_parts: list[str] = []
@@ -94,7 +95,7 @@ class _Annotator:
                 self.link_parts.append(value)
 
     def is_boilerplate(self, element: Element) -> str:
-        reason = boilerplate_reason(element)
+        reason = boilerplate_reason(element, self.names)
         if reason and self.page_chars:
             share = len("".join(element.itertext())) / self.page_chars
             return "" if share > MAX_BOILERPLATE_SHARE else reason
@@ -144,7 +145,7 @@ def _is_link(element: Element) -> bool:
     return element.tag == "a" and element.get("href") is not None
 
 
-def annotated_blocks(body: Element) -> list[Block]:
-    """The blocks of ``body``, annotated."""
+def annotated_blocks(body: Element, names: bool = True) -> list[Block]:
+    """The blocks of ``body``, annotated; ``names=False``: boilerplate by tags and roles only."""
     page_chars = len("".join(body.itertext()))
-    return _Annotator(page_chars).walk(body)
+    return _Annotator(page_chars, names).walk(body)

@@ -28,12 +28,14 @@ BOILERPLATE_TAGS = frozenset(
     {"nav", "aside", "header", "footer", "form", "button", "select", "menu"}
 )
 BOILERPLATE_NAMES = re.compile(
-    r"(?<![a-z])(?:related|share|sharing|sharedaddy|social|comments?|commentlist|sidebar|"
+    # "non-ad-column", "no-sidebar": a name that negates a widget is not that widget.
+    r"(?<![a-z])(?<!non-)(?<!no-)(?<!not-)"
+    r"(?:related|share|sharing|sharedaddy|social|comments?|commentlist|sidebar|"
     r"widgets?|newsletter|promo|advert\w*|ads?|adsense|sponsor\w*|cookie\w*|banner|"
     r"breadcrumbs?|ranking|popular|recommend\w*|subscribe|subscription|signup|most-?read|"
     r"footer|masthead|navbar|nav|navigation|menu|pagination|pager|disqus|outbrain|taboola|"
     r"tags?|tagcloud|byline|author-?box|bio|author-?bio|author-?info|about-?the-?author|post-?meta|entry-?meta|timestamp|dateline|date|"
-    r"toolbar|skip|modal|popup|recirculation|read-?time|reading-?time)"
+    r"toolbar|skip|modal|popup|recirculation|read-?time|reading-?time|trending)"
     r"(?![a-z])|関連|ランキング|おすすめ|シェア|コメント",
     re.IGNORECASE,
 )
@@ -52,17 +54,26 @@ FURNITURE = re.compile(
     r"(?:like|share|enjoy(?:ed)?) this (?:story|article|post)|follow (?:me|us) on|share on|"
     r"media playback is unsupported on your device|comments?|"
     r"\d+ min(?:ute)?s? read|tempo de leitura|lesezeit|"
-    r"打印本页|打印|关闭窗口|扫一扫|分享到|返回顶部|ページの先頭へ|ページトップへ|"
-    r"この記事をシェア|シェアする|広告|スポンサーリンク|PR)\b",
+    r"打印|ページの先頭へ|ページトップへ|この記事をシェア|シェアする|広告|スポンサーリンク|PR)\b|"
+    # Prompts that run on into what they offer ("扫一扫在手机打开当前页"): no word boundary.
+    r"^(?:打印本页|关闭窗口|扫一扫|分享到|返回顶部)",
     re.IGNORECASE,
 )
 FURNITURE_UNITS = 12
+#: Whole lines that are the labels of a gallery or lightbox, or a shop button.
+LABEL = re.compile(
+    r"^(?:caption|close|expand|enlarge|click to enlarge|(?:view|open) (?:gallery|slideshow)|"
+    r"read later|save for later|buy now|shop now|(?:top|featured|related) videos?|"
+    r"(?:image|photo|picture|slide)s? \d+ (?:of|/) \d+|\d+ ?(?:of|/) ?\d+)[\s.:!…]*$",
+    re.IGNORECASE,
+)
 #: Picture credits on a line of their own. "Image: <source>" is not one: some Japanese
 #: articles open with it, and the reference extractors keep it.
 CREDIT = re.compile(
     r"^\(?(?:(?:photo|image|picture|credit|source|foto|bild)s?\s*(?:credit)?\s*[:：]\s*)?"
     r"(?:getty(?: images)?|reuters|ap|afp|epa|shutterstock|istock(?:photo)?|alamy)\)?$|"
-    r"^(?:photo|credit|foto)s?\s*(?:credit)?\s*[:：]|^©",
+    r"^(?:photo|credit|foto)s?\s*(?:credit)?\s*[:：]|^©|"
+    r"^\((?:image|photo|picture)s?\s*(?:credit)?\s*[:：].*\)$|^courtesy of\b",
     re.IGNORECASE,
 )
 CREDIT_UNITS = 8
@@ -72,7 +83,11 @@ PROMOTION = re.compile(
     r"\b(?:sign(?:ing)? up|subscribe|subscribing)\b.{0,120}newsletters?\b|"
     r"\bnewsletters?\b.{0,120}\b(?:sign(?:ing)? up|subscribe)\b|"
     r"^follow\b.{0,60}\bon (?:twitter|facebook|instagram|linkedin|youtube|tiktok)\b|"
-    r"^join the conversation\b",
+    r"^join the conversation\b|"
+    r"\bfollow (?:us|him|her|them|me)\b.{0,40}\bon (?:twitter|facebook|instagram)\b|"
+    r"\b(?:delivered|straight|sent|direct(?:ly)?) (?:to|through) your (?:inbox|letterbox|door)\b|"
+    r"\bmeet your inbox\b|"
+    r"\bsubscribe to (?:our|the)\b.{0,40}\b(?:magazine|newsletter|channel|podcast)\b",
     re.IGNORECASE,
 )
 PROMOTION_UNITS = 45
@@ -85,8 +100,17 @@ CLOSING = re.compile(
     r"weitere (?:beiträge|artikel)\b.*|more from\b.*|read more\b.*|"
     r"comments?|\d+ comments?|leave a (?:reply|comment)|tell us what you think\b.*|trackbacks?|"
     r"(?:you (?:may|might) )?also like\b.*|recommended(?: for you)?|"
+    r"(?:você|vc) (?:também )?pode gostar\b.*|leia (?:também|mais)\b.*|veja também\b.*|"
+    r"(?:artigos|posts|notícias|matérias|artículos|noticias) relacionad[oa]s|"
+    r"(?:también )?te puede interesar\b.*|lee también\b.*|(?:à )?lire aussi\b.*|"
+    r"vous aimerez (?:aussi|également)\b.*|articles similaires|sur le même sujet|"
+    r"читайте также\b.*|похожие (?:статьи|новости|материалы|записи)|смотрите также\b.*|"
+    r"das könnte sie auch interessieren|mehr zum thema\b.*|"
     r"関連記事|関連ニュース|あわせて読みたい|コメント|相关(?:文章|阅读|新闻|推荐)|热门推荐|推荐阅读|"
-    r"回复|评论|网友评论|发表评论|留言)"
+    r"回复|评论|网友评论|发表评论|留言|(?:版权|免责|反侵权|侵权)(?:声明|公告)|"
+    r"猜你喜欢|更多精彩|精彩推荐|图片聚焦|最新(?:动态|文章|新闻|资讯)|"
+    r"most (?:read|popular|viewed)(?: stories| articles| posts| news)?|"
+    r"самые (?:популярные|читаемые)\b.*|популярное)"
     r"[\s.:：!?…]*$",
     re.IGNORECASE,
 )
@@ -95,12 +119,16 @@ CLOSING_UNITS = 8
 CLOSING_AFTER = 0.5
 
 
+#: A block of this many units is a paragraph.
+PARAGRAPH_UNITS = 20
 SHORT_LINE = 16
 LABEL_UNITS = 3
 TEXT_TAGS = frozenset("p h2 h3 h4 h5 h6 li dd dt blockquote pre figcaption caption td th".split())
 BYLINE = re.compile(
     r"^(?:by|von|por|par|door|av|di)\s|^(?:作者|来源|來源|记者|記者|编辑|編輯|责任编辑|"
-    r"責任編輯|文|撰文|出典|配信|筆者)\s*[：:／/]",
+    r"責任編輯|文|撰文|出典|配信|筆者)\s*[：:／/]|"
+    # A reporter's name after the paper's: "本报记者 王建宏 张文攀", "新华社記者 李明".
+    r"^\w{0,8}(?:记者|記者|通讯员|通訊員)(?:\s+[\u4e00-\u9fff·]{2,4})+$",
     re.IGNORECASE,
 )
 DATE = re.compile(
@@ -116,19 +144,20 @@ def units(text: str) -> float:
     return len(_WORDS.findall(text)) + 0.5 * len(_CJK.findall(text))
 
 
-def boilerplate_reason(element: Element) -> str:
-    """Why ``element`` looks like boilerplate by its tag or names ("" when it does not)."""
+def boilerplate_reason(element: Element, names: bool = True) -> str:
+    """Why ``element`` looks like boilerplate by its tag or names ("" when it does not);
+    ``names=False`` looks at tags and roles only."""
     tag = element.tag
     if tag in BOILERPLATE_TAGS:
         return f"<{tag}>"
     if element.get("role") in ("navigation", "complementary", "contentinfo", "banner"):
         return f"role={element.get('role')}"
-    if tag in NEUTRAL_TAGS:
+    if tag in NEUTRAL_TAGS or not names:
         return ""
     ident = element.get("id") or ""
     # Ids with digits are often generated per page view: not a stable signal.
-    names = f"{element.get('class') or ''} {'' if _DIGIT.search(ident) else ident}"
-    match = BOILERPLATE_NAMES.search(names) if names.strip() else None
+    given = f"{element.get('class') or ''} {'' if _DIGIT.search(ident) else ident}"
+    match = BOILERPLATE_NAMES.search(given) if given.strip() else None
     return f"name {match.group(0).lower()!r}" if match else ""
 
 
@@ -142,15 +171,22 @@ def crumb_reason(text: str, tag: object) -> str:
     if size <= SHORT_LINE and (BYLINE.search(text) or DATE.search(text)):
         return "byline or date"
     if size <= LABEL_UNITS and (tag not in TEXT_TAGS or text.endswith((":", "："))):
-        return "short label"
+        return "" if _is_sentence(text) else "short label"
     return line_reason(text)
+
+
+def _is_sentence(text: str) -> bool:
+    """True for a line ending as a sentence ends ("特此通告。"), not as a label."""
+    return text.endswith(("。", "！", "？", "!", "?")) or (
+        text.endswith(".") and not text.endswith("..")
+    )
 
 
 def line_reason(text: str) -> str:
     """Why a line is furniture whatever page it is on ("" when it may be article text)."""
     text = text.strip()
     size = units(text)
-    if size <= FURNITURE_UNITS and FURNITURE.match(text):
+    if size <= FURNITURE_UNITS and (FURNITURE.match(text) or LABEL.match(text)):
         return "furniture"
     if (size <= CREDIT_UNITS and CREDIT.search(text)) or BARE_LINK.match(text):
         return "credit or link"

@@ -3,6 +3,9 @@
 - ``itemprop="articleBody"`` (microdata) marks the body element. When the generic
   extractor's container holds exactly one such element and that element holds most of the
   core's text, it becomes the container: the rest was page furniture around it.
+- ``<article>`` marks a self-contained composition. When the container holds several
+  (a post followed by "you may also like" teasers, each its own ``<article>``), the one
+  holding the page's title heading and a paragraph's worth of the core becomes the container.
 - JSON-LD ``articleBody`` is the body as plain text. When most of what the generic extractor
   kept is in it (so it is the whole body, not a teaser), kept blocks that are not in it are
   dropped, captions excepted (the article text keeps its captions; JSON-LD never has them).
@@ -15,9 +18,10 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Iterable
 
 from monitor.extract.blocks import Block
-from monitor.extract.boilerplate import units
+from monitor.extract.boilerplate import PARAGRAPH_UNITS, units
 from monitor.extract.metadata import jsonld_objects
 from monitor.extract.text import Element
 
@@ -29,6 +33,8 @@ MARKED_SHARE = 0.7
 AGREE_SHARE = 0.8
 #: A block is in the declared body when this share of its token trigrams are.
 BLOCK_MATCH = 0.5
+#: A heading is the page's title when this share of their words are shared (Dice).
+TITLE_AGREEMENT = 0.5
 CAPTION_TAGS = frozenset({"figure", "figcaption"})
 _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
@@ -45,6 +51,40 @@ def marked_container(container: Element, core: list[Block]) -> Element:
     total = sum(max(block.value, 0.0) for block in core)
     held = sum(max(block.value, 0.0) for block in core if block.is_inside(marked))
     return marked if total and held >= MARKED_SHARE * total else container
+
+
+def titled_article(container: Element, core: list[Block], titles: Iterable[str]) -> Element:
+    """The ``<article>`` inside ``container``, one of several, that holds the page's title
+    heading and a paragraph's worth of the core; else ``container``."""
+    articles = _outermost(container.iter("article"))
+    if len(articles) < 2:
+        return container
+    wanted = [set(tokens(title)) for title in titles]
+    for article in articles:
+        headings = (set(tokens("".join(h.itertext()))) for h in article.iter("h1", "h2"))
+        titled = any(_agrees(h, t) for h in headings for t in wanted)
+        if titled and _holds_a_paragraph(article, core):
+            return article
+    return container
+
+
+def _agrees(words: set[str], title: set[str]) -> bool:
+    """True when a heading's words and a title's agree (Dice coefficient)."""
+    shared = 2 * len(words & title)
+    return bool(words and title) and shared >= TITLE_AGREEMENT * (len(words) + len(title))
+
+
+def _outermost(elements: Iterable[Element]) -> list[Element]:
+    found: list[Element] = []
+    for element in elements:  # document order: an ancestor comes before its descendants
+        if not any(f in element.iterancestors() for f in found):
+            found.append(element)
+    return found
+
+
+def _holds_a_paragraph(article: Element, core: list[Block]) -> bool:
+    """True when the core's text inside ``article`` is worth at least a paragraph."""
+    return sum(units(b.text) for b in core if b.is_inside(article)) >= PARAGRAPH_UNITS
 
 
 def declared_body(root: Element) -> Trigrams:

@@ -10,11 +10,15 @@ names a known boilerplate widget. Then:
    menus and link lists are negative, and boilerplate blocks are always negative;
 2. the contiguous run of blocks with the highest total value is the article's core (the
    maximum-sum subarray), and the *container* is the deepest element holding all of it, or
-   the ``itemprop=articleBody`` element inside it that holds most of the core (:mod:`.declared`);
+   the ``itemprop=articleBody`` element inside it that holds most of the core, or, of several
+   ``<article>`` elements in it, the one with the page's title heading (:mod:`.declared`).
+   When the core is not worth a paragraph, class and id names hid the article: the blocks
+   are valued again with boilerplate by tags and roles only;
 3. every block in the container is kept, except those in boilerplate below the container,
    those that are mostly links or repeated link items, furniture lines (bylines, dates,
-   labels, credits, prompts), a repeated title, and a closing section (author bio, related
-   posts, comments) that starts late in the text;
+   labels, credits, prompts), a repeated title, a closing section (author bio, related
+   posts, comments) that starts late in the text, and later copies of a sentence-long line
+   (a gallery's lightbox repeats its captions);
 4. when the page's JSON-LD ``articleBody`` holds most of what is kept, kept lines that are
    not in it are dropped too (captions excepted).
 
@@ -25,23 +29,25 @@ from __future__ import annotations
 
 import logging
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
 from lxml import etree
 
 from monitor.extract.blocks import Block, annotated_blocks
-from monitor.extract.boilerplate import closing_start, crumb_reason, units
-from monitor.extract.declared import declared_body, marked_container, undeclared
+from monitor.extract.boilerplate import PARAGRAPH_UNITS, closing_start, crumb_reason, units
+from monitor.extract.declared import declared_body, marked_container, titled_article, undeclared
 from monitor.extract.text import TREE_EDITS, Element, normalize_line
 
 log = logging.getLogger(__name__)
 
-PARAGRAPH_UNITS = 20
 LINK_ITEM_SHARE = 0.25
 MIN_REPEATS = 5
 HEADING_LINES = 6
 MIN_HEADING_CHARS = 4
+#: A block this long is a sentence or more (not a heading or a table row, which a table of
+#: contents or a spec sheet legitimately repeats): a second copy of it is a repeat.
+REPEAT_UNITS = 15
 
 
 @dataclass
@@ -82,17 +88,17 @@ def _strip_noise(root: Element) -> None:
     TREE_EDITS[0] += 1  # indexes of this tree are stale now
 
 
-def generic_content(root: Element, titles: Iterable[str] = ()) -> GenericResult:
+def generic_content(root: Element, titles: Sequence[str] = ()) -> GenericResult:
     """The article's lines on a page no rule knows; ``titles``: the page's title(s)."""
     declared = declared_body(root)  # before the scripts go
     _strip_noise(root)
     body = root.find("body")
-    blocks = annotated_blocks(body if body is not None else root)
-    start, end = best_run([block.value for block in blocks])
+    blocks, (start, end) = _core(body if body is not None else root)
     if end < start:
         return GenericResult(None, [])
     container = common_ancestor(blocks[start].element, blocks[end].element)
-    container = marked_container(container, blocks[start : end + 1])
+    core = blocks[start : end + 1]
+    container = titled_article(marked_container(container, core), core, titles)
     inside = [block for block in blocks if block.is_inside(container)]
     heading, longer = repeated_heading(inside, container)
     kept, dropped = _keep(inside, container, (*titles, longer))
@@ -101,6 +107,18 @@ def generic_content(root: Element, titles: Iterable[str] = ()) -> GenericResult:
         dropped.append(block)
     lines = [b.text for b in kept if not b.reason]
     return GenericResult(container, lines, dropped, normalize_line(heading))
+
+
+def _core(body: Element) -> tuple[list[Block], tuple[int, int]]:
+    """The page's blocks and the best run. When the run holds not even a paragraph's worth,
+    class and id names hid the article (``non-ad-column``, ``post-share-wrapper``): the
+    blocks are annotated again with boilerplate by tags and roles only."""
+    blocks = annotated_blocks(body)
+    start, end = best_run([block.value for block in blocks])
+    if sum(block.value for block in blocks[start : end + 1]) >= PARAGRAPH_UNITS:
+        return blocks, (start, end)
+    blocks = annotated_blocks(body, names=False)
+    return blocks, best_run([block.value for block in blocks])
 
 
 def repeated_heading(blocks: list[Block], container: Element) -> tuple[str, str]:
@@ -131,7 +149,7 @@ def _keep(
     above = {container, *container.iterancestors()}
     repeated = _repeated_link_items(blocks)
     title_text = "".join(_compact(t) for t in titles)
-    kept, dropped = [], []
+    kept, dropped, lines = [], [], []
     before_text = True
     for block in blocks:
         if block.boilerplate is not None and block.boilerplate not in above:
@@ -145,10 +163,36 @@ def _keep(
         else:
             kept.append(block)
             before_text = before_text and units(block.text) < PARAGRAPH_UNITS
-    cut = closing_start([block.text for block in kept])
-    for block in kept[cut:]:
+        if not block.reason or _is_heading_label(block):
+            lines.append(block)
+    cut = closing_start([block.text for block in lines])
+    closing = [block for block in lines[cut:] if not block.reason]
+    for block in closing:
         block.reason = "closing section"
-    return kept[:cut], dropped + kept[cut:]
+    body, repeats = _first_copies([block for block in kept if not block.reason])
+    return body, dropped + closing + repeats
+
+
+def _is_heading_label(block: Block) -> bool:
+    """A short label ending in a colon ("反侵权公告：") heads what follows: it may close."""
+    return block.reason == "short label" and block.text.strip().endswith((":", "："))
+
+
+def _first_copies(blocks: list[Block]) -> tuple[list[Block], list[Block]]:
+    """The blocks less later copies of a sentence-long block: a gallery and its lightbox, or
+    a pull quote, print the same caption or sentence again; and the copies."""
+    seen: set[str] = set()
+    kept, copies = [], []
+    for block in blocks:
+        text = _compact(block.text)
+        if text in seen:
+            block.reason = "a repeated line"
+            copies.append(block)
+            continue
+        if units(block.text) >= REPEAT_UNITS:
+            seen.add(text)
+        kept.append(block)
+    return kept, copies
 
 
 def _drop_reason(block: Block, repeated: set[tuple[str, int]]) -> str:

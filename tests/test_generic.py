@@ -1,0 +1,164 @@
+"""The generic extractor's signals, each on a small synthetic page."""
+
+from __future__ import annotations
+
+from monitor.extract import explain_article, extract_article
+from monitor.extract.boilerplate import (
+    boilerplate_reason,
+    closing_start,
+    crumb_reason,
+    line_reason,
+)
+from monitor.extract.parse import parse_html
+
+
+def _paragraphs(n: int, word: str = "story") -> str:
+    return "".join(
+        f"<p>Paragraph {i} of the {word}, with enough words in it to count as article text "
+        "for the generic extractor.</p>"
+        for i in range(n)
+    )
+
+
+def _menu(n: int) -> str:
+    return "<nav><ul>" + "".join(f"<li><a href='/s{i}'>Section {i}</a></li>" for i in range(n))
+
+
+def test_a_name_that_negates_a_widget_is_not_that_widget() -> None:
+    root = parse_html("<div class='non-ad-column'></div><div class='ad-column'></div>")
+    columns = list(root.iter("div"))
+    assert boilerplate_reason(columns[0]) == ""
+    assert boilerplate_reason(columns[1]) == "name 'ad'"
+    html = f"<html><body>{_menu(60)}</nav><section class='non-ad-column'>{_paragraphs(3)}"
+    assert extract_article(html + "</section></body></html>").text.count("Paragraph") == 3
+
+
+def test_when_names_hide_every_paragraph_tags_and_roles_still_find_the_article() -> None:
+    # A long menu makes the article wrapper hold less than 40% of the page's text, so its
+    # (misleading) class name would count; with no article left, names are not trusted.
+    html = (
+        f"<html><body>{_menu(80)}</nav><div class='main-widget-area'>{_paragraphs(3)}"
+        "</div><footer><p>Copyright, with a few words of small print.</p></footer>"
+        "</body></html>"
+    )
+    text = extract_article(html).text
+    assert text.count("Paragraph") == 3 and "Section" not in text and "Copyright" not in text
+
+
+def test_of_several_articles_the_one_with_the_title_heading_is_the_article() -> None:
+    teasers = "".join(
+        f"<article><div class='bar'><a href='/x'>Share</a></div>{_paragraphs(1, f'teaser {i}')}"
+        "</article>"
+        for i in range(5)
+    )
+    html = (
+        "<html><head><title>Who loves himself | Quotes</title></head><body><div class='page'>"
+        f"<article><h1>Who loves himself…</h1>{_paragraphs(2)}</article>"
+        f"<article><h3>More quotes</h3>{teasers}</article></div></body></html>"
+    )
+    text = extract_article(html).text
+    assert text.startswith("Paragraph 0 of the story") and "teaser" not in text
+    untitled = html.replace("<h1>Who loves himself…</h1>", "")
+    assert "teaser 4" in extract_article(untitled).text  # no title heading: no choice
+
+
+def test_a_sentence_printed_again_by_a_lightbox_is_kept_once() -> None:
+    caption = (
+        "<div class='slide'>A firefighter walks past the burned houses of the town on Tuesday "
+        "morning, as the wind turns north.</div>"
+    )
+    spec = "<p>Engine type: inline four, 16 valves</p>"
+    html = (
+        f"<html><body><div class='story'>{caption * 3}<p>Caption</p><p>Close</p>"
+        f"{_paragraphs(3)}{spec}{spec}</div></body></html>"
+    )
+    lines = extract_article(html).text.splitlines()
+    assert sum(line.startswith("A firefighter") for line in lines) == 1
+    assert "Caption" not in lines and "Close" not in lines
+    assert lines.count("Engine type: inline four, 16 valves") == 2  # short lines may repeat
+    reasons = {r.reason for r in explain_article(html).removed}
+    assert "generic: a repeated line" in reasons
+
+
+def test_trending_rails_are_boilerplate() -> None:
+    root = parse_html("<div class='rail rail--trending'></div>")
+    assert boilerplate_reason(next(root.iter("div"))) == "name 'trending'"
+
+
+def test_gallery_labels_counters_and_image_credits_are_furniture() -> None:
+    for line in (
+        "Image 1 of 5",
+        "2 of 4",
+        "Click to enlarge",
+        "Read Later",
+        "Top Video",
+        "(Image credit: Blue Origin)",
+        "(Image: © NASA/ESA)",
+        "Courtesy of Andrew Vaughan",
+    ):
+        assert line_reason(line), line
+    for line in ("Image: NASA", "Close to the border, the town waited.", "One of the four"):
+        assert not line_reason(line), line
+
+
+def test_subscription_and_follow_prompts_are_furniture() -> None:
+    for line in (
+        "Let our news meet your inbox. The news that matters, delivered weekday mornings.",
+        "Email Ann Lee at ann@news.test or follow her @annlee. Follow us on Twitter.",
+        "Need more space? Subscribe to our sister title All About Space magazine!",
+        "Get Cycling Monthly delivered through your letterbox every month. 12 issues for £9.",
+    ):
+        assert line_reason(line) == "promotion", line
+
+
+def test_closing_headings_in_other_languages() -> None:
+    headings = ("Você pode gostar...", "Читайте также", "À lire aussi", "猜你喜欢", "免责声明")
+    for heading in headings:
+        texts = ["Paragraph one of the story, long enough."] * 4 + [heading, "A teaser."]
+        assert closing_start(texts) == 4, heading
+
+
+def test_cjk_prompts_that_run_on_are_furniture_but_cjk_words_keep_their_boundary() -> None:
+    assert line_reason("扫一扫在手机打开当前页") == "furniture"
+    assert line_reason("分享到微博") == "furniture"
+    assert not line_reason("打印机的销量今年上升了。")  # 打印 begins a word here
+
+
+def test_a_short_line_ending_as_a_sentence_is_not_a_label() -> None:
+    html = (
+        f"<html><body><div class='notice'>{_paragraphs(3)}<div>特此通告。</div>"
+        "<div>菜单</div></div></body></html>"
+    )
+    lines = extract_article(html).text.splitlines()
+    assert lines[-1] == "特此通告。" and "菜单" not in lines
+
+
+def test_a_closing_heading_that_looks_like_a_label_still_closes() -> None:
+    notice = "<p>反侵权公告：</p><p>未经书面许可，任何单位或个人不得转载本报社作品，违者必究。</p>"
+    html = f"<html><body><div class='story'>{_paragraphs(4)}{notice}</div></body></html>"
+    text = extract_article(html).text
+    assert "未经书面许可" not in text and text.count("Paragraph") == 4
+    label = "<div>Read More</div><p>A sentence of the story that goes on after the label.</p>"
+    html = f"<html><body><div class='story'>{_paragraphs(4)}{label}</div></body></html>"
+    assert "goes on after the label" in extract_article(html).text  # no colon: no heading
+
+
+def test_a_reporters_name_after_the_papers_is_a_byline() -> None:
+    for line in ("光明日报记者 王建宏 张文攀", "本报记者 李明"):
+        assert crumb_reason(line, "p") == "byline or date", line
+    assert not crumb_reason("记者发现，村里的土豆今年丰收了。", "p")
+
+
+def test_the_titled_article_gives_the_same_text_whatever_teasers_follow_it() -> None:
+    def page(teasers: int, sidebar: str) -> str:
+        cards = "".join(
+            f"<article>{_paragraphs(1, f'teaser {i}')}</article>" for i in range(teasers)
+        )
+        return (
+            "<html><head><title>Rains return</title></head><body><div class='page'>"
+            f"<article><h1>Rains return</h1>{_paragraphs(3)}</article>{cards}</div>"
+            f"<aside>{sidebar}</aside></body></html>"
+        )
+
+    texts = {extract_article(page(n, s)).text for n in (2, 5, 9) for s in ("Hot", "Most read")}
+    assert len(texts) == 1 and "teaser" not in texts.pop()
