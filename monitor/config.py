@@ -6,6 +6,7 @@ what is allowed. Durations are strings such as ``"90s"``, ``"30m"``, ``"6h"``, `
 
 from __future__ import annotations
 
+import itertools
 import logging
 import os
 import re
@@ -18,6 +19,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from monitor.errors import ConfigError
+from monitor.feeds.pace import DEFAULT_DECAY, DecaySchedule, Tier
 
 log = logging.getLogger(__name__)
 
@@ -92,6 +94,25 @@ class WatchConfig:
 
 
 @dataclass(frozen=True)
+class FeedConfig:
+    """One ``[[feed]]``: an RSS/Atom feed or a sitemap whose new articles become watches."""
+
+    url: str
+    name: str | None = None
+    interval: float = 900.0  # how often the feed itself is polled
+    rules: Rules = Rules()  # overrides given to every article found through it
+    schedule: DecaySchedule = DEFAULT_DECAY  # how often each article is checked as it ages
+    max_age: float | None = None  # older entries are not watched (None: the schedule's end)
+
+    @property
+    def entry_max_age(self) -> float | None:
+        """Entries older than this (seconds) are not watched; None: no limit."""
+        if self.max_age is not None:
+            return self.max_age
+        return None if self.schedule.keep_after is not None else self.schedule.horizon
+
+
+@dataclass(frozen=True)
 class Settings:
     """The ``[monitor]`` globals."""
 
@@ -105,6 +126,7 @@ class Settings:
     confirm: int = 1
     notify_after_errors: int = 3
     shutdown_grace: float = 30.0
+    web_token: str | None = None  # `monitor serve`: the access token (Bearer or cookie)
     fetch: FetchSettings = FetchSettings()
 
 
@@ -142,6 +164,7 @@ class Config:
     sites: tuple[SiteRule, ...] = ()
     watches: tuple[WatchConfig, ...] = ()
     notify: tuple[NotifyConfig, ...] = ()
+    feeds: tuple[FeedConfig, ...] = ()
 
     def rules_for(self, url: str, overrides: Rules | None = None) -> Rules:
         """The site rules that apply to ``url``, with a watch's overrides on top."""
@@ -264,6 +287,19 @@ def parse_interval(value: object) -> float:
     return seconds
 
 
+_WEB_TOKEN = re.compile(r"^[A-Za-z0-9._~+/=-]{16,}$")
+
+
+def parse_web_token(value: object) -> str:
+    """An access token for the web UI: 16 or more letters, digits or ``._~+/=-``."""
+    if not isinstance(value, str) or not _WEB_TOKEN.match(value):
+        raise ValueError(
+            "a token of at least 16 characters: letters, digits and ._~+/=- "
+            "(e.g. from `python -c 'import secrets; print(secrets.token_urlsafe())'`)"
+        )
+    return value
+
+
 def parse_http_url(value: object) -> str:
     """An absolute http:// or https:// URL."""
     url = _string(value)
@@ -337,6 +373,7 @@ def _read_settings(path: str, table: object) -> Settings:
         confirm=r.get("confirm", _positive_int, d.confirm),
         notify_after_errors=r.get("notify_after_errors", _positive_int, d.notify_after_errors),
         shutdown_grace=r.get("shutdown_grace", parse_duration, d.shutdown_grace),
+        web_token=r.get("web_token", parse_web_token, d.web_token),
         fetch=_read_fetch(r),
     )
     r.finish()
@@ -370,6 +407,71 @@ def _read_watch(path: str, index: int, table: object) -> WatchConfig:
     )
     r.finish()
     return watch
+
+
+def _tier(value: object) -> Tier:
+    if isinstance(value, Mapping) and set(value) == {"until", "every"}:
+        until, every = value["until"], value["every"]
+    elif isinstance(value, list) and len(value) == 2:
+        until, every = value
+    else:
+        raise ValueError("")
+    return Tier(until=_positive_duration(until), every=parse_interval(every))
+
+
+def _tiers(value: object) -> tuple[Tier, ...]:
+    """``[["6h", "15m"], ["2d", "1h"]]`` or ``[{until = "6h", every = "15m"}, ...]``."""
+    expected = (
+        'a list of [age, interval] pairs with growing ages, e.g. [["6h", "15m"], ["2d", "1h"]] '
+        '(or tables {until = "6h", every = "15m"})'
+    )
+    if not isinstance(value, list) or not value:
+        raise ValueError(expected)
+    try:
+        tiers = tuple(_tier(item) for item in value)
+    except (ValueError, TypeError):
+        raise ValueError(expected) from None
+    if any(a.until >= b.until for a, b in itertools.pairwise(tiers)):
+        raise ValueError(expected)
+    return tiers
+
+
+def _read_feed(path: str, index: int, table: object) -> FeedConfig:
+    r = _Reader(path, f"feed[{index}]", table)
+    url = r.get("url", parse_http_url, "")
+    if not url:
+        raise ConfigError(
+            "is required: the http(s) URL of an RSS/Atom feed or a sitemap",
+            path=path,
+            key=r.key("url"),
+        )
+    schedule = DecaySchedule(
+        tiers=r.get("schedule", _tiers, DEFAULT_DECAY.tiers),
+        keep_after=r.get("keep_after", parse_interval, None),
+        reset_for=r.get("reset_for", parse_duration, None),
+    )
+    feed = FeedConfig(
+        url=url,
+        name=r.get("name", _string, None),
+        interval=r.get("interval", parse_interval, FeedConfig.interval),
+        rules=_read_rules(r),
+        schedule=schedule,
+        max_age=r.get("max_age", _positive_duration, None),
+    )
+    r.finish()
+    return feed
+
+
+def _check_unique_feeds(path: str, feeds: tuple[FeedConfig, ...]) -> None:
+    seen: set[tuple[str, str]] = set()
+    for index, feed in enumerate(feeds):
+        for key, value in (("url", feed.url), ("name", feed.name)):
+            if value is not None and (key, value) in seen:
+                raise ConfigError(
+                    f"{value!r} is used by two feeds", path=path, key=f"feed[{index}].{key}"
+                )
+            if value is not None:
+                seen.add((key, value))
 
 
 _NOTIFY_KEYS = {
@@ -494,10 +596,10 @@ def _check_unique(path: str, watches: tuple[WatchConfig, ...]) -> None:
 
 def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
     """Build a ``Config`` from parsed TOML data."""
-    unknown = sorted(set(data) - {"monitor", "site", "watch", "notify"})
+    unknown = sorted(set(data) - {"monitor", "site", "watch", "notify", "feed"})
     if unknown:
         raise ConfigError(
-            "unknown section; allowed: [monitor], [[site]], [[watch]], [[notify]]",
+            "unknown section; allowed: [monitor], [[site]], [[watch]], [[feed]], [[notify]]",
             path=path,
             key=unknown[0],
         )
@@ -513,7 +615,13 @@ def parse_config(data: Mapping[str, Any], path: str = "<config>") -> Config:
         _read_notify(path, i, t) for i, t in enumerate(_array_of_tables(path, data, "notify"))
     )
     _check_channel_names(path, notify)
-    return Config(path=path, settings=settings, sites=sites, watches=watches, notify=notify)
+    feeds = tuple(
+        _read_feed(path, i, t) for i, t in enumerate(_array_of_tables(path, data, "feed"))
+    )
+    _check_unique_feeds(path, feeds)
+    return Config(
+        path=path, settings=settings, sites=sites, watches=watches, notify=notify, feeds=feeds
+    )
 
 
 def load_config(path: str | os.PathLike[str] | None = None, *, required: bool = False) -> Config:

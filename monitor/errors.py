@@ -5,10 +5,12 @@
     ├── UsageError               a bad command-line request (unknown watch, bad version)
     ├── FetchError               a page could not be fetched (carries kind and status)
     │   └── FetchCancelled       the fetch was not started: monitor is stopping
+    ├── FeedError                a feed or sitemap could not be read (carries url)
     ├── ExtractError             a page could not be turned into an article
     ├── StoreError               the database cannot be opened, read or written
     │   └── StaleBaselineError   another process stored a check of the watch meanwhile
     ├── LockError                another daemon holds the database
+    ├── WebError                 a web request that cannot be answered (carries the HTTP status)
     └── NotifyError              a notification could not be sent (carries channel, retryable)
 
 Normal outcomes of a check (``unchanged``, ``not_modified``, ``soft_error``, ...) are
@@ -53,6 +55,15 @@ class FetchCancelled(FetchError):
         super().__init__(message, kind="cancelled")
 
 
+class FeedError(MonitorError):
+    """A followed feed or sitemap could not be fetched or read: an error page, not XML, not a
+    feed. The poll is recorded as failed; nothing found before is touched."""
+
+    def __init__(self, message: str, *, url: str) -> None:
+        self.url = url
+        super().__init__(message)
+
+
 class ExtractError(MonitorError):
     """A document could not be parsed or has no article text."""
 
@@ -67,6 +78,15 @@ class StaleBaselineError(StoreError):
 
 class LockError(MonitorError):
     """Another process already runs the daemon on this database."""
+
+
+class WebError(MonitorError):
+    """A request to the web UI or API that cannot be answered: ``status`` 400 for a bad
+    parameter, 404 for something that does not exist."""
+
+    def __init__(self, message: str, *, status: int = 400) -> None:
+        self.status = status
+        super().__init__(message)
 
 
 class NotifyError(MonitorError):

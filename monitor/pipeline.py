@@ -151,8 +151,12 @@ class Checker:
         executor: Executor | None = None,
         clock: Callable[[], str] = utcnow,
         channels: Mapping[str, tuple[str, ...]] | None = None,
+        plan_next: Callable[[Watch, CheckRecord], CheckRecord] | None = None,
     ) -> None:
         self.store = store
+        # Sets the next check (or retires the watch) of articles found through feeds, whose
+        # pace decays with age and quickens after a change (monitor.feeds.discover.FeedPacer).
+        self.plan_next = plan_next
         self.fetcher = fetcher
         self.config = config
         self.executor = executor
@@ -180,6 +184,8 @@ class Checker:
             record = await self._decide(watch, fetched)
             events = self._events(watch, record)
             record = _with(record, next_check_at=next_check_at, events=events)
+            if self.plan_next is not None:
+                record = self.plan_next(watch, record)
             try:
                 recorded = self.store.record_check(record)
                 break

@@ -363,8 +363,7 @@ def _html_header(report: ChangeReport, lang: str) -> list[str]:
     return out
 
 
-def render_html(report: ChangeReport) -> str:
-    """A complete HTML5 page with <del>/<ins>; every piece of page text escaped."""
+def _html_body(report: ChangeReport) -> list[str]:
     lang = content_language(report)
     body = _html_header(report, lang)
     body.append(f'<section class="hunks" lang="{lang}">')
@@ -373,6 +372,18 @@ def render_html(report: ChangeReport) -> str:
             body.append(f'<p class="gap">{GAP}</p>')
         body += ['<div class="hunk">', *(_html_line(line) for line in hunk.lines), "</div>"]
     body.append("</section>")
+    return body
+
+
+def render_html_fragment(report: ChangeReport) -> str:
+    """The body of :func:`render_html` without page or style (for feed entries): facts,
+    notes and hunks with <del>/<ins>; every piece of page text escaped."""
+    return "\n".join(_html_body(report)) + "\n"
+
+
+def render_html(report: ChangeReport) -> str:
+    """A complete HTML5 page with <del>/<ins>; every piece of page text escaped."""
+    body = _html_body(report)
     title = html.escape(f"{_one_line(report.watch_name)}: {versions_line(report)}")
     return "\n".join(
         [

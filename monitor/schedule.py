@@ -5,6 +5,11 @@ trigger (its interval, plus a random jitter of up to ``jitter`` seconds, at most
 the interval, on every run). Jobs
 never overlap for one watch, and a run that comes late is run late, once, not skipped.
 
+Articles found through feeds (possibly tens of thousands, each on a pace that changes after
+every check) are not jobs: one dispatcher job (:mod:`monitor.follow`) reads the due ones from
+SQLite (``watches.next_check_at``, indexed) every second, in batches; see
+``bench/feeds.py`` for the comparison with one job per article.
+
 Next-check times live in SQLite (``watches.next_check_at``), so after a restart
 :func:`plan_first_runs` keeps every watch's schedule: watches still due later keep their
 time, overdue and new ones are checked soon but spread over a window, not all at once.
@@ -26,6 +31,7 @@ from apscheduler.triggers.interval import IntervalTrigger
 log = logging.getLogger(__name__)
 
 RunCheck = Callable[[int], Awaitable[None]]
+Job = Callable[[], Awaitable[None]]
 MIN_SPREAD = 1.0
 MAX_JITTER_SHARE = 0.2
 STARTUP_RATE = 10.0  # overdue watches checked per second, at most, right after a start
@@ -134,6 +140,22 @@ class WatchScheduler:
         self._intervals.pop(watch_id, None)
         with contextlib.suppress(JobLookupError):
             self._scheduler.remove_job(str(watch_id))
+
+    def every(self, job_id: str, job: Job, interval: float, first_run: datetime) -> None:
+        """Run ``job`` at ``first_run``, then every ``interval`` seconds (a feed's polls, the
+        due-articles dispatcher); ``job_id`` must not be a watch id."""
+        self._scheduler.add_job(
+            job,
+            IntervalTrigger(seconds=interval, start_date=first_run, timezone=UTC),
+            id=job_id,
+            name=job_id,
+            replace_existing=True,
+        )
+
+    def cancel(self, job_id: str) -> None:
+        """Stop running the job ``job_id`` (scheduled with :meth:`every`)."""
+        with contextlib.suppress(JobLookupError):
+            self._scheduler.remove_job(job_id)
 
     def interval(self, watch_id: int) -> float | None:
         """The interval ``watch_id`` is scheduled with, if it is scheduled."""

@@ -4,8 +4,9 @@ One process per database (an advisory lock that the kernel releases if the proce
 The scheduler calls :meth:`Daemon.run_check` for each due watch; parsing, extraction and
 diffing run in a process pool so the event loop never stalls. SIGTERM and SIGINT stop new
 checks, let in-flight ones finish within ``shutdown_grace``, then cancel the rest; SIGHUP
-reloads config.toml (added, removed and changed watches) without a restart. Watches added
-with `monitor add` while the daemon runs are picked up within ``REFRESH_EVERY``.
+reloads config.toml (added, removed and changed watches and feeds) without a restart. Watches
+and feeds added with `monitor add` while the daemon runs are picked up within
+``REFRESH_EVERY``. Followed feeds and the articles they find are run by :mod:`monitor.follow`.
 """
 
 from __future__ import annotations
@@ -24,16 +25,22 @@ from concurrent.futures import BrokenExecutor, Executor
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import IO
+from typing import IO, TYPE_CHECKING
 
 from monitor import __version__
 from monitor.config import Config
 from monitor.errors import FetchCancelled, LockError, MonitorError
+from monitor.feeds.discover import FeedPacer
 from monitor.fetch import Fetcher
+from monitor.follow import Follower
 from monitor.outbox import Outbox, channel_map
 from monitor.pipeline import Checker, CheckResult, process_pool
 from monitor.schedule import WatchScheduler, WatchTiming, plan_first_runs
 from monitor.store import SnapshotStore, Watch
+from monitor.store.feeds import FeedStore
+
+if TYPE_CHECKING:
+    from monitor.web import EmbeddedWeb
 
 log = logging.getLogger(__name__)
 
@@ -103,6 +110,15 @@ class Tally:
         return f"{total} checks" + (f": {parts}" if parts else "")
 
 
+@dataclass(frozen=True)
+class WebOptions:
+    """Where the daemon serves the web UI (``monitor run --web``), and its access token."""
+
+    host: str
+    port: int
+    token: str | None = None
+
+
 class Daemon:
     """Schedules checks of every active watch until stopped."""
 
@@ -114,8 +130,11 @@ class Daemon:
         workers: int | None = None,
         on_result: Callable[[CheckResult], None] | None = None,
         install_signals: bool = True,
+        web: WebOptions | None = None,
     ) -> None:
         self.load_config = load_config
+        self.web = web
+        self.web_url: str | None = None
         self.config = load_config()
         self.database = database or self.config.settings.database
         self.workers = (os.cpu_count() or 1) if workers is None else workers
@@ -148,33 +167,68 @@ class Daemon:
         self.store = store
         # Without a config file, config watches are not ours to deactivate.
         store.sync_config(self.config, deactivate=self.config.path is not None)
+        FeedStore(store).sync_config(self.config, deactivate=self.config.path is not None)
         executor = self.executor = self._executor()
         async with Fetcher(self.config.settings.fetch) as fetcher:
             self.checker = Checker(
-                store, fetcher, self.config, executor=executor, channels=channel_map(self.config)
+                store,
+                fetcher,
+                self.config,
+                executor=executor,
+                channels=channel_map(self.config),
+                plan_next=FeedPacer(store),
             )
             self.outbox = Outbox(store, self.config)
             self.outbox.recover()
             self.scheduler = WatchScheduler(self.run_check)
+            self.follower = Follower(
+                store,
+                fetcher,
+                self.scheduler,
+                self.run_check,
+                slots=2 * self.config.settings.fetch.concurrency,
+                inflight=self._inflight,
+            )
+            web = self._web()
             with self._signals():
-                watches = store.watches()
-                if not watches:
+                watches = store.interval_watches()
+                if not watches and not FeedStore(store).feeds():
                     log.warning(
-                        "no watches yet: add one with `monitor add URL` or [[watch]] in "
-                        "config.toml; they are picked up within %.0f s",
+                        "no watches yet: add one with `monitor add URL`, [[watch]] or [[feed]] "
+                        "in config.toml; they are picked up within %.0f s",
                         REFRESH_EVERY,
                     )
                 self._schedule_all(watches)
+                self.follower.start()
                 self.scheduler.start()
                 notify_systemd("READY=1")
                 helpers = [
                     asyncio.create_task(self._outbox_loop()),
                     asyncio.create_task(self._refresh()),
                 ]
+                serving = asyncio.create_task(web.run()) if web else None
                 await self.stopping.wait()
+                if web and serving:
+                    web.stop()
+                    await asyncio.wait({serving}, timeout=5)
                 await self._shutdown(helpers)
         if self.executor is not None:
             self.executor.shutdown(wait=False, cancel_futures=True)
+
+    def _web(self) -> EmbeddedWeb | None:
+        """The web UI, its socket bound (a port in use stops the start here), if asked for."""
+        if self.web is None:
+            return None
+        from monitor.web import EmbeddedWeb  # the daemon without --web never loads it
+
+        host, port = self.web.host, self.web.port
+        try:
+            web = EmbeddedWeb(self.database, host, port, self.web.token)
+        except OSError as exc:
+            raise MonitorError(f"cannot serve the web UI on {host}:{port}: {exc}") from None
+        self.web_url = web.url
+        log.info("web UI (read-only) at %s", web.url)
+        return web
 
     def _executor(self) -> Executor | None:
         return process_pool(self.workers)
@@ -297,6 +351,8 @@ class Daemon:
     def _reload(self) -> None:
         config = self.load_config()
         self.store.sync_config(config)
+        FeedStore(self.store).sync_config(config)
+        self.checker.plan_next = FeedPacer(self.store)  # feeds' schedules may have changed
         if config.settings.fetch != self.config.settings.fetch:
             log.warning("fetch settings changed: they take effect after a restart")
         self.config = config
@@ -307,7 +363,8 @@ class Daemon:
         log.info("configuration reloaded from %s", config.path)
 
     def _reconcile(self) -> None:
-        watches = {w.id: w for w in self.store.watches()}
+        self.follower.reconcile()
+        watches = {w.id: w for w in self.store.interval_watches()}
         for watch_id in self.scheduler.scheduled() - watches.keys():
             self.scheduler.unschedule(watch_id)
             log.info("watch %d removed from the schedule", watch_id)
@@ -329,7 +386,7 @@ class Daemon:
 
     async def _shutdown(self, helpers: list[asyncio.Task[None]]) -> None:
         notify_systemd("STOPPING=1")
-        self._accepting = False
+        self._accepting = self.follower.accepting = False
         self.scheduler.pause()
         self.checker.fetcher.refuse_new()
         grace = self.config.settings.shutdown_grace

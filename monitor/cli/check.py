@@ -49,6 +49,12 @@ class _CheckOptions:
     "threads).",
 )
 @click.option("--stats", is_flag=True, help="Print timing figures to stderr at the end.")
+@click.option(
+    "--feeds",
+    "poll_feeds",
+    is_flag=True,
+    help="Poll the followed feeds once instead, and print the articles they newly list.",
+)
 @pass_app
 def check(
     app: App,
@@ -58,6 +64,7 @@ def check(
     no_notify: bool,
     workers: int | None,
     stats: bool,
+    poll_feeds: bool,
 ) -> None:
     """Check watches now, once, and print one result per watch.
 
@@ -66,7 +73,15 @@ def check(
     gone. Errors are recorded as checks; the exit status is 0 once every check is recorded.
     Changes are written as report files and notified through [[notify]] channels, like the
     daemon does, unless --no-notify.
+
+    With --feeds, polls every followed feed once and prints what it found: new articles
+    become watches (checked by the next `monitor check` or by the daemon).
     """
+    if poll_feeds:
+        if watches:
+            raise click.UsageError("--feeds polls every followed feed; give no WATCH with it")
+        _poll_feeds(app, as_json)
+        return
     options = _CheckOptions(as_json, show_diff, not no_notify, workers, stats)
     with app.store() as store:
         app.sync(store, deactivate=True)
@@ -86,6 +101,7 @@ def _auto_workers(requested: int | None, watches: int) -> int:
 
 
 async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOptions) -> None:
+    from monitor.feeds.discover import FeedPacer
     from monitor.fetch import Fetcher
     from monitor.outbox import Outbox, channel_map
     from monitor.pipeline import Checker, process_pool
@@ -96,7 +112,14 @@ async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOp
     try:
         async with Fetcher(app.config.settings.fetch) as fetcher:
             channels = channel_map(app.config) if options.notify else {}
-            checker = Checker(store, fetcher, app.config, executor=executor, channels=channels)
+            checker = Checker(
+                store,
+                fetcher,
+                app.config,
+                executor=executor,
+                channels=channels,
+                plan_next=FeedPacer(store),
+            )
             pending = iter(watches)
 
             async def work() -> None:
@@ -118,6 +141,66 @@ async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOp
         await Outbox(store, app.config).deliver()
     if options.stats:
         click.echo(probe.summary(len(watches)), err=True)
+
+
+def _poll_feeds(app: App, as_json: bool) -> None:
+    from monitor.store.feeds import FeedStore
+
+    with app.store() as store:
+        app.sync(store, deactivate=True)
+        feed_store = FeedStore(store)
+        if app.config.path is not None:
+            feed_store.sync_config(app.config)
+        followed = feed_store.feeds()
+        if not followed:
+            raise UsageError(
+                "no feeds to poll: add [[feed]] to config.toml or `monitor add URL --follow-feed`"
+            )
+        for discovery in asyncio.run(_poll_all(app, store, followed)):
+            _print_discovery(discovery, as_json)
+
+
+async def _poll_all(app: App, store: Any, followed: list[Any]) -> list[Any]:
+    from datetime import UTC, datetime
+
+    from monitor.feeds.discover import poll_feed
+    from monitor.fetch import Fetcher
+
+    async with Fetcher(app.config.settings.fetch) as fetcher:
+        return [await poll_feed(store, fetcher, feed, datetime.now(UTC)) for feed in followed]
+
+
+def _print_discovery(found: Any, as_json: bool) -> None:
+    if as_json:
+        data = {
+            "feed": found.feed.label,
+            "feed_id": found.feed.id,
+            "url": found.feed.url,
+            "status": found.status,
+            "entries": found.entries,
+            "new": [
+                {"watch": w.label, "watch_id": w.id, "url": w.url, "published_at": w.published_at}
+                for w in found.new
+            ],
+            "retitled": found.changes,
+            "error": found.error,
+        }
+        click.echo(json.dumps(data, ensure_ascii=False))
+        return
+    color = "red" if found.status == "error" else None
+    summary = f"{found.entries} entries, {len(found.new)} new, {found.changes} retitled"
+    detail = found.error if found.status == "error" else summary
+    if found.status == "ok" and found.error:
+        detail += f" ({found.error})"
+    click.echo(f"{click.style(f'{found.status:<13}', fg=color)} {found.feed.label}  {detail}")
+    for watch in found.new:
+        click.echo(f"  {click.style('new', fg='cyan')}  {_clean(watch.label)}  {watch.url}")
+
+
+def _clean(text: str) -> str:
+    from monitor.report import clean
+
+    return clean(text)
 
 
 class _LagProbe:

@@ -20,11 +20,13 @@ DIFF_FORMATS = ("terminal", "text", "md", "markdown", "html", "json")
 @pass_app
 def list_(app: App, as_json: bool, show_all: bool) -> None:
     """List the watches with their last status and counts of versions and changes."""
+    from monitor.store.read import watch_dict
+
     with app.store() as store:
         app.sync(store)
         watches = store.watches(active_only=not show_all)
         counts = store.counts()
-    rows = [_watch_dict(w, counts.get(w.id, (0, 0))) for w in watches]
+    rows = [watch_dict(w, counts.get(w.id, (0, 0))) for w in watches]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -38,25 +40,6 @@ def list_(app: App, as_json: bool, show_all: bool) -> None:
         )
 
 
-def _watch_dict(watch: Any, counts: tuple[int, int]) -> dict[str, Any]:
-    return {
-        "id": watch.id,
-        "name": watch.name,
-        "url": watch.url,
-        "source": watch.source,
-        "active": watch.active,
-        "interval_s": watch.interval,
-        "last_check_at": watch.last_check_at,
-        "last_status": watch.last_status,
-        "last_error": watch.last_error,
-        "error_streak": watch.error_streak,
-        "last_change_at": watch.last_change_at,
-        "next_check_at": watch.next_check_at,
-        "versions": counts[0],
-        "changes": counts[1],
-    }
-
-
 # -- log / show / diff ----------------------------------------------------------------------
 
 
@@ -67,35 +50,43 @@ def _watch_dict(watch: Any, counts: tuple[int, int]) -> dict[str, Any]:
 @pass_app
 def log_(app: App, watch: str, as_json: bool, limit: int) -> None:
     """Show the versions, changes and recent checks of one watch."""
+    from monitor.feeds.discover import schedule_dicts
+    from monitor.store.feeds import FeedStore
+    from monitor.store.read import change_dict, version_dict, watch_dict
+
     with app.store(existing=True) as store:
         target = store.find_watch(watch)
         versions = store.snapshots(target)
         changes = store.changes(target)
         checks = store.checks(target, limit)
+        pace = schedule_dicts(store, [target], app.config.settings.interval)[target.id]
+        feed_changes = FeedStore(store).entry_changes(target.id)
     if as_json:
         data = {
-            "watch": _watch_dict(target, (len(versions), len(changes))),
-            "versions": [_version_dict(v) for v in versions],
-            "changes": [{k: v for k, v in c.items() if k != "diff_json"} for c in changes],
+            "watch": watch_dict(target, (len(versions), len(changes))),
+            "schedule": pace,
+            "versions": [version_dict(v) for v in versions],
+            "changes": [change_dict(c) for c in changes],
+            "feed_changes": feed_changes,
             "checks": checks,
         }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     _print_log(target, versions, changes, checks)
+    _print_feed_side(target, pace, feed_changes)
 
 
-def _version_dict(snapshot: Any) -> dict[str, Any]:
-    return {
-        "version": snapshot.version,
-        "snapshot_id": snapshot.id,
-        "created_at": snapshot.created_at,
-        "title": snapshot.title,
-        "chars": len(snapshot.text),
-        "text_sha256": snapshot.text_sha256,
-        "extractor": snapshot.extractor,
-        "origin": snapshot.origin,
-        "metadata": snapshot.metadata.as_dict(),
-    }
+def _print_feed_side(watch: Any, pace: dict[str, Any], feed_changes: list[Any]) -> None:
+    """The schedule, and what the feed that found the article changed in its entry."""
+    click.echo(f"\nSchedule: {pace['reason']}; next check {watch.next_check_at or '-'}")
+    if watch.feed_id is None:
+        return
+    click.echo(f"\nFeed entry changes ({len(feed_changes)}), metadata, not article changes:")
+    for c in feed_changes:
+        click.echo(
+            f"  {c['detected_at']}  {c['field']}: "
+            f"{_clean(c['old'] or '-')} → {_clean(c['new'] or '-')}"
+        )
 
 
 def _print_log(watch: Any, versions: list[Any], changes: list[Any], checks: list[Any]) -> None:
@@ -135,6 +126,8 @@ def _print_log(watch: Any, versions: list[Any], changes: list[Any], checks: list
 @pass_app
 def show(app: App, watch: str, version: int | None, at: str | None, as_json: bool) -> None:
     """Print the text of one stored version of a watch."""
+    from monitor.store.read import version_dict
+
     if version is not None and at is not None:
         raise click.UsageError("give --version or --at, not both")
     with app.store(existing=True) as store:
@@ -148,7 +141,7 @@ def show(app: App, watch: str, version: int | None, at: str | None, as_json: boo
             if snapshot is None:
                 raise UsageError(f"{target.label} has no version yet: run `monitor check`")
     if as_json:
-        data = _version_dict(snapshot) | {"text": snapshot.text}
+        data = version_dict(snapshot) | {"text": snapshot.text}
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         click.echo(_clean(snapshot.document))
@@ -212,18 +205,25 @@ def diff(app: App, watch: str, a: int | None, b: int | None, fmt: str | None) ->
 @pass_app
 def status(app: App, as_json: bool) -> None:
     """Show each watch's last check, status, next check and consecutive errors."""
+    from monitor.feeds.discover import schedule_dicts
+    from monitor.store.read import watch_dict
+
     with app.store() as store:
         app.sync(store)
         watches = store.watches()
         counts = store.counts()
-    rows = [_watch_dict(w, counts.get(w.id, (0, 0))) for w in watches]
+        paces = schedule_dicts(store, watches, app.config.settings.interval)
+    rows = [watch_dict(w, counts.get(w.id, (0, 0))) | {"schedule": paces[w.id]} for w in watches]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    click.echo(f"{'watch':<24} {'status':<13} {'last check':<26} {'next check':<26} errors")
+    click.echo(
+        f"{'watch':<24} {'status':<13} {'last check':<26} {'next check':<26} errors  schedule"
+    )
     for row in rows:
         name = (row["name"] or row["url"])[:24]
         click.echo(
             f"{name:<24} {row['last_status'] or '-':<13} {row['last_check_at'] or '-':<26} "
-            f"{row['next_check_at'] or '-':<26} {row['error_streak']}"
+            f"{row['next_check_at'] or '-':<26} {row['error_streak']:>6}  "
+            f"{row['schedule']['reason']}"
         )

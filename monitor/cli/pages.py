@@ -8,6 +8,7 @@ import json
 import sys
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlsplit
 
 import click
 
@@ -18,20 +19,134 @@ from monitor.errors import UsageError
 
 @cli.command()
 @click.argument("url")
-@click.option("--name", help="A short name to refer to the watch by.")
-@click.option("--interval", help='How often the daemon checks it, e.g. "30m", "6h".')
+@click.option("--name", help="A short name to refer to the watch (or feed) by.")
+@click.option("--interval", help='How often the daemon checks it (polls the feed), e.g. "30m".')
+@click.option(
+    "--follow-feed",
+    is_flag=True,
+    help="Follow the feed URL is, or announces (<link rel=alternate>): every new article "
+    "becomes a watch, checked on a schedule that slows as it ages.",
+)
 @pass_app
-def add(app: App, url: str, name: str | None, interval: str | None) -> None:
-    """Watch URL (stored in the database; config.toml [[watch]] entries work too)."""
+def add(app: App, url: str, name: str | None, interval: str | None, follow_feed: bool) -> None:
+    """Watch URL (stored in the database; config.toml [[watch]] entries work too).
+
+    On a home page that announces a feed, says so; with --follow-feed, follows the feed
+    instead of watching the page (config.toml [[feed]] entries work too).
+    """
     try:
         url = parse_http_url(url)
         seconds = parse_interval(interval) if interval else None
     except ValueError as exc:
         raise click.BadParameter(f"expected {exc}") from None
+    feed_url = _find_feed(app, url, required=follow_feed) if follow_feed or _is_home(url) else None
+    if follow_feed and feed_url is not None:
+        _follow(app, feed_url, name, seconds)
+        return
     with app.store() as store:
         app.sync(store)
         watch = store.add_watch(url, name=name, interval=seconds)
     click.echo(f"added watch {watch.id}: {watch.label} ({watch.url})")
+    if feed_url is not None:
+        click.echo(
+            f"this page announces a feed: {feed_url}\n"
+            f"to watch every new article of the site: monitor add {url} --follow-feed"
+        )
+
+
+def _is_home(url: str) -> bool:
+    """A site's home page (where sites announce their feed): no path."""
+    return urlsplit(url).path in ("", "/")
+
+
+def _find_feed(app: App, url: str, *, required: bool) -> str | None:
+    """``url`` itself if it is a feed or sitemap, else the first feed its page announces."""
+    from monitor.errors import FeedError
+    from monitor.feeds.parse import feed_links, parse_document
+    from monitor.fetch import Fetcher
+    from monitor.models import FetchOutcome, FetchResult
+
+    async def run() -> FetchResult:
+        async with Fetcher(app.config.settings.fetch) as fetcher:
+            return await fetcher.fetch(url)
+
+    result = asyncio.run(run())
+    if result.outcome is not FetchOutcome.OK:
+        if required:
+            raise UsageError(f"cannot fetch {url}: {result.error}")
+        return None
+    try:
+        parse_document(result.content, url)
+        return url
+    except FeedError:
+        links = feed_links(result.text, result.final_url or url)
+    if not links and required:
+        raise UsageError(
+            f"{url} is no feed or sitemap and announces none (<link rel=alternate "
+            'type="application/rss+xml">): give the feed\'s URL'
+        )
+    return links[0] if links else None
+
+
+def _follow(app: App, feed_url: str, name: str | None, interval: float | None) -> None:
+    from monitor.store.feeds import FeedStore
+
+    with app.store() as store:
+        app.sync(store)
+        feed = FeedStore(store).add_feed(feed_url, name=name, interval=interval)
+    click.echo(
+        f"following feed {feed.id}: {feed.label} (polled every {feed.interval:g}s)\n"
+        "new articles become watches: `monitor check --feeds` polls it now, `monitor run` "
+        "keeps following it"
+    )
+
+
+@cli.command()
+@click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per feed.")
+@click.option("--all", "show_all", is_flag=True, help="Include feeds no longer followed.")
+@pass_app
+def feeds(app: App, as_json: bool, show_all: bool) -> None:
+    """List followed feeds: last poll, status, articles found and still checked."""
+    from monitor.store.feeds import FeedStore
+
+    with app.store() as store:
+        app.sync(store)
+        feed_store = FeedStore(store)
+        if app.config.path is not None:
+            feed_store.sync_config(app.config, deactivate=False)
+        listed = feed_store.feeds(active_only=not show_all)
+        counts = feed_store.entry_counts()
+    rows = [_feed_dict(f, counts.get(f.id, (0, 0))) for f in listed]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
+        return
+    if not rows:
+        click.echo("no feeds: [[feed]] in config.toml or `monitor add URL --follow-feed`")
+    for row in rows:
+        error = f"  {row['last_error']}" if row["last_error"] else ""
+        click.echo(
+            f"{row['id']:>4}  {(row['name'] or '-')[:20]:<20} {row['last_status'] or 'never':<12} "
+            f"{row['articles']:>5} articles {row['checked']:>5} checked  "
+            f"last poll {row['last_polled_at'] or '-'}  {row['url']}{error}"
+        )
+
+
+def _feed_dict(feed: Any, counts: tuple[int, int]) -> dict[str, Any]:
+    return {
+        "id": feed.id,
+        "name": feed.name,
+        "url": feed.url,
+        "source": feed.source,
+        "active": feed.active,
+        "interval_s": feed.interval,
+        "last_polled_at": feed.last_polled_at,
+        "last_status": feed.last_status,
+        "last_error": feed.last_error,
+        "error_streak": feed.error_streak,
+        "entries": feed.last_entries,
+        "articles": counts[0],
+        "checked": counts[1],
+    }
 
 
 @cli.command()

@@ -29,6 +29,7 @@ import sqlite_utils
 
 from monitor.config import Config, Rules, WatchConfig
 from monitor.errors import ConfigError, StaleBaselineError, StoreError, UsageError
+from monitor.feeds.urls import canonical_key, url_key
 from monitor.models import CheckStatus
 from monitor.store.records import (
     CheckRecord,
@@ -164,6 +165,7 @@ class SnapshotStore:
                 raise UsageError(f"{value} is already watched (see `monitor list`)")
         row = {
             "url": url,
+            "url_key": url_key(url),
             "name": name,
             "interval_s": interval,
             "rules_json": rules_json(rules or Rules()),
@@ -202,7 +204,8 @@ class SnapshotStore:
             for watch_id, values in updates:
                 self.db.table("watches").update(watch_id, values)
             for url, values in inserts:
-                self._insert("watches", {"url": url, "created_at": utcnow(), **values})
+                row = {"url": url, "url_key": url_key(url), "created_at": utcnow(), **values}
+                self._insert("watches", row)
 
     def get_watch(self, watch_id: int) -> Watch:
         """The watch with this id."""
@@ -226,6 +229,13 @@ class SnapshotStore:
         return [
             watch_from_row(r) for r in self.db.query(f"SELECT * FROM watches {where} ORDER BY id")
         ]
+
+    def interval_watches(self) -> list[Watch]:
+        """The active watches checked on a fixed interval (not found through a feed)."""
+        rows = self.db.query(
+            "SELECT * FROM watches WHERE active = 1 AND feed_id IS NULL ORDER BY id"
+        )
+        return [watch_from_row(r) for r in rows]
 
     def set_next_check(self, watch_id: int, when: str | None) -> None:
         """Record when a watch is next due."""
@@ -623,16 +633,31 @@ def _watch_state(record: CheckRecord, snapshot_id: int | None) -> dict[str, Any]
             status is CheckStatus.HTTP_ERROR and record.http_status in (404, 410)
         )
         state["gone_streak"] = _increment("gone_streak") if gone else 0
-        return state
-    state.update(error_streak=0, gone_streak=0)
+    else:
+        state.update(_good_state(record, snapshot_id))
+    if record.retired_at is not None:
+        state.update(
+            active=0,
+            retired_at=record.retired_at,
+            next_check_at=None,
+            duplicate_of=record.duplicate_of,
+        )
+    return state
+
+
+def _good_state(record: CheckRecord, snapshot_id: int | None) -> dict[str, Any]:
+    """The columns a check that saw the article updates."""
+    state: dict[str, Any] = {"error_streak": 0, "gone_streak": 0}
     if snapshot_id is not None:
         state["current_snapshot_id"] = snapshot_id
-    if status is not CheckStatus.NOT_MODIFIED:
+    if record.status is not CheckStatus.NOT_MODIFIED:
         state.update(
             etag=record.etag, last_modified=record.last_modified, content_key=record.content_key
         )
     if record.change is not None:
         state["last_change_at"] = record.checked_at
+    if record.new_snapshot is not None:
+        state["canonical_key"] = canonical_key(record.new_snapshot.metadata.canonical_url)
     return state
 
 

@@ -39,6 +39,14 @@ class Watch:
     gone_streak: int = 0
     next_check_at: str | None = None
     last_change_at: str | None = None
+    feed_id: int | None = None  # the feed that found it (its schedule decays with age)
+    published_at: str | None = None  # from the feed; else when it was found
+    retired_at: str | None = None  # no more checks: too old for its schedule, or a duplicate
+    duplicate_of: int | None = None
+    url_key: str | None = None
+    canonical_key: str | None = None
+    feed_title: str | None = None
+    feed_summary: str | None = None
 
     @property
     def label(self) -> str:
@@ -120,6 +128,8 @@ class CheckRecord:
     next_check_at: str | None = None
     events: tuple[OutboxItem, ...] = ()
     baseline_id: int | None = None  # the current snapshot this check was compared with
+    retired_at: str | None = None  # set: the watch is checked no more (and made inactive)
+    duplicate_of: int | None = None  # retired because the page is another watch's article
 
 
 @dataclass(frozen=True)
@@ -201,6 +211,14 @@ def watch_from_row(row: dict[str, Any]) -> Watch:
         gone_streak=row["gone_streak"],
         next_check_at=row["next_check_at"],
         last_change_at=row["last_change_at"],
+        feed_id=row.get("feed_id"),
+        published_at=row.get("published_at"),
+        retired_at=row.get("retired_at"),
+        duplicate_of=row.get("duplicate_of"),
+        url_key=row.get("url_key"),
+        canonical_key=row.get("canonical_key"),
+        feed_title=row.get("feed_title"),
+        feed_summary=row.get("feed_summary"),
     )
 
 

@@ -6,6 +6,7 @@ date, one named step at a time, each in its own transaction.
 
 from __future__ import annotations
 
+import json
 import logging
 import sqlite3
 from collections.abc import Callable
@@ -93,10 +94,80 @@ def add_snapshot_origin(db: sqlite_utils.Database) -> None:
     db.execute("ALTER TABLE snapshots ADD COLUMN origin TEXT NOT NULL DEFAULT 'fetch'")
 
 
+def add_feeds(db: sqlite_utils.Database) -> None:
+    """Followed feeds and sitemaps, the watches they found, and feed-side metadata changes.
+
+    ``watches`` gains: ``feed_id`` (the feed that found it), ``url_key`` (its URL without
+    tracking parameters or fragment), ``canonical_key`` (the key of the page's
+    ``<link rel=canonical>``), ``published_at``, ``feed_title``, ``feed_summary``,
+    ``retired_at`` (no more checks: too old, or a duplicate) and ``duplicate_of``.
+    Idempotent: a column or table already there is left as it is.
+    """
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS feeds (
+            id INTEGER PRIMARY KEY, url TEXT NOT NULL UNIQUE, name TEXT UNIQUE,
+            interval_s REAL NOT NULL DEFAULT 900, rules_json TEXT NOT NULL DEFAULT '{}',
+            schedule_json TEXT NOT NULL DEFAULT '{}', max_age_s REAL,
+            source TEXT NOT NULL DEFAULT 'config', active INTEGER NOT NULL DEFAULT 1,
+            created_at TEXT NOT NULL, etag TEXT, last_modified TEXT, last_polled_at TEXT,
+            last_status TEXT, last_error TEXT, error_streak INTEGER NOT NULL DEFAULT 0,
+            last_entries INTEGER NOT NULL DEFAULT 0)"""
+    )
+    for column, declaration in (
+        ("feed_id", "INTEGER REFERENCES feeds(id)"),
+        ("url_key", "TEXT"),
+        ("canonical_key", "TEXT"),
+        ("published_at", "TEXT"),
+        ("feed_title", "TEXT"),
+        ("feed_summary", "TEXT"),
+        ("retired_at", "TEXT"),
+        ("duplicate_of", "INTEGER REFERENCES watches(id)"),
+    ):
+        _add_column(db, "watches", column, declaration)
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS feed_entry_changes (
+            id INTEGER PRIMARY KEY, watch_id INTEGER NOT NULL REFERENCES watches(id),
+            feed_id INTEGER REFERENCES feeds(id), detected_at TEXT NOT NULL,
+            field TEXT NOT NULL, old TEXT, new TEXT)"""
+    )
+    for sql in (
+        "CREATE INDEX IF NOT EXISTS watches_url_key ON watches (url_key)",
+        "CREATE INDEX IF NOT EXISTS watches_canonical_key ON watches (canonical_key)",
+        "CREATE INDEX IF NOT EXISTS watches_feed ON watches (feed_id)",
+        "CREATE INDEX IF NOT EXISTS watches_due ON watches (next_check_at) "
+        "WHERE active = 1 AND feed_id IS NOT NULL",
+        "CREATE INDEX IF NOT EXISTS feed_entry_changes_watch ON feed_entry_changes (watch_id, id)",
+    ):
+        db.execute(sql)
+    _fill_keys(db)
+
+
+def _add_column(db: sqlite_utils.Database, table: str, column: str, declaration: str) -> None:
+    if column not in db.table(table).columns_dict:
+        db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
+
+
+def _fill_keys(db: sqlite_utils.Database) -> None:
+    """URL keys of the watches already there, and canonical keys from their current version."""
+    from monitor.feeds.urls import canonical_key, url_key
+
+    rows = db.execute(
+        "SELECT w.id, w.url, s.metadata_json FROM watches w "
+        "LEFT JOIN snapshots s ON s.id = w.current_snapshot_id WHERE w.url_key IS NULL"
+    ).fetchall()
+    for watch_id, url, metadata in rows:
+        canonical = json.loads(metadata).get("canonical_url") if metadata else None
+        db.execute(
+            "UPDATE watches SET url_key = ?, canonical_key = ? WHERE id = ?",
+            [url_key(url), canonical_key(canonical), watch_id],
+        )
+
+
 #: Schema migrations; index + 1 is the schema version each one produces.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     create_tables,
     add_outbox,
     add_snapshot_origin,
+    add_feeds,
 )
 SCHEMA_VERSION = len(MIGRATIONS)

@@ -1,0 +1,381 @@
+"""Followed feeds in the snapshot database: the ``feeds`` table, the watches feeds found, and
+``feed_entry_changes`` (a feed retitling or re-summarising an article: metadata, not a change).
+
+Every poll of a feed is written in one transaction: the new watches, the metadata changes
+and the feed's state, or none of it.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from monitor.config import Config, FeedConfig, Rules
+from monitor.errors import UsageError
+from monitor.feeds.pace import DEFAULT_DECAY, DecaySchedule, Tier
+from monitor.store.records import rules_json, utcnow
+
+if TYPE_CHECKING:
+    from monitor.store import SnapshotStore
+
+MAX_NAME = 80
+_CHUNK = 500  # SQLite host parameters per IN (...)
+
+
+@dataclass(frozen=True)
+class Feed:
+    """A followed feed or sitemap and the state of its last poll."""
+
+    id: int
+    url: str
+    name: str | None
+    interval: float
+    rules: Rules
+    schedule: DecaySchedule
+    max_age: float | None
+    source: str
+    active: bool
+    created_at: str
+    etag: str | None = None
+    last_modified: str | None = None
+    last_polled_at: str | None = None
+    last_status: str | None = None
+    last_error: str | None = None
+    error_streak: int = 0
+    last_entries: int = 0
+
+    @property
+    def label(self) -> str:
+        """The feed's name, or its URL when it has none."""
+        return self.name or self.url
+
+
+@dataclass(frozen=True)
+class KnownEntry:
+    """A watch that a feed entry may be: found by URL key or canonical key."""
+
+    watch_id: int
+    feed_id: int | None
+    feed_title: str | None
+    feed_summary: str | None
+
+
+@dataclass(frozen=True)
+class NewWatch:
+    """A watch to add for a new feed entry."""
+
+    url: str
+    key: str
+    title: str
+    summary: str | None
+    published_at: str | None
+
+
+@dataclass(frozen=True)
+class EntryChange:
+    """The feed gives a known article another title or summary."""
+
+    watch_id: int
+    field: str  # "title" or "summary"
+    old: str | None
+    new: str | None
+
+
+@dataclass(frozen=True)
+class PollRecord:
+    """Everything one successful poll of a feed writes, in one transaction."""
+
+    feed_id: int
+    polled_at: str
+    status: str  # "ok" or "not_modified"
+    etag: str | None = None
+    last_modified: str | None = None
+    entries: int = 0
+    new: tuple[NewWatch, ...] = ()
+    changes: tuple[EntryChange, ...] = ()
+
+
+def schedule_json(schedule: DecaySchedule) -> str:
+    """A decay schedule as the JSON stored in ``feeds.schedule_json``."""
+    data = {
+        "tiers": [[t.until, t.every] for t in schedule.tiers],
+        "keep_after": schedule.keep_after,
+        "reset_for": schedule.reset_for,
+    }
+    return json.dumps(data)
+
+
+def schedule_from_json(text: str | None) -> DecaySchedule:
+    """The decay schedule stored as JSON (the default one when none is)."""
+    data = json.loads(text or "{}")
+    if not data.get("tiers"):
+        return DEFAULT_DECAY
+    return DecaySchedule(
+        tiers=tuple(Tier(float(u), float(e)) for u, e in data["tiers"]),
+        keep_after=data.get("keep_after"),
+        reset_for=data.get("reset_for"),
+    )
+
+
+def feed_from_row(row: dict[str, Any]) -> Feed:
+    rules = {k: tuple(v) for k, v in json.loads(row["rules_json"] or "{}").items()}
+    return Feed(
+        id=row["id"],
+        url=row["url"],
+        name=row["name"],
+        interval=row["interval_s"],
+        rules=Rules(**rules),
+        schedule=schedule_from_json(row["schedule_json"]),
+        max_age=row["max_age_s"],
+        source=row["source"],
+        active=bool(row["active"]),
+        created_at=row["created_at"],
+        etag=row["etag"],
+        last_modified=row["last_modified"],
+        last_polled_at=row["last_polled_at"],
+        last_status=row["last_status"],
+        last_error=row["last_error"],
+        error_streak=row["error_streak"],
+        last_entries=row["last_entries"],
+    )
+
+
+def _feed_values(entry: FeedConfig) -> dict[str, Any]:
+    return {
+        "name": entry.name,
+        "interval_s": entry.interval,
+        "rules_json": rules_json(entry.rules),
+        "schedule_json": schedule_json(entry.schedule),
+        "max_age_s": entry.entry_max_age,
+        "active": 1,
+    }
+
+
+class FeedStore:
+    """Reads and writes feeds and what they found, in a :class:`SnapshotStore`."""
+
+    def __init__(self, store: SnapshotStore) -> None:
+        self.store = store
+        self.db = store.db
+
+    # -- feeds ------------------------------------------------------------------------------
+
+    def sync_config(self, config: Config, *, deactivate: bool = True) -> None:
+        """Make the feeds of config.toml match the file; a feed no longer in it stops being
+        polled and its articles stop being checked (their history stays)."""
+        rows = {r["url"]: r for r in self.db.query("SELECT * FROM feeds")}
+        wanted = {f.url: _feed_values(f) for f in config.feeds}
+        changed = [
+            (url, values)
+            for url, values in wanted.items()
+            if url not in rows or any(rows[url][k] != v for k, v in values.items())
+        ]
+        stale = [
+            row["id"]
+            for url, row in rows.items()
+            if deactivate and row["source"] == "config" and row["active"] and url not in wanted
+        ]
+        if not (changed or stale):
+            return
+        with self.store.transaction():
+            for feed_id in stale:
+                self._set_active(feed_id, False)
+            for url, values in changed:
+                self._upsert(url, values, rows.get(url))
+
+    def _upsert(self, url: str, values: dict[str, Any], row: dict[str, Any] | None) -> None:
+        if row is None:
+            self.store._insert(
+                "feeds", {"url": url, "source": "config", "created_at": utcnow(), **values}
+            )
+            return
+        self.db.table("feeds").update(row["id"], values)
+        self.db.execute(
+            "UPDATE watches SET rules_json = ? WHERE feed_id = ? AND rules_json != ?",
+            [values["rules_json"], row["id"], values["rules_json"]],
+        )
+        if not row["active"]:
+            self._set_active(row["id"], True)
+
+    def _set_active(self, feed_id: int, active: bool) -> None:
+        """A feed (and its unretired articles) taken out of or back into service."""
+        self.db.execute("UPDATE feeds SET active = ? WHERE id = ?", [int(active), feed_id])
+        self.db.execute(
+            "UPDATE watches SET active = ? WHERE feed_id = ? AND retired_at IS NULL",
+            [int(active), feed_id],
+        )
+
+    def add_feed(self, url: str, *, name: str | None = None, interval: float | None = None) -> Feed:
+        """Follow a feed from the command line (stored in the database)."""
+        for column, value in (("url", url), ("name", name)):
+            if value is not None and self.store._row("feeds", f"{column} = ?", [value]):
+                raise UsageError(f"{value} is already followed (see `monitor feeds`)")
+        values = _feed_values(FeedConfig(url=url, name=name))
+        if interval is not None:
+            values["interval_s"] = interval
+        with self.store.transaction():
+            feed_id = self.store._insert(
+                "feeds", {"url": url, "source": "cli", "created_at": utcnow(), **values}
+            )
+        return self.get_feed(feed_id)
+
+    def get_feed(self, feed_id: int) -> Feed:
+        """The feed with this id."""
+        row = self.store._row("feeds", "id = ?", [feed_id])
+        if row is None:
+            raise UsageError(f"no feed with id {feed_id}")
+        return feed_from_row(row)
+
+    def feeds(self, *, active_only: bool = True) -> list[Feed]:
+        """All feeds, in id order."""
+        where = "WHERE active = 1" if active_only else ""
+        rows = self.db.query(f"SELECT * FROM feeds {where} ORDER BY id")
+        return [feed_from_row(r) for r in rows]
+
+    def entry_counts(self) -> dict[int, tuple[int, int]]:
+        """Per feed id: (articles found, articles still checked)."""
+        rows = self.db.query(
+            "SELECT feed_id, count(*) AS n, sum(active) AS a FROM watches "
+            "WHERE feed_id IS NOT NULL GROUP BY feed_id"
+        )
+        return {r["feed_id"]: (r["n"], r["a"] or 0) for r in rows}
+
+    def schedule_of(self, feed_id: int) -> DecaySchedule:
+        """The decay schedule of a feed's articles."""
+        row = self.db.execute("SELECT schedule_json FROM feeds WHERE id = ?", [feed_id]).fetchone()
+        return schedule_from_json(row[0] if row else None)
+
+    # -- polls ------------------------------------------------------------------------------
+
+    def known(self, keys: Iterable[str]) -> dict[str, KnownEntry]:
+        """Watches whose URL key or canonical key is one of ``keys``, by that key."""
+        found: dict[str, KnownEntry] = {}
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            rows = self.db.query(
+                "SELECT id, feed_id, url_key, canonical_key, feed_title, feed_summary "
+                f"FROM watches WHERE url_key IN ({marks}) OR canonical_key IN ({marks}) "
+                "ORDER BY id",
+                [*chunk, *chunk],
+            )
+            for r in rows:
+                entry = KnownEntry(r["id"], r["feed_id"], r["feed_title"], r["feed_summary"])
+                for key in (r["url_key"], r["canonical_key"]):
+                    if key in chunk:
+                        found.setdefault(key, entry)
+        return found
+
+    def record_poll(self, feed: Feed, poll: PollRecord, rules: Rules) -> list[int]:
+        """Write a poll: new watches (due at once), metadata changes, the feed's state. The
+        ids of the new watches."""
+        new_ids = []
+        with self.store.transaction():
+            for entry in poll.new:
+                new_ids.append(self._insert_watch(feed, poll.polled_at, entry, rules))
+            for change in poll.changes:
+                self._record_entry_change(feed.id, poll.polled_at, change)
+            values: dict[str, Any] = {
+                "last_polled_at": poll.polled_at,
+                "last_status": poll.status,
+                "last_error": None,
+                "error_streak": 0,
+            }
+            if poll.status == "ok":
+                values.update(
+                    etag=poll.etag, last_modified=poll.last_modified, last_entries=poll.entries
+                )
+            self.db.table("feeds").update(feed.id, values)
+        return new_ids
+
+    def record_failure(self, feed_id: int, polled_at: str, error: str) -> None:
+        """A poll that failed: recorded on the feed; nothing it found before is touched."""
+        with self.store.transaction():
+            self.db.execute(
+                "UPDATE feeds SET last_polled_at = ?, last_status = 'error', last_error = ?, "
+                "error_streak = error_streak + 1 WHERE id = ?",
+                [polled_at, error[:500], feed_id],
+            )
+
+    def _insert_watch(self, feed: Feed, now: str, entry: NewWatch, rules: Rules) -> int:
+        row = {
+            "url": entry.url,
+            "url_key": entry.key,
+            "name": self._free_name(entry.title or entry.url),
+            "rules_json": rules_json(rules),
+            "source": "feed",
+            "active": 1,
+            "created_at": now,
+            "feed_id": feed.id,
+            "published_at": entry.published_at,
+            "feed_title": entry.title or None,
+            "feed_summary": entry.summary,
+            "next_check_at": now,
+        }
+        return self.store._insert("watches", row)
+
+    def _free_name(self, title: str) -> str:
+        """``title`` (shortened), or ``title (2)``, ``(3)``... when another watch has it."""
+        base = " ".join(title.split())[:MAX_NAME].rstrip() or "article"
+        name, number = base, 1
+        while self.db.execute("SELECT 1 FROM watches WHERE name = ?", [name]).fetchone():
+            number += 1
+            name = f"{base} ({number})"
+        return name
+
+    def _record_entry_change(self, feed_id: int, now: str, change: EntryChange) -> None:
+        row = {
+            "watch_id": change.watch_id,
+            "feed_id": feed_id,
+            "detected_at": now,
+            "field": change.field,
+            "old": change.old,
+            "new": change.new,
+        }
+        self.store._insert("feed_entry_changes", row)
+        column = "feed_title" if change.field == "title" else "feed_summary"
+        self.db.execute(
+            f"UPDATE watches SET {column} = ? WHERE id = ?", [change.new, change.watch_id]
+        )
+
+    # -- articles ---------------------------------------------------------------------------
+
+    def due_watches(self, now: str, limit: int, skip: Iterable[int] = ()) -> list[int]:
+        """Ids of feed-found watches due by ``now``, most overdue first (partial index
+        ``watches_due``)."""
+        skipped = set(skip)
+        rows = self.db.execute(
+            "SELECT id FROM watches WHERE active = 1 AND feed_id IS NOT NULL "
+            "AND next_check_at <= ? ORDER BY next_check_at LIMIT ?",
+            [now, limit + len(skipped)],
+        ).fetchall()
+        return [r[0] for r in rows if r[0] not in skipped][:limit]
+
+    def next_due(self) -> str | None:
+        """The earliest next check of a feed-found watch."""
+        row = self.db.execute(
+            "SELECT min(next_check_at) FROM watches WHERE active = 1 AND feed_id IS NOT NULL"
+        ).fetchone()
+        return row[0] if row else None
+
+    def duplicate_of(self, watch_id: int, key: str | None) -> int | None:
+        """An older watch whose URL key or canonical key is ``key``: the same article."""
+        if key is None:
+            return None
+        row = self.db.execute(
+            "SELECT id FROM watches WHERE (url_key = ? OR canonical_key = ?) AND id < ? "
+            "AND duplicate_of IS NULL ORDER BY id LIMIT 1",
+            [key, key, watch_id],
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def entry_changes(self, watch_id: int) -> list[dict[str, Any]]:
+        """The feed-side title and summary changes of an article, oldest first."""
+        return list(
+            self.db.query(
+                "SELECT * FROM feed_entry_changes WHERE watch_id = ? ORDER BY id", [watch_id]
+            )
+        )

@@ -1,0 +1,298 @@
+"""Read-only views of the snapshot database: the JSON shapes of its rows and the paged,
+filtered queries the web UI and its JSON API run.
+
+Nothing here writes. The queries use the schema's indexes (``watches`` by id, ``snapshots``
+by ``(watch_id, version)``, ``changes`` and ``checks`` by ``(watch_id, id)``) and never read
+the stored pages (``html_gz``) unless asked for them.
+"""
+
+from __future__ import annotations
+
+import logging
+import sqlite3
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from monitor.errors import StoreError
+from monitor.store import SnapshotStore
+from monitor.store.records import Snapshot, Watch, snapshot_from_row, watch_from_row
+
+log = logging.getLogger(__name__)
+
+#: The oldest schema these queries can read (version 3 added ``snapshots.origin``); a
+#: read-only connection cannot migrate an older file.
+MIN_SCHEMA_VERSION = 3
+#: The columns of ``snapshots`` but the stored page, which only the raw download reads.
+SNAPSHOT_COLUMNS = (
+    "id, watch_id, version, created_at, title, text, text_sha256, metadata_json, final_url, "
+    "extractor, origin"
+)
+_CHANGE_COLUMNS = (
+    "c.id, c.watch_id, c.old_snapshot_id, c.new_snapshot_id, c.detected_at, c.kind, "
+    "c.chars_added, c.chars_removed, c.share_changed, c.silent_edit"
+)
+
+WATCH_SORTS = {
+    "name": "coalesce(w.name, w.url) COLLATE NOCASE",
+    "last_change": "w.last_change_at",
+    "last_check": "w.last_check_at",
+    "next_check": "w.next_check_at",
+    "status": "w.last_status",
+    "errors": "w.error_streak",
+}
+WATCH_FILTERS = {
+    "all": "1",
+    "active": "w.active = 1",
+    "ok": "w.active = 1 AND w.error_streak = 0 AND w.last_status IS NOT NULL",
+    "failing": "w.active = 1 AND w.error_streak > 0 AND w.last_status IS NOT 'gone'",
+    "gone": "w.last_status = 'gone'",
+    "never": "w.active = 1 AND w.last_check_at IS NULL",
+    "inactive": "w.active = 0",
+}
+
+
+class ReadOnlyStore(SnapshotStore):
+    """A SnapshotStore opened read-only (``mode=ro``, ``query_only``) whose connection may be
+    handed from one thread to another, as a pool does: it is used by one thread at a time."""
+
+    def __init__(self, path: str | Path) -> None:
+        super().__init__(path, readonly=True)
+        self.db.execute("PRAGMA query_only = ON")
+        version = self.schema_version
+        if version < MIN_SCHEMA_VERSION:
+            self.close()
+            reason = "not a monitor database" if version == 0 else "run `monitor list` once"
+            raise StoreError(f"{self.path} has schema version {version}: {reason}")
+
+    def _connect(self, readonly: bool) -> sqlite3.Connection:
+        path = Path(self.path)
+        if not path.is_file():
+            raise StoreError(f"no database at {self.path} (nothing has been checked yet)")
+        uri = f"{path.resolve().as_uri()}?mode=ro"
+        return sqlite3.connect(uri, uri=True, check_same_thread=False)
+
+
+# -- JSON shapes (the CLI's --json outputs and the web API) ---------------------------------
+
+
+def watch_dict(watch: Watch, counts: tuple[int, int]) -> dict[str, Any]:
+    """A watch as `monitor list --json` shows it; ``counts`` is (versions, changes)."""
+    return {
+        "id": watch.id,
+        "name": watch.name,
+        "url": watch.url,
+        "source": watch.source,
+        "active": watch.active,
+        "interval_s": watch.interval,
+        "last_check_at": watch.last_check_at,
+        "last_status": watch.last_status,
+        "last_error": watch.last_error,
+        "error_streak": watch.error_streak,
+        "last_change_at": watch.last_change_at,
+        "next_check_at": watch.next_check_at,
+        "versions": counts[0],
+        "changes": counts[1],
+    }
+
+
+def version_dict(snapshot: Snapshot, chars: int | None = None) -> dict[str, Any]:
+    """A stored version as `monitor log --json` lists it (`show --json` adds ``text``);
+    ``chars`` stands in for the text's length when the text was not read."""
+    return {
+        "version": snapshot.version,
+        "snapshot_id": snapshot.id,
+        "created_at": snapshot.created_at,
+        "title": snapshot.title,
+        "chars": len(snapshot.text) if chars is None else chars,
+        "text_sha256": snapshot.text_sha256,
+        "extractor": snapshot.extractor,
+        "origin": snapshot.origin,
+        "metadata": snapshot.metadata.as_dict(),
+    }
+
+
+def change_dict(row: dict[str, Any]) -> dict[str, Any]:
+    """A ``changes`` row as `monitor log --json` lists it: every column but the diff."""
+    return {key: value for key, value in row.items() if key != "diff_json"}
+
+
+# -- watches ----------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class WatchQuery:
+    """Which watches to list, in which order: ``text`` matches name or URL."""
+
+    text: str = ""
+    status: str = "all"  # a key of WATCH_FILTERS
+    sort: str = "name"  # a key of WATCH_SORTS
+    descending: bool = False
+    limit: int = 1000
+    offset: int = 0
+
+
+@dataclass(frozen=True)
+class WatchRow:
+    """A listed watch with its numbers of versions and changes."""
+
+    watch: Watch
+    versions: int
+    changes: int
+
+
+def _watch_where(query: WatchQuery) -> tuple[str, list[Any]]:
+    where, params = WATCH_FILTERS[query.status], []
+    if query.text:
+        pattern = f"%{like_escape(query.text)}%"
+        where += " AND (w.name LIKE ? ESCAPE '\\' OR w.url LIKE ? ESCAPE '\\')"
+        params += [pattern, pattern]
+    return where, params
+
+
+def list_watches(store: SnapshotStore, query: WatchQuery) -> list[WatchRow]:
+    """One page of watches matching ``query``, with their counts."""
+    where, params = _watch_where(query)
+    direction = "DESC" if query.descending else "ASC"
+    rows = store.db.query(
+        "SELECT w.*, (SELECT count(*) FROM snapshots s WHERE s.watch_id = w.id) AS n_versions, "
+        "(SELECT count(*) FROM changes c WHERE c.watch_id = w.id) AS n_changes "
+        f"FROM watches w WHERE {where} "
+        f"ORDER BY {WATCH_SORTS[query.sort]} {direction} NULLS LAST, w.id {direction} "
+        "LIMIT ? OFFSET ?",
+        [*params, query.limit, query.offset],
+    )
+    return [WatchRow(watch_from_row(r), r["n_versions"], r["n_changes"]) for r in rows]
+
+
+def count_watches(store: SnapshotStore, query: WatchQuery) -> int:
+    """How many watches match ``query`` (all pages)."""
+    where, params = _watch_where(query)
+    row = store.db.execute(f"SELECT count(*) FROM watches w WHERE {where}", params).fetchone()
+    return int(row[0])
+
+
+def watch_counts(store: SnapshotStore, watch_id: int) -> tuple[int, int]:
+    """(versions, changes) of one watch."""
+    row = store.db.execute(
+        "SELECT (SELECT count(*) FROM snapshots WHERE watch_id = ?), "
+        "(SELECT count(*) FROM changes WHERE watch_id = ?)",
+        [watch_id, watch_id],
+    ).fetchone()
+    return int(row[0]), int(row[1])
+
+
+def like_escape(text: str) -> str:
+    """``text`` as a literal inside a LIKE pattern with ``ESCAPE '\\'``."""
+    return text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+
+
+# -- versions, checks, changes ----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class VersionRow:
+    """A version without its text (``snapshot.text`` is empty) and the text's length."""
+
+    snapshot: Snapshot
+    chars: int
+
+
+def list_versions(
+    store: SnapshotStore, watch_id: int, *, limit: int, offset: int = 0, newest_first: bool = True
+) -> list[VersionRow]:
+    """One page of a watch's versions, without their texts."""
+    direction = "DESC" if newest_first else "ASC"
+    columns = SNAPSHOT_COLUMNS.replace("text,", "'' AS text, length(text) AS chars,", 1)
+    rows = store.db.query(
+        f"SELECT {columns} FROM snapshots WHERE watch_id = ? ORDER BY version {direction} "
+        "LIMIT ? OFFSET ?",
+        [watch_id, limit, offset],
+    )
+    return [VersionRow(snapshot_from_row(r), r["chars"]) for r in rows]
+
+
+def get_version(store: SnapshotStore, watch: Watch, version: int) -> Snapshot | None:
+    """Version ``version`` of a watch with its text (not its stored page), or None."""
+    row = next(
+        store.db.query(
+            f"SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE watch_id = ? AND version = ?",
+            [watch.id, version],
+        ),
+        None,
+    )
+    return snapshot_from_row(row) if row else None
+
+
+def list_checks(
+    store: SnapshotStore, watch_id: int, *, limit: int, offset: int = 0, before: int | None = None
+) -> list[dict[str, Any]]:
+    """One page of a watch's checks, newest first (``before``: ids below this one)."""
+    rows = store.db.query(
+        "SELECT * FROM checks WHERE watch_id = ? AND id < ? ORDER BY id DESC LIMIT ? OFFSET ?",
+        [watch_id, before if before is not None else 2**62, limit, offset],
+    )
+    return list(rows)
+
+
+def list_changes(
+    store: SnapshotStore,
+    watch_id: int | None = None,
+    *,
+    limit: int,
+    offset: int = 0,
+    before: int | None = None,
+) -> list[dict[str, Any]]:
+    """One page of changes (of one watch, or of all), newest first, with the version numbers
+    they compare (``old_version``, ``new_version``) and their watch's name and URL."""
+    where = "c.id < ?" + (" AND c.watch_id = ?" if watch_id is not None else "")
+    params: list[Any] = [before if before is not None else 2**62]
+    params += [watch_id] if watch_id is not None else []
+    rows = store.db.query(
+        f"SELECT {_CHANGE_COLUMNS}, o.version AS old_version, n.version AS new_version, "
+        "w.name AS watch_name, w.url AS watch_url FROM changes c "
+        "JOIN watches w ON w.id = c.watch_id "
+        "LEFT JOIN snapshots o ON o.id = c.old_snapshot_id "
+        "LEFT JOIN snapshots n ON n.id = c.new_snapshot_id "
+        f"WHERE {where} ORDER BY c.id DESC LIMIT ? OFFSET ?",
+        [*params, limit, offset],
+    )
+    return list(rows)
+
+
+def get_change(store: SnapshotStore, change_id: int) -> dict[str, Any] | None:
+    """One change (with its diff) and the version numbers it compares, or None."""
+    return next(
+        store.db.query(
+            "SELECT c.*, o.version AS old_version, n.version AS new_version FROM changes c "
+            "LEFT JOIN snapshots o ON o.id = c.old_snapshot_id "
+            "LEFT JOIN snapshots n ON n.id = c.new_snapshot_id WHERE c.id = ?",
+            [change_id],
+        ),
+        None,
+    )
+
+
+def find_change(
+    store: SnapshotStore, watch_id: int, old_snapshot_id: int, new_snapshot_id: int
+) -> dict[str, Any] | None:
+    """The latest stored change from one version to another, with its diff, or None."""
+    return next(
+        store.db.query(
+            "SELECT * FROM changes WHERE watch_id = ? AND old_snapshot_id = ? "
+            "AND new_snapshot_id = ? ORDER BY id DESC LIMIT 1",
+            [watch_id, old_snapshot_id, new_snapshot_id],
+        ),
+        None,
+    )
+
+
+def stored_page(store: SnapshotStore, watch_id: int, version: int) -> bytes | None:
+    """The stored page of a version, as fetched (None: no such version or no page)."""
+    row = store.db.execute(
+        "SELECT id FROM snapshots WHERE watch_id = ? AND version = ?", [watch_id, version]
+    ).fetchone()
+    if row is None:
+        return None
+    raw, _ = store.raw_html(int(row[0]))
+    return raw

@@ -1,0 +1,129 @@
+"""Pure parts of following feeds, tested as data: URL keys and the decaying schedule."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from monitor.config import Rules
+from monitor.feeds.discover import plan_entries
+from monitor.feeds.pace import DEFAULT_DECAY, DecaySchedule, Tier, format_duration, interval_for
+from monitor.feeds.parse import Entry
+from monitor.feeds.urls import canonical_key, url_key
+from monitor.store.feeds import Feed, KnownEntry, schedule_from_json, schedule_json
+
+M, H, D = 60.0, 3600.0, 86400.0
+
+URL_KEYS = [
+    ("HTTPS://Example.COM/a/", "https://example.com/a/"),
+    ("https://example.com:443/a/", "https://example.com/a/"),
+    ("http://example.com:8080/a/", "http://example.com:8080/a/"),
+    ("https://example.com/a/#comments", "https://example.com/a/"),
+    ("https://example.com/a/?utm_source=rss&utm_medium=feed", "https://example.com/a/"),
+    ("https://example.com/a/?fbclid=x&gclid=y&mc_cid=1&mc_eid=2&ref=tw", "https://example.com/a/"),
+    ("https://example.com/?p=123&utm_campaign=x", "https://example.com/?p=123"),
+    ("https://example.com/a/?b=2&a=1", "https://example.com/a/?b=2&a=1"),  # order kept
+    ("https://example.com/a?x=%E6%97%A5", "https://example.com/a?x=%E6%97%A5"),  # encoding kept
+    ("https://example.com", "https://example.com/"),
+    ("https://example.com/A/", "https://example.com/A/"),  # paths are case-sensitive
+]
+
+
+@pytest.mark.parametrize(("url", "key"), URL_KEYS)
+def test_url_key(url: str, key: str) -> None:
+    assert url_key(url) == key
+
+
+def test_canonical_key_ignores_home_pages_and_non_http() -> None:
+    assert canonical_key("https://example.com/") is None
+    assert canonical_key("https://example.com") is None
+    assert canonical_key("/relative/") is None
+    assert canonical_key(None) is None
+    assert canonical_key("https://Example.com/a/?utm_x=1") == "https://example.com/a/"
+
+
+#: (age, last change age, interval) under the default schedule; None: retired
+DEFAULT_PACE = [
+    (0, None, 15 * M),
+    (5 * H + 59 * M, None, 15 * M),
+    (6 * H, None, H),
+    (47 * H, None, H),
+    (2 * D, None, 6 * H),
+    (13 * D, None, 6 * H),
+    (14 * D, None, D),
+    (59 * D, None, D),
+    (60 * D, None, None),
+    (400 * D, None, None),
+    (10 * D, 0, 15 * M),  # a change brings back the first tier's pace...
+    (10 * D, 5 * H, 15 * M),
+    (10 * D, 6 * H, 6 * H),  # ...for the first tier's length
+    (70 * D, H, 15 * M),  # even after retirement age (the check that saw it ran)
+    (-60, None, 15 * M),  # published "in the future" (clock skew)
+]
+
+
+@pytest.mark.parametrize(("age", "changed", "interval"), DEFAULT_PACE)
+def test_default_decay(age: float, changed: float | None, interval: float | None) -> None:
+    assert interval_for(age, changed, DEFAULT_DECAY) == interval
+
+
+def test_keep_after_and_reset_for() -> None:
+    schedule = DecaySchedule((Tier(H, 60), Tier(D, H)), keep_after=7 * D, reset_for=10 * M)
+    assert interval_for(30 * M, None, schedule) == 60
+    assert interval_for(2 * D, None, schedule) == 7 * D
+    assert interval_for(2 * D, 9 * M, schedule) == 60
+    assert interval_for(2 * D, 11 * M, schedule) == 7 * D
+
+
+def test_schedule_round_trips_through_json() -> None:
+    schedule = DecaySchedule((Tier(H, 60), Tier(D, H)), keep_after=7 * D)
+    assert schedule_from_json(schedule_json(schedule)) == schedule
+    assert schedule_from_json(None) == DEFAULT_DECAY
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"),
+    [(0, "0s"), (45, "45s"), (900, "15m"), (5400, "1h30m"), (2 * D, "2d"), (D + 60, "1d")],
+)
+def test_format_duration(seconds: float, text: str) -> None:
+    assert format_duration(seconds) == text
+
+
+def _feed(max_age: float | None = 60 * D) -> Feed:
+    return Feed(
+        1,
+        "https://x.test/feed/",
+        None,
+        900,
+        Rules(),
+        DEFAULT_DECAY,
+        max_age,
+        "config",
+        True,
+        "2026-11-01T00:00:00+00:00",
+    )
+
+
+def test_plan_entries_dedupes_skips_old_and_sees_retitling() -> None:
+    now = datetime(2026, 11, 27, 9, tzinfo=UTC)
+    fresh = (now - timedelta(hours=1)).isoformat()
+    old = (now - timedelta(days=90)).isoformat()
+    entries = [
+        Entry("https://x.test/a/?utm_source=rss", "A", "a", fresh),
+        Entry("https://x.test/a/#more", "A again", None, fresh),
+        Entry("https://x.test/old/", "Old", None, old),
+        Entry("https://x.test/b/", "B retitled", "b", fresh),
+        Entry("https://x.test/c/", "C", None, fresh),  # known from another feed
+    ]
+    known = {
+        "https://x.test/b/": KnownEntry(7, 1, "B", "b"),
+        "https://x.test/c/": KnownEntry(8, 2, "Other", None),
+    }
+    new, changes = plan_entries(_feed(), entries, known, now)
+    assert [(w.url, w.title) for w in new] == [("https://x.test/a/", "A")]
+    assert [(c.watch_id, c.field, c.old, c.new) for c in changes] == [
+        (7, "title", "B", "B retitled")
+    ]
+    new, _ = plan_entries(_feed(max_age=None), entries, {}, now)
+    assert "https://x.test/old/" in [w.url for w in new]
