@@ -120,4 +120,4 @@ def main(argv: Sequence[str] | None = None) -> None:
 
 
 # The command modules register their commands on `cli`, so they come after it.
-from monitor.cli import check, history, pages, service  # noqa: E402, F401
+from monitor.cli import check, history, pages, service, web  # noqa: E402, F401

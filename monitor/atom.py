@@ -1,0 +1,87 @@
+"""ChangeReports -> an Atom 1.0 feed (feedgen), one entry per change.
+
+Each entry's content is the change rendered as HTML (``content type="html"``: the facts, the
+notes and the hunks with ``<del>``/``<ins>``, every piece of page text escaped, see
+:func:`monitor.report.render_html_fragment`), so a feed reader shows what changed. The caller
+gives the absolute URLs (a feed has no base of its own): the feed's id and self link, the
+page it stands for, and each entry's link, which is also its id.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from feedgen.feed import FeedGenerator
+
+from monitor.models import ChangeReport
+from monitor.report import clean, render_html_fragment
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class FeedInfo:
+    """What the feed is: its id and self URL, title, and the page it stands for."""
+
+    title: str
+    self_url: str
+    alternate_url: str
+    author: str = "monitor"
+
+
+@dataclass(frozen=True)
+class FeedEntry:
+    """One change and the absolute URL of its diff page (the entry's link and id)."""
+
+    report: ChangeReport
+    url: str
+
+
+def _moment(value: str | None) -> datetime:
+    """An ISO-8601 time as an aware datetime (UTC when it has no offset)."""
+    if not value:
+        return datetime.fromtimestamp(0, UTC)
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(clean(text).split())
+
+
+def entry_title(report: ChangeReport) -> str:
+    """ "name: version 2 → 3 (+4 −0)", or "… first version" for a change without an old one."""
+    name = _one_line(report.watch_name)
+    diff = report.diff
+    stats = f"(+{diff.chars_added} −{diff.chars_removed})"
+    if report.old is None:
+        return f"{name}: first version {report.new.version}"
+    note = " revert" if report.reverted_to is not None else ""
+    return f"{name}: version {report.old.version} → {report.new.version}{note} {stats}"
+
+
+def render_atom(feed: FeedInfo, entries: Sequence[FeedEntry]) -> bytes:
+    """The feed as UTF-8 Atom XML; entries newest first, as given."""
+    generator = FeedGenerator()
+    generator.id(feed.self_url)
+    generator.title(_one_line(feed.title) or "monitor")
+    generator.author({"name": feed.author})
+    generator.link(href=feed.alternate_url, rel="alternate", type="text/html")
+    generator.link(href=feed.self_url, rel="self", type="application/atom+xml")
+    generator.generator("monitor")
+    times = [_moment(entry.report.detected_at) for entry in entries]
+    generator.updated(max(times, default=datetime.fromtimestamp(0, UTC)))
+    for entry, when in zip(entries, times, strict=True):
+        item = generator.add_entry(order="append")
+        item.id(entry.url)
+        item.title(entry_title(entry.report))
+        item.updated(when)
+        item.published(when)
+        item.link(href=entry.url, rel="alternate", type="text/html")
+        item.author({"name": _one_line(entry.report.watch_name) or feed.author})
+        item.content(render_html_fragment(entry.report), type="html")
+    atom: bytes = generator.atom_str(pretty=True)
+    return atom

@@ -1,0 +1,373 @@
+"""The OpenAPI 3.1 description of the JSON API (/openapi.json), written by hand.
+
+Field names and shapes are those of :mod:`monitor.store.read` (watch, version, change rows)
+and :func:`monitor.report.report_to_dict` (``monitor.change/1``); tests check that every
+``/api/`` route is described here.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from monitor.store.read import WATCH_FILTERS, WATCH_SORTS
+
+_NULL_STR = {"type": ["string", "null"]}
+_NULL_INT = {"type": ["integer", "null"]}
+_TIME = {"type": ["string", "null"], "format": "date-time"}
+
+
+def _ref(name: str) -> dict[str, Any]:
+    return {"$ref": f"#/components/schemas/{name}"}
+
+
+def _object(properties: dict[str, Any], required: bool = True) -> dict[str, Any]:
+    schema: dict[str, Any] = {"type": "object", "properties": properties}
+    if required:
+        schema["required"] = list(properties)
+    return schema
+
+
+WATCH = _object(
+    {
+        "id": {"type": "integer"},
+        "name": _NULL_STR,
+        "url": {"type": "string"},
+        "source": {"type": "string", "enum": ["config", "cli", "feed"]},
+        "active": {"type": "boolean"},
+        "interval_s": {"type": ["number", "null"]},
+        "last_check_at": _TIME,
+        "last_status": _NULL_STR,
+        "last_error": _NULL_STR,
+        "error_streak": {"type": "integer"},
+        "last_change_at": _TIME,
+        "next_check_at": _TIME,
+        "versions": {"type": "integer", "description": "number of stored versions"},
+        "changes": {"type": "integer", "description": "number of changes"},
+    }
+)
+VERSION = _object(
+    {
+        "version": {"type": "integer"},
+        "snapshot_id": {"type": "integer"},
+        "created_at": {"type": "string", "format": "date-time"},
+        "title": {"type": "string"},
+        "chars": {"type": "integer", "description": "length of the text"},
+        "text_sha256": {"type": "string"},
+        "extractor": {"type": "string"},
+        "origin": {"type": "string", "enum": ["fetch", "reextract"]},
+        "metadata": {
+            "type": "object",
+            "description": "canonical_url, author, published_at, modified_at, language, "
+            "description, site_name (only those the page declares)",
+            "additionalProperties": {"type": "string"},
+        },
+    }
+)
+VERSION_TEXT = {
+    "allOf": [
+        _ref("Version"),
+        _object(
+            {
+                "text": {
+                    "type": "string",
+                    "description": "one block (paragraph, heading, caption) per line",
+                }
+            }
+        ),
+    ]
+}
+CHECK = _object(
+    {
+        "id": {"type": "integer"},
+        "watch_id": {"type": "integer"},
+        "checked_at": {"type": "string", "format": "date-time"},
+        "status": {"type": "string"},
+        "http_status": _NULL_INT,
+        "duration_ms": {"type": "integer"},
+        "error": _NULL_STR,
+        "final_url": _NULL_STR,
+        "size": {"type": "integer"},
+        "attempts": {"type": "integer"},
+        "candidate_sha256": _NULL_STR,
+        "snapshot_id": _NULL_INT,
+        "change_id": _NULL_INT,
+    },
+    required=False,
+)
+CHANGE = _object(
+    {
+        "id": {"type": "integer"},
+        "watch_id": {"type": "integer"},
+        "old_snapshot_id": _NULL_INT,
+        "new_snapshot_id": {"type": "integer"},
+        "detected_at": {"type": "string", "format": "date-time"},
+        "kind": {"type": "string", "enum": ["changed", "revert", "flap"]},
+        "chars_added": {"type": "integer"},
+        "chars_removed": {"type": "integer"},
+        "share_changed": {"type": "number"},
+        "silent_edit": {"type": "integer", "enum": [0, 1]},
+        "old_version": _NULL_INT,
+        "new_version": {"type": "integer"},
+        "watch_name": _NULL_STR,
+        "watch_url": {"type": "string"},
+    }
+)
+_OPS = {
+    "type": "array",
+    "description": "[op, text]: 0 kept, -1 removed, 1 added",
+    "items": {"type": "array", "prefixItems": [{"type": "integer"}, {"type": "string"}]},
+}
+_VERSION_REF = {
+    "type": ["object", "null"],
+    "properties": {
+        "snapshot_id": {"type": "integer"},
+        "version": {"type": "integer"},
+        "created_at": {"type": "string"},
+        "title": {"type": "string"},
+        "modified_at": _NULL_STR,
+    },
+}
+REPORT = _object(
+    {
+        "schema": {"const": "monitor.change/1"},
+        "change_id": _NULL_INT,
+        "detected_at": _TIME,
+        "watch": _object(
+            {"id": {"type": "integer"}, "name": {"type": "string"}, "url": {"type": "string"}}
+        ),
+        "old": _VERSION_REF,
+        "new": _VERSION_REF,
+        "reverted_to": _NULL_INT,
+        "kind": {"type": "string"},
+        "silent_edit": {"type": "boolean"},
+        "stats": _object(
+            {
+                "chars_added": {"type": "integer"},
+                "chars_removed": {"type": "integer"},
+                "share_changed": {"type": "number"},
+                "granularity": {"type": "string", "enum": ["token", "line"]},
+            }
+        ),
+        "ops": _OPS,
+        "hunks": {
+            "type": "array",
+            "items": _object(
+                {
+                    "lines": {
+                        "type": "array",
+                        "items": _object(
+                            {"old_lineno": _NULL_INT, "new_lineno": _NULL_INT, "ops": _OPS}
+                        ),
+                    }
+                }
+            ),
+        },
+    }
+)
+HIT = _object(
+    {
+        "watch": _object({"id": {"type": "integer"}, "name": _NULL_STR, "url": {"type": "string"}}),
+        "snapshot_id": {"type": "integer"},
+        "version": {"type": "integer"},
+        "created_at": {"type": "string"},
+        "title": {"type": "string"},
+        "snippet": {"type": "string"},
+        "highlights": {
+            "type": "array",
+            "description": "[start, end) offsets of the matches in snippet",
+            "items": {"type": "array", "items": {"type": "integer"}},
+        },
+    }
+)
+ERROR = _object({"error": {"type": "string"}})
+SCHEMAS = {
+    "Watch": WATCH,
+    "Version": VERSION,
+    "VersionWithText": VERSION_TEXT,
+    "Check": CHECK,
+    "Change": CHANGE,
+    "ChangeReport": REPORT,
+    "SearchHit": HIT,
+    "Error": ERROR,
+}
+
+
+def _param(name: str, where: str, schema: dict[str, Any], text: str) -> dict[str, Any]:
+    return {
+        "name": name,
+        "in": where,
+        "required": where == "path",
+        "schema": schema,
+        "description": text,
+    }
+
+
+WATCH_ID = _param("watch_id", "path", {"type": "integer"}, "the watch's id")
+LIMIT = _param(
+    "limit",
+    "query",
+    {"type": "integer", "minimum": 1, "maximum": 1000},
+    "items per page (default 100; search 20)",
+)
+OFFSET = _param("offset", "query", {"type": "integer", "minimum": 0}, "items to skip")
+BEFORE = _param(
+    "before",
+    "query",
+    {"type": "integer", "minimum": 1},
+    "keyset paging: only ids below this one (newest first)",
+)
+VERSION_N = _param("n", "path", {"type": "integer"}, "the version number (1 = first)")
+
+
+def _list(key: str, item: str, extra: dict[str, Any] | None = None) -> dict[str, Any]:
+    properties = {
+        **(extra or {}),
+        key: {"type": "array", "items": _ref(item)},
+        "limit": {"type": "integer"},
+        "offset": {"type": "integer"},
+        "next": {"type": ["string", "null"], "description": "URL of the next page"},
+    }
+    return _object(properties)
+
+
+def _json(schema: dict[str, Any], text: str) -> dict[str, Any]:
+    return {"description": text, "content": {"application/json": {"schema": schema}}}
+
+
+def _get(
+    summary: str,
+    params: list[dict[str, Any]],
+    ok: dict[str, Any],
+    errors: tuple[int, ...] = (400, 404),
+) -> dict[str, Any]:
+    responses = {"200": ok}
+    texts = {400: "a bad parameter", 404: "no such watch, version or change", 401: ""}
+    for status in errors:
+        responses[str(status)] = _json(_ref("Error"), texts[status])
+    responses["401"] = _json(_ref("Error"), "a token is required and was not given")
+    return {"get": {"summary": summary, "parameters": params, "responses": responses}}
+
+
+def paths() -> dict[str, Any]:
+    """Every /api/ route: parameters and responses."""
+    watch_filters = [
+        _param("q", "query", {"type": "string"}, "text in the name or URL"),
+        _param("status", "query", {"enum": list(WATCH_FILTERS)}, "which watches (default all)"),
+        _param("sort", "query", {"enum": list(WATCH_SORTS)}, "order by (default name)"),
+        _param("order", "query", {"enum": ["asc", "desc"]}, "direction"),
+    ]
+    diff_params = [
+        WATCH_ID,
+        _param("a", "path", {"type": "integer"}, "the old version number"),
+        _param("b", "path", {"type": "integer"}, "the new version number"),
+        _param(
+            "format",
+            "query",
+            {"enum": ["json", "text", "markdown", "html"]},
+            "json (default, monitor.change/1), text, markdown or a self-contained HTML page",
+        ),
+    ]
+    diff_ok = {
+        "description": "the diff (the stored change between the two versions, if any)",
+        "content": {
+            "application/json": {"schema": _ref("ChangeReport")},
+            "text/plain": {"schema": {"type": "string"}},
+            "text/markdown": {"schema": {"type": "string"}},
+            "text/html": {"schema": {"type": "string"}},
+        },
+    }
+    return {
+        "/api/watches": _get(
+            "Watches, as `monitor list --json` (header X-Total-Count: all matches)",
+            [*watch_filters, LIMIT, OFFSET],
+            _json(_list("watches", "Watch"), "a page of watches"),
+            (400,),
+        ),
+        "/api/watches/{watch_id}": _get("One watch", [WATCH_ID], _json(_ref("Watch"), "the watch")),
+        "/api/watches/{watch_id}/versions": _get(
+            "A watch's versions, as `monitor log --json` (without texts)",
+            [
+                WATCH_ID,
+                LIMIT,
+                OFFSET,
+                _param("order", "query", {"enum": ["asc", "desc"]}, "asc (default): oldest first"),
+            ],
+            _json(_list("versions", "Version"), "a page of versions"),
+        ),
+        "/api/watches/{watch_id}/versions/{n}": _get(
+            "One version with its text, as `monitor show --json`",
+            [WATCH_ID, VERSION_N],
+            _json(_ref("VersionWithText"), "the version"),
+        ),
+        "/api/watches/{watch_id}/checks": _get(
+            "A watch's checks, newest first",
+            [WATCH_ID, LIMIT, OFFSET, BEFORE],
+            _json(_list("checks", "Check"), "a page of checks"),
+        ),
+        "/api/watches/{watch_id}/changes": _get(
+            "A watch's changes, newest first",
+            [WATCH_ID, LIMIT, OFFSET, BEFORE],
+            _json(_list("changes", "Change"), "a page of changes"),
+        ),
+        "/api/watches/{watch_id}/diff/{a}/{b}": _get(
+            "Version a against version b, as `monitor diff WATCH A B --format …`",
+            diff_params,
+            diff_ok,
+        ),
+        "/api/changes": _get(
+            "Every watch's changes, newest first",
+            [LIMIT, OFFSET, BEFORE],
+            _json(_list("changes", "Change"), "a page of changes"),
+            (400,),
+        ),
+        "/api/changes/{change_id}": _get(
+            "One change with its diff, as `monitor diff --format json`",
+            [_param("change_id", "path", {"type": "integer"}, "the change's id")],
+            _json(_ref("ChangeReport"), "the change"),
+        ),
+        "/api/search": _get(
+            "Versions whose title or text contain every word of q (newest first; words of "
+            "3+ characters use the trigram index, shorter ones scan the latest versions)",
+            [_param("q", "query", {"type": "string"}, "words to find"), LIMIT, OFFSET],
+            _json(_list("hits", "SearchHit", {"query": {"type": "string"}}), "a page of hits"),
+            (400,),
+        ),
+    }
+
+
+def document(server_url: str = "") -> dict[str, Any]:
+    """The OpenAPI 3.1 document; ``server_url`` is where the API is served."""
+    doc: dict[str, Any] = {
+        "openapi": "3.1.0",
+        "info": {
+            "title": "monitor",
+            "version": "1",
+            "description": "Read-only JSON API over monitor's database: watches, versions, "
+            "checks, changes, diffs and full-text search. With a token configured, send "
+            "Authorization: Bearer <token>.",
+        },
+        "paths": paths(),
+        "components": {
+            "schemas": SCHEMAS,
+            "securitySchemes": {"token": {"type": "http", "scheme": "bearer"}},
+        },
+        "security": [{}, {"token": []}],
+    }
+    if server_url:
+        doc["servers"] = [{"url": server_url}]
+    return doc
+
+
+def endpoints() -> list[dict[str, Any]]:
+    """(path, summary, parameters) of every route, for the /api page."""
+    return [
+        {
+            "path": path,
+            "summary": item["get"]["summary"],
+            "parameters": [
+                {"name": p["name"], "in": p["in"], "description": p["description"]}
+                for p in item["get"]["parameters"]
+            ],
+        }
+        for path, item in paths().items()
+    ]

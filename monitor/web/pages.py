@@ -1,0 +1,253 @@
+"""The HTML pages: watch list, watch, diff, version (and its raw page), changes, search.
+
+Each endpoint reads what it shows through one read-only connection and hands plain data to
+a template; templates escape everything (Jinja autoescape), so page text never becomes
+markup. The DOM ids and classes are a contract (browser tests rely on them): see the README.
+"""
+
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from starlette.requests import Request
+from starlette.responses import RedirectResponse, Response
+
+from monitor.errors import WebError
+from monitor.report import content_language, notes
+from monitor.store.read import (
+    WATCH_FILTERS,
+    count_watches,
+    list_changes,
+    list_checks,
+    list_versions,
+    list_watches,
+    stored_page,
+    watch_counts,
+)
+from monitor.web import openapi
+from monitor.web.diffview import all_lines, blocks
+from monitor.web.params import choice_param, int_param, path_int, text_param
+from monitor.web.search import MIN_TRIGRAM, SCAN_LIMIT, search, search_terms
+from monitor.web.views import (
+    DESCENDING_FIRST,
+    change_row,
+    diff_report,
+    get_watch,
+    page_number,
+    read,
+    render,
+    version_of,
+    watch_query,
+    with_query,
+)
+
+log = logging.getLogger(__name__)
+
+WATCHES_PER_PAGE = 500
+VERSIONS_PER_PAGE = 100
+CHECKS_PER_PAGE = 50
+CHANGES_PER_PAGE = 50
+HITS_PER_PAGE = 20
+COLUMNS = (  # watch-list columns: (sort key or None, heading)
+    ("name", "Name"),
+    (None, "URL"),
+    ("status", "Status"),
+    ("last_check", "Last check"),
+    ("last_change", "Last change"),
+    ("next_check", "Next check"),
+    ("errors", "Errors"),
+    (None, "Versions"),
+)
+
+
+def watch_list(request: Request) -> Response:
+    """GET /: every watch, filtered and sorted."""
+    page = page_number(request)
+    query = watch_query(request, WATCHES_PER_PAGE + 1, (page - 1) * WATCHES_PER_PAGE)
+    with read(request) as store:
+        rows = list_watches(store, query)
+        total = count_watches(store, query)
+    more = len(rows) > WATCHES_PER_PAGE
+    context = {
+        "rows": rows[:WATCHES_PER_PAGE],
+        "total": total,
+        "query": query,
+        "order": "desc" if query.descending else "asc",
+        "statuses": tuple(WATCH_FILTERS),
+        "sorts": [key for key, _ in COLUMNS if key],
+        "headings": [_heading(request, query.sort, query.descending, *c) for c in COLUMNS],
+        "next_url": with_query(request, page=page + 1) if more else None,
+        "prev_url": with_query(request, page=page - 1 if page > 2 else None) if page > 1 else None,
+    }
+    return render(request, "watches.html", context)
+
+
+def _heading(
+    request: Request, current: str, descending: bool, key: str | None, label: str
+) -> dict[str, Any]:
+    """A column heading: its label, and a link that sorts by it (again: reversed)."""
+    if key is None:
+        return {"label": label, "url": None, "sort": None}
+    if key == current:
+        order = "asc" if descending else "desc"
+        state = "descending" if descending else "ascending"
+    else:
+        order = "desc" if key in DESCENDING_FIRST else "asc"
+        state = None
+    return {
+        "label": label,
+        "url": with_query(request, sort=key, order=order, page=None),
+        "sort": state,
+        "key": key,
+    }
+
+
+def watch_page(request: Request) -> Response:
+    """GET /watches/{id}: metadata, the versions timeline and the checks."""
+    watch_id = path_int(request, "watch_id")
+    vpage, cpage = page_number(request, "vpage"), page_number(request, "cpage")
+    with read(request) as store:
+        watch = get_watch(store, watch_id)
+        versions, changes = watch_counts(store, watch_id)
+        timeline = list_versions(
+            store, watch_id, limit=VERSIONS_PER_PAGE, offset=(vpage - 1) * VERSIONS_PER_PAGE
+        )
+        checks = list_checks(
+            store, watch_id, limit=CHECKS_PER_PAGE + 1, offset=(cpage - 1) * CHECKS_PER_PAGE
+        )
+    context = {
+        "watch": watch,
+        "version_count": versions,
+        "change_count": changes,
+        "timeline": timeline,
+        "checks": checks[:CHECKS_PER_PAGE],
+        "versions_next": with_query(request, vpage=vpage + 1)
+        if vpage * VERSIONS_PER_PAGE < versions
+        else None,
+        "versions_prev": with_query(request, vpage=vpage - 1) if vpage > 1 else None,
+        "checks_next": with_query(request, cpage=cpage + 1)
+        if len(checks) > CHECKS_PER_PAGE
+        else None,
+        "checks_prev": with_query(request, cpage=cpage - 1) if cpage > 1 else None,
+    }
+    return render(request, "watch.html", context)
+
+
+def diff_page(request: Request) -> Response:
+    """GET /watches/{id}/diff/{a}/{b}: version a against version b, inline or side by side."""
+    watch_id, a, b = (path_int(request, name) for name in ("watch_id", "a", "b"))
+    view = choice_param(request, "view", ("inline", "side"), "inline")
+    change_id = int_param(request, "change", None, low=1)
+    with read(request) as store:
+        watch = get_watch(store, watch_id)
+        report = diff_report(store, watch, a, b, change_id)
+        new_language = version_of(store, watch, b).metadata.language
+    lines = all_lines(report.diff)
+    base = f"/watches/{watch_id}/diff/{a}/{b}"
+    keep = f"&change={report.change_id}" if report.change_id is not None else ""
+    context = {
+        "watch": watch,
+        "report": report,
+        "view": view,
+        "blocks": blocks(lines),
+        "changed_lines": sum(1 for line in lines if line.is_change),
+        "notes": [n for n in notes(report) if not n.startswith("Silent edit")],
+        "lang": new_language or content_language(report),
+        "inline_url": f"{base}?view=inline{keep}",
+        "side_url": f"{base}?view=side{keep}",
+        "permalink": f"{base}?view={view}{keep}",
+        "a": a,
+        "b": b,
+    }
+    return render(request, "diff.html", context)
+
+
+def change_redirect(request: Request) -> Response:
+    """GET /changes/{id}: to the diff page of that change."""
+    change_id = path_int(request, "change_id")
+    with read(request) as store:
+        row = change_row(store, change_id)
+    root = request.scope.get("root_path", "").rstrip("/")
+    if row["old_version"] is None:
+        target = f"{root}/watches/{row['watch_id']}/versions/{row['new_version']}"
+    else:
+        target = (
+            f"{root}/watches/{row['watch_id']}/diff/{row['old_version']}/{row['new_version']}"
+            f"?change={change_id}"
+        )
+    return RedirectResponse(target, status_code=302)
+
+
+def version_page(request: Request) -> Response:
+    """GET /watches/{id}/versions/{n}: the stored text of one version and its metadata."""
+    watch_id, number = path_int(request, "watch_id"), path_int(request, "n")
+    with read(request) as store:
+        watch = get_watch(store, watch_id)
+        snapshot = version_of(store, watch, number)
+        latest = watch_counts(store, watch_id)[0]
+    context = {
+        "watch": watch,
+        "snapshot": snapshot,
+        "lines": [line for line in snapshot.text.split("\n") if line],
+        "latest": latest,
+        "metadata": snapshot.metadata,
+    }
+    return render(request, "version.html", context)
+
+
+def raw_page(request: Request) -> Response:
+    """GET /watches/{id}/versions/{n}/raw: the page as fetched, as a download only."""
+    watch_id, number = path_int(request, "watch_id"), path_int(request, "n")
+    with read(request) as store:
+        watch = get_watch(store, watch_id)
+        raw = stored_page(store, watch.id, number)
+    if raw is None:
+        raise WebError(f"{watch.label} has no version {number}", status=404)
+    headers = {
+        "Content-Disposition": f'attachment; filename="watch{watch_id}-v{number}.html"',
+        "Content-Security-Policy": "sandbox; default-src 'none'; frame-ancestors 'none'",
+        "X-Content-Type-Options": "nosniff",
+        "Cache-Control": "private, max-age=3600",
+    }
+    return Response(raw, media_type="application/octet-stream", headers=headers)
+
+
+def changes_page(request: Request) -> Response:
+    """GET /changes: the latest changes of every watch, newest first (keyset: ?before=)."""
+    before = int_param(request, "before", None, low=1)
+    with read(request) as store:
+        rows = list_changes(store, limit=CHANGES_PER_PAGE + 1, before=before)
+    more = len(rows) > CHANGES_PER_PAGE
+    rows = rows[:CHANGES_PER_PAGE]
+    context = {
+        "changes": rows,
+        "next_url": with_query(request, before=rows[-1]["id"]) if more else None,
+        "first_url": with_query(request, before=None) if before else None,
+    }
+    return render(request, "changes.html", context)
+
+
+def search_page(request: Request) -> Response:
+    """GET /search?q=: every version whose title or text contains the words."""
+    query = text_param(request, "q")
+    page = page_number(request)
+    hits = []
+    if query:
+        with read(request) as store:
+            hits = search(store, query, limit=HITS_PER_PAGE + 1, offset=(page - 1) * HITS_PER_PAGE)
+    terms = search_terms(query)
+    context = {
+        "q": query,
+        "hits": hits[:HITS_PER_PAGE],
+        "scanned": bool(terms) and all(len(t) < MIN_TRIGRAM for t in terms),
+        "scan_limit": SCAN_LIMIT,
+        "next_url": with_query(request, page=page + 1) if len(hits) > HITS_PER_PAGE else None,
+        "prev_url": with_query(request, page=page - 1) if page > 1 else None,
+    }
+    return render(request, "search.html", context)
+
+
+def api_docs(request: Request) -> Response:
+    """GET /api: the API's endpoints, from the OpenAPI description."""
+    return render(request, "api.html", {"endpoints": openapi.endpoints()})

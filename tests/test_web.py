@@ -1,0 +1,512 @@
+"""The web UI (monitor serve): pages and their DOM contract, safety headers, the token,
+read-only access, hostile page text, search, and the server itself.
+
+The database is built by the real pipeline: sample articles served on 127.0.0.1, checked,
+edited and checked again (see :func:`build_database`)."""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import os
+import re
+import socket
+import sqlite3
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import lxml.html
+import pytest
+from click.testing import CliRunner
+from harness import FAST, Harness, Site
+from server import LocalServer
+from starlette.applications import Starlette
+from starlette.routing import Route
+
+from monitor import samplesite
+from monitor.cli import cli
+from monitor.config import Config, Settings
+from monitor.errors import StoreError
+from monitor.store import SnapshotStore
+from monitor.web import build_server, create_app, is_loopback
+
+HOSTILE = """<!DOCTYPE html><html lang="en"><head><title>XSS &lt;script&gt;alert(1)&lt;/script&gt;
+</title><link rel="canonical" href="javascript:alert(7)">
+<meta name="author" content="&lt;img src=x onerror=alert(8)&gt;">
+<meta property="article:modified_time" content="2026-01-01T00:00:00Z">
+</head><body><article><h1>How &lt;script&gt;alert(1)&lt;/script&gt; works</h1>
+<p>Code: &lt;img src=x onerror=alert(1)&gt; and &lt;a href="javascript:alert(1)"&gt;.</p>
+<p>Live: <img src=x onerror=alert(2)><a href="javascript:alert(3)">a link</a>
+<script>alert(4)</script> and more text here{edit}.</p>
+<p>A third paragraph so that the article is long enough to be an article at all.</p>
+</article></body></html>"""
+TOKEN = "s3cret-token-0123456789"
+
+
+@dataclass(frozen=True)
+class Built:
+    """A database made by the real pipeline, and what is in it."""
+
+    path: Path
+    ja: int  # watch ids
+    en: int
+    xss: int
+    failing: int
+    word: str  # the English word that was replaced
+
+
+def build_database(path: Path) -> Built:
+    """Two sample articles edited between checks (a Japanese number and a new paragraph
+    with 値上げ; an English word), a hostile article, and a watch that fails."""
+    config = Config(settings=Settings(database=str(path), fetch=FAST))
+    with LocalServer() as server, SnapshotStore(path) as store:
+        harness = Harness(store, config)
+        ja = Site(server, samplesite.load_article("ja"))
+        en = Site(server, samplesite.load_article("en"), path="/en/")
+        server.set("/xss", HOSTILE.format(edit=""))
+        server.set("/broken", "<h1>Internal Server Error</h1>", status=500)
+        watches = {
+            "ja": store.add_watch(ja.url, name="ja-article"),
+            "en": store.add_watch(en.url, name="en-article"),
+            "xss": store.add_watch(server.url("/xss"), name="xss <b>bold</b>"),
+            "failing": store.add_watch(server.url("/broken"), name="failing"),
+        }
+        for watch in watches.values():
+            harness.check(watch)
+        ja.article = samplesite.replace_text(ja.article, "1万人", "1万2000人")
+        ja.article = samplesite.add_block(ja.article, 3, "電気料金の値上げが家計を圧迫している。")
+        text = samplesite.article_text(en.article)
+        word = next(w for w in text.split() if w.isalpha() and len(w) > 6 and text.count(w) == 1)
+        en.article = samplesite.replace_text(en.article, word, "replacement")
+        server.set("/xss", HOSTILE.format(edit=" edited <script>alert(5)</script>"))
+        for watch in watches.values():
+            harness.check(watch)
+        ids = {key: watch.id for key, watch in watches.items()}
+    return Built(path, word=word, **ids)
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return build_database(tmp_path_factory.mktemp("web") / "monitor.db")
+
+
+@pytest.fixture
+def app(built: Built) -> Iterator[Starlette]:
+    app = create_app(built.path)
+    yield app
+    app.state.pool.close()
+
+
+def fetch(app: Starlette, *urls: str, **kwargs: object) -> list[httpx.Response]:
+    """GET each URL through httpx.ASGITransport (no redirects followed)."""
+
+    async def run() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://monitor.test") as c:
+            return [await c.get(url, **kwargs) for url in urls]  # type: ignore[arg-type]
+
+    return asyncio.run(run())
+
+
+def get(app: Starlette, url: str, **kwargs: object) -> httpx.Response:
+    return fetch(app, url, **kwargs)[0]
+
+
+def page(app: Starlette, url: str) -> lxml.html.HtmlElement:
+    response = get(app, url)
+    assert response.status_code == 200, (url, response.text[:500])
+    assert response.headers["content-type"].startswith("text/html")
+    return lxml.html.document_fromstring(response.text)
+
+
+def texts(root: lxml.html.HtmlElement, selector: str) -> list[str]:
+    return [element.text_content() for element in root.cssselect(selector)]
+
+
+# -- pages --------------------------------------------------------------------------------
+
+
+def test_watch_list(app: Starlette, built: Built) -> None:
+    root = page(app, "/")
+    rows = root.cssselect("table#watches tr.watch")
+    assert sorted(int(r.get("data-watch-id")) for r in rows) == [1, 2, 3, 4]
+    ja = root.cssselect(f'tr.watch[data-watch-id="{built.ja}"]')[0]
+    assert ja.cssselect("td.name a")[0].get("href") == f"/watches/{built.ja}"
+    assert ja.cssselect("td.versions")[0].text_content() == "2"
+    assert "changed" in ja.cssselect("td.status")[0].text_content()
+    failing = root.cssselect(f'tr.watch[data-watch-id="{built.failing}"]')[0]
+    assert failing.cssselect("td.errors")[0].text_content() == "2"
+    assert "http_error" in failing.cssselect("td.status")[0].text_content()
+    form = root.cssselect("form#filter")[0]
+    assert form.get("method") == "get"
+    assert form.cssselect('input[name="q"]') and form.cssselect('select[name="status"]')
+    sort_links = [a.get("href") for a in root.cssselect("table#watches th a")]
+    assert any("sort=last_change" in href for href in sort_links)
+
+
+def test_watch_list_filter_and_sort(app: Starlette, built: Built) -> None:
+    def ids(url: str) -> list[int]:
+        return [int(r.get("data-watch-id")) for r in page(app, url).cssselect("tr.watch")]
+
+    assert ids("/?q=en-art") == [built.en]
+    assert ids("/?status=failing") == [built.failing]
+    assert ids("/?status=ok") == [built.en, built.ja, built.xss]  # by name
+    assert ids("/?status=inactive") == []
+    assert ids("/?sort=errors&order=desc")[0] == built.failing
+    assert ids("/?sort=name&order=desc") == [built.xss, built.ja, built.failing, built.en]
+    assert ids("/?q=100%25") == []  # LIKE wildcards are literal
+    for bad in ("/?sort=nope", "/?order=up", "/?status=weird", "/?page=0"):
+        assert get(app, bad).status_code == 400
+
+
+def test_watch_page(app: Starlette, built: Built) -> None:
+    root = page(app, f"/watches/{built.ja}")
+    versions = root.cssselect("ol#versions li.version")
+    assert [v.get("data-version") for v in versions] == ["2", "1"]
+    assert versions[0].get("lang") == "ja"
+    links = [a.get("href") for a in versions[0].cssselect("a")]
+    assert f"/watches/{built.ja}/diff/1/2" in links and f"/watches/{built.ja}/versions/2" in links
+    assert "canonical" in versions[0].cssselect(".version-meta")[0].text_content()
+    assert root.cssselect("table#checks tr.check")
+    assert root.cssselect("ol#versions .error, ol#versions .check") == []  # errors apart
+    bad = page(app, f"/watches/{built.failing}")
+    errors = bad.cssselect("table#checks tr.check.error")
+    assert len(errors) == 2 and "500" in errors[0].text_content()
+    assert bad.cssselect("ol#versions li.version") == []
+    assert get(app, "/watches/999").status_code == 404
+
+
+def test_diff_page_inline(app: Starlette, built: Built) -> None:
+    root = page(app, f"/watches/{built.ja}/diff/1/2")
+    diff = root.cssselect("div#diff")[0]
+    assert diff.get("data-view") == "inline" and diff.get("lang") == "ja"
+    assert "2000" in texts(diff, "ins")  # character granularity inside Japanese text
+    assert any("値上げ" in text for text in texts(diff, ".change"))
+    assert len(diff.cssselect(".change")) == 2
+    folds = diff.cssselect("details.fold")
+    assert folds and "unchanged paragraph" in folds[0].cssselect("summary")[0].text_content()
+    assert root.cssselect("a#view-side")[0].get("href").endswith("view=side&change=1")
+    assert "view=inline" in root.cssselect("a#permalink")[0].get("href")
+    assert "+" in root.cssselect("#stats .added")[0].text_content()
+    assert root.cssselect('script[src="/static/diff.js"]')
+    english = page(app, f"/watches/{built.en}/diff/1/2")
+    assert texts(english, "#diff del") == [built.word]  # whole words in English
+    assert texts(english, "#diff ins") == ["replacement"]
+
+
+def test_diff_page_side_by_side_and_silent_edit(app: Starlette, built: Built) -> None:
+    root = page(app, f"/watches/{built.ja}/diff/1/2?view=side")
+    diff = root.cssselect("div#diff")[0]
+    assert diff.get("data-view") == "side"
+    table = diff.cssselect("table.side-by-side")[0]
+    changed = table.cssselect("tr.change")
+    assert len(changed) == 2
+    assert any(row.cssselect("td.old.blank") for row in changed)  # the added paragraph
+    assert "2000" in texts(table, "td.new ins") and not table.cssselect("td.old ins")
+    assert root.cssselect("details.fold")
+    assert root.cssselect("span.silent-edit")  # the sample page keeps its modified date
+    same = page(app, f"/watches/{built.ja}/diff/2/2")
+    assert same.cssselect(".change") == [] and "No differences" in same.text_content()
+    backwards = page(app, f"/watches/{built.ja}/diff/2/1")
+    assert "2000" in texts(backwards, "#diff del")
+    assert get(app, f"/watches/{built.ja}/diff/1/9").status_code == 404
+    assert get(app, f"/watches/{built.ja}/diff/1/2?view=pdf").status_code == 400
+
+
+def test_change_redirects_to_its_diff(app: Starlette, built: Built) -> None:
+    response = get(app, "/changes/1")
+    assert response.status_code == 302
+    assert re.fullmatch(r"/watches/\d+/diff/1/2\?change=1", response.headers["location"])
+    assert get(app, "/changes/99").status_code == 404
+
+
+def test_version_page_and_raw(app: Starlette, built: Built) -> None:
+    root = page(app, f"/watches/{built.ja}/versions/2")
+    article = root.cssselect("article#text")[0]
+    with SnapshotStore(built.path, readonly=True) as store:
+        snapshot = store.snapshot_by_version(store.get_watch(built.ja), 2)
+    assert texts(article, "p") == snapshot.text.split("\n")
+    assert article.get("lang") == "ja"
+    assert "canonical" in root.cssselect("#metadata")[0].text_content().lower()
+    raw = get(app, f"/watches/{built.ja}/versions/2/raw")
+    assert raw.status_code == 200
+    assert raw.headers["content-type"] == "application/octet-stream"
+    assert raw.headers["content-disposition"].startswith("attachment")
+    assert raw.headers["x-content-type-options"] == "nosniff"
+    assert raw.headers["content-security-policy"].startswith("sandbox")
+    assert b"<html" in raw.content.lower()
+    assert get(app, f"/watches/{built.ja}/versions/7").status_code == 404
+    assert get(app, f"/watches/{built.ja}/versions/7/raw").status_code == 404
+
+
+def test_changes_page(app: Starlette, built: Built) -> None:
+    root = page(app, "/changes")
+    entries = root.cssselect("ol#changes li.change-entry")
+    ids = [int(e.get("data-change-id")) for e in entries]
+    assert ids == sorted(ids, reverse=True) and len(ids) == 3
+    link = entries[-1].cssselect("a.diff-link")[0].get("href")
+    assert link.endswith("/diff/1/2?change=1")
+    older = page(app, f"/changes?before={ids[0]}")
+    assert len(older.cssselect("li.change-entry")) == 2
+
+
+def test_search(app: Starlette, built: Built) -> None:
+    root = page(app, "/search?q=値上げ")
+    hits = root.cssselect("ol#results li.hit")
+    assert [(h.get("data-watch-id"), h.get("data-version")) for h in hits] == [(str(built.ja), "2")]
+    assert texts(hits[0], "mark") == ["値上げ"]
+    assert hits[0].cssselect("a")[0].get("href") == f"/watches/{built.ja}/versions/2"
+    two = page(app, "/search?q=値上")  # two characters: no trigram, a bounded scan
+    assert [h.get("data-version") for h in two.cssselect("li.hit")] == ["2"]
+    assert "latest" in two.text_content()
+    both = page(app, "/search?q=北朝鮮")
+    assert len(both.cssselect("li.hit")) == 2  # versions 2 and 1 of the Japanese article
+    assert page(app, "/search?q=nothing-like-this").cssselect("li.hit") == []
+    assert page(app, "/search").cssselect("li.hit") == []
+    assert get(app, "/search?q=" + "x" * 500).status_code == 400
+
+
+def test_api_docs_page_and_static(app: Starlette) -> None:
+    root = page(app, "/api")
+    assert "/api/watches/{watch_id}/diff/{a}/{b}" in root.text_content()
+    for url in ("/static/style.css", "/static/diff.js", "/static/favicon.svg"):
+        assert get(app, url).status_code == 200
+
+
+# -- safety -------------------------------------------------------------------------------
+
+EVERY_URL = [
+    "/",
+    "/?q=x&status=ok&sort=last_change",
+    "/watches/{xss}",
+    "/watches/{xss}/diff/1/2",
+    "/watches/{xss}/diff/1/2?view=side",
+    "/watches/{xss}/versions/1",
+    "/watches/{xss}/versions/2",
+    "/changes",
+    "/search?q=alert",
+    "/search?q=<script>",
+    "/api",
+    "/watches/999",
+]
+
+
+def assert_inert(text: str) -> None:
+    """No inline script, no event handler, no javascript: link in an HTML page."""
+    root = lxml.html.document_fromstring(text)
+    for script in root.xpath("//script"):
+        assert script.get("src", "").startswith("/static/") and not (script.text or "").strip()
+    for element in root.iter():
+        for name, value in element.attrib.items():
+            assert not name.lower().startswith("on"), (name, value)
+            assert not value.strip().lower().startswith("javascript:"), (name, value)
+    assert root.xpath("//img") == [] and root.xpath("//style") == []
+
+
+def test_hostile_article_is_escaped_in_every_page(app: Starlette, built: Built) -> None:
+    for url in EVERY_URL:
+        response = get(app, url.format(xss=built.xss))
+        assert response.status_code in (200, 404), url
+        assert_inert(response.text)
+        assert "<script>alert" not in response.text and "<b>bold</b>" not in response.text
+    version = page(app, f"/watches/{built.xss}/versions/2")
+    assert "<script>alert(1)</script>" in version.cssselect("h1#title")[0].text_content()
+    assert "javascript:alert(7)" in version.text_content()  # shown as text, not a link
+    assert "onerror=alert(8)" in version.cssselect("dd.author")[0].text_content()
+    listed = page(app, "/")
+    assert "xss <b>bold</b>" in texts(listed, "td.name a")
+    feed = get(app, "/feed.atom").text
+    assert "<script" not in feed  # the entry's HTML is escaped once more inside the XML
+    assert "&amp;lt;script&amp;gt;alert(1)" in feed
+
+
+def test_security_headers_on_every_response(app: Starlette, built: Built) -> None:
+    urls = [
+        *(u.format(xss=built.xss) for u in EVERY_URL),
+        "/static/style.css",
+        "/feed.atom",
+        "/api/watches",
+        "/api/watches/999",
+        "/openapi.json",
+        "/no-such-page",
+        "/changes/1",
+        "/search?q=%ZZ",
+    ]
+    for response in fetch(app, *urls):
+        headers = response.headers
+        csp = headers["content-security-policy"]
+        for part in (
+            "default-src 'none'",
+            "script-src 'self'",
+            "style-src 'self'",
+            "frame-ancestors 'none'",
+            "base-uri 'none'",
+            "form-action 'self'",
+        ):
+            assert part in csp, (response.url, csp)
+        assert headers["x-content-type-options"] == "nosniff"
+        assert headers["referrer-policy"] == "no-referrer"
+
+
+def test_token(built: Built) -> None:
+    app = create_app(built.path, token=TOKEN)
+    try:
+        assert get(app, "/").status_code == 401
+        assert get(app, "/static/style.css").status_code == 401
+        denied = get(app, "/api/watches")
+        assert denied.status_code == 401 and "error" in denied.json()
+        assert denied.headers["www-authenticate"].startswith("Bearer")
+        assert denied.headers["content-security-policy"]
+        bearer = {"Authorization": f"Bearer {TOKEN}"}
+        assert get(app, "/", headers=bearer).status_code == 200
+        assert get(app, "/", headers={"Authorization": "Bearer wrong"}).status_code == 401
+        assert get(app, "/", headers={"Cookie": f"monitor_token={TOKEN}"}).status_code == 200
+        assert get(app, "/", headers={"Cookie": "monitor_token=nope"}).status_code == 401
+        opened = get(app, f"/search?q=x&token={TOKEN}")
+        assert opened.status_code == 303
+        assert opened.headers["location"] == "/search?q=x"
+        cookie = opened.headers["set-cookie"]
+        assert cookie.startswith(f"monitor_token={TOKEN}")
+        assert "HttpOnly" in cookie and "SameSite=Strict" in cookie
+        assert get(app, "/?token=wrong").status_code == 401
+        assert get(app, f"/feed.atom?token={TOKEN}").status_code == 200  # feed readers
+        assert get(app, f"/api/watches?token={TOKEN}").status_code == 200
+    finally:
+        app.state.pool.close()
+
+
+def digest(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+def test_read_only(built: Built, tmp_path: Path) -> None:
+    before = (digest(built.path), built.path.stat().st_mtime_ns)
+    app = create_app(built.path)
+    try:
+        urls = [u.format(xss=built.xss) for u in EVERY_URL]
+        urls += ["/feed.atom", f"/watches/{built.ja}/feed.atom", "/api/changes/1"]
+        assert all(r.status_code < 500 for r in fetch(app, *urls))
+        with (
+            pytest.raises(sqlite3.OperationalError, match=r"readonly"),
+            app.state.pool.store() as s,
+        ):
+            s.db.execute("DELETE FROM watches")
+    finally:
+        app.state.pool.close()
+    assert (digest(built.path), built.path.stat().st_mtime_ns) == before
+    with pytest.raises(StoreError, match="no database at"):
+        create_app(tmp_path / "missing.db")
+    assert not (tmp_path / "missing.db").exists()
+    (tmp_path / "empty.db").write_bytes(b"")
+    with pytest.raises(StoreError, match="not a monitor database"):
+        create_app(tmp_path / "empty.db")
+
+
+# -- the server -----------------------------------------------------------------------------
+
+
+def test_serve_refuses_public_address_without_token(
+    built: Built, monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.delenv("MONITOR_WEB_TOKEN", raising=False)
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(cli, ["--db", str(built.path), "serve", "--host", "0.0.0.0"])
+    assert result.exit_code == 2
+    assert "refusing to serve on 0.0.0.0 without an access token" in result.output
+    short = CliRunner().invoke(cli, ["--db", str(built.path), "serve", "--token", "short"])
+    assert short.exit_code == 2 and "at least 16 characters" in short.output
+    missing = CliRunner().invoke(cli, ["--db", str(tmp_path / "none.db"), "serve"])
+    assert missing.exit_code == 1 and "no database at" in missing.output
+    (tmp_path / "config.toml").write_text('[monitor]\nweb_token = "x"\n', encoding="utf-8")
+    bad_config = CliRunner().invoke(cli, ["--db", str(built.path), "serve"])
+    assert bad_config.exit_code == 1 and "monitor.web_token" in bad_config.output
+    assert is_loopback("127.0.0.1") and is_loopback("::1") and is_loopback("localhost")
+    assert not is_loopback("0.0.0.0") and not is_loopback("192.168.1.2")
+    assert not is_loopback("example.com")
+    assert "serve" in CliRunner().invoke(cli, ["--help"]).output
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def test_monitor_serve_serves(built: Built, tmp_path: Path) -> None:
+    port = free_port()
+    env = {**os.environ, "MONITOR_WEB_TOKEN": TOKEN}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "monitor", "--db", str(built.path), "serve", "--port", str(port)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=tmp_path,
+        env=env,
+    )
+    try:
+        assert process.stdout is not None
+        line = process.stdout.readline()
+        assert f"http://127.0.0.1:{port}/" in line, line
+        response = _get_when_up(f"http://127.0.0.1:{port}/", TOKEN)
+        assert response.status_code == 200 and 'id="watches"' in response.text
+        assert httpx.get(f"http://127.0.0.1:{port}/").status_code == 401
+    finally:
+        process.terminate()
+        process.wait(timeout=10)
+        if process.stdout is not None:
+            process.stdout.close()
+    assert process.returncode == 0
+
+
+def _get_when_up(url: str, token: str) -> httpx.Response:
+    deadline = time.monotonic() + 10
+    while True:
+        try:
+            return httpx.get(url, headers={"Authorization": f"Bearer {token}"})
+        except httpx.ConnectError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
+
+
+def test_build_server_runs_in_an_event_loop(app: Starlette) -> None:
+    port = free_port()
+
+    async def run() -> int:
+        server = build_server(app, "127.0.0.1", port)
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.01)
+        async with httpx.AsyncClient() as client:
+            status = (await client.get(f"http://127.0.0.1:{port}/changes")).status_code
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+        return status
+
+    assert asyncio.run(run()) == 200
+
+
+def test_an_internal_error_is_a_500_with_the_headers(app: Starlette) -> None:
+    def broken(request: object) -> None:
+        raise RuntimeError("boom")
+
+    app.router.routes.insert(0, Route("/broken", broken))
+    app.router.routes.insert(0, Route("/api/broken", broken))
+
+    async def run() -> list[httpx.Response]:
+        transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+        async with httpx.AsyncClient(transport=transport, base_url="http://monitor.test") as c:
+            return [await c.get("/broken"), await c.get("/api/broken")]
+
+    page_error, api_error = asyncio.run(run())
+    assert page_error.status_code == 500 and "boom" not in page_error.text
+    assert api_error.json() == {"error": "internal error"}
+    for response in (page_error, api_error):
+        assert "default-src 'none'" in response.headers["content-security-policy"]
+        assert response.headers["x-content-type-options"] == "nosniff"

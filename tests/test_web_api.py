@@ -1,0 +1,181 @@
+"""The JSON API under /api/: the same objects as the CLI's --json outputs, errors as JSON,
+paging, search, and an OpenAPI document that covers every route."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from click.testing import CliRunner
+from starlette.applications import Starlette
+from starlette.routing import Route
+from test_web import Built, build_database, fetch, get
+
+from monitor.cli import cli
+from monitor.web import create_app
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
+    return build_database(tmp_path_factory.mktemp("api") / "monitor.db")
+
+
+@pytest.fixture
+def app(built: Built) -> Iterator[Starlette]:
+    app = create_app(built.path)
+    yield app
+    app.state.pool.close()
+
+
+def cli_json(db: Path, *args: str) -> Any:
+    result = CliRunner().invoke(cli, ["--db", str(db), *args], catch_exceptions=False)
+    assert result.exit_code == 0, result.output
+    return json.loads(result.output)
+
+
+def api(app: Starlette, url: str, status: int = 200) -> Any:
+    response = get(app, url)
+    assert response.status_code == status, (url, response.text[:300])
+    assert response.headers["content-type"] == "application/json"
+    return response.json()
+
+
+def test_same_objects_as_the_cli(app: Starlette, built: Built, monkeypatch: Any) -> None:
+    monkeypatch.chdir(built.path.parent)
+    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
+    listed = cli_json(built.path, "list", "--json")
+    assert sorted(api(app, "/api/watches")["watches"], key=lambda w: w["id"]) == listed
+    assert api(app, f"/api/watches/{built.ja}") == listed[built.ja - 1]
+    log = cli_json(built.path, "log", "ja-article", "--json", "--limit", "100")
+    assert api(app, f"/api/watches/{built.ja}/versions")["versions"] == log["versions"]
+    assert api(app, f"/api/watches/{built.ja}/checks")["checks"] == log["checks"]
+    changes = api(app, f"/api/watches/{built.ja}/changes")["changes"]
+    assert [{k: c[k] for k in log["changes"][0]} for c in changes] == log["changes"][::-1]
+    assert (changes[0]["old_version"], changes[0]["new_version"]) == (1, 2)
+    shown = cli_json(built.path, "show", "ja-article", "--version", "2", "--json")
+    assert api(app, f"/api/watches/{built.ja}/versions/2") == shown
+    latest = cli_json(built.path, "diff", "ja-article", "--format", "json")
+    assert api(app, f"/api/changes/{latest['change_id']}") == latest
+    chosen = cli_json(built.path, "diff", "en-article", "1", "2", "--format", "json")
+    assert api(app, f"/api/watches/{built.en}/diff/1/2?format=json") == chosen
+    assert api(app, f"/api/watches/{built.en}/diff/1/2") == chosen
+
+
+def test_diff_formats(app: Starlette, built: Built) -> None:
+    text = get(app, f"/api/watches/{built.ja}/diff/1/2?format=text")
+    assert text.headers["content-type"].startswith("text/plain")
+    assert "1万{+2000+}人" in text.text
+    markdown = get(app, f"/api/watches/{built.ja}/diff/1/2?format=markdown")
+    assert "**2000**" in markdown.text
+    html = get(app, f"/api/watches/{built.ja}/diff/1/2?format=html")
+    assert html.headers["content-type"].startswith("text/html")
+    assert "<ins>2000</ins>" in html.text
+    csp = html.headers["content-security-policy"]
+    assert "style-src 'self' 'sha256-" in csp and "script-src 'self'" in csp
+    assert "unsafe-inline" not in csp
+
+
+def test_errors(app: Starlette, built: Built) -> None:
+    for url in (
+        "/api/watches/999",
+        "/api/watches/999/versions",
+        "/api/watches/999/checks",
+        "/api/watches/999/changes",
+        f"/api/watches/{built.ja}/versions/9",
+        f"/api/watches/{built.ja}/diff/1/9",
+        "/api/changes/999",
+        "/api/nothing-here",
+    ):
+        assert "error" in api(app, url, 404), url
+    for url in (
+        "/api/watches?limit=0",
+        "/api/watches?limit=5000",
+        "/api/watches?offset=-1",
+        "/api/watches?sort=colour",
+        "/api/changes?before=x",
+        f"/api/watches/{built.ja}/diff/1/2?format=pdf",
+        f"/api/watches/{built.ja}/versions?order=sideways",
+        "/api/search?q=" + "y" * 300,
+    ):
+        body = api(app, url, 400)
+        assert isinstance(body["error"], str) and body["error"], url
+    assert get(app, "/api/watches/abc").status_code == 404
+
+
+def test_paging(app: Starlette, built: Built) -> None:
+    first = api(app, "/api/watches?limit=1")
+    assert len(first["watches"]) == 1 and first["next"]
+    second = api(app, first["next"].replace("http://monitor.test", ""))
+    assert second["watches"][0]["id"] != first["watches"][0]["id"]
+    assert get(app, "/api/watches?limit=1").headers["x-total-count"] == "4"
+    assert api(app, "/api/watches?limit=10")["next"] is None
+    changes = api(app, "/api/changes?limit=2")
+    assert [c["id"] for c in changes["changes"]] == [3, 2]
+    assert "before=2" in changes["next"]
+    rest = api(app, changes["next"].replace("http://monitor.test", ""))
+    assert [c["id"] for c in rest["changes"]] == [1] and rest["next"] is None
+    assert rest["changes"][0]["watch_name"] == "ja-article"
+    checks = api(app, f"/api/watches/{built.failing}/checks?limit=1")
+    assert checks["checks"][0]["status"] == "http_error" and checks["next"]
+    newest = api(app, f"/api/watches/{built.ja}/versions?order=desc&limit=1")
+    assert [v["version"] for v in newest["versions"]] == [2]
+    filtered = api(app, "/api/watches?status=failing")
+    assert [w["id"] for w in filtered["watches"]] == [built.failing]
+
+
+def test_search(app: Starlette, built: Built) -> None:
+    found = api(app, "/api/search?q=値上げ")
+    assert found["query"] == "値上げ"
+    (hit,) = found["hits"]
+    assert (hit["watch"]["id"], hit["version"]) == (built.ja, 2)
+    start, end = hit["highlights"][0]
+    assert hit["snippet"][start:end] == "値上げ"
+    short = api(app, "/api/search?q=値上")
+    assert [h["version"] for h in short["hits"]] == [2]
+    many = api(app, "/api/search?q=北朝鮮&limit=1")
+    assert len(many["hits"]) == 1 and many["next"]
+    both = api(app, "/api/search?q=北朝鮮 2000")  # every word must be in the version
+    assert [h["version"] for h in both["hits"]] == [2]
+    assert api(app, "/api/search?q=")["hits"] == []
+
+
+def test_openapi_covers_every_route(app: Starlette) -> None:
+    document = api(app, "/openapi.json")
+    assert document["openapi"].startswith("3.1")
+    api_paths = {
+        route.path.replace(":int", "")
+        for route in app.routes
+        if isinstance(route, Route) and route.path.startswith("/api/")
+    }
+    assert api_paths == set(document["paths"])
+    for path, item in document["paths"].items():
+        operation = item["get"]
+        names = {p["name"] for p in operation["parameters"] if p["in"] == "path"}
+        assert names == set(part[1:-1] for part in path.split("/") if part.startswith("{"))
+        assert "200" in operation["responses"] and "401" in operation["responses"]
+    schemas = document["components"]["schemas"]
+    listed = api(app, "/api/watches")["watches"][0]
+    assert set(listed) == set(schemas["Watch"]["properties"])
+    version = api(app, "/api/watches/1/versions")["versions"][0]
+    assert set(version) == set(schemas["Version"]["properties"])
+    change = api(app, "/api/changes")["changes"][0]
+    assert set(change) == set(schemas["Change"]["properties"])
+    report = api(app, "/api/changes/1")
+    assert set(report) == set(schemas["ChangeReport"]["properties"])
+    check = api(app, "/api/watches/1/checks")["checks"][0]
+    assert set(check) <= set(schemas["Check"]["properties"])
+    hit = api(app, "/api/search?q=北朝鮮")["hits"][0]
+    assert set(hit) == set(schemas["SearchHit"]["properties"])
+
+
+def test_api_json_is_one_request_each(app: Starlette, built: Built) -> None:
+    urls = [f"/api/watches/{built.xss}/versions/2", f"/api/watches/{built.xss}"]
+    for response in fetch(app, *urls):
+        assert response.status_code == 200
+        assert response.headers["x-content-type-options"] == "nosniff"
+    shown = get(app, f"/api/watches/{built.xss}/versions/2").json()
+    assert "<script>alert(1)</script>" in shown["title"]  # data, exactly as stored
+    assert get(app, f"/api/watches/{built.xss}").json()["name"] == "xss <b>bold</b>"
