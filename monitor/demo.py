@@ -5,29 +5,43 @@ in the Jannah theme and an English one) with fresh page noise on every request: 
 ids, popular-post order, view counts. A script then edits them on a timeline: page noise and
 new comments only, a one-character Japanese correction, a changed number, a 503, a
 maintenance page and an added paragraph. Only the three real edits are changes.
+
+The site also serves a WordPress-like RSS feed (``/feed/``) and a sitemap (``/sitemap.xml``),
+and the demo follows the feed: midway, a new article is published, appears in the feed, and
+the daemon discovers it and checks it (a new watch, not a change).
 """
 
 from __future__ import annotations
 
 import asyncio
+import signal
 import tempfile
 import threading
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from datetime import UTC, datetime
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 from monitor import samplesite
-from monitor.config import Config, FetchSettings, Settings, WatchConfig
+from monitor.config import Config, FeedConfig, FetchSettings, Settings, WatchConfig
+from monitor.feeds.pace import DecaySchedule, Tier
 from monitor.models import CheckStatus
 from monitor.pipeline import CheckResult
 from monitor.report import render
 from monitor.samplesite import Noise, SampleArticle
+from monitor.samplesite.feeds import FeedItem, rss, sitemap
 from monitor.service import Daemon
+from monitor.store import SnapshotStore
+from monitor.web import EmbeddedWeb
 
 Emit = Callable[[str], None]
 NAMES = {"ja": "jannah-ja", "en": "budget-en"}
+FRESH = "fresh"  # the article published during the demo, found through the feed
+FRESH_TITLE = "Council approves the new transit budget"
+FEED_NAME = "sample-feed"
+WEB_PORT = 8080
 COMMENTS = (("佐藤", "分かりやすい解説をありがとうございます。"), ("J. Ortiz", "Great reporting."))
 
 
@@ -39,6 +53,7 @@ class SitePage:
     comments: tuple[tuple[str, str], ...] = ()
     failure: str | None = None  # None, "503" or "maintenance"
     requests: int = 0
+    published: datetime | None = None  # listed in the feed and sitemap since then, if set
 
     def respond(self) -> tuple[int, bytes]:
         """Status and body of the next request: every request has new noise."""
@@ -63,8 +78,11 @@ class DemoSite:
     pages: dict[str, SitePage] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
+        now = datetime.now(UTC)
         for name in NAMES:
-            self.pages[name] = SitePage(samplesite.load_article(name))
+            self.pages[name] = SitePage(samplesite.load_article(name), published=now)
+        fresh = replace(samplesite.load_article("en"), title=FRESH_TITLE, slug="2026/11/transit")
+        self.pages[FRESH] = SitePage(fresh)
         self.lock = threading.Lock()
         self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
         self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
@@ -72,6 +90,26 @@ class DemoSite:
     def url(self, name: str) -> str:
         """The URL of one sample article."""
         return f"http://127.0.0.1:{self.server.server_address[1]}/{name}/"
+
+    def feed_items(self) -> list[FeedItem]:
+        """The articles the feed and the sitemap list."""
+        return [
+            FeedItem(self.url(name), page.article.title, page.article.title, page.published)
+            for name, page in self.pages.items()
+            if page.published is not None
+        ]
+
+    def document(self, path: str) -> tuple[int, str, bytes]:
+        """Status, content type and body of ``path``."""
+        if path == "feed":
+            home = f"http://127.0.0.1:{self.server.server_address[1]}/"
+            feed = rss(self.feed_items(), title="Sample site", home=home)
+            return 200, "application/rss+xml; charset=UTF-8", feed.encode("utf-8")
+        if path == "sitemap.xml":
+            return 200, "application/xml", sitemap(self.feed_items()).encode("utf-8")
+        page = self.pages.get(path)
+        status, body = page.respond() if page else (404, b"not found")
+        return status, "text/html; charset=utf-8", body
 
     def start(self) -> None:
         """Start serving."""
@@ -88,11 +126,10 @@ class DemoSite:
 
         class Handler(BaseHTTPRequestHandler):
             def do_GET(self) -> None:
-                page = site.pages.get(self.path.strip("/"))
                 with site.lock:
-                    status, body = page.respond() if page else (404, b"not found")
+                    status, kind, body = site.document(self.path.strip("/"))
                 self.send_response(status)
-                self.send_header("Content-Type", "text/html; charset=utf-8")
+                self.send_header("Content-Type", kind)
                 self.send_header("Content-Length", str(len(body)))
                 self.end_headers()
                 self.wfile.write(body)
@@ -135,6 +172,10 @@ def _fail(name: str, failure: str | None) -> Callable[[DemoSite], None]:
     return action
 
 
+def _publish(site: DemoSite) -> None:
+    site.pages[FRESH].published = datetime.now(UTC)
+
+
 def _comments(site: DemoSite) -> None:
     for page in site.pages.values():
         page.comments = COMMENTS
@@ -153,6 +194,7 @@ SCRIPT = (
         "ja: one-character correction 違法な → 不法な",
         _edit("ja", "違法な戦争", "不法な戦争"),
     ),
+    Step(0.30, f"feed: a new article is published: {FRESH_TITLE}", _publish),
     Step(0.34, "en: a changed number, 7-2 → 6-3", _edit("en", "voted 7-2", "voted 6-3")),
     Step(0.42, "ja: the server answers 503", _fail("ja", "503")),
     Step(0.54, "ja: back to normal", _fail("ja", None)),
@@ -189,13 +231,24 @@ def demo_config(site: DemoSite, directory: Path, interval: float) -> Config:
         fetch=FetchSettings(retries=0, read_timeout=5.0, total_timeout=10.0),
     )
     watches = tuple(WatchConfig(url=site.url(name), name=NAMES[name]) for name in NAMES)
-    return Config(path=None, settings=settings, watches=watches)
+    # The feed is polled often, and its articles checked on a compressed schedule.
+    schedule = DecaySchedule(tiers=(Tier(until=30 * 86400, every=2 * interval),))
+    feed = FeedConfig(url=site.url("feed"), name=FEED_NAME, interval=interval, schedule=schedule)
+    return Config(path=None, settings=settings, watches=watches, feeds=(feed,))
 
 
 async def run_demo(
-    duration: float, directory: Path | None, *, emit: Emit, color: bool = False
+    duration: float,
+    directory: Path | None,
+    *,
+    emit: Emit,
+    color: bool = False,
+    serve: bool = False,
+    port: int = WEB_PORT,
 ) -> DemoRun:
-    """Serve the sample site, run the daemon against it, play the script; ends by itself."""
+    """Serve the sample site, run the daemon against it, play the script, with the web UI
+    over the demo's database; ends by itself, or with ``serve`` keeps the web UI until
+    SIGINT/SIGTERM."""
     directory = directory or Path(tempfile.mkdtemp(prefix="monitor-demo-"))
     directory.mkdir(parents=True, exist_ok=True)
     site = DemoSite()
@@ -203,19 +256,59 @@ async def run_demo(
     try:
         config = demo_config(site, directory, interval=max(1.0, duration / 25))
         run = DemoRun(directory, Path(config.settings.database), Path(config.settings.reports_dir))
-        _intro(emit, site, run, duration)
-        started = time.monotonic()
-        daemon = Daemon(
-            lambda: config,
-            workers=0,
-            install_signals=False,
-            on_result=lambda result: _show(emit, run, result, started, color),
-        )
-        await asyncio.gather(daemon.run(), _play(daemon, site, duration, started, emit))
+        SnapshotStore(run.database).close()  # the web UI reads it from the start
+        web = _open_web(run.database, port)
+        serving = asyncio.create_task(web.run())
+        try:
+            _intro(emit, site, run, duration, web.url)
+            await _run_daemon(config, site, run, duration, emit, color)
+        except BaseException:
+            web.stop()
+            await serving
+            raise
     finally:
         site.stop()
-    _outro(emit, run)
+    _outro(emit, run, web.url, serve)
+    if serve:
+        await _until_stopped()
+    web.stop()
+    await serving
     return run
+
+
+async def _run_daemon(
+    config: Config, site: DemoSite, run: DemoRun, duration: float, emit: Emit, color: bool
+) -> None:
+    started = time.monotonic()
+    daemon = Daemon(
+        lambda: config,
+        workers=0,
+        install_signals=False,
+        on_result=lambda result: _show(emit, run, result, started, color),
+    )
+    await asyncio.gather(daemon.run(), _play(daemon, site, duration, started, emit))
+
+
+def _open_web(database: Path, port: int) -> EmbeddedWeb:
+    """The web UI on 127.0.0.1:``port``, or on a free port if that one is taken."""
+    try:
+        return EmbeddedWeb(database, "127.0.0.1", port, None)
+    except OSError:
+        return EmbeddedWeb(database, "127.0.0.1", 0, None)
+
+
+async def _until_stopped() -> None:
+    """Wait for SIGINT (Ctrl-C) or SIGTERM."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    signals = (signal.SIGINT, signal.SIGTERM)
+    for signum in signals:
+        loop.add_signal_handler(signum, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for signum in signals:
+            loop.remove_signal_handler(signum)
 
 
 async def _play(
@@ -244,14 +337,25 @@ def _show(emit: Emit, run: DemoRun, result: CheckResult, started: float, color: 
         emit("\n".join("            " + line for line in text.splitlines()))
 
 
-def _intro(emit: Emit, site: DemoSite, run: DemoRun, duration: float) -> None:
+def _intro(emit: Emit, site: DemoSite, run: DemoRun, duration: float, web_url: str) -> None:
     emit(f"monitor demo: {duration:.0f} seconds, offline, on a sample site served at")
     for name in NAMES:
         emit(f"  {site.url(name)}  ({NAMES[name]})")
-    emit(f"database: {run.database}\n")
+    emit(f"  {site.url('feed')}  (its RSS feed, followed: new articles become watches)")
+    emit(f"database: {run.database}")
+    emit(f"web UI:   {web_url}  (watch the changes arrive)\n")
 
 
-def _outro(emit: Emit, run: DemoRun) -> None:
+def _outro(emit: Emit, run: DemoRun, web_url: str, serving: bool) -> None:
+    _summary(emit, run)
+    if serving:
+        emit(f"web UI:   {web_url}  (serving until Ctrl-C)")
+    else:
+        emit(f"web UI:   {web_url}  (stopped with the demo: `monitor demo --serve` keeps it")
+        emit(f"          running, as does `monitor --db {run.database} serve`)")
+
+
+def _summary(emit: Emit, run: DemoRun) -> None:
     db = run.database
     emit("")
     emit(
@@ -266,3 +370,5 @@ def _outro(emit: Emit, run: DemoRun) -> None:
     emit(f"  monitor --db {db} diff {NAMES['ja']}")
     emit(f"  monitor --db {db} diff {NAMES['en']} --format html > diff.html")
     emit(f"  monitor --db {db} show {NAMES['ja']} --version 1")
+    emit(f"  monitor --db {db} feeds")
+    emit(f'  monitor --db {db} log "{FRESH_TITLE}"')

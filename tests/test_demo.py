@@ -5,12 +5,15 @@ from __future__ import annotations
 
 import re
 import shlex
+import signal
 import sqlite3
 import subprocess
 import sys
 from pathlib import Path
 
-from monitor.demo import ADDED_PARAGRAPH
+import httpx
+
+from monitor.demo import ADDED_PARAGRAPH, FRESH_TITLE
 
 
 def monitor(*args: str, timeout: float = 120) -> subprocess.CompletedProcess[str]:
@@ -36,8 +39,14 @@ def test_demo_reports_exactly_the_scripted_edits(tmp_path: Path) -> None:
         "ORDER BY c.id"
     ).fetchall()
     statuses = {row[0] for row in conn.execute("SELECT DISTINCT status FROM checks")}
+    found = conn.execute(
+        "SELECT w.name, count(c.id) FROM watches w JOIN checks c ON c.watch_id = w.id "
+        "WHERE w.source = 'feed' GROUP BY w.id"
+    ).fetchall()
     conn.close()
     assert [name for name, _, _ in changes] == ["jannah-ja", "budget-en", "jannah-ja"]
+    assert [name for name, _ in found] == [FRESH_TITLE]  # found through the feed, checked
+    assert found[0][1] >= 1
     (_, old1, new1), (_, old2, new2), (_, old3, new3) = changes
     assert new1 == old1.replace("違法な戦争", "不法な戦争")
     assert new2 == old2.replace("voted 7-2", "voted 6-3")
@@ -53,3 +62,37 @@ def test_demo_reports_exactly_the_scripted_edits(tmp_path: Path) -> None:
         assert explored.returncode == 0, (line, explored.stderr)
         assert explored.stdout.strip()
     assert re.search(r"\{\+不\+\}", monitor("--db", str(db), "diff", "jannah-ja", "1", "2").stdout)
+
+
+def test_demo_prints_its_web_ui_and_keeps_serving_it_with_serve(tmp_path: Path) -> None:
+    command = [sys.executable, "-m", "monitor", "demo", "--duration", "10", "--serve"]
+    with subprocess.Popen(
+        [*command, "--port", "0", "--dir", str(tmp_path / "demo")],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL,
+        text=True,
+    ) as process:
+        try:
+            url = _serving_url(process)
+            changes = httpx.get(url + "changes", timeout=10)
+            assert changes.status_code == 200
+            assert "jannah-ja" in changes.text and "budget-en" in changes.text
+            assert len(httpx.get(url + "api/changes", timeout=10).json()["changes"]) == 3
+            process.send_signal(signal.SIGINT)
+            assert process.wait(15) == 0
+        finally:
+            if process.poll() is None:
+                process.kill()
+
+
+def _serving_url(process: subprocess.Popen[str]) -> str:
+    """The URL on the demo's last line: "web UI:   http://… (serving until Ctrl-C)"."""
+    assert process.stdout is not None
+    lines: list[str] = []
+    while not (lines and "(serving until Ctrl-C)" in lines[-1]):
+        line = process.stdout.readline()
+        assert line, "".join(lines)  # the demo ended without serving
+        lines.append(line)
+    url = lines[-1].split()[2]
+    assert url.startswith("http://127.0.0.1:")
+    return url

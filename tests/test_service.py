@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import os
 import random
+import re
 import shutil
 import signal
 import socket
@@ -15,6 +16,7 @@ import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+import httpx
 import pytest
 from server import LocalServer, Request, Response
 
@@ -82,9 +84,9 @@ def write_config(
 class Daemon:
     """`monitor run` in a subprocess, its stderr in a file."""
 
-    def __init__(self, config: Path, workers: int = 0) -> None:
+    def __init__(self, config: Path, workers: int = 0, *options: str) -> None:
         self.log = config.parent / f"daemon-{time.monotonic_ns()}.log"
-        command = [sys.executable, "-m", "monitor", "--config", str(config), "run"]
+        command = [sys.executable, "-m", "monitor", "--config", str(config), "run", *options]
         with self.log.open("wb") as err:
             self.process = subprocess.Popen(
                 [*command, "--workers", str(workers)],
@@ -391,3 +393,91 @@ def test_stopping_starts_no_new_fetches(
     assert daemon.stop() == 0
     assert time.monotonic() - started < 4  # one request in flight, the others never started
     assert len(http_server.requests) <= 2
+
+
+def test_run_follows_feeds_discovers_checks_and_reloads(
+    tmp_path: Path, http_server: LocalServer, daemons: list[Daemon]
+) -> None:
+    from datetime import UTC, datetime
+
+    from monitor.samplesite.feeds import FeedItem, rss
+
+    first, second = Page(http_server, "/2026/a/"), Page(http_server, "/2026/b/", "ja")
+    now = datetime.now(UTC)
+    items = [FeedItem(first.url, "First", "one", now)]
+
+    def publish() -> None:
+        body = rss(items, title="Site", home=http_server.url("/"))
+        http_server.set("/feed/", body, headers={"Content-Type": "application/rss+xml"})
+
+    publish()
+    http_server.set("/broken/feed/", "<html><body>Oops</body></html>")
+    config, db = tmp_path / "config.toml", tmp_path / "m.db"
+    feed = [
+        "[[feed]]",
+        f'url = "{http_server.url("/feed/")}"',
+        'interval = "1s"',
+        'schedule = [["1d", "1s"]]',
+    ]
+    write_config(config, [], None, "1h")
+    config.write_text(config.read_text() + "\n".join(feed) + "\n", encoding="utf-8")
+    daemons.append(daemon := Daemon(config))
+    wait_for(lambda: count(db, "SELECT count(*) FROM checks WHERE status = 'new'") == 1)
+    first.edit("voted 7-2", "voted 6-3")
+    wait_for(lambda: count(db, "SELECT count(*) FROM changes") == 1)
+    items.append(FeedItem(second.url + "?utm_source=rss", "Second", "two", now))
+    items.append(FeedItem(first.url + "#comments", "First", "one", now))
+    publish()
+    wait_for(lambda: second.requests > 0)
+    assert count(db, "SELECT count(*) FROM watches WHERE feed_id IS NOT NULL") == 2
+    broken = ["[[feed]]", f'url = "{http_server.url("/broken/feed/")}"', 'interval = "1s"']
+    config.write_text(config.read_text() + "\n".join(broken) + "\n", encoding="utf-8")
+    daemon.process.send_signal(signal.SIGHUP)
+    wait_for(lambda: count(db, "SELECT count(*) FROM feeds WHERE error_streak > 1") == 1)
+    assert daemon.process.poll() is None
+    assert daemon.stop() == 0
+    log = daemon.output()
+    assert "Traceback" not in log and "an HTML page, not a feed" in log
+
+
+def test_run_serves_the_web_ui_while_it_checks(
+    tmp_path: Path, http_server: LocalServer, daemons: list[Daemon]
+) -> None:
+    page = Page(http_server, "/a/")
+    config, db = tmp_path / "config.toml", tmp_path / "m.db"
+    write_config(config, [page.url])
+    daemons.append(daemon := Daemon(config, 0, "--web", "127.0.0.1:0"))
+    wait_for(lambda: "web UI (read-only) at http://" in daemon.output())
+    url = re.search(r"web UI \(read-only\) at (http://\S+)", daemon.output())
+    assert url is not None
+    wait_for(lambda: count(db, "SELECT count(*) FROM checks WHERE status = 'new'") == 1)
+    page.edit("voted 7-2", "voted 6-3")
+    wait_for(lambda: count(db, "SELECT count(*) FROM changes") == 1)
+    changes = httpx.get(url.group(1) + "api/changes", timeout=5).json()
+    assert [c["chars_added"] for c in changes["changes"]] == [3]
+    listing = httpx.get(url.group(1), timeout=5)
+    assert listing.status_code == 200 and "w0" in listing.text
+    assert daemon.stop() == 0
+
+
+def test_run_web_refuses_a_public_address_without_a_token_and_a_port_in_use(
+    tmp_path: Path, http_server: LocalServer
+) -> None:
+    config = tmp_path / "config.toml"
+    write_config(config, [Page(http_server, "/a/").url])
+    base = [sys.executable, "-m", "monitor", "--config", str(config), "run"]
+    env = {k: v for k, v in os.environ.items() if k != "MONITOR_WEB_TOKEN"}
+    public = subprocess.run(
+        [*base, "--web", "0.0.0.0:0"], capture_output=True, text=True, timeout=30, env=env
+    )
+    assert public.returncode == 2 and "without an access token" in public.stderr
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        busy = subprocess.run(
+            [*base, "--web", f"127.0.0.1:{port}"], capture_output=True, text=True, timeout=30
+        )
+    assert busy.returncode == 1
+    assert f"cannot serve the web UI on 127.0.0.1:{port}" in busy.stderr
+    assert count(tmp_path / "m.db", "SELECT count(*) FROM checks") == 0  # nothing started
