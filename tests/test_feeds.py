@@ -150,6 +150,13 @@ class Follow:
     def count(self, sql: str) -> int:
         return int(self.store.db.execute(sql).fetchone()[0])
 
+    def list_all(self) -> str:
+        """What `monitor list --all` prints."""
+        db = self.config.settings.database
+        result = CliRunner().invoke(cli, ["--db", db, "--config", "/dev/null", "list", "--all"])
+        assert result.exit_code == 0, result.output
+        return result.output
+
 
 @pytest.fixture
 def site(http_server: LocalServer) -> Site:
@@ -204,6 +211,8 @@ def test_the_schedule_decays_with_age_and_a_change_resets_it(follow: Follow, sit
     assert retired.next_check_at is None
     assert follow.feeds.due_watches((START + timedelta(days=400)).isoformat(), 10) == []
     assert len(follow.store.snapshots(retired)) == 2  # history stays
+    listed = follow.list_all()
+    assert "Decaying" in listed and "(retired: past its feed's schedule)" in listed
 
 
 def test_tracking_parameters_and_canonical_links_make_one_watch(follow: Follow, site: Site) -> None:
@@ -228,6 +237,8 @@ def test_tracking_parameters_and_canonical_links_make_one_watch(follow: Follow, 
     site.publish("/2026/11/canon/", "Canonical (long)", START)
     assert follow.poll()[0].new == ()
     assert follow.count("SELECT count(*) FROM watches WHERE active = 1") == 2
+    original = found.new[0].id
+    assert f"(inactive: the same article as watch {original})" in follow.list_all()
 
 
 def test_deleted_article_is_removed_once_and_leaving_the_feed_is_no_change(

@@ -33,11 +33,22 @@ def list_(app: App, as_json: bool, show_all: bool) -> None:
     if not rows:
         click.echo("no watches yet: `monitor add URL` or add [[watch]] to config.toml", err=True)
     for row in rows:
-        inactive = "" if row["active"] else "  (inactive: no longer in the config)"
+        inactive = "" if row["active"] else f"  ({_inactive_reason(row)})"
         click.echo(
             f"{row['id']:>4}  {row['name'] or '-':<20} {row['last_status'] or 'never checked':<13} "
             f"{row['versions']:>3} versions {row['changes']:>3} changes  {row['url']}{inactive}"
         )
+
+
+def _inactive_reason(row: dict[str, Any]) -> str:
+    """Why a watch is checked no more, as `monitor list --all` says it."""
+    if row["duplicate_of"]:
+        return f"inactive: the same article as watch {row['duplicate_of']}"
+    if row["retired_at"]:
+        return "retired: past its feed's schedule"
+    if row["source"] == "feed":
+        return "inactive: its feed is no longer followed"
+    return "inactive: no longer in the config"
 
 
 # -- log / show / diff ----------------------------------------------------------------------

@@ -93,6 +93,9 @@ def watch_dict(watch: Watch, counts: tuple[int, int]) -> dict[str, Any]:
         "next_check_at": watch.next_check_at,
         "versions": counts[0],
         "changes": counts[1],
+        "feed_id": watch.feed_id,
+        "retired_at": watch.retired_at,
+        "duplicate_of": watch.duplicate_of,
     }
 
 

@@ -43,6 +43,16 @@ WATCH = _object(
         "next_check_at": _TIME,
         "versions": {"type": "integer", "description": "number of stored versions"},
         "changes": {"type": "integer", "description": "number of changes"},
+        "feed_id": {"type": ["integer", "null"], "description": "the feed that found it"},
+        "retired_at": {
+            "type": ["string", "null"],
+            "format": "date-time",
+            "description": "checked no more: past its feed schedule, or a duplicate",
+        },
+        "duplicate_of": {
+            "type": ["integer", "null"],
+            "description": "the watch of the same article (by canonical URL)",
+        },
     }
 )
 VERSION = _object(
