@@ -116,7 +116,9 @@ class DemoSite:
         self.thread.start()
 
     def stop(self) -> None:
-        """Stop serving and free the port."""
+        """Stop serving and free the port (once: later calls do nothing)."""
+        if not self.thread.is_alive():
+            return
         self.server.shutdown()
         self.server.server_close()
         self.thread.join()
@@ -262,17 +264,15 @@ async def run_demo(
         try:
             _intro(emit, site, run, duration, web.url)
             await _run_daemon(config, site, run, duration, emit, color)
-        except BaseException:
+            site.stop()
+            _outro(emit, run, web.url, serve)
+            if serve:
+                await _until_stopped()
+        finally:
             web.stop()
             await serving
-            raise
     finally:
         site.stop()
-    _outro(emit, run, web.url, serve)
-    if serve:
-        await _until_stopped()
-    web.stop()
-    await serving
     return run
 
 

@@ -133,6 +133,10 @@ def test_errors_and_usage(workdir: Path) -> None:
     assert missing.exit_code == 1
     assert "no database at" in missing.output
     assert not (workdir / "snapshots").exists()  # reading never creates a database
+    for listing in ("list", "status", "feeds"):  # nor does listing, with nothing configured
+        typo = CliRunner().invoke(cli, ["--db", str(workdir / "typo.db"), listing])
+        assert typo.exit_code == 1 and f"no database at {workdir / 'typo.db'}" in typo.output
+    assert list(workdir.glob("typo.db*")) == []
     run("add", "https://x.test/first")
     unknown = CliRunner().invoke(cli, ["log", "nope"])
     assert unknown.exit_code == 1

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -77,6 +78,14 @@ class App:
             )
         return SnapshotStore(self.database)
 
+    def listing_store(self) -> Any:
+        """The database for a command that lists what is watched (list, status, feeds): made
+        when the config has watches or feeds to list, else a missing file is an error (a
+        mistyped --db creates nothing)."""
+        config = self.config
+        defines = config.path is not None and bool(config.watches or config.feeds)
+        return self.store(existing=not defines)
+
 
 pass_app = click.make_pass_decorator(App)
 
@@ -104,6 +113,30 @@ def cli(ctx: click.Context, config_path: str | None, db_path: str | None, verbos
     """
     ctx.obj = App(config_path, db_path, verbose)
     setup_logging(ctx.obj.log_level(logging.WARNING))
+
+
+def fit(text: str, width: int) -> str:
+    """``text`` cut (with an ellipsis) or padded to ``width`` terminal columns: Japanese and
+    other wide characters take two."""
+    size = sum(_columns(char) for char in text)
+    if size <= width:
+        return text + " " * (width - size)
+    kept, columns = [], 0
+    for char in text:
+        if columns + _columns(char) > width - 1:
+            break
+        kept.append(char)
+        columns += _columns(char)
+    return "".join(kept) + "…" + " " * (width - 1 - columns)
+
+
+def _columns(char: str) -> int:
+    return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
+
+
+def plural(count: int, noun: str) -> str:
+    """``1 version``, ``2 versions``."""
+    return f"{count} {noun}{'' if count == 1 else 's'}"
 
 
 def _render(report: Any, fmt: str | None) -> str:

@@ -8,7 +8,7 @@ from typing import Any
 
 import click
 
-from monitor.cli import App, _render, cli, pass_app
+from monitor.cli import App, _render, cli, fit, pass_app, plural
 from monitor.errors import UsageError
 
 DIFF_FORMATS = ("terminal", "text", "md", "markdown", "html", "json")
@@ -22,7 +22,7 @@ def list_(app: App, as_json: bool, show_all: bool) -> None:
     """List the watches with their last status and counts of versions and changes."""
     from monitor.store.read import watch_dict
 
-    with app.store() as store:
+    with app.listing_store() as store:
         app.sync(store)
         watches = store.watches(active_only=not show_all)
         counts = store.counts()
@@ -34,9 +34,11 @@ def list_(app: App, as_json: bool, show_all: bool) -> None:
         click.echo("no watches yet: `monitor add URL` or add [[watch]] to config.toml", err=True)
     for row in rows:
         inactive = "" if row["active"] else f"  ({_inactive_reason(row)})"
+        counts_text = f"{plural(row['versions'], 'version')}, {plural(row['changes'], 'change')}"
         click.echo(
-            f"{row['id']:>4}  {row['name'] or '-':<20} {row['last_status'] or 'never checked':<13} "
-            f"{row['versions']:>3} versions {row['changes']:>3} changes  {row['url']}{inactive}"
+            f"{row['id']:>4}  {fit(row['name'] or '-', 30)} "
+            f"{row['last_status'] or 'never checked':<13} {counts_text:<24} "
+            f"{row['url']}{inactive}"
         )
 
 
@@ -219,7 +221,7 @@ def status(app: App, as_json: bool) -> None:
     from monitor.feeds.discover import schedule_dicts
     from monitor.store.read import watch_dict
 
-    with app.store() as store:
+    with app.listing_store() as store:
         app.sync(store)
         watches = store.watches()
         counts = store.counts()
@@ -232,9 +234,9 @@ def status(app: App, as_json: bool) -> None:
         f"{'watch':<24} {'status':<13} {'last check':<26} {'next check':<26} errors  schedule"
     )
     for row in rows:
-        name = (row["name"] or row["url"])[:24]
+        name = fit(row["name"] or row["url"], 24)
         click.echo(
-            f"{name:<24} {row['last_status'] or '-':<13} {row['last_check_at'] or '-':<26} "
+            f"{name} {row['last_status'] or '-':<13} {row['last_check_at'] or '-':<26} "
             f"{row['next_check_at'] or '-':<26} {row['error_streak']:>6}  "
             f"{row['schedule']['reason']}"
         )
