@@ -38,10 +38,6 @@ CONVENTIONS = {
         "2019年4月4日",
         "a dateline above the body: dates are page furniture, not text",
     ),
-    "mercury_parser/www.asahi.com.html": (
-        "チコちゃん",
-        "the lead photo's caption, a link outside the body block, is not body text",
-    ),
 }
 
 

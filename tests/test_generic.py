@@ -162,3 +162,27 @@ def test_the_titled_article_gives_the_same_text_whatever_teasers_follow_it() -> 
 
     texts = {extract_article(page(n, s)).text for n in (2, 5, 9) for s in ("Hot", "Most read")}
     assert len(texts) == 1 and "teaser" not in texts.pop()
+
+
+def test_a_caption_inside_the_link_to_its_photo_is_a_caption() -> None:
+    """A lead photo wrapped in a link to its photo page, captioned with a word of the title:
+    the caption is article text (neither "mostly links" nor "the title again")."""
+    html = (
+        "<html><head><title>Awards go to Chiko-chan and others</title></head><body><main>"
+        "<h1>Awards go to Chiko-chan and others</h1><div class='body'>"
+        "<figure><a href='./photo/1.html'><img src='/1.jpg' alt=''>"
+        "<figcaption>Chiko-chan</figcaption></a></figure>"
+        f"{_paragraphs(3)}</div></main></body></html>"
+    )
+    lines = extract_article(html).text.splitlines()
+    assert lines[0] == "Chiko-chan" and len(lines) == 4
+
+
+def test_a_teaser_card_linking_elsewhere_is_still_a_link() -> None:
+    """A link holding a caption but no photo is a link, not a caption."""
+    html = (
+        "<html><head><title>The story</title></head><body><main><div class='body'>"
+        f"{_paragraphs(3)}<figure><a href='/other/'><figcaption>Another story</figcaption></a>"
+        "</figure></div></main></body></html>"
+    )
+    assert "Another story" not in extract_article(html).text

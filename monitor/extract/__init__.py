@@ -39,7 +39,7 @@ from monitor.models import Article, Metadata
 log = logging.getLogger(__name__)
 
 #: Bumped whenever a change to extraction can change the text of an unchanged page.
-EXTRACTOR_VERSION = "6"
+EXTRACTOR_VERSION = "7"
 #: An <h1> agrees with <title> when this share of their words are shared (Dice).
 TITLE_AGREEMENT = 0.5
 #: Title sources that a heading repeated at the body's start beats.

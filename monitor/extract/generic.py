@@ -148,7 +148,7 @@ def _keep(
     closing section; and the blocks dropped."""
     above = {container, *container.iterancestors()}
     repeated = _repeated_link_items(blocks)
-    title_text = "".join(_compact(t) for t in titles)
+    compact_titles = [_compact(t) for t in titles if t.strip()]
     kept, dropped, lines = [], [], []
     before_text = True
     for block in blocks:
@@ -156,7 +156,7 @@ def _keep(
             dropped.append(block)
             continue
         block.reason = _drop_reason(block, repeated) or (
-            "title" if before_text and _compact(block.text) in title_text else ""
+            "title" if before_text and _repeats_title(block, compact_titles) else ""
         )
         if block.reason:
             dropped.append(block)
@@ -171,6 +171,15 @@ def _keep(
         block.reason = "closing section"
     body, repeats = _first_copies([block for block in kept if not block.reason])
     return body, dropped + closing + repeats
+
+
+def _repeats_title(block: Block, titles: list[str]) -> bool:
+    """True for a line, before the text starts, found in one of the page's titles (the
+    headline again, a site name); never for a caption ("チコちゃん" under a photo)."""
+    line = _compact(block.text)
+    if not line or block.element.tag == "figcaption":
+        return False
+    return any(line in title for title in titles)
 
 
 def _is_heading_label(block: Block) -> bool:
@@ -200,11 +209,22 @@ def _drop_reason(block: Block, repeated: set[tuple[str, int]]) -> str:
     is_paragraph = (
         block.element.tag == "p" and block.links > 0 and units(block.text) >= PARAGRAPH_UNITS
     )
-    if block.is_mostly_links and not is_paragraph:
+    if block.is_mostly_links and not is_paragraph and not _is_photo_caption(block):
         return "mostly links"
     if _signature(block) in repeated:
         return "repeated link items"
     return crumb_reason(block.text, _holder_tag(block))
+
+
+def _is_photo_caption(block: Block) -> bool:
+    """A figure's caption inside the link that opens its photo (a lightbox, a photo page):
+    a caption, not a link."""
+    element = block.element
+    if element.tag != "figcaption":
+        return False
+    link = next(element.iterancestors("a"), None)
+    figure = next(element.iterancestors("figure"), None)
+    return link is not None and figure is not None and link.find(".//img") is not None
 
 
 def _holder_tag(block: Block) -> object:
