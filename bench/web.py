@@ -263,6 +263,7 @@ def routes(watches: int, versions: int) -> list[str]:
         "/search?q=correction",
         "/search?q=zzzqqq",
         "/feed.atom",
+        "/feed.atom?limit=200",
         f"/watches/{w}/feed.atom",
         "/api",
         "/api/watches",
@@ -288,9 +289,9 @@ async def measure(
     app = create_app(path)
     results = []
     transport = httpx.ASGITransport(app=app)
-    async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+    async with httpx.AsyncClient(transport=transport, base_url="http://localhost") as client:
         for url in urls:
-            await client.get(url)  # warm up: templates compiled, pages cached by SQLite
+            await client.get(url)  # warm up: templates, SQLite's pages, the app's diff cache
             times, status = [], 0
             for _ in range(requests):
                 started = time.perf_counter()

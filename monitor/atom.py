@@ -3,8 +3,10 @@
 Each entry's content is the change rendered as HTML (``content type="html"``: the facts, the
 notes and the hunks with ``<del>``/``<ins>``, every piece of page text escaped, see
 :func:`monitor.report.render_html_fragment`), so a feed reader shows what changed. The caller
-gives the absolute URLs (a feed has no base of its own): the feed's id and self link, the
-page it stands for, and each entry's link, which is also its id.
+gives the absolute URLs (a feed has no base of its own): the feed's self link, the page it
+stands for, and each entry's link. Ids do not depend on the URL the feed was read from (a
+feed reader would see every entry again under another host name): a change's entry is
+``tag:monitor,2026:change/<id>``, see :func:`tag_uri`.
 """
 
 from __future__ import annotations
@@ -21,6 +23,13 @@ from monitor.report import clean, render_html_fragment
 
 log = logging.getLogger(__name__)
 
+TAG_PREFIX = "tag:monitor,2026:"
+
+
+def tag_uri(kind: str, number: int | None = None) -> str:
+    """A stable Atom id (RFC 4151): ``tag:monitor,2026:change/12``, ``…:changes``."""
+    return TAG_PREFIX + kind + (f"/{number}" if number is not None else "")
+
 
 @dataclass(frozen=True)
 class FeedInfo:
@@ -30,14 +39,21 @@ class FeedInfo:
     self_url: str
     alternate_url: str
     author: str = "monitor"
+    feed_id: str | None = None  # the feed's Atom id (default: its self URL)
 
 
 @dataclass(frozen=True)
 class FeedEntry:
-    """One change and the absolute URL of its diff page (the entry's link and id)."""
+    """One change and the absolute URL of its diff page (the entry's link)."""
 
     report: ChangeReport
     url: str
+
+    @property
+    def entry_id(self) -> str:
+        """The entry's Atom id: the change's tag URI (the URL for a report of no change)."""
+        change_id = self.report.change_id
+        return tag_uri("change", change_id) if change_id is not None else self.url
 
 
 def _moment(value: str | None) -> datetime:
@@ -66,7 +82,7 @@ def entry_title(report: ChangeReport) -> str:
 def render_atom(feed: FeedInfo, entries: Sequence[FeedEntry]) -> bytes:
     """The feed as UTF-8 Atom XML; entries newest first, as given."""
     generator = FeedGenerator()
-    generator.id(feed.self_url)
+    generator.id(feed.feed_id or feed.self_url)
     generator.title(_one_line(feed.title) or "monitor")
     generator.author({"name": feed.author})
     generator.link(href=feed.alternate_url, rel="alternate", type="text/html")
@@ -76,7 +92,7 @@ def render_atom(feed: FeedInfo, entries: Sequence[FeedEntry]) -> bytes:
     generator.updated(max(times, default=datetime.fromtimestamp(0, UTC)))
     for entry, when in zip(entries, times, strict=True):
         item = generator.add_entry(order="append")
-        item.id(entry.url)
+        item.id(entry.entry_id)
         item.title(entry_title(entry.report))
         item.updated(when)
         item.published(when)

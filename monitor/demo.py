@@ -259,7 +259,7 @@ async def run_demo(
         config = demo_config(site, directory, interval=max(1.0, duration / 25))
         run = DemoRun(directory, Path(config.settings.database), Path(config.settings.reports_dir))
         SnapshotStore(run.database).close()  # the web UI reads it from the start
-        web = _open_web(run.database, port)
+        web = _open_web(run.database, port, config.settings.interval)
         serving = asyncio.create_task(web.run())
         try:
             _intro(emit, site, run, duration, web.url)
@@ -289,12 +289,12 @@ async def _run_daemon(
     await asyncio.gather(daemon.run(), _play(daemon, site, duration, started, emit))
 
 
-def _open_web(database: Path, port: int) -> EmbeddedWeb:
+def _open_web(database: Path, port: int, interval: float) -> EmbeddedWeb:
     """The web UI on 127.0.0.1:``port``, or on a free port if that one is taken."""
     try:
-        return EmbeddedWeb(database, "127.0.0.1", port, None)
+        return EmbeddedWeb(database, "127.0.0.1", port, None, default_interval=interval)
     except OSError:
-        return EmbeddedWeb(database, "127.0.0.1", 0, None)
+        return EmbeddedWeb(database, "127.0.0.1", 0, None, default_interval=interval)
 
 
 async def _until_stopped() -> None:

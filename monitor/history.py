@@ -38,6 +38,15 @@ def build_report(store: SnapshotStore, change: dict[str, Any]) -> ChangeReport:
     watch = store.get_watch(change["watch_id"])
     new = store.snapshot(change["new_snapshot_id"])
     old = store.snapshot(change["old_snapshot_id"]) if change["old_snapshot_id"] else None
+    return report_from_change(change, watch, old, new)
+
+
+def report_from_change(
+    change: dict[str, Any], watch: Watch, old: Snapshot | None, new: Snapshot
+) -> ChangeReport:
+    """A stored change (a ``changes`` row with ``diff_json``) as a ChangeReport, given its
+    watch and versions already read. The texts of the versions are not used (the stored
+    ops hold them): callers reading many changes may leave them out."""
     stored = json.loads(change["diff_json"])
     if isinstance(stored, list):  # written before the granularity was stored with the ops
         stored = {"ops": stored}

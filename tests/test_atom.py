@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 
 import feedparser
 import lxml.etree
 import pytest
 from starlette.applications import Starlette
-from test_web import Built, build_database, get
+from test_web import HOST, Built, build_database, get
 
 from monitor.atom import FeedInfo, render_atom
 from monitor.web import create_app
@@ -23,7 +24,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 @pytest.fixture
 def app(built: Built) -> Iterator[Starlette]:
-    app = create_app(built.path)
+    app = create_app(built.path, allowed_hosts=[HOST])
     yield app
     app.state.pool.close()
 
@@ -40,15 +41,19 @@ def test_feed_of_every_change(app: Starlette, built: Built) -> None:
     assert response.status_code == 200
     assert response.headers["content-type"].startswith("application/atom+xml")
     feed = parse(response.content)
-    assert feed.feed.id == "http://monitor.test/feed.atom"
+    assert feed.feed.id == "tag:monitor,2026:changes"
     assert feed.feed.title == "monitor: changes"
     assert feed.feed.updated_parsed is not None
     assert feed.feed.author == "monitor"
     links = {link.rel: link.href for link in feed.feed.links}
-    assert links == {"alternate": "http://monitor.test/changes", "self": feed.feed.id}
+    assert links == {
+        "alternate": "http://monitor.test/changes",
+        "self": "http://monitor.test/feed.atom",
+    }
     assert len(feed.entries) == 3
     for entry in feed.entries:
-        assert entry.id and entry.title and entry.updated_parsed is not None
+        assert re.fullmatch(r"tag:monitor,2026:change/\d+", entry.id)
+        assert entry.title and entry.updated_parsed is not None
         assert entry.link.startswith("http://monitor.test/watches/")
         assert entry.content[0].type == "text/html"
     newest_first = [entry.updated_parsed for entry in feed.entries]
@@ -65,12 +70,65 @@ def test_feed_of_every_change(app: Starlette, built: Built) -> None:
 def test_feed_of_one_watch(app: Starlette, built: Built) -> None:
     feed = parse(get(app, f"/watches/{built.en}/feed.atom").content)
     assert feed.feed.title == "monitor: en-article"
-    assert feed.feed.id == f"http://monitor.test/watches/{built.en}/feed.atom"
+    assert feed.feed.id == f"tag:monitor,2026:watch/{built.en}"
     assert [e.title.split(":")[0] for e in feed.entries] == ["en-article"]
     quiet = parse(get(app, f"/watches/{built.failing}/feed.atom").content)
     assert quiet.entries == []
     assert get(app, "/watches/999/feed.atom").status_code == 404
     assert get(app, "/feed.atom?limit=0").status_code == 400
+
+
+def test_feed_errors_are_plain_text(app: Starlette) -> None:
+    for url, status in [
+        ("/feed.atom?limit=bogus", 400),
+        ("/feed.atom?limit=0", 400),
+        ("/watches/999/feed.atom", 404),
+        ("/watches/1/feed.atom?limit=9999", 400),
+    ]:
+        response = get(app, url)
+        assert response.status_code == status, url
+        assert response.headers["content-type"].startswith("text/plain"), url
+        assert "<html" not in response.text.lower()
+        assert "limit" in response.text or status == 404
+        assert response.headers["x-content-type-options"] == "nosniff"
+
+
+def test_feed_ids_do_not_depend_on_the_host(built: Built) -> None:
+    app = create_app(built.path, token="t0ken-for-any-host-0000")
+    try:
+        bearer = {"Authorization": "Bearer t0ken-for-any-host-0000"}
+        one = parse(get(app, "/feed.atom", headers=bearer).content)
+        other = parse(get(app, "http://other.example:8080/feed.atom", headers=bearer).content)
+    finally:
+        app.state.pool.close()
+    assert one.feed.id == other.feed.id == "tag:monitor,2026:changes"
+    assert [e.id for e in one.entries] == [e.id for e in other.entries]
+    assert all(e.link.startswith("http://other.example:8080/") for e in other.entries)
+
+
+def test_feed_reads_a_few_rows_and_no_stored_pages(app: Starlette, built: Built) -> None:
+    """The feed's changes, watches and versions in a bounded number of queries (not one
+    per entry), never the stored pages (html_gz) nor SELECT * of snapshots."""
+    counts = {}
+    for url in ("/feed.atom?limit=1", "/feed.atom?limit=50", f"/watches/{built.ja}/feed.atom"):
+        statements: list[str] = []
+        app.state.pool.trace = statements.append
+        assert get(app, url).status_code == 200
+        queries = [q for q in statements if q.lstrip().upper().startswith("SELECT")]
+        assert len(queries) <= 10, queries
+        assert not [q for q in queries if _reads_pages(q)], queries
+        counts[url] = len(queries)
+    assert counts["/feed.atom?limit=1"] == counts["/feed.atom?limit=50"]  # not N+1
+    for url in ("/api/changes/1", f"/watches/{built.ja}/diff/1/2?change=1", "/changes/1"):
+        statements = []
+        app.state.pool.trace = statements.append
+        assert get(app, url).status_code in (200, 302)
+        assert not [q for q in statements if _reads_pages(q)], (url, statements)
+
+
+def _reads_pages(sql: str) -> bool:
+    flat = " ".join(sql.lower().replace("[", "").replace("]", "").split())
+    return "html_gz" in flat or bool(re.search(r"select \* from snapshots\b", flat))
 
 
 def test_feed_entry_html_is_escaped(app: Starlette, built: Built) -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import logging
 import os
 import re
 import socket
@@ -16,8 +17,10 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import lxml.html
@@ -33,7 +36,10 @@ from monitor.cli import cli
 from monitor.config import Config, Settings
 from monitor.errors import StoreError
 from monitor.store import SnapshotStore
+from monitor.store.feeds import FeedStore
 from monitor.web import build_server, create_app, is_loopback
+from monitor.web import search as web_search
+from monitor.web.diffcache import DiffCache
 
 HOSTILE = """<!DOCTYPE html><html lang="en"><head><title>XSS &lt;script&gt;alert(1)&lt;/script&gt;
 </title><link rel="canonical" href="javascript:alert(7)">
@@ -46,6 +52,7 @@ HOSTILE = """<!DOCTYPE html><html lang="en"><head><title>XSS &lt;script&gt;alert
 <p>A third paragraph so that the article is long enough to be an article at all.</p>
 </article></body></html>"""
 TOKEN = "s3cret-token-0123456789"
+HOST = "monitor.test"  # the host the tests' requests are sent to (allowed as if bound on it)
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 @pytest.fixture
 def app(built: Built) -> Iterator[Starlette]:
-    app = create_app(built.path)
+    app = create_app(built.path, allowed_hosts=[HOST])
     yield app
     app.state.pool.close()
 
@@ -386,7 +393,7 @@ def digest(path: Path) -> str:
 
 def test_read_only(built: Built, tmp_path: Path) -> None:
     before = (digest(built.path), built.path.stat().st_mtime_ns)
-    app = create_app(built.path)
+    app = create_app(built.path, allowed_hosts=[HOST])
     try:
         urls = [u.format(xss=built.xss) for u in EVERY_URL]
         urls += ["/feed.atom", f"/watches/{built.ja}/feed.atom", "/api/changes/1"]
@@ -510,3 +517,323 @@ def test_an_internal_error_is_a_500_with_the_headers(app: Starlette) -> None:
     for response in (page_error, api_error):
         assert "default-src 'none'" in response.headers["content-security-policy"]
         assert response.headers["x-content-type-options"] == "nosniff"
+
+
+# -- review fixes: ids, hosts, cookies, redirects, logs ---------------------------------------
+
+HUGE = "99999999999999999999"
+
+
+def test_huge_ids_are_404(app: Starlette, built: Built) -> None:
+    urls = [
+        f"/watches/{HUGE}",
+        f"/watches/1/versions/{HUGE}",
+        f"/watches/1/versions/{HUGE}/raw",
+        f"/watches/1/diff/1/{HUGE}",
+        f"/watches/{HUGE}/feed.atom",
+        f"/changes/{HUGE}",
+        f"/api/watches/{HUGE}",
+        f"/api/watches/1/versions/{HUGE}",
+        f"/api/changes/{HUGE}",
+        f"/watches/{2**63}",
+    ]
+    for url, response in zip(urls, fetch(app, *urls), strict=True):
+        assert response.status_code == 404, (url, response.text[:200])
+    assert get(app, f"/watches/{2**63 - 1}").status_code == 404  # the largest: no such watch
+
+
+def test_host_must_be_this_machine_without_a_token(app: Starlette, built: Built) -> None:
+    """DNS rebinding: a page on attacker.example resolving to 127.0.0.1 sends its own Host."""
+    for host in ("attacker.example:8080", "attacker.example", "192.168.1.2", "[::2]:80"):
+        response = get(app, "/api/watches", headers={"Host": host})
+        assert response.status_code == 400, host
+        assert "localhost" in response.text and "watches" not in response.text
+        assert "default-src 'none'" in response.headers["content-security-policy"]
+        assert response.headers["x-content-type-options"] == "nosniff"
+    for host in ("localhost:8080", "127.0.0.1:8080", "127.0.0.2", "[::1]:8080", HOST, "LOCALHOST"):
+        assert get(app, "/", headers={"Host": host}).status_code == 200, host
+    feed = get(app, "/feed.atom", headers={"Host": "attacker.example:8080"})
+    assert feed.status_code == 400 and b"attacker" not in feed.content
+    guarded = create_app(built.path, token=TOKEN)  # with a token, the token protects it
+    try:
+        bearer = {"Authorization": f"Bearer {TOKEN}", "Host": "monitor.example.org"}
+        assert get(guarded, "/", headers=bearer).status_code == 200
+    finally:
+        guarded.state.pool.close()
+
+
+def test_serve_allows_its_own_host(built: Built) -> None:
+    lan = create_app(built.path, allowed_hosts=["10.0.0.5"])
+    try:
+        assert get(lan, "/", headers={"Host": "10.0.0.5:8080"}).status_code == 200
+        assert get(lan, "/", headers={"Host": "10.0.0.6:8080"}).status_code == 400
+    finally:
+        lan.state.pool.close()
+
+
+def test_token_cookie_beside_malformed_cookies(built: Built) -> None:
+    """localhost cookies are shared by every local app (Jupyter, Grafana…), whatever the
+    port: another's malformed cookie must not hide the token."""
+    app = create_app(built.path, token=TOKEN)
+    try:
+        for cookie in (
+            f'other={{"a":1}}; monitor_token={TOKEN}',
+            f"a=b c; monitor_token={TOKEN}",
+            f"monitor_token={TOKEN}; _xsrf=2|abc|def|123; broken",
+            f'  monitor_token = {TOKEN} ; x="y',
+        ):
+            assert get(app, "/", headers={"Cookie": cookie}).status_code == 200, cookie
+        assert (
+            get(app, "/", headers={"Cookie": 'other={"a":1}; monitor_token=no'}).status_code == 401
+        )
+    finally:
+        app.state.pool.close()
+
+
+def asgi_get(app: Starlette, path: str, query: str) -> tuple[int, dict[bytes, bytes]]:
+    """One request with exactly this path (httpx would normalise it), straight to the app."""
+    messages: list[dict[str, object]] = []
+    scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": "GET",
+        "scheme": "http",
+        "path": path,
+        "raw_path": path.encode(),
+        "root_path": "",
+        "query_string": query.encode(),
+        "headers": [(b"host", b"localhost:8080")],
+        "server": ("127.0.0.1", 8080),
+        "client": ("127.0.0.1", 50000),
+    }
+
+    async def receive() -> dict[str, object]:
+        return {"type": "http.request", "body": b"", "more_body": False}
+
+    async def send(message: dict[str, object]) -> None:
+        messages.append(message)
+
+    asyncio.run(app(scope, receive, send))  # type: ignore[arg-type]
+    start = messages[0]
+    return int(start["status"]), dict(start["headers"])  # type: ignore[call-overload]
+
+
+def test_token_redirect_stays_on_this_site(built: Built) -> None:
+    app = create_app(built.path, token=TOKEN)
+    try:
+        cases = {
+            "//evil.example/x": "/evil.example/x?a=1",
+            "/\\evil.example": "/evil.example?a=1",
+            "/\\/\\evil.example/a b": "/evil.example/a%20b?a=1",
+            "/watches/1": "/watches/1?a=1",
+        }
+        for path, location in cases.items():
+            status, headers = asgi_get(app, path, f"token={TOKEN}&a=1")
+            assert status == 303, path
+            assert headers[b"location"].decode() == location, path
+            assert headers[b"content-security-policy"]
+        wrong = get(app, "/?token=wrong")
+        assert wrong.status_code == 401 and "invalid token" in wrong.text
+        assert "invalid token" in get(app, "/api/watches?token=wrong").json()["error"]
+        bad_bearer = get(app, "/api/watches", headers={"Authorization": "Bearer nope"})
+        assert bad_bearer.json() == {"error": "invalid token"}
+        missing = get(app, "/api/watches").json()["error"]
+        assert "required" in missing and "invalid" not in missing
+    finally:
+        app.state.pool.close()
+
+
+def test_access_log_never_shows_the_token(built: Built, caplog: pytest.LogCaptureFixture) -> None:
+    app = create_app(built.path, token=TOKEN)
+    port = free_port()
+
+    async def run() -> None:
+        server = build_server(app, "127.0.0.1", port, access_log=True)
+        task = asyncio.create_task(server.serve())
+        while not server.started:
+            await asyncio.sleep(0.01)
+        async with httpx.AsyncClient() as client:
+            base = f"http://127.0.0.1:{port}"
+            await client.get(f"{base}/feed.atom?token={TOKEN}")
+            await client.get(f"{base}/search?q=x&token={TOKEN}")
+            await client.get(f"{base}/?token=wrong-{TOKEN}")
+        server.should_exit = True
+        await asyncio.wait_for(task, 10)
+
+    with caplog.at_level(logging.INFO, logger="uvicorn.access"):
+        asyncio.run(run())
+    lines = [r.getMessage() for r in caplog.records if r.name == "uvicorn.access"]
+    assert len(lines) == 3, lines
+    assert all("token=***" in line for line in lines), lines
+    assert not [line for line in lines if TOKEN in line]
+    assert TOKEN not in caplog.text
+
+
+# -- the watch page: feeds, seconds ------------------------------------------------------------
+
+
+def test_check_times_show_seconds(app: Starlette, built: Built) -> None:
+    root = page(app, f"/watches/{built.ja}")
+    for selector in ("table#checks tr.check time", "ol#versions li.version time"):
+        times = root.cssselect(selector)
+        assert times, selector
+        for element in times:
+            assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", element.text_content())
+            assert element.get("datetime") == element.get("title")
+            assert element.get("datetime").startswith(element.text_content()[:10])
+
+
+@pytest.fixture(scope="module")
+def with_feed(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Built:
+    """The database with the Japanese article found by a feed that retitled it, the English
+    one retired and the hostile one a duplicate of the Japanese one."""
+    path = tmp_path_factory.mktemp("feedweb") / "monitor.db"
+    path.write_bytes(built.path.read_bytes())
+    published = (datetime.now(UTC) - timedelta(hours=3)).isoformat(timespec="seconds")
+    with SnapshotStore(path) as store:
+        feed = FeedStore(store).add_feed("https://news.example/rss.xml", name="Example News")
+        db = store.db
+        db.execute(
+            "UPDATE watches SET feed_id = ?, source = 'feed', published_at = ?, "
+            "last_change_at = NULL WHERE id = ?",
+            [feed.id, published, built.ja],
+        )
+        db.execute(
+            "UPDATE watches SET feed_id = ?, source = 'feed', active = 0, retired_at = ? "
+            "WHERE id = ?",
+            [feed.id, "2026-11-27T05:00:07+00:00", built.en],
+        )
+        db.execute(
+            "UPDATE watches SET feed_id = ?, source = 'feed', active = 0, retired_at = ?, "
+            "duplicate_of = ? WHERE id = ?",
+            [feed.id, "2026-11-27T05:00:08+00:00", built.ja, built.xss],
+        )
+        db.execute(
+            "INSERT INTO feed_entry_changes (watch_id, feed_id, detected_at, field, old, new) "
+            "VALUES (?, ?, ?, 'title', ?, ?)",
+            [built.ja, feed.id, "2026-11-27T04:59:01+00:00", "Old <b>title</b>", "New title"],
+        )
+        db.conn.commit()
+    return replace(built, path=path)
+
+
+def test_watch_page_of_a_feed_article(with_feed: Built) -> None:
+    built = with_feed
+    app = create_app(built.path, allowed_hosts=[HOST])
+    try:
+        root = page(app, f"/watches/{built.ja}")
+        assert "Example News" in root.cssselect("#feed")[0].text_content()
+        link = root.cssselect("#feed a")[0]
+        assert link.get("href") == "https://news.example/rss.xml"
+        assert re.fullmatch(r"age 3h: every 15m", root.cssselect("#pace")[0].text_content())
+        assert root.cssselect("#published time")[0].get("datetime")
+        rows = root.cssselect("table#feed-changes tr.feed-change")
+        assert len(rows) == 1 and rows[0].get("data-field") == "title"
+        assert rows[0].cssselect("td.old")[0].text_content() == "Old <b>title</b>"  # escaped
+        assert rows[0].cssselect("td.new")[0].text_content() == "New title"
+        retired = page(app, f"/watches/{built.en}")
+        state = retired.cssselect("#watch-state")[0].text_content()
+        assert "retired" in state and "past its feed's schedule" in state
+        assert retired.cssselect("#pace")[0].text_content().startswith("retired")
+        duplicate = page(app, f"/watches/{built.xss}")
+        assert "duplicate of watch" in " ".join(
+            duplicate.cssselect("#watch-state")[0].text_content().split()
+        )
+        assert (
+            duplicate.cssselect("#watch-state a.duplicate-of")[0].get("href")
+            == f"/watches/{built.ja}"
+        )
+        plain = page(app, f"/watches/{built.failing}")
+        assert not plain.cssselect("#feed") and not plain.cssselect("#feed-changes")
+        assert plain.cssselect("#pace")[0].text_content() == "the default interval"
+        listed = page(app, "/")
+        states = {
+            int(r.get("data-watch-id")): r.get("data-status") for r in listed.cssselect("tr.watch")
+        }
+        assert states[built.en] == "retired" and states[built.xss] == "duplicate"
+        row = listed.cssselect(f'tr.watch[data-watch-id="{built.xss}"]')[0]
+        assert row.cssselect("a.duplicate-of")[0].get("href") == f"/watches/{built.ja}"
+    finally:
+        app.state.pool.close()
+
+
+def test_api_watch_of_a_feed_article(with_feed: Built) -> None:
+    built = with_feed
+    app = create_app(built.path, allowed_hosts=[HOST], default_interval=600)
+    try:
+        one = get(app, f"/api/watches/{built.ja}").json()
+        assert one["feed"] == {
+            "id": one["feed_id"],
+            "name": "Example News",
+            "url": "https://news.example/rss.xml",
+        }
+        assert one["published_at"] and one["schedule"] == {
+            "interval_s": 900.0,
+            "reason": "age 3h: every 15m",
+        }
+        assert [(c["field"], c["old"], c["new"]) for c in one["feed_changes"]] == [
+            ("title", "Old <b>title</b>", "New title")
+        ]
+        listed = {w["id"]: w for w in get(app, "/api/watches").json()["watches"]}
+        assert listed[built.xss]["duplicate_of"] == built.ja
+        assert listed[built.xss]["schedule"]["interval_s"] is None
+        assert listed[built.en]["retired_at"] == "2026-11-27T05:00:07+00:00"
+        assert listed[built.failing]["schedule"] == {"interval_s": 600, "reason": "every 10m"}
+        assert "feed_changes" not in listed[built.ja]
+    finally:
+        app.state.pool.close()
+
+
+# -- search and the diff cache -----------------------------------------------------------------
+
+
+def test_search_strips_control_characters(app: Starlette, built: Built) -> None:
+    root = page(app, "/search?q=%00値上げ")
+    assert [h.get("data-version") for h in root.cssselect("li.hit")] == ["2"]
+    assert not root.cssselect("#scanned")  # the index was used, not the scan
+    assert root.cssselect("input[name=q]")[0].get("value") == "値上げ"
+    found = get(app, "/api/search?q=値上げ%00%01").json()
+    assert found["query"] == "値上げ" and found["scanned"] is False and len(found["hits"]) == 1
+    short = get(app, "/api/search?q=値上").json()
+    assert short["scanned"] is True and len(short["hits"]) == 1
+
+
+def test_search_says_when_it_scanned(
+    app: Starlette, built: Built, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(web_search, "_fts_ids", lambda *args: None)  # the index failed
+    root = page(app, "/search?q=値上げ")
+    assert [h.get("data-version") for h in root.cssselect("li.hit")] == ["2"]
+    assert "index could not be used" in root.cssselect("#scanned")[0].text_content()
+    assert get(app, "/api/search?q=値上げ").json()["scanned"] is True
+
+
+def test_diffs_are_cached(app: Starlette, built: Built) -> None:
+    cache = app.state.diffs
+    assert len(cache) == 0
+    page(app, f"/watches/{built.ja}/diff/1/2")  # a stored change: its own ops, no diffing
+    assert (cache.hits, cache.misses) == (0, 0)
+    first = get(app, f"/api/watches/{built.ja}/diff/2/1").json()
+    page(app, f"/watches/{built.ja}/diff/2/1?view=side")
+    again = get(app, f"/api/watches/{built.ja}/diff/2/1").json()
+    assert first == again and (cache.hits, cache.misses) == (2, 1)
+    for watch in (built.ja, built.en, built.xss):
+        for a, b in ((1, 1), (2, 2), (2, 1)):
+            get(app, f"/api/watches/{watch}/diff/{a}/{b}")
+    assert len(cache) == 9
+    small = DiffCache(2)
+    with SnapshotStore(built.path, readonly=True) as store:
+        target = store.get_watch(built.ja)
+        one, two = (store.snapshot_by_version(target, n) for n in (1, 2))
+    calls: list[int] = []
+
+    def compare(w: object, old: object, new: object) -> Any:
+        calls.append(1)
+        return f"{len(calls)}"
+
+    pairs = [(one, two), (two, one), (one, one), (one, two)]
+    results: list[Any] = [small.get_or_compute(target, a, b, compare) for a, b in pairs]
+    assert results == ["1", "2", "3", "4"] and len(small) == 2  # the first was dropped
+    cached: Any = small.get_or_compute(target, one, one, compare)
+    assert cached == "3"

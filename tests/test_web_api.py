@@ -12,9 +12,10 @@ import pytest
 from click.testing import CliRunner
 from starlette.applications import Starlette
 from starlette.routing import Route
-from test_web import Built, build_database, fetch, get
+from test_web import HOST, Built, build_database, fetch, get
 
 from monitor.cli import cli
+from monitor.config import Settings
 from monitor.web import create_app
 
 
@@ -25,7 +26,7 @@ def built(tmp_path_factory: pytest.TempPathFactory) -> Built:
 
 @pytest.fixture
 def app(built: Built) -> Iterator[Starlette]:
-    app = create_app(built.path)
+    app = create_app(built.path, allowed_hosts=[HOST])
     yield app
     app.state.pool.close()
 
@@ -47,8 +48,19 @@ def test_same_objects_as_the_cli(app: Starlette, built: Built, monkeypatch: Any)
     monkeypatch.chdir(built.path.parent)
     monkeypatch.delenv("MONITOR_CONFIG", raising=False)
     listed = cli_json(built.path, "list", "--json")
-    assert sorted(api(app, "/api/watches")["watches"], key=lambda w: w["id"]) == listed
-    assert api(app, f"/api/watches/{built.ja}") == listed[built.ja - 1]
+    # `list --json` objects, plus the feed that found the watch and its pace (`status`)
+    watches = sorted(api(app, "/api/watches")["watches"], key=lambda w: w["id"])
+    assert [{k: w[k] for k in listed[0]} for w in watches] == listed
+    assert all(w["feed"] is None and w["schedule"]["reason"] for w in watches)
+    one = api(app, f"/api/watches/{built.ja}")
+    assert one == watches[built.ja - 1] | {"feed_changes": []}
+    statuses = cli_json(built.path, "status", "--json")
+    paced = create_app(built.path, allowed_hosts=[HOST], default_interval=Settings().interval)
+    try:
+        schedules = {w["id"]: w["schedule"] for w in api(paced, "/api/watches")["watches"]}
+    finally:
+        paced.state.pool.close()
+    assert schedules == {w["id"]: w["schedule"] for w in statuses}
     log = cli_json(built.path, "log", "ja-article", "--json", "--limit", "100")
     assert api(app, f"/api/watches/{built.ja}/versions")["versions"] == log["versions"]
     assert api(app, f"/api/watches/{built.ja}/checks")["checks"] == log["checks"]

@@ -86,7 +86,15 @@ def serve(app: App, host: str, port: int, token: str | None) -> None:
         click.echo(f"serving {database} (read-only) at {url}  (Ctrl-C stops)")
 
     try:
-        run_server(database, host, port, token, access_log=app.verbose > 0, ready=ready)
+        run_server(
+            database,
+            host,
+            port,
+            token,
+            access_log=app.verbose > 0,
+            ready=ready,
+            default_interval=app.config.settings.interval,
+        )
     except OSError as exc:
         raise UsageError(f"cannot listen on {host}:{port}: {exc.strerror or exc}") from None
     logging.getLogger(__name__).info("web server stopped")

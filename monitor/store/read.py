@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import sqlite3
+from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -94,6 +95,7 @@ def watch_dict(watch: Watch, counts: tuple[int, int]) -> dict[str, Any]:
         "versions": counts[0],
         "changes": counts[1],
         "feed_id": watch.feed_id,
+        "published_at": watch.published_at,
         "retired_at": watch.retired_at,
         "duplicate_of": watch.duplicate_of,
     }
@@ -245,14 +247,17 @@ def list_changes(
     limit: int,
     offset: int = 0,
     before: int | None = None,
+    with_diff: bool = False,
 ) -> list[dict[str, Any]]:
     """One page of changes (of one watch, or of all), newest first, with the version numbers
-    they compare (``old_version``, ``new_version``) and their watch's name and URL."""
+    they compare (``old_version``, ``new_version``) and their watch's name and URL; with
+    ``with_diff``, their ``diff_json`` too."""
     where = "c.id < ?" + (" AND c.watch_id = ?" if watch_id is not None else "")
     params: list[Any] = [before if before is not None else 2**62]
     params += [watch_id] if watch_id is not None else []
+    columns = _CHANGE_COLUMNS + (", c.diff_json" if with_diff else "")
     rows = store.db.query(
-        f"SELECT {_CHANGE_COLUMNS}, o.version AS old_version, n.version AS new_version, "
+        f"SELECT {columns}, o.version AS old_version, n.version AS new_version, "
         "w.name AS watch_name, w.url AS watch_url FROM changes c "
         "JOIN watches w ON w.id = c.watch_id "
         "LEFT JOIN snapshots o ON o.id = c.old_snapshot_id "
@@ -261,6 +266,32 @@ def list_changes(
         [*params, limit, offset],
     )
     return list(rows)
+
+
+def snapshots_by_id(
+    store: SnapshotStore, ids: Iterable[int], *, with_text: bool = False
+) -> dict[int, Snapshot]:
+    """Versions by snapshot id, in one query, never with their stored page; without
+    ``with_text``, without their text either (``snapshot.text`` is empty)."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    columns = SNAPSHOT_COLUMNS if with_text else SNAPSHOT_COLUMNS.replace("text,", "'' AS text,", 1)
+    rows = store.db.query(
+        f"SELECT {columns} FROM snapshots WHERE id IN ({', '.join('?' * len(wanted))})", wanted
+    )
+    return {row["id"]: snapshot_from_row(row) for row in rows}
+
+
+def watches_by_id(store: SnapshotStore, ids: Iterable[int]) -> dict[int, Watch]:
+    """Watches by id, in one query."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = store.db.query(
+        f"SELECT * FROM watches WHERE id IN ({', '.join('?' * len(wanted))})", wanted
+    )
+    return {row["id"]: watch_from_row(row) for row in rows}
 
 
 def get_change(store: SnapshotStore, change_id: int) -> dict[str, Any] | None:
@@ -299,3 +330,28 @@ def stored_page(store: SnapshotStore, watch_id: int, version: int) -> bytes | No
         return None
     raw, _ = store.raw_html(int(row[0]))
     return raw
+
+
+# -- feeds --------------------------------------------------------------------------------------
+
+
+def feeds_by_id(store: SnapshotStore, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+    """The feeds (``id``, ``name``, ``url``) that found these watches, by id, in one query."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = store.db.query(
+        f"SELECT id, name, url FROM feeds WHERE id IN ({', '.join('?' * len(wanted))})", wanted
+    )
+    return {row["id"]: row for row in rows}
+
+
+def feed_entry_changes(store: SnapshotStore, watch_id: int, *, limit: int) -> list[dict[str, Any]]:
+    """The latest feed-side changes of an article's title or summary, newest first."""
+    return list(
+        store.db.query(
+            "SELECT id, detected_at, field, old, new FROM feed_entry_changes WHERE watch_id = ? "
+            "ORDER BY id DESC LIMIT ?",
+            [watch_id, limit],
+        )
+    )

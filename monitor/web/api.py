@@ -20,11 +20,11 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
-from monitor.history import build_report, compare_versions
 from monitor.report import render, report_to_dict
 from monitor.store.read import (
     change_dict,
     count_watches,
+    feed_entry_changes,
     list_changes,
     list_checks,
     list_versions,
@@ -35,19 +35,23 @@ from monitor.store.read import (
 )
 from monitor.web import openapi as spec
 from monitor.web.params import Page, choice_param, page_param, path_int, text_param
-from monitor.web.search import search
+from monitor.web.search import Found, clean_query, search
 from monitor.web.security import CSP
 from monitor.web.views import (
     change_row,
+    compared,
     get_watch,
     read,
+    stored_reports,
     version_of,
+    watch_extras,
     watch_query,
 )
 
 log = logging.getLogger(__name__)
 
 DIFF_FORMATS = ("json", "text", "markdown", "html")
+FEED_CHANGES = 100  # feed entry changes in a watch object (the latest)
 
 
 def routes() -> list[Route]:
@@ -95,19 +99,26 @@ def watches(request: Request) -> Response:
     with read(request) as store:
         rows = list_watches(store, query)
         total = count_watches(store, query)
-    items = [watch_dict(row.watch, (row.versions, row.changes)) for row in rows]
+        extras = watch_extras(request, store, [row.watch for row in rows])
+    items = [
+        watch_dict(row.watch, (row.versions, row.changes)) | extras[row.watch.id] for row in rows
+    ]
     response = _listing(request, "watches", items, page)
     response.headers["X-Total-Count"] = str(total)
     return response
 
 
 def watch(request: Request) -> Response:
-    """GET /api/watches/{id}: one watch."""
+    """GET /api/watches/{id}: one watch, with its feed entry changes."""
     watch_id = path_int(request, "watch_id")
     with read(request) as store:
         target = get_watch(store, watch_id)
         counts = watch_counts(store, watch_id)
-    return JSONResponse(watch_dict(target, counts))
+        extras = watch_extras(request, store, [target])[watch_id]
+        feed_changes = (
+            feed_entry_changes(store, watch_id, limit=FEED_CHANGES) if target.feed_id else []
+        )
+    return JSONResponse(watch_dict(target, counts) | extras | {"feed_changes": feed_changes})
 
 
 def versions(request: Request) -> Response:
@@ -169,21 +180,20 @@ def change(request: Request) -> Response:
     """GET /api/changes/{id}: one change with its diff (`diff --format json`)."""
     change_id = path_int(request, "change_id")
     with read(request) as store:
-        row = change_row(store, change_id)
-        report = build_report(store, row)
+        (report,) = stored_reports(store, [change_row(store, change_id)])
     return JSONResponse(report_to_dict(report))
 
 
 def diff(request: Request) -> Response:
     """GET /api/watches/{id}/diff/{a}/{b}?format=: version a against version b, as
-    `monitor diff WATCH A B` (a fresh comparison; a stored change is /api/changes/{id})."""
+    `monitor diff WATCH A B` (a fresh comparison, cached; a stored change is
+    /api/changes/{id})."""
     watch_id, a, b = (path_int(request, name) for name in ("watch_id", "a", "b"))
     fmt = choice_param(request, "format", DIFF_FORMATS, "json")
     with read(request) as store:
         target = get_watch(store, watch_id)
-        report = compare_versions(
-            target, version_of(store, target, a), version_of(store, target, b)
-        )
+        old, new = version_of(store, target, a), version_of(store, target, b)
+    report = compared(request, target, old, new)
     if fmt == "json":
         return JSONResponse(report_to_dict(report))
     if fmt == "html":
@@ -206,14 +216,15 @@ def _report_page(page: str) -> Response:
 
 def search_api(request: Request) -> Response:
     """GET /api/search?q=: versions containing every word, newest first."""
-    query = text_param(request, "q")
+    query = clean_query(text_param(request, "q")).strip()
     page = page_param(request, 20)
-    hits = []
+    found = Found([])
     if query:
         with read(request) as store:
-            hits = search(store, query, limit=page.limit + 1, offset=page.offset)
-    items = [hit.as_dict() for hit in hits]
-    return _listing(request, "hits", items, page, extra={"query": query})
+            found = search(store, query, limit=page.limit + 1, offset=page.offset)
+    items = [hit.as_dict() for hit in found.hits]
+    extra = {"query": query, "scanned": found.scanned}
+    return _listing(request, "hits", items, page, extra=extra)
 
 
 def openapi(request: Request) -> Response:

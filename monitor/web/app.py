@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from contextlib import asynccontextmanager
 from datetime import datetime
 from pathlib import Path
@@ -29,11 +29,14 @@ from starlette.templating import Jinja2Templates
 from monitor.errors import StoreError, UsageError, WebError
 from monitor.web import api, feeds, pages
 from monitor.web.db import StorePool
+from monitor.web.diffcache import DiffCache
 from monitor.web.security import SecurityMiddleware, with_security_headers
+from monitor.web.views import watch_state
 
 log = logging.getLogger(__name__)
 
 HERE = Path(__file__).parent
+DIFF_CACHE_SIZE = 64  # comparisons of two versions kept (stored changes need none)
 _LANG = re.compile(r"^[A-Za-z]{2,3}(?:-[A-Za-z0-9]{1,8})*$")
 
 
@@ -57,11 +60,20 @@ def routes() -> list[BaseRoute]:
     ]
 
 
-def create_app(db_path: str | Path, *, token: str | None = None) -> Starlette:
+def create_app(
+    db_path: str | Path,
+    *,
+    token: str | None = None,
+    allowed_hosts: Iterable[str] = (),
+    default_interval: float | None = None,
+) -> Starlette:
     """The read-only web UI and JSON API over the database at ``db_path``.
 
     The database must exist (StoreError otherwise); it is opened read-only and never
-    written. With ``token``, every request must carry it (see :mod:`monitor.web.security`).
+    written. With ``token``, every request must carry it; without, only requests whose Host
+    is a loopback address or one of ``allowed_hosts`` (the host listened on) are answered
+    (see :mod:`monitor.web.security`). ``default_interval`` is the config's check interval,
+    shown as the pace of watches without their own (unknown if None).
     """
     if token is not None and not token:
         raise ValueError("the token must not be empty")
@@ -74,7 +86,9 @@ def create_app(db_path: str | Path, *, token: str | None = None) -> Starlette:
 
     app = Starlette(
         routes=routes(),
-        middleware=[Middleware(SecurityMiddleware, token=token)],
+        middleware=[
+            Middleware(SecurityMiddleware, token=token, allowed_hosts=tuple(allowed_hosts))
+        ],
         exception_handlers={
             WebError: _error_response,
             UsageError: _error_response,
@@ -86,6 +100,8 @@ def create_app(db_path: str | Path, *, token: str | None = None) -> Starlette:
     )
     app.state.pool = pool
     app.state.templates = _templates()
+    app.state.default_interval = default_interval
+    app.state.diffs = DiffCache(DIFF_CACHE_SIZE)
     return app
 
 
@@ -98,8 +114,10 @@ def _templates() -> Jinja2Templates:
         lstrip_blocks=True,
     )
     env.filters["when"] = display_time
+    env.filters["when_s"] = display_seconds
     env.filters["percent"] = display_percent
     env.filters["lang"] = language_tag
+    env.filters["state"] = watch_state
     env.tests["web_url"] = is_web_url
     return Jinja2Templates(env=env, context_processors=[_root])
 
@@ -108,7 +126,7 @@ def _root(request: Request) -> dict[str, Any]:
     return {"root": request.scope.get("root_path", "").rstrip("/")}
 
 
-def display_time(value: str | None) -> str:
+def display_time(value: str | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
     """An ISO-8601 UTC time as "2026-11-27 09:00 UTC" (or "–")."""
     if not value:
         return "–"
@@ -117,7 +135,12 @@ def display_time(value: str | None) -> str:
     except ValueError:
         return value
     zone = " UTC" if moment.utcoffset() is not None and not moment.utcoffset() else ""
-    return moment.strftime("%Y-%m-%d %H:%M") + zone
+    return moment.strftime(pattern) + zone
+
+
+def display_seconds(value: str | None) -> str:
+    """An ISO-8601 UTC time to the second: "2026-11-27 09:00:05 UTC" (or "–")."""
+    return display_time(value, "%Y-%m-%d %H:%M:%S")
 
 
 def display_percent(share: float) -> str:
@@ -145,6 +168,12 @@ def is_api(request: Request) -> bool:
     return path.startswith("/api/") or path == "/openapi.json"
 
 
+def is_feed(request: Request) -> bool:
+    """True for requests to an Atom feed (errors answered as plain text: a feed reader
+    shows that, not a web page)."""
+    return request.url.path.endswith(".atom")
+
+
 def _status(exc: Exception) -> int:
     if isinstance(exc, WebError):
         return exc.status
@@ -158,6 +187,8 @@ def _error_response(request: Request, exc: Exception) -> Response:
     message = exc.detail if isinstance(exc, HTTPException) else str(exc)
     if is_api(request):
         return JSONResponse({"error": message}, status_code=status)
+    if is_feed(request):
+        return PlainTextResponse(f"{status}: {message}\n", status_code=status)
     templates: Jinja2Templates = request.app.state.templates
     context = {"status": status, "message": message}
     return templates.TemplateResponse(request, "error.html", context, status_code=status)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -27,6 +27,7 @@ class StorePool:
         self._lock = threading.Lock()
         self._idle = [ReadOnlyStore(self.path)]  # opened now: a bad path fails at start-up
         self._closed = False
+        self.trace: Callable[[str], None] | None = None  # gets every SQL statement (tests)
 
     @contextmanager
     def store(self) -> Iterator[ReadOnlyStore]:
@@ -36,6 +37,7 @@ class StorePool:
         if store is None:
             store = ReadOnlyStore(self.path)
         conn = store.db.conn
+        conn.set_trace_callback(self.trace)
         conn.execute("BEGIN")
         try:
             yield store

@@ -53,8 +53,57 @@ WATCH = _object(
             "type": ["integer", "null"],
             "description": "the watch of the same article (by canonical URL)",
         },
+        "published_at": {
+            **_TIME,
+            "description": "an article found through a feed: its publication (from the feed; "
+            "else when it was found)",
+        },
+        "feed": {
+            "oneOf": [
+                {"type": "null"},
+                _object({"id": {"type": "integer"}, "name": _NULL_STR, "url": {"type": "string"}}),
+            ],
+            "description": "the feed that found it (null: a watch of the config or the CLI)",
+        },
+        "schedule": _object(
+            {
+                "interval_s": {
+                    "type": ["number", "null"],
+                    "description": "seconds between checks now; null: retired, or the "
+                    "config's default interval when the server was not given it",
+                },
+                "reason": {
+                    "type": "string",
+                    "description": "as `monitor status` says it, e.g. `age 3h: every 15m`",
+                },
+            }
+        ),
     }
 )
+FEED_CHANGE = _object(
+    {
+        "id": {"type": "integer"},
+        "detected_at": {"type": "string", "format": "date-time"},
+        "field": {"type": "string", "description": "title or summary"},
+        "old": _NULL_STR,
+        "new": _NULL_STR,
+    }
+)
+WATCH_DETAIL = {
+    "allOf": [
+        _ref("Watch"),
+        _object(
+            {
+                "feed_changes": {
+                    "type": "array",
+                    "items": _ref("FeedEntryChange"),
+                    "description": "the feed's changes to its entry for this article (title, "
+                    "summary), newest first (the latest 100): metadata, not article changes",
+                }
+            }
+        ),
+    ]
+}
 VERSION = _object(
     {
         "version": {"type": "integer"},
@@ -192,6 +241,8 @@ HIT = _object(
 ERROR = _object({"error": {"type": "string"}})
 SCHEMAS = {
     "Watch": WATCH,
+    "WatchDetail": WATCH_DETAIL,
+    "FeedEntryChange": FEED_CHANGE,
     "Version": VERSION,
     "VersionWithText": VERSION_TEXT,
     "Check": CHECK,
@@ -254,7 +305,7 @@ def _get(
     texts = {400: "a bad parameter", 404: "no such watch, version or change", 401: ""}
     for status in errors:
         responses[str(status)] = _json(_ref("Error"), texts[status])
-    responses["401"] = _json(_ref("Error"), "a token is required and was not given")
+    responses["401"] = _json(_ref("Error"), "a token is required: missing, or invalid")
     return {"get": {"summary": summary, "parameters": params, "responses": responses}}
 
 
@@ -293,7 +344,11 @@ def paths() -> dict[str, Any]:
             _json(_list("watches", "Watch"), "a page of watches"),
             (400,),
         ),
-        "/api/watches/{watch_id}": _get("One watch", [WATCH_ID], _json(_ref("Watch"), "the watch")),
+        "/api/watches/{watch_id}": _get(
+            "One watch, with its feed entry changes",
+            [WATCH_ID],
+            _json(_ref("WatchDetail"), "the watch"),
+        ),
         "/api/watches/{watch_id}/versions": _get(
             "A watch's versions, as `monitor log --json` (without texts)",
             [
@@ -339,7 +394,21 @@ def paths() -> dict[str, Any]:
             "Versions whose title or text contain every word of q (newest first; words of "
             "3+ characters use the trigram index, shorter ones scan the latest versions)",
             [_param("q", "query", {"type": "string"}, "words to find"), LIMIT, OFFSET],
-            _json(_list("hits", "SearchHit", {"query": {"type": "string"}}), "a page of hits"),
+            _json(
+                _list(
+                    "hits",
+                    "SearchHit",
+                    {
+                        "query": {"type": "string"},
+                        "scanned": {
+                            "type": "boolean",
+                            "description": "true: only the latest 5,000 versions were "
+                            "searched (words of 1–2 characters, or the index failed)",
+                        },
+                    },
+                ),
+                "a page of hits",
+            ),
             (400,),
         ),
     }

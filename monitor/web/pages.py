@@ -18,6 +18,7 @@ from monitor.report import content_language, notes
 from monitor.store.read import (
     WATCH_FILTERS,
     count_watches,
+    feed_entry_changes,
     list_changes,
     list_checks,
     list_versions,
@@ -28,7 +29,14 @@ from monitor.store.read import (
 from monitor.web import openapi
 from monitor.web.diffview import all_lines, blocks
 from monitor.web.params import choice_param, int_param, path_int, text_param
-from monitor.web.search import MIN_TRIGRAM, SCAN_LIMIT, search, search_terms
+from monitor.web.search import (
+    MIN_TRIGRAM,
+    SCAN_LIMIT,
+    Found,
+    clean_query,
+    search,
+    search_terms,
+)
 from monitor.web.views import (
     DESCENDING_FIRST,
     change_row,
@@ -38,6 +46,7 @@ from monitor.web.views import (
     read,
     render,
     version_of,
+    watch_extras,
     watch_query,
     with_query,
 )
@@ -49,6 +58,7 @@ VERSIONS_PER_PAGE = 100
 CHECKS_PER_PAGE = 50
 CHANGES_PER_PAGE = 50
 HITS_PER_PAGE = 20
+FEED_CHANGES_SHOWN = 100
 COLUMNS = (  # watch-list columns: (sort key or None, heading)
     ("name", "Name"),
     (None, "URL"),
@@ -116,8 +126,15 @@ def watch_page(request: Request) -> Response:
         checks = list_checks(
             store, watch_id, limit=CHECKS_PER_PAGE + 1, offset=(cpage - 1) * CHECKS_PER_PAGE
         )
+        extras = watch_extras(request, store, [watch])[watch_id]
+        feed_changes = (
+            feed_entry_changes(store, watch_id, limit=FEED_CHANGES_SHOWN) if watch.feed_id else []
+        )
     context = {
         "watch": watch,
+        "feed": extras["feed"],
+        "schedule": extras["schedule"],
+        "feed_changes": feed_changes,
         "version_count": versions,
         "change_count": changes,
         "timeline": timeline,
@@ -141,8 +158,9 @@ def diff_page(request: Request) -> Response:
     change_id = int_param(request, "change", None, low=1)
     with read(request) as store:
         watch = get_watch(store, watch_id)
-        report = diff_report(store, watch, a, b, change_id)
-        new_language = version_of(store, watch, b).metadata.language
+        versions = version_of(store, watch, a), version_of(store, watch, b)
+        report = diff_report(request, store, watch, versions, change_id)
+    new_language = versions[1].metadata.language
     lines = all_lines(report.diff)
     base = f"/watches/{watch_id}/diff/{a}/{b}"
     keep = f"&change={report.change_id}" if report.change_id is not None else ""
@@ -230,17 +248,19 @@ def changes_page(request: Request) -> Response:
 
 def search_page(request: Request) -> Response:
     """GET /search?q=: every version whose title or text contains the words."""
-    query = text_param(request, "q")
+    query = clean_query(text_param(request, "q")).strip()
     page = page_number(request)
-    hits = []
+    found = Found([])
     if query:
         with read(request) as store:
-            hits = search(store, query, limit=HITS_PER_PAGE + 1, offset=(page - 1) * HITS_PER_PAGE)
+            found = search(store, query, limit=HITS_PER_PAGE + 1, offset=(page - 1) * HITS_PER_PAGE)
+    hits = found.hits
     terms = search_terms(query)
     context = {
         "q": query,
         "hits": hits[:HITS_PER_PAGE],
-        "scanned": bool(terms) and all(len(t) < MIN_TRIGRAM for t in terms),
+        "scanned": found.scanned,
+        "short_only": bool(terms) and all(len(t) < MIN_TRIGRAM for t in terms),
         "scan_limit": SCAN_LIMIT,
         "next_url": with_query(request, page=page + 1) if len(hits) > HITS_PER_PAGE else None,
         "prev_url": with_query(request, page=page - 1) if page > 1 else None,

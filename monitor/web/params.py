@@ -9,6 +9,7 @@ from starlette.requests import Request
 from monitor.errors import WebError
 
 MAX_LIMIT = 1000
+MAX_ID = 2**63 - 1  # SQLite's largest integer: a larger id cannot exist
 
 
 def int_param(
@@ -62,8 +63,9 @@ def page_param(request: Request, default_limit: int) -> Page:
 
 
 def path_int(request: Request, name: str) -> int:
-    """An integer path parameter (routes declare them ``{name:int}``)."""
+    """An integer path parameter (routes declare them ``{name:int}``); beyond SQLite's
+    integers (or negative) nothing can have it: 404."""
     value = request.path_params[name]
-    if not isinstance(value, int) or value < 0:
-        raise WebError(f"{name}: expected a whole number", status=404)
+    if not isinstance(value, int) or not 0 <= value <= MAX_ID:
+        raise WebError(f"{name}: {value} is out of range", status=404)
     return value

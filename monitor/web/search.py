@@ -6,7 +6,9 @@ without spaces are found (「値上げ」). One- and two-character terms cannot 
 made only of those scans the latest :data:`SCAN_LIMIT` versions with LIKE. Hits come newest
 first (FTS5 walks its index by rowid, so a page of a common term costs no more than a rare
 one). Snippets are built here, as plain text cut into (text, is_match) segments that the
-caller escapes: nothing of the page is ever markup.
+caller escapes: nothing of the page is ever markup. Control characters (NUL among them,
+which FTS5 refuses) are taken out of queries; whenever the scan was used, the result says so
+(``scanned``), so the page and the API can tell that older versions were not searched.
 """
 
 from __future__ import annotations
@@ -65,28 +67,46 @@ class Hit:
         }
 
 
+@dataclass(frozen=True)
+class Found:
+    """A page of hits, and whether they come from the bounded scan of the latest
+    SCAN_LIMIT versions (short terms only, or the index failed) rather than the index."""
+
+    hits: list[Hit]
+    scanned: bool = False
+
+
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
+
+
+def clean_query(query: str) -> str:
+    """A query without control characters (NUL breaks FTS5), tabs and newlines as spaces."""
+    return _CONTROL.sub("", query).replace("\t", " ").replace("\n", " ").replace("\r", " ")
+
+
 def search_terms(query: str) -> list[str]:
     """The distinct whitespace-separated terms of a query (at most MAX_TERMS)."""
     terms: list[str] = []
-    for term in query.split():
+    for term in clean_query(query).split():
         if term not in terms:
             terms.append(term)
     return terms[:MAX_TERMS]
 
 
-def search(store: SnapshotStore, query: str, *, limit: int, offset: int = 0) -> list[Hit]:
+def search(store: SnapshotStore, query: str, *, limit: int, offset: int = 0) -> Found:
     """Versions whose title or text contain every term of ``query``, newest first."""
     terms = search_terms(query)
     if not terms:
-        return []
+        return Found([])
     long_terms = [t for t in terms if len(t) >= MIN_TRIGRAM]
     short_terms = [t for t in terms if len(t) < MIN_TRIGRAM]
     ids = None
     if long_terms:
         ids = _fts_ids(store, long_terms, short_terms, limit, offset)
-    if ids is None:
-        ids = _scan_ids(store, terms, limit, offset)
-    return _hits(store, ids, terms)
+    if ids is not None:
+        return Found(_hits(store, ids, terms))
+    ids = _scan_ids(store, terms, limit, offset)
+    return Found(_hits(store, ids, terms), scanned=True)
 
 
 def _fts_ids(

@@ -9,7 +9,6 @@ form ``monitor serve`` uses, with uvicorn's own signal handling (Ctrl-C stops it
 from __future__ import annotations
 
 import contextlib
-import ipaddress
 import logging
 import signal
 import socket
@@ -20,6 +19,9 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from monitor.web.app import create_app
+from monitor.web.security import is_loopback, redact_access_log
+
+__all__ = ["EmbeddedWeb", "build_server", "is_loopback", "serve"]
 
 log = logging.getLogger(__name__)
 
@@ -48,6 +50,8 @@ class ForegroundServer(uvicorn.Server):
 
 
 def _config(app: ASGIApp, host: str, port: int, access_log: bool) -> uvicorn.Config:
+    if access_log:
+        redact_access_log()  # ?token= values never reach the log
     return uvicorn.Config(
         app,
         host=host,
@@ -68,16 +72,6 @@ def build_server(
     return EmbeddedServer(_config(app, host, port, access_log))
 
 
-def is_loopback(host: str) -> bool:
-    """True for addresses only this machine can reach: 127.0.0.0/8, ::1, localhost."""
-    if host.lower() in ("localhost", "localhost."):
-        return True
-    try:
-        return ipaddress.ip_address(host.strip("[]")).is_loopback
-    except ValueError:
-        return False
-
-
 def serve(
     db_path: str | Path,
     host: str = "127.0.0.1",
@@ -86,10 +80,12 @@ def serve(
     *,
     access_log: bool = False,
     ready: Callable[[str], None] | None = None,
+    default_interval: float | None = None,
 ) -> None:
     """Serve the web UI over ``db_path`` until interrupted; ``ready`` gets the URL once the
-    socket is bound (port 0 picks a free port)."""
-    app = create_app(db_path, token=token)
+    socket is bound (port 0 picks a free port). ``default_interval`` (the config's) is shown
+    as the pace of watches without their own."""
+    app = create_app(db_path, token=token, allowed_hosts=[host], default_interval=default_interval)
     config = _config(app, host, port, access_log)
     sock = bind(host, port)
     if ready is not None:
@@ -123,8 +119,18 @@ class EmbeddedWeb:
     ``monitor demo --serve``): the socket is bound at once, so a port in use is an error
     before anything starts; :meth:`run` serves until :meth:`stop`."""
 
-    def __init__(self, db_path: str | Path, host: str, port: int, token: str | None) -> None:
-        app = create_app(db_path, token=token)
+    def __init__(
+        self,
+        db_path: str | Path,
+        host: str,
+        port: int,
+        token: str | None,
+        *,
+        default_interval: float | None = None,
+    ) -> None:
+        app = create_app(
+            db_path, token=token, allowed_hosts=[host], default_interval=default_interval
+        )
         self.socket = bind(host, port)
         self.url = url_of(host, self.socket)
         self.server = build_server(app, host, port)

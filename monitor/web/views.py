@@ -13,7 +13,8 @@ from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
 from monitor.errors import UsageError, WebError
-from monitor.history import build_report, compare_versions
+from monitor.feeds.discover import schedule_dicts
+from monitor.history import compare_versions, report_from_change
 from monitor.models import ChangeReport
 from monitor.store import Snapshot, Watch
 from monitor.store.read import (
@@ -21,10 +22,14 @@ from monitor.store.read import (
     WATCH_SORTS,
     ReadOnlyStore,
     WatchQuery,
+    feeds_by_id,
     find_change,
     get_change,
     get_version,
+    snapshots_by_id,
+    watches_by_id,
 )
+from monitor.web.diffcache import DiffCache
 from monitor.web.params import choice_param, int_param, text_param
 
 DESCENDING_FIRST = ("last_change", "last_check", "errors")  # newest / worst first by default
@@ -60,19 +65,87 @@ def version_of(store: ReadOnlyStore, watch: Watch, number: int) -> Snapshot:
 
 
 def diff_report(
-    store: ReadOnlyStore, watch: Watch, a: int, b: int, change_id: int | None = None
+    request: Request,
+    store: ReadOnlyStore,
+    watch: Watch,
+    versions: tuple[Snapshot, Snapshot],
+    change_id: int | None = None,
 ) -> ChangeReport:
     """Version ``a`` against version ``b``: the stored change between them if there is one
-    (``change_id`` picks which), else a fresh comparison."""
-    old, new = version_of(store, watch, a), version_of(store, watch, b)
+    (``change_id`` picks which), else a comparison (computed once, then cached)."""
+    old, new = versions
     row = get_change(store, change_id) if change_id is not None else None
     if row is not None and (row["old_snapshot_id"], row["new_snapshot_id"]) != (old.id, new.id):
         row = None
-    if row is None and a != b:
+    if row is None and old.id != new.id:
         row = find_change(store, watch.id, old.id, new.id)
     if row is not None:
-        return build_report(store, row)
-    return compare_versions(watch, old, new)
+        return report_from_change(row, watch, old, new)
+    return compared(request, watch, old, new)
+
+
+def compared(request: Request, watch: Watch, old: Snapshot, new: Snapshot) -> ChangeReport:
+    """A fresh comparison of two versions, from the app's cache when done before."""
+    cache: DiffCache = request.app.state.diffs
+    return cache.get_or_compute(watch, old, new, compare_versions)
+
+
+def stored_reports(store: ReadOnlyStore, rows: list[dict[str, Any]]) -> list[ChangeReport]:
+    """Stored changes (rows with ``diff_json``) as reports, in three queries whatever their
+    number: their watches, then their versions without texts or stored pages."""
+    watches = watches_by_id(store, (row["watch_id"] for row in rows))
+    ids = [row[key] for row in rows for key in ("old_snapshot_id", "new_snapshot_id")]
+    snapshots = snapshots_by_id(store, (i for i in ids if i is not None))
+    reports = []
+    for row in rows:
+        old = snapshots.get(row["old_snapshot_id"]) if row["old_snapshot_id"] else None
+        watch = watches[row["watch_id"]]
+        reports.append(report_from_change(row, watch, old, snapshots[row["new_snapshot_id"]]))
+    return reports
+
+
+def schedules(
+    request: Request, store: ReadOnlyStore, watches: list[Watch]
+) -> dict[int, dict[str, object]]:
+    """Per watch id, how often it is checked now and why, as `monitor status` says it
+    (``{"interval_s", "reason"}``). Without the config's default interval (not given to
+    the app), a watch that uses it says so (``interval_s`` null)."""
+    default: float | None = request.app.state.default_interval
+    paces = schedule_dicts(store, watches, default if default is not None else 0.0)
+    if default is None:
+        for watch in watches:
+            if watch.feed_id is None and watch.duplicate_of is None and watch.interval is None:
+                note = "" if watch.active else " (inactive)"
+                paces[watch.id] = {"interval_s": None, "reason": f"the default interval{note}"}
+    return paces
+
+
+def watch_extras(
+    request: Request, store: ReadOnlyStore, watches: list[Watch]
+) -> dict[int, dict[str, Any]]:
+    """Per watch id, what the web shows beyond `monitor list --json`: the feed that found
+    it (``{"id", "name", "url"}`` or None) and its current pace (``schedule``)."""
+    feeds = feeds_by_id(store, (w.feed_id for w in watches if w.feed_id is not None))
+    paces = schedules(request, store, watches)
+    return {
+        w.id: {
+            "feed": feeds.get(w.feed_id) if w.feed_id is not None else None,
+            "schedule": paces[w.id],
+        }
+        for w in watches
+    }
+
+
+def watch_state(watch: Watch) -> str:
+    """The watch's state in one word or two: "duplicate", "retired", "inactive", its last
+    status, or "never checked"."""
+    if watch.duplicate_of is not None:
+        return "duplicate"
+    if watch.retired_at is not None:
+        return "retired"
+    if not watch.active:
+        return "inactive"
+    return watch.last_status or "never checked"
 
 
 def change_row(store: ReadOnlyStore, change_id: int) -> dict[str, Any]:
