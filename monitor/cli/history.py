@@ -65,11 +65,12 @@ def log_(app: App, watch: str, as_json: bool, limit: int) -> None:
     """Show the versions, changes and recent checks of one watch."""
     from monitor.feeds.discover import schedule_dicts
     from monitor.store.feeds import FeedStore
-    from monitor.store.read import change_dict, version_dict, watch_dict
+    from monitor.store.read import change_dict, list_versions, version_dict, watch_dict
 
     with app.store(existing=True) as store:
         target = store.find_watch(watch)
-        versions = store.snapshots(target)
+        # metadata only: neither the texts nor the stored pages are read
+        versions = list_versions(store, target.id, limit=-1, newest_first=False)
         changes = store.changes(target)
         checks = store.checks(target, limit)
         pace = schedule_dicts(store, [target], app.config.settings.interval)[target.id]
@@ -78,7 +79,7 @@ def log_(app: App, watch: str, as_json: bool, limit: int) -> None:
         data = {
             "watch": watch_dict(target, (len(versions), len(changes))),
             "schedule": pace,
-            "versions": [version_dict(v) for v in versions],
+            "versions": [version_dict(v.snapshot, v.chars) for v in versions],
             "changes": [change_dict(c) for c in changes],
             "feed_changes": feed_changes,
             "checks": checks,
@@ -105,12 +106,13 @@ def _print_feed_side(watch: Any, pace: dict[str, Any], feed_changes: list[Any]) 
 def _print_log(watch: Any, versions: list[Any], changes: list[Any], checks: list[Any]) -> None:
     click.echo(click.style(f"{watch.label}", bold=True) + f"  {watch.url}")
     click.echo(f"\nVersions ({len(versions)}):")
-    for v in versions:
+    for row in versions:
+        v = row.snapshot
         origin = "  (re-extracted)" if v.origin == "reextract" else ""
         title = _clean(v.title)
-        click.echo(f"  v{v.version:<3} {v.created_at}  {len(v.text):>6} chars  {title}{origin}")
+        click.echo(f"  v{v.version:<3} {v.created_at}  {row.chars:>6} chars  {title}{origin}")
     click.echo(f"\nChanges ({len(changes)}):")
-    by_id = {v.id: v.version for v in versions}
+    by_id = {row.snapshot.id: row.snapshot.version for row in versions}
     for c in changes:
         old = f"v{by_id.get(c['old_snapshot_id'], '?')}"
         new = f"v{by_id.get(c['new_snapshot_id'], '?')}"
