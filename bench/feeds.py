@@ -91,7 +91,7 @@ def bench_discovery(store: SnapshotStore, entries: int) -> dict[str, float]:
     feed = feeds.get_feed(1)
     keys = [url_key(e.url) for e in parsed.entries]
     known = feeds.known(keys)
-    new, _ = plan_entries(feed, parsed.entries, known, NOW)
+    new = plan_entries(feed, parsed.entries, known, NOW).new
     return {
         "parse": timed(lambda: parse_document(document, "https://site1.test/feed/"), 3),
         "keys": timed(lambda: [url_key(e.url) for e in parsed.entries], 3),

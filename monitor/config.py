@@ -103,6 +103,8 @@ class FeedConfig:
     rules: Rules = Rules()  # overrides given to every article found through it
     schedule: DecaySchedule = DEFAULT_DECAY  # how often each article is checked as it ages
     max_age: float | None = None  # older entries are not watched (None: the schedule's end)
+    any_host: bool = False  # accept articles on other sites than the feed's own
+    max_new: int = 500  # new watches one poll may add (the rest: on later polls)
 
     @property
     def entry_max_age(self) -> float | None:
@@ -457,6 +459,8 @@ def _read_feed(path: str, index: int, table: object) -> FeedConfig:
         rules=_read_rules(r),
         schedule=schedule,
         max_age=r.get("max_age", _positive_duration, None),
+        any_host=r.get("any_host", _boolean, FeedConfig.any_host),
+        max_new=r.get("max_new", _positive_int, FeedConfig.max_new),
     )
     r.finish()
     return feed

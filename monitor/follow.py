@@ -18,6 +18,7 @@ from datetime import UTC, datetime, timedelta
 
 from monitor.errors import MonitorError
 from monitor.feeds.discover import Discovery, poll_feed
+from monitor.feeds.pace import format_duration
 from monitor.fetch import Fetcher
 from monitor.schedule import WatchScheduler
 from monitor.store import SnapshotStore
@@ -75,6 +76,14 @@ class Follower:
         self.scheduler.every("articles", self.dispatch, DISPATCH_EVERY, datetime.now(UTC))
         self.reconcile()
 
+    def summary(self) -> str:
+        """``following 2 feeds (40 articles)``: the feeds followed and their active articles,
+        for the daemon's start-up line."""
+        feeds = len(self.feeds.feeds())
+        articles = self.feeds.active_articles()
+        plural = "" if feeds == 1 else "s"
+        return f"following {feeds} feed{plural} ({articles} article{'' if articles == 1 else 's'})"
+
     def reconcile(self) -> None:
         """Follow feeds added (config reload, `monitor add --follow-feed`), drop removed ones,
         and reschedule those whose interval changed."""
@@ -91,7 +100,7 @@ class Follower:
         first = first_poll(feed, datetime.now(UTC))
         self.scheduler.every(f"feed:{feed.id}", self._poll_job(feed.id), feed.interval, first)
         self._intervals[feed.id] = feed.interval
-        log.info("following feed %s every %ss", feed.label, feed.interval)
+        log.info("following feed %s every %s", feed.label, format_duration(feed.interval))
 
     def _poll_job(self, feed_id: int) -> Callable[[], Awaitable[None]]:
         async def job() -> None:

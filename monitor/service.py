@@ -223,7 +223,8 @@ class Daemon:
 
         host, port = self.web.host, self.web.port
         try:
-            web = EmbeddedWeb(self.database, host, port, self.web.token)
+            interval = self.config.settings.interval
+            web = EmbeddedWeb(self.database, host, port, self.web.token, default_interval=interval)
         except OSError as exc:
             raise MonitorError(f"cannot serve the web UI on {host}:{port}: {exc}") from None
         self.web_url = web.url
@@ -275,7 +276,12 @@ class Daemon:
             )
         for watch in watches:
             self.store.set_next_check(watch.id, plan[watch.id].isoformat(timespec="seconds"))
-        log.info("scheduled %d watch%s", len(watches), "" if len(watches) == 1 else "es")
+        log.info(
+            "scheduled %d watch%s; %s",
+            len(watches),
+            "" if len(watches) == 1 else "es",
+            self.follower.summary(),
+        )
 
     def _interval(self, watch: Watch) -> float:
         return watch.interval or self.config.settings.interval

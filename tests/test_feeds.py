@@ -16,9 +16,10 @@ from server import LocalServer, Response
 
 from monitor import samplesite
 from monitor.cli import cli
-from monitor.config import Config, FeedConfig, Settings
-from monitor.errors import FeedError
+from monitor.config import Config, FeedConfig, Settings, WatchConfig
+from monitor.errors import FeedError, UsageError
 from monitor.feeds.discover import Discovery, FeedPacer, poll_feed
+from monitor.feeds.pace import DecaySchedule, Tier
 from monitor.feeds.parse import parse_document
 from monitor.fetch import Fetcher
 from monitor.models import CheckStatus
@@ -440,9 +441,11 @@ def test_add_on_a_home_page_offers_the_feed_and_follows_it(
     assert hint.exit_code == 0
     assert f"announces a feed: {site.url('/feed/')}" in hint.output
     assert "--follow-feed" in hint.output
+    assert f"added watch 1: {site.url('/')}\n" in hint.output  # the page has a little text
     followed = runner.invoke(cli, ["add", site.url("/"), "--follow-feed", "--name", "sample"])
     assert followed.exit_code == 0, followed.output
-    assert "following feed 1: sample" in followed.output
+    assert "following feed 1: sample (polled every 15m)" in followed.output
+    assert f"watch 1 ({site.url('/')}) had no version yet: no longer checked" in followed.output
     polled = runner.invoke(cli, ["check", "--feeds"])
     assert polled.exit_code == 0, polled.output
     assert "1 new" in polled.output and "Followed" in polled.output
@@ -474,7 +477,7 @@ def test_migration_from_schema_3_keeps_everything(tmp_path: Path) -> None:
     db.conn.commit()
     db.close()
     with SnapshotStore(path) as store:
-        assert store.schema_version == 4
+        assert store.schema_version == 5
         watch = store.find_watch("a")
         assert watch.url_key == "https://x.test/a/" and watch.feed_id is None
         assert FeedStore(store).feeds() == []
@@ -486,4 +489,360 @@ def test_migration_from_schema_3_keeps_everything(tmp_path: Path) -> None:
 
     again = sqlite_utils.Database(path)
     add_feeds(again)  # idempotent
+    again.close()
+
+
+# -- review and new-user trial fixes ----------------------------------------------------------
+
+
+def _urlset(*urls: tuple[str, str | None]) -> str:
+    """A sitemap of (URL, lastmod or None)."""
+    rows = "".join(
+        f"<url><loc>{url}</loc>{f'<lastmod>{mod}</lastmod>' if mod else ''}</url>"
+        for url, mod in urls
+    )
+    return f'<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">{rows}</urlset>'
+
+
+def test_a_config_watch_or_add_adopts_a_feed_article_live_or_retired(
+    follow: Follow, site: Site
+) -> None:
+    live = site.publish("/live/", "Live", START)
+    old = site.publish("/old/", "Old", START)
+    added = site.publish("/added/", "Added", START)
+    follow.poll()
+    follow.check_due()
+    retired = follow.store.find_watch("Old")
+    follow.clock.now = START + timedelta(days=61)
+    follow.check(retired.id)
+    assert follow.watch(retired.id).retired_at and follow.watch(retired.id).next_check_at is None
+    watches = (WatchConfig(url=live), WatchConfig(url=old, name="old one", interval=600))
+    follow.store.sync_config(replace(follow.config, watches=watches))
+    for url in (live, old):
+        watch = follow.store.find_watch(url)
+        assert watch.active and watch.source == "config"
+        assert (watch.feed_id, watch.retired_at, watch.duplicate_of) == (None, None, None)
+    assert {w.url for w in follow.store.interval_watches()} == {live, old}
+    assert follow.store.find_watch("old one").interval == 600
+    assert follow.store.find_watch(live).name == "Live"  # keeps its name
+    watch = follow.store.add_watch(added, interval=900)
+    assert (watch.feed_id, watch.source, watch.interval, watch.name) == (None, "cli", 900, "Added")
+    assert added in {w.url for w in follow.store.interval_watches()}
+    far = (START + timedelta(days=400)).isoformat()
+    assert follow.feeds.due_watches(far, 10) == []
+    with pytest.raises(UsageError, match="already watched"):
+        follow.store.add_watch(added)
+
+
+OUT_OF_RANGE_SITEMAP = b"""<?xml version="1.0"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<url><loc>URL/a/</loc><lastmod>9999-12-31T23:00:00-05:00</lastmod></url>
+<url><loc>URL/b/</loc><lastmod>2026-11-27T08:00:00+00:00</lastmod></url>
+</urlset>"""
+OUT_OF_RANGE_ATOM = b"""<?xml version="1.0"?><feed xmlns="http://www.w3.org/2005/Atom"><title>T</title>
+<entry><title>A</title><link href="https://x.test/a/"/><updated>0001-01-01T00:00:00+05:00</updated></entry>
+</feed>"""
+OUT_OF_RANGE_RSS = b"""<?xml version="1.0"?><rss version="2.0"><channel><title>T</title>
+<item><title>A</title><link>https://x.test/a/</link>
+<pubDate>Fri, 31 Dec 9999 23:00:00 -0500</pubDate></item>
+</channel></rss>"""
+
+
+def test_out_of_range_dates_are_no_dates() -> None:
+    sitemap_doc = parse_document(OUT_OF_RANGE_SITEMAP, "https://x.test/sitemap.xml")
+    assert [e.published_at for e in sitemap_doc.entries] == [None, "2026-11-27T08:00:00+00:00"]
+    assert parse_document(OUT_OF_RANGE_ATOM, "https://x.test/atom").entries[0].published_at is None
+    assert parse_document(OUT_OF_RANGE_RSS, "https://x.test/rss").entries[0].published_at is None
+
+
+def test_check_feeds_survives_an_out_of_range_date(
+    tmp_path: Path, http_server: LocalServer
+) -> None:
+    body = OUT_OF_RANGE_SITEMAP.replace(b"URL", http_server.url("").rstrip("/").encode())
+    http_server.set("/sitemap.xml", body, headers=XML_TYPE)
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'[monitor]\nretries = 0\n[[feed]]\nurl = "{http_server.url("/sitemap.xml")}"\n'
+        'max_age = "3650d"\n',
+        encoding="utf-8",
+    )
+    db = str(tmp_path / "m.db")
+    result = CliRunner().invoke(cli, ["--config", str(config), "--db", db, "check", "--feeds"])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output and "1 new" in result.output  # a: undated
+    assert f"new  {http_server.url('/b/')}\n" in result.output  # unnamed: its URL once
+
+
+def test_an_unexpected_parse_error_is_a_feed_failure(
+    follow: Follow, site: Site, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    site.publish("/a/", "Kept", START)
+    follow.poll()
+
+    def broken(content: bytes, url: str) -> object:
+        raise RuntimeError("parser bug")
+
+    monkeypatch.setattr("monitor.feeds.poll.parse_document", broken)
+    (failed,) = follow.poll()
+    assert failed.status == "error" and "unexpected RuntimeError: parser bug" in str(failed.error)
+    (feed,) = follow.feeds.feeds()
+    assert feed.last_status == "error" and feed.error_streak == 1
+    assert "RuntimeError" in str(feed.last_error)
+
+
+INDEX = """<sitemapindex xmlns="http://www.sitemaps.org/schemas/sitemap/0.9">
+<sitemap><loc>{url}</loc></sitemap></sitemapindex>"""
+
+
+def test_a_sitemap_index_answering_304_still_reads_its_sitemaps(
+    tmp_path: Path, http_server: LocalServer
+) -> None:
+    http_server.set("/index.xml", INDEX.format(url=http_server.url("/posts.xml")), etag="i1")
+    urls = [(http_server.url("/a/"), START.isoformat())]
+    http_server.set("/posts.xml", _urlset(*urls), etag="p1")
+    site = Site.__new__(Site)
+    site.server = http_server
+    follow = Follow(tmp_path, site, FeedConfig(url=http_server.url("/index.xml")))
+    assert len(follow.poll()[0].new) == 1
+    urls.append((http_server.url("/b/"), START.isoformat()))
+    http_server.set("/posts.xml", _urlset(*urls), etag="p2")
+    (second,) = follow.poll()
+    assert [w.url for w in second.new] == [http_server.url("/b/")] and second.entries == 2
+    index_requests = [r for r in http_server.requests if r.path == "/index.xml"]
+    assert all("if-none-match" not in r.headers for r in index_requests)
+    (third,) = follow.poll()  # nothing new: the sitemap answers 304 to its own validators
+    assert third.status == "ok" and third.new == () and third.entries == 2
+    assert http_server.requests[-1].path == "/posts.xml"
+    assert http_server.requests[-1].headers.get("if-none-match") == '"p2"'
+    follow.store.close()
+
+
+def test_sitemap_index_children_without_lastmod_are_read_last_first() -> None:
+    from monitor.feeds.parse import ChildSitemap
+    from monitor.feeds.poll import MAX_CHILDREN, newest_children
+
+    wordpress = tuple(
+        ChildSitemap(f"https://x.test/wp-sitemap-posts-post-{i}.xml") for i in range(1, 26)
+    )
+    chosen = [c.url.rsplit("-", 1)[1] for c in newest_children(wordpress)]
+    assert len(chosen) == MAX_CHILDREN and chosen[:2] == ["25.xml", "24.xml"]
+    assert "1.xml" not in chosen and "5.xml" not in chosen
+    mixed = (
+        ChildSitemap("https://x.test/old.xml", "2020-01-01T00:00:00+00:00"),
+        ChildSitemap("https://x.test/undated.xml"),
+        ChildSitemap("https://x.test/new.xml", "2026-01-01T00:00:00+00:00"),
+    )
+    assert [c.url.rsplit("/", 1)[1] for c in newest_children(mixed)] == [
+        "new.xml",
+        "old.xml",
+        "undated.xml",
+    ]
+
+
+EXTENSIONS = b"""<?xml version="1.0"?>
+<urlset xmlns="http://www.sitemaps.org/schemas/sitemap/0.9"
+ xmlns:image="http://www.google.com/schemas/sitemap-image/1.1"
+ xmlns:video="http://www.google.com/schemas/sitemap-video/1.1"
+ xmlns:news="http://www.google.com/schemas/sitemap-news/0.9">
+<url><image:image><image:loc>https://x.test/i.jpg</image:loc><image:title>Image</image:title>
+ </image:image><loc>https://x.test/a/</loc><lastmod>2026-11-01T00:00:00Z</lastmod>
+ <video:video><video:title>Video</video:title>
+ <video:publication_date>2020-01-01T00:00:00Z</video:publication_date></video:video></url>
+<url><loc>https://x.test/b/</loc><news:news><news:publication><news:name>S</news:name>
+ </news:publication><news:publication_date>2026-11-02T00:00:00Z</news:publication_date>
+ <news:title>News B</news:title></news:news></url>
+<url><image:image><image:loc>https://x.test/only-image.jpg</image:loc></image:image></url>
+</urlset>"""
+
+
+def test_sitemap_extension_tags_are_not_article_data() -> None:
+    entries = parse_document(EXTENSIONS, "https://x.test/sitemap.xml").entries
+    assert [(e.url, e.title, e.published_at) for e in entries] == [
+        ("https://x.test/a/", "", "2026-11-01T00:00:00+00:00"),
+        ("https://x.test/b/", "News B", "2026-11-02T00:00:00+00:00"),
+    ]
+
+
+def test_config_names_win_over_feed_titles_and_titles_never_shadow_ids(
+    follow: Follow, site: Site, tmp_path: Path
+) -> None:
+    site.publish("/budget/", "Budget", START)
+    site.publish("/one/", "1", START)
+    site.publish("/url/", "https://elsewhere.test/", START)
+    follow.poll()
+    other = site.url("/other/")
+    follow.store.sync_config(
+        replace(follow.config, watches=(WatchConfig(url=other, name="Budget"),))
+    )
+    assert follow.store.find_watch("Budget").url == other
+    assert follow.store.find_watch(site.url("/budget/")).name == "Budget (2)"
+    assert follow.store.find_watch(site.url("/one/")).name == "1 (article)"
+    assert follow.store.find_watch("https://elsewhere.test/ (article)").url == site.url("/url/")
+    first = follow.store.get_watch(1)
+    assert follow.store.find_watch("1").id == 1 and first.url == site.url("/budget/")
+    follow.store.add_watch(site.url("/cli/"), name="1 (article)")  # `monitor add` wins too
+    assert follow.store.find_watch(site.url("/one/")).name == "1 (article) (2)"
+    with pytest.raises(UsageError):
+        follow.store.find_watch("99999999999999999999")
+    with pytest.raises(UsageError):
+        follow.store.get_watch(2**64)
+    db = str(tmp_path / "m.db")
+    huge = CliRunner().invoke(cli, ["--db", db, "--config", "/dev/null", "log", "9" * 20])
+    assert huge.exit_code == 1 and "no watch named" in huge.output
+
+
+def test_naming_many_same_titled_articles_is_linear(follow: Follow) -> None:
+    from monitor.store.feeds import NewWatch, PollRecord
+
+    (feed,) = follow.feeds.feeds()
+    new = tuple(
+        NewWatch(f"https://x.test/{i}/", f"https://x.test/{i}/", "Same", None, None)
+        for i in range(3000)
+    )
+    statements: list[str] = []
+    follow.store.db.conn.set_trace_callback(statements.append)
+    follow.feeds.record_poll(
+        feed, PollRecord(feed.id, START.isoformat(), "ok", new=new), feed.rules
+    )
+    follow.store.db.conn.set_trace_callback(None)
+    assert sum("SELECT name FROM watches" in s for s in statements) == 1
+    assert follow.store.find_watch("Same (3000)").url == "https://x.test/2999/"
+
+
+def test_undated_entries_of_a_first_poll_are_the_back_catalogue(
+    tmp_path: Path, http_server: LocalServer
+) -> None:
+    urls = [(http_server.url(f"/old-{i}/"), None) for i in range(5)]
+    http_server.set("/wp-sitemap.xml", _urlset(*urls))
+    site = Site.__new__(Site)
+    site.server = http_server
+    follow = Follow(tmp_path, site, FeedConfig(url=http_server.url("/wp-sitemap.xml")))
+    (first,) = follow.poll()
+    assert first.status == "ok" and first.new == () and first.entries == 5
+    assert "5 undated entries taken as already published" in str(first.error)
+    urls.append((http_server.url("/new/"), None))
+    http_server.set("/wp-sitemap.xml", _urlset(*urls))
+    (second,) = follow.poll()
+    assert [w.url for w in second.new] == [http_server.url("/new/")]
+    assert second.new[0].published_at is None and follow.poll()[0].new == ()
+    follow.store.close()
+
+
+def test_max_new_caps_one_poll_and_the_rest_come_later(
+    tmp_path: Path, http_server: LocalServer
+) -> None:
+    items = [
+        FeedItem(http_server.url(f"/{i}/"), f"Story {i}", "s", START - timedelta(hours=i))
+        for i in range(5)
+    ]
+    http_server.set("/feed/", rss(items, title="S", home=http_server.url("/")), etag="f1")
+    site = Site.__new__(Site)
+    site.server = http_server
+    follow = Follow(tmp_path, site, FeedConfig(url=http_server.url("/feed/"), max_new=2))
+    polls = [follow.poll()[0] for _ in range(4)]
+    assert [[w.name for w in p.new] for p in polls] == [
+        ["Story 0", "Story 1"],
+        ["Story 2", "Story 3"],
+        ["Story 4"],
+        [],
+    ]
+    assert [p.deferred for p in polls] == [3, 1, 0, 0]
+    assert polls[3].status == "not_modified"  # validators kept once nothing was left
+    follow.store.close()
+
+
+def test_changing_a_feeds_schedule_brings_its_articles_forward(follow: Follow, site: Site) -> None:
+    site.publish("/a/", "A", START)
+    site.publish("/b/", "B", START)
+    follow.poll()
+    a = follow.store.find_watch("A")
+    follow.check(a.id)  # checked at START: next check in 15 minutes
+    assert follow.watch(a.id).next_check_at == (START + timedelta(minutes=15)).isoformat()
+    follow.clock.step(minutes=1)
+    faster = replace(follow.config.feeds[0], schedule=DecaySchedule((Tier(86400, 5),)))
+    follow.feeds.sync_config(replace(follow.config, feeds=(faster,)), now=follow.clock.now)
+    assert follow.watch(a.id).next_check_at == (START + timedelta(seconds=5)).isoformat()
+    b = follow.store.find_watch("B")
+    assert follow.watch(b.id).next_check_at == START.isoformat()  # never checked: already due
+    assert set(follow.feeds.due_watches(follow.clock.iso(), 10)) == {a.id, b.id}
+
+
+def test_feeds_listing_says_active_and_durations_are_formatted_one_way(
+    follow: Follow, site: Site, tmp_path: Path
+) -> None:
+    site.publish("/a/", "A", START)
+    follow.poll()
+    db = str(tmp_path / "m.db")
+    listed = CliRunner().invoke(cli, ["--db", db, "--config", "/dev/null", "feeds"])
+    assert "1 active" in listed.output and "checked" not in listed.output
+    as_json = CliRunner().invoke(cli, ["--db", db, "--config", "/dev/null", "feeds", "--json"])
+    assert '"articles_active": 1' in as_json.output
+    from monitor.follow import Follower
+    from monitor.schedule import WatchScheduler
+
+    async def summary() -> str:
+        async def run_check(watch_id: int) -> None:
+            return None
+
+        async with Fetcher(FAST) as fetcher:
+            follower = Follower(
+                follow.store, fetcher, WatchScheduler(run_check), run_check, slots=1, inflight=set()
+            )
+            return follower.summary()
+
+    assert asyncio.run(summary()) == "following 1 feed (1 article)"
+
+
+HOME_ONLY_LINKS = """<!DOCTYPE html><html><head><title>Sample</title>
+<link rel="alternate" type="application/rss+xml" href="/feed/">
+<link rel="alternate" type="application/atom+xml" href="/atom.xml">
+</head><body><nav><a href="/a/">First story</a> <a href="/b/">Second</a></nav></body></html>"""
+
+
+def test_add_on_a_home_page_without_article_text_adds_nothing(
+    tmp_path: Path, http_server: LocalServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
+    (tmp_path / "config.toml").write_text("[monitor]\nretries = 0\n", encoding="utf-8")
+    http_server.set("/", HOME_ONLY_LINKS)
+    runner = CliRunner()
+    shown = runner.invoke(cli, ["add", http_server.url("/")], catch_exceptions=False)
+    assert shown.exit_code == 0
+    assert "no article text" in shown.output and http_server.url("/atom.xml") in shown.output
+    assert f"monitor add {http_server.url('/')} --follow-feed" in shown.output
+    with SnapshotStore(tmp_path / "snapshots" / "monitor.db") as store:
+        assert store.watches(active_only=False) == []
+    http_server.set("/2026/a/", samplesite.render_page(samplesite.load_article("en")))
+    plain = runner.invoke(cli, ["add", http_server.url("/2026/a/")])
+    assert plain.output.strip() == f"added watch 1: {http_server.url('/2026/a/')}"
+    helped = runner.invoke(cli, ["add", "--help"])
+    assert "feed URL is, or" not in helped.output and "its page announces" in helped.output
+
+
+def test_migration_from_schema_4_learns_kinds_and_keeps_baselines(tmp_path: Path) -> None:
+    import sqlite_utils
+
+    from monitor.store.schema import MIGRATIONS, add_feed_options
+
+    path = tmp_path / "v4.db"
+    db = sqlite_utils.Database(path)
+    for migration in MIGRATIONS[:4]:
+        migration(db)
+    db.execute("PRAGMA user_version = 4")
+    db.execute(
+        "INSERT INTO feeds (url, created_at, etag, last_polled_at, last_status, last_entries) "
+        "VALUES ('https://x.test/index.xml', '2026-01-01', '\"e\"', '2026-01-02', 'ok', 3), "
+        "('https://x.test/new.xml', '2026-01-01', NULL, NULL, NULL, 0)"
+    )
+    db.conn.commit()
+    db.close()
+    with SnapshotStore(path) as store:
+        assert store.schema_version == 5
+        polled, fresh = FeedStore(store).feeds()
+        assert polled.etag is None and polled.baseline_at == "2026-01-02"  # read in full next
+        assert fresh.baseline_at is None and not polled.any_host and polled.max_new == 500
+        assert store.db.execute("SELECT count(*) FROM feed_baseline").fetchone()[0] == 0
+    again = sqlite_utils.Database(path)
+    add_feed_options(again)  # idempotent
     again.close()

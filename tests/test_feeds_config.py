@@ -24,6 +24,8 @@ schedule = [["6h", "15m"], { until = "2d", every = "1h" }]
 keep_after = "7d"
 reset_for = "3h"
 max_age = "30d"
+any_host = true
+max_new = 50
 remove = [".related"]
 """
     (feed,) = parse_config(tomllib.loads(text), "c.toml").feeds
@@ -31,12 +33,14 @@ remove = [".related"]
     assert feed.schedule.tiers == (Tier(6 * 3600, 900), Tier(2 * 86400, 3600))
     assert feed.schedule.keep_after == 7 * 86400 and feed.schedule.reset_window == 3 * 3600
     assert feed.entry_max_age == 30 * 86400 and feed.rules.remove == (".related",)
+    assert feed.any_host is True and feed.max_new == 50
 
 
 def test_defaults() -> None:
     (feed,) = parse_config({"feed": [{"url": "https://example.com/feed/"}]}).feeds
     assert feed.interval == 900 and feed.schedule == DEFAULT_DECAY
     assert feed.entry_max_age == 60 * 86400  # older entries would retire at once
+    assert feed.any_host is False and feed.max_new == 500
 
 
 @pytest.mark.parametrize(
@@ -55,6 +59,8 @@ def test_defaults() -> None:
         ({"url": "https://x.test/", "keep_after": "0s"}, "feed[0].keep_after", "at least"),
         ({"url": "https://x.test/", "intervall": "1h"}, "feed[0].intervall", "keep_after"),
         ({"url": "https://x.test/", "remove": ["div["]}, "feed[0].remove", "CSS"),
+        ({"url": "https://x.test/", "any_host": "yes"}, "feed[0].any_host", "true or false"),
+        ({"url": "https://x.test/", "max_new": 0}, "feed[0].max_new", "at least 1"),
     ],
 )
 def test_errors_name_file_key_and_what_is_allowed(

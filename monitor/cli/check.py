@@ -194,7 +194,8 @@ def _print_discovery(found: Any, as_json: bool) -> None:
         detail += f" ({found.error})"
     click.echo(f"{click.style(f'{found.status:<13}', fg=color)} {found.feed.label}  {detail}")
     for watch in found.new:
-        click.echo(f"  {click.style('new', fg='cyan')}  {_clean(watch.label)}  {watch.url}")
+        named = f"{_clean(watch.name)}  " if watch.name else ""
+        click.echo(f"  {click.style('new', fg='cyan')}  {named}{watch.url}")
 
 
 def _clean(text: str) -> str:

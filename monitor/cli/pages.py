@@ -24,34 +24,50 @@ from monitor.errors import UsageError
 @click.option(
     "--follow-feed",
     is_flag=True,
-    help="Follow the feed URL is, or announces (<link rel=alternate>): every new article "
-    "becomes a watch, checked on a schedule that slows as it ages.",
+    help="Follow URL's feed instead: URL itself if it is a feed or sitemap, else the feed "
+    "its page announces (<link rel=alternate>). Every new article becomes a watch, checked "
+    "on a schedule that slows as it ages.",
 )
 @pass_app
 def add(app: App, url: str, name: str | None, interval: str | None, follow_feed: bool) -> None:
     """Watch URL (stored in the database; config.toml [[watch]] entries work too).
 
-    On a home page that announces a feed, says so; with --follow-feed, follows the feed
-    instead of watching the page (config.toml [[feed]] entries work too).
+    A home page that announces a feed and holds no article text is not added: the feed is
+    shown instead. With --follow-feed, follows the feed instead of watching the page
+    (config.toml [[feed]] entries work too).
     """
     try:
         url = parse_http_url(url)
         seconds = parse_interval(interval) if interval else None
     except ValueError as exc:
         raise click.BadParameter(f"expected {exc}") from None
-    feed_url = _find_feed(app, url, required=follow_feed) if follow_feed or _is_home(url) else None
-    if follow_feed and feed_url is not None:
-        _follow(app, feed_url, name, seconds)
+    probe = _probe(app, url, required=follow_feed) if follow_feed or _is_home(url) else None
+    if follow_feed and probe is not None and probe.feeds:
+        _follow(app, probe.feeds[0], name, seconds, page=url)
+        return
+    if probe is not None and probe.feeds and not probe.has_article:
+        click.echo(
+            f"{url} holds no article text to watch; it announces "
+            f"{_feeds_list(probe.feeds)}\n"
+            f"to watch every new article of the site: monitor add {url} --follow-feed"
+        )
         return
     with app.store() as store:
         app.sync(store)
         watch = store.add_watch(url, name=name, interval=seconds)
-    click.echo(f"added watch {watch.id}: {watch.label} ({watch.url})")
-    if feed_url is not None:
+    shown = f"{watch.name} ({watch.url})" if watch.name else watch.url
+    click.echo(f"added watch {watch.id}: {shown}")
+    if probe is not None and probe.feeds:
         click.echo(
-            f"this page announces a feed: {feed_url}\n"
+            f"this page announces a feed: {probe.feeds[0]}\n"
             f"to watch every new article of the site: monitor add {url} --follow-feed"
         )
+
+
+def _feeds_list(feeds: list[str]) -> str:
+    if len(feeds) == 1:
+        return f"a feed: {feeds[0]}"
+    return "feeds:\n" + "\n".join(f"  {feed}" for feed in feeds)
 
 
 def _is_home(url: str) -> bool:
@@ -59,25 +75,29 @@ def _is_home(url: str) -> bool:
     return urlsplit(url).path in ("", "/")
 
 
-def _find_feed(app: App, url: str, *, required: bool) -> str | None:
-    """``url`` itself if it is a feed or sitemap, else the first feed its page announces."""
+@dataclasses.dataclass(frozen=True)
+class _Probe:
+    """What fetching a page for `monitor add` said: its feeds (itself if it is one), and
+    whether it holds an article (text that would not be a soft error)."""
+
+    feeds: list[str]
+    has_article: bool = True
+
+
+def _probe(app: App, url: str, *, required: bool) -> _Probe | None:
+    """Fetch ``url``: a feed or sitemap itself, or a page and the feeds it announces. None
+    when it cannot be fetched (a UsageError if ``required``)."""
     from monitor.errors import FeedError
     from monitor.feeds.parse import feed_links, parse_document
-    from monitor.fetch import Fetcher
-    from monitor.models import FetchOutcome, FetchResult
 
-    async def run() -> FetchResult:
-        async with Fetcher(app.config.settings.fetch) as fetcher:
-            return await fetcher.fetch(url)
-
-    result = asyncio.run(run())
-    if result.outcome is not FetchOutcome.OK:
+    result = _fetch(app, url)
+    if result.outcome.value != "ok":
         if required:
             raise UsageError(f"cannot fetch {url}: {result.error}")
         return None
     try:
         parse_document(result.content, url)
-        return url
+        return _Probe([url], has_article=False)
     except FeedError:
         links = feed_links(result.text, result.final_url or url)
     if not links and required:
@@ -85,20 +105,58 @@ def _find_feed(app: App, url: str, *, required: bool) -> str | None:
             f"{url} is no feed or sitemap and announces none (<link rel=alternate "
             'type="application/rss+xml">): give the feed\'s URL'
         )
-    return links[0] if links else None
+    return _Probe(links, _has_article(app, result.text, result.final_url or url))
 
 
-def _follow(app: App, feed_url: str, name: str | None, interval: float | None) -> None:
+def _fetch(app: App, url: str) -> Any:
+    from monitor.fetch import Fetcher
+
+    async def run() -> Any:
+        async with Fetcher(app.config.settings.fetch) as fetcher:
+            return await fetcher.fetch(url)
+
+    return asyncio.run(run())
+
+
+def _has_article(app: App, html: str, url: str) -> bool:
+    """Whether a check of the page would store an article (not a soft error)."""
+    from monitor.classify import classify_article
+    from monitor.extract import extract_article
+
+    article = extract_article(html, url, app.config.rules_for(url, None))
+    return bool(article.text.strip()) and classify_article(article).status is None
+
+
+def _follow(app: App, feed_url: str, name: str | None, interval: float | None, page: str) -> None:
+    from monitor.feeds.pace import format_duration
     from monitor.store.feeds import FeedStore
 
     with app.store() as store:
         app.sync(store)
         feed = FeedStore(store).add_feed(feed_url, name=name, interval=interval)
+        dropped = _drop_unread_page(store, page)
     click.echo(
-        f"following feed {feed.id}: {feed.label} (polled every {feed.interval:g}s)\n"
-        "new articles become watches: `monitor check --feeds` polls it now, `monitor run` "
+        f"following feed {feed.id}: {feed.label} (polled every {format_duration(feed.interval)})"
+        "\nnew articles become watches: `monitor check --feeds` polls it now, `monitor run` "
         "keeps following it"
     )
+    if dropped is not None:
+        click.echo(f"watch {dropped} ({page}) had no version yet: no longer checked")
+
+
+def _drop_unread_page(store: Any, url: str) -> int | None:
+    """The watch `monitor add` made of a page whose feed is now followed, if it never stored
+    a version: deactivated (its checks stay). Its id, or None."""
+    row = store.db.execute(
+        "SELECT id FROM watches WHERE url = ? AND source = 'cli' AND active = 1 "
+        "AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.watch_id = watches.id)",
+        [url],
+    ).fetchone()
+    if row is None:
+        return None
+    with store.transaction():
+        store.db.execute("UPDATE watches SET active = 0 WHERE id = ?", [row[0]])
+    return int(row[0])
 
 
 @cli.command()
@@ -106,10 +164,10 @@ def _follow(app: App, feed_url: str, name: str | None, interval: float | None) -
 @click.option("--all", "show_all", is_flag=True, help="Include feeds no longer followed.")
 @pass_app
 def feeds(app: App, as_json: bool, show_all: bool) -> None:
-    """List followed feeds: last poll, status, articles found and still checked."""
+    """List followed feeds: last poll, status, articles found and still active (checked)."""
     from monitor.store.feeds import FeedStore
 
-    with app.store() as store:
+    with app.listing_store() as store:
         app.sync(store)
         feed_store = FeedStore(store)
         if app.config.path is not None:
@@ -126,7 +184,7 @@ def feeds(app: App, as_json: bool, show_all: bool) -> None:
         error = f"  {row['last_error']}" if row["last_error"] else ""
         click.echo(
             f"{row['id']:>4}  {(row['name'] or '-')[:20]:<20} {row['last_status'] or 'never':<12} "
-            f"{row['articles']:>5} articles {row['checked']:>5} checked  "
+            f"{row['articles']:>5} articles {row['articles_active']:>5} active  "
             f"last poll {row['last_polled_at'] or '-'}  {row['url']}{error}"
         )
 
@@ -145,7 +203,7 @@ def _feed_dict(feed: Any, counts: tuple[int, int]) -> dict[str, Any]:
         "error_streak": feed.error_streak,
         "entries": feed.last_entries,
         "articles": counts[0],
-        "checked": counts[1],
+        "articles_active": counts[1],  # articles still checked (not retired nor unfollowed)
     }
 
 

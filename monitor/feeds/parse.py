@@ -220,15 +220,20 @@ def _any_date(value: str | None) -> str | None:
         return None
     try:
         return _aware(parsedate_to_datetime(value.strip()))
-    except (TypeError, ValueError, IndexError):
+    except (TypeError, ValueError, IndexError, OverflowError):
         pass
     return iso_date(value) or _struct_time(_parse_date(value.strip()))
 
 
-def _aware(moment: datetime) -> str:
+def _aware(moment: datetime) -> str | None:
+    """``moment`` as UTC ISO-8601 (no offset: UTC); None if it is out of range in UTC
+    (``9999-12-31T23:00:00-05:00``, ``0001-01-01T00:00:00+05:00``)."""
     if moment.tzinfo is None:
         moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    try:
+        return moment.astimezone(UTC).isoformat(timespec="seconds")
+    except OverflowError:
+        return None
 
 
 def _entry_link(item: Any) -> str | None:
@@ -253,7 +258,7 @@ def _struct_time(value: time.struct_time | None) -> str | None:
         return None
     try:
         moment = datetime(*value[:6], tzinfo=UTC)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         return None
     return moment.isoformat(timespec="seconds")
 
@@ -288,40 +293,63 @@ def iso_date(value: str | None) -> str | None:
         return None
     try:
         moment = datetime.fromisoformat(value.strip())
-    except ValueError:
+    except (ValueError, OverflowError):
         return None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    return _aware(moment)
 
 
-def _children(element: etree._Element) -> dict[str, etree._Element]:
-    """Child elements by local name (the first of each), whatever their namespace."""
-    found: dict[str, etree._Element] = {}
-    for child in element.iter():
-        if isinstance(child.tag, str):
-            found.setdefault(etree.QName(child).localname, child)
-    return found
+_SITEMAP_NS = frozenset(
+    {
+        "www.sitemaps.org/schemas/sitemap/0.9",
+        "www.google.com/schemas/sitemap/0.9",
+        "www.google.com/schemas/sitemap/0.84",
+    }
+)
+_NEWS_NS = frozenset({"www.google.com/schemas/sitemap-news/0.9"})
 
 
-def _local(element: etree._Element, name: str) -> str | None:
-    child = _children(element).get(name)
-    text = (child.text or "").strip() if child is not None else ""
-    return text or None
+def _in(element: etree._Element, namespaces: frozenset[str], name: str) -> bool:
+    """Whether ``element`` is ``<name>`` in one of ``namespaces`` (http or https, with or
+    without a final slash), or in no namespace when ``namespaces`` is the sitemap's."""
+    if not isinstance(element.tag, str):
+        return False
+    qname = etree.QName(element)
+    if qname.localname != name:
+        return False
+    if not qname.namespace:
+        return namespaces is _SITEMAP_NS
+    return qname.namespace.split("://", 1)[-1].rstrip("/") in namespaces
+
+
+def _child_text(element: etree._Element, namespaces: frozenset[str], name: str) -> str | None:
+    """The text of the first direct child ``<name>`` of ``element`` in ``namespaces``."""
+    for child in element:
+        if _in(child, namespaces, name):
+            return (child.text or "").strip() or None
+    return None
+
+
+def _news(element: etree._Element) -> etree._Element | None:
+    """The ``<news:news>`` of a sitemap ``<url>`` (Google News), if any."""
+    return next((child for child in element if _in(child, _NEWS_NS, "news")), None)
 
 
 def _sitemap_entries(root: etree._Element) -> tuple[Entry, ...]:
-    """``<url>`` entries: ``loc``; Google News ``publication_date`` and ``title``; else
-    ``lastmod`` as the date."""
+    """``<url>`` entries: ``loc`` and ``lastmod`` (direct children in the sitemap namespace,
+    so an ``<image:loc>`` or ``<video:publication_date>`` is never taken for them); title and
+    publication date only from Google News' ``<news:news>``, else ``lastmod`` as the date."""
     entries = []
     for element in root:
-        if not isinstance(element.tag, str) or etree.QName(element).localname != "url":
+        if not _in(element, _SITEMAP_NS, "url"):
             continue
-        loc = _local(element, "loc")
+        loc = _child_text(element, _SITEMAP_NS, "loc")
         if not loc:
             continue
-        date = iso_date(_local(element, "publication_date")) or iso_date(_local(element, "lastmod"))
-        entries.append(Entry(url=loc, title=_local(element, "title") or "", published_at=date))
+        news = _news(element)
+        title = _child_text(news, _NEWS_NS, "title") if news is not None else None
+        published = _child_text(news, _NEWS_NS, "publication_date") if news is not None else None
+        date = iso_date(published) or iso_date(_child_text(element, _SITEMAP_NS, "lastmod"))
+        entries.append(Entry(url=loc, title=title or "", published_at=date))
         if len(entries) >= MAX_ENTRIES:
             break
     return tuple(entries)
@@ -330,8 +358,9 @@ def _sitemap_entries(root: etree._Element) -> tuple[Entry, ...]:
 def _sitemap_children(root: etree._Element) -> tuple[ChildSitemap, ...]:
     children = []
     for element in root:
-        if isinstance(element.tag, str) and etree.QName(element).localname == "sitemap":
-            loc = _local(element, "loc")
+        if _in(element, _SITEMAP_NS, "sitemap"):
+            loc = _child_text(element, _SITEMAP_NS, "loc")
             if loc:
-                children.append(ChildSitemap(loc, iso_date(_local(element, "lastmod"))))
+                lastmod = iso_date(_child_text(element, _SITEMAP_NS, "lastmod"))
+                children.append(ChildSitemap(loc, lastmod))
     return tuple(children[:MAX_ENTRIES])

@@ -1,14 +1,21 @@
 """Fetching a feed with the pipeline's :class:`~monitor.fetch.Fetcher`: conditional requests
-(ETag, Last-Modified) as for pages, its size cap, retries and limits; the child sitemaps of a
-sitemap index are fetched too, the most recently modified first, at most ``MAX_CHILDREN``, one
-level deep (an index inside an index is not followed).
+(ETag, Last-Modified) as for pages, its size cap, retries and limits.
+
+A sitemap index is always read in full (it is small; a 304 on it would hide new articles in
+its sitemaps), and its child sitemaps are fetched one level deep (an index inside an index is
+not followed), at most ``MAX_CHILDREN``: the most recently modified first, or, when they carry
+no ``lastmod`` (WordPress core's ``wp-sitemap.xml`` lists its post sitemaps oldest first), the
+last ones listed. Each child is fetched with its own stored validators: an unchanged child
+costs a 304 and adds no entries.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from dataclasses import dataclass
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
 
 from monitor.errors import FeedError
 from monitor.feeds.parse import ChildSitemap, Entry, FeedDocument, parse_document
@@ -19,6 +26,9 @@ log = logging.getLogger(__name__)
 
 MAX_CHILDREN = 20
 _NO_VALIDATORS = Validators()
+
+#: A child sitemap's state between polls: ``{"etag", "last_modified", "entries"}``.
+ChildStates = dict[str, dict[str, Any]]
 
 
 @dataclass(frozen=True)
@@ -31,18 +41,60 @@ class FeedFetch:
     entries: tuple[Entry, ...] = ()
     validators: Validators = _NO_VALIDATORS
     warnings: tuple[str, ...] = ()  # child sitemaps that could not be read
+    children: ChildStates | None = field(default=None, compare=False)  # of a sitemap index
+    listed: int | None = None  # entries listed, read now or unchanged (None: len(entries))
+
+    @property
+    def entry_count(self) -> int:
+        """How many entries the feed lists (an index: its children's, even unchanged ones)."""
+        return len(self.entries) if self.listed is None else self.listed
 
 
-async def fetch_feed(fetcher: Fetcher, url: str, validators: Validators) -> FeedFetch:
-    """Fetch and parse a feed or sitemap (and an index's sitemaps); FeedError if it fails."""
-    result = await fetcher.fetch(url, validators)
+@dataclass(frozen=True)
+class FeedState:
+    """What a poll knows of a feed from the last one."""
+
+    validators: Validators = _NO_VALIDATORS
+    kind: str | None = None
+    children: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
+
+
+def _everything(url: str) -> bool:
+    return True
+
+
+async def fetch_feed(
+    fetcher: Fetcher,
+    url: str,
+    state: FeedState | Validators,
+    allow: Callable[[str], bool] = _everything,
+) -> FeedFetch:
+    """Fetch and parse a feed or sitemap (and an index's sitemaps whose URL ``allow``s);
+    FeedError if it fails."""
+    if isinstance(state, Validators):
+        state = FeedState(state)
+    index = state.kind == "sitemapindex"
+    result = await fetcher.fetch(url, _NO_VALIDATORS if index else state.validators)
     if result.outcome is FetchOutcome.NOT_MODIFIED:
         return FeedFetch(url, not_modified=True, validators=result.validators)
     document = await _parsed(result)
     if document.kind != "sitemapindex":
         return FeedFetch(url, False, document.kind, document.entries, result.validators)
-    entries, warnings = await _read_children(fetcher, document.children)
-    return FeedFetch(url, False, "sitemapindex", entries, result.validators, warnings)
+    read = await _read_children(fetcher, _chosen(document.children, allow), state.children)
+    if len(document.children) > MAX_CHILDREN:
+        log.info(
+            "sitemap index %s lists %d sitemaps; read %d", url, len(document.children), MAX_CHILDREN
+        )
+    return FeedFetch(
+        url,
+        False,
+        "sitemapindex",
+        tuple(read.entries),
+        _NO_VALIDATORS,
+        tuple(read.warnings),
+        read.states,
+        read.listed,
+    )
 
 
 def _document(result: FetchResult) -> FeedDocument:
@@ -57,23 +109,64 @@ async def _parsed(result: FetchResult) -> FeedDocument:
     return await asyncio.to_thread(_document, result)
 
 
+def newest_children(children: tuple[ChildSitemap, ...]) -> list[ChildSitemap]:
+    """The ``MAX_CHILDREN`` newest child sitemaps: by ``lastmod``, newest first; those without
+    one after them, the last listed first (sites list their sitemaps oldest first)."""
+    ranked = sorted(
+        enumerate(children), key=lambda pair: (pair[1].lastmod or "", pair[0]), reverse=True
+    )
+    return [child for _, child in ranked[:MAX_CHILDREN]]
+
+
+@dataclass
+class _Children:
+    """What reading an index's child sitemaps gave."""
+
+    entries: list[Entry] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    states: ChildStates = field(default_factory=dict)
+    listed: int = 0
+
+
+def _chosen(
+    children: tuple[ChildSitemap, ...], allow: Callable[[str], bool]
+) -> tuple[list[ChildSitemap], list[str]]:
+    allowed = tuple(c for c in children if allow(c.url))
+    skipped = [f"{c.url}: not on the feed's site, not read" for c in children if not allow(c.url)]
+    return newest_children(allowed), skipped
+
+
 async def _read_children(
-    fetcher: Fetcher, children: tuple[ChildSitemap, ...]
-) -> tuple[tuple[Entry, ...], tuple[str, ...]]:
-    """Entries of the newest child sitemaps; a child that fails is a warning, not the end."""
-    newest = sorted(children, key=lambda c: c.lastmod or "9999", reverse=True)[:MAX_CHILDREN]
-    entries: list[Entry] = []
-    warnings: list[str] = []
-    for child in newest:
+    fetcher: Fetcher,
+    chosen: tuple[list[ChildSitemap], list[str]],
+    known: Mapping[str, Mapping[str, Any]],
+) -> _Children:
+    """Entries of the chosen child sitemaps; a child that fails is a warning, not the end."""
+    children, skipped = chosen
+    read = _Children(warnings=skipped[:3])
+    for child in children:
+        before = known.get(child.url, {})
         try:
-            document = await _parsed(await fetcher.fetch(child.url))
+            result = await fetcher.fetch(
+                child.url, Validators(before.get("etag"), before.get("last_modified"))
+            )
+            if result.outcome is FetchOutcome.NOT_MODIFIED and "entries" in before:
+                read.states[child.url] = dict(before)
+                read.listed += int(before["entries"])
+                continue
+            document = await _parsed(result)
         except FeedError as exc:
-            warnings.append(f"{child.url}: {exc}")
+            read.warnings.append(f"{child.url}: {exc}")
             continue
         if document.kind == "sitemapindex":
-            warnings.append(f"{child.url}: a sitemap index inside an index is not followed")
+            read.warnings.append(f"{child.url}: a sitemap index inside an index is not followed")
             continue
-        entries.extend(document.entries)
-    if len(children) > MAX_CHILDREN:
-        log.info("sitemap index lists %d sitemaps; read the %d newest", len(children), MAX_CHILDREN)
-    return tuple(entries), tuple(warnings)
+        read.entries.extend(document.entries)
+        read.listed += len(document.entries)
+        validators = result.validators
+        read.states[child.url] = {
+            "etag": validators.etag,
+            "last_modified": validators.last_modified,
+            "entries": len(document.entries),
+        }
+    return read

@@ -1,14 +1,22 @@
 """The key of a URL: two links with the same key are the same article.
 
-Scheme and host are lowercased, the default port and the fragment dropped, and tracking
-parameters removed (``utm_*``, ``fbclid``, ``gclid``, ``mc_cid``, ``mc_eid``, ``ref``, ...).
-Every other query parameter stays, in its order: ``?p=123`` is an article of its own.
-The path is kept as written (``/a`` and ``/a/`` may be different pages on some sites).
+Scheme and host are lowercased, an internationalised host written in punycode (IDNA) and its
+trailing dot dropped, the default port and the fragment dropped, and tracking parameters
+removed (``utm_*``, ``pk_*``, ``mtm_*``, ``fbclid``, ``gclid``, ``mc_cid``, ``mc_eid``,
+``ref_src``, ...). Every other query parameter stays, in its order: ``?p=123`` is an article
+of its own, and ``?ref=main`` (a branch on GitHub or GitLab) is kept. The path is kept as
+written (``/a`` and ``/a/`` may be different pages on some sites), and so is the scheme:
+``http://`` and ``https://`` are not folded together (a site may serve different things on
+each; a page naming the other one as its ``<link rel=canonical>`` is found as the same
+article anyway).
 """
 
 from __future__ import annotations
 
+import ipaddress
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
+
+import idna
 
 TRACKING_PARAMS = frozenset(
     {
@@ -23,8 +31,7 @@ TRACKING_PARAMS = frozenset(
         "igshid",
         "mc_cid",
         "mc_eid",
-        "ref",
-        "ref_src",
+        "ref_src",  # Twitter/X embeds
         "ref_url",
         "_hsenc",
         "_hsmi",
@@ -35,9 +42,19 @@ TRACKING_PARAMS = frozenset(
         "wt_mc",
         "cmpid",
         "ito",
+        # AT Internet / Piano Analytics campaign parameters (exactly these, not every at_*)
+        "at_medium",
+        "at_campaign",
+        "at_platform",
+        "at_creation",
+        "at_variant",
+        "at_format",
+        "at_send_date",
+        "at_recipient_id",
+        "at_recipient_list",
     }
 )
-TRACKING_PREFIXES = ("utm_", "pk_", "mtm_", "at_")
+TRACKING_PREFIXES = ("utm_", "pk_", "mtm_")  # Google Analytics, Matomo (Piwik)
 _DEFAULT_PORTS = {"http": 80, "https": 443}
 
 
@@ -45,6 +62,18 @@ def is_tracking(name: str) -> bool:
     """True for a query parameter that only tracks where a click came from."""
     lowered = name.lower()
     return lowered in TRACKING_PARAMS or lowered.startswith(TRACKING_PREFIXES)
+
+
+def normal_host(host: str) -> str:
+    """A host name lowercased, without its trailing dot, in punycode (``bücher.example`` ->
+    ``xn--bcher-kva.example``); one IDNA cannot encode is only lowercased."""
+    host = host.lower().rstrip(".")
+    if host.isascii():
+        return host
+    try:
+        return idna.encode(host, uts46=True).decode("ascii")
+    except idna.IDNAError:
+        return host
 
 
 def url_key(url: str) -> str:
@@ -55,7 +84,7 @@ def url_key(url: str) -> str:
     except ValueError:
         return url.strip()
     scheme = parts.scheme.lower()
-    host = (parts.hostname or "").lower()
+    host = normal_host(parts.hostname or "")
     if ":" in host:
         host = f"[{host}]"
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
@@ -75,13 +104,63 @@ def _without_tracking(query: str) -> str:
 
 def canonical_key(canonical_url: str | None) -> str | None:
     """The key of a page's ``<link rel=canonical>``, or None when it says nothing useful: absent,
-    or a site's home page (some sites give every article the home page as canonical)."""
+    or a site's home page (some sites give every article the home page as canonical): no path
+    and no query (``/?p=123``, a WordPress plain permalink, is an article)."""
     if not canonical_url or not canonical_url.startswith(("http://", "https://")):
         return None
     key = url_key(canonical_url)
-    return None if urlsplit(key).path in ("", "/") else key
+    parts = urlsplit(key)
+    return None if parts.path in ("", "/") and not parts.query else key
 
 
 def clean_url(url: str) -> str:
-    """``url`` without tracking parameters and fragment: the URL a discovered watch gets."""
+    """The URL a watch found through a feed gets: :func:`url_key`'s form of ``url``: scheme
+    and host lowercased, the host in punycode and without a trailing dot, the default port,
+    the fragment and tracking parameters dropped, an empty path made ``/``; the scheme, the
+    path and the other query parameters (in order) kept as written."""
     return url_key(url)
+
+
+# -- whose site an entry is on --------------------------------------------------------------
+
+#: second-level labels under which a country's registrable names sit (example.co.uk)
+_SECOND_LEVELS = frozenset(
+    {"co", "com", "net", "org", "ac", "gov", "edu", "ne", "or", "go", "gr", "ed", "ad", "lg"}
+)
+
+
+def site_of(host: str) -> str:
+    """The registrable part of a host name (``news.example.co.uk`` -> ``example.co.uk``), by a
+    rule of thumb (no public-suffix list): the last two labels, or three under a country's
+    ``co.``/``ac.``/``ne.``... An IP address is itself."""
+    host = normal_host(host)
+    try:
+        ipaddress.ip_address(host.strip("[]"))
+        return host
+    except ValueError:
+        pass
+    labels = host.split(".")
+    size = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVELS else 2
+    return ".".join(labels[-size:])
+
+
+def is_web_url(url: str) -> bool:
+    """An http(s) URL with a host (not ``javascript:``, ``mailto:``, ``file:``, ``ftp:``...)."""
+    try:
+        parts = urlsplit(url.strip())
+    except ValueError:
+        return False
+    return parts.scheme.lower() in ("http", "https") and bool(parts.hostname)
+
+
+def same_site(url: str, feed_url: str) -> bool:
+    """Whether ``url`` is on the site of ``feed_url``: the same registrable host or one of its
+    subdomains (a feed at example.com lists www.example.com and news.example.com)."""
+    try:
+        host, feed_host = urlsplit(url.strip()).hostname, urlsplit(feed_url.strip()).hostname
+    except ValueError:
+        return False
+    if not host or not feed_host:
+        return False
+    host, site = normal_host(host), site_of(feed_host)
+    return host == site or host.endswith(f".{site}")

@@ -159,10 +159,15 @@ class SnapshotStore:
         rules: Rules | None = None,
         source: str = "cli",
     ) -> Watch:
-        """Add a watch; a URL or name that is already watched is a UsageError."""
-        for column, value in (("url", url), ("name", name)):
-            if value is not None and self._row("watches", f"{column} = ?", [value]):
-                raise UsageError(f"{value} is already watched (see `monitor list`)")
+        """Add a watch; a URL or name that is already watched is a UsageError. A URL a feed
+        found becomes an ordinary watch (checked on its interval, never retired); a name a
+        feed article holds is taken from it (it gets ``name (2)``)."""
+        existing = self._row("watches", "url = ?", [url])
+        if existing is not None and existing["feed_id"] is None:
+            raise UsageError(f"{url} is already watched (see `monitor list`)")
+        holder = self._row("watches", "name = ?", [name]) if name is not None else None
+        if holder is not None and holder["source"] != "feed":
+            raise UsageError(f"{name} is already watched (see `monitor list`)")
         row = {
             "url": url,
             "url_key": url_key(url),
@@ -171,11 +176,25 @@ class SnapshotStore:
             "rules_json": rules_json(rules or Rules()),
             "source": source,
             "active": 1,
-            "created_at": utcnow(),
         }
         with self.transaction():
-            watch_id = self._insert("watches", row)
+            if holder is not None and (existing is None or holder["id"] != existing["id"]):
+                self._rename_feed_watch(holder["id"], str(name))
+            if existing is None:
+                watch_id = self._insert("watches", {**row, "created_at": utcnow()})
+            else:
+                watch_id = existing["id"]
+                row["name"] = name or existing["name"]
+                self.db.table("watches").update(watch_id, {**row, **_ADOPTED})
         return self.get_watch(watch_id)
+
+    def _rename_feed_watch(self, watch_id: int, name: str) -> None:
+        """Give a feed article whose name config.toml or `monitor add` wants another one."""
+        from monitor.store.feeds import free_name
+
+        self.db.execute(
+            "UPDATE watches SET name = ? WHERE id = ?", [free_name(self.db, name), watch_id]
+        )
 
     def sync_config(self, config: Config, *, deactivate: bool = True) -> None:
         """Make the watches of config.toml match the file: add, update and (with
@@ -193,12 +212,14 @@ class SnapshotStore:
             for url, row in rows.items()
             if deactivate and row["source"] == "config" and row["active"] and url not in wanted
         ]
-        released = _names_to_release(config, wanted, rows)
-        if not (updates or inserts or stale or released):
+        released, renamed = _names_to_release(config, wanted, rows)
+        if not (updates or inserts or stale or released or renamed):
             return
         with self.transaction():
             for watch_id in released:
                 self.db.execute("UPDATE watches SET name = NULL WHERE id = ?", [watch_id])
+            for watch_id, name in renamed:
+                self._rename_feed_watch(watch_id, name)
             for watch_id in stale:
                 self.db.execute("UPDATE watches SET active = 0 WHERE id = ?", [watch_id])
             for watch_id, values in updates:
@@ -209,7 +230,7 @@ class SnapshotStore:
 
     def get_watch(self, watch_id: int) -> Watch:
         """The watch with this id."""
-        row = self._row("watches", "id = ?", [watch_id])
+        row = self._row("watches", "id = ?", [watch_id]) if _is_row_id(watch_id) else None
         if row is None:
             raise UsageError(f"no watch with id {watch_id}")
         return watch_from_row(row)
@@ -217,7 +238,7 @@ class SnapshotStore:
     def find_watch(self, ref: str) -> Watch:
         """A watch by name, id or URL."""
         row = self._row("watches", "name = ? OR url = ?", [ref, ref])
-        if row is None and ref.isdigit():
+        if row is None and ref.isascii() and ref.isdigit() and _is_row_id(int(ref)):
             row = self._row("watches", "id = ?", [int(ref)])
         if row is None:
             raise UsageError(f"no watch named {ref!r} (give a name, id or URL; see `monitor list`)")
@@ -564,14 +585,18 @@ def _check_row(
 
 def _names_to_release(
     config: Config, wanted: dict[str, dict[str, Any]], rows: dict[str, dict[str, Any]]
-) -> list[int]:
-    """Watches whose name config.toml now gives to another URL (they keep their history,
-    findable by URL or id). A name held by a watch added with `monitor add` is an error."""
+) -> tuple[list[int], list[tuple[int, str]]]:
+    """Watches whose name config.toml now gives to another URL: they keep their history,
+    findable by URL or id (a feed article gets ``name (2)``: config names win over feed
+    titles). A name held by a watch added with `monitor add` is an error."""
     holders = {row["name"]: row for row in rows.values() if row["name"]}
-    released = []
+    released, renamed = [], []
     for url, values in wanted.items():
         holder = holders.get(values["name"]) if values["name"] else None
         if holder is None or holder["url"] == url:
+            continue
+        if holder["source"] == "feed" and holder["url"] not in wanted:
+            renamed.append((holder["id"], str(values["name"])))
             continue
         if holder["source"] != "config" and holder["active"] and holder["url"] not in wanted:
             raise ConfigError(
@@ -581,7 +606,18 @@ def _names_to_release(
                 key="watch.name",
             )
         released.append(holder["id"])
-    return released
+    return released, renamed
+
+
+_MAX_ROW_ID = 2**63 - 1
+#: What a feed article becomes when config.toml or `monitor add` takes its URL: an ordinary
+#: watch, checked on its interval (the dispatcher of feed articles no longer sees it).
+_ADOPTED = {"feed_id": None, "retired_at": None, "duplicate_of": None}
+
+
+def _is_row_id(value: int) -> bool:
+    """Whether ``value`` can be an SQLite row id (a bigger integer overflows SQLite)."""
+    return 0 <= value <= _MAX_ROW_ID
 
 
 def _config_values(entry: WatchConfig, existing: dict[str, Any] | None) -> dict[str, Any]:
@@ -595,7 +631,11 @@ def _config_values(entry: WatchConfig, existing: dict[str, Any] | None) -> dict[
         "source": "config",
         "active": 1,
     }
-    if existing is not None and existing["source"] != "config":
+    if existing is not None and existing["feed_id"] is not None:
+        values.update(_ADOPTED)  # a feed article config.toml now names: an ordinary watch
+        if entry.name is None:
+            values["name"] = existing["name"]
+    elif existing is not None and existing["source"] != "config":
         values["source"] = existing["source"]
         if entry.name is None:
             values["name"] = existing["name"]

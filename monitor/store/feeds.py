@@ -9,12 +9,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from monitor.config import Config, FeedConfig, Rules
 from monitor.errors import UsageError
-from monitor.feeds.pace import DEFAULT_DECAY, DecaySchedule, Tier
+from monitor.feeds.pace import DEFAULT_DECAY, DecaySchedule, Tier, pace
 from monitor.store.records import rules_json, utcnow
 
 if TYPE_CHECKING:
@@ -45,6 +46,11 @@ class Feed:
     last_error: str | None = None
     error_streak: int = 0
     last_entries: int = 0
+    any_host: bool = False  # articles on other sites than the feed's own are accepted
+    max_new: int = 500  # new watches one poll may add
+    kind: str | None = None  # what the last good poll read: "rss", "sitemapindex"...
+    children: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
+    baseline_at: str | None = None  # the first good poll; None: not polled successfully yet
 
     @property
     def label(self) -> str:
@@ -95,6 +101,9 @@ class PollRecord:
     entries: int = 0
     new: tuple[NewWatch, ...] = ()
     changes: tuple[EntryChange, ...] = ()
+    kind: str | None = None
+    children: dict[str, dict[str, Any]] | None = None  # a sitemap index's child sitemaps
+    baseline: tuple[str, ...] = ()  # URL keys of undated entries of the first poll
 
 
 def schedule_json(schedule: DecaySchedule) -> str:
@@ -119,6 +128,24 @@ def schedule_from_json(text: str | None) -> DecaySchedule:
     )
 
 
+def _moment(value: str) -> datetime:
+    moment = datetime.fromisoformat(value)
+    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+def _due_under(
+    schedule: DecaySchedule, now: datetime, born: str, checked: str | None, changed: str | None
+) -> str | None:
+    """When an article is due under ``schedule``: its last check plus the interval for its
+    age now (now if never checked); None if the schedule retires it (its next check does)."""
+    since_change = (now - _moment(changed)).total_seconds() if changed else None
+    interval = pace((now - _moment(born)).total_seconds(), since_change, schedule).interval
+    if interval is None:
+        return None
+    due = _moment(checked) + timedelta(seconds=interval) if checked else now
+    return due.astimezone(UTC).isoformat(timespec="seconds")
+
+
 def feed_from_row(row: dict[str, Any]) -> Feed:
     rules = {k: tuple(v) for k, v in json.loads(row["rules_json"] or "{}").items()}
     return Feed(
@@ -139,6 +166,11 @@ def feed_from_row(row: dict[str, Any]) -> Feed:
         last_error=row["last_error"],
         error_streak=row["error_streak"],
         last_entries=row["last_entries"],
+        any_host=bool(row.get("any_host")),
+        max_new=row.get("max_new") or FeedConfig.max_new,
+        kind=row.get("kind"),
+        children=json.loads(row.get("children_json") or "{}"),
+        baseline_at=row.get("baseline_at"),
     )
 
 
@@ -149,8 +181,76 @@ def _feed_values(entry: FeedConfig) -> dict[str, Any]:
         "rules_json": rules_json(entry.rules),
         "schedule_json": schedule_json(entry.schedule),
         "max_age_s": entry.entry_max_age,
+        "any_host": int(entry.any_host),
+        "max_new": entry.max_new,
         "active": 1,
     }
+
+
+def _poll_values(feed: Feed, poll: PollRecord) -> dict[str, Any]:
+    """The columns of ``feeds`` a successful poll sets."""
+    values: dict[str, Any] = {
+        "last_polled_at": poll.polled_at,
+        "last_status": poll.status,
+        "last_error": None,
+        "error_streak": 0,
+    }
+    if poll.status == "ok":
+        values.update(
+            etag=poll.etag,
+            last_modified=poll.last_modified,
+            last_entries=poll.entries,
+            kind=poll.kind,
+            baseline_at=feed.baseline_at or poll.polled_at,
+        )
+    if poll.children is not None:
+        values["children_json"] = json.dumps(poll.children)
+    return values
+
+
+def base_name(title: str) -> str:
+    """The name a feed article titled ``title`` gets before clash numbering: shortened, and
+    never one that reads as a watch id or a URL (``1`` -> ``1 (article)``)."""
+    base = " ".join(title.split())[:MAX_NAME].rstrip() or "article"
+    if base.isdigit() or "://" in base or base.lower().startswith("www."):
+        base = f"{base} (article)"
+    return base
+
+
+class _Names:
+    """Free watch names for feed articles: ``title``, else ``title (2)``, ``(3)``... One
+    indexed query per distinct title, then counted in memory: linear in the entries."""
+
+    def __init__(self, db: Any) -> None:
+        self.db = db
+        self._taken: dict[str, tuple[set[str], int]] = {}
+
+    def allocate(self, title: str) -> str:
+        base = base_name(title)
+        if base not in self._taken:
+            self._taken[base] = (taken_names(self.db, base), 1)
+        taken, number = self._taken[base]
+        name = base if number == 1 else f"{base} ({number})"
+        while name in taken:
+            number += 1
+            name = f"{base} ({number})"
+        taken.add(name)
+        self._taken[base] = (taken, number)
+        return name
+
+
+def taken_names(db: Any, base: str) -> set[str]:
+    """The names in use that are ``base`` or ``base (...)`` (the UNIQUE index on name)."""
+    rows = db.execute(
+        "SELECT name FROM watches WHERE name = ? OR (name >= ? AND name < ?)",
+        [base, f"{base} (", f"{base} )"],
+    )
+    return {r[0] for r in rows}
+
+
+def free_name(db: Any, base: str) -> str:
+    """``base``, else the first free ``base (n)``."""
+    return _Names(db).allocate(base)
 
 
 class FeedStore:
@@ -162,9 +262,12 @@ class FeedStore:
 
     # -- feeds ------------------------------------------------------------------------------
 
-    def sync_config(self, config: Config, *, deactivate: bool = True) -> None:
+    def sync_config(
+        self, config: Config, *, deactivate: bool = True, now: datetime | None = None
+    ) -> None:
         """Make the feeds of config.toml match the file; a feed no longer in it stops being
-        polled and its articles stop being checked (their history stays)."""
+        polled and its articles stop being checked (their history stays). A feed whose
+        schedule changed brings its articles' next checks forward to the new pace."""
         rows = {r["url"]: r for r in self.db.query("SELECT * FROM feeds")}
         wanted = {f.url: _feed_values(f) for f in config.feeds}
         changed = [
@@ -183,21 +286,40 @@ class FeedStore:
             for feed_id in stale:
                 self._set_active(feed_id, False)
             for url, values in changed:
-                self._upsert(url, values, rows.get(url))
+                self._upsert(url, values, rows.get(url), now or datetime.now(UTC))
 
-    def _upsert(self, url: str, values: dict[str, Any], row: dict[str, Any] | None) -> None:
+    def _upsert(
+        self, url: str, values: dict[str, Any], row: dict[str, Any] | None, now: datetime
+    ) -> None:
         if row is None:
             self.store._insert(
                 "feeds", {"url": url, "source": "config", "created_at": utcnow(), **values}
             )
             return
         self.db.table("feeds").update(row["id"], values)
+        if row["schedule_json"] != values["schedule_json"]:
+            self._bring_forward(row["id"], schedule_from_json(values["schedule_json"]), now)
         self.db.execute(
             "UPDATE watches SET rules_json = ? WHERE feed_id = ? AND rules_json != ?",
             [values["rules_json"], row["id"], values["rules_json"]],
         )
         if not row["active"]:
             self._set_active(row["id"], True)
+
+    def _bring_forward(self, feed_id: int, schedule: DecaySchedule, now: datetime) -> None:
+        """Each active article's next check: no later than its last check plus its interval
+        under ``schedule`` (now if it was never checked)."""
+        rows = self.db.execute(
+            "SELECT id, published_at, created_at, last_check_at, last_change_at, next_check_at "
+            "FROM watches WHERE feed_id = ? AND active = 1 AND retired_at IS NULL",
+            [feed_id],
+        ).fetchall()
+        for watch_id, published, created, checked, changed, current in rows:
+            due = _due_under(schedule, now, published or created, checked, changed)
+            if due is not None and (current is None or due < current):
+                self.db.execute(
+                    "UPDATE watches SET next_check_at = ? WHERE id = ?", [due, watch_id]
+                )
 
     def _set_active(self, feed_id: int, active: bool) -> None:
         """A feed (and its unretired articles) taken out of or back into service."""
@@ -242,6 +364,13 @@ class FeedStore:
         )
         return {r["feed_id"]: (r["n"], r["a"] or 0) for r in rows}
 
+    def active_articles(self) -> int:
+        """How many articles found through feeds are still checked."""
+        row = self.db.execute(
+            "SELECT count(*) FROM watches WHERE active = 1 AND feed_id IS NOT NULL"
+        ).fetchone()
+        return int(row[0])
+
     def schedule_of(self, feed_id: int) -> DecaySchedule:
         """The decay schedule of a feed's articles."""
         row = self.db.execute("SELECT schedule_json FROM feeds WHERE id = ?", [feed_id]).fetchone()
@@ -270,26 +399,35 @@ class FeedStore:
         return found
 
     def record_poll(self, feed: Feed, poll: PollRecord, rules: Rules) -> list[int]:
-        """Write a poll: new watches (due at once), metadata changes, the feed's state. The
-        ids of the new watches."""
-        new_ids = []
+        """Write a poll: new watches (due at once), metadata changes, the first poll's
+        baseline, the feed's state. The ids of the new watches."""
+        names = _Names(self.db)
         with self.store.transaction():
-            for entry in poll.new:
-                new_ids.append(self._insert_watch(feed, poll.polled_at, entry, rules))
+            new_ids = [
+                self._insert_watch(feed, poll.polled_at, entry, rules, names) for entry in poll.new
+            ]
             for change in poll.changes:
                 self._record_entry_change(feed.id, poll.polled_at, change)
-            values: dict[str, Any] = {
-                "last_polled_at": poll.polled_at,
-                "last_status": poll.status,
-                "last_error": None,
-                "error_streak": 0,
-            }
-            if poll.status == "ok":
-                values.update(
-                    etag=poll.etag, last_modified=poll.last_modified, last_entries=poll.entries
-                )
-            self.db.table("feeds").update(feed.id, values)
+            self.db.conn.executemany(
+                "INSERT OR IGNORE INTO feed_baseline (feed_id, url_key) VALUES (?, ?)",
+                [(feed.id, key) for key in poll.baseline],
+            )
+            self.db.table("feeds").update(feed.id, _poll_values(feed, poll))
         return new_ids
+
+    def baselined(self, feed_id: int, keys: Iterable[str]) -> set[str]:
+        """Those of ``keys`` that the feed's first poll listed undated (never watched)."""
+        found: set[str] = set()
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            rows = self.db.execute(
+                f"SELECT url_key FROM feed_baseline WHERE feed_id = ? "
+                f"AND url_key IN ({', '.join('?' * len(chunk))})",
+                [feed_id, *chunk],
+            )
+            found.update(r[0] for r in rows)
+        return found
 
     def record_failure(self, feed_id: int, polled_at: str, error: str) -> None:
         """A poll that failed: recorded on the feed; nothing it found before is touched."""
@@ -300,11 +438,13 @@ class FeedStore:
                 [polled_at, error[:500], feed_id],
             )
 
-    def _insert_watch(self, feed: Feed, now: str, entry: NewWatch, rules: Rules) -> int:
+    def _insert_watch(
+        self, feed: Feed, now: str, entry: NewWatch, rules: Rules, names: _Names
+    ) -> int:
         row = {
             "url": entry.url,
             "url_key": entry.key,
-            "name": self._free_name(entry.title or entry.url),
+            "name": names.allocate(entry.title) if entry.title.strip() else None,
             "rules_json": rules_json(rules),
             "source": "feed",
             "active": 1,
@@ -316,15 +456,6 @@ class FeedStore:
             "next_check_at": now,
         }
         return self.store._insert("watches", row)
-
-    def _free_name(self, title: str) -> str:
-        """``title`` (shortened), or ``title (2)``, ``(3)``... when another watch has it."""
-        base = " ".join(title.split())[:MAX_NAME].rstrip() or "article"
-        name, number = base, 1
-        while self.db.execute("SELECT 1 FROM watches WHERE name = ?", [name]).fetchone():
-            number += 1
-            name = f"{base} ({number})"
-        return name
 
     def _record_entry_change(self, feed_id: int, now: str, change: EntryChange) -> None:
         row = {

@@ -163,11 +163,41 @@ def _fill_keys(db: sqlite_utils.Database) -> None:
         )
 
 
+def add_feed_options(db: sqlite_utils.Database) -> None:
+    """Feeds gain ``any_host`` (accept articles on other sites), ``max_new`` (new watches one
+    poll may add), ``kind`` (what the last poll read: ``rss``, ``sitemapindex``...),
+    ``children_json`` (a sitemap index's child sitemaps: their validators and entry counts)
+    and ``baseline_at`` (the first successful poll, whose undated entries are the site's back
+    catalogue). ``feed_baseline`` keeps those undated entries' URL keys: never watched, never
+    new. Feeds' validators are cleared, so the next poll learns each feed's kind.
+    Idempotent.
+    """
+    for column, declaration in (
+        ("any_host", "INTEGER NOT NULL DEFAULT 0"),
+        ("max_new", "INTEGER NOT NULL DEFAULT 500"),
+        ("kind", "TEXT"),
+        ("children_json", "TEXT"),
+        ("baseline_at", "TEXT"),
+    ):
+        _add_column(db, "feeds", column, declaration)
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS feed_baseline (
+            feed_id INTEGER NOT NULL REFERENCES feeds(id), url_key TEXT NOT NULL,
+            PRIMARY KEY (feed_id, url_key)) WITHOUT ROWID"""
+    )
+    db.execute(
+        "UPDATE feeds SET baseline_at = last_polled_at WHERE baseline_at IS NULL "
+        "AND (last_entries > 0 OR last_status IN ('ok', 'not_modified'))"
+    )
+    db.execute("UPDATE feeds SET etag = NULL, last_modified = NULL WHERE kind IS NULL")
+
+
 #: Schema migrations; index + 1 is the schema version each one produces.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     create_tables,
     add_outbox,
     add_snapshot_origin,
     add_feeds,
+    add_feed_options,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
