@@ -168,39 +168,12 @@ class Daemon:
         # Without a config file, config watches are not ours to deactivate.
         store.sync_config(self.config, deactivate=self.config.path is not None)
         FeedStore(store).sync_config(self.config, deactivate=self.config.path is not None)
-        executor = self.executor = self._executor()
+        self.executor = self._executor()
         async with Fetcher(self.config.settings.fetch) as fetcher:
-            self.checker = Checker(
-                store,
-                fetcher,
-                self.config,
-                executor=executor,
-                channels=channel_map(self.config),
-                plan_next=FeedPacer(store),
-            )
-            self.outbox = Outbox(store, self.config)
-            self.outbox.recover()
-            self.scheduler = WatchScheduler(self.run_check)
-            self.follower = Follower(
-                store,
-                fetcher,
-                self.scheduler,
-                self.run_check,
-                slots=2 * self.config.settings.fetch.concurrency,
-                inflight=self._inflight,
-            )
+            self._assemble(store, fetcher)
             web = self._web()
             with self._signals():
-                watches = store.interval_watches()
-                if not watches and not FeedStore(store).feeds():
-                    log.warning(
-                        "no watches yet: add one with `monitor add URL`, [[watch]] or [[feed]] "
-                        "in config.toml; they are picked up within %.0f s",
-                        REFRESH_EVERY,
-                    )
-                self._schedule_all(watches)
-                self.follower.start()
-                self.scheduler.start()
+                self._start_checking(store)
                 notify_systemd("READY=1")
                 helpers = [
                     asyncio.create_task(self._outbox_loop()),
@@ -214,6 +187,41 @@ class Daemon:
                 await self._shutdown(helpers)
         if self.executor is not None:
             self.executor.shutdown(wait=False, cancel_futures=True)
+
+    def _assemble(self, store: SnapshotStore, fetcher: Fetcher) -> None:
+        """The checker, the outbox, the scheduler and the feed follower, over one fetcher."""
+        self.checker = Checker(
+            store,
+            fetcher,
+            self.config,
+            executor=self.executor,
+            channels=channel_map(self.config),
+            plan_next=FeedPacer(store),
+        )
+        self.outbox = Outbox(store, self.config)
+        self.outbox.recover()
+        self.scheduler = WatchScheduler(self.run_check)
+        self.follower = Follower(
+            store,
+            fetcher,
+            self.scheduler,
+            self.run_check,
+            slots=2 * self.config.settings.fetch.concurrency,
+            inflight=self._inflight,
+        )
+
+    def _start_checking(self, store: SnapshotStore) -> None:
+        """Schedule every watch and feed, and start the scheduler."""
+        watches = store.interval_watches()
+        if not watches and not FeedStore(store).feeds():
+            log.warning(
+                "no watches yet: add one with `monitor add URL`, [[watch]] or [[feed]] "
+                "in config.toml; they are picked up within %.0f s",
+                REFRESH_EVERY,
+            )
+        self._schedule_all(watches)
+        self.follower.start()
+        self.scheduler.start()
 
     def _web(self) -> EmbeddedWeb | None:
         """The web UI, its socket bound (a port in use stops the start here), if asked for."""
