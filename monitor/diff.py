@@ -62,6 +62,7 @@ MAX_REGION_TOKENS = 20_000  # more tokens than this on a side: the region stays 
 CLEANUP_MARGIN = 1_000  # unchanged tokens on each side of a region's core seen by the cleanup
 MAX_DEPTH = 8  # how often gaps between anchors are anchored again
 SIMILARITY = 0.2  # share of n-grams in common below which a gap is a rewrite
+REWRITE_KEPT = 0.15  # a region keeping less of its text than this is shown as rewritten
 _LINE_PLAN = (1, 10 * 10, 100 * 100)  # lines: anchor on single lines
 _TOKEN_PLAN = (3, 32 * 32, 200 * 200)  # tokens: anchor on token trigrams
 
@@ -211,7 +212,17 @@ def _diff_region(old: str, new: str, deadline: float) -> _Outcome:
     ops = _diff_tokens(tokens, deadline)
     if time.monotonic() >= deadline:
         return _Outcome(_whole(old, new), coarse=True)
+    if _is_rewrite(ops, old, new):
+        return _Outcome(_whole(old, new))
     return _Outcome(ops)
+
+
+def _is_rewrite(ops: Sequence[Op], old: str, new: str) -> bool:
+    """True when a region keeps too little of its text to read as edits: a "The" and a
+    final "." kept across rewritten paragraphs make a diff harder to read, not easier."""
+    kept = sum(len("".join(text.split())) for op, text in ops if op == KEPT)
+    size = max(len("".join(old.split())), len("".join(new.split())))
+    return kept < REWRITE_KEPT * size
 
 
 def _pairwise(old: str, new: str, deadline: float) -> _Outcome | None:

@@ -45,7 +45,7 @@ import html
 import json
 import logging
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from typing import Any
 
 from monitor.models import ChangeReport, DiffLine, DiffOp, Hunk, VersionRef
@@ -164,9 +164,20 @@ def _number_width(hunks: Iterable[Hunk]) -> int:
     return len(str(max(numbers, default=0)))
 
 
-def _gutter(line: DiffLine, width: int) -> str:
-    old = "" if line.old_lineno is None else str(line.old_lineno)
-    new = "" if line.new_lineno is None else str(line.new_lineno)
+def _shown(hunk: Hunk) -> Iterator[tuple[DiffLine, tuple[int | None, int | None]]]:
+    """Each line of a hunk with the numbers to show: a line of one text that the other text
+    broke over several rows is numbered on its first row only (not "5 2", then "5 5")."""
+    last_old: int | None = None
+    last_new: int | None = None
+    for line in hunk.lines:
+        old = None if line.old_lineno == last_old else line.old_lineno
+        new = None if line.new_lineno == last_new else line.new_lineno
+        yield line, (old, new)
+        last_old, last_new = line.old_lineno, line.new_lineno
+
+
+def _gutter(numbers: tuple[int | None, int | None], width: int) -> str:
+    old, new = ("" if number is None else str(number) for number in numbers)
     return f"{old:>{width}} {new:>{width}}"
 
 
@@ -189,9 +200,9 @@ def _plain(report: ChangeReport, mark: Marker, style: Marker) -> str:
     width = _number_width(report.diff.hunks)
     for index, hunk in enumerate(report.diff.hunks):
         lines.append("" if index == 0 else GAP)
-        for line in hunk.lines:
+        for line, numbers in _shown(hunk):
             text = "".join(mark(piece.op, clean(piece.text)) for piece in line.ops)
-            lines.append(f"{style(0, _gutter(line, width))} │ {text}".rstrip())
+            lines.append(f"{style(0, _gutter(numbers, width))} │ {text}".rstrip())
     return "\n".join(lines) + "\n"
 
 
@@ -284,7 +295,10 @@ def render_markdown(report: ChangeReport) -> str:
     width = _number_width(report.diff.hunks)
     for index, hunk in enumerate(report.diff.hunks):
         out += ["", GAP, ""] if index else [""]
-        out += [f"- `{_gutter(line, width)}` {_markdown_line(line)}" for line in hunk.lines]
+        out += [
+            f"- `{_gutter(numbers, width)}` {_markdown_line(line)}"
+            for line, numbers in _shown(hunk)
+        ]
     return "\n".join(out) + "\n"
 
 
@@ -333,13 +347,12 @@ def _html_piece(piece: DiffOp) -> str:
     return {0: text, -1: f"<del>{text}</del>", 1: f"<ins>{text}</ins>"}[piece.op]
 
 
-def _html_line(line: DiffLine) -> str:
+def _html_line(line: DiffLine, numbers: tuple[int | None, int | None]) -> str:
     kind = "context" if not line.is_changed else "changed"
     if line.old_lineno is None:
         kind = "added"
     elif line.new_lineno is None:
         kind = "removed"
-    numbers = (line.old_lineno, line.new_lineno)
     cells = "".join(f'<span class="no">{"" if n is None else n}</span>' for n in numbers)
     text = "".join(_html_piece(piece) for piece in line.ops)
     return f'<p class="line {kind}">{cells}<span class="text">{text}</span></p>'
@@ -370,7 +383,8 @@ def _html_body(report: ChangeReport) -> list[str]:
     for index, hunk in enumerate(report.diff.hunks):
         if index:
             body.append(f'<p class="gap">{GAP}</p>')
-        body += ['<div class="hunk">', *(_html_line(line) for line in hunk.lines), "</div>"]
+        rows = (_html_line(line, numbers) for line, numbers in _shown(hunk))
+        body += ['<div class="hunk">', *rows, "</div>"]
     body.append("</section>")
     return body
 

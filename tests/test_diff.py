@@ -107,17 +107,20 @@ def test_rewritten_paragraph_is_replaced_whole() -> None:
     old = "Keep.\nThe mayor opened the new bridge on Monday morning.\nEnd."
     new = "Keep.\nHeavy rain flooded several streets downtown overnight.\nEnd."
     diff = diff_texts(old, new, context=0)
+    # a kept final "." would make it read as an edit of the paragraph: it is replaced
     assert [line_view(line) for line in diff.hunks[0].lines] == [
-        (
-            2,
-            2,
-            [
-                (-1, "The mayor opened the new bridge on Monday morning"),
-                (1, "Heavy rain flooded several streets downtown overnight"),
-                (0, "."),
-            ],
-        ),
+        (2, None, [(-1, "The mayor opened the new bridge on Monday morning.")]),
+        (None, 2, [(1, "Heavy rain flooded several streets downtown overnight.")]),
     ]
+
+
+def test_rewritten_paragraphs_keep_no_stray_words_and_number_each_line_once() -> None:
+    old = "Keep.\nThe board postponed the vote.\nIts president said more.\nA vote is due.\nEnd."
+    new = "Keep.\nThe city opened a park.\nThe mayor cut the ribbon.\nIt opens daily.\nEnd."
+    diff = diff_texts(old, new, context=0)
+    lines = [line_view(line) for line in diff.hunks[0].lines]
+    assert all(op != 0 for _, _, ops in lines for op, _ in ops)  # nothing "kept" in between
+    assert [n for n, _, _ in lines if n] == [2, 3, 4] and [n for _, n, _ in lines if n] == [2, 3, 4]
 
 
 def test_identical_texts_have_no_changes() -> None:

@@ -243,3 +243,16 @@ def test_escape_sequences_in_page_text_are_neutralised(fmt: str) -> None:
 def test_unknown_format_is_refused() -> None:
     with pytest.raises(ValueError, match="allowed: terminal, text, markdown, html, json"):
         render(make_report(), "pdf")
+
+
+def test_a_line_broken_in_two_is_numbered_once_on_each_side() -> None:
+    old = "Keep.\nAlpha beta gamma delta epsilon zeta.\nEnd."
+    new = "Keep.\nAlpha beta gamma\ndelta epsilon zeta.\nEnd."
+    gutters = [
+        line.split("│")[0].split()
+        for line in render(make_report(old, new), "text").splitlines()
+        if "│" in line
+    ]
+    assert gutters == [["1", "1"], ["2", "2"], ["3"]]  # old line 2 goes on: not "2 3"
+    html_out = render(make_report(old, new), "html")
+    assert html_out.count('<span class="no">2</span>') == 2
