@@ -78,7 +78,7 @@ def _report(watch: Watch, old: Snapshot | None, new: Snapshot, diff: TextDiff) -
         old=version_ref(old) if old else None,
         new=version_ref(new),
         diff=diff,
-        silent_edit=is_silent_edit(old, new) if old else False,
+        silent_edit=bool(old) and not diff.is_empty and is_silent_edit(old, new),
     )
 
 

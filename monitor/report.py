@@ -149,7 +149,8 @@ def _facts(report: ChangeReport) -> list[tuple[str, str]]:
     detected = _detected(report)
     if detected:
         facts.append(("Detected", _one_line(detected)))
-    facts.append(("Changed", stats_line(report)))
+    changed = "nothing: the texts are the same" if report.diff.is_empty else stats_line(report)
+    facts.append(("Changed", changed))
     return facts
 
 

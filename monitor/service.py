@@ -107,7 +107,7 @@ class Tally:
         """``12 checks: 10 unchanged, 2 changed``."""
         total = sum(self.statuses.values())
         parts = ", ".join(f"{n} {status}" for status, n in self.statuses.most_common())
-        return f"{total} checks" + (f": {parts}" if parts else "")
+        return f"{total} check{'' if total == 1 else 's'}" + (f": {parts}" if parts else "")
 
 
 @dataclass(frozen=True)

@@ -71,6 +71,10 @@ def test_add_check_edit_check_diff(workdir: Path, http_server: LocalServer) -> N
     assert as_json["stats"]["chars_added"] == 4
     html = run("diff", "ipd", "--format", "html").output
     assert "<ins>2000</ins>" in html
+    itself = run("diff", "ipd", "2", "2", "--format", "text").output
+    assert "Changed: nothing: the texts are the same" in itself and "Silent edit" not in itself
+    same = json.loads(run("diff", "ipd", "2", "2", "--format", "json").output)
+    assert same["silent_edit"] is False and same["ops"] == [[0, same["ops"][0][1]]]
 
 
 def test_list_log_show(workdir: Path, http_server: LocalServer) -> None:
@@ -198,3 +202,20 @@ def test_reextract(workdir: Path, http_server: LocalServer) -> None:
     assert (done["old_version"], done["new_version"], done["changed"]) == (1, 2, True)
     assert "(re-extracted)" in run("log", "ja").output
     assert json.loads(run("check", "--json").output)["status"] == "unchanged"
+
+
+def test_check_with_only_feeds_points_to_check_feeds(workdir: Path) -> None:
+    config = workdir / "config.toml"
+    config.write_text(config.read_text() + '[[feed]]\nurl = "https://x.test/feed/"\n')
+    result = CliRunner().invoke(cli, ["check"])
+    assert result.exit_code == 1 and "`monitor check --feeds`" in result.output
+
+
+def test_the_diff_hint_after_a_change_can_be_pasted(
+    workdir: Path, http_server: LocalServer
+) -> None:
+    url = serve_article(http_server, "ja")
+    run("add", url, "--name", "an article")
+    run("check")
+    serve_article(http_server, "ja", **{"1万人": "1万2000人"})
+    assert "(`monitor diff 'an article'`)" in run("check").output

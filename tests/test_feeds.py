@@ -688,7 +688,7 @@ def test_config_names_win_over_feed_titles_and_titles_never_shadow_ids(
         follow.store.get_watch(2**64)
     db = str(tmp_path / "m.db")
     huge = CliRunner().invoke(cli, ["--db", db, "--config", "/dev/null", "log", "9" * 20])
-    assert huge.exit_code == 1 and "no watch named" in huge.output
+    assert huge.exit_code == 1 and "no watch with id or name" in huge.output
 
 
 def test_naming_many_same_titled_articles_is_linear(follow: Follow) -> None:

@@ -471,6 +471,7 @@ def test_run_web_refuses_a_public_address_without_a_token_and_a_port_in_use(
         [*base, "--web", "0.0.0.0:0"], capture_output=True, text=True, timeout=30, env=env
     )
     assert public.returncode == 2 and "without an access token" in public.stderr
+    assert "--token" not in public.stderr  # run has no such option: it says what works
     with socket.socket() as taken:
         taken.bind(("127.0.0.1", 0))
         taken.listen()

@@ -134,9 +134,9 @@ def _columns(char: str) -> int:
     return 2 if unicodedata.east_asian_width(char) in ("W", "F") else 1
 
 
-def plural(count: int, noun: str) -> str:
-    """``1 version``, ``2 versions``."""
-    return f"{count} {noun}{'' if count == 1 else 's'}"
+def plural(count: int, noun: str, nouns: str | None = None) -> str:
+    """``1 version``, ``2 versions`` (``nouns`` when the plural is not ``noun`` + s)."""
+    return f"{count} {noun if count == 1 else nouns or noun + 's'}"
 
 
 def _render(report: Any, fmt: str | None) -> str:

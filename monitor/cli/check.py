@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import os
+import shlex
 import sys
 import time
 from dataclasses import dataclass
@@ -12,7 +13,7 @@ from typing import Any
 
 import click
 
-from monitor.cli import App, _render, cli, pass_app
+from monitor.cli import App, _render, cli, pass_app, plural
 from monitor.errors import UsageError
 from monitor.models import CheckStatus
 
@@ -87,10 +88,19 @@ def check(
         app.sync(store, deactivate=True)
         selected = [store.find_watch(ref) for ref in watches] if watches else store.watches()
         if not selected:
-            raise UsageError(
-                "nothing to check: add a watch with `monitor add URL` or in config.toml"
-            )
+            raise UsageError(_nothing_to_check(app, store))
         asyncio.run(_check_all(app, store, selected, options))
+
+
+def _nothing_to_check(app: App, store: Any) -> str:
+    from monitor.store.feeds import FeedStore
+
+    if app.config.feeds or FeedStore(store).feeds():
+        return (
+            "no watches yet: `monitor check --feeds` polls the followed feeds for articles "
+            "(so does `monitor run`), then `monitor check` checks them"
+        )
+    return "nothing to check: add a watch with `monitor add URL` or in config.toml"
 
 
 def _auto_workers(requested: int | None, watches: int) -> int:
@@ -188,7 +198,10 @@ def _print_discovery(found: Any, as_json: bool) -> None:
         click.echo(json.dumps(data, ensure_ascii=False))
         return
     color = "red" if found.status == "error" else None
-    summary = f"{found.entries} entries, {len(found.new)} new, {found.changes} retitled"
+    summary = (
+        f"{plural(found.entries, 'entry', 'entries')}, {len(found.new)} new, "
+        f"{found.changes} feed-side edits (title or summary)"
+    )
     detail = found.error if found.status == "error" else summary
     if found.status == "ok" and found.error:
         detail += f" ({found.error})"
@@ -271,7 +284,7 @@ def _result_detail(result: Any) -> str:
             what = f"reverted to version {result.report.reverted_to}"
         return (
             f"+{diff.chars_added} −{diff.chars_removed} chars, {what} "
-            f"(`monitor diff {result.watch.name or result.watch.id}`)"
+            f"(`monitor diff {shlex.quote(result.watch.name or str(result.watch.id))}`)"
         )
     if result.version is not None:
         note = f" ({result.error})" if result.error else ""  # e.g. a version awaits confirmation

@@ -50,6 +50,8 @@ def _inactive_reason(row: dict[str, Any]) -> str:
         return "retired: past its feed's schedule"
     if row["source"] == "feed":
         return "inactive: its feed is no longer followed"
+    if row["source"] == "cli":
+        return "inactive: its site's feed is followed instead"
     return "inactive: no longer in the config"
 
 

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 
 import click
 
-from monitor.cli import App, cli, pass_app
+from monitor.cli import App, cli, fit, pass_app, plural
 from monitor.config import parse_http_url, parse_interval
 from monitor.errors import UsageError
 
@@ -183,8 +183,8 @@ def feeds(app: App, as_json: bool, show_all: bool) -> None:
     for row in rows:
         error = f"  {row['last_error']}" if row["last_error"] else ""
         click.echo(
-            f"{row['id']:>4}  {(row['name'] or '-')[:20]:<20} {row['last_status'] or 'never':<12} "
-            f"{row['articles']:>5} articles {row['articles_active']:>5} active  "
+            f"{row['id']:>4}  {fit(row['name'] or '-', 20)} {row['last_status'] or 'never':<12} "
+            f"{plural(row['articles'], 'article'):>14} {row['articles_active']:>5} active  "
             f"last poll {row['last_polled_at'] or '-'}  {row['url']}{error}"
         )
 

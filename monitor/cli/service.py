@@ -62,7 +62,7 @@ def _web_options(app: App, address: str | None) -> WebOptions | None:
     from monitor.service import WebOptions
 
     host, port = parse_address(address)
-    token = access_token(app, host, os.environ.get("MONITOR_WEB_TOKEN"))
+    token = access_token(app, host, os.environ.get("MONITOR_WEB_TOKEN"), option=None)
     return WebOptions(host, port, token)
 
 

@@ -33,17 +33,21 @@ def parse_address(value: str) -> tuple[str, int]:
     return host.strip("[]") or "127.0.0.1", int(port)
 
 
-def access_token(app: App, host: str, token: str | None) -> str | None:
+def access_token(
+    app: App, host: str, token: str | None, *, option: str | None = "--token"
+) -> str | None:
     """The token the web UI asks for: the option (or $MONITOR_WEB_TOKEN), else the config's;
-    a UsageError when there is none and ``host`` is not a loopback address."""
+    a UsageError when there is none and ``host`` is not a loopback address (naming
+    ``option`` among the ways to give one, if the command has it)."""
     from monitor.web import is_loopback
 
     token = _token(token) or app.config.settings.web_token
     if not is_loopback(host) and token is None:
+        ways = f"Give {option}, set" if option else "Set"
         raise click.UsageError(
             f"refusing to serve on {host} without an access token: anyone who can reach it "
-            "could read the database. Give --token, set $MONITOR_WEB_TOKEN or [monitor] "
-            "web_token in the config, or listen on 127.0.0.1."
+            f"could read the database. {ways} $MONITOR_WEB_TOKEN or [monitor] web_token in "
+            "the config, or listen on 127.0.0.1."
         )
     return token
 

@@ -241,7 +241,10 @@ class SnapshotStore:
         if row is None and ref.isascii() and ref.isdigit() and _is_row_id(int(ref)):
             row = self._row("watches", "id = ?", [int(ref)])
         if row is None:
-            raise UsageError(f"no watch named {ref!r} (give a name, id or URL; see `monitor list`)")
+            what = "with id or name" if ref.isdigit() else "named"
+            raise UsageError(
+                f"no watch {what} {ref!r} (give a name, id or URL; see `monitor list`)"
+            )
         return watch_from_row(row)
 
     def watches(self, *, active_only: bool = True) -> list[Watch]:
