@@ -187,6 +187,14 @@ def test_only_web_urls_on_the_feeds_own_site_become_watches() -> None:
         ("https://127.0.0.1:8080/a", "http://127.0.0.1:9/feed/", True),
         ("https://127.0.0.2/a", "http://127.0.0.1/feed/", False),
         ("https://xn--bcher-kva.example/a", "https://www.Bücher.example/feed/", True),
+        # the Public Suffix List's private section: shared hosting is one site per customer
+        ("https://evil.blogspot.com/a", "https://foo.blogspot.com/feeds/posts/default", False),
+        ("https://www.foo.blogspot.com/a", "https://foo.blogspot.com/feed", True),
+        ("https://evil.github.io/a", "https://foo.github.io/feed.xml", False),
+        ("https://evil.herokuapp.com/a", "https://foo.herokuapp.com/rss", False),
+        ("https://www.bbc.co.uk/news/a", "https://feeds.bbc.co.uk/news/rss.xml", True),
+        ("https://techcrunch.com/a", "https://feeds.feedburner.com/TechCrunch", False),
+        ("http://localhost:8000/a", "http://localhost:9/feed", True),
     ],
 )
 def test_same_site(url: str, feed: str, same: bool) -> None:

@@ -477,7 +477,7 @@ def test_migration_from_schema_3_keeps_everything(tmp_path: Path) -> None:
     db.conn.commit()
     db.close()
     with SnapshotStore(path) as store:
-        assert store.schema_version == 5
+        assert store.schema_version == 6
         watch = store.find_watch("a")
         assert watch.url_key == "https://x.test/a/" and watch.feed_id is None
         assert FeedStore(store).feeds() == []
@@ -838,7 +838,7 @@ def test_migration_from_schema_4_learns_kinds_and_keeps_baselines(tmp_path: Path
     db.conn.commit()
     db.close()
     with SnapshotStore(path) as store:
-        assert store.schema_version == 5
+        assert store.schema_version == 6
         polled, fresh = FeedStore(store).feeds()
         assert polled.etag is None and polled.baseline_at == "2026-01-02"  # read in full next
         assert fresh.baseline_at is None and not polled.any_host and polled.max_new == 500

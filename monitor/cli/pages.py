@@ -28,22 +28,31 @@ from monitor.errors import UsageError
     "its page announces (<link rel=alternate>). Every new article becomes a watch, checked "
     "on a schedule that slows as it ages.",
 )
+@click.option(
+    "--any-host",
+    is_flag=True,
+    help="With --follow-feed: also watch the feed's articles on other sites than its own "
+    "(feeds.feedburner.com, hnrss.org...); again on a feed already followed, turns it on.",
+)
 @pass_app
-def add(app: App, url: str, name: str | None, interval: str | None, follow_feed: bool) -> None:
+def add(
+    app: App,
+    url: str,
+    name: str | None,
+    interval: str | None,
+    follow_feed: bool,
+    any_host: bool,
+) -> None:
     """Watch URL (stored in the database; config.toml [[watch]] entries work too).
 
     A home page that announces a feed and holds no article text is not added: the feed is
     shown instead. With --follow-feed, follows the feed instead of watching the page
     (config.toml [[feed]] entries work too).
     """
-    try:
-        url = parse_http_url(url)
-        seconds = parse_interval(interval) if interval else None
-    except ValueError as exc:
-        raise click.BadParameter(f"expected {exc}") from None
+    url, seconds = _add_options(url, interval, any_host and not follow_feed)
     probe = _probe(app, url, required=follow_feed) if follow_feed or _is_home(url) else None
     if follow_feed and probe is not None and probe.feeds:
-        _follow(app, probe.feeds[0], name, seconds, page=url)
+        _follow(app, probe.feeds[0], (name, seconds, any_host), page=url)
         return
     if probe is not None and probe.feeds and not probe.has_article:
         click.echo(
@@ -62,6 +71,16 @@ def add(app: App, url: str, name: str | None, interval: str | None, follow_feed:
             f"this page announces a feed: {probe.feeds[0]}\n"
             f"to watch every new article of the site: monitor add {url} --follow-feed"
         )
+
+
+def _add_options(url: str, interval: str | None, stray_any_host: bool) -> tuple[str, float | None]:
+    """`monitor add`'s URL and interval, checked."""
+    if stray_any_host:
+        raise click.UsageError("--any-host goes with --follow-feed")
+    try:
+        return parse_http_url(url), parse_interval(interval) if interval else None
+    except ValueError as exc:
+        raise click.BadParameter(f"expected {exc}") from None
 
 
 def _feeds_list(feeds: list[str]) -> str:
@@ -127,16 +146,21 @@ def _has_article(app: App, html: str, url: str) -> bool:
     return bool(article.text.strip()) and classify_article(article).status is None
 
 
-def _follow(app: App, feed_url: str, name: str | None, interval: float | None, page: str) -> None:
+def _follow(
+    app: App, feed_url: str, options: tuple[str | None, float | None, bool], page: str
+) -> None:
     from monitor.feeds.pace import format_duration
     from monitor.store.feeds import FeedStore
 
+    name, interval, any_host = options
     with app.store() as store:
         app.sync(store)
-        feed = FeedStore(store).add_feed(feed_url, name=name, interval=interval)
+        feed = FeedStore(store).add_feed(feed_url, name=name, interval=interval, any_host=any_host)
         dropped = _drop_unread_page(store, page)
+    anywhere = ", articles on any site" if feed.any_host else ""
     click.echo(
-        f"following feed {feed.id}: {feed.label} (polled every {format_duration(feed.interval)})"
+        f"following feed {feed.id}: {feed.label} (polled every "
+        f"{format_duration(feed.interval)}{anywhere})"
         "\nnew articles become watches: `monitor check --feeds` polls it now, `monitor run` "
         "keeps following it"
     )
@@ -182,6 +206,8 @@ def feeds(app: App, as_json: bool, show_all: bool) -> None:
         click.echo("no feeds: [[feed]] in config.toml or `monitor add URL --follow-feed`")
     for row in rows:
         error = f"  {row['last_error']}" if row["last_error"] else ""
+        if row["last_warning"] and row["last_status"] != "error":
+            error = f"  warning: {row['last_warning']}"
         click.echo(
             f"{row['id']:>4}  {fit(row['name'] or '-', 20)} {row['last_status'] or 'never':<12} "
             f"{plural(row['articles'], 'article'):>14} {row['articles_active']:>5} active  "
@@ -200,6 +226,8 @@ def _feed_dict(feed: Any, counts: tuple[int, int]) -> dict[str, Any]:
         "last_polled_at": feed.last_polled_at,
         "last_status": feed.last_status,
         "last_error": feed.last_error,
+        "last_warning": feed.last_warning,  # off-site entries skipped, child sitemaps failed
+        "any_host": feed.any_host,
         "error_streak": feed.error_streak,
         "entries": feed.last_entries,
         "articles": counts[0],

@@ -5,24 +5,37 @@ An entry is a new article unless its URL key (:func:`~monitor.feeds.urls.url_key
 parameters and fragment aside) is the URL key or the canonical key of a watch already there
 (from any feed, config.toml or `monitor add`). Only http(s) entries on the feed's own site
 (unless the feed has ``any_host``) are watched, and not those older than the feed's
-``max_age``, nor undated ones on a feed's first poll (its back catalogue), nor more than
-``max_new`` per poll. A new article becomes a watch named after its title (``title (2)`` on
-a clash), due at once. Once fetched, an article whose ``<link rel=canonical>`` is an older watch's
-article is retired as its duplicate. An entry that leaves the feed changes nothing.
+``max_age``, nor undated ones listed for the first time (a feed's first poll that lists
+entries, a child sitemap of an index read for the first time: the back catalogue), nor more
+than ``max_new`` per poll. Entries skipped as off-site, and child sitemaps that could not be
+read, are kept on the feed as its ``last_warning`` (``monitor feeds``). A new article becomes
+a watch named after its title (``title (2)`` on a clash), due at once. Once fetched, an
+article whose ``<link rel=canonical>`` is an older watch's article is retired as its
+duplicate. An entry that leaves the feed changes nothing.
 """
 
 from __future__ import annotations
 
 import logging
+import sqlite3
+from collections import Counter
 from collections.abc import Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
-from monitor.errors import FeedError
+from monitor.errors import FeedError, StoreError
 from monitor.feeds.pace import DecaySchedule, Pace, format_duration, pace
 from monitor.feeds.parse import Entry
 from monitor.feeds.poll import FeedFetch, FeedState, fetch_feed
-from monitor.feeds.urls import canonical_key, clean_url, is_web_url, same_site, url_key
+from monitor.feeds.urls import (
+    canonical_key,
+    clean_url,
+    host_of,
+    is_web_url,
+    legacy_key,
+    same_site,
+    url_key,
+)
 from monitor.fetch import Fetcher
 from monitor.models import Validators
 from monitor.store import CheckRecord, SnapshotStore, Watch
@@ -50,9 +63,10 @@ class Plan:
 
     new: list[NewWatch]
     changes: list[EntryChange]
-    baseline: list[str] = field(default_factory=list)  # undated entries of a first poll
+    baseline: list[str] = field(default_factory=list)  # undated entries listed the first time
     deferred: int = 0  # new entries beyond ``max_new``, left for later polls
     foreign: int = 0  # entries skipped: not http(s), or on another site
+    offsite: tuple[str, ...] = ()  # the other sites' hosts, the most frequent first
 
 
 def accepts(feed: Feed, url: str) -> bool:
@@ -61,14 +75,15 @@ def accepts(feed: Feed, url: str) -> bool:
     return is_web_url(url) and (feed.any_host or same_site(url, feed.url))
 
 
-def _listed(feed: Feed, entries: Iterable[Entry]) -> tuple[dict[str, Entry], int]:
+def _listed(feed: Feed, entries: Iterable[Entry]) -> tuple[dict[str, Entry], Counter[str]]:
     """The acceptable entries by URL key, each listed once (what a second listing, e.g. in
-    another sitemap, adds fills what the first lacked); and how many were not acceptable."""
+    another sitemap, adds fills what the first lacked); and the hosts of those that were not
+    acceptable (``""``: not http(s))."""
     found: dict[str, Entry] = {}
-    foreign = 0
+    foreign: Counter[str] = Counter()
     for entry in entries:
         if not accepts(feed, entry.url):
-            foreign += 1
+            foreign[host_of(entry.url) if is_web_url(entry.url) else ""] += 1
             continue
         key = url_key(entry.url)
         first = found.get(key)
@@ -89,15 +104,17 @@ def plan_entries(
     known: dict[str, KnownEntry],
     now: datetime,
     baselined: Collection[str] = (),
+    new_sitemaps: Collection[str] = (),
 ) -> Plan:
     """The new watches, metadata changes and baseline a poll's entries make (pure).
 
-    On a feed's first good poll, an undated entry (no way to tell a new article from the
-    back catalogue) is baselined, not watched, when the feed has a ``max_age``; after that,
-    an entry not seen before is a new article whatever its date. At most ``max_new`` new
-    watches, the newest first (an undated one counts as published now)."""
+    An undated entry (no way to tell a new article from the back catalogue) listed for the
+    first time is baselined, not watched, when the feed has a ``max_age``: on a feed's
+    first good poll that lists entries, or in a child sitemap of an index not read before
+    (``new_sitemaps``). After that, an entry not seen before is a new article whatever its
+    date. At most ``max_new`` new watches, the newest first (an undated one counts as
+    published now)."""
     oldest = now - timedelta(seconds=feed.max_age) if feed.max_age else None
-    first = feed.baseline_at is None and oldest is not None
     listed, foreign = _listed(feed, entries)
     new: list[NewWatch] = []
     changes: list[EntryChange] = []
@@ -107,14 +124,25 @@ def plan_entries(
             changes.extend(_entry_changes(feed, known[key], entry))
         elif key in baselined:
             continue
-        elif first and entry.published_at is None:
+        elif oldest is not None and _back_catalogue(feed, entry, new_sitemaps):
             baseline.append(key)
         elif not _too_old(entry, oldest):
             new.append(_new_watch(key, entry))
     stamp = now.astimezone(UTC).isoformat(timespec="seconds")
     new.sort(key=lambda w: w.published_at or stamp, reverse=True)
     cap = max(feed.max_new, 1)
-    return Plan(new[:cap], changes, baseline, max(len(new) - cap, 0), foreign)
+    offsite = tuple(host for host, _ in foreign.most_common() if host)
+    return Plan(new[:cap], changes, baseline, max(len(new) - cap, 0), foreign.total(), offsite)
+
+
+def _back_catalogue(feed: Feed, entry: Entry, new_sitemaps: Collection[str]) -> bool:
+    """An undated entry listed for the first time: in a child sitemap not read before, or
+    by a feed (not an index) that never listed entries before."""
+    if entry.published_at is not None:
+        return False
+    if entry.sitemap is not None:
+        return entry.sitemap in new_sitemaps
+    return feed.baseline_at is None
 
 
 def _new_watch(key: str, entry: Entry) -> NewWatch:
@@ -160,14 +188,20 @@ async def poll_feed(store: SnapshotStore, fetcher: Fetcher, feed: Feed, now: dat
         log.warning("feed=%s: unexpected error reading it", feed.label, exc_info=True)
         message = f"cannot read the feed (unexpected {type(exc).__name__}: {exc})"
         return _failed(feeds, feed, polled_at, message)
-    if fetched.not_modified:
-        feeds.record_poll(feed, PollRecord(feed.id, polled_at, "not_modified"), feed.rules)
-        return Discovery(feed, "not_modified", entries=feed.last_entries)
-    return _record(feeds, feed, fetched, now, polled_at)
+    try:
+        if fetched.not_modified:
+            feeds.record_poll(feed, PollRecord(feed.id, polled_at, "not_modified"), feed.rules)
+            return Discovery(feed, "not_modified", entries=feed.last_entries)
+        return _record(feeds, feed, fetched, now, polled_at)
+    except (StoreError, sqlite3.Error) as exc:  # recorded as the poll's failure, not raised
+        return _failed(feeds, feed, polled_at, f"cannot record what the poll found: {exc}")
 
 
 def _failed(feeds: FeedStore, feed: Feed, polled_at: str, error: str) -> Discovery:
-    feeds.record_failure(feed.id, polled_at, error)
+    try:
+        feeds.record_failure(feed.id, polled_at, error)
+    except (StoreError, sqlite3.Error) as exc:
+        log.error("feed=%s: cannot record its failed poll: %s", feed.label, exc)
     log.warning("feed=%s poll failed: %s", feed.label, error)
     return Discovery(feed, "error", error=error)
 
@@ -175,27 +209,78 @@ def _failed(feeds: FeedStore, feed: Feed, polled_at: str, error: str) -> Discove
 def _record(
     feeds: FeedStore, feed: Feed, fetched: FeedFetch, now: datetime, polled_at: str
 ) -> Discovery:
-    keys = [url_key(e.url) for e in fetched.entries]
-    plan = plan_entries(
-        feed, fetched.entries, feeds.known(keys), now, feeds.baselined(feed.id, keys)
-    )
-    ids = feeds.record_poll(feed, _poll_record(feed, fetched, plan, polled_at), feed.rules)
+    """Plan and write a good poll in one write transaction: what is known is read inside
+    it, so two processes polling the same feed never add the same article twice."""
+    with feeds.store.transaction():
+        feed = feeds.get_feed(feed.id)  # as it is now, not when the poll began
+        plan = _plan(feeds, feed, fetched, now)
+        warning = _warning(feed, fetched, plan)
+        record = _poll_record(feed, fetched, plan, polled_at, warning)
+        ids = feeds.write_poll(feed, record, feed.rules)
     watches = tuple(feeds.store.get_watch(i) for i in ids)
-    warning = "; ".join([*fetched.warnings, *_notes(plan)]) or None
-    log.info(
+    notes = "; ".join(filter(None, [warning, *_notes(plan)])) or None
+    log.log(
+        logging.WARNING if warning else logging.INFO,
         "feed=%s polled: %d entries, %d new, %d retitled%s",
         feed.label,
         fetched.entry_count,
         len(watches),
         len(plan.changes),
-        f" ({warning})" if warning else "",
+        f" ({notes})" if notes else "",
     )
     return Discovery(
-        feed, "ok", fetched.entry_count, watches, len(plan.changes), warning, plan.deferred
+        feed, "ok", fetched.entry_count, watches, len(plan.changes), notes, plan.deferred
     )
 
 
-def _poll_record(feed: Feed, fetched: FeedFetch, plan: Plan, polled_at: str) -> PollRecord:
+def _plan(feeds: FeedStore, feed: Feed, fetched: FeedFetch, now: datetime) -> Plan:
+    keys = [url_key(e.url) for e in fetched.entries]
+    new_sitemaps = set(fetched.sitemaps) - feeds.sitemaps_read(feed.id)
+    return plan_entries(
+        feed,
+        fetched.entries,
+        _known(feeds, feed, fetched.entries),
+        now,
+        feeds.baselined(feed.id, keys),
+        new_sitemaps,
+    )
+
+
+def _known(feeds: FeedStore, feed: Feed, entries: Iterable[Entry]) -> dict[str, KnownEntry]:
+    """The watches the entries are, by URL key; an entry not found by its key may be an
+    article this feed found under schema version 4, stored under the URL that version made
+    (without ``ref`` nor ``at_*``)."""
+    keys = {url_key(e.url): legacy_key(e.url) for e in entries}
+    known = feeds.known(keys)
+    legacy = {old: key for key, old in keys.items() if key not in known and old != key}
+    for old, found in feeds.known(legacy).items():
+        if found.feed_id == feed.id:
+            known.setdefault(legacy[old], found)
+    return known
+
+
+def _warning(feed: Feed, fetched: FeedFetch, plan: Plan) -> str | None:
+    """What the poll skipped or could not read, kept on the feed (``monitor feeds``)."""
+    parts = list(fetched.warnings)
+    if plan.offsite:
+        hosts = ", ".join(plan.offsite[:3]) + (", ..." if len(plan.offsite) > 3 else "")
+        how = (
+            "set any_host = true in its [[feed]]"
+            if feed.source == "config"
+            else f"`monitor add {feed.url} --follow-feed --any-host`"
+        )
+        parts.append(
+            f"{plan.foreign} entries on other sites skipped ({host_of(feed.url)} → {hosts}): "
+            f"{how} to watch them"
+        )
+    elif plan.foreign:
+        parts.append(f"{plan.foreign} entries that are no web pages skipped")
+    return "; ".join(parts) or None
+
+
+def _poll_record(
+    feed: Feed, fetched: FeedFetch, plan: Plan, polled_at: str, warning: str | None
+) -> PollRecord:
     """What a good poll writes. With new articles left for later (``max_new``), no
     validators are kept: the next poll reads the feed in full, whatever it answers."""
     validators, children = fetched.validators, fetched.children
@@ -214,6 +299,8 @@ def _poll_record(feed: Feed, fetched: FeedFetch, plan: Plan, polled_at: str) -> 
         kind=fetched.kind,
         children=children,
         baseline=tuple(plan.baseline),
+        sitemaps=fetched.sitemaps,
+        warning=warning,
     )
 
 
@@ -223,8 +310,6 @@ def _notes(plan: Plan) -> list[str]:
         notes.append(f"{plan.deferred} more new articles left for the next polls (max_new)")
     if plan.baseline:
         notes.append(f"{len(plan.baseline)} undated entries taken as already published")
-    if plan.foreign:
-        notes.append(f"{plan.foreign} entries not on the feed's site skipped (any_host)")
     return notes
 
 

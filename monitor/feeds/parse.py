@@ -41,6 +41,7 @@ class Entry:
     title: str = ""
     summary: str | None = None
     published_at: str | None = None  # UTC ISO-8601
+    sitemap: str | None = None  # the child sitemap of an index that lists it
 
 
 @dataclass(frozen=True)

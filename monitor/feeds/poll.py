@@ -14,7 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from monitor.errors import FeedError
@@ -43,6 +43,7 @@ class FeedFetch:
     warnings: tuple[str, ...] = ()  # child sitemaps that could not be read
     children: ChildStates | None = field(default=None, compare=False)  # of a sitemap index
     listed: int | None = None  # entries listed, read now or unchanged (None: len(entries))
+    sitemaps: tuple[str, ...] = ()  # an index's child sitemaps read now (or unchanged)
 
     @property
     def entry_count(self) -> int:
@@ -94,6 +95,7 @@ async def fetch_feed(
         tuple(read.warnings),
         read.states,
         read.listed,
+        tuple(read.states),
     )
 
 
@@ -161,7 +163,7 @@ async def _read_children(
         if document.kind == "sitemapindex":
             read.warnings.append(f"{child.url}: a sitemap index inside an index is not followed")
             continue
-        read.entries.extend(document.entries)
+        read.entries.extend(replace(entry, sitemap=child.url) for entry in document.entries)
         read.listed += len(document.entries)
         validators = result.validators
         read.states[child.url] = {

@@ -17,6 +17,7 @@ import ipaddress
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
 import idna
+from publicsuffixlist import PublicSuffixList
 
 TRACKING_PARAMS = frozenset(
     {
@@ -123,25 +124,29 @@ def clean_url(url: str) -> str:
 
 # -- whose site an entry is on --------------------------------------------------------------
 
-#: second-level labels under which a country's registrable names sit (example.co.uk)
-_SECOND_LEVELS = frozenset(
-    {"co", "com", "net", "org", "ac", "gov", "edu", "ne", "or", "go", "gr", "ed", "ad", "lg"}
-)
+_SUFFIXES = PublicSuffixList()  # the list bundled with the package; it never fetches one
 
 
 def site_of(host: str) -> str:
-    """The registrable part of a host name (``news.example.co.uk`` -> ``example.co.uk``), by a
-    rule of thumb (no public-suffix list): the last two labels, or three under a country's
-    ``co.``/``ac.``/``ne.``... An IP address is itself."""
+    """The registrable part of a host name by the Public Suffix List, its private section
+    included (``news.example.co.uk`` -> ``example.co.uk``; ``foo.blogspot.com`` and
+    ``foo.github.io`` are sites of their own). An IP address, a public suffix itself or a
+    name the list cannot place (``localhost``) is itself."""
     host = normal_host(host)
     try:
         ipaddress.ip_address(host.strip("[]"))
         return host
     except ValueError:
         pass
-    labels = host.split(".")
-    size = 3 if len(labels) >= 3 and len(labels[-1]) == 2 and labels[-2] in _SECOND_LEVELS else 2
-    return ".".join(labels[-size:])
+    return _SUFFIXES.privatesuffix(host) or host
+
+
+def host_of(url: str) -> str:
+    """The normalised host of ``url`` (empty for a URL without one)."""
+    try:
+        return normal_host(urlsplit(url.strip()).hostname or "")
+    except ValueError:
+        return ""
 
 
 def is_web_url(url: str) -> bool:
@@ -154,13 +159,29 @@ def is_web_url(url: str) -> bool:
 
 
 def same_site(url: str, feed_url: str) -> bool:
-    """Whether ``url`` is on the site of ``feed_url``: the same registrable host or one of its
-    subdomains (a feed at example.com lists www.example.com and news.example.com)."""
-    try:
-        host, feed_host = urlsplit(url.strip()).hostname, urlsplit(feed_url.strip()).hostname
-    except ValueError:
-        return False
+    """Whether ``url`` is on the site of ``feed_url``: the same registrable domain by the
+    Public Suffix List (a feed at example.com lists www.example.com and news.example.com;
+    evil.blogspot.com is not foo.blogspot.com)."""
+    host, feed_host = host_of(url), host_of(feed_url)
     if not host or not feed_host:
         return False
-    host, site = normal_host(host), site_of(feed_host)
-    return host == site or host.endswith(f".{site}")
+    return host == feed_host or site_of(host) == site_of(feed_host)
+
+
+#: what schema version 4's :func:`url_key` also dropped: ``ref`` and every ``at_*``
+_V4_DROPPED = ("ref",)
+
+
+def legacy_key(url: str) -> str:
+    """The URL key schema version 4 gave ``url``: :func:`url_key` without ``ref`` nor any
+    ``at_*`` parameter either (a watch a feed found then was stored under that URL)."""
+    key = url_key(url)
+    parts = urlsplit(key)
+    kept = [
+        piece
+        for piece in parts.query.split("&")
+        if piece
+        and (name := unquote_plus(piece.split("=", 1)[0]).lower()) not in _V4_DROPPED
+        and not name.startswith("at_")
+    ]
+    return urlunsplit(parts._replace(query="&".join(kept)))

@@ -23,7 +23,7 @@ import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import sqlite_utils
 
@@ -47,6 +47,9 @@ from monitor.store.records import (
     watch_from_row,
 )
 from monitor.store.schema import MIGRATIONS, SCHEMA_VERSION
+
+if TYPE_CHECKING:
+    from monitor.store.feeds import Names
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -159,10 +162,11 @@ class SnapshotStore:
         rules: Rules | None = None,
         source: str = "cli",
     ) -> Watch:
-        """Add a watch; a URL or name that is already watched is a UsageError. A URL a feed
-        found becomes an ordinary watch (checked on its interval, never retired); a name a
-        feed article holds is taken from it (it gets ``name (2)``)."""
-        existing = self._row("watches", "url = ?", [url])
+        """Add a watch; a URL or name that is already watched is a UsageError. An article a
+        feed found (the same URL, or the same URL key: ``?utm_source=...`` aside) becomes an
+        ordinary watch of ``url`` (checked on its interval, never retired), its history
+        kept; a name a feed article holds is taken from it (it gets ``name (2)``)."""
+        existing = self._row("watches", "url = ?", [url]) or self._feed_article(url)
         if existing is not None and existing["feed_id"] is None:
             raise UsageError(f"{url} is already watched (see `monitor list`)")
         holder = self._row("watches", "name = ?", [name]) if name is not None else None
@@ -188,25 +192,37 @@ class SnapshotStore:
                 self.db.table("watches").update(watch_id, {**row, **_ADOPTED})
         return self.get_watch(watch_id)
 
-    def _rename_feed_watch(self, watch_id: int, name: str) -> None:
-        """Give a feed article whose name config.toml or `monitor add` wants another one."""
+    def _feed_article(self, url: str) -> dict[str, Any] | None:
+        """The oldest watch a feed found whose URL key is ``url``'s: the same article."""
+        return self._row(
+            "watches", "url_key = ? AND feed_id IS NOT NULL ORDER BY id", [url_key(url)]
+        )
+
+    def _rename_feed_watch(self, watch_id: int, name: str, names: Names | None = None) -> None:
+        """Give a feed article whose name config.toml or `monitor add` wants another one
+        (from ``names``, a :class:`~monitor.store.feeds.Names` that knows the names
+        reserved for others)."""
         from monitor.store.feeds import free_name
 
-        self.db.execute(
-            "UPDATE watches SET name = ? WHERE id = ?", [free_name(self.db, name), watch_id]
-        )
+        free = names.allocate(name) if names is not None else free_name(self.db, name)
+        self.db.execute("UPDATE watches SET name = ? WHERE id = ?", [free, watch_id])
 
     def sync_config(self, config: Config, *, deactivate: bool = True) -> None:
         """Make the watches of config.toml match the file: add, update and (with
-        ``deactivate``) deactivate the ones no longer in it. Writes only what differs."""
+        ``deactivate``) deactivate the ones no longer in it. Writes only what differs. An
+        entry whose URL is not watched but whose URL key is an article a feed found adopts
+        that article (its URL becomes the entry's)."""
         rows = {r["url"]: r for r in self.db.query("SELECT * FROM watches")}
-        wanted = {w.url: _config_values(w, rows.get(w.url)) for w in config.watches}
+        matched = _matched(config, rows)
+        wanted = {
+            w.url: {**_config_values(w, matched.get(w.url)), "url": w.url} for w in config.watches
+        }
         updates = [
-            (rows[url]["id"], values)
+            (matched[url]["id"], values)
             for url, values in wanted.items()
-            if url in rows and any(rows[url][k] != v for k, v in values.items())
+            if url in matched and any(matched[url][k] != v for k, v in values.items())
         ]
-        inserts = [(url, values) for url, values in wanted.items() if url not in rows]
+        inserts = [(url, values) for url, values in wanted.items() if url not in matched]
         stale = [
             row["id"]
             for url, row in rows.items()
@@ -218,15 +234,23 @@ class SnapshotStore:
         with self.transaction():
             for watch_id in released:
                 self.db.execute("UPDATE watches SET name = NULL WHERE id = ?", [watch_id])
-            for watch_id, name in renamed:
-                self._rename_feed_watch(watch_id, name)
+            self._rename_all(renamed, {w.name for w in config.watches if w.name})
             for watch_id in stale:
                 self.db.execute("UPDATE watches SET active = 0 WHERE id = ?", [watch_id])
             for watch_id, values in updates:
                 self.db.table("watches").update(watch_id, values)
             for url, values in inserts:
-                row = {"url": url, "url_key": url_key(url), "created_at": utcnow(), **values}
+                row = {"url_key": url_key(url), "created_at": utcnow(), **values}
                 self._insert("watches", row)
+
+    def _rename_all(self, renamed: list[tuple[int, str]], reserved: set[str]) -> None:
+        """Feed articles renamed away from names config.toml wants; none gets a name
+        config.toml wants either (``reserved``)."""
+        from monitor.store.feeds import Names
+
+        names = Names(self.db, reserved)
+        for watch_id, name in renamed:
+            self._rename_feed_watch(watch_id, name, names)
 
     def get_watch(self, watch_id: int) -> Watch:
         """The watch with this id."""
@@ -584,6 +608,22 @@ def _check_row(
         "snapshot_id": snapshot_id,
         "change_id": change_id,
     }
+
+
+def _matched(config: Config, rows: dict[str, dict[str, Any]]) -> dict[str, dict[str, Any]]:
+    """The watch each config.toml entry is: the one with its URL, else the oldest article a
+    feed found with its URL key (each adopted by one entry at most)."""
+    exact = {entry.url for entry in config.watches if entry.url in rows}
+    articles: dict[str, dict[str, Any]] = {}
+    for row in sorted(rows.values(), key=lambda r: r["id"]):
+        if row["feed_id"] is not None and row["url_key"] and row["url"] not in exact:
+            articles.setdefault(row["url_key"], row)
+    matched: dict[str, dict[str, Any]] = {}
+    for entry in config.watches:
+        found = rows.get(entry.url) or articles.pop(url_key(entry.url), None)
+        if found is not None:
+            matched[entry.url] = found
+    return matched
 
 
 def _names_to_release(

@@ -50,7 +50,8 @@ class Feed:
     max_new: int = 500  # new watches one poll may add
     kind: str | None = None  # what the last good poll read: "rss", "sitemapindex"...
     children: dict[str, dict[str, Any]] = field(default_factory=dict, compare=False)
-    baseline_at: str | None = None  # the first good poll; None: not polled successfully yet
+    baseline_at: str | None = None  # the first good poll that listed entries; None: none yet
+    last_warning: str | None = None  # what the last good poll skipped or could not read
 
     @property
     def label(self) -> str:
@@ -103,7 +104,9 @@ class PollRecord:
     changes: tuple[EntryChange, ...] = ()
     kind: str | None = None
     children: dict[str, dict[str, Any]] | None = None  # a sitemap index's child sitemaps
-    baseline: tuple[str, ...] = ()  # URL keys of undated entries of the first poll
+    baseline: tuple[str, ...] = ()  # URL keys of undated entries listed for the first time
+    sitemaps: tuple[str, ...] = ()  # child sitemaps read (or unchanged): now known
+    warning: str | None = None  # entries skipped as off-site, child sitemaps that failed
 
 
 def schedule_json(schedule: DecaySchedule) -> str:
@@ -171,6 +174,7 @@ def feed_from_row(row: dict[str, Any]) -> Feed:
         kind=row.get("kind"),
         children=json.loads(row.get("children_json") or "{}"),
         baseline_at=row.get("baseline_at"),
+        last_warning=row.get("last_warning"),
     )
 
 
@@ -201,7 +205,8 @@ def _poll_values(feed: Feed, poll: PollRecord) -> dict[str, Any]:
             last_modified=poll.last_modified,
             last_entries=poll.entries,
             kind=poll.kind,
-            baseline_at=feed.baseline_at or poll.polled_at,
+            baseline_at=feed.baseline_at or (poll.polled_at if poll.entries else None),
+            last_warning=poll.warning,
         )
     if poll.children is not None:
         values["children_json"] = json.dumps(poll.children)
@@ -217,25 +222,28 @@ def base_name(title: str) -> str:
     return base
 
 
-class _Names:
+class Names:
     """Free watch names for feed articles: ``title``, else ``title (2)``, ``(3)``... One
-    indexed query per distinct title, then counted in memory: linear in the entries."""
+    indexed query per distinct title; every name given out (and every ``reserved`` one, e.g.
+    the names config.toml wants) is taken for the rest, whatever title it came from."""
 
-    def __init__(self, db: Any) -> None:
+    def __init__(self, db: Any, reserved: Iterable[str] = ()) -> None:
         self.db = db
-        self._taken: dict[str, tuple[set[str], int]] = {}
+        self.allocated: set[str] = set(reserved)
+        self._taken: dict[str, set[str]] = {}  # per base: the names in the database
+        self._next: dict[str, int] = {}  # per base: every lower number is taken
 
     def allocate(self, title: str) -> str:
         base = base_name(title)
         if base not in self._taken:
-            self._taken[base] = (taken_names(self.db, base), 1)
-        taken, number = self._taken[base]
+            self._taken[base] = taken_names(self.db, base)
+        taken, number = self._taken[base], self._next.get(base, 1)
         name = base if number == 1 else f"{base} ({number})"
-        while name in taken:
+        while name in taken or name in self.allocated:
             number += 1
             name = f"{base} ({number})"
-        taken.add(name)
-        self._taken[base] = (taken, number)
+        self.allocated.add(name)
+        self._next[base] = number
         return name
 
 
@@ -248,9 +256,9 @@ def taken_names(db: Any, base: str) -> set[str]:
     return {r[0] for r in rows}
 
 
-def free_name(db: Any, base: str) -> str:
-    """``base``, else the first free ``base (n)``."""
-    return _Names(db).allocate(base)
+def free_name(db: Any, base: str, reserved: Iterable[str] = ()) -> str:
+    """``base``, else the first free ``base (n)`` that is not ``reserved`` either."""
+    return Names(db, reserved).allocate(base)
 
 
 class FeedStore:
@@ -329,12 +337,25 @@ class FeedStore:
             [int(active), feed_id],
         )
 
-    def add_feed(self, url: str, *, name: str | None = None, interval: float | None = None) -> Feed:
-        """Follow a feed from the command line (stored in the database)."""
+    def add_feed(
+        self,
+        url: str,
+        *,
+        name: str | None = None,
+        interval: float | None = None,
+        any_host: bool = False,
+    ) -> Feed:
+        """Follow a feed from the command line (stored in the database). With ``any_host``,
+        a feed already followed this way is made to accept articles on other sites."""
+        existing = self.store._row("feeds", "url = ?", [url])
+        if existing is not None and any_host and existing["source"] == "cli":
+            with self.store.transaction():
+                self.db.execute("UPDATE feeds SET any_host = 1 WHERE id = ?", [existing["id"]])
+            return self.get_feed(existing["id"])
         for column, value in (("url", url), ("name", name)):
             if value is not None and self.store._row("feeds", f"{column} = ?", [value]):
                 raise UsageError(f"{value} is already followed (see `monitor feeds`)")
-        values = _feed_values(FeedConfig(url=url, name=name))
+        values = _feed_values(FeedConfig(url=url, name=name, any_host=any_host))
         if interval is not None:
             values["interval_s"] = interval
         with self.store.transaction():
@@ -399,21 +420,35 @@ class FeedStore:
         return found
 
     def record_poll(self, feed: Feed, poll: PollRecord, rules: Rules) -> list[int]:
-        """Write a poll: new watches (due at once), metadata changes, the first poll's
-        baseline, the feed's state. The ids of the new watches."""
-        names = _Names(self.db)
+        """:meth:`write_poll` in a transaction of its own."""
         with self.store.transaction():
-            new_ids = [
-                self._insert_watch(feed, poll.polled_at, entry, rules, names) for entry in poll.new
-            ]
-            for change in poll.changes:
-                self._record_entry_change(feed.id, poll.polled_at, change)
-            self.db.conn.executemany(
-                "INSERT OR IGNORE INTO feed_baseline (feed_id, url_key) VALUES (?, ?)",
-                [(feed.id, key) for key in poll.baseline],
-            )
-            self.db.table("feeds").update(feed.id, _poll_values(feed, poll))
+            return self.write_poll(feed, poll, rules)
+
+    def write_poll(self, feed: Feed, poll: PollRecord, rules: Rules) -> list[int]:
+        """Write a poll (in the caller's transaction): new watches (due at once), metadata
+        changes, the baseline, the child sitemaps now known, the feed's state. The ids of
+        the new watches."""
+        names = Names(self.db)
+        new_ids = [
+            self._insert_watch(feed, poll.polled_at, entry, rules, names) for entry in poll.new
+        ]
+        for change in poll.changes:
+            self._record_entry_change(feed.id, poll.polled_at, change)
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO feed_baseline (feed_id, url_key) VALUES (?, ?)",
+            [(feed.id, key) for key in poll.baseline],
+        )
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO feed_sitemaps (feed_id, url, first_read_at) VALUES (?, ?, ?)",
+            [(feed.id, url, poll.polled_at) for url in poll.sitemaps],
+        )
+        self.db.table("feeds").update(feed.id, _poll_values(feed, poll))
         return new_ids
+
+    def sitemaps_read(self, feed_id: int) -> set[str]:
+        """The child sitemaps of a sitemap index that a poll has ever read."""
+        rows = self.db.execute("SELECT url FROM feed_sitemaps WHERE feed_id = ?", [feed_id])
+        return {r[0] for r in rows}
 
     def baselined(self, feed_id: int, keys: Iterable[str]) -> set[str]:
         """Those of ``keys`` that the feed's first poll listed undated (never watched)."""
@@ -439,7 +474,7 @@ class FeedStore:
             )
 
     def _insert_watch(
-        self, feed: Feed, now: str, entry: NewWatch, rules: Rules, names: _Names
+        self, feed: Feed, now: str, entry: NewWatch, rules: Rules, names: Names
     ) -> int:
         row = {
             "url": entry.url,

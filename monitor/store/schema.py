@@ -192,6 +192,76 @@ def add_feed_options(db: sqlite_utils.Database) -> None:
     db.execute("UPDATE feeds SET etag = NULL, last_modified = NULL WHERE kind IS NULL")
 
 
+def add_feed_warnings(db: sqlite_utils.Database) -> None:
+    """Schema version 6. Feeds gain ``last_warning`` (what their last good poll skipped as
+    off-site, or the child sitemaps it could not read); ``feed_sitemaps`` keeps every child
+    sitemap a poll has read (the undated entries of one read for the first time are its back
+    catalogue: a baseline, not new articles), filled from ``children_json``. Every watch's
+    ``url_key`` and ``canonical_key`` are recomputed (version 5 changed what they are: ``ref``
+    and other ``at_*`` parameters kept, hosts in punycode without a trailing dot). A feed
+    whose articles include some on another site than its own gets ``any_host``, so it goes on
+    finding them. Idempotent.
+    """
+    _add_column(db, "feeds", "last_warning", "TEXT")
+    db.execute(
+        """CREATE TABLE IF NOT EXISTS feed_sitemaps (
+            feed_id INTEGER NOT NULL REFERENCES feeds(id), url TEXT NOT NULL,
+            first_read_at TEXT, PRIMARY KEY (feed_id, url)) WITHOUT ROWID"""
+    )
+    for feed_id, children in db.execute(
+        "SELECT id, children_json FROM feeds WHERE children_json IS NOT NULL"
+    ).fetchall():
+        db.conn.executemany(
+            "INSERT OR IGNORE INTO feed_sitemaps (feed_id, url) VALUES (?, ?)",
+            [(feed_id, url) for url in json.loads(children or "{}")],
+        )
+    _rekey_watches(db)
+    _keep_other_sites(db)
+
+
+def _rekey_watches(db: sqlite_utils.Database) -> None:
+    """Every watch's keys as today's :func:`url_key` and :func:`canonical_key` make them. Two
+    watches may now share a key (both stay): a later one found by a feed is retired as the
+    duplicate of the earlier, as a check would have retired it."""
+    from monitor.feeds.urls import canonical_key, url_key
+
+    rows = db.execute(
+        "SELECT w.id, w.url, s.metadata_json FROM watches w "
+        "LEFT JOIN snapshots s ON s.id = w.current_snapshot_id"
+    ).fetchall()
+    for watch_id, url, metadata in rows:
+        canonical = json.loads(metadata).get("canonical_url") if metadata else None
+        db.execute(
+            "UPDATE watches SET url_key = ?, canonical_key = ? WHERE id = ?",
+            [url_key(url), canonical_key(canonical), watch_id],
+        )
+    cursor = db.execute(
+        "UPDATE watches SET duplicate_of = (SELECT min(o.id) FROM watches o "
+        "WHERE o.url_key = watches.url_key AND o.id < watches.id), "
+        "retired_at = coalesce(retired_at, strftime('%Y-%m-%dT%H:%M:%S+00:00', 'now')), "
+        "active = 0, next_check_at = NULL "
+        "WHERE feed_id IS NOT NULL AND duplicate_of IS NULL AND EXISTS (SELECT 1 FROM watches o "
+        "WHERE o.url_key = watches.url_key AND o.id < watches.id)"
+    )
+    if cursor.rowcount:
+        log.info("%d articles found through feeds retired as duplicates", cursor.rowcount)
+
+
+def _keep_other_sites(db: sqlite_utils.Database) -> None:
+    """``any_host`` for each feed that found articles on other sites than its own (feeds
+    never had to be on their articles' site before): an upgrade stops none of them."""
+    from monitor.feeds.urls import same_site
+
+    rows = db.execute(
+        "SELECT f.id, f.url, w.url FROM feeds f JOIN watches w ON w.feed_id = f.id "
+        "WHERE f.any_host = 0"
+    ).fetchall()
+    elsewhere = sorted({feed_id for feed_id, feed_url, url in rows if not same_site(url, feed_url)})
+    for feed_id in elsewhere:
+        db.execute("UPDATE feeds SET any_host = 1 WHERE id = ?", [feed_id])
+        log.warning("feed %d found articles on other sites: any_host set", feed_id)
+
+
 #: Schema migrations; index + 1 is the schema version each one produces.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     create_tables,
@@ -199,5 +269,6 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     add_snapshot_origin,
     add_feeds,
     add_feed_options,
+    add_feed_warnings,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
