@@ -31,6 +31,7 @@ from monitor.config import Config, Settings
 from monitor.models import CheckStatus
 from monitor.samplesite import Block, SampleArticle
 from monitor.store import SnapshotStore, Watch
+from monitor.store.feeds import FeedStore
 
 if TYPE_CHECKING:
     import uvicorn
@@ -54,6 +55,7 @@ CHROMIUM_ARGS = (
 #: The first JavaScript run by the hostile article's markup would set this (or open a dialog).
 PROBE = "window.__pwned"
 HOSTILE_TITLE = 'XSS "><img src=x onerror="window.__pwned=1"> <script>alert(1)</script> titles'
+HOSTILE_FEED = 'Feed "><img src=x onerror="window.__pwned=4"> <script>alert(4)</script>'
 HOSTILE_TEXT = (
     'Code like <script>alert(1)</script> and <img src=x onerror="alert(1)"> '
     "is shown as text, never run."
@@ -206,6 +208,7 @@ class UiDatabase:
     en: Watch  # versions 1-2: voted 7-2 → voted 6-3
     hostile: Watch  # versions 1-2: markup and script in the title and the text, as text
     failing: Watch  # no version: its one check got a 503
+    feed: int = 0  # a followed feed with a hostile name and warning that found the hostile article
 
 
 ADDED_PARAGRAPH = "国連安全保障理事会は2024年12月、専門家パネルの報告を受けて会合を開いた。"
@@ -241,7 +244,17 @@ def build_database(path: Path) -> UiDatabase:
         _edit(harness, watches[0], ja, samplesite.add_block(ja.article, 6, ADDED_PARAGRAPH))
         _edit(harness, watches[1], en, samplesite.replace_text(en.article, "7-2", "6-3"))
         _edit(harness, watches[2], hostile, samplesite.add_block(hostile.article, 3, HOSTILE_EDIT))
-        return UiDatabase(path, *(store.get_watch(watch.id) for watch in watches))
+        feed = _hostile_feed(store, watches[2])
+        return UiDatabase(path, *(store.get_watch(watch.id) for watch in watches), feed=feed)
+
+
+def _hostile_feed(store: SnapshotStore, watch: Watch) -> int:
+    """A followed feed named and warned about with markup, said to have found ``watch``."""
+    feed = FeedStore(store).add_feed("https://news.example/feed/", name=HOSTILE_FEED)
+    with store.transaction():
+        store.db.execute("UPDATE feeds SET last_warning = ? WHERE id = ?", [HOSTILE_FEED, feed.id])
+        store.db.execute("UPDATE watches SET feed_id = ? WHERE id = ?", [feed.id, watch.id])
+    return feed.id
 
 
 def _edit(harness: Harness, watch: Watch, site: Site, article: SampleArticle) -> None:

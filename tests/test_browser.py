@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING
 
 import pytest
 from browser import (
+    HOSTILE_FEED,
     HOSTILE_TITLE,
     PROBE,
     Tab,
@@ -237,13 +238,15 @@ def hostile_pages(database: UiDatabase) -> dict[str, tuple[str, ...]]:
     script, edit = "<script>alert(1)</script>", "<script>window.__pwned=3</script>"
     return {
         "/": (),
-        f"/watches/{watch}": (HOSTILE_TITLE,),
+        f"/watches/{watch}": (HOSTILE_TITLE, HOSTILE_FEED),
         f"/watches/{watch}/versions/1": (HOSTILE_TITLE, script),
         f"/watches/{watch}/versions/2": (HOSTILE_TITLE, script, edit),
         f"/watches/{watch}/diff/1/2?view=inline": (edit,),
         f"/watches/{watch}/diff/1/2?view=side": (edit,),
         "/search?q=alert": (HOSTILE_TITLE, script),
         "/changes": (),
+        "/feeds": (HOSTILE_FEED,),
+        f"/feeds/{database.feed}": (HOSTILE_FEED,),
     }
 
 

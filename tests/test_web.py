@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import hashlib
+import html
 import logging
 import os
 import re
@@ -30,14 +31,21 @@ from harness import FAST, Harness, Site
 from server import LocalServer
 from starlette.applications import Starlette
 from starlette.routing import Route
+from test_feeds import Site as FeedSite
 
 from monitor import samplesite
 from monitor.cli import cli
-from monitor.config import Config, Settings
+from monitor.config import Config, FeedConfig, Settings
 from monitor.errors import StoreError
+from monitor.feeds.discover import FeedPacer, poll_feed, schedule_dicts
+from monitor.feeds.pace import DecaySchedule, Tier
+from monitor.fetch import Fetcher
+from monitor.pipeline import Checker
+from monitor.samplesite.feeds import FeedItem
 from monitor.store import SnapshotStore
 from monitor.store.feeds import FeedStore
 from monitor.web import build_server, create_app, is_loopback
+from monitor.web import pages as web_pages
 from monitor.web import search as web_search
 from monitor.web.diffcache import DiffCache
 
@@ -300,6 +308,9 @@ EVERY_URL = [
     "/search?q=<script>",
     "/api",
     "/watches/999",
+    "/feeds",
+    "/feeds?all=1",
+    "/feeds/999",
 ]
 
 
@@ -536,6 +547,9 @@ def test_huge_ids_are_404(app: Starlette, built: Built) -> None:
         f"/api/watches/1/versions/{HUGE}",
         f"/api/changes/{HUGE}",
         f"/watches/{2**63}",
+        f"/feeds/{HUGE}",
+        f"/feeds/{2**63}",
+        f"/api/feeds/{HUGE}",
     ]
     for url, response in zip(urls, fetch(app, *urls), strict=True):
         assert response.status_code == 404, (url, response.text[:200])
@@ -724,8 +738,18 @@ def test_watch_page_of_a_feed_article(with_feed: Built) -> None:
     try:
         root = page(app, f"/watches/{built.ja}")
         assert "Example News" in root.cssselect("#feed")[0].text_content()
-        link = root.cssselect("#feed a")[0]
+        link = root.cssselect("#feed .feed-url a")[0]
         assert link.get("href") == "https://news.example/rss.xml"
+        feed_link = root.cssselect("#feed a.feed-page")[0]
+        assert feed_link.text_content() == "Example News"
+        assert re.fullmatch(r"/feeds/\d+", feed_link.get("href"))
+        feed_page = page(app, feed_link.get("href"))
+        assert feed_page.cssselect("h1")[0].text_content() == "Example News"
+        assert {int(r.get("data-watch-id")) for r in feed_page.cssselect("tr.watch")} == {
+            built.ja,
+            built.en,
+            built.xss,
+        }
         assert re.fullmatch(r"age 3h: every 15m", root.cssselect("#pace")[0].text_content())
         assert root.cssselect("#published time")[0].get("datetime")
         rows = root.cssselect("table#feed-changes tr.feed-change")
@@ -783,6 +807,195 @@ def test_api_watch_of_a_feed_article(with_feed: Built) -> None:
         assert "feed_changes" not in listed[built.ja]
     finally:
         app.state.pool.close()
+
+
+# -- followed feeds -------------------------------------------------------------------------
+
+HOSTILE_FEED = '<script>alert("feed")</script> <b>News</b>'
+HOSTILE_STORY = "<img src=x onerror=alert(9)> Story"  # a title the feed escapes as text
+HOSTILE_WARNING = "<script>alert(6)</script> 3 entries skipped <img src=x onerror=alert(10)>"
+FEED_SCHEDULE = DecaySchedule(tiers=(Tier(6 * 3600, 900),))  # older than 6h: retired
+
+
+@dataclass(frozen=True)
+class Followed:
+    """A database where a feed served on 127.0.0.1 was polled and its articles checked, and
+    a second feed that failed and was then dropped from the config."""
+
+    path: Path
+    feed: int  # its name is hostile; an entry on another site was skipped (a warning)
+    gone: int  # no longer followed; its last error and warning are hostile
+    old: int  # watch ids: published 1 day ago, retired at its first check
+    first: int  # published 3h ago
+    hostile: int  # published 2h ago, a hostile title
+    short: int  # published 1h ago, the first story under a short link: a duplicate
+
+
+def _poll_and_check(store: SnapshotStore, config: Config, now: datetime) -> None:
+    """Poll every followed feed once, then check every article due (real HTTP)."""
+    feeds = FeedStore(store)
+
+    async def run() -> None:
+        async with Fetcher(FAST) as fetcher:
+            for feed in feeds.feeds():
+                await poll_feed(store, fetcher, feed, now)
+            checker = Checker(store, fetcher, config, plan_next=FeedPacer(store))
+            for watch_id in feeds.due_watches(datetime.now(UTC).isoformat(), 100):
+                await checker.check(store.get_watch(watch_id))
+
+    asyncio.run(run())
+
+
+def build_followed(path: Path) -> Followed:
+    now = datetime.now(UTC).replace(microsecond=0)
+    paths = ("/2026/old/", "/2026/first/", "/2026/hostile/", "/short")
+    with LocalServer() as server, SnapshotStore(path) as store:
+        site = FeedSite(server)
+        site.publish(paths[0], "Older story", now - timedelta(days=1))
+        site.publish(paths[1], "First story", now - timedelta(hours=3))
+        site.publish(paths[2], html.escape(HOSTILE_STORY), now - timedelta(hours=2))
+        site.items["/away"] = FeedItem("https://elsewhere.example/x", "Away", "Away", now)
+        server.set("/broken-feed", "<h1>Internal Server Error</h1>", status=500)
+        main = FeedConfig(
+            url=site.url("/feed/"), name=HOSTILE_FEED, schedule=FEED_SCHEDULE, max_age=86400 * 30
+        )
+        broken = FeedConfig(url=server.url("/broken-feed"), name="gone feed")
+        config = Config(settings=Settings(database=str(path), fetch=FAST), feeds=(main, broken))
+        FeedStore(store).sync_config(config)
+        _poll_and_check(store, config, now)
+        site.publish(paths[3], "Short link", now - timedelta(hours=1), canonical=paths[1])
+        _poll_and_check(store, config, now)  # a later watch of the first story: a duplicate
+        FeedStore(store).sync_config(replace(config, feeds=(main,)))  # no longer followed
+        ids = {url: i for i, url in store.db.execute("SELECT id, url FROM watches")}
+        feed_ids = {url: i for i, url in store.db.execute("SELECT id, url FROM feeds")}
+        gone = feed_ids[broken.url]
+        with store.transaction():
+            store.db.execute(
+                "UPDATE feeds SET last_error = ?, last_warning = ? WHERE id = ?",
+                [f"HTTP 500 {HOSTILE_WARNING}", HOSTILE_WARNING, gone],
+            )
+    watches = (ids[site.url(p)] for p in paths)
+    return Followed(path, feed_ids[main.url], gone, *watches)
+
+
+@pytest.fixture(scope="module")
+def followed(tmp_path_factory: pytest.TempPathFactory) -> Followed:
+    return build_followed(tmp_path_factory.mktemp("followed") / "monitor.db")
+
+
+@pytest.fixture
+def feeds_app(followed: Followed) -> Iterator[Starlette]:
+    app = create_app(followed.path, allowed_hosts=[HOST])
+    yield app
+    app.state.pool.close()
+
+
+def test_feeds_page_lists_the_followed_feeds(feeds_app: Starlette, followed: Followed) -> None:
+    root = page(feeds_app, "/feeds")
+    assert root.cssselect('header.site nav a[href="/feeds"]')[0].text_content() == "Feeds"
+    (row,) = root.cssselect("table#feeds tr.feed")
+    assert int(row.get("data-feed-id")) == followed.feed and row.get("data-status") == "ok"
+    link = row.cssselect("td.name a")[0]
+    assert link.text_content() == HOSTILE_FEED and link.get("href") == f"/feeds/{followed.feed}"
+    cells = {td.get("data-label"): td for td in row.cssselect("td")}
+    assert cells["URL"].text_content().endswith("/feed/")
+    assert cells["Kind"].text_content() == "rss"
+    assert cells["Polled every"].text_content() == "15m"
+    assert (cells["Errors"].text_content(), cells["Articles"].text_content()) == ("0", "4")
+    assert cells["Still checked"].text_content() == "2"  # retired and duplicate: no more
+    warning = cells["Status"].cssselect(".last-warning")[0].get("title")
+    assert warning.startswith("1 entries on other sites skipped (127.0.0.1 → elsewhere.example)")
+    polled = cells["Last poll"].cssselect("time")[0]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", polled.text_content())
+    count = root.cssselect("#count")[0]
+    assert (
+        "1 feed followed" in count.text_content() and "1 no longer followed" in count.text_content()
+    )
+    everything = page(feeds_app, root.cssselect("a#all-toggle")[0].get("href"))
+    rows = {int(r.get("data-feed-id")): r for r in everything.cssselect("tr.feed")}
+    assert list(rows) == [followed.feed, followed.gone]
+    gone = rows[followed.gone]
+    assert gone.get("data-status") == "inactive" and "inactive" in gone.get("class")
+    assert gone.cssselect("td.errors")[0].text_content() == "2"  # two failed polls
+    assert HOSTILE_WARNING in gone.cssselect(".last-error")[0].get("title")
+
+
+def test_feed_page_shows_its_articles(feeds_app: Starlette, followed: Followed) -> None:
+    root = page(feeds_app, f"/feeds/{followed.feed}")
+    assert root.cssselect("h1")[0].text_content() == HOSTILE_FEED
+    assert root.cssselect("#feed-kind")[0].text_content() == "rss"
+    assert "elsewhere.example" in root.cssselect("#feed-warning")[0].text_content()
+    assert root.cssselect("#feed-articles")[0].text_content() == "4 found, 2 still checked"
+    rows = root.cssselect("table#articles tr.watch")
+    ids = [int(r.get("data-watch-id")) for r in rows]
+    assert ids == [followed.short, followed.hostile, followed.first, followed.old]  # newest first
+    states = {i: r.get("data-status") for i, r in zip(ids, rows, strict=True)}
+    assert states[followed.old] == "retired" and states[followed.short] == "duplicate"
+    assert states[followed.first] == states[followed.hostile] == "new"
+    links = {i: r.cssselect("td.name a")[0] for i, r in zip(ids, rows, strict=True)}
+    assert all(a.get("href") == f"/watches/{i}" for i, a in links.items())
+    assert links[followed.hostile].text_content() == HOSTILE_STORY
+    short = rows[0].cssselect("a.duplicate-of")[0]
+    assert short.get("href") == f"/watches/{followed.first}"
+    with SnapshotStore(followed.path, readonly=True) as store:
+        paces = schedule_dicts(store, [store.get_watch(i) for i in ids], 0.0)
+    assert [r.cssselect("td.pace")[0].text_content() for r in rows] == [
+        paces[i]["reason"] for i in ids
+    ]
+    assert paces[followed.first]["reason"] == "age 3h: every 15m"
+    published = rows[2].cssselect("td.published time")[0]
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", published.text_content())
+    watch = page(feeds_app, f"/watches/{followed.first}")
+    assert watch.cssselect("#feed a.feed-page")[0].get("href") == f"/feeds/{followed.feed}"
+    gone = page(feeds_app, f"/feeds/{followed.gone}")
+    assert "no longer followed" in gone.text_content()
+    assert not gone.cssselect("tr.watch") and gone.cssselect("p.empty")
+
+
+def test_feed_articles_are_paged(
+    feeds_app: Starlette, followed: Followed, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(web_pages, "ARTICLES_PER_PAGE", 3)
+    first = page(feeds_app, f"/feeds/{followed.feed}")
+    assert len(first.cssselect("tr.watch")) == 3 and not first.cssselect("a[rel=prev]")
+    second = page(feeds_app, first.cssselect("a[rel=next]")[0].get("href"))
+    assert [int(r.get("data-watch-id")) for r in second.cssselect("tr.watch")] == [followed.old]
+    assert not second.cssselect("a[rel=next]")
+    assert second.cssselect("a[rel=prev]")[0].get("href") == f"/feeds/{followed.feed}"
+    beyond = page(feeds_app, f"/feeds/{followed.feed}?page=9")
+    assert not beyond.cssselect("tr.watch") and beyond.cssselect("a[rel=prev]")
+    monkeypatch.setattr(web_pages, "FEEDS_PER_PAGE", 1)
+    listed = page(feeds_app, "/feeds?all=1")
+    assert [r.get("data-feed-id") for r in listed.cssselect("tr.feed")] == [str(followed.feed)]
+    rest = page(feeds_app, listed.cssselect("a[rel=next]")[0].get("href"))
+    assert [r.get("data-feed-id") for r in rest.cssselect("tr.feed")] == [str(followed.gone)]
+
+
+def test_feed_pages_404_and_escape(feeds_app: Starlette, followed: Followed) -> None:
+    for url in ("/feeds/999", f"/feeds/{HUGE}", f"/feeds/{2**63}", "/feeds/abc"):
+        response = get(feeds_app, url)
+        assert response.status_code == 404, url
+        assert response.headers["content-type"].startswith("text/html")
+    assert get(feeds_app, "/feeds?all=maybe").status_code == 400
+    assert get(feeds_app, "/feeds/1?page=0").status_code == 400
+    urls = [
+        "/feeds",
+        "/feeds?all=1",
+        f"/feeds/{followed.feed}",
+        f"/feeds/{followed.gone}",
+        f"/watches/{followed.hostile}",
+        f"/watches/{followed.first}",
+    ]
+    for url, response in zip(urls, fetch(feeds_app, *urls), strict=True):
+        assert response.status_code == 200, url
+        assert_inert(response.text)
+        assert "<script>alert" not in response.text and "<b>News" not in response.text, url
+        assert "<img" not in response.text, url
+        csp = response.headers["content-security-policy"]
+        assert "script-src 'self'" in csp and "default-src 'none'" in csp
+    gone = page(feeds_app, f"/feeds/{followed.gone}")
+    assert gone.cssselect("#feed-warning")[0].text_content() == HOSTILE_WARNING
+    assert HOSTILE_WARNING in gone.cssselect("#feed-error")[0].text_content()
 
 
 # -- search and the diff cache -----------------------------------------------------------------

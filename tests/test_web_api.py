@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from starlette.applications import Starlette
 from starlette.routing import Route
-from test_web import HOST, Built, build_database, fetch, get
+from test_web import HOST, HOSTILE_FEED, Built, Followed, build_database, build_followed, fetch, get
 
 from monitor.cli import cli
 from monitor.config import Settings
@@ -191,3 +191,79 @@ def test_api_json_is_one_request_each(app: Starlette, built: Built) -> None:
     shown = get(app, f"/api/watches/{built.xss}/versions/2").json()
     assert "<script>alert(1)</script>" in shown["title"]  # data, exactly as stored
     assert get(app, f"/api/watches/{built.xss}").json()["name"] == "xss <b>bold</b>"
+
+
+# -- followed feeds ---------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def followed(tmp_path_factory: pytest.TempPathFactory) -> Followed:
+    return build_followed(tmp_path_factory.mktemp("api-feeds") / "monitor.db")
+
+
+@pytest.fixture
+def feeds_app(followed: Followed) -> Iterator[Starlette]:
+    app = create_app(followed.path, allowed_hosts=[HOST])
+    yield app
+    app.state.pool.close()
+
+
+def test_feeds_are_the_objects_of_monitor_feeds_json(
+    feeds_app: Starlette, followed: Followed, monkeypatch: Any
+) -> None:
+    monkeypatch.chdir(followed.path.parent)
+    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
+    followed_only = cli_json(followed.path, "feeds", "--json")
+    everything = cli_json(followed.path, "feeds", "--json", "--all")
+    assert [f["id"] for f in everything] == [followed.feed, followed.gone]
+    listed = api(feeds_app, "/api/feeds")
+    assert listed == {"feeds": followed_only, "limit": 100, "offset": 0, "next": None}
+    assert listed["feeds"][0]["name"] == HOSTILE_FEED  # data, exactly as stored
+    assert "elsewhere.example" in listed["feeds"][0]["last_warning"]
+    assert api(feeds_app, "/api/feeds?all=1")["feeds"] == everything
+    assert api(feeds_app, "/api/feeds?all=true")["feeds"] == everything
+    one = api(feeds_app, f"/api/feeds/{followed.feed}")
+    assert one["feed"] == everything[0] and one["next"] is None
+    assert api(feeds_app, f"/api/feeds/{followed.gone}")["feed"] == everything[1]
+    watches = {w["id"]: w for w in api(feeds_app, "/api/watches")["watches"]}
+    articles = one["articles"]
+    assert [a["id"] for a in articles] == [
+        followed.short,
+        followed.hostile,
+        followed.first,
+        followed.old,
+    ]
+    assert articles == [watches[a["id"]] for a in articles]  # the objects of /api/watches
+    assert articles[2]["schedule"] == {"interval_s": 900.0, "reason": "age 3h: every 15m"}
+    assert articles[0]["duplicate_of"] == followed.first and articles[3]["retired_at"]
+
+
+def test_feeds_paging_and_errors(feeds_app: Starlette, followed: Followed) -> None:
+    first = api(feeds_app, "/api/feeds?all=1&limit=1")
+    assert [f["id"] for f in first["feeds"]] == [followed.feed] and first["next"]
+    second = api(feeds_app, first["next"].replace("http://monitor.test", ""))
+    assert [f["id"] for f in second["feeds"]] == [followed.gone] and second["next"] is None
+    assert get(feeds_app, "/api/feeds?all=1&limit=1").headers["x-total-count"] == "2"
+    assert get(feeds_app, "/api/feeds").headers["x-total-count"] == "1"
+    page1 = api(feeds_app, f"/api/feeds/{followed.feed}?limit=3")
+    assert len(page1["articles"]) == 3 and page1["feed"]["id"] == followed.feed
+    page2 = api(feeds_app, page1["next"].replace("http://monitor.test", ""))
+    assert [a["id"] for a in page2["articles"]] == [followed.old] and page2["next"] is None
+    assert page2["offset"] == 3 and page2["feed"] == page1["feed"]
+    for url in ("/api/feeds/999", f"/api/feeds/{2**63}", "/api/feeds/99999999999999999999"):
+        assert "error" in api(feeds_app, url, 404), url
+    for url in (
+        "/api/feeds?all=maybe",
+        "/api/feeds?limit=0",
+        f"/api/feeds/{followed.feed}?offset=-1",
+    ):
+        assert "error" in api(feeds_app, url, 400), url
+
+
+def test_openapi_describes_feeds(feeds_app: Starlette, followed: Followed) -> None:
+    schemas = api(feeds_app, "/openapi.json")["components"]["schemas"]
+    feed = api(feeds_app, "/api/feeds")["feeds"][0]
+    assert set(feed) == set(schemas["Feed"]["properties"])
+    one = api(feeds_app, f"/api/feeds/{followed.feed}")
+    assert set(one["articles"][0]) == set(schemas["Watch"]["properties"])
+    assert "/api/feeds/{feed_id}" in get(feeds_app, "/api").text

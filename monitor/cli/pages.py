@@ -190,6 +190,7 @@ def _drop_unread_page(store: Any, url: str) -> int | None:
 def feeds(app: App, as_json: bool, show_all: bool) -> None:
     """List followed feeds: last poll, status, articles found and still active (checked)."""
     from monitor.store.feeds import FeedStore
+    from monitor.store.read import feed_dict
 
     with app.listing_store() as store:
         app.sync(store)
@@ -198,7 +199,7 @@ def feeds(app: App, as_json: bool, show_all: bool) -> None:
             feed_store.sync_config(app.config, deactivate=False)
         listed = feed_store.feeds(active_only=not show_all)
         counts = feed_store.entry_counts()
-    rows = [_feed_dict(f, counts.get(f.id, (0, 0))) for f in listed]
+    rows = [feed_dict(f, counts.get(f.id, (0, 0))) for f in listed]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -213,26 +214,6 @@ def feeds(app: App, as_json: bool, show_all: bool) -> None:
             f"{plural(row['articles'], 'article'):>14} {row['articles_active']:>5} active  "
             f"last poll {row['last_polled_at'] or '-'}  {row['url']}{error}"
         )
-
-
-def _feed_dict(feed: Any, counts: tuple[int, int]) -> dict[str, Any]:
-    return {
-        "id": feed.id,
-        "name": feed.name,
-        "url": feed.url,
-        "source": feed.source,
-        "active": feed.active,
-        "interval_s": feed.interval,
-        "last_polled_at": feed.last_polled_at,
-        "last_status": feed.last_status,
-        "last_error": feed.last_error,
-        "last_warning": feed.last_warning,  # off-site entries skipped, child sitemaps failed
-        "any_host": feed.any_host,
-        "error_streak": feed.error_streak,
-        "entries": feed.last_entries,
-        "articles": counts[0],
-        "articles_active": counts[1],  # articles still checked (not retired nor unfollowed)
-    }
 
 
 @cli.command()

@@ -17,6 +17,7 @@ from typing import Any
 
 from monitor.errors import StoreError
 from monitor.store import SnapshotStore
+from monitor.store.feeds import Feed, feed_from_row
 from monitor.store.records import Snapshot, Watch, snapshot_from_row, watch_from_row
 
 log = logging.getLogger(__name__)
@@ -24,6 +25,8 @@ log = logging.getLogger(__name__)
 #: The oldest schema these queries can read (version 3 added ``snapshots.origin``); a
 #: read-only connection cannot migrate an older file.
 MIN_SCHEMA_VERSION = 3
+#: The schema version that added followed feeds (the ``feeds`` table).
+FEEDS_SCHEMA_VERSION = 4
 #: The columns of ``snapshots`` but the stored page, which only the raw download reads.
 SNAPSHOT_COLUMNS = (
     "id, watch_id, version, created_at, title, text, text_sha256, metadata_json, final_url, "
@@ -155,14 +158,18 @@ def _watch_where(query: WatchQuery) -> tuple[str, list[Any]]:
     return where, params
 
 
+_WATCH_ROWS = (
+    "SELECT w.*, (SELECT count(*) FROM snapshots s WHERE s.watch_id = w.id) AS n_versions, "
+    "(SELECT count(*) FROM changes c WHERE c.watch_id = w.id) AS n_changes FROM watches w "
+)
+
+
 def list_watches(store: SnapshotStore, query: WatchQuery) -> list[WatchRow]:
     """One page of watches matching ``query``, with their counts."""
     where, params = _watch_where(query)
     direction = "DESC" if query.descending else "ASC"
     rows = store.db.query(
-        "SELECT w.*, (SELECT count(*) FROM snapshots s WHERE s.watch_id = w.id) AS n_versions, "
-        "(SELECT count(*) FROM changes c WHERE c.watch_id = w.id) AS n_changes "
-        f"FROM watches w WHERE {where} "
+        f"{_WATCH_ROWS} WHERE {where} "
         f"ORDER BY {WATCH_SORTS[query.sort]} {direction} NULLS LAST, w.id {direction} "
         "LIMIT ? OFFSET ?",
         [*params, query.limit, query.offset],
@@ -355,3 +362,89 @@ def feed_entry_changes(store: SnapshotStore, watch_id: int, *, limit: int) -> li
             [watch_id, limit],
         )
     )
+
+
+def feed_dict(feed: Feed, counts: tuple[int, int]) -> dict[str, Any]:
+    """A followed feed as `monitor feeds --json` shows it; ``counts`` is (articles found,
+    articles still checked)."""
+    return {
+        "id": feed.id,
+        "name": feed.name,
+        "url": feed.url,
+        "source": feed.source,
+        "active": feed.active,
+        "interval_s": feed.interval,
+        "last_polled_at": feed.last_polled_at,
+        "last_status": feed.last_status,
+        "last_error": feed.last_error,
+        "last_warning": feed.last_warning,  # off-site entries skipped, child sitemaps failed
+        "any_host": feed.any_host,
+        "error_streak": feed.error_streak,
+        "entries": feed.last_entries,
+        "articles": counts[0],
+        "articles_active": counts[1],  # articles still checked (not retired nor unfollowed)
+    }
+
+
+def has_feeds(store: SnapshotStore) -> bool:
+    """Whether the database knows followed feeds at all (schema version 4 or later)."""
+    return store.schema_version >= FEEDS_SCHEMA_VERSION
+
+
+def list_feeds(
+    store: SnapshotStore, *, active_only: bool = True, limit: int = 1000, offset: int = 0
+) -> list[Feed]:
+    """One page of followed feeds (with ``active_only``, those still followed), by id."""
+    if not has_feeds(store):
+        return []
+    where = "WHERE active = 1" if active_only else ""
+    rows = store.db.query(
+        f"SELECT * FROM feeds {where} ORDER BY id LIMIT ? OFFSET ?", [limit, offset]
+    )
+    return [feed_from_row(row) for row in rows]
+
+
+def count_feeds(store: SnapshotStore) -> tuple[int, int]:
+    """(feeds followed, feeds no longer followed)."""
+    if not has_feeds(store):
+        return 0, 0
+    row = store.db.execute(
+        "SELECT coalesce(sum(active = 1), 0), coalesce(sum(active = 0), 0) FROM feeds"
+    ).fetchone()
+    return int(row[0]), int(row[1])
+
+
+def get_feed(store: SnapshotStore, feed_id: int) -> Feed | None:
+    """The feed with this id, or None."""
+    if not has_feeds(store):
+        return None
+    row = next(store.db.query("SELECT * FROM feeds WHERE id = ?", [feed_id]), None)
+    return feed_from_row(row) if row else None
+
+
+def feed_counts(store: SnapshotStore, ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+    """Per feed id: (articles found, articles still checked), in one query (the
+    ``watches_feed`` index); a feed that found nothing is absent."""
+    wanted = sorted(set(ids))
+    if not wanted:
+        return {}
+    rows = store.db.query(
+        "SELECT feed_id, count(*) AS n, sum(active) AS a FROM watches "
+        f"WHERE feed_id IN ({', '.join('?' * len(wanted))}) GROUP BY feed_id",
+        wanted,
+    )
+    return {row["feed_id"]: (row["n"], row["a"] or 0) for row in rows}
+
+
+def list_feed_articles(
+    store: SnapshotStore, feed_id: int, *, limit: int, offset: int = 0
+) -> list[WatchRow]:
+    """One page of the watches a feed found, newest published first, with their counts
+    (counted for that page only: the page's ids are picked first)."""
+    rows = store.db.query(
+        f"{_WATCH_ROWS} WHERE w.id IN (SELECT id FROM watches WHERE feed_id = ? "
+        "ORDER BY published_at DESC NULLS LAST, id DESC LIMIT ? OFFSET ?) "
+        "ORDER BY w.published_at DESC NULLS LAST, w.id DESC",
+        [feed_id, limit, offset],
+    )
+    return [WatchRow(watch_from_row(r), r["n_versions"], r["n_changes"]) for r in rows]

@@ -2,8 +2,9 @@
 outputs (``list --json``, ``log --json``, ``show --json``, ``diff --format json``), built by
 the same functions (:mod:`monitor.store.read`, :func:`monitor.report.report_to_dict`).
 
-Lists are objects holding the items under the name ``log --json`` uses (``watches``,
-``versions``, ``changes``, ``checks``, ``hits``) with ``limit``, ``offset`` and ``next`` (the
+Followed feeds are the objects of ``monitor feeds --json``. Lists are objects holding the
+items under the name ``log --json`` uses (``watches``, ``versions``, ``changes``, ``checks``,
+``hits``; ``feeds``, and a feed's ``articles``) with ``limit``, ``offset`` and ``next`` (the
 URL of the next page, or null). Errors are ``{"error": "…"}`` with status 400 (a bad
 parameter) or 404 (no such watch, version or change). /openapi.json describes every route.
 """
@@ -23,10 +24,14 @@ from starlette.routing import Route
 from monitor.report import render, report_to_dict
 from monitor.store.read import (
     change_dict,
+    count_feeds,
     count_watches,
+    feed_dict,
     feed_entry_changes,
     list_changes,
     list_checks,
+    list_feed_articles,
+    list_feeds,
     list_versions,
     list_watches,
     version_dict,
@@ -38,13 +43,18 @@ from monitor.web.params import Page, choice_param, page_param, path_int, text_pa
 from monitor.web.search import Found, clean_query, search
 from monitor.web.security import CSP
 from monitor.web.views import (
+    FeedRow,
     change_row,
     compared,
+    feed_rows,
+    find_feed,
     get_watch,
     read,
+    show_all,
     stored_reports,
     version_of,
     watch_extras,
+    watch_items,
     watch_query,
 )
 
@@ -67,6 +77,8 @@ def routes() -> list[Route]:
         Route("/api/changes", changes, name="api_changes"),
         Route("/api/changes/{change_id:int}", change, name="api_change"),
         Route("/api/search", search_api, name="api_search"),
+        Route("/api/feeds", feeds, name="api_feeds"),
+        Route("/api/feeds/{feed_id:int}", feed, name="api_feed"),
     ]
 
 
@@ -99,10 +111,7 @@ def watches(request: Request) -> Response:
     with read(request) as store:
         rows = list_watches(store, query)
         total = count_watches(store, query)
-        extras = watch_extras(request, store, [row.watch for row in rows])
-    items = [
-        watch_dict(row.watch, (row.versions, row.changes)) | extras[row.watch.id] for row in rows
-    ]
+        items = watch_items(request, store, rows)
     response = _listing(request, "watches", items, page)
     response.headers["X-Total-Count"] = str(total)
     return response
@@ -225,6 +234,38 @@ def search_api(request: Request) -> Response:
     items = [hit.as_dict() for hit in found.hits]
     extra = {"query": query, "scanned": found.scanned}
     return _listing(request, "hits", items, page, extra=extra)
+
+
+def _feed_item(row: FeedRow) -> dict[str, Any]:
+    return feed_dict(row.feed, (row.articles, row.active))
+
+
+def feeds(request: Request) -> Response:
+    """GET /api/feeds: followed feeds as `monitor feeds --json` shows them (``?all=1``: also
+    those no longer followed, as `--all`)."""
+    page = page_param(request, 100)
+    everything = show_all(request)
+    with read(request) as store:
+        listed = list_feeds(
+            store, active_only=not everything, limit=page.limit + 1, offset=page.offset
+        )
+        items = [_feed_item(row) for row in feed_rows(store, listed)]
+        followed, unfollowed = count_feeds(store)
+    response = _listing(request, "feeds", items, page)
+    response.headers["X-Total-Count"] = str(followed + unfollowed if everything else followed)
+    return response
+
+
+def feed(request: Request) -> Response:
+    """GET /api/feeds/{id}: one feed (`monitor feeds --json`) and a page of the articles it
+    found, newest published first, as /api/watches lists them."""
+    feed_id = path_int(request, "feed_id")
+    page = page_param(request, 100)
+    with read(request) as store:
+        (row,) = feed_rows(store, [find_feed(store, feed_id)])
+        articles = list_feed_articles(store, feed_id, limit=page.limit + 1, offset=page.offset)
+        items = watch_items(request, store, articles)
+    return _listing(request, "articles", items, page, extra={"feed": _feed_item(row)})
 
 
 def openapi(request: Request) -> Response:

@@ -27,11 +27,12 @@ from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
 from monitor.errors import StoreError, UsageError, WebError
+from monitor.feeds.pace import format_duration
 from monitor.web import api, feeds, pages
 from monitor.web.db import StorePool
 from monitor.web.diffcache import DiffCache
 from monitor.web.security import SecurityMiddleware, with_security_headers
-from monitor.web.views import watch_state
+from monitor.web.views import feed_state, watch_state
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,8 @@ def routes() -> list[BaseRoute]:
         Route("/changes", pages.changes_page, name="changes"),
         Route("/changes/{change_id:int}", pages.change_redirect, name="change"),
         Route("/search", pages.search_page, name="search"),
+        Route("/feeds", pages.feeds_page, name="feeds"),
+        Route("/feeds/{feed_id:int}", pages.feed_page, name="feed_page"),
         Route("/feed.atom", feeds.all_feed, name="feed"),
         Route("/openapi.json", api.openapi, name="openapi"),
         Route("/api", pages.api_docs, name="api_docs"),
@@ -118,6 +121,8 @@ def _templates() -> Jinja2Templates:
     env.filters["percent"] = display_percent
     env.filters["lang"] = language_tag
     env.filters["state"] = watch_state
+    env.filters["feed_state"] = feed_state
+    env.filters["duration"] = format_duration
     env.tests["web_url"] = is_web_url
     return Jinja2Templates(env=env, context_processors=[_root])
 

@@ -1,6 +1,7 @@
 """The OpenAPI 3.1 description of the JSON API (/openapi.json), written by hand.
 
-Field names and shapes are those of :mod:`monitor.store.read` (watch, version, change rows)
+Field names and shapes are those of :mod:`monitor.store.read` (watch, version, change and
+feed rows)
 and :func:`monitor.report.report_to_dict` (``monitor.change/1``); tests check that every
 ``/api/`` route is described here.
 """
@@ -238,6 +239,35 @@ HIT = _object(
         },
     }
 )
+FEED = _object(
+    {
+        "id": {"type": "integer"},
+        "name": _NULL_STR,
+        "url": {"type": "string"},
+        "source": {"type": "string", "enum": ["config", "cli"]},
+        "active": {"type": "boolean", "description": "false: no longer followed"},
+        "interval_s": {"type": "number", "description": "seconds between polls"},
+        "last_polled_at": _TIME,
+        "last_status": {
+            "type": ["string", "null"],
+            "description": "ok, not_modified or error; null: never polled",
+        },
+        "last_error": _NULL_STR,
+        "last_warning": {
+            "type": ["string", "null"],
+            "description": "what the last good poll skipped or could not read, e.g. `12 "
+            "entries on other sites skipped (feeds.feedburner.com → techcrunch.com): …`",
+        },
+        "any_host": {"type": "boolean", "description": "articles on other sites are watched"},
+        "error_streak": {"type": "integer", "description": "failed polls in a row"},
+        "entries": {"type": "integer", "description": "entries the last good poll listed"},
+        "articles": {"type": "integer", "description": "watches it found"},
+        "articles_active": {
+            "type": "integer",
+            "description": "of those, still checked (not retired nor unfollowed)",
+        },
+    }
+)
 ERROR = _object({"error": {"type": "string"}})
 SCHEMAS = {
     "Watch": WATCH,
@@ -249,6 +279,7 @@ SCHEMAS = {
     "Change": CHANGE,
     "ChangeReport": REPORT,
     "SearchHit": HIT,
+    "Feed": FEED,
     "Error": ERROR,
 }
 
@@ -277,6 +308,12 @@ BEFORE = _param(
     {"type": "integer", "minimum": 1},
     "keyset paging: only ids below this one (newest first)",
 )
+SHOW_ALL = _param(
+    "all",
+    "query",
+    {"enum": ["0", "1", "false", "true"]},
+    "1: also the feeds no longer followed (as `monitor feeds --all`)",
+)
 VERSION_N = _param("n", "path", {"type": "integer"}, "the version number (1 = first)")
 
 
@@ -302,7 +339,7 @@ def _get(
     errors: tuple[int, ...] = (400, 404),
 ) -> dict[str, Any]:
     responses = {"200": ok}
-    texts = {400: "a bad parameter", 404: "no such watch, version or change", 401: ""}
+    texts = {400: "a bad parameter", 404: "no such watch, version, change or feed", 401: ""}
     for status in errors:
         responses[str(status)] = _json(_ref("Error"), texts[status])
     responses["401"] = _json(_ref("Error"), "a token is required: missing, or invalid")
@@ -411,6 +448,21 @@ def paths() -> dict[str, Any]:
             ),
             (400,),
         ),
+        "/api/feeds": _get(
+            "Followed feeds, as `monitor feeds --json` (header X-Total-Count: all listed)",
+            [SHOW_ALL, LIMIT, OFFSET],
+            _json(_list("feeds", "Feed"), "a page of feeds"),
+            (400,),
+        ),
+        "/api/feeds/{feed_id}": _get(
+            "One feed (as `monitor feeds --json`) and the articles it found, newest "
+            "published first, as /api/watches lists them",
+            [_param("feed_id", "path", {"type": "integer"}, "the feed's id"), LIMIT, OFFSET],
+            _json(
+                _list("articles", "Watch", {"feed": _ref("Feed")}),
+                "the feed and a page of its articles",
+            ),
+        ),
     }
 
 
@@ -422,8 +474,8 @@ def document(server_url: str = "") -> dict[str, Any]:
             "title": "monitor",
             "version": "1",
             "description": "Read-only JSON API over monitor's database: watches, versions, "
-            "checks, changes, diffs and full-text search. With a token configured, send "
-            "Authorization: Bearer <token>.",
+            "checks, changes, diffs, full-text search and followed feeds. With a token "
+            "configured, send Authorization: Bearer <token>.",
         },
         "paths": paths(),
         "components": {

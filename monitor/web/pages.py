@@ -1,4 +1,5 @@
-"""The HTML pages: watch list, watch, diff, version (and its raw page), changes, search.
+"""The HTML pages: watch list, watch, diff, version (and its raw page), changes, search,
+followed feeds and one feed's articles.
 
 Each endpoint reads what it shows through one read-only connection and hands plain data to
 a template; templates escape everything (Jinja autoescape), so page text never becomes
@@ -17,10 +18,13 @@ from monitor.errors import WebError
 from monitor.report import content_language, notes
 from monitor.store.read import (
     WATCH_FILTERS,
+    count_feeds,
     count_watches,
     feed_entry_changes,
     list_changes,
     list_checks,
+    list_feed_articles,
+    list_feeds,
     list_versions,
     list_watches,
     stored_page,
@@ -41,10 +45,14 @@ from monitor.web.views import (
     DESCENDING_FIRST,
     change_row,
     diff_report,
+    feed_rows,
+    find_feed,
     get_watch,
     page_number,
     read,
     render,
+    schedules,
+    show_all,
     version_of,
     watch_extras,
     watch_query,
@@ -59,6 +67,8 @@ CHECKS_PER_PAGE = 50
 CHANGES_PER_PAGE = 50
 HITS_PER_PAGE = 20
 FEED_CHANGES_SHOWN = 100
+FEEDS_PER_PAGE = 500
+ARTICLES_PER_PAGE = 100
 COLUMNS = (  # watch-list columns: (sort key or None, heading)
     ("name", "Name"),
     (None, "URL"),
@@ -266,6 +276,55 @@ def search_page(request: Request) -> Response:
         "prev_url": with_query(request, page=page - 1) if page > 1 else None,
     }
     return render(request, "search.html", context)
+
+
+def feeds_page(request: Request) -> Response:
+    """GET /feeds: the followed feeds (``?all=1``: also those no longer followed)."""
+    everything = show_all(request)
+    page = page_number(request)
+    with read(request) as store:
+        listed = list_feeds(
+            store,
+            active_only=not everything,
+            limit=FEEDS_PER_PAGE + 1,
+            offset=(page - 1) * FEEDS_PER_PAGE,
+        )
+        rows = feed_rows(store, listed[:FEEDS_PER_PAGE])
+        followed, unfollowed = count_feeds(store)
+    context = {
+        "rows": rows,
+        "all": everything,
+        "followed": followed,
+        "unfollowed": unfollowed,
+        "all_url": with_query(request, all=None if everything else 1, page=None),
+        "next_url": with_query(request, page=page + 1) if len(listed) > FEEDS_PER_PAGE else None,
+        "prev_url": with_query(request, page=page - 1 if page > 2 else None) if page > 1 else None,
+    }
+    return render(request, "feeds.html", context)
+
+
+def feed_page(request: Request) -> Response:
+    """GET /feeds/{id}: a feed's state and the articles it found, newest published first."""
+    feed_id = path_int(request, "feed_id")
+    page = page_number(request)
+    with read(request) as store:
+        (row,) = feed_rows(store, [find_feed(store, feed_id)])
+        articles = list_feed_articles(
+            store, feed_id, limit=ARTICLES_PER_PAGE, offset=(page - 1) * ARTICLES_PER_PAGE
+        )
+        paces = schedules(request, store, [article.watch for article in articles])
+    context = {
+        "row": row,
+        "feed": row.feed,
+        "articles": articles,
+        "paces": paces,
+        "first": (page - 1) * ARTICLES_PER_PAGE + 1,
+        "next_url": with_query(request, page=page + 1)
+        if page * ARTICLES_PER_PAGE < row.articles
+        else None,
+        "prev_url": with_query(request, page=page - 1 if page > 2 else None) if page > 1 else None,
+    }
+    return render(request, "feed.html", context)
 
 
 def api_docs(request: Request) -> Response:

@@ -1,10 +1,11 @@
-"""What the pages and the API share: finding a watch, version or diff (404 when missing),
-the watch-list query from request parameters, and rendering a template."""
+"""What the pages and the API share: finding a watch, version, diff or feed (404 when
+missing), the watch-list query from request parameters, and rendering a template."""
 
 from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 from urllib.parse import urlencode
 
@@ -17,16 +18,21 @@ from monitor.feeds.discover import schedule_dicts
 from monitor.history import compare_versions, report_from_change
 from monitor.models import ChangeReport
 from monitor.store import Snapshot, Watch
+from monitor.store.feeds import Feed
 from monitor.store.read import (
     WATCH_FILTERS,
     WATCH_SORTS,
     ReadOnlyStore,
     WatchQuery,
+    WatchRow,
+    feed_counts,
     feeds_by_id,
     find_change,
     get_change,
+    get_feed,
     get_version,
     snapshots_by_id,
+    watch_dict,
     watches_by_id,
 )
 from monitor.web.diffcache import DiffCache
@@ -134,6 +140,53 @@ def watch_extras(
         }
         for w in watches
     }
+
+
+def watch_items(
+    request: Request, store: ReadOnlyStore, rows: list[WatchRow]
+) -> list[dict[str, Any]]:
+    """Listed watches as the API gives them: `monitor list --json` objects with their feed
+    and their pace (:func:`watch_extras`)."""
+    extras = watch_extras(request, store, [row.watch for row in rows])
+    return [
+        watch_dict(row.watch, (row.versions, row.changes)) | extras[row.watch.id] for row in rows
+    ]
+
+
+def find_feed(store: ReadOnlyStore, feed_id: int) -> Feed:
+    """The feed with this id (404 if none)."""
+    feed = get_feed(store, feed_id)
+    if feed is None:
+        raise WebError(f"no feed with id {feed_id}", status=404)
+    return feed
+
+
+@dataclass(frozen=True)
+class FeedRow:
+    """A followed feed with its numbers of articles found and still checked."""
+
+    feed: Feed
+    articles: int
+    active: int
+
+
+def feed_rows(store: ReadOnlyStore, feeds: list[Feed]) -> list[FeedRow]:
+    """The feeds with their article counts (one query for all)."""
+    counts = feed_counts(store, (feed.id for feed in feeds))
+    return [FeedRow(feed, *counts.get(feed.id, (0, 0))) for feed in feeds]
+
+
+def feed_state(feed: Feed) -> str:
+    """A feed's state in a word or two: "inactive", its last poll's status ("ok",
+    "not_modified", "error"…), or "never polled"."""
+    if not feed.active:
+        return "inactive"
+    return feed.last_status or "never polled"
+
+
+def show_all(request: Request) -> bool:
+    """``?all=1``: also list what is no longer followed."""
+    return choice_param(request, "all", ("0", "1", "false", "true"), "0") in ("1", "true")
 
 
 def watch_state(watch: Watch) -> str:
