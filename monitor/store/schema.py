@@ -147,13 +147,15 @@ def _add_column(db: sqlite_utils.Database, table: str, column: str, declaration:
         db.execute(f"ALTER TABLE {table} ADD COLUMN {column} {declaration}")
 
 
-def _fill_keys(db: sqlite_utils.Database) -> None:
-    """URL keys of the watches already there, and canonical keys from their current version."""
+def _fill_keys(db: sqlite_utils.Database, *, every: bool = False) -> None:
+    """URL keys of the watches without one (``every``: of all watches), and canonical keys
+    from their current version."""
     from monitor.feeds.urls import canonical_key, url_key
 
     rows = db.execute(
         "SELECT w.id, w.url, s.metadata_json FROM watches w "
-        "LEFT JOIN snapshots s ON s.id = w.current_snapshot_id WHERE w.url_key IS NULL"
+        "LEFT JOIN snapshots s ON s.id = w.current_snapshot_id"
+        + ("" if every else " WHERE w.url_key IS NULL")
     ).fetchall()
     for watch_id, url, metadata in rows:
         canonical = json.loads(metadata).get("canonical_url") if metadata else None
@@ -223,18 +225,7 @@ def _rekey_watches(db: sqlite_utils.Database) -> None:
     """Every watch's keys as today's :func:`url_key` and :func:`canonical_key` make them. Two
     watches may now share a key (both stay): a later one found by a feed is retired as the
     duplicate of the earlier, as a check would have retired it."""
-    from monitor.feeds.urls import canonical_key, url_key
-
-    rows = db.execute(
-        "SELECT w.id, w.url, s.metadata_json FROM watches w "
-        "LEFT JOIN snapshots s ON s.id = w.current_snapshot_id"
-    ).fetchall()
-    for watch_id, url, metadata in rows:
-        canonical = json.loads(metadata).get("canonical_url") if metadata else None
-        db.execute(
-            "UPDATE watches SET url_key = ?, canonical_key = ? WHERE id = ?",
-            [url_key(url), canonical_key(canonical), watch_id],
-        )
+    _fill_keys(db, every=True)
     cursor = db.execute(
         "UPDATE watches SET duplicate_of = (SELECT min(o.id) FROM watches o "
         "WHERE o.url_key = watches.url_key AND o.id < watches.id), "
