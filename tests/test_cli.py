@@ -75,6 +75,8 @@ def test_add_check_edit_check_diff(workdir: Path, http_server: LocalServer) -> N
     assert "Changed: nothing: the texts are the same" in itself and "Silent edit" not in itself
     same = json.loads(run("diff", "ipd", "2", "2", "--format", "json").output)
     assert same["silent_edit"] is False and same["ops"] == [[0, same["ops"][0][1]]]
+    logged = json.loads(run("log", "ipd", "--json").output)["changes"]
+    assert [type(change["silent_edit"]) for change in logged] == [bool]  # as in diff --json
 
 
 def test_list_log_show(workdir: Path, http_server: LocalServer) -> None:

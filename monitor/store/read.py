@@ -121,8 +121,12 @@ def version_dict(snapshot: Snapshot, chars: int | None = None) -> dict[str, Any]
 
 
 def change_dict(row: dict[str, Any]) -> dict[str, Any]:
-    """A ``changes`` row as `monitor log --json` lists it: every column but the diff."""
-    return {key: value for key, value in row.items() if key != "diff_json"}
+    """A ``changes`` row as `monitor log --json` lists it: every column but the diff, with
+    ``silent_edit`` a boolean (as in `diff --format json`)."""
+    data = {key: value for key, value in row.items() if key != "diff_json"}
+    if "silent_edit" in data:
+        data["silent_edit"] = bool(data["silent_edit"])
+    return data
 
 
 # -- watches ----------------------------------------------------------------------------------

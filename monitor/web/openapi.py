@@ -165,7 +165,7 @@ CHANGE = _object(
         "chars_added": {"type": "integer"},
         "chars_removed": {"type": "integer"},
         "share_changed": {"type": "number"},
-        "silent_edit": {"type": "integer", "enum": [0, 1]},
+        "silent_edit": {"type": "boolean"},
         "old_version": _NULL_INT,
         "new_version": {"type": "integer"},
         "watch_name": _NULL_STR,
