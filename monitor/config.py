@@ -77,6 +77,7 @@ class SiteRule:
 
     match: str
     rules: Rules
+    confirm: int | None = None  # overrides [monitor] confirm for these URLs
 
     def matches(self, url: str) -> bool:
         """True if this rule applies to ``url``."""
@@ -175,6 +176,15 @@ class Config:
             if site.matches(url):
                 rules = rules.merged(site.rules)
         return rules.merged(overrides) if overrides else rules
+
+    def confirm_for(self, url: str) -> int:
+        """Checks in a row a new version of ``url`` must be seen on: the last matching site
+        rule's ``confirm``, else ``[monitor] confirm``."""
+        confirm = self.settings.confirm
+        for site in self.sites:
+            if site.confirm is not None and site.matches(url):
+                confirm = site.confirm
+        return confirm
 
 
 def parse_duration(value: object) -> float:
@@ -392,8 +402,9 @@ def _read_site(path: str, index: int, table: object) -> SiteRule:
             key=r.key("match"),
         )
     rules = _read_rules(r)
+    confirm = r.get("confirm", _positive_int, None)
     r.finish()
-    return SiteRule(match=match, rules=rules)
+    return SiteRule(match=match, rules=rules, confirm=confirm)
 
 
 def _read_watch(path: str, index: int, table: object) -> WatchConfig:

@@ -316,7 +316,7 @@ class Checker:
                 content_key=None,  # the page must be read again next time, to confirm,
                 etag=watch.etag,  # and not as a 304 to the new version's validators
                 last_modified=watch.last_modified,
-                error=f"a new version awaits confirmation ({self.config.settings.confirm} "
+                error=f"a new version awaits confirmation ({self.config.confirm_for(watch.url)} "
                 "checks in a row)",
             )
         earlier = self.store.snapshot_by_sha(watch.id, sha)
@@ -334,7 +334,7 @@ class Checker:
     def _seen_before(self, watch: Watch, sha: str) -> bool:
         """With ``confirm = N``, a new text counts once the N-1 checks before saw it too
         (flapping CDNs and A/B tests never settle, so they are never reported)."""
-        needed = self.config.settings.confirm - 1
+        needed = self.config.confirm_for(watch.url) - 1
         seen = self.store.recent_candidates(watch.id, needed) if needed else []
         return len(seen) == needed and all(s == sha for s in seen)
 

@@ -164,3 +164,19 @@ def test_env_var_chooses_the_file(tmp_path: Path, monkeypatch: pytest.MonkeyPatc
 
 def test_parse_config_defaults() -> None:
     assert parse_config({}) == Config(path="<config>")
+
+
+def test_a_site_rule_can_ask_for_confirmation(tmp_path: Path) -> None:
+    config = load_config(
+        write(
+            tmp_path,
+            "[monitor]\nconfirm = 1\n"
+            '[[site]]\nmatch = "https://flappy.example/*"\nconfirm = 3\n'
+            '[[site]]\nmatch = "https://flappy.example/calm/*"\nremove = [".ad"]\n',
+        )
+    )
+    assert config.confirm_for("https://flappy.example/calm/a") == 3  # no confirm of its own
+    assert config.confirm_for("https://other.example/a") == 1
+    bad = write(tmp_path, '[[site]]\nmatch = "https://x/*"\nconfirm = 0\n')
+    with pytest.raises(ConfigError, match=r"site\[0\]\.confirm: got 0"):
+        load_config(bad)

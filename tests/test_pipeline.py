@@ -12,7 +12,7 @@ from harness import Harness, Site, static
 from server import Handler, LocalServer, Response, truncated
 
 from monitor import samplesite
-from monitor.config import Config, Rules, WatchConfig
+from monitor.config import Config, Rules, SiteRule, WatchConfig
 from monitor.fetch import Fetcher
 from monitor.models import CheckStatus
 from monitor.pipeline import Checker, CheckResult, reextract_watch
@@ -406,6 +406,23 @@ def test_confirm_2_reports_a_change_only_once_it_settles(harness: Harness, ja_si
     assert statuses == [CheckStatus.UNCHANGED] * 5 + [CheckStatus.CHANGED, CheckStatus.UNCHANGED]
     assert len(harness.store.changes(watch)) == 1
     assert "awaits confirmation" in (harness.store.checks(watch)[2]["error"] or "")
+
+
+def test_a_site_rule_asks_for_confirmation_of_its_pages_only(
+    harness: Harness, ja_site: Site, en_site: Site
+) -> None:
+    site = SiteRule(match=ja_site.url, rules=Rules(), confirm=2)
+    harness.config = replace(harness.config, sites=(site,))
+    ja, en = harness.store.add_watch(ja_site.url), harness.store.add_watch(en_site.url)
+    harness.check(ja)
+    harness.check(en)
+    ja_site.article = samplesite.replace_text(ja_site.article, "1万人", "1万2000人")
+    en_site.article = samplesite.replace_text(en_site.article, "voted 7-2", "voted 6-3")
+    assert harness.check(en).status is CheckStatus.CHANGED  # confirm = 1 elsewhere
+    waiting = harness.check(ja)
+    assert waiting.status is CheckStatus.UNCHANGED
+    assert "awaits confirmation (2 checks in a row)" in (waiting.error or "")
+    assert harness.check(ja).status is CheckStatus.CHANGED
 
 
 def test_confirm_2_settles_on_servers_with_etags(
