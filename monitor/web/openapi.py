@@ -376,7 +376,8 @@ def paths() -> dict[str, Any]:
     }
     return {
         "/api/watches": _get(
-            "Watches, as `monitor list --json` (header X-Total-Count: all matches)",
+            "Watches, as `monitor status --json` (`list --json` plus `schedule`) with `feed` "
+            "(header X-Total-Count: all matches)",
             [*watch_filters, LIMIT, OFFSET],
             _json(_list("watches", "Watch"), "a page of watches"),
             (400,),
