@@ -818,6 +818,12 @@ def test_add_on_a_home_page_without_article_text_adds_nothing(
     assert plain.output.strip() == f"added watch 1: {http_server.url('/2026/a/')}"
     helped = runner.invoke(cli, ["add", "--help"])
     assert "feed URL is, or" not in helped.output and "its page announces" in helped.output
+    item = FeedItem(http_server.url("/2026/a/"), "A", "a", START)
+    http_server.set("/feed/", rss([item], title="S", home=http_server.url("/")))
+    feed = runner.invoke(cli, ["add", http_server.url("/feed/")])
+    assert "is a feed, not an article" in feed.output and "--follow-feed" in feed.output
+    with SnapshotStore(tmp_path / "snapshots" / "monitor.db") as store:
+        assert [w.url for w in store.watches()] == [http_server.url("/2026/a/")]
 
 
 def test_migration_from_schema_4_learns_kinds_and_keeps_baselines(tmp_path: Path) -> None:

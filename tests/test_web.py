@@ -904,7 +904,7 @@ def test_feeds_page_lists_the_followed_feeds(feeds_app: Starlette, followed: Fol
     assert (cells["Errors"].text_content(), cells["Articles"].text_content()) == ("0", "4")
     assert cells["Still checked"].text_content() == "2"  # retired and duplicate: no more
     warning = cells["Status"].cssselect(".last-warning")[0].get("title")
-    assert warning.startswith("1 entries on other sites skipped (127.0.0.1 → elsewhere.example)")
+    assert warning.startswith("1 entry on other sites skipped (127.0.0.1 → elsewhere.example)")
     polled = cells["Last poll"].cssselect("time")[0]
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", polled.text_content())
     count = root.cssselect("#count")[0]

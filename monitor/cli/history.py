@@ -97,6 +97,9 @@ def _print_feed_side(watch: Any, pace: dict[str, Any], feed_changes: list[Any]) 
     click.echo(f"\nSchedule: {pace['reason']}; next check {watch.next_check_at or '-'}")
     if watch.feed_id is None:
         return
+    if not feed_changes:
+        click.echo("\nFeed entry changes: none (the feed has not edited its entry)")
+        return
     click.echo(f"\nFeed entry changes ({len(feed_changes)}), metadata, not article changes:")
     for c in feed_changes:
         click.echo(

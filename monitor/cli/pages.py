@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -50,9 +51,16 @@ def add(
     (config.toml [[feed]] entries work too).
     """
     url, seconds = _add_options(url, interval, any_host and not follow_feed)
-    probe = _probe(app, url, required=follow_feed) if follow_feed or _is_home(url) else None
+    looked_at = follow_feed or _is_home(url) or _looks_like_feed(url)
+    probe = _probe(app, url, required=follow_feed) if looked_at else None
     if follow_feed and probe is not None and probe.feeds:
         _follow(app, probe.feeds[0], (name, seconds, any_host), page=url)
+        return
+    if probe is not None and probe.feeds == [url]:
+        click.echo(
+            f"{url} is a feed, not an article: to watch every article it lists, "
+            f"monitor add {url} --follow-feed"
+        )
         return
     if probe is not None and probe.feeds and not probe.has_article:
         click.echo(
@@ -87,6 +95,14 @@ def _feeds_list(feeds: list[str]) -> str:
     if len(feeds) == 1:
         return f"a feed: {feeds[0]}"
     return "feeds:\n" + "\n".join(f"  {feed}" for feed in feeds)
+
+
+_FEED_PATH = re.compile(r"(?:/(?:feed|rss|atom)/?|\.(?:xml|rss|atom|rdf))$", re.IGNORECASE)
+
+
+def _looks_like_feed(url: str) -> bool:
+    """A URL that is likely a feed or sitemap (…/feed/, …/rss, ….xml): looked at first."""
+    return bool(_FEED_PATH.search(urlsplit(url).path))
 
 
 def _is_home(url: str) -> bool:

@@ -221,7 +221,7 @@ def _record(
     notes = "; ".join(filter(None, [warning, *_notes(plan)])) or None
     log.log(
         logging.WARNING if warning else logging.INFO,
-        "feed=%s polled: %d entries, %d new, %d retitled%s",
+        "feed=%s polled: %d entries, %d new, %d feed-side edits%s",
         feed.label,
         fetched.entry_count,
         len(watches),
@@ -270,11 +270,11 @@ def _warning(feed: Feed, fetched: FeedFetch, plan: Plan) -> str | None:
             else f"`monitor add {feed.url} --follow-feed --any-host`"
         )
         parts.append(
-            f"{plan.foreign} entries on other sites skipped ({host_of(feed.url)} → {hosts}): "
+            f"{_entries(plan.foreign)} on other sites skipped ({host_of(feed.url)} → {hosts}): "
             f"{how} to watch them"
         )
     elif plan.foreign:
-        parts.append(f"{plan.foreign} entries that are no web pages skipped")
+        parts.append(f"{_entries(plan.foreign)} that are no web pages skipped")
     return "; ".join(parts) or None
 
 
@@ -398,3 +398,7 @@ def schedule_dicts(
         planned = pacer.describe(watch, moment, default_interval)
         found[watch.id] = {"interval_s": planned.interval, "reason": planned.reason}
     return found
+
+
+def _entries(count: int) -> str:
+    return f"{count} {'entry' if count == 1 else 'entries'}"

@@ -178,6 +178,10 @@ def feed_from_row(row: dict[str, Any]) -> Feed:
     )
 
 
+#: Columns that decide which of a feed's entries become watches: a change means a full re-read.
+_ENTRY_CHOICE = ("any_host", "max_new", "max_age_s")
+
+
 def _feed_values(entry: FeedConfig) -> dict[str, Any]:
     return {
         "name": entry.name,
@@ -305,6 +309,8 @@ class FeedStore:
             )
             return
         self.db.table("feeds").update(row["id"], values)
+        if any(row[key] != values[key] for key in _ENTRY_CHOICE):
+            self._read_again(row["id"])
         if row["schedule_json"] != values["schedule_json"]:
             self._bring_forward(row["id"], schedule_from_json(values["schedule_json"]), now)
         self.db.execute(
@@ -351,6 +357,7 @@ class FeedStore:
         if existing is not None and any_host and existing["source"] == "cli":
             with self.store.transaction():
                 self.db.execute("UPDATE feeds SET any_host = 1 WHERE id = ?", [existing["id"]])
+                self._read_again(existing["id"])
             return self.get_feed(existing["id"])
         for column, value in (("url", url), ("name", name)):
             if value is not None and self.store._row("feeds", f"{column} = ?", [value]):
@@ -363,6 +370,15 @@ class FeedStore:
                 "feeds", {"url": url, "source": "cli", "created_at": utcnow(), **values}
             )
         return self.get_feed(feed_id)
+
+    def _read_again(self, feed_id: int) -> None:
+        """Drop the feed's validators: which entries it takes changed, so the next poll reads
+        it whole (a 304 would leave the entries skipped before unread)."""
+        self.db.execute(
+            "UPDATE feeds SET etag = NULL, last_modified = NULL, children_json = '{}', "
+            "last_warning = NULL WHERE id = ?",
+            [feed_id],
+        )
 
     def get_feed(self, feed_id: int) -> Feed:
         """The feed with this id."""
