@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from harness import FAST, Harness, Site
@@ -36,3 +37,15 @@ def ja_site(http_server: LocalServer) -> Site:
 @pytest.fixture
 def en_site(http_server: LocalServer) -> Site:
     return Site(http_server, samplesite.load_article("en"), path="/en/")
+
+
+@pytest.fixture
+def daemons() -> Iterator[list[Any]]:
+    """`monitor run` subprocesses a test starts (``test_service.Daemon``): killed at the end
+    if still running."""
+    started: list[Any] = []
+    yield started
+    for daemon in started:
+        if daemon.process.poll() is None:
+            daemon.process.kill()
+            daemon.process.wait()

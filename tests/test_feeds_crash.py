@@ -8,11 +8,10 @@ import random
 import signal
 import time
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
-import pytest
 from server import LocalServer, Request, Response
 from test_service import Daemon, query, write_config
 
@@ -81,16 +80,6 @@ class Site:
         body = rss(self.items, title="Site", home=self.server.url("/"))
         headers = {"Content-Type": "application/rss+xml; charset=UTF-8"}
         self.server.set("/feed/", body, headers=headers, etag=f"round-{number}")
-
-
-@pytest.fixture
-def daemons() -> Iterator[list[Daemon]]:
-    started: list[Daemon] = []
-    yield started
-    for daemon in started:
-        if daemon.process.poll() is None:
-            daemon.process.kill()
-            daemon.process.wait()
 
 
 def scalar(db: Path, sql: str) -> int:
