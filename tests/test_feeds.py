@@ -852,3 +852,19 @@ def test_migration_from_schema_4_learns_kinds_and_keeps_baselines(tmp_path: Path
     again = sqlite_utils.Database(path)
     add_feed_options(again)  # idempotent
     again.close()
+
+
+RDF = """<?xml version="1.0"?><rdf:RDF xmlns:rdf="http://www.w3.org/1999/02/22-rdf-syntax-ns#"
+ xmlns="http://purl.org/rss/1.0/" xmlns:dc="http://purl.org/dc/elements/1.1/">
+<channel rdf:about="https://x.test/"><title>X</title><link>https://x.test/</link></channel>
+<item rdf:about="https://x.test/a/"><title>記事 A</title><link>https://x.test/a/</link>
+<dc:date>2026-11-27T01:00:00+09:00</dc:date></item></rdf:RDF>""".encode()
+
+
+def test_rss_1_0_is_read_by_feedparser() -> None:
+    """RSS 1.0 (RDF), still common on Japanese sites."""
+    document = parse_document(RDF, "https://x.test/index.rdf")
+    assert (document.kind, document.title) == ("rdf", "X")
+    (entry,) = document.entries
+    assert (entry.url, entry.title) == ("https://x.test/a/", "記事 A")
+    assert entry.published_at == "2026-11-26T16:00:00+00:00"

@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable
+from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
@@ -378,9 +378,6 @@ class FeedPacer:
             return None
         key = canonical_key(record.new_snapshot.metadata.canonical_url)
         return self.feeds.duplicate_of(watch.id, key)
-
-
-PlanNext = Callable[[Watch, CheckRecord], CheckRecord]
 
 
 def schedule_dicts(

@@ -29,7 +29,6 @@ from monitor.errors import FeedError
 
 MAX_ENTRIES = 50_000  # the sitemap protocol's limit per file
 MAX_SUMMARY = 1000
-FEED_ROOTS = frozenset({"rss", "feed", "RDF"})
 _TAGS = re.compile(r"<[^>]*>")
 
 
@@ -83,8 +82,8 @@ def parse_document(content: bytes, url: str) -> FeedDocument:
     name = etree.QName(root).localname
     if name in ("rss", "feed"):
         return _lxml_feed(root, url, name)
-    if name in FEED_ROOTS:
-        return _parse_feed(content, url, name)
+    if name == "RDF":  # RSS 1.0
+        return _feedparser_feed(content, url)
     if name == "urlset":
         return FeedDocument("sitemap", entries=_sitemap_entries(root))
     if name == "sitemapindex":
@@ -139,9 +138,9 @@ def _feedparser(content: bytes, url: str) -> Any:
     )
 
 
-def _parse_feed(content: bytes, url: str, root_name: str) -> FeedDocument:
-    kind = {"feed": "atom", "RDF": "rdf"}.get(root_name, "rss")
-    return _feed_document(_feedparser(content, url), kind)
+def _feedparser_feed(content: bytes, url: str) -> FeedDocument:
+    """RSS 1.0 (RDF), which only feedparser reads here."""
+    return _feed_document(_feedparser(content, url), "rdf")
 
 
 def _feed_document(parsed: Any, kind: str) -> FeedDocument:
@@ -270,8 +269,6 @@ FEED_TYPES = frozenset({"application/rss+xml", "application/atom+xml", "applicat
 def feed_links(page: str, url: str) -> list[str]:
     """The feeds a page announces: ``<link rel="alternate" type="application/rss+xml"
     href=...>`` (or Atom), as absolute URLs, in page order."""
-    from urllib.parse import urljoin
-
     from lxml import html as lxml_html
 
     try:
