@@ -21,6 +21,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from monitor.analyse import Analysis, analyse_page, text_sha256, worker_ignores_signals
@@ -28,7 +29,7 @@ from monitor.classify import Verdict, classify_article, classify_fetch, is_colla
 from monitor.config import Config, Rules
 from monitor.errors import ExtractError, StaleBaselineError
 from monitor.extract import EXTRACTOR_VERSION
-from monitor.fetch import Fetcher
+from monitor.fetch import Fetcher, decode_html
 from monitor.history import (
     Reextracted,
     build_report,
@@ -38,8 +39,8 @@ from monitor.history import (
     page_key,
     reextract_watch,
 )
+from monitor.identity import PageSignals, Seen, first_check_gate, judge, page_signals
 from monitor.models import (
-    Article,
     ChangeReport,
     CheckStatus,
     FetchOutcome,
@@ -70,6 +71,12 @@ __all__ = [
 ]
 
 STALE_RETRIES = 3
+#: A run of 304 answers is confirmed now and then by an unconditional fetch: once this many
+#: checks in a row were answered 304, or this long after the last full answer (by the
+#: checker's clock), whichever comes first. An origin whose validators went wrong (a
+#: Last-Modified in the future, a CDN answering 304 to everything) cannot hide an edit longer.
+REVALIDATE_AFTER_304S = 10
+REVALIDATE_AFTER_SECONDS = 24 * 3600
 #: A return to a version one of the last this-many checks saw is flapping (an A/B test, a CDN
 #: serving two versions), recorded but not reported; an older version back is a revert.
 FLAP_WINDOW = 2
@@ -165,16 +172,29 @@ class Checker:
         # Fetching outpaces parsing: pages fetched but not yet analysed are bounded, so
         # memory stays flat however many watches are checked at once.
         self._pages = asyncio.Semaphore(2 * config.settings.fetch.concurrency)
+        self._baseline_signals: dict[int, PageSignals] = {}  # snapshot id -> its page's
 
     async def check(self, watch: Watch, *, next_check_at: str | None = None) -> CheckResult:
         """Fetch, classify, extract, compare and store one check of ``watch``."""
         async with self._pages:
-            has_baseline = watch.current_snapshot_id is not None
-            validators = Validators(watch.etag, watch.last_modified)
-            fetched = await self.fetcher.fetch(
-                watch.url, validators if has_baseline else Validators()
-            )
+            fetched = await self.fetcher.fetch(watch.url, self._validators(watch))
             return await self._finish(watch, fetched, next_check_at)
+
+    def _validators(self, watch: Watch) -> Validators:
+        """The validators to send: none without a baseline, and none when a run of 304s is
+        due to be confirmed (:data:`REVALIDATE_AFTER_304S`, :data:`REVALIDATE_AFTER_SECONDS`)."""
+        if watch.current_snapshot_id is None or not (watch.etag or watch.last_modified):
+            return Validators()
+        run, last_full = self.store.not_modified_run(watch.id)
+        if run >= REVALIDATE_AFTER_304S:
+            log.info("watch=%s: %d answers of 304 in a row: fetching in full", watch.label, run)
+            return Validators()
+        if run and last_full is not None:
+            age = _seconds_between(last_full, self.clock())
+            if age is not None and age >= REVALIDATE_AFTER_SECONDS:
+                log.info("watch=%s: no full answer for %.0fs: fetching in full", watch.label, age)
+                return Validators()
+        return Validators(watch.etag, watch.last_modified)
 
     async def _finish(
         self, watch: Watch, fetched: FetchResult, next_check_at: str | None
@@ -300,10 +320,12 @@ class Checker:
     ) -> CheckRecord:
         article, sha = analysis.article, analysis.text_sha256
         verdict = classify_article(article)
-        if verdict.status is None and current is not None:
-            verdict = self._moved(watch, current, fetched, sha)
-        if verdict.status is None and current is not None:
-            verdict = self._collapse(watch, current, article, sha)
+        if verdict.status is None and current is None:
+            gate = first_check_gate(analysis.signals, article.text)
+            if gate is not None:
+                verdict = Verdict(CheckStatus.SOFT_ERROR, f"{gate}, not an article")
+        if verdict.status is None and current is not None and sha != current.text_sha256:
+            verdict = self._identity(watch, current, fetched, analysis)
         if verdict.status is not None:
             return _with(base, status=verdict.status, error=verdict.error)
         if current is not None and sha == current.text_sha256:
@@ -338,8 +360,32 @@ class Checker:
         seen = self.store.recent_candidates(watch.id, needed) if needed else []
         return len(seen) == needed and all(s == sha for s in seen)
 
-    def _collapse(self, watch: Watch, current: Snapshot, article: Article, sha: str) -> Verdict:
-        """A sudden collapse of the text is a soft error until seen on enough checks."""
+    def _identity(
+        self, watch: Watch, current: Snapshot, fetched: FetchResult, analysis: Analysis
+    ) -> Verdict:
+        """A page that is not this article (:func:`monitor.identity.judge`) is a soft error
+        however often it is seen; a collapse of the text is one until seen on enough checks,
+        and only if the shrunk text comes from the article."""
+        article = analysis.article
+        baseline = Seen(
+            title=current.title,
+            text=current.text,
+            final_url=self.store.last_good_final_url(watch.id) or current.final_url,
+            canonical_url=current.metadata.canonical_url,
+            language=current.metadata.language,
+            signals=self._signals_of(current),
+        )
+        page = Seen(
+            title=article.title,
+            text=article.text,
+            final_url=fetched.final_url,
+            canonical_url=article.metadata.canonical_url,
+            language=article.metadata.language,
+            signals=analysis.signals,
+        )
+        judgement = judge(baseline, page)
+        if judgement.stand_in is not None:
+            return Verdict(CheckStatus.SOFT_ERROR, judgement.stand_in)
         settings = self.config.settings
         if not is_collapse(current.document, article.document, settings.collapse_ratio):
             return Verdict(None)
@@ -347,17 +393,21 @@ class Checker:
             f"article text collapsed from {len(current.document)} to "
             f"{len(article.document)} characters"
         )
-        return self._unless_confirmed(watch, sha, reason)
+        if not judgement.contained:
+            return Verdict(CheckStatus.SOFT_ERROR, f"{reason}, to text not from the article")
+        return self._unless_confirmed(watch, analysis.text_sha256, reason)
 
-    def _moved(self, watch: Watch, current: Snapshot, fetched: FetchResult, sha: str) -> Verdict:
-        """A redirect to another page than the last good check ended on (deleted articles
-        often go to the home page) is a soft error until seen on enough checks."""
-        last = self.store.last_good_final_url(watch.id) or current.final_url
-        if not last or not fetched.final_url:
-            return Verdict(None)
-        if page_key(last) == page_key(fetched.final_url):
-            return Verdict(None)
-        return self._unless_confirmed(watch, sha, f"redirected to {fetched.final_url}")
+    def _signals_of(self, snapshot: Snapshot) -> PageSignals:
+        """The signals of a stored version's page (read once per version and kept)."""
+        signals = self._baseline_signals.get(snapshot.id)
+        if signals is None:
+            raw, encoding = self.store.raw_html(snapshot.id)
+            html = _decoded(raw, encoding)
+            signals = page_signals(html, snapshot.final_url) if html else PageSignals()
+            if len(self._baseline_signals) >= _SIGNALS_KEPT:
+                self._baseline_signals.pop(next(iter(self._baseline_signals)))
+            self._baseline_signals[snapshot.id] = signals
+        return signals
 
     def _unless_confirmed(self, watch: Watch, sha: str, reason: str) -> Verdict:
         """No verdict if the same text was seen on the last ``collapse_confirm - 1`` checks
@@ -376,6 +426,32 @@ class Checker:
         """The report of a stored change."""
         row = self.store.change(change_id)
         return build_report(self.store, row)
+
+
+_SIGNALS_KEPT = 1024
+
+
+def _decoded(raw: bytes, encoding: str | None) -> str:
+    """A stored page as text (with the encoding it was read with, if it still decodes)."""
+    if not raw:
+        return ""
+    if encoding:
+        try:
+            return raw.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode_html(raw, None)[0]
+
+
+def _seconds_between(earlier: str, later: str) -> float | None:
+    """Seconds from one ISO-8601 time to another; None if either is not one."""
+    try:
+        start, end = datetime.fromisoformat(earlier), datetime.fromisoformat(later)
+        if (start.tzinfo is None) != (end.tzinfo is None):
+            start, end = start.replace(tzinfo=None), end.replace(tzinfo=None)
+        return (end - start).total_seconds()
+    except ValueError:
+        return None
 
 
 def _base_record(watch: Watch, fetched: FetchResult, now: str) -> CheckRecord:

@@ -329,20 +329,31 @@ def test_reextract_sets_a_new_baseline_without_reporting_a_change(
     assert harness.store.notifications(watch) == []
 
 
-def test_a_redirect_to_another_page_is_an_error_until_confirmed(
+def test_a_redirect_to_another_page_is_an_error_however_often_it_is_seen(
     harness: Harness, ja_site: Site, http_server: LocalServer
 ) -> None:
     watch = harness.store.add_watch(ja_site.url)
     harness.check(watch)
     http_server.set("/home/", samplesite.render_page(samplesite.load_article("en")))
     ja_site.override = static(Response(301, {"Location": http_server.url("/home/")}))
-    statuses = [harness.check(watch) for _ in range(3)]
-    assert [r.status for r in statuses] == [
-        CheckStatus.SOFT_ERROR,
-        CheckStatus.SOFT_ERROR,
-        CheckStatus.CHANGED,
-    ]
+    statuses = [harness.check(watch) for _ in range(5)]
+    assert {r.status for r in statuses} == {CheckStatus.SOFT_ERROR}
     assert "redirected to" in (statuses[0].error or "")
+    assert "not this article" in (statuses[0].error or "")
+    assert len(harness.store.snapshots(watch)) == 1
+
+
+def test_the_same_article_moved_to_another_path_is_still_the_article(
+    harness: Harness, ja_site: Site, http_server: LocalServer
+) -> None:
+    watch = harness.store.add_watch(ja_site.url)
+    harness.check(watch)
+    moved = samplesite.replace_text(ja_site.article, "1万人", "1万2000人")
+    http_server.set("/moved/", samplesite.render_page(moved))
+    ja_site.override = static(Response(301, {"Location": http_server.url("/moved/")}))
+    result = harness.check(watch)
+    assert result.status is CheckStatus.CHANGED and result.report is not None
+    assert [op.text for op in result.report.diff.ops if op.op] == ["2000"]
 
 
 def test_collapse_confirm_1_accepts_at_once(harness: Harness, ja_site: Site) -> None:
@@ -450,6 +461,5 @@ def test_an_article_that_moved_with_the_same_text_settles(
     for seed in range(8):
         moved.noise = Noise(seed=seed)  # new bytes every time, the same text
         statuses.append(harness.check(watch).status)
-    assert statuses[0] is CheckStatus.SOFT_ERROR  # a redirect is suspect at first
-    assert set(statuses[2:]) == {CheckStatus.UNCHANGED}  # then it settles, and stays settled
+    assert set(statuses) == {CheckStatus.UNCHANGED}  # the same article: no error, no change
     assert harness.store.changes(watch) == []
