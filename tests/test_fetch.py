@@ -95,8 +95,9 @@ DECODE_CASES = [
     ("cp932-as-x-sjis", page(JA), "cp932", "text/html; charset=x-sjis", "cp932"),
     ("cp932-as-sjis-xml", XML_SJIS + page(JA), "cp932", None, "cp932"),
     ("euc-jp-meta", '<meta charset="EUC-JP">' + page(JA_LONG), "euc_jp", None, "euc_jp"),
+    # A character only EUC-JIS-2004 has is read with it; the page is still read as euc_jp.
     ("euc-jis-2004", '<meta charset="euc-jp">' + page("ㇰ" + JA_LONG), "euc_jis_2004", None,
-     "euc_jis_2004"),
+     "euc_jp"),
     ("utf8-as-sjis-meta", META_SJIS + page(JA), "utf-8", "text/html", "utf-8"),
     ("utf8-as-sjis-header", page(JA), "utf-8", SJIS, "utf-8"),
     ("no-declaration", page(JA_LONG), "cp932", "text/html", "cp932"),

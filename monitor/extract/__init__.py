@@ -26,10 +26,12 @@ from collections.abc import Iterable
 
 from monitor.config import Rules
 from monitor.extract.boilerplate import boilerplate_reason, clean_lines
+from monitor.extract.chars import clean_article, clean_markup
 from monitor.extract.css import forget, remove, select_one, select_outermost
 from monitor.extract.declared import tokens
 from monitor.extract.explain import Explanation, Removal, Trace, css_path
 from monitor.extract.generic import generic_content
+from monitor.extract.live import drop_live_elements, drop_live_lines
 from monitor.extract.metadata import extract_metadata
 from monitor.extract.packs import RULE_PACKS
 from monitor.extract.parse import parse_html
@@ -39,7 +41,7 @@ from monitor.models import Article, Metadata
 log = logging.getLogger(__name__)
 
 #: Bumped whenever a change to extraction can change the text of an unchanged page.
-EXTRACTOR_VERSION = "7"
+EXTRACTOR_VERSION = "8"
 #: An <h1> agrees with <title> when this share of their words are shared (Dice).
 TITLE_AGREEMENT = 0.5
 #: Title sources that a heading repeated at the body's start beats.
@@ -80,7 +82,7 @@ def explain_article(html: str, url: str | None = None, rules: Rules | None = Non
 
 
 def _extract(html: str, url: str | None, rules: Rules, trace: Trace | None) -> Article:
-    root = parse_html(html)
+    root = parse_html(clean_markup(html))
     try:
         return _extract_from(root, url, rules, trace)
     finally:
@@ -92,6 +94,7 @@ def _extract_from(root: Element, url: str | None, rules: Rules, trace: Trace | N
     chosen, extractor = _choose_rules(root, rules, trace)
     _remove(root, ALWAYS_REMOVE, "always removed", trace)
     _remove(root, chosen.remove, f"{extractor} remove", trace)
+    _drop_live(root, chosen, trace)
     title, source = _title(root, chosen, metadata)
     page_title = _page_title(root, metadata) or ""
     lines, heading = _content_lines(root, chosen, (title, page_title), trace, extractor)
@@ -104,8 +107,17 @@ def _extract_from(root: Element, url: str | None, rules: Rules, trace: Trace | N
         kept = set(text.splitlines())
         dropped = [line for line in normalize_text(lines).splitlines() if line not in kept]
         trace.removed_texts("ignore pattern", dropped)
-    text = _drop_leading_title(text, title)
-    return Article(title=title, text=text, metadata=metadata, extractor=extractor)
+    text = _drop_leading_title(drop_live_lines(text), title)
+    return clean_article(Article(title=title, text=text, metadata=metadata, extractor=extractor))
+
+
+def _drop_live(root: Element, chosen: Rules, trace: Trace | None) -> None:
+    """Live elements the page marks (:mod:`.live`), never a content selector's element."""
+    keep = select_outermost(root, chosen.content) if chosen.content else []
+    removed = drop_live_elements(root, keep)
+    if trace is not None:
+        for reason, element in removed:
+            trace.removed_elements(f"live element: {reason}", [element])
 
 
 def _content_lines(
