@@ -320,10 +320,11 @@ class Checker:
     ) -> CheckRecord:
         article, sha = analysis.article, analysis.text_sha256
         verdict = classify_article(article)
-        if verdict.status is None and current is None:
+        if verdict.status is not None or current is None:
             gate = first_check_gate(analysis.signals, article.text)
             if gate is not None:
-                verdict = Verdict(CheckStatus.SOFT_ERROR, f"{gate}, not an article")
+                reason = f" ({verdict.error})" if verdict.error else ""
+                verdict = Verdict(CheckStatus.SOFT_ERROR, f"{gate}, not an article{reason}")
         if verdict.status is None and current is not None and sha != current.text_sha256:
             verdict = self._identity(watch, current, fetched, analysis)
         if verdict.status is not None:

@@ -60,7 +60,9 @@ class HostileFarm:
                 path = f"/{lang}/{number:02d}-{_slug(fault.name)}/"
                 self.pages[path] = FarmPage(fault, lang, path)
         self._server = _Server((host, 0), self)
-        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
+        self._thread = threading.Thread(
+            target=self._server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def port(self) -> int:

@@ -1,0 +1,162 @@
+"""Round 2 of the fault suite: every fault of monitor.samplesite.hostile, checked for real.
+
+Each fault is served by a :class:`HostileFarm` on 127.0.0.1 (raw sockets for the bodies cut
+short), to one watch, as a live site would: the good page (the baseline), the fault on several
+checks in a row, the good page again, then the good page with one real edit. The fault must end
+in the status it expects on every check (an error, or ``unchanged``: the article), store no
+version, report no change and leave the baseline; and the edit must be seen and be exactly the
+edit. Faults that are an origin's behaviour (validators, cookies) hold from the baseline on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pytest
+from harness import Harness
+
+from monitor.fetch import Fetcher
+from monitor.models import CheckStatus
+from monitor.pipeline import REVALIDATE_AFTER_304S, Checker, CheckResult
+from monitor.samplesite import hostile
+from monitor.samplesite.farm import HostileFarm
+from monitor.store import Watch
+
+FAULTS = hostile.faults(lambda article: article)  # names and items only
+SLOW_ITEMS = {9}
+FAULT_CHECKS = 4  # more than collapse_confirm: a stand-in must never be confirmed
+GOOD = {CheckStatus.UNCHANGED, CheckStatus.NOT_MODIFIED}
+#: What the diff of the farm's edit (farm.EDITS) shows, and nothing else.
+EDIT_OPS = {"ja": ["2000"], "en": ["7-2", "6-3"]}
+
+
+@pytest.fixture
+def farm() -> Iterator[HostileFarm]:
+    farm = HostileFarm(langs=("ja", "en"))
+    farm.start()
+    try:
+        yield farm
+    finally:
+        farm.stop()
+
+
+@pytest.fixture
+def hostile_harness(harness: Harness) -> Harness:
+    """No more than 3 s per check (a trickle meets the whole-fetch deadline, a hung server
+    the read timeout), one retry, a fast backoff."""
+    fetch = replace(
+        harness.config.settings.fetch,
+        connect_timeout=1.0,
+        read_timeout=1.4,
+        total_timeout=3.0,
+        retries=1,
+        backoff=0.05,
+    )
+    harness.config = replace(harness.config, settings=replace(harness.config.settings, fetch=fetch))
+    return harness
+
+
+class Session:
+    """Checks in one event loop with one fetcher (its clients cost ~40 ms to make)."""
+
+    def __init__(self, harness: Harness) -> None:
+        self.harness = harness
+        self.runner = asyncio.Runner()
+        self.fetcher = Fetcher(harness.config.settings.fetch)
+        self.checker = Checker(harness.store, self.fetcher, harness.config)
+
+    def check(self, watch: Watch) -> CheckResult:
+        fresh = self.harness.store.get_watch(watch.id)
+        return self.runner.run(self.checker.check(fresh))
+
+    def close(self) -> None:
+        self.runner.run(self.fetcher.aclose())
+        self.runner.close()
+
+
+@pytest.fixture
+def session(hostile_harness: Harness) -> Iterator[Session]:
+    session = Session(hostile_harness)
+    try:
+        yield session
+    finally:
+        session.close()
+
+
+def _expected(fault: hostile.Fault, result: CheckResult) -> bool:
+    if hostile.ARTICLE in fault.expect and result.status in GOOD:
+        return True
+    return result.status.value in fault.expect
+
+
+def _assert_bounded(harness: Harness, result: CheckResult) -> None:
+    """A slow server: a trickle is not retried (it answers), and every attempt together fits
+    total_timeout; the backoff comes on top (a loaded machine may wake late: the bound has
+    room, but a retried trickle, 2 x 3 s, would not fit)."""
+    fetch = harness.config.settings.fetch
+    attempts = harness.store.checks(result.watch)[0]["attempts"]
+    if "total timeout" in (result.error or ""):
+        assert attempts == 1
+    assert attempts <= fetch.retries + 1
+    assert result.duration_ms / 1000 < fetch.total_timeout + fetch.backoff * 2 + 2.5
+
+
+def _path(farm: HostileFarm, name: str, lang: str) -> str:
+    return next(p.path for p in farm.pages.values() if p.fault.name == name and p.lang == lang)
+
+
+@pytest.mark.parametrize(
+    ("name", "lang"),
+    [
+        (fault.name, lang)
+        for fault in FAULTS
+        for lang in ("ja", "en")
+        if lang == "ja" or fault.item not in SLOW_ITEMS  # the slow ones take seconds each
+    ],
+)
+def test_a_hostile_answer_is_never_a_version_and_the_next_edit_is_seen(
+    session: Session, farm: HostileFarm, name: str, lang: str
+) -> None:
+    harness, _check = session.harness, lambda watch: session.check(watch)
+    path = _path(farm, name, lang)
+    fault = farm.pages[path].fault
+    watch = harness.store.add_watch(farm.url(path))
+    assert _check(watch).status is CheckStatus.NEW
+    farm.set_phase("fault")
+    for _ in range(1 if fault.item in SLOW_ITEMS else FAULT_CHECKS):
+        result = _check(watch)
+        assert _expected(fault, result), (result.status, result.error)
+        if result.status.is_error:
+            assert fault.error.lower() in (result.error or "").lower(), result.error
+        assert result.report is None
+        if fault.item in SLOW_ITEMS:
+            _assert_bounded(harness, result)
+    assert len(harness.store.snapshots(watch)) == 1
+    assert harness.store.changes(watch) == []
+    farm.set_phase("recovered")
+    assert _check(watch).status in GOOD
+    farm.set_phase("edited")
+    for _ in range(REVALIDATE_AFTER_304S + 1):
+        result = _check(watch)
+        if result.status is not CheckStatus.NOT_MODIFIED:
+            break
+    assert result.status is CheckStatus.CHANGED, (result.status, result.error)
+    assert result.report is not None and result.report.old is not None
+    assert result.report.old.version == 1
+    assert [op.text for op in result.report.diff.ops if op.op] == EDIT_OPS[lang]
+    assert len(harness.store.snapshots(watch)) == 2
+    assert len(harness.store.changes(watch)) == 1
+
+
+def test_a_page_setting_1000_cookies_never_gets_another_watch_refused(
+    session: Session, farm: HostileFarm
+) -> None:
+    harness, _check = session.harness, lambda watch: session.check(watch)
+    flood = harness.store.add_watch(farm.url(_path(farm, "1,000 cookies", "ja")))
+    other = harness.store.add_watch(farm.url(_path(farm, "comment count", "ja")))
+    for _ in range(3):
+        assert _check(flood).status in {CheckStatus.NEW, *GOOD}
+        assert _check(other).status in {CheckStatus.NEW, *GOOD}
+    assert farm.refusals == 0
