@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from harness import Harness, Site, static
@@ -15,7 +16,13 @@ from monitor import samplesite
 from monitor.config import Config, Rules, SiteRule, WatchConfig
 from monitor.fetch import Fetcher
 from monitor.models import CheckStatus
-from monitor.pipeline import Checker, CheckResult, reextract_watch
+from monitor.pipeline import (
+    REVALIDATE_AFTER_304S,
+    REVALIDATE_AFTER_SECONDS,
+    Checker,
+    CheckResult,
+    reextract_watch,
+)
 from monitor.samplesite import Noise
 from monitor.store import SnapshotStore
 
@@ -463,3 +470,51 @@ def test_an_article_that_moved_with_the_same_text_settles(
         statuses.append(harness.check(watch).status)
     assert set(statuses) == {CheckStatus.UNCHANGED}  # the same article: no error, no change
     assert harness.store.changes(watch) == []
+
+
+class Clock:
+    """A steppable clock for the checker (ISO-8601 UTC, as utcnow gives)."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> str:
+        return self.now.isoformat(timespec="seconds")
+
+
+def _clocked_checks(harness: Harness, watch_id: int, clock: Clock, steps: list[timedelta]) -> None:
+    async def run() -> None:
+        async with Fetcher(harness.config.settings.fetch) as fetcher:
+            checker = Checker(harness.store, fetcher, harness.config, clock=clock)
+            for step in steps:
+                clock.now += step
+                await checker.check(harness.store.get_watch(watch_id))
+
+    asyncio.run(run())
+
+
+def _conditional(http_server: LocalServer) -> list[bool]:
+    return ["if-none-match" in request.headers for request in http_server.requests]
+
+
+def test_a_run_of_304s_is_confirmed_by_a_full_fetch_after_n_answers(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    http_server.set("/a", samplesite.render_page(samplesite.load_article("en")), etag="v1")
+    watch = harness.store.add_watch(http_server.url("/a"))
+    n = REVALIDATE_AFTER_304S
+    _clocked_checks(harness, watch.id, Clock(), [timedelta(minutes=15)] * (n + 3))
+    # the first fetch, n answers of 304, then one in full, then conditional again
+    assert _conditional(http_server) == [False] + [True] * n + [False, True]
+    statuses = [row["status"] for row in reversed(harness.store.checks(watch))]
+    assert statuses == ["new"] + ["not_modified"] * n + ["unchanged", "not_modified"]
+
+
+def test_a_run_of_304s_is_confirmed_by_a_full_fetch_after_a_day(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    http_server.set("/a", samplesite.render_page(samplesite.load_article("en")), etag="v1")
+    watch = harness.store.add_watch(http_server.url("/a"))
+    day = timedelta(seconds=REVALIDATE_AFTER_SECONDS)
+    _clocked_checks(harness, watch.id, Clock(), [timedelta(0), timedelta(hours=1), day, day])
+    assert _conditional(http_server) == [False, True, False, True]

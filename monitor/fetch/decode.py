@@ -67,7 +67,22 @@ def decode_html(content: bytes, content_type: str | None) -> tuple[str, str]:
             log.debug("declared charset %s does not fit the bytes", codec)
     if content.isascii():
         return content.decode("ascii"), "ascii"
-    return _detect(content) or (content.decode("utf-8", errors="replace"), "utf-8")
+    return (
+        _detect(content)
+        or _japanese(content)
+        or (content.decode("utf-8", errors="replace"), "utf-8")
+    )
+
+
+def _japanese(content: bytes) -> tuple[str, str] | None:
+    """When nothing is declared and detection finds nothing (a short page): the Japanese
+    charset the bytes fit, if one does (Japanese pages are the first target)."""
+    for codec in ("cp932", "euc_jp"):
+        try:
+            return _decode(content, codec), codec
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 def _mostly_utf8(content: bytes) -> bool:
