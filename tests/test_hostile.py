@@ -13,6 +13,7 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Iterator
 from dataclasses import replace
+from pathlib import Path
 
 import pytest
 from harness import Harness
@@ -22,6 +23,7 @@ from monitor.models import CheckStatus
 from monitor.pipeline import REVALIDATE_AFTER_304S, Checker, CheckResult
 from monitor.samplesite import hostile
 from monitor.samplesite.farm import HostileFarm
+from monitor.samplesite.farmrun import FarmRun, free_port, judge_run, judge_web
 from monitor.store import Watch
 
 FAULTS = hostile.faults(lambda article: article)  # names and items only
@@ -160,3 +162,54 @@ def test_a_page_setting_1000_cookies_never_gets_another_watch_refused(
         assert _check(flood).status in {CheckStatus.NEW, *GOOD}
         assert _check(other).status in {CheckStatus.NEW, *GOOD}
     assert farm.refusals == 0
+
+
+def test_the_daemon_on_the_hostile_farm(tmp_path: Path, daemons: list[object]) -> None:
+    """bench/hostile.py in short: the daemon against every fault at once (the Japanese pages),
+    phases advancing once every watch was checked enough in the one before."""
+    farm = HostileFarm(langs=("ja",))
+    farm.start()
+    settings = {
+        "interval": '"1s"',
+        "jitter": '"0s"',
+        "read_timeout": '"1.4s"',
+        "total_timeout": '"3s"',
+        "retries": "1",
+        "backoff": '"0.05s"',
+        "per_host_concurrency": "6",
+        "shutdown_grace": '"5s"',
+    }
+    run = FarmRun(farm, tmp_path, free_port(), settings)
+    try:
+        run.start()
+        daemons.append(_Started(run))
+        pages = set(farm.pages)
+        slow = {path for path, page in farm.pages.items() if page.fault.item in SLOW_ITEMS}
+
+        def checked(phase: str, times: int) -> bool:
+            done = run.checks_since(phase)
+            return all(done[path] >= (1 if path in slow else times) for path in pages)
+
+        assert run.wait_until(lambda: checked("good", 1), 90), run.checks_since("good")
+        run.enter("fault")
+        assert run.wait_until(lambda: checked("fault", 4), 120), run.checks_since("fault")
+        run.enter("recovered")
+        assert run.wait_until(lambda: checked("recovered", 1), 60)
+        run.enter("edited")
+        assert run.wait_until(lambda: run.changed() >= pages, 120), pages - run.changed()
+        run.load_watch_ids()
+        web_problems, _ = judge_web(run)
+        assert run.stop() == 0
+    finally:
+        farm.stop()
+    verdict = judge_run(run, EDIT_OPS)
+    assert verdict.problems + web_problems == [], verdict.figures
+    assert "Traceback" not in (tmp_path / "daemon.log").read_text(encoding="utf-8")
+
+
+class _Started:
+    """The daemons fixture's view of a run's daemon (killed at the end if still running)."""
+
+    def __init__(self, run: FarmRun) -> None:
+        assert run.daemon is not None
+        self.process = run.daemon
