@@ -18,6 +18,7 @@ from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
 
+from monitor.clock import parse_moment
 from monitor.models import ChangeReport
 from monitor.report import clean, render_html_fragment
 
@@ -58,10 +59,7 @@ class FeedEntry:
 
 def _moment(value: str | None) -> datetime:
     """An ISO-8601 time as an aware datetime (UTC when it has no offset)."""
-    if not value:
-        return datetime.fromtimestamp(0, UTC)
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return parse_moment(value) if value else datetime.fromtimestamp(0, UTC)
 
 
 def _one_line(text: str) -> str:

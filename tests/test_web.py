@@ -938,7 +938,8 @@ def test_feed_page_shows_its_articles(feeds_app: Starlette, followed: Followed) 
     short = rows[0].cssselect("a.duplicate-of")[0]
     assert short.get("href") == f"/watches/{followed.first}"
     with SnapshotStore(followed.path, readonly=True) as store:
-        paces = schedule_dicts(store, [store.get_watch(i) for i in ids], 0.0)
+        watches = [store.get_watch(i) for i in ids]
+        paces = schedule_dicts(store, watches, 0.0, datetime.now(UTC))
     assert [r.cssselect("td.pace")[0].text_content() for r in rows] == [
         paces[i]["reason"] for i in ids
     ]

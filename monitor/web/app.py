@@ -26,6 +26,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from monitor.clock import Clock, system_clock
 from monitor.errors import StoreError, UsageError, WebError
 from monitor.feeds.pace import format_duration
 from monitor.web import api, feeds, pages
@@ -69,6 +70,7 @@ def create_app(
     token: str | None = None,
     allowed_hosts: Iterable[str] = (),
     default_interval: float | None = None,
+    clock: Clock = system_clock,
 ) -> Starlette:
     """The read-only web UI and JSON API over the database at ``db_path``.
 
@@ -76,7 +78,8 @@ def create_app(
     written. With ``token``, every request must carry it; without, only requests whose Host
     is a loopback address or one of ``allowed_hosts`` (the host listened on) are answered
     (see :mod:`monitor.web.security`). ``default_interval`` is the config's check interval,
-    shown as the pace of watches without their own (unknown if None).
+    shown as the pace of watches without their own (unknown if None); ``clock`` tells the
+    time that paces are computed for.
     """
     if token is not None and not token:
         raise ValueError("the token must not be empty")
@@ -104,6 +107,7 @@ def create_app(
     app.state.pool = pool
     app.state.templates = _templates()
     app.state.default_interval = default_interval
+    app.state.clock = clock
     app.state.diffs = DiffCache(DIFF_CACHE_SIZE)
     return app
 

@@ -13,6 +13,7 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from monitor.clock import Clock
 from monitor.errors import UsageError, WebError
 from monitor.feeds.discover import schedule_dicts
 from monitor.history import compare_versions, report_from_change
@@ -117,7 +118,8 @@ def schedules(
     (``{"interval_s", "reason"}``). Without the config's default interval (not given to
     the app), a watch that uses it says so (``interval_s`` null)."""
     default: float | None = request.app.state.default_interval
-    paces = schedule_dicts(store, watches, default if default is not None else 0.0)
+    clock: Clock = request.app.state.clock
+    paces = schedule_dicts(store, watches, default if default is not None else 0.0, clock())
     if default is None:
         for watch in watches:
             if watch.feed_id is None and watch.duplicate_of is None and watch.interval is None:
