@@ -44,7 +44,8 @@ def test_quick_start_works(
         result = CliRunner().invoke(cli, args, catch_exceptions=False)
         assert result.exit_code == 0, (line, result.output)
         outputs.append(result.output)
-    assert outputs[1].startswith("new")
+    assert outputs[0].startswith("added watch 1: article") and "version 1: " in outputs[0]
+    assert outputs[1].startswith("unchanged")
     assert outputs[2].startswith("changed")
     assert "{+2000+}" in outputs[-1]
     assert (tmp_path / "snapshots" / "monitor.db").exists()

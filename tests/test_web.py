@@ -12,6 +12,7 @@ import html
 import logging
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -46,7 +47,6 @@ from monitor.store import SnapshotStore
 from monitor.store.feeds import FeedStore
 from monitor.web import build_server, create_app, is_loopback
 from monitor.web import pages as web_pages
-from monitor.web import search as web_search
 from monitor.web.diffcache import DiffCache
 
 HOSTILE = """<!DOCTYPE html><html lang="en"><head><title>XSS &lt;script&gt;alert(1)&lt;/script&gt;
@@ -1013,14 +1013,19 @@ def test_search_strips_control_characters(app: Starlette, built: Built) -> None:
     assert short["scanned"] is True and len(short["hits"]) == 1
 
 
-def test_search_says_when_it_scanned(
-    app: Starlette, built: Built, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(web_search, "_fts_ids", lambda *args: None)  # the index failed
+def test_search_says_when_it_scanned(built: Built, tmp_path: Path) -> None:
+    unindexed = tmp_path / "unindexed.db"
+    shutil.copyfile(built.path, unindexed)
+    conn = sqlite3.connect(unindexed)
+    conn.execute("DROP TABLE snapshots_fts")  # the index failed
+    conn.commit()
+    conn.close()
+    app = create_app(unindexed, allowed_hosts=[HOST])
     root = page(app, "/search?q=値上げ")
     assert [h.get("data-version") for h in root.cssselect("li.hit")] == ["2"]
     assert "index could not be used" in root.cssselect("#scanned")[0].text_content()
     assert get(app, "/api/search?q=値上げ").json()["scanned"] is True
+    app.state.pool.close()
 
 
 def test_diffs_are_cached(app: Starlette, built: Built) -> None:

@@ -38,9 +38,9 @@ from monitor.store.read import (
     watch_counts,
     watch_dict,
 )
+from monitor.store.search import Found, clean_query, search
 from monitor.web import openapi as spec
 from monitor.web.params import Page, choice_param, page_param, path_int, text_param
-from monitor.web.search import Found, clean_query, search
 from monitor.web.security import CSP
 from monitor.web.views import (
     FeedRow,
