@@ -779,7 +779,9 @@ def test_feeds_listing_says_active_and_durations_are_formatted_one_way(
     follow.poll()
     db = str(tmp_path / "m.db")
     listed = CliRunner().invoke(cli, ["--db", db, "--config", "/dev/null", "feeds"])
-    assert "1 active" in listed.output and "checked" not in listed.output
+    header, row = listed.output.splitlines()
+    assert header.split() == ["id", "name", "status", "articles", "active", "last", "poll", "url"]
+    assert row.split()[3:5] == ["1", "1"] and "checked" not in listed.output
     as_json = CliRunner().invoke(cli, ["--db", db, "--config", "/dev/null", "feeds", "--json"])
     assert '"articles_active": 1' in as_json.output
     from monitor.follow import Follower

@@ -268,6 +268,35 @@ def test_changes_page(app: Starlette, built: Built) -> None:
     assert link.endswith("/diff/1/2?change=1")
     older = page(app, f"/changes?before={ids[0]}")
     assert len(older.cssselect("li.change-entry")) == 2
+    en = next(e for e in entries if e.get("data-watch-id") == str(built.en))
+    title = samplesite.load_article("en").title.replace(built.word, "replacement")
+    assert en.cssselect(".change-title")[0].text_content() == title  # the article, not the name
+    assert en.cssselect(".site")[0].text_content() == "127.0.0.1"
+    when = en.cssselect(".change-meta time")[0].text_content()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", when)
+    passage = en.cssselect("p.passage")[0]
+    assert texts(passage, "del") == [built.word] and texts(passage, "ins") == ["replacement"]
+    context = passage.text_content().split(built.word)[0]
+    assert 0 < len(context) <= 31  # a few words of context before the change, not the article
+    ja = next(e for e in entries if e.get("data-watch-id") == str(built.ja))
+    assert texts(ja.cssselect("p.passage")[0], "ins") == ["2000"]
+    assert ja.cssselect("p.passage .more")  # a paragraph was added too: "(and more)"
+
+
+def test_diff_header_times_checks_versions_and_urls_that_wrap_between_path_parts(
+    app: Starlette, built: Built
+) -> None:
+    diff = page(app, f"/watches/{built.ja}/diff/1/2")
+    times = [t.text_content() for t in diff.cssselect(".versions time")]
+    assert len(times) == 3 and all(re.fullmatch(r".* \d\d:\d\d:\d\d UTC", t) for t in times)
+    watch = page(app, f"/watches/{built.ja}")
+    cells = [c.text_content() for c in watch.cssselect("table#checks td[data-label=Version]")]
+    assert cells == ["version 2 · change #1", "version 1"]
+    url = watch.cssselect("dd.url a")[0]
+    host = url.cssselect("span.host")[0].text_content()
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", host)
+    assert url.text_content() == url.get("href")  # the text is the URL, whole
+    assert url.cssselect("wbr")  # a break after each / of the path, none in the host
 
 
 def test_search(app: Starlette, built: Built) -> None:

@@ -239,6 +239,7 @@ def diff(app: App, watch: str, a: int | None, b: int | None, fmt: str | None) ->
     A and B are version numbers, as listed by `monitor log WATCH`.
     """
     from monitor.pipeline import build_report, compare_versions
+    from monitor.store.read import find_change
 
     with app.store(existing=True) as store:
         target = store.find_watch(watch)
@@ -254,7 +255,7 @@ def diff(app: App, watch: str, a: int | None, b: int | None, fmt: str | None) ->
                 if b is not None
                 else store.current_snapshot(target)
             )
-            stored = store.change_between(target.id, old.id, new.id) if new else None
+            stored = find_change(store, target.id, old.id, new.id) if new else None
             report = build_report(store, stored) if stored else compare_versions(target, old, new)
     click.echo(_render(report, fmt), nl=False)
 

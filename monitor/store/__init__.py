@@ -424,10 +424,13 @@ class SnapshotStore:
     # -- checks and changes ---------------------------------------------------------------
 
     def checks(self, watch: Watch, limit: int = 50) -> list[dict[str, Any]]:
-        """The latest checks of a watch, newest first."""
+        """The latest checks of a watch, newest first, with the number of the version each
+        saw (``version``; None for a check that saw none)."""
         return list(
             self.db.query(
-                "SELECT * FROM checks WHERE watch_id = ? ORDER BY id DESC LIMIT ?",
+                "SELECT c.*, s.version AS version FROM checks c "
+                "LEFT JOIN snapshots s ON s.id = c.snapshot_id "
+                "WHERE c.watch_id = ? ORDER BY c.id DESC LIMIT ?",
                 [watch.id, limit],
             )
         )
@@ -453,14 +456,6 @@ class SnapshotStore:
         """All changes of a watch, oldest first."""
         return list(
             self.db.query("SELECT * FROM changes WHERE watch_id = ? ORDER BY id", [watch.id])
-        )
-
-    def change_between(self, watch_id: int, old_id: int, new_id: int) -> dict[str, Any] | None:
-        """The latest stored change of a watch from one version to another, if any."""
-        return self._row(
-            "changes",
-            "watch_id = ? AND old_snapshot_id = ? AND new_snapshot_id = ? ORDER BY id DESC",
-            [watch_id, old_id, new_id],
         )
 
     def change(self, change_id: int) -> dict[str, Any]:

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -122,6 +123,7 @@ def _templates() -> Jinja2Templates:
     )
     env.filters["when"] = display_time
     env.filters["when_s"] = display_seconds
+    env.filters["url_text"] = url_text
     env.filters["percent"] = display_percent
     env.filters["lang"] = language_tag
     env.filters["state"] = watch_state
@@ -145,6 +147,21 @@ def display_time(value: str | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
         return value
     zone = " UTC" if moment.utcoffset() is not None and not moment.utcoffset() else ""
     return moment.strftime(pattern) + zone
+
+
+_URL_BREAKS = re.compile(r"(?<=[/?&=#])")
+
+
+def url_text(url: str) -> Markup:
+    """A URL as text that wraps at its path boundaries, never inside its host: the scheme
+    and host in one unbreakable span, a break opportunity after each / ? & = # of the rest."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return Markup(escape(url))
+    host, slash, path = rest.partition("/")
+    pieces = [escape(p) for p in _URL_BREAKS.split(slash + path) if p]
+    head = Markup('<span class="host">{}</span>').format(f"{scheme}://{host}")
+    return head + Markup("<wbr>").join(pieces) if pieces else head
 
 
 def display_seconds(value: str | None) -> str:

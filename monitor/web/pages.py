@@ -36,6 +36,7 @@ from monitor.web.diffview import all_lines, blocks
 from monitor.web.params import choice_param, int_param, path_int, text_param
 from monitor.web.views import (
     DESCENDING_FIRST,
+    change_entry,
     change_row,
     diff_report,
     feed_rows,
@@ -238,11 +239,11 @@ def changes_page(request: Request) -> Response:
     """GET /changes: the latest changes of every watch, newest first (keyset: ?before=)."""
     before = int_param(request, "before", None, low=1)
     with read(request) as store:
-        rows = list_changes(store, limit=CHANGES_PER_PAGE + 1, before=before)
+        rows = list_changes(store, limit=CHANGES_PER_PAGE + 1, before=before, with_diff=True)
     more = len(rows) > CHANGES_PER_PAGE
     rows = rows[:CHANGES_PER_PAGE]
     context = {
-        "changes": rows,
+        "changes": [change_entry(row) for row in rows],
         "next_url": with_query(request, before=rows[-1]["id"]) if more else None,
         "first_url": with_query(request, before=None) if before else None,
     }

@@ -15,8 +15,10 @@ from starlette.templating import Jinja2Templates
 
 from monitor.clock import Clock
 from monitor.errors import UsageError, WebError
+from monitor.excerpt import first_passage
 from monitor.feeds.discover import schedule_dicts
-from monitor.history import compare_versions, report_from_change
+from monitor.feeds.urls import host_of
+from monitor.history import compare_versions, report_from_change, stored_ops
 from monitor.models import ChangeReport
 from monitor.store import Snapshot, Watch
 from monitor.store.feeds import Feed
@@ -247,3 +249,10 @@ def with_query(request: Request, **changes: object) -> str:
     path = path[len(root) :] if root and path.startswith(root) else path
     query = urlencode(params)
     return root.rstrip("/") + path + (f"?{query}" if query else "")
+
+
+def change_entry(row: dict[str, Any]) -> dict[str, Any]:
+    """A ``list_changes`` row (with its ``diff_json``) as /changes shows it: with the site of
+    its watch and the first changed passage (``passage``, None for a change with no ops)."""
+    ops, _ = stored_ops(row["diff_json"])
+    return {**row, "site": host_of(row["watch_url"]), "passage": first_passage(ops)}
