@@ -21,13 +21,13 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.feeds.discover import plan_entries
-from monitor.feeds.pace import DAY, DEFAULT_DECAY, interval_for
 from monitor.feeds.parse import parse_document
-from monitor.feeds.urls import url_key
 from monitor.follow import DISPATCH_EVERY
+from monitor.pace import DAY, DEFAULT_DECAY, interval_for
 from monitor.samplesite.feeds import FeedItem, rss
 from monitor.store import SnapshotStore
 from monitor.store.feeds import FeedStore
+from monitor.urls import url_key
 
 NOW = datetime(2026, 11, 27, 9, tzinfo=UTC)
 

@@ -20,10 +20,10 @@ from monitor.config import Rules
 from monitor.errors import FeedError
 from monitor.extract import explain_article
 from monitor.feeds.parse import feed_links, parse_document
-from monitor.feeds.urls import clean_url
 from monitor.models import CheckStatus, FetchOutcome, FetchResult
 from monitor.pipeline import Checker, CheckResult
 from monitor.store import CheckRecord, Watch
+from monitor.urls import clean_url
 
 log = logging.getLogger(__name__)
 

@@ -26,8 +26,8 @@ from pathlib import Path
 
 from monitor import samplesite
 from monitor.config import Config, FeedConfig, FetchSettings, Settings, WatchConfig
-from monitor.feeds.pace import DecaySchedule, Tier
 from monitor.models import CheckStatus
+from monitor.pace import DecaySchedule, Tier
 from monitor.pipeline import CheckResult
 from monitor.report import render
 from monitor.samplesite import Noise, SampleArticle

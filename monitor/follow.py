@@ -3,7 +3,7 @@ feeds found.
 
 Articles found through feeds are not scheduler jobs: each has its next check time in SQLite
 (``watches.next_check_at``, set after every check by the decaying schedule of
-:mod:`monitor.feeds.pace`), and one job reads the due ones every ``DISPATCH_EVERY`` seconds
+:mod:`monitor.pace`), and one job reads the due ones every ``DISPATCH_EVERY`` seconds
 through a partial index and starts their checks, at most ``slots`` at a time. 50,000
 articles cost one indexed query a second, not 50,000 timers (``bench/feeds.py``).
 """
@@ -19,8 +19,8 @@ from datetime import UTC, datetime, timedelta
 from monitor.clock import iso
 from monitor.errors import MonitorError
 from monitor.feeds.discover import Discovery, poll_feed
-from monitor.feeds.pace import format_duration
 from monitor.fetch import Fetcher
+from monitor.pace import format_duration
 from monitor.schedule import WatchScheduler
 from monitor.store import SnapshotStore
 from monitor.store.feeds import Feed, FeedStore

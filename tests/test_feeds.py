@@ -19,10 +19,10 @@ from monitor.cli import Environment, cli
 from monitor.config import Config, FeedConfig, Settings, WatchConfig
 from monitor.errors import FeedError, UsageError
 from monitor.feeds.discover import Discovery, FeedPacer, poll_feed
-from monitor.feeds.pace import DecaySchedule, Tier
 from monitor.feeds.parse import parse_document
 from monitor.fetch import Fetcher
 from monitor.models import CheckStatus
+from monitor.pace import DecaySchedule, Tier
 from monitor.pipeline import Checker, CheckResult
 from monitor.samplesite.feeds import FeedItem, atom, rss, sitemap, sitemap_index
 from monitor.store import SnapshotStore, Watch

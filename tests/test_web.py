@@ -39,8 +39,8 @@ from monitor.cli import cli
 from monitor.config import Config, FeedConfig, Settings
 from monitor.errors import StoreError
 from monitor.feeds.discover import FeedPacer, poll_feed, schedule_dicts
-from monitor.feeds.pace import DecaySchedule, Tier
 from monitor.fetch import Fetcher
+from monitor.pace import DecaySchedule, Tier
 from monitor.pipeline import Checker
 from monitor.samplesite.feeds import FeedItem
 from monitor.store import SnapshotStore

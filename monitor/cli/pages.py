@@ -184,7 +184,7 @@ def _fetch(app: App, url: str) -> Any:
 def _follow(
     app: App, feed_url: str, options: tuple[str | None, float | None, bool], page: str
 ) -> None:
-    from monitor.feeds.pace import format_duration
+    from monitor.pace import format_duration
     from monitor.store.feeds import FeedStore
 
     name, interval, any_host = options

@@ -1,7 +1,7 @@
 """Feed entries -> watches: which entries are new articles, which known articles the feed
 retitled, and how often each article found through a feed is checked.
 
-An entry is a new article unless its URL key (:func:`~monitor.feeds.urls.url_key`: tracking
+An entry is a new article unless its URL key (:func:`~monitor.urls.url_key`: tracking
 parameters and fragment aside) is the URL key or the canonical key of a watch already there
 (from any feed, config.toml or `monitor add`). Only http(s) entries on the feed's own site
 (unless the feed has ``any_host``) are watched, and not those older than the feed's
@@ -25,10 +25,14 @@ from datetime import UTC, datetime, timedelta
 
 from monitor.clock import parse_moment
 from monitor.errors import FeedError, StoreError
-from monitor.feeds.pace import DecaySchedule, Pace, format_duration, pace
 from monitor.feeds.parse import Entry
 from monitor.feeds.poll import FeedFetch, FeedState, fetch_feed
-from monitor.feeds.urls import (
+from monitor.fetch import Fetcher
+from monitor.models import Validators
+from monitor.pace import DecaySchedule, Pace, article_pace, format_duration
+from monitor.store import CheckRecord, SnapshotStore, Watch
+from monitor.store.feeds import EntryChange, Feed, FeedStore, KnownEntry, NewWatch, PollRecord
+from monitor.urls import (
     canonical_key,
     clean_url,
     host_of,
@@ -37,10 +41,6 @@ from monitor.feeds.urls import (
     same_site,
     url_key,
 )
-from monitor.fetch import Fetcher
-from monitor.models import Validators
-from monitor.store import CheckRecord, SnapshotStore, Watch
-from monitor.store.feeds import EntryChange, Feed, FeedStore, KnownEntry, NewWatch, PollRecord
 
 log = logging.getLogger(__name__)
 
@@ -317,16 +317,6 @@ def _notes(plan: Plan) -> list[str]:
 # -- pacing ---------------------------------------------------------------------------------
 
 
-def article_pace(
-    watch: Watch, schedule: DecaySchedule, now: datetime, last_change_at: str | None = None
-) -> Pace:
-    """The pace of an article found through a feed, at ``now``."""
-    born = parse_moment(watch.published_at or watch.created_at)
-    changed = last_change_at or watch.last_change_at
-    since_change = (now - parse_moment(changed)).total_seconds() if changed else None
-    return pace((now - born).total_seconds(), since_change, schedule)
-
-
 class FeedPacer:
     """Plans the next check of an article found through a feed, after each check: a
     ``Checker`` hook (``plan_next``). Other watches' records pass unchanged."""
@@ -350,7 +340,7 @@ class FeedPacer:
             return replace(record, retired_at=record.checked_at, duplicate_of=duplicate)
         now = parse_moment(record.checked_at)
         changed = record.checked_at if record.change is not None else None
-        planned = article_pace(watch, self.schedule(watch.feed_id), now, changed)
+        planned = _pace_of(watch, self.schedule(watch.feed_id), now, changed)
         if planned.interval is None:
             log.info("watch=%s retired: %s", watch.label, planned.reason)
             return replace(record, retired_at=record.checked_at)
@@ -367,13 +357,22 @@ class FeedPacer:
             return Pace(interval, f"every {format_duration(interval)}{note}")
         if watch.retired_at is not None:
             return Pace(None, f"retired {watch.retired_at}")
-        return article_pace(watch, self.schedule(watch.feed_id), now)
+        return _pace_of(watch, self.schedule(watch.feed_id), now)
 
     def _duplicate(self, watch: Watch, record: CheckRecord) -> int | None:
         if record.new_snapshot is None or record.change is not None:
             return None
         key = canonical_key(record.new_snapshot.metadata.canonical_url)
         return self.feeds.duplicate_of(watch.id, key)
+
+
+def _pace_of(
+    watch: Watch, schedule: DecaySchedule, now: datetime, changed: str | None = None
+) -> Pace:
+    """The pace of an article found through a feed, at ``now`` (``changed``: a change just
+    recorded, else the watch's last one)."""
+    born = watch.published_at or watch.created_at
+    return article_pace(schedule, now, born, changed or watch.last_change_at)
 
 
 def schedule_dicts(

@@ -30,7 +30,6 @@ import sqlite_utils
 
 from monitor.config import Config, Rules, WatchConfig
 from monitor.errors import ConfigError, StaleBaselineError, StoreError, UsageError
-from monitor.feeds.urls import canonical_key, url_key
 from monitor.models import CheckStatus
 from monitor.store.records import (
     CheckRecord,
@@ -48,6 +47,7 @@ from monitor.store.records import (
     watch_from_row,
 )
 from monitor.store.schema import MIGRATIONS, SCHEMA_VERSION
+from monitor.urls import canonical_key, url_key
 
 if TYPE_CHECKING:
     from monitor.store.feeds import Names

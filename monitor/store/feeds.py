@@ -10,13 +10,12 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
-from monitor.clock import iso, parse_moment
 from monitor.config import Config, FeedConfig, Rules
 from monitor.errors import UsageError
-from monitor.feeds.pace import DEFAULT_DECAY, DecaySchedule, Tier, pace
+from monitor.pace import DEFAULT_DECAY, DecaySchedule, Tier, next_due
 from monitor.store.records import rules_json, utcnow
 
 if TYPE_CHECKING:
@@ -130,19 +129,6 @@ def schedule_from_json(text: str | None) -> DecaySchedule:
         keep_after=data.get("keep_after"),
         reset_for=data.get("reset_for"),
     )
-
-
-def _due_under(
-    schedule: DecaySchedule, now: datetime, born: str, checked: str | None, changed: str | None
-) -> str | None:
-    """When an article is due under ``schedule``: its last check plus the interval for its
-    age now (now if never checked); None if the schedule retires it (its next check does)."""
-    since_change = (now - parse_moment(changed)).total_seconds() if changed else None
-    interval = pace((now - parse_moment(born)).total_seconds(), since_change, schedule).interval
-    if interval is None:
-        return None
-    due = parse_moment(checked) + timedelta(seconds=interval) if checked else now
-    return iso(due)
 
 
 def feed_from_row(row: dict[str, Any]) -> Feed:
@@ -325,7 +311,7 @@ class FeedStore:
             [feed_id],
         ).fetchall()
         for watch_id, published, created, checked, changed, current in rows:
-            due = _due_under(schedule, now, published or created, checked, changed)
+            due = next_due(schedule, now, published or created, checked, changed)
             if due is not None and (current is None or due < current):
                 self.db.execute(
                     "UPDATE watches SET next_check_at = ? WHERE id = ?", [due, watch_id]

@@ -17,7 +17,6 @@ from monitor.clock import Clock
 from monitor.errors import UsageError, WebError
 from monitor.excerpt import first_passage
 from monitor.feeds.discover import schedule_dicts
-from monitor.feeds.urls import host_of
 from monitor.history import compare_versions, report_from_change, stored_ops
 from monitor.models import ChangeReport
 from monitor.store import Snapshot, Watch
@@ -38,6 +37,7 @@ from monitor.store.read import (
     watch_dict,
     watches_by_id,
 )
+from monitor.urls import host_of
 from monitor.web.diffcache import DiffCache
 from monitor.web.params import choice_param, int_param, text_param
 
