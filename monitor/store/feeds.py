@@ -11,17 +11,15 @@ import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 from monitor.config import Config, FeedConfig, Rules
 from monitor.errors import UsageError
 from monitor.pace import DEFAULT_DECAY, DecaySchedule, Tier, next_due
+from monitor.store.database import Database
 from monitor.store.records import rules_json, utcnow
+from monitor.store.watches import Names
 
-if TYPE_CHECKING:
-    from monitor.store import SnapshotStore
-
-MAX_NAME = 80
 _CHUNK = 500  # SQLite host parameters per IN (...)
 
 
@@ -199,62 +197,125 @@ def _poll_values(feed: Feed, poll: PollRecord) -> dict[str, Any]:
     return values
 
 
-def base_name(title: str) -> str:
-    """The name a feed article titled ``title`` gets before clash numbering: shortened, and
-    never one that reads as a watch id or a URL (``1`` -> ``1 (article)``)."""
-    base = " ".join(title.split())[:MAX_NAME].rstrip() or "article"
-    if base.isdigit() or "://" in base or base.lower().startswith("www."):
-        base = f"{base} (article)"
-    return base
+class FeedReader:
+    """Reads feeds and what they found."""
+
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.db = database.db
+
+    def get_feed(self, feed_id: int) -> Feed:
+        """The feed with this id."""
+        row = self.database.row("feeds", "id = ?", [feed_id])
+        if row is None:
+            raise UsageError(f"no feed with id {feed_id}")
+        return feed_from_row(row)
+
+    def all(self, *, active_only: bool = True) -> list[Feed]:
+        """All feeds, in id order."""
+        where = "WHERE active = 1" if active_only else ""
+        rows = self.db.query(f"SELECT * FROM feeds {where} ORDER BY id")
+        return [feed_from_row(r) for r in rows]
+
+    def entry_counts(self) -> dict[int, tuple[int, int]]:
+        """Per feed id: (articles found, articles still checked)."""
+        rows = self.db.query(
+            "SELECT feed_id, count(*) AS n, sum(active) AS a FROM watches "
+            "WHERE feed_id IS NOT NULL GROUP BY feed_id"
+        )
+        return {r["feed_id"]: (r["n"], r["a"] or 0) for r in rows}
+
+    def active_articles(self) -> int:
+        """How many articles found through feeds are still checked."""
+        row = self.db.execute(
+            "SELECT count(*) FROM watches WHERE active = 1 AND feed_id IS NOT NULL"
+        ).fetchone()
+        return int(row[0])
+
+    def schedule_of(self, feed_id: int) -> DecaySchedule:
+        """The decay schedule of a feed's articles."""
+        row = self.db.execute("SELECT schedule_json FROM feeds WHERE id = ?", [feed_id]).fetchone()
+        return schedule_from_json(row[0] if row else None)
+
+    def known(self, keys: Iterable[str]) -> dict[str, KnownEntry]:
+        """Watches whose URL key or canonical key is one of ``keys``, by that key."""
+        found: dict[str, KnownEntry] = {}
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            marks = ", ".join("?" * len(chunk))
+            rows = self.db.query(
+                "SELECT id, feed_id, url_key, canonical_key, feed_title, feed_summary "
+                f"FROM watches WHERE url_key IN ({marks}) OR canonical_key IN ({marks}) "
+                "ORDER BY id",
+                [*chunk, *chunk],
+            )
+            for r in rows:
+                entry = KnownEntry(r["id"], r["feed_id"], r["feed_title"], r["feed_summary"])
+                for key in (r["url_key"], r["canonical_key"]):
+                    if key in chunk:
+                        found.setdefault(key, entry)
+        return found
+
+    def sitemaps_read(self, feed_id: int) -> set[str]:
+        """The child sitemaps of a sitemap index that a poll has ever read."""
+        rows = self.db.execute("SELECT url FROM feed_sitemaps WHERE feed_id = ?", [feed_id])
+        return {r[0] for r in rows}
+
+    def baselined(self, feed_id: int, keys: Iterable[str]) -> set[str]:
+        """Those of ``keys`` that the feed's first poll listed undated (never watched)."""
+        found: set[str] = set()
+        wanted = list(dict.fromkeys(keys))
+        for start in range(0, len(wanted), _CHUNK):
+            chunk = wanted[start : start + _CHUNK]
+            rows = self.db.execute(
+                f"SELECT url_key FROM feed_baseline WHERE feed_id = ? "
+                f"AND url_key IN ({', '.join('?' * len(chunk))})",
+                [feed_id, *chunk],
+            )
+            found.update(r[0] for r in rows)
+        return found
+
+    def due_watches(self, now: str, limit: int, skip: Iterable[int] = ()) -> list[int]:
+        """Ids of feed-found watches due by ``now``, most overdue first (partial index
+        ``watches_due``)."""
+        skipped = set(skip)
+        rows = self.db.execute(
+            "SELECT id FROM watches WHERE active = 1 AND feed_id IS NOT NULL "
+            "AND next_check_at <= ? ORDER BY next_check_at LIMIT ?",
+            [now, limit + len(skipped)],
+        ).fetchall()
+        return [r[0] for r in rows if r[0] not in skipped][:limit]
+
+    def next_due(self) -> str | None:
+        """The earliest next check of a feed-found watch."""
+        row = self.db.execute(
+            "SELECT min(next_check_at) FROM watches WHERE active = 1 AND feed_id IS NOT NULL"
+        ).fetchone()
+        return row[0] if row else None
+
+    def duplicate_of(self, watch_id: int, key: str | None) -> int | None:
+        """An older watch whose URL key or canonical key is ``key``: the same article."""
+        if key is None:
+            return None
+        row = self.db.execute(
+            "SELECT id FROM watches WHERE (url_key = ? OR canonical_key = ?) AND id < ? "
+            "AND duplicate_of IS NULL ORDER BY id LIMIT 1",
+            [key, key, watch_id],
+        ).fetchone()
+        return int(row[0]) if row else None
+
+    def entry_changes(self, watch_id: int) -> list[dict[str, Any]]:
+        """The feed-side title and summary changes of an article, oldest first."""
+        return list(
+            self.db.query(
+                "SELECT * FROM feed_entry_changes WHERE watch_id = ? ORDER BY id", [watch_id]
+            )
+        )
 
 
-class Names:
-    """Free watch names for feed articles: ``title``, else ``title (2)``, ``(3)``... One
-    indexed query per distinct title; every name given out (and every ``reserved`` one, e.g.
-    the names config.toml wants) is taken for the rest, whatever title it came from."""
-
-    def __init__(self, db: Any, reserved: Iterable[str] = ()) -> None:
-        self.db = db
-        self.allocated: set[str] = set(reserved)
-        self._taken: dict[str, set[str]] = {}  # per base: the names in the database
-        self._next: dict[str, int] = {}  # per base: every lower number is taken
-
-    def allocate(self, title: str) -> str:
-        base = base_name(title)
-        if base not in self._taken:
-            self._taken[base] = taken_names(self.db, base)
-        taken, number = self._taken[base], self._next.get(base, 1)
-        name = base if number == 1 else f"{base} ({number})"
-        while name in taken or name in self.allocated:
-            number += 1
-            name = f"{base} ({number})"
-        self.allocated.add(name)
-        self._next[base] = number
-        return name
-
-
-def taken_names(db: Any, base: str) -> set[str]:
-    """The names in use that are ``base`` or ``base (...)`` (the UNIQUE index on name)."""
-    rows = db.execute(
-        "SELECT name FROM watches WHERE name = ? OR (name >= ? AND name < ?)",
-        [base, f"{base} (", f"{base} )"],
-    )
-    return {r[0] for r in rows}
-
-
-def free_name(db: Any, base: str, reserved: Iterable[str] = ()) -> str:
-    """``base``, else the first free ``base (n)`` that is not ``reserved`` either."""
-    return Names(db, reserved).allocate(base)
-
-
-class FeedStore:
-    """Reads and writes feeds and what they found, in a :class:`SnapshotStore`."""
-
-    def __init__(self, store: SnapshotStore) -> None:
-        self.store = store
-        self.db = store.db
-
-    # -- feeds ------------------------------------------------------------------------------
+class Feeds(FeedReader):
+    """Reads and writes feeds and what they found; every poll in one transaction."""
 
     def sync_config(
         self, config: Config, *, deactivate: bool = True, now: datetime | None = None
@@ -276,7 +337,7 @@ class FeedStore:
         ]
         if not (changed or stale):
             return
-        with self.store.transaction():
+        with self.database.transaction():
             for feed_id in stale:
                 self._set_active(feed_id, False)
             for url, values in changed:
@@ -286,7 +347,7 @@ class FeedStore:
         self, url: str, values: dict[str, Any], row: dict[str, Any] | None, now: datetime
     ) -> None:
         if row is None:
-            self.store._insert(
+            self.database.insert(
                 "feeds", {"url": url, "source": "config", "created_at": utcnow(), **values}
             )
             return
@@ -335,20 +396,20 @@ class FeedStore:
     ) -> Feed:
         """Follow a feed from the command line (stored in the database). With ``any_host``,
         a feed already followed this way is made to accept articles on other sites."""
-        existing = self.store._row("feeds", "url = ?", [url])
+        existing = self.database.row("feeds", "url = ?", [url])
         if existing is not None and any_host and existing["source"] == "cli":
-            with self.store.transaction():
+            with self.database.transaction():
                 self.db.execute("UPDATE feeds SET any_host = 1 WHERE id = ?", [existing["id"]])
                 self._read_again(existing["id"])
             return self.get_feed(existing["id"])
         for column, value in (("url", url), ("name", name)):
-            if value is not None and self.store._row("feeds", f"{column} = ?", [value]):
+            if value is not None and self.database.row("feeds", f"{column} = ?", [value]):
                 raise UsageError(f"{value} is already followed (see `monitor feeds`)")
         values = _feed_values(FeedConfig(url=url, name=name, any_host=any_host))
         if interval is not None:
             values["interval_s"] = interval
-        with self.store.transaction():
-            feed_id = self.store._insert(
+        with self.database.transaction():
+            feed_id = self.database.insert(
                 "feeds", {"url": url, "source": "cli", "created_at": utcnow(), **values}
             )
         return self.get_feed(feed_id)
@@ -362,64 +423,9 @@ class FeedStore:
             [feed_id],
         )
 
-    def get_feed(self, feed_id: int) -> Feed:
-        """The feed with this id."""
-        row = self.store._row("feeds", "id = ?", [feed_id])
-        if row is None:
-            raise UsageError(f"no feed with id {feed_id}")
-        return feed_from_row(row)
-
-    def feeds(self, *, active_only: bool = True) -> list[Feed]:
-        """All feeds, in id order."""
-        where = "WHERE active = 1" if active_only else ""
-        rows = self.db.query(f"SELECT * FROM feeds {where} ORDER BY id")
-        return [feed_from_row(r) for r in rows]
-
-    def entry_counts(self) -> dict[int, tuple[int, int]]:
-        """Per feed id: (articles found, articles still checked)."""
-        rows = self.db.query(
-            "SELECT feed_id, count(*) AS n, sum(active) AS a FROM watches "
-            "WHERE feed_id IS NOT NULL GROUP BY feed_id"
-        )
-        return {r["feed_id"]: (r["n"], r["a"] or 0) for r in rows}
-
-    def active_articles(self) -> int:
-        """How many articles found through feeds are still checked."""
-        row = self.db.execute(
-            "SELECT count(*) FROM watches WHERE active = 1 AND feed_id IS NOT NULL"
-        ).fetchone()
-        return int(row[0])
-
-    def schedule_of(self, feed_id: int) -> DecaySchedule:
-        """The decay schedule of a feed's articles."""
-        row = self.db.execute("SELECT schedule_json FROM feeds WHERE id = ?", [feed_id]).fetchone()
-        return schedule_from_json(row[0] if row else None)
-
-    # -- polls ------------------------------------------------------------------------------
-
-    def known(self, keys: Iterable[str]) -> dict[str, KnownEntry]:
-        """Watches whose URL key or canonical key is one of ``keys``, by that key."""
-        found: dict[str, KnownEntry] = {}
-        wanted = list(dict.fromkeys(keys))
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
-            marks = ", ".join("?" * len(chunk))
-            rows = self.db.query(
-                "SELECT id, feed_id, url_key, canonical_key, feed_title, feed_summary "
-                f"FROM watches WHERE url_key IN ({marks}) OR canonical_key IN ({marks}) "
-                "ORDER BY id",
-                [*chunk, *chunk],
-            )
-            for r in rows:
-                entry = KnownEntry(r["id"], r["feed_id"], r["feed_title"], r["feed_summary"])
-                for key in (r["url_key"], r["canonical_key"]):
-                    if key in chunk:
-                        found.setdefault(key, entry)
-        return found
-
     def record_poll(self, feed: Feed, poll: PollRecord, rules: Rules) -> list[int]:
         """:meth:`write_poll` in a transaction of its own."""
-        with self.store.transaction():
+        with self.database.transaction():
             return self.write_poll(feed, poll, rules)
 
     def write_poll(self, feed: Feed, poll: PollRecord, rules: Rules) -> list[int]:
@@ -443,28 +449,9 @@ class FeedStore:
         self.db.table("feeds").update(feed.id, _poll_values(feed, poll))
         return new_ids
 
-    def sitemaps_read(self, feed_id: int) -> set[str]:
-        """The child sitemaps of a sitemap index that a poll has ever read."""
-        rows = self.db.execute("SELECT url FROM feed_sitemaps WHERE feed_id = ?", [feed_id])
-        return {r[0] for r in rows}
-
-    def baselined(self, feed_id: int, keys: Iterable[str]) -> set[str]:
-        """Those of ``keys`` that the feed's first poll listed undated (never watched)."""
-        found: set[str] = set()
-        wanted = list(dict.fromkeys(keys))
-        for start in range(0, len(wanted), _CHUNK):
-            chunk = wanted[start : start + _CHUNK]
-            rows = self.db.execute(
-                f"SELECT url_key FROM feed_baseline WHERE feed_id = ? "
-                f"AND url_key IN ({', '.join('?' * len(chunk))})",
-                [feed_id, *chunk],
-            )
-            found.update(r[0] for r in rows)
-        return found
-
     def record_failure(self, feed_id: int, polled_at: str, error: str) -> None:
         """A poll that failed: recorded on the feed; nothing it found before is touched."""
-        with self.store.transaction():
+        with self.database.transaction():
             self.db.execute(
                 "UPDATE feeds SET last_polled_at = ?, last_status = 'error', last_error = ?, "
                 "error_streak = error_streak + 1 WHERE id = ?",
@@ -488,7 +475,7 @@ class FeedStore:
             "feed_summary": entry.summary,
             "next_check_at": now,
         }
-        return self.store._insert("watches", row)
+        return self.database.insert("watches", row)
 
     def _record_entry_change(self, feed_id: int, now: str, change: EntryChange) -> None:
         row = {
@@ -499,47 +486,8 @@ class FeedStore:
             "old": change.old,
             "new": change.new,
         }
-        self.store._insert("feed_entry_changes", row)
+        self.database.insert("feed_entry_changes", row)
         column = "feed_title" if change.field == "title" else "feed_summary"
         self.db.execute(
             f"UPDATE watches SET {column} = ? WHERE id = ?", [change.new, change.watch_id]
-        )
-
-    # -- articles ---------------------------------------------------------------------------
-
-    def due_watches(self, now: str, limit: int, skip: Iterable[int] = ()) -> list[int]:
-        """Ids of feed-found watches due by ``now``, most overdue first (partial index
-        ``watches_due``)."""
-        skipped = set(skip)
-        rows = self.db.execute(
-            "SELECT id FROM watches WHERE active = 1 AND feed_id IS NOT NULL "
-            "AND next_check_at <= ? ORDER BY next_check_at LIMIT ?",
-            [now, limit + len(skipped)],
-        ).fetchall()
-        return [r[0] for r in rows if r[0] not in skipped][:limit]
-
-    def next_due(self) -> str | None:
-        """The earliest next check of a feed-found watch."""
-        row = self.db.execute(
-            "SELECT min(next_check_at) FROM watches WHERE active = 1 AND feed_id IS NOT NULL"
-        ).fetchone()
-        return row[0] if row else None
-
-    def duplicate_of(self, watch_id: int, key: str | None) -> int | None:
-        """An older watch whose URL key or canonical key is ``key``: the same article."""
-        if key is None:
-            return None
-        row = self.db.execute(
-            "SELECT id FROM watches WHERE (url_key = ? OR canonical_key = ?) AND id < ? "
-            "AND duplicate_of IS NULL ORDER BY id LIMIT 1",
-            [key, key, watch_id],
-        ).fetchone()
-        return int(row[0]) if row else None
-
-    def entry_changes(self, watch_id: int) -> list[dict[str, Any]]:
-        """The feed-side title and summary changes of an article, oldest first."""
-        return list(
-            self.db.query(
-                "SELECT * FROM feed_entry_changes WHERE watch_id = ? ORDER BY id", [watch_id]
-            )
         )

@@ -29,7 +29,6 @@ from monitor.store.read import (
     WatchRow,
     feed_counts,
     feeds_by_id,
-    find_change,
     get_change,
     get_feed,
     get_version,
@@ -60,7 +59,7 @@ def render(request: Request, name: str, context: dict[str, Any], *, status: int 
 def get_watch(store: ReadOnlyStore, watch_id: int) -> Watch:
     """The watch with this id (404 if none)."""
     try:
-        return store.get_watch(watch_id)
+        return store.watches.get(watch_id)
     except UsageError:
         raise WebError(f"no watch with id {watch_id}", status=404) from None
 
@@ -87,7 +86,7 @@ def diff_report(
     if row is not None and (row["old_snapshot_id"], row["new_snapshot_id"]) != (old.id, new.id):
         row = None
     if row is None and old.id != new.id:
-        row = find_change(store, watch.id, old.id, new.id)
+        row = store.changes.between(watch.id, old.id, new.id)
     if row is not None:
         return report_from_change(row, watch, old, new)
     return compared(request, watch, old, new)
