@@ -8,7 +8,7 @@ from typing import Any
 
 from monitor.clock import iso, system_clock
 from monitor.config import Rules
-from monitor.models import CheckStatus, Metadata
+from monitor.models import Article, CheckStatus, FetchResult, Metadata
 
 
 def utcnow() -> str:
@@ -235,4 +235,21 @@ def snapshot_from_row(row: dict[str, Any]) -> Snapshot:
         final_url=row["final_url"],
         extractor=row["extractor"],
         origin=row["origin"],
+    )
+
+
+def new_snapshot(
+    article: Article, sha: str, fetched: FetchResult, html_gz: bytes | None = None
+) -> NewSnapshot:
+    """A version to store: the article, its identity and the page it came from."""
+    return NewSnapshot(
+        title=article.title,
+        text=article.text,
+        text_sha256=sha,
+        metadata=article.metadata,
+        final_url=fetched.final_url,
+        extractor=article.extractor,
+        raw=fetched.content,
+        encoding=fetched.encoding,
+        html_gz=html_gz,
     )
