@@ -24,51 +24,36 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any
 
-from monitor.analyse import Analysis, analyse_page, text_sha256, worker_ignores_signals
+from monitor.analyse import Analysis, analyse_page, worker_ignores_signals
 from monitor.classify import Verdict, classify_article, classify_fetch, is_collapse
 from monitor.config import Config, Rules
 from monitor.errors import ExtractError, StaleBaselineError
 from monitor.extract import EXTRACTOR_VERSION
 from monitor.fetch import Fetcher, decode_html
-from monitor.history import (
-    Reextracted,
-    build_report,
-    compare_versions,
-    is_silent_edit,
-    new_snapshot,
-    page_key,
-    reextract_watch,
-)
+from monitor.history import build_report, is_silent_edit
 from monitor.identity import PageSignals, Seen, first_check_gate, judge, page_signals
 from monitor.models import (
     ChangeReport,
     CheckStatus,
     FetchOutcome,
     FetchResult,
+    Metadata,
     Validators,
 )
 from monitor.store import (
     CheckRecord,
     NewChange,
     OutboxItem,
+    Recorded,
     Snapshot,
-    SnapshotStore,
+    Store,
     Watch,
     utcnow,
 )
+from monitor.store.records import new_snapshot
+from monitor.urls import page_key
 
 log = logging.getLogger(__name__)
-
-__all__ = [
-    "CheckResult",
-    "Checker",
-    "Reextracted",
-    "build_report",
-    "compare_versions",
-    "process_pool",
-    "reextract_watch",
-    "text_sha256",
-]
 
 STALE_RETRIES = 3
 #: A run of 304 answers is confirmed now and then by an unconditional fetch: once this many
@@ -151,7 +136,7 @@ class Checker:
 
     def __init__(
         self,
-        store: SnapshotStore,
+        store: Store,
         fetcher: Fetcher,
         config: Config,
         *,
@@ -172,49 +157,46 @@ class Checker:
         # Fetching outpaces parsing: pages fetched but not yet analysed are bounded, so
         # memory stays flat however many watches are checked at once.
         self._pages = asyncio.Semaphore(2 * config.settings.fetch.concurrency)
-        self._baseline_signals: dict[int, PageSignals] = {}  # snapshot id -> its page's
+        self._signals = StoredSignals(store)
 
     async def check(self, watch: Watch, *, next_check_at: str | None = None) -> CheckResult:
         """Fetch, classify, extract, compare and store one check of ``watch``."""
         async with self._pages:
-            fetched = await self.fetcher.fetch(watch.url, self._validators(watch))
-            return await self._finish(watch, fetched, next_check_at)
+            validators = validators_to_send(self.store, watch, self.clock())
+            fetched = await self.fetcher.fetch(watch.url, validators)
+            return await self.check_fetched(watch, fetched, next_check_at)
 
-    def _validators(self, watch: Watch) -> Validators:
-        """The validators to send: none without a baseline, and none when a run of 304s is
-        due to be confirmed (:data:`REVALIDATE_AFTER_304S`, :data:`REVALIDATE_AFTER_SECONDS`)."""
-        if watch.current_snapshot_id is None or not (watch.etag or watch.last_modified):
-            return Validators()
-        run, last_full = self.store.not_modified_run(watch.id)
-        if run >= REVALIDATE_AFTER_304S:
-            log.info("watch=%s: %d answers of 304 in a row: fetching in full", watch.label, run)
-            return Validators()
-        if run and last_full is not None:
-            age = _seconds_between(last_full, self.clock())
-            if age is not None and age >= REVALIDATE_AFTER_SECONDS:
-                log.info("watch=%s: no full answer for %.0fs: fetching in full", watch.label, age)
-                return Validators()
-        return Validators(watch.etag, watch.last_modified)
-
-    async def _finish(
-        self, watch: Watch, fetched: FetchResult, next_check_at: str | None
+    async def check_fetched(
+        self, watch: Watch, fetched: FetchResult, next_check_at: str | None = None
     ) -> CheckResult:
         """Decide and record a fetched check (again, if another process got there first)."""
         for _ in range(STALE_RETRIES):
-            record = await self._decide(watch, fetched)
-            events = self._events(watch, record)
-            record = _with(record, next_check_at=next_check_at, events=events)
-            if self.plan_next is not None:
-                record = self.plan_next(watch, record)
+            record = await self.decide(watch, fetched, next_check_at)
             try:
                 recorded = self.store.record_check(record)
                 break
             except StaleBaselineError:
                 # Another process (`monitor check` beside the daemon) stored a check of this
                 # watch meanwhile: decide again against what it stored.
-                watch = self.store.get_watch(watch.id)
+                watch = self.store.watches.get(watch.id)
         else:
             raise StaleBaselineError(f"{watch.label} keeps changing under this check")
+        return self.result(watch, record, recorded)
+
+    async def decide(
+        self, watch: Watch, fetched: FetchResult, next_check_at: str | None = None
+    ) -> CheckRecord:
+        """What a check of ``watch`` that fetched ``fetched`` found, with the notifications
+        it raises and its next check: the record to store (nothing is written here)."""
+        record = await self._decide(watch, fetched)
+        events = self._events(watch, record)
+        record = _with(record, next_check_at=next_check_at, events=events)
+        if self.plan_next is not None:
+            record = self.plan_next(watch, record)
+        return record
+
+    def result(self, watch: Watch, record: CheckRecord, recorded: Recorded) -> CheckResult:
+        """How the check of ``watch`` that ``record`` describes ended, once stored."""
         report = None
         if record.change is not None and recorded.change_id is not None:
             report = self.change_report(recorded.change_id)
@@ -267,7 +249,7 @@ class Checker:
         )
 
     def _version(self, snapshot_id: int | None) -> int | None:
-        return self.store.snapshot_version(snapshot_id) if snapshot_id else None
+        return self.store.versions.number(snapshot_id) if snapshot_id else None
 
     async def _decide(self, watch: Watch, fetched: FetchResult) -> CheckRecord:
         """The record of this check: an error, unchanged, new, changed or a revert. The
@@ -284,7 +266,7 @@ class Checker:
         key = content_key(fetched.content, rules, fetched.final_url)
         if baseline is not None and key == watch.content_key:
             return _with(base, status=CheckStatus.UNCHANGED, snapshot_id=baseline, content_key=key)
-        current = self.store.current_snapshot(watch)
+        current = self.store.versions.current(watch)
         try:
             analysis = await asyncio.get_running_loop().run_in_executor(
                 self.executor,
@@ -321,10 +303,7 @@ class Checker:
         article, sha = analysis.article, analysis.text_sha256
         verdict = classify_article(article)
         if verdict.status is not None or current is None:
-            gate = first_check_gate(analysis.signals, article.text)
-            if gate is not None:
-                reason = f" ({verdict.error})" if verdict.error else ""
-                verdict = Verdict(CheckStatus.SOFT_ERROR, f"{gate}, not an article{reason}")
+            verdict = _gated(verdict, analysis)
         if verdict.status is None and current is not None and sha != current.text_sha256:
             verdict = self._identity(watch, current, fetched, analysis)
         if verdict.status is not None:
@@ -342,9 +321,9 @@ class Checker:
                 error=f"a new version awaits confirmation ({self.config.confirm_for(watch.url)} "
                 "checks in a row)",
             )
-        earlier = self.store.snapshot_by_sha(watch.id, sha)
+        earlier = self.store.versions.by_sha(watch.id, sha)
         if earlier is not None:
-            recent = self.store.recent_snapshot_ids(watch.id, FLAP_WINDOW)
+            recent = self.store.versions.recent_seen(watch.id, FLAP_WINDOW)
             kind = "flap" if earlier.id in recent else "revert"
             change = _change(current, earlier.id, kind, analysis)
             return _with(base, status=CheckStatus.CHANGED, snapshot_id=earlier.id, change=change)
@@ -358,7 +337,7 @@ class Checker:
         """With ``confirm = N``, a new text counts once the N-1 checks before saw it too
         (flapping CDNs and A/B tests never settle, so they are never reported)."""
         needed = self.config.confirm_for(watch.url) - 1
-        seen = self.store.recent_candidates(watch.id, needed) if needed else []
+        seen = self.store.versions.recent_candidates(watch.id, needed) if needed else []
         return len(seen) == needed and all(s == sha for s in seen)
 
     def _identity(
@@ -367,28 +346,15 @@ class Checker:
         """A page that is not this article (:func:`monitor.identity.judge`) is a soft error
         however often it is seen; a collapse of the text is one until seen on enough checks,
         and only if the shrunk text comes from the article."""
+        last_final = self.store.versions.last_final_url(watch.id) or current.final_url
+        baseline = _seen(current.title, current.text, last_final, current.metadata)
+        baseline = replace(baseline, signals=self._signals.of(current))
         article = analysis.article
-        baseline = Seen(
-            title=current.title,
-            text=current.text,
-            final_url=self.store.last_good_final_url(watch.id) or current.final_url,
-            canonical_url=current.metadata.canonical_url,
-            language=current.metadata.language,
-            signals=self._signals_of(current),
-        )
-        page = Seen(
-            title=article.title,
-            text=article.text,
-            final_url=fetched.final_url,
-            canonical_url=article.metadata.canonical_url,
-            language=article.metadata.language,
-            signals=analysis.signals,
-        )
-        judgement = judge(baseline, page)
+        page = _seen(article.title, article.text, fetched.final_url, article.metadata)
+        judgement = judge(baseline, replace(page, signals=analysis.signals))
         if judgement.stand_in is not None:
             return Verdict(CheckStatus.SOFT_ERROR, judgement.stand_in)
-        settings = self.config.settings
-        if not is_collapse(current.document, article.document, settings.collapse_ratio):
+        if not is_collapse(current.document, article.document, self.config.settings.collapse_ratio):
             return Verdict(None)
         reason = (
             f"article text collapsed from {len(current.document)} to "
@@ -398,23 +364,11 @@ class Checker:
             return Verdict(CheckStatus.SOFT_ERROR, f"{reason}, to text not from the article")
         return self._unless_confirmed(watch, analysis.text_sha256, reason)
 
-    def _signals_of(self, snapshot: Snapshot) -> PageSignals:
-        """The signals of a stored version's page (read once per version and kept)."""
-        signals = self._baseline_signals.get(snapshot.id)
-        if signals is None:
-            raw, encoding = self.store.raw_html(snapshot.id)
-            html = _decoded(raw, encoding)
-            signals = page_signals(html, snapshot.final_url) if html else PageSignals()
-            if len(self._baseline_signals) >= _SIGNALS_KEPT:
-                self._baseline_signals.pop(next(iter(self._baseline_signals)))
-            self._baseline_signals[snapshot.id] = signals
-        return signals
-
     def _unless_confirmed(self, watch: Watch, sha: str, reason: str) -> Verdict:
         """No verdict if the same text was seen on the last ``collapse_confirm - 1`` checks
         too (it is real, then); else a soft error saying why."""
         confirm = self.config.settings.collapse_confirm
-        seen = self.store.recent_candidates(watch.id, confirm - 1)
+        seen = self.store.versions.recent_candidates(watch.id, confirm - 1)
         if len(seen) == confirm - 1 and all(s == sha for s in seen):
             log.info("watch=%s %s: confirmed on %d checks", watch.label, reason, confirm)
             return Verdict(None)
@@ -425,11 +379,62 @@ class Checker:
 
     def change_report(self, change_id: int) -> ChangeReport:
         """The report of a stored change."""
-        row = self.store.change(change_id)
+        row = self.store.changes.get(change_id)
         return build_report(self.store, row)
 
 
-_SIGNALS_KEPT = 1024
+def validators_to_send(store: Store, watch: Watch, now: str) -> Validators:
+    """The validators a check of ``watch`` sends: none without a baseline, and none when a
+    run of 304s is due to be confirmed (:data:`REVALIDATE_AFTER_304S`,
+    :data:`REVALIDATE_AFTER_SECONDS`, ``now`` being the checker's clock)."""
+    if watch.current_snapshot_id is None or not (watch.etag or watch.last_modified):
+        return Validators()
+    run, last_full = store.versions.not_modified_run(watch.id)
+    if run >= REVALIDATE_AFTER_304S:
+        log.info("watch=%s: %d answers of 304 in a row: fetching in full", watch.label, run)
+        return Validators()
+    if run and last_full is not None:
+        age = _seconds_between(last_full, now)
+        if age is not None and age >= REVALIDATE_AFTER_SECONDS:
+            log.info("watch=%s: no full answer for %.0fs: fetching in full", watch.label, age)
+            return Validators()
+    return Validators(watch.etag, watch.last_modified)
+
+
+class StoredSignals:
+    """The :class:`~monitor.identity.PageSignals` of stored versions' pages, read from the
+    stored page once per version and kept (a bounded number of them)."""
+
+    KEPT = 1024
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._kept: dict[int, PageSignals] = {}
+
+    def of(self, snapshot: Snapshot) -> PageSignals:
+        signals = self._kept.get(snapshot.id)
+        if signals is None:
+            raw, encoding = self.store.versions.page(snapshot.id)
+            html = _decoded(raw, encoding)
+            signals = page_signals(html, snapshot.final_url) if html else PageSignals()
+            if len(self._kept) >= self.KEPT:
+                self._kept.pop(next(iter(self._kept)))
+            self._kept[snapshot.id] = signals
+        return signals
+
+
+def _seen(title: str, text: str, final_url: str | None, metadata: Metadata) -> Seen:
+    return Seen(title, text, final_url, metadata.canonical_url, metadata.language)
+
+
+def _gated(verdict: Verdict, analysis: Analysis) -> Verdict:
+    """A short page showing a gate (a redirect, login, challenge or consent page) says so,
+    whatever else was found wrong with it (the first check has no baseline to judge by)."""
+    gate = first_check_gate(analysis.signals, analysis.article.text)
+    if gate is None:
+        return verdict
+    reason = f" ({verdict.error})" if verdict.error else ""
+    return Verdict(CheckStatus.SOFT_ERROR, f"{gate}, not an article{reason}")
 
 
 def _decoded(raw: bytes, encoding: str | None) -> str:

@@ -28,16 +28,16 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from monitor import __version__
+from monitor.clock import iso
 from monitor.config import Config
 from monitor.errors import FetchCancelled, LockError, MonitorError
-from monitor.feeds.discover import FeedPacer
 from monitor.fetch import Fetcher
 from monitor.follow import Follower
-from monitor.outbox import Outbox, channel_map
+from monitor.outbox import Outbox
 from monitor.pipeline import Checker, CheckResult, process_pool
 from monitor.schedule import WatchScheduler, WatchTiming, plan_first_runs
-from monitor.store import SnapshotStore, Watch
-from monitor.store.feeds import FeedStore
+from monitor.store import Store, Watch
+from monitor.wiring import build_checker
 
 if TYPE_CHECKING:
     from monitor.web import EmbeddedWeb
@@ -63,7 +63,13 @@ def notify_systemd(state: str) -> None:
 
 
 class DatabaseLock:
-    """An exclusive lock on ``<database>.lock``; released by the kernel if we die."""
+    """An exclusive lock on ``<database>.lock``; released by the kernel if we die.
+
+    The file is removed when the lock is let go. A process that opened it just before
+    finds, once it holds the lock, that the path no longer names the file it locked, and
+    tries again on the new one, so two processes never hold "the" lock at once. A file
+    left by a killed process is harmless: nobody holds a lock on it.
+    """
 
     def __init__(self, database: str) -> None:
         self.path = Path(f"{database}.lock")
@@ -72,26 +78,37 @@ class DatabaseLock:
     def acquire(self) -> None:
         """Take the lock, or raise LockError naming the process that holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+", encoding="utf-8")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            raise LockError(
-                f"monitor is already running on {self.path.with_suffix('')} (pid {holder}); "
-                "stop it first"
-            ) from None
+        while True:
+            handle = self.path.open("a+", encoding="utf-8")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                handle.close()
+                raise LockError(
+                    f"monitor is already running on {self.path.with_suffix('')} "
+                    f"(pid {holder}); stop it first"
+                ) from None
+            if self._still_named(handle):
+                break
+            handle.close()  # removed by the holder that just let go: lock the new one
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
         self._file = handle
 
+    def _still_named(self, handle: IO[str]) -> bool:
+        try:
+            return os.stat(self.path).st_ino == os.fstat(handle.fileno()).st_ino
+        except FileNotFoundError:
+            return False
+
     def release(self) -> None:
-        """Let go of the lock."""
+        """Let go of the lock, and remove its file."""
         if self._file is not None:
+            self.path.unlink(missing_ok=True)
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()
             self._file = None
@@ -157,17 +174,16 @@ class Daemon:
         lock.acquire()
         log.info("monitor %s running on %s", __version__, self.database)
         try:
-            with SnapshotStore(self.database) as store:
+            with Store(self.database) as store:
                 await self._serve(store)
         finally:
             lock.release()
         log.info("stopped after %s", self.tally.summary())
 
-    async def _serve(self, store: SnapshotStore) -> None:
+    async def _serve(self, store: Store) -> None:
         self.store = store
         # Without a config file, config watches are not ours to deactivate.
         store.sync_config(self.config, deactivate=self.config.path is not None)
-        FeedStore(store).sync_config(self.config, deactivate=self.config.path is not None)
         self.executor = self._executor()
         async with Fetcher(self.config.settings.fetch) as fetcher:
             self._assemble(store, fetcher)
@@ -188,16 +204,10 @@ class Daemon:
         if self.executor is not None:
             self.executor.shutdown(wait=False, cancel_futures=True)
 
-    def _assemble(self, store: SnapshotStore, fetcher: Fetcher) -> None:
+    def _assemble(self, store: Store, fetcher: Fetcher) -> None:
         """The checker, the outbox, the scheduler and the feed follower, over one fetcher."""
-        self.checker = Checker(
-            store,
-            fetcher,
-            self.config,
-            executor=self.executor,
-            channels=channel_map(self.config),
-            plan_next=FeedPacer(store),
-        )
+        self.fetcher = fetcher
+        self.checker = self._checker()
         self.outbox = Outbox(store, self.config)
         self.outbox.recover()
         self.scheduler = WatchScheduler(self.run_check)
@@ -210,10 +220,15 @@ class Daemon:
             inflight=self._inflight,
         )
 
-    def _start_checking(self, store: SnapshotStore) -> None:
+    def _checker(self) -> Checker:
+        """A checker over the running config and the current executor (built anew when
+        either changes, never patched)."""
+        return build_checker(self.store, self.fetcher, self.config, executor=self.executor)
+
+    def _start_checking(self, store: Store) -> None:
         """Schedule every watch and feed, and start the scheduler."""
-        watches = store.interval_watches()
-        if not watches and not FeedStore(store).feeds():
+        watches = store.watches.interval_watches()
+        if not watches and not store.feeds.all():
             log.warning(
                 "no watches yet: add one with `monitor add URL`, [[watch]] or [[feed]] "
                 "in config.toml; they are picked up within %.0f s",
@@ -250,7 +265,8 @@ class Daemon:
         log.warning("the extraction workers stopped; starting new ones")
         if self.executor is not None:
             self.executor.shutdown(wait=False, cancel_futures=True)
-        self.executor = self.checker.executor = self._executor()
+        self.executor = self._executor()
+        self.checker = self._checker()
 
     @contextlib.contextmanager
     def _signals(self) -> Iterator[None]:
@@ -283,7 +299,7 @@ class Daemon:
                 timing.watch_id, timing.interval, settings.jitter, plan[timing.watch_id]
             )
         for watch in watches:
-            self.store.set_next_check(watch.id, plan[watch.id].isoformat(timespec="seconds"))
+            self.store.watches.set_next_check(watch.id, iso(plan[watch.id]))
         log.info(
             "scheduled %d watch%s; %s",
             len(watches),
@@ -316,7 +332,7 @@ class Daemon:
             self._inflight.discard(task)
 
     async def _check(self, watch_id: int) -> None:
-        watch = self.store.get_watch(watch_id)
+        watch = self.store.watches.get(watch_id)
         if not watch.active:
             self.scheduler.unschedule(watch_id)
             return
@@ -365,20 +381,17 @@ class Daemon:
     def _reload(self) -> None:
         config = self.load_config()
         self.store.sync_config(config)
-        FeedStore(self.store).sync_config(config)
-        self.checker.plan_next = FeedPacer(self.store)  # feeds' schedules may have changed
         if config.settings.fetch != self.config.settings.fetch:
             log.warning("fetch settings changed: they take effect after a restart")
         self.config = config
-        self.checker.config = config
-        self.checker.channels = channel_map(config)
+        self.checker = self._checker()  # feeds' schedules and channels may have changed
         self.outbox = Outbox(self.store, config)
         self._reconcile()
         log.info("configuration reloaded from %s", config.path)
 
     def _reconcile(self) -> None:
         self.follower.reconcile()
-        watches = {w.id: w for w in self.store.interval_watches()}
+        watches = {w.id: w for w in self.store.watches.interval_watches()}
         for watch_id in self.scheduler.scheduled() - watches.keys():
             self.scheduler.unschedule(watch_id)
             log.info("watch %d removed from the schedule", watch_id)
@@ -402,7 +415,7 @@ class Daemon:
         notify_systemd("STOPPING=1")
         self._accepting = self.follower.accepting = False
         self.scheduler.pause()
-        self.checker.fetcher.refuse_new()
+        self.fetcher.refuse_new()
         grace = self.config.settings.shutdown_grace
         if self._inflight:
             _done, pending = await asyncio.wait(set(self._inflight), timeout=grace)

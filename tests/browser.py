@@ -30,8 +30,7 @@ from monitor import samplesite
 from monitor.config import Config, Settings
 from monitor.models import CheckStatus
 from monitor.samplesite import Block, SampleArticle
-from monitor.store import SnapshotStore, Watch
-from monitor.store.feeds import FeedStore
+from monitor.store import Store, Watch
 
 if TYPE_CHECKING:
     import uvicorn
@@ -225,17 +224,17 @@ def hostile_article() -> SampleArticle:
 def build_database(path: Path) -> UiDatabase:
     """Serve the sample articles on 127.0.0.1, watch them and check them as they are edited."""
     config = Config(settings=Settings(database=str(path), fetch=FAST))
-    with LocalServer() as server, SnapshotStore(str(path)) as store:
+    with LocalServer() as server, Store(str(path)) as store:
         harness = Harness(store, config)
         ja = Site(server, samplesite.load_article("ja"), path="/ja/")
         en = Site(server, samplesite.load_article("en"), path="/en/")
         hostile = Site(server, hostile_article(), path="/hostile/")
         server.set("/down/", "<h1>503 Service Unavailable</h1>", status=503)
         watches = [
-            store.add_watch(ja.url, name="jannah-ja"),
-            store.add_watch(en.url, name="budget-en"),
-            store.add_watch(hostile.url, name="hostile"),
-            store.add_watch(server.url("/down/"), name="down"),
+            store.watches.add(ja.url, name="jannah-ja"),
+            store.watches.add(en.url, name="budget-en"),
+            store.watches.add(hostile.url, name="hostile"),
+            store.watches.add(server.url("/down/"), name="down"),
         ]
         for watch in watches:
             harness.check(watch)
@@ -245,12 +244,12 @@ def build_database(path: Path) -> UiDatabase:
         _edit(harness, watches[1], en, samplesite.replace_text(en.article, "7-2", "6-3"))
         _edit(harness, watches[2], hostile, samplesite.add_block(hostile.article, 3, HOSTILE_EDIT))
         feed = _hostile_feed(store, watches[2])
-        return UiDatabase(path, *(store.get_watch(watch.id) for watch in watches), feed=feed)
+        return UiDatabase(path, *(store.watches.get(watch.id) for watch in watches), feed=feed)
 
 
-def _hostile_feed(store: SnapshotStore, watch: Watch) -> int:
+def _hostile_feed(store: Store, watch: Watch) -> int:
     """A followed feed named and warned about with markup, said to have found ``watch``."""
-    feed = FeedStore(store).add_feed("https://news.example/feed/", name=HOSTILE_FEED)
+    feed = store.feeds.add_feed("https://news.example/feed/", name=HOSTILE_FEED)
     with store.transaction():
         store.db.execute("UPDATE feeds SET last_warning = ? WHERE id = ?", [HOSTILE_FEED, feed.id])
         store.db.execute("UPDATE watches SET feed_id = ? WHERE id = ?", [feed.id, watch.id])
@@ -261,3 +260,57 @@ def _edit(harness: Harness, watch: Watch, site: Site, article: SampleArticle) ->
     site.article = article
     result = harness.check(watch)
     assert result.status is CheckStatus.CHANGED, (watch.name, result.status)
+
+
+# --- screenshots -------------------------------------------------------------------------
+
+
+def png_pixels(data: bytes) -> list[tuple[int, int, int]]:
+    """The RGB pixels of an 8-bit RGB or RGBA PNG, as Chromium writes screenshots."""
+    import struct
+    import zlib
+
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, at = {}, 8
+    idat = b""
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        kind, body = data[at + 4 : at + 8], data[at + 8 : at + 8 + length]
+        chunks[kind] = body
+        idat += body if kind == b"IDAT" else b""
+        at += 12 + length
+    width, height, depth, color = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    assert depth == 8 and color in (2, 6), (depth, color)
+    step = 3 if color == 2 else 4
+    raw = zlib.decompress(idat)
+    stride = width * step
+    rows, previous = [], bytearray(stride)
+    for y in range(height):
+        kind, line = (
+            raw[y * (stride + 1)],
+            bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)]),
+        )
+        _unfilter(kind, line, previous, step)
+        rows.append(line)
+        previous = line
+    return [tuple(row[x : x + 3]) for row in rows for x in range(0, stride, step)]  # type: ignore[misc]
+
+
+def _unfilter(kind: int, line: bytearray, previous: bytearray, step: int) -> None:
+    for i in range(len(line)):
+        left = line[i - step] if i >= step else 0
+        up, corner = previous[i], previous[i - step] if i >= step else 0
+        if kind == 1:
+            line[i] = (line[i] + left) & 0xFF
+        elif kind == 2:
+            line[i] = (line[i] + up) & 0xFF
+        elif kind == 3:
+            line[i] = (line[i] + (left + up) // 2) & 0xFF
+        elif kind == 4:
+            guess = left + up - corner
+            near = min(
+                (abs(guess - left), 0, left),
+                (abs(guess - up), 1, up),
+                (abs(guess - corner), 2, corner),
+            )
+            line[i] = (line[i] + near[2]) & 0xFF

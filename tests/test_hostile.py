@@ -70,7 +70,7 @@ class Session:
         self.checker = Checker(harness.store, self.fetcher, harness.config)
 
     def check(self, watch: Watch) -> CheckResult:
-        fresh = self.harness.store.get_watch(watch.id)
+        fresh = self.harness.store.watches.get(watch.id)
         return self.runner.run(self.checker.check(fresh))
 
     def close(self) -> None:
@@ -98,7 +98,7 @@ def _assert_bounded(harness: Harness, result: CheckResult) -> None:
     total_timeout; the backoff comes on top (a loaded machine may wake late: the bound has
     room, but a retried trickle, 2 x 3 s, would not fit)."""
     fetch = harness.config.settings.fetch
-    attempts = harness.store.checks(result.watch)[0]["attempts"]
+    attempts = harness.store.versions.checks(result.watch)[0]["attempts"]
     if "total timeout" in (result.error or ""):
         assert attempts == 1
     assert attempts <= fetch.retries + 1
@@ -124,7 +124,7 @@ def test_a_hostile_answer_is_never_a_version_and_the_next_edit_is_seen(
     harness, _check = session.harness, lambda watch: session.check(watch)
     path = _path(farm, name, lang)
     fault = farm.pages[path].fault
-    watch = harness.store.add_watch(farm.url(path))
+    watch = harness.store.watches.add(farm.url(path))
     assert _check(watch).status is CheckStatus.NEW
     farm.set_phase("fault")
     for _ in range(1 if fault.item in SLOW_ITEMS else FAULT_CHECKS):
@@ -135,8 +135,8 @@ def test_a_hostile_answer_is_never_a_version_and_the_next_edit_is_seen(
         assert result.report is None
         if fault.item in SLOW_ITEMS:
             _assert_bounded(harness, result)
-    assert len(harness.store.snapshots(watch)) == 1
-    assert harness.store.changes(watch) == []
+    assert len(harness.store.versions.of(watch)) == 1
+    assert harness.store.changes.of(watch) == []
     farm.set_phase("recovered")
     assert _check(watch).status in GOOD
     farm.set_phase("edited")
@@ -148,16 +148,16 @@ def test_a_hostile_answer_is_never_a_version_and_the_next_edit_is_seen(
     assert result.report is not None and result.report.old is not None
     assert result.report.old.version == 1
     assert [op.text for op in result.report.diff.ops if op.op] == EDIT_OPS[lang]
-    assert len(harness.store.snapshots(watch)) == 2
-    assert len(harness.store.changes(watch)) == 1
+    assert len(harness.store.versions.of(watch)) == 2
+    assert len(harness.store.changes.of(watch)) == 1
 
 
 def test_a_page_setting_1000_cookies_never_gets_another_watch_refused(
     session: Session, farm: HostileFarm
 ) -> None:
     harness, _check = session.harness, lambda watch: session.check(watch)
-    flood = harness.store.add_watch(farm.url(_path(farm, "1,000 cookies", "ja")))
-    other = harness.store.add_watch(farm.url(_path(farm, "comment count", "ja")))
+    flood = harness.store.watches.add(farm.url(_path(farm, "1,000 cookies", "ja")))
+    other = harness.store.watches.add(farm.url(_path(farm, "comment count", "ja")))
     for _ in range(3):
         assert _check(flood).status in {CheckStatus.NEW, *GOOD}
         assert _check(other).status in {CheckStatus.NEW, *GOOD}

@@ -86,16 +86,15 @@ def check(
     options = _CheckOptions(as_json, show_diff, not no_notify, workers, stats)
     with app.store() as store:
         app.sync(store, deactivate=True)
-        selected = [store.find_watch(ref) for ref in watches] if watches else store.watches()
+        selected = [store.watches.find(ref) for ref in watches] if watches else store.watches.all()
         if not selected:
             raise UsageError(_nothing_to_check(app, store))
         asyncio.run(_check_all(app, store, selected, options))
 
 
 def _nothing_to_check(app: App, store: Any) -> str:
-    from monitor.store.feeds import FeedStore
 
-    if app.config.feeds or FeedStore(store).feeds():
+    if app.config.feeds or store.feeds.all():
         return (
             "no watches yet: `monitor check --feeds` polls the followed feeds for articles "
             "(so does `monitor run`), then `monitor check` checks them"
@@ -111,24 +110,23 @@ def _auto_workers(requested: int | None, watches: int) -> int:
 
 
 async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOptions) -> None:
-    from monitor.feeds.discover import FeedPacer
     from monitor.fetch import Fetcher
-    from monitor.outbox import Outbox, channel_map
-    from monitor.pipeline import Checker, process_pool
+    from monitor.outbox import Outbox
+    from monitor.pipeline import process_pool
+    from monitor.wiring import build_checker
 
     executor = process_pool(_auto_workers(options.workers, len(watches)))
     probe = _LagProbe()
     progress = _Progress(len(watches), enabled=not options.as_json and sys.stderr.isatty())
     try:
         async with Fetcher(app.config.settings.fetch) as fetcher:
-            channels = channel_map(app.config) if options.notify else {}
-            checker = Checker(
+            checker = build_checker(
                 store,
                 fetcher,
                 app.config,
                 executor=executor,
-                channels=channels,
-                plan_next=FeedPacer(store),
+                notify=options.notify,
+                clock=app.clock,
             )
             pending = iter(watches)
 
@@ -154,14 +152,10 @@ async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOp
 
 
 def _poll_feeds(app: App, as_json: bool) -> None:
-    from monitor.store.feeds import FeedStore
 
     with app.store() as store:
         app.sync(store, deactivate=True)
-        feed_store = FeedStore(store)
-        if app.config.path is not None:
-            feed_store.sync_config(app.config)
-        followed = feed_store.feeds()
+        followed = store.feeds.all()
         if not followed:
             raise UsageError(
                 "no feeds to poll: add [[feed]] to config.toml or `monitor add URL --follow-feed`"
@@ -171,13 +165,11 @@ def _poll_feeds(app: App, as_json: bool) -> None:
 
 
 async def _poll_all(app: App, store: Any, followed: list[Any]) -> list[Any]:
-    from datetime import UTC, datetime
-
     from monitor.feeds.discover import poll_feed
     from monitor.fetch import Fetcher
 
     async with Fetcher(app.config.settings.fetch) as fetcher:
-        return [await poll_feed(store, fetcher, feed, datetime.now(UTC)) for feed in followed]
+        return [await poll_feed(store, fetcher, feed, app.clock()) for feed in followed]
 
 
 def _print_discovery(found: Any, as_json: bool) -> None:

@@ -9,14 +9,14 @@ the stored pages (``html_gz``) unless asked for them.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from monitor.errors import StoreError
-from monitor.store import SnapshotStore
+from monitor.store import StoreReader
+from monitor.store.database import Database
 from monitor.store.feeds import Feed, feed_from_row
 from monitor.store.records import Snapshot, Watch, snapshot_from_row, watch_from_row
 
@@ -56,25 +56,21 @@ WATCH_FILTERS = {
 }
 
 
-class ReadOnlyStore(SnapshotStore):
-    """A SnapshotStore opened read-only (``mode=ro``, ``query_only``) whose connection may be
-    handed from one thread to another, as a pool does: it is used by one thread at a time."""
+class ReadOnlyStore(StoreReader):
+    """The database opened read-only (``mode=ro``, ``query_only``): every repository's
+    reads and no write at all. Its connection may be handed from one thread to another, as
+    a pool does: it is used by one thread at a time."""
 
     def __init__(self, path: str | Path) -> None:
-        super().__init__(path, readonly=True)
-        self.db.execute("PRAGMA query_only = ON")
+        super().__init__(Database(path, readonly=True, shared=True))
         version = self.schema_version
         if version < MIN_SCHEMA_VERSION:
             self.close()
             reason = "not a monitor database" if version == 0 else "run `monitor list` once"
-            raise StoreError(f"{self.path} has schema version {version}: {reason}")
+            raise StoreError(f"{path} has schema version {version}: {reason}")
 
-    def _connect(self, readonly: bool) -> sqlite3.Connection:
-        path = Path(self.path)
-        if not path.is_file():
-            raise StoreError(f"no database at {self.path} (nothing has been checked yet)")
-        uri = f"{path.resolve().as_uri()}?mode=ro"
-        return sqlite3.connect(uri, uri=True, check_same_thread=False)
+    def __enter__(self) -> ReadOnlyStore:
+        return self
 
 
 # -- JSON shapes (the CLI's --json outputs and the web API) ---------------------------------
@@ -168,7 +164,7 @@ _WATCH_ROWS = (
 )
 
 
-def list_watches(store: SnapshotStore, query: WatchQuery) -> list[WatchRow]:
+def list_watches(store: StoreReader, query: WatchQuery) -> list[WatchRow]:
     """One page of watches matching ``query``, with their counts."""
     where, params = _watch_where(query)
     direction = "DESC" if query.descending else "ASC"
@@ -181,14 +177,14 @@ def list_watches(store: SnapshotStore, query: WatchQuery) -> list[WatchRow]:
     return [WatchRow(watch_from_row(r), r["n_versions"], r["n_changes"]) for r in rows]
 
 
-def count_watches(store: SnapshotStore, query: WatchQuery) -> int:
+def count_watches(store: StoreReader, query: WatchQuery) -> int:
     """How many watches match ``query`` (all pages)."""
     where, params = _watch_where(query)
     row = store.db.execute(f"SELECT count(*) FROM watches w WHERE {where}", params).fetchone()
     return int(row[0])
 
 
-def watch_counts(store: SnapshotStore, watch_id: int) -> tuple[int, int]:
+def watch_counts(store: StoreReader, watch_id: int) -> tuple[int, int]:
     """(versions, changes) of one watch."""
     row = store.db.execute(
         "SELECT (SELECT count(*) FROM snapshots WHERE watch_id = ?), "
@@ -215,7 +211,7 @@ class VersionRow:
 
 
 def list_versions(
-    store: SnapshotStore, watch_id: int, *, limit: int, offset: int = 0, newest_first: bool = True
+    store: StoreReader, watch_id: int, *, limit: int, offset: int = 0, newest_first: bool = True
 ) -> list[VersionRow]:
     """One page of a watch's versions, without their texts."""
     direction = "DESC" if newest_first else "ASC"
@@ -228,7 +224,7 @@ def list_versions(
     return [VersionRow(snapshot_from_row(r), r["chars"]) for r in rows]
 
 
-def get_version(store: SnapshotStore, watch: Watch, version: int) -> Snapshot | None:
+def get_version(store: StoreReader, watch: Watch, version: int) -> Snapshot | None:
     """Version ``version`` of a watch with its text (not its stored page), or None."""
     row = next(
         store.db.query(
@@ -241,18 +237,21 @@ def get_version(store: SnapshotStore, watch: Watch, version: int) -> Snapshot | 
 
 
 def list_checks(
-    store: SnapshotStore, watch_id: int, *, limit: int, offset: int = 0, before: int | None = None
+    store: StoreReader, watch_id: int, *, limit: int, offset: int = 0, before: int | None = None
 ) -> list[dict[str, Any]]:
-    """One page of a watch's checks, newest first (``before``: ids below this one)."""
+    """One page of a watch's checks, newest first (``before``: ids below this one), with the
+    number of the version each saw (``version``, None for a check that saw none)."""
     rows = store.db.query(
-        "SELECT * FROM checks WHERE watch_id = ? AND id < ? ORDER BY id DESC LIMIT ? OFFSET ?",
+        "SELECT c.*, s.version AS version FROM checks c "
+        "LEFT JOIN snapshots s ON s.id = c.snapshot_id "
+        "WHERE c.watch_id = ? AND c.id < ? ORDER BY c.id DESC LIMIT ? OFFSET ?",
         [watch_id, before if before is not None else 2**62, limit, offset],
     )
     return list(rows)
 
 
 def list_changes(
-    store: SnapshotStore,
+    store: StoreReader,
     watch_id: int | None = None,
     *,
     limit: int,
@@ -261,15 +260,15 @@ def list_changes(
     with_diff: bool = False,
 ) -> list[dict[str, Any]]:
     """One page of changes (of one watch, or of all), newest first, with the version numbers
-    they compare (``old_version``, ``new_version``) and their watch's name and URL; with
-    ``with_diff``, their ``diff_json`` too."""
+    they compare (``old_version``, ``new_version``), the new version's ``title`` and their
+    watch's name and URL; with ``with_diff``, their ``diff_json`` too."""
     where = "c.id < ?" + (" AND c.watch_id = ?" if watch_id is not None else "")
     params: list[Any] = [before if before is not None else 2**62]
     params += [watch_id] if watch_id is not None else []
     columns = _CHANGE_COLUMNS + (", c.diff_json" if with_diff else "")
     rows = store.db.query(
         f"SELECT {columns}, o.version AS old_version, n.version AS new_version, "
-        "w.name AS watch_name, w.url AS watch_url FROM changes c "
+        "n.title AS title, w.name AS watch_name, w.url AS watch_url FROM changes c "
         "JOIN watches w ON w.id = c.watch_id "
         "LEFT JOIN snapshots o ON o.id = c.old_snapshot_id "
         "LEFT JOIN snapshots n ON n.id = c.new_snapshot_id "
@@ -280,7 +279,7 @@ def list_changes(
 
 
 def snapshots_by_id(
-    store: SnapshotStore, ids: Iterable[int], *, with_text: bool = False
+    store: StoreReader, ids: Iterable[int], *, with_text: bool = False
 ) -> dict[int, Snapshot]:
     """Versions by snapshot id, in one query, never with their stored page; without
     ``with_text``, without their text either (``snapshot.text`` is empty)."""
@@ -294,7 +293,7 @@ def snapshots_by_id(
     return {row["id"]: snapshot_from_row(row) for row in rows}
 
 
-def watches_by_id(store: SnapshotStore, ids: Iterable[int]) -> dict[int, Watch]:
+def watches_by_id(store: StoreReader, ids: Iterable[int]) -> dict[int, Watch]:
     """Watches by id, in one query."""
     wanted = sorted(set(ids))
     if not wanted:
@@ -305,7 +304,7 @@ def watches_by_id(store: SnapshotStore, ids: Iterable[int]) -> dict[int, Watch]:
     return {row["id"]: watch_from_row(row) for row in rows}
 
 
-def get_change(store: SnapshotStore, change_id: int) -> dict[str, Any] | None:
+def get_change(store: StoreReader, change_id: int) -> dict[str, Any] | None:
     """One change (with its diff) and the version numbers it compares, or None."""
     return next(
         store.db.query(
@@ -318,35 +317,21 @@ def get_change(store: SnapshotStore, change_id: int) -> dict[str, Any] | None:
     )
 
 
-def find_change(
-    store: SnapshotStore, watch_id: int, old_snapshot_id: int, new_snapshot_id: int
-) -> dict[str, Any] | None:
-    """The latest stored change from one version to another, with its diff, or None."""
-    return next(
-        store.db.query(
-            "SELECT * FROM changes WHERE watch_id = ? AND old_snapshot_id = ? "
-            "AND new_snapshot_id = ? ORDER BY id DESC LIMIT 1",
-            [watch_id, old_snapshot_id, new_snapshot_id],
-        ),
-        None,
-    )
-
-
-def stored_page(store: SnapshotStore, watch_id: int, version: int) -> bytes | None:
+def stored_page(store: StoreReader, watch_id: int, version: int) -> bytes | None:
     """The stored page of a version, as fetched (None: no such version or no page)."""
     row = store.db.execute(
         "SELECT id FROM snapshots WHERE watch_id = ? AND version = ?", [watch_id, version]
     ).fetchone()
     if row is None:
         return None
-    raw, _ = store.raw_html(int(row[0]))
+    raw, _ = store.versions.page(int(row[0]))
     return raw
 
 
 # -- feeds --------------------------------------------------------------------------------------
 
 
-def feeds_by_id(store: SnapshotStore, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+def feeds_by_id(store: StoreReader, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """The feeds (``id``, ``name``, ``url``) that found these watches, by id, in one query."""
     wanted = sorted(set(ids))
     if not wanted:
@@ -357,7 +342,7 @@ def feeds_by_id(store: SnapshotStore, ids: Iterable[int]) -> dict[int, dict[str,
     return {row["id"]: row for row in rows}
 
 
-def feed_entry_changes(store: SnapshotStore, watch_id: int, *, limit: int) -> list[dict[str, Any]]:
+def feed_entry_changes(store: StoreReader, watch_id: int, *, limit: int) -> list[dict[str, Any]]:
     """The latest feed-side changes of an article's title or summary, newest first."""
     return list(
         store.db.query(
@@ -390,13 +375,13 @@ def feed_dict(feed: Feed, counts: tuple[int, int]) -> dict[str, Any]:
     }
 
 
-def has_feeds(store: SnapshotStore) -> bool:
+def has_feeds(store: StoreReader) -> bool:
     """Whether the database knows followed feeds at all (schema version 4 or later)."""
     return store.schema_version >= FEEDS_SCHEMA_VERSION
 
 
 def list_feeds(
-    store: SnapshotStore, *, active_only: bool = True, limit: int = 1000, offset: int = 0
+    store: StoreReader, *, active_only: bool = True, limit: int = 1000, offset: int = 0
 ) -> list[Feed]:
     """One page of followed feeds (with ``active_only``, those still followed), by id."""
     if not has_feeds(store):
@@ -408,7 +393,7 @@ def list_feeds(
     return [feed_from_row(row) for row in rows]
 
 
-def count_feeds(store: SnapshotStore) -> tuple[int, int]:
+def count_feeds(store: StoreReader) -> tuple[int, int]:
     """(feeds followed, feeds no longer followed)."""
     if not has_feeds(store):
         return 0, 0
@@ -418,7 +403,7 @@ def count_feeds(store: SnapshotStore) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def get_feed(store: SnapshotStore, feed_id: int) -> Feed | None:
+def get_feed(store: StoreReader, feed_id: int) -> Feed | None:
     """The feed with this id, or None."""
     if not has_feeds(store):
         return None
@@ -426,7 +411,7 @@ def get_feed(store: SnapshotStore, feed_id: int) -> Feed | None:
     return feed_from_row(row) if row else None
 
 
-def feed_counts(store: SnapshotStore, ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+def feed_counts(store: StoreReader, ids: Iterable[int]) -> dict[int, tuple[int, int]]:
     """Per feed id: (articles found, articles still checked), in one query (the
     ``watches_feed`` index); a feed that found nothing is absent."""
     wanted = sorted(set(ids))
@@ -441,7 +426,7 @@ def feed_counts(store: SnapshotStore, ids: Iterable[int]) -> dict[int, tuple[int
 
 
 def list_feed_articles(
-    store: SnapshotStore, feed_id: int, *, limit: int, offset: int = 0
+    store: StoreReader, feed_id: int, *, limit: int, offset: int = 0
 ) -> list[WatchRow]:
     """One page of the watches a feed found, newest published first, with their counts
     (counted for that page only: the page's ids are picked first)."""

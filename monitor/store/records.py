@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
 from typing import Any
 
+from monitor.clock import iso, system_clock
 from monitor.config import Rules
-from monitor.models import CheckStatus, Metadata
+from monitor.models import Article, CheckStatus, FetchResult, Metadata
 
 
 def utcnow() -> str:
-    """The current time as UTC ISO-8601 with seconds precision."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """The machine's current time as stored: UTC ISO-8601 with seconds precision."""
+    return iso(system_clock())
 
 
 @dataclass(frozen=True)
@@ -159,7 +159,7 @@ class OutboxRow:
 
 @dataclass(frozen=True)
 class Recorded:
-    """Row ids written by :meth:`SnapshotStore.record_check`."""
+    """Row ids written by :meth:`Store.record_check`."""
 
     check_id: int
     snapshot_id: int | None
@@ -235,4 +235,21 @@ def snapshot_from_row(row: dict[str, Any]) -> Snapshot:
         final_url=row["final_url"],
         extractor=row["extractor"],
         origin=row["origin"],
+    )
+
+
+def new_snapshot(
+    article: Article, sha: str, fetched: FetchResult, html_gz: bytes | None = None
+) -> NewSnapshot:
+    """A version to store: the article, its identity and the page it came from."""
+    return NewSnapshot(
+        title=article.title,
+        text=article.text,
+        text_sha256=sha,
+        metadata=article.metadata,
+        final_url=fetched.final_url,
+        extractor=article.extractor,
+        raw=fetched.content,
+        encoding=fetched.encoding,
+        html_gz=html_gz,
     )

@@ -13,9 +13,11 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from monitor.clock import Clock
 from monitor.errors import UsageError, WebError
+from monitor.excerpt import first_passage
 from monitor.feeds.discover import schedule_dicts
-from monitor.history import compare_versions, report_from_change
+from monitor.history import compare_versions, report_from_change, stored_ops
 from monitor.models import ChangeReport
 from monitor.store import Snapshot, Watch
 from monitor.store.feeds import Feed
@@ -27,7 +29,6 @@ from monitor.store.read import (
     WatchRow,
     feed_counts,
     feeds_by_id,
-    find_change,
     get_change,
     get_feed,
     get_version,
@@ -35,6 +36,7 @@ from monitor.store.read import (
     watch_dict,
     watches_by_id,
 )
+from monitor.urls import host_of
 from monitor.web.diffcache import DiffCache
 from monitor.web.params import choice_param, int_param, text_param
 
@@ -57,7 +59,7 @@ def render(request: Request, name: str, context: dict[str, Any], *, status: int 
 def get_watch(store: ReadOnlyStore, watch_id: int) -> Watch:
     """The watch with this id (404 if none)."""
     try:
-        return store.get_watch(watch_id)
+        return store.watches.get(watch_id)
     except UsageError:
         raise WebError(f"no watch with id {watch_id}", status=404) from None
 
@@ -84,7 +86,7 @@ def diff_report(
     if row is not None and (row["old_snapshot_id"], row["new_snapshot_id"]) != (old.id, new.id):
         row = None
     if row is None and old.id != new.id:
-        row = find_change(store, watch.id, old.id, new.id)
+        row = store.changes.between(watch.id, old.id, new.id)
     if row is not None:
         return report_from_change(row, watch, old, new)
     return compared(request, watch, old, new)
@@ -117,7 +119,8 @@ def schedules(
     (``{"interval_s", "reason"}``). Without the config's default interval (not given to
     the app), a watch that uses it says so (``interval_s`` null)."""
     default: float | None = request.app.state.default_interval
-    paces = schedule_dicts(store, watches, default if default is not None else 0.0)
+    clock: Clock = request.app.state.clock
+    paces = schedule_dicts(store, watches, default if default is not None else 0.0, clock())
     if default is None:
         for watch in watches:
             if watch.feed_id is None and watch.duplicate_of is None and watch.interval is None:
@@ -245,3 +248,10 @@ def with_query(request: Request, **changes: object) -> str:
     path = path[len(root) :] if root and path.startswith(root) else path
     query = urlencode(params)
     return root.rstrip("/") + path + (f"?{query}" if query else "")
+
+
+def change_entry(row: dict[str, Any]) -> dict[str, Any]:
+    """A ``list_changes`` row (with its ``diff_json``) as /changes shows it: with the site of
+    its watch and the first changed passage (``passage``, None for a change with no ops)."""
+    ops, _ = stored_ops(row["diff_json"])
+    return {**row, "site": host_of(row["watch_url"]), "passage": first_passage(ops)}
