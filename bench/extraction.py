@@ -279,7 +279,7 @@ def readability_extractor() -> Extractor:
     from readability import Document
 
     from monitor.extract import parse_html
-    from monitor.extract.text import blocks_of
+    from monitor.extract.blocks import blocks_of
 
     def run(html: str, url: str) -> str:
         summary = Document(html, url=url or None).summary()

@@ -263,8 +263,8 @@ def extract(
     else:
         html, _ = decode_html(_read_source(source), None)
     rules = app.config.rules_for(url or "", None)
-    article = extract_article(html, url, rules)
     how = explain_article(html, url, rules) if explain else None
+    article = how.article if how is not None else extract_article(html, url, rules)
     if as_json:
         data = {
             "title": article.title,
@@ -273,7 +273,7 @@ def extract(
             "metadata": article.metadata.as_dict(),
         }
         if how is not None:
-            data["explain"] = dataclasses.asdict(how)
+            data["explain"] = how.as_dict()
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     if how is not None:

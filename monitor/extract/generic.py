@@ -32,12 +32,10 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 
-from lxml import etree
-
 from monitor.extract.blocks import Block, annotated_blocks
 from monitor.extract.boilerplate import PARAGRAPH_UNITS, closing_start, crumb_reason, units
-from monitor.extract.declared import declared_body, marked_container, titled_article, undeclared
-from monitor.extract.text import TREE_EDITS, Element, normalize_line
+from monitor.extract.declared import Trigrams, marked_container, titled_article, undeclared
+from monitor.extract.text import Element, normalize_line
 
 log = logging.getLogger(__name__)
 
@@ -83,15 +81,11 @@ def common_ancestor(first: Element, last: Element) -> Element:
     return first.getroottree().getroot()
 
 
-def _strip_noise(root: Element) -> None:
-    etree.strip_elements(root, "script", "style", "noscript", "template", with_tail=False)
-    TREE_EDITS[0] += 1  # indexes of this tree are stale now
-
-
-def generic_content(root: Element, titles: Sequence[str] = ()) -> GenericResult:
-    """The article's lines on a page no rule knows; ``titles``: the page's title(s)."""
-    declared = declared_body(root)  # before the scripts go
-    _strip_noise(root)
+def generic_content(
+    root: Element, titles: Sequence[str] = (), declared: Trigrams | None = None
+) -> GenericResult:
+    """The article's lines on a page no rule knows; ``titles``: the page's title(s);
+    ``declared``: the trigrams of its JSON-LD ``articleBody`` (:func:`.declared_body`)."""
     body = root.find("body")
     blocks, (start, end) = _core(body if body is not None else root)
     if end < start:
@@ -102,7 +96,7 @@ def generic_content(root: Element, titles: Sequence[str] = ()) -> GenericResult:
     inside = [block for block in blocks if block.is_inside(container)]
     heading, longer = repeated_heading(inside, container)
     kept, dropped = _keep(inside, container, (*titles, longer))
-    for block in undeclared(kept, declared):
+    for block in undeclared(kept, declared or set()):
         block.reason = "not in the JSON-LD articleBody"
         dropped.append(block)
     lines = [b.text for b in kept if not b.reason]
