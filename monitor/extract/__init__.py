@@ -24,6 +24,7 @@ is shared between runs or threads.
 from __future__ import annotations
 
 import logging
+from urllib.parse import urlsplit
 
 from lxml import etree
 
@@ -31,7 +32,7 @@ from monitor.config import Rules
 from monitor.extract.blocks import blocks_of
 from monitor.extract.boilerplate import boilerplate_reason, clean_lines
 from monitor.extract.css import Document
-from monitor.extract.declared import declared_body, tokens
+from monitor.extract.declared import declared_body
 from monitor.extract.explain import NO_TRACE, Explanation, Recorder, Removal, Trace, css_path
 from monitor.extract.generic import generic_content
 from monitor.extract.metadata import extract_metadata
@@ -43,6 +44,7 @@ from monitor.extract.text import (
     normalize_line,
     normalize_text,
     normalized_lines,
+    tokens,
 )
 from monitor.models import Article, Metadata
 
@@ -52,6 +54,11 @@ log = logging.getLogger(__name__)
 EXTRACTOR_VERSION = "7"
 #: An <h1> agrees with <title> when this share of their words are shared (Dice).
 TITLE_AGREEMENT = 0.5
+#: What sites put between a title and their name.
+TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " : ", " ｜ ", "｜", " · ", " » ")
+#: A site name has at most this many words, and spells at least this many of the host's letters.
+SITE_NAME_WORDS = 5
+MIN_SITE_CHARS = 4
 #: Title sources that a heading repeated at the body's start beats.
 WEAK_TITLE_SOURCES = frozenset({"<title>", "the first <h1>", ""})
 
@@ -98,8 +105,8 @@ def _extract(html: str, url: str | None, rules: Rules, trace: Trace) -> Article:
     chosen, extractor = _choose_rules(doc, rules, trace)
     _remove(doc, ALWAYS_REMOVE, "always removed", trace)
     _remove(doc, chosen.remove, f"{extractor} remove", trace)
-    title, source = _title(doc, chosen, metadata)
-    page_title = _page_title(doc.root, metadata) or ""
+    title, source = _title(doc, chosen, metadata, url)
+    page_title = _page_title(doc.root, metadata, url) or ""
     lines, heading = _content_lines(doc, chosen, (title, page_title), trace, extractor)
     if heading and source in WEAK_TITLE_SOURCES and _compact(heading) not in _compact(title):
         title, source = heading, "a heading the body's first lines repeat"
@@ -171,16 +178,21 @@ def _remove(doc: Document, selectors: tuple[str, ...], reason: str, trace: Trace
     doc.remove(dropped)
 
 
-def _title(doc: Document, rules: Rules, metadata: Metadata) -> tuple[str, str]:
+def _title(doc: Document, rules: Rules, metadata: Metadata, url: str | None) -> tuple[str, str]:
     """The article title and where it came from: title selectors, then OpenGraph, then an
-    <h1> that agrees with <title>, then <title>, then the first shown <h1>."""
+    <h1> that agrees with <title>, then <title>, then the first shown <h1>. OpenGraph's
+    and <title>'s lose the site name they often end with."""
     root = doc.root
-    page_title = _page_title(root, metadata)
+    page_title = _page_title(root, metadata, url)
     h1s = [h1 for h1 in root.iter("h1") if not _is_tucked_away(h1)]
     candidates: list[tuple[str, Element | str | None]] = []
     if rules.title:
         candidates.append((f"title selectors {list(rules.title)}", doc.select_one(rules.title)))
-    candidates.append(("og:title", _meta_content(root, "og:title")))
+    og_title = _meta_content(root, "og:title")
+    og_title = (
+        _without_site_name(normalize_line(og_title), root, metadata, url) if og_title else None
+    )
+    candidates.append(("og:title", og_title))
     candidates.append(("an <h1> that agrees with <title>", _agreeing(h1s, page_title)))
     candidates.append(("<title>", page_title))
     candidates.append(("the first <h1>", h1s[0] if h1s else None))
@@ -192,8 +204,12 @@ def _title(doc: Document, rules: Rules, metadata: Metadata) -> tuple[str, str]:
 
 
 def _is_tucked_away(element: Element) -> bool:
-    """True for an element that is hidden or sits in a popup, a dialog or other furniture."""
-    return any(is_hidden(e) or boilerplate_reason(e) for e in (element, *element.iterancestors()))
+    """True for an element that is hidden or sits in a popup, a dialog or other furniture
+    (a ``<header>`` is not: an article's header holds its headline)."""
+    return any(
+        is_hidden(e) or (e.tag != "header" and boilerplate_reason(e))
+        for e in (element, *element.iterancestors())
+    )
 
 
 def _agreeing(h1s: list[Element], page_title: str | None) -> Element | None:
@@ -221,20 +237,45 @@ def _meta_content(root: Element, prop: str) -> str | None:
     return None
 
 
-def _page_title(root: Element, metadata: Metadata) -> str | None:
+def _page_title(root: Element, metadata: Metadata, url: str | None = None) -> str | None:
     """<title> without a trailing " | Site name"."""
     tag = root.find("head/title")
     if tag is None:
         tag = next(root.iter("title"), None)
     if tag is None:
         return None
-    title = normalize_line("".join(tag.itertext()))
-    site = metadata.site_name
-    if site:
-        for sep in (" | ", " - ", " – ", " — ", " :: ", " : ", "｜", " ｜ "):
-            if title.endswith(sep + site):
-                return title[: -len(sep + site)]
+    return _without_site_name(normalize_line("".join(tag.itertext())), root, metadata, url)
+
+
+def _without_site_name(title: str, root: Element, metadata: Metadata, url: str | None) -> str:
+    """``title`` less a trailing (or leading) site name after a separator: the name the page
+    declares (og:site_name, application-name), or a part that spells the host's name
+    ("Rail Weekly" on railweekly.example)."""
+    names = {_compact(n) for n in (metadata.site_name, _meta_name(root, "application-name")) if n}
+    host = _compact(urlsplit(url).hostname or "") if url else ""
+    for sep in TITLE_SEPARATORS:
+        head, found, tail = title.rpartition(sep)
+        if found and head.strip() and _names_site(tail, names, host):
+            return head.strip()
+        tail, found, head = title.partition(sep)
+        if found and head.strip() and _names_site(tail, names, host):
+            return head.strip()
     return title
+
+
+def _names_site(part: str, names: set[str], host: str) -> bool:
+    compact = _compact(part)
+    if not compact or len(part.split()) > SITE_NAME_WORDS:
+        return False
+    letters = "".join(c for c in compact if c.isalnum())
+    return compact in names or (len(letters) >= MIN_SITE_CHARS and letters in host)
+
+
+def _meta_name(root: Element, name: str) -> str | None:
+    for tag in root.iter("meta"):
+        if (tag.get("name") or "").lower() == name:
+            return tag.get("content")
+    return None
 
 
 def _text_of(candidate: Element | str | None) -> str:

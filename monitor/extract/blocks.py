@@ -15,11 +15,12 @@ text: a page wrapper called ``main-with-sidebar`` is not a sidebar.
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
-from monitor.extract.boilerplate import PARAGRAPH_UNITS, boilerplate_reason, units
-from monitor.extract.text import BLOCK_TAGS, CELL_TAGS, Element, is_skipped
+from monitor.extract.boilerplate import PARAGRAPH_UNITS, boilerplate_reason, is_notice, units
+from monitor.extract.text import BLOCK_TAGS, CELL_TAGS, Element, agrees, is_skipped, tokens
 
 log = logging.getLogger(__name__)
 
@@ -49,12 +50,15 @@ class Block:
     links: int = 0
     anchor: Element | None = None
 
-    @property
+    @cached_property
     def value(self) -> float:
-        """Positive for article-like text, negative for links, boilerplate and crumbs."""
+        """Positive for article-like text, negative for links, boilerplate, crumbs and what a
+        site says to its readers (prompts, notices: never the article)."""
         size = units(self.text)
         if self.boilerplate is not None:
             return -size - BLOCK_COST
+        if is_notice(self.text, size):  # worth nothing, but an article runs on across it
+            return -BLOCK_COST
         return size - LINK_WEIGHT * units(self.link_text) - BLOCK_COST
 
     @property
@@ -71,9 +75,10 @@ class _Serialiser:
     """One walk of a tree into :class:`Block` s. ``names``: None does not annotate
     boilerplate; True by tags, roles and names; False by tags and roles only."""
 
-    def __init__(self, root: Element, names: bool | None) -> None:
+    def __init__(self, root: Element, names: bool | None, titles: Sequence[str] = ()) -> None:
         self.page_chars = len("".join(root.itertext()))
         self.names = names
+        self.titles = [set(tokens(title)) for title in titles if title.strip()]
         self.blocks: list[Block] = []
         self.parts: list[str] = []
         self.link_parts: list[str] = []
@@ -108,6 +113,8 @@ class _Serialiser:
         if self.names is None:
             return ""
         reason = boilerplate_reason(element, self.names)
+        if reason and element.tag == "header" and self.heads_the_article(element):
+            return ""
         if reason and self.page_chars:
             share = len("".join(element.itertext())) / self.page_chars
             return "" if share > MAX_BOILERPLATE_SHARE else reason
@@ -145,6 +152,12 @@ class _Serialiser:
             self.link_depth -= 1
         self.pre_depth -= name == "pre"
 
+    def heads_the_article(self, header: Element) -> bool:
+        """True for a ``<header>`` holding the title heading: the article's own header, with
+        its standfirst and subtitle, not the page's (its menus are boilerplate of their own)."""
+        headings = (set(tokens("".join(h.itertext()))) for h in header.iter("h1", "h2"))
+        return any(agrees(words, title) for words in headings for title in self.titles)
+
     def holds_content(self, form: Element) -> bool:
         """True for a form that wraps page content (several paragraphs, or most of the
         text), not a comment, search or newsletter form."""
@@ -177,14 +190,15 @@ def _is_link(element: Element) -> bool:
     return element.tag == "a" and element.get("href") is not None
 
 
-def walk(root: Element, names: bool | None = None) -> list[Block]:
-    """The blocks of ``root``; ``names`` annotates boilerplate (see :class:`_Serialiser`)."""
-    return _Serialiser(root, names).walk(root)
+def walk(root: Element, names: bool | None = None, titles: Sequence[str] = ()) -> list[Block]:
+    """The blocks of ``root``; ``names`` annotates boilerplate (see :class:`_Serialiser`),
+    knowing the page's ``titles`` (a header holding one heads the article)."""
+    return _Serialiser(root, names, titles).walk(root)
 
 
-def annotated_blocks(body: Element, names: bool = True) -> list[Block]:
+def annotated_blocks(body: Element, names: bool = True, titles: Sequence[str] = ()) -> list[Block]:
     """The blocks of ``body``, annotated; ``names=False``: boilerplate by tags and roles only."""
-    return walk(body, names)
+    return walk(body, names, titles)
 
 
 def blocks_of(roots: Iterable[Element]) -> Iterator[str]:

@@ -17,13 +17,12 @@ spacing and entities from the page's.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 
 from monitor.extract.blocks import Block
 from monitor.extract.boilerplate import PARAGRAPH_UNITS, units
 from monitor.extract.metadata import jsonld_objects
-from monitor.extract.text import Element
+from monitor.extract.text import Element, agrees, tokens
 
 log = logging.getLogger(__name__)
 
@@ -33,11 +32,7 @@ MARKED_SHARE = 0.7
 AGREE_SHARE = 0.8
 #: A block is in the declared body when this share of its token trigrams are.
 BLOCK_MATCH = 0.5
-#: A heading is the page's title when this share of their words are shared (Dice).
-TITLE_AGREEMENT = 0.5
 CAPTION_TAGS = frozenset({"figure", "figcaption"})
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
 
 Trigrams = set[tuple[str, ...]]
 
@@ -62,16 +57,10 @@ def titled_article(container: Element, core: list[Block], titles: Iterable[str])
     wanted = [set(tokens(title)) for title in titles]
     for article in articles:
         headings = (set(tokens("".join(h.itertext()))) for h in article.iter("h1", "h2"))
-        titled = any(_agrees(h, t) for h in headings for t in wanted)
+        titled = any(agrees(h, t) for h in headings for t in wanted)
         if titled and _holds_a_paragraph(article, core):
             return article
     return container
-
-
-def _agrees(words: set[str], title: set[str]) -> bool:
-    """True when a heading's words and a title's agree (Dice coefficient)."""
-    shared = 2 * len(words & title)
-    return bool(words and title) and shared >= TITLE_AGREEMENT * (len(words) + len(title))
 
 
 def _outermost(elements: Iterable[Element]) -> list[Element]:
@@ -94,12 +83,6 @@ def declared_body(root: Element) -> Trigrams:
         if isinstance(body, str) and body.strip():
             return trigrams(body)
     return set()
-
-
-def tokens(text: str) -> list[str]:
-    """Words and single CJK characters, lowercased."""
-    found: list[str] = _TOKEN.findall(text.lower())
-    return found
 
 
 def trigrams(text: str) -> Trigrams:

@@ -38,6 +38,10 @@ _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e
 _ZERO_WIDTH.update(
     dict.fromkeys([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
 )
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
+#: A heading is the page's title when this share of their words are shared (Dice).
+TITLE_AGREEMENT = 0.5
 _SPACES = re.compile(r"[^\S\u3000]+")
 _STRIP = " \u3000"
 
@@ -67,6 +71,18 @@ def normalized_lines(
             elif line:
                 kept.append(line)
     return kept, dropped
+
+
+def tokens(text: str) -> list[str]:
+    """Words and single CJK characters, lowercased."""
+    found: list[str] = _TOKEN.findall(text.lower())
+    return found
+
+
+def agrees(words: set[str], title: set[str]) -> bool:
+    """True when a heading's words and a title's agree (Dice coefficient)."""
+    shared = 2 * len(words & title)
+    return bool(words and title) and shared >= TITLE_AGREEMENT * (len(words) + len(title))
 
 
 def is_hidden(element: Element) -> bool:
