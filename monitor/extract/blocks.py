@@ -57,7 +57,8 @@ class Block:
         size = units(self.text)
         if self.boilerplate is not None:
             return -size - BLOCK_COST
-        if is_notice(self.text, size):  # worth nothing, but an article runs on across it
+        if size > BLOCK_COST and is_notice(self.text, size):  # worth nothing, but an article
+            # runs on across it
             return -BLOCK_COST
         return size - LINK_WEIGHT * units(self.link_text) - BLOCK_COST
 

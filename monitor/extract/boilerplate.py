@@ -138,6 +138,16 @@ NOTICE = re.compile(
     re.IGNORECASE,
 )
 PROMOTION_UNITS = 45
+#: Words one of which every prompt and notice holds (lowercase): a cheap first look.
+_NOTICE_WORDS = re.compile(
+    "newsletter|follow|join the conversation|inbox|letterbox|your door|subscri|download|"
+    "journalism|reading|already a|weiterlesen|abonn|folg|suivez|guenos|siga-nos|seguici|"
+    "suscr|inscr|iscri|canal de|shop|spende|un don|donaci|lust auf mehr|lesen sie|cookie|"
+    "privacy|by continuing|by using|javascript|browser|affiliate|commission|compensation|"
+    "amazon associate|advertisers|rights reserved|copyright|written permission|©|\\(c\\)|"
+    "privatsph|externe|verbindung zu|werbung|provision|rechte vorbehalten|poursuivant|"
+    "droits r|derechos reservados|direitos reservados|diritti riservati"
+)
 #: Headings after which comes what follows an article: its author's bio, related posts,
 #: comments.
 CLOSING = re.compile(
@@ -237,16 +247,16 @@ def line_reason(text: str) -> str:
         return "furniture"
     if (size <= CREDIT_UNITS and CREDIT.search(text)) or BARE_LINK.match(text):
         return "credit or link"
-    if size <= PROMOTION_UNITS and PROMOTION.search(text):
-        return "promotion"
-    if size <= PROMOTION_UNITS and NOTICE.search(text):
-        return "notice"
-    return ""
+    if not is_notice(text, size):
+        return ""
+    return "promotion" if PROMOTION.search(text) else "notice"
 
 
 def is_notice(text: str, size: float) -> bool:
     """True for a prompt or a notice (:data:`PROMOTION`, :data:`NOTICE`) of ``size`` units."""
-    return size <= PROMOTION_UNITS and bool(PROMOTION.search(text) or NOTICE.search(text))
+    if size > PROMOTION_UNITS or not _NOTICE_WORDS.search(text.lower()):
+        return False
+    return bool(PROMOTION.search(text) or NOTICE.search(text))
 
 
 def closing_start(texts: Sequence[str], start: int = 0) -> int:
