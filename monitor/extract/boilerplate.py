@@ -35,7 +35,7 @@ BOILERPLATE_NAMES = re.compile(
     r"breadcrumbs?|ranking|popular|recommend\w*|subscribe|subscription|signup|most-?read|"
     r"footer|masthead|navbar|nav|navigation|menu|pagination|pager|disqus|outbrain|taboola|"
     r"tags?|tagcloud|byline|author-?box|bio|author-?bio|author-?info|about-?the-?author|post-?meta|entry-?meta|timestamp|dateline|date|"
-    r"toolbar|skip|modal|popup|recirculation|read-?time|reading-?time|trending|paywall|regwall)"
+    r"toolbar|skip|modal|popup|recirculation|read-?time|reading-?time|trending)"
     r"(?![a-z])|関連|ランキング|おすすめ|シェア|コメント",
     re.IGNORECASE,
 )

@@ -22,7 +22,7 @@ from collections.abc import Iterable
 from monitor.extract.blocks import Block
 from monitor.extract.boilerplate import PARAGRAPH_UNITS, units
 from monitor.extract.metadata import jsonld_objects
-from monitor.extract.text import Element, agrees, tokens
+from monitor.extract.text import TITLE_AGREEMENT, Element, agrees, tokens
 
 log = logging.getLogger(__name__)
 
@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 MARKED_SHARE = 0.7
 #: JSON-LD ``articleBody`` is trusted when it holds this share of the kept text.
 AGREE_SHARE = 0.8
+#: An <h2> names the article (not one of its sections) when this share of words agree.
+SECTION_AGREEMENT = 0.8
 #: A block is in the declared body when this share of its token trigrams are.
 BLOCK_MATCH = 0.5
 CAPTION_TAGS = frozenset({"figure", "figcaption"})
@@ -50,14 +52,20 @@ def marked_container(container: Element, core: list[Block]) -> Element:
 
 def titled_article(container: Element, core: list[Block], titles: Iterable[str]) -> Element:
     """The ``<article>`` inside ``container``, one of several, that holds the page's title
-    heading and a paragraph's worth of the core; else ``container``."""
+    heading and a paragraph's worth of the core; else ``container``. An ``<h2>`` must agree
+    closely: articles that are the sections of one text ("Was ist eine Vorsatzschalung?"
+    under "Was ist eine Vorsatzschalung und was bringt sie?") are one article."""
     articles = _outermost(container.iter("article"))
     if len(articles) < 2:
         return container
     wanted = [set(tokens(title)) for title in titles]
     for article in articles:
-        headings = (set(tokens("".join(h.itertext()))) for h in article.iter("h1", "h2"))
-        titled = any(agrees(h, t) for h in headings for t in wanted)
+        headings = [(h.tag, set(tokens("".join(h.itertext())))) for h in article.iter("h1", "h2")]
+        titled = any(
+            agrees(words, title, TITLE_AGREEMENT if tag == "h1" else SECTION_AGREEMENT)
+            for tag, words in headings
+            for title in wanted
+        )
         if titled and _holds_a_paragraph(article, core):
             return article
     return container

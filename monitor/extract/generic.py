@@ -53,7 +53,7 @@ MIN_HEADING_CHARS = 4
 #: A block this long is a sentence or more (not a heading or a table row, which a table of
 #: contents or a spec sheet legitimately repeats): a second copy of it is a repeat.
 REPEAT_UNITS = 15
-#: The opening above the container: at most this many blocks, this share of its text.
+#: The opening above the container: at most this many blocks of text, this share of its text.
 OPENING_BLOCKS = 10
 OPENING_SHARE = 0.5
 #: A line of the opening this long is a standfirst or a subtitle; shorter, it is furniture.
@@ -141,6 +141,11 @@ def _opening(
     return kept, furniture
 
 
+def _own_text(block: Block) -> float:
+    """The block's text that is not links nor boilerplate, in units."""
+    return 0.0 if block.boilerplate is not None else units(block.text) - units(block.link_text)
+
+
 def _is_standfirst(block: Block) -> bool:
     """A subtitle heading, a sentence, or a paragraph's worth of text."""
     size, text = units(block.text), block.text.strip()
@@ -155,14 +160,18 @@ def _titled_opening(blocks: list[Block], inside: list[Block], titles: Sequence[s
         return []
     first = next(i for i, block in enumerate(blocks) if block is inside[0])
     wanted = [set(tokens(title)) for title in titles if title.strip()]
-    for i in range(first - 1, max(-1, first - 1 - OPENING_BLOCKS), -1):
+    seen = 0  # blocks of text on the way up; link lists and boilerplate do not count
+    for i in range(first - 1, -1, -1):
         block = blocks[i]
         if block.element.tag in ("h1", "h2") and any(
             agrees(set(tokens(block.text)), title) for title in wanted
         ):
             opening = blocks[i:first]
-            size = sum(units(b.text) for b in opening)
-            return opening if size <= OPENING_SHARE * sum(units(b.text) for b in inside) else []
+            size = sum(_own_text(b) for b in opening)
+            return opening if size <= OPENING_SHARE * sum(_own_text(b) for b in inside) else []
+        seen += _own_text(block) > 0 and not block.is_mostly_links
+        if seen > OPENING_BLOCKS:
+            break
     return []
 
 

@@ -79,10 +79,10 @@ def tokens(text: str) -> list[str]:
     return found
 
 
-def agrees(words: set[str], title: set[str]) -> bool:
-    """True when a heading's words and a title's agree (Dice coefficient)."""
+def agrees(words: set[str], title: set[str], share: float = TITLE_AGREEMENT) -> bool:
+    """True when a heading's words and a title's agree (Dice coefficient at least ``share``)."""
     shared = 2 * len(words & title)
-    return bool(words and title) and shared >= TITLE_AGREEMENT * (len(words) + len(title))
+    return bool(words and title) and shared >= share * (len(words) + len(title))
 
 
 def is_hidden(element: Element) -> bool:
