@@ -254,11 +254,24 @@ def load_snippet_pages(folder: Path) -> list[SnippetPage]:
     ]
 
 
-def monitor_extractor() -> Extractor:
-    """monitor's extractor, body text only (the references have no title)."""
-    from monitor.extract import extract_article
+class MonitorExtractor:
+    """monitor's extractor, body text only (the references have no title); remembers the
+    confidence of its last extraction."""
 
-    return lambda html, url: extract_article(html, url or None).text
+    def __init__(self) -> None:
+        from monitor.extract import extract_article
+
+        self.extract = extract_article
+        self.last_level = ""
+
+    def __call__(self, html: str, url: str) -> str:
+        article = self.extract(html, url or None)
+        self.last_level = article.confidence.level
+        return article.text
+
+
+def monitor_extractor() -> Extractor:
+    return MonitorExtractor()
 
 
 def trafilatura_extractor() -> Extractor:
@@ -317,7 +330,40 @@ def run_extractor(
             print(f"  {page.id}: {type(exc).__name__}: {exc}", file=sys.stderr)
             output = ""
         results[page.id] = (output, (time.perf_counter() - started) * 1000)
+        level = getattr(extract, "last_level", None)
+        if level is not None:
+            LEVELS[page.id] = level
     return results
+
+
+#: monitor's confidence in each page's text, by page id.
+LEVELS: dict[str, str] = {}
+
+
+def print_confidence(
+    pages: Sequence[Page | SnippetPage], results: dict[str, tuple[str, float]]
+) -> None:
+    """How monitor's confidence matches the pages whose output is mostly not the article."""
+    print("\nmonitor's confidence (low = uncertain), per fold:")
+    for fold in (0, 1):
+        mine = [p for p in pages if p.fold == fold]
+        bad = {p.id for p in mine if _mostly_not(p, results[p.id][0])}
+        low = {p.id for p in mine if LEVELS.get(p.id) == "low"}
+        levels = Counter(LEVELS.get(p.id, "") for p in mine)
+        spread = ", ".join(f"{k} {levels[k]}" for k in ("high", "medium", "low"))
+        print(
+            f"  fold {fold}: {spread}; mostly not the article {len(bad)}, "
+            f"of which low {len(bad & low)}"
+        )
+
+
+def _mostly_not(page: Page | SnippetPage, output: str) -> bool:
+    if isinstance(page, Page):
+        recall = precision_recall(page.truth, output, page.cjk)[1]
+        return recall is not None and recall < MOSTLY_NOT
+    text = _norm(output)
+    found = sum(_norm(s) in text for s in page.must)
+    return bool(page.must) and found < MOSTLY_NOT * len(page.must)
 
 
 def shingle_groups(pages: list[Page], results: dict[str, tuple[str, float]]) -> dict[str, Score]:
@@ -493,6 +539,21 @@ def main(argv: Sequence[str] | None = None) -> int:
             predictions = save_outputs(folder, mine)
             if args.verify_with:
                 verify(args.verify_with, args.corpus, predictions)
+    _print_tables(args, pages, snippet_pages, shingle_rows, snippet_rows)
+    if "monitor" in results:
+        print_confidence([*pages, *snippet_pages], results["monitor"])
+    if args.worst:
+        print_worst(pages, snippet_pages, results, args.worst, args.fold)
+    return 0
+
+
+def _print_tables(
+    args: argparse.Namespace,
+    pages: list[Page],
+    snippet_pages: list[SnippetPage],
+    shingle_rows: dict[str, dict[str, Score]],
+    snippet_rows: dict[str, dict[str, SnippetScore]],
+) -> None:
     cells = "cells: F1 [/ CJK F1], pages mostly not the article, median ms/page"
     if pages:
         cjk = sum(p.cjk for p in pages)
@@ -504,9 +565,6 @@ def main(argv: Sequence[str] | None = None) -> int:
         for name in shingle_rows:
             print_detail(f"{name}, {args.corpus.name}", shingle_rows[name])
             print_detail(f"{name}, {args.snippets.name}", snippet_rows[name])
-    if args.worst:
-        print_worst(pages, snippet_pages, results, args.worst, args.fold)
-    return 0
 
 
 if __name__ == "__main__":

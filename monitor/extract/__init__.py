@@ -32,7 +32,8 @@ from monitor.config import Rules
 from monitor.extract.blocks import blocks_of
 from monitor.extract.boilerplate import boilerplate_reason, clean_lines
 from monitor.extract.css import Document
-from monitor.extract.declared import declared_body
+from monitor.extract.declared import declared_body, declared_description
+from monitor.extract.evidence import page_evidence
 from monitor.extract.explain import NO_TRACE, Explanation, Recorder, Removal, Trace, css_path
 from monitor.extract.generic import generic_content
 from monitor.extract.metadata import extract_metadata
@@ -46,7 +47,7 @@ from monitor.extract.text import (
     normalized_lines,
     tokens,
 )
-from monitor.models import Article, Metadata
+from monitor.models import Article, Confidence, Metadata
 
 log = logging.getLogger(__name__)
 
@@ -107,36 +108,53 @@ def _extract(html: str, url: str | None, rules: Rules, trace: Trace) -> Article:
     _remove(doc, chosen.remove, f"{extractor} remove", trace)
     title, source = _title(doc, chosen, metadata, url)
     page_title = _page_title(doc.root, metadata, url) or ""
-    lines, heading = _content_lines(doc, chosen, (title, page_title), trace, extractor)
+    lines, heading, sure = _content_lines(
+        doc, chosen, (title, page_title), trace, extractor, metadata
+    )
     if heading and source in WEAK_TITLE_SOURCES and _compact(heading) not in _compact(title):
         title, source = heading, "a heading the body's first lines repeat"
     trace.titled(source)
     kept, ignored = normalized_lines(lines, chosen.ignore)
     trace.removed_texts("ignore pattern", ignored)
     text = _drop_leading_title("\n".join(kept), title)
-    return Article(title=title, text=text, metadata=metadata, extractor=extractor)
+    if not text:
+        sure = Confidence("low", "no article text was found on the page")
+    return Article(title, text, metadata, extractor, sure)
 
 
 def _content_lines(
-    doc: Document, chosen: Rules, titles: tuple[str, ...], trace: Trace, extractor: str
-) -> tuple[list[str], str]:
-    """The body's lines: the content selectors' elements, or the generic extractor's; and a
-    heading that the generic extractor found repeated at the body's start."""
+    doc: Document,
+    chosen: Rules,
+    titles: tuple[str, ...],
+    trace: Trace,
+    extractor: str,
+    metadata: Metadata,
+) -> tuple[list[str], str, Confidence]:
+    """The body's lines: the content selectors' elements, or the generic extractor's; a
+    heading that the generic extractor found repeated at the body's start; and how sure the
+    choice is."""
     if chosen.content:
         roots = doc.select_outermost(chosen.content)
         trace.chose(extractor, chosen.content)
         lines = list(blocks_of(roots))
-        return (lines if extractor == "site-rule" else _pack_lines(lines, extractor, trace)), ""
+        if extractor == "site-rule":
+            return lines, "", Confidence("high", "a [[site]] rule's content selectors chose it")
+        sure = Confidence("high", f"the {extractor!r} rule pack's selectors chose it")
+        return _pack_lines(lines, extractor, trace), "", sure
     declared = declared_body(doc.root)  # before the scripts go
+    descriptions = (metadata.description, declared_description(doc.root))
+    evidence = page_evidence(titles, descriptions, declared)
     etree.strip_elements(doc.root, *NOISE_TAGS, with_tail=False)
     doc.changed()
-    result = generic_content(doc.root, titles, declared)
+    result = generic_content(doc.root, titles, declared, evidence)
+    for note in result.notes:
+        trace.note(note)
     if trace.recording:
         path = (css_path(result.container),) if result.container is not None else ()
         trace.chose(extractor, path)
         for block in result.dropped:
             trace.removed_texts(f"generic: {block.reason}", [normalize_line(block.text)])
-    return result.lines, result.heading
+    return result.lines, result.heading, result.confidence
 
 
 def _pack_lines(lines: list[str], pack: str, trace: Trace) -> list[str]:

@@ -93,6 +93,19 @@ def declared_body(root: Element) -> Trigrams:
     return set()
 
 
+def declared_description(root: Element) -> str | None:
+    """The JSON-LD ``description`` of the page's article, if any."""
+    for obj in jsonld_objects(root):
+        description = obj.get("description")
+        if isinstance(description, str) and description.strip() and "articleBody" in obj:
+            return description
+    for obj in jsonld_objects(root):
+        description = obj.get("description")
+        if isinstance(description, str) and description.strip():
+            return description
+    return None
+
+
 def trigrams(text: str) -> Trigrams:
     """Runs of three tokens (words, or single CJK characters), lowercased."""
     found = tokens(text)

@@ -18,7 +18,7 @@ from typing import Any
 from monitor.extract.blocks import blocks_of
 from monitor.extract.css import Document
 from monitor.extract.text import Element, normalize_text
-from monitor.models import Article
+from monitor.models import Article, Confidence
 
 log = logging.getLogger(__name__)
 
@@ -58,12 +58,19 @@ class Explanation:
         """The explanation as JSON-ready data (the article is printed beside it)."""
         data = asdict(self)
         del data["article"]
+        data["confidence"] = self.confidence.as_dict()
         return data
+
+    @property
+    def confidence(self) -> Confidence:
+        """How sure the run is that its text is the article."""
+        return self.article.confidence
 
     def describe(self) -> str:
         """A few lines for a terminal."""
         out = [
             f"method:   {self.method} (extractor {self.extractor_version})",
+            f"confidence: {self.confidence.describe()}",
             f"content:  {', '.join(self.content) or '(nothing found)'}  -> {self.lines} lines",
             f"title:    {self.title!r} from {self.title_source or 'nowhere'}",
         ]

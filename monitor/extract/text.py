@@ -12,6 +12,7 @@ import logging
 import re
 import unicodedata
 from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 
 from lxml import etree
 
@@ -79,7 +80,9 @@ def tokens(text: str) -> list[str]:
     return found
 
 
-def agrees(words: set[str], title: set[str], share: float = TITLE_AGREEMENT) -> bool:
+def agrees(
+    words: AbstractSet[str], title: AbstractSet[str], share: float = TITLE_AGREEMENT
+) -> bool:
     """True when a heading's words and a title's agree (Dice coefficient at least ``share``)."""
     shared = 2 * len(words & title)
     return bool(words and title) and shared >= share * (len(words) + len(title))
