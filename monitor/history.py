@@ -18,7 +18,7 @@ from monitor.classify import classify_article
 from monitor.config import Config
 from monitor.diff import diff_from_ops, diff_texts
 from monitor.errors import StaleBaselineError
-from monitor.extract import extract_article
+from monitor.extract import EXTRACTOR_VERSION, extract_article
 from monitor.fetch import decode_html
 from monitor.models import (
     Article,
@@ -121,6 +121,8 @@ def new_snapshot(
         raw=fetched.content,
         encoding=fetched.encoding,
         html_gz=html_gz,
+        confidence=article.confidence,
+        extractor_version=EXTRACTOR_VERSION,
     )
 
 
@@ -143,7 +145,8 @@ def reextract_watch(
     store: SnapshotStore, config: Config, watch: Watch, *, dry_run: bool = False
 ) -> Reextracted:
     """Run today's extractor over the stored page of the current version; store a different
-    text as the new baseline (not a change: nothing is reported or notified)."""
+    text as the new baseline (not a change: nothing is reported or notified), or record that
+    today's extractor gives the same text (and how sure it is)."""
     current = store.current_snapshot(watch)
     if current is None:
         return Reextracted(watch, None, note="no version yet")
@@ -156,9 +159,13 @@ def reextract_watch(
     article = extract_article(html, current.final_url or watch.url, rules)
     sha = text_sha256(article.document)
     if sha == current.text_sha256:
+        if not dry_run:
+            store.mark_extracted(current.id, EXTRACTOR_VERSION, article.confidence)
         return Reextracted(watch, current.version, note="same text")
     verdict = classify_article(article)
     if verdict.status is not None:
+        if not dry_run:  # today's extractor has looked at it: the next check compares as usual
+            store.mark_extracted(current.id, EXTRACTOR_VERSION, current.confidence)
         return Reextracted(watch, current.version, note=f"kept: {verdict.error}")
     if dry_run:
         return Reextracted(watch, current.version, note="would change")

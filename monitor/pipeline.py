@@ -265,6 +265,9 @@ class Checker:
         if baseline is not None and key == watch.content_key:
             return _with(base, status=CheckStatus.UNCHANGED, snapshot_id=baseline, content_key=key)
         current = self.store.current_snapshot(watch)
+        if current is not None and current.extractor_version != EXTRACTOR_VERSION:
+            watch, current = self._rebaseline(watch)
+            base = _with(base, baseline_id=watch.current_snapshot_id)
         try:
             analysis = await asyncio.get_running_loop().run_in_executor(
                 self.executor,
@@ -288,6 +291,15 @@ class Checker:
                 None, zlib.compress, fetched.content, 6
             )
         return self._compare(watch, current, fetched, analysis, base, html_gz)
+
+    def _rebaseline(self, watch: Watch) -> tuple[Watch, Snapshot | None]:
+        """The baseline was extracted by an older extractor: extract its stored page again
+        first (a new baseline if the text differs, as `monitor reextract` does), so that
+        what this check compares is what the page changed, not what the upgrade did."""
+        done = reextract_watch(self.store, self.config, watch)
+        log.info("watch=%s baseline re-extracted after an upgrade: %s", watch.label, done.note)
+        watch = self.store.get_watch(watch.id)
+        return watch, self.store.current_snapshot(watch)
 
     def _compare(
         self,

@@ -30,7 +30,7 @@ import sqlite_utils
 from monitor.config import Config, Rules, WatchConfig
 from monitor.errors import ConfigError, StaleBaselineError, StoreError, UsageError
 from monitor.feeds.urls import canonical_key, url_key
-from monitor.models import CheckStatus
+from monitor.models import CheckStatus, Confidence
 from monitor.store.records import (
     CheckRecord,
     NewChange,
@@ -525,6 +525,23 @@ class SnapshotStore:
             )
         return version
 
+    def mark_extracted(
+        self, snapshot_id: int, extractor_version: str, confidence: Confidence
+    ) -> None:
+        """Record that today's extractor gives this version's text again (with this
+        confidence): derived facts about a version, never its text."""
+        with self.transaction():
+            self.db.execute(
+                "UPDATE snapshots SET extractor_version = ?, confidence = ?, "
+                "confidence_reason = ? WHERE id = ?",
+                [
+                    extractor_version,
+                    confidence.level or None,
+                    confidence.reason or None,
+                    snapshot_id,
+                ],
+            )
+
     def _insert_version(
         self, watch_id: int, new: NewSnapshot, created_at: str, origin: str = "fetch"
     ) -> tuple[int, int]:
@@ -546,6 +563,9 @@ class SnapshotStore:
             "metadata_json": json.dumps(new.metadata.as_dict(), ensure_ascii=False),
             "final_url": new.final_url,
             "extractor": new.extractor,
+            "extractor_version": new.extractor_version,
+            "confidence": new.confidence.level or None,
+            "confidence_reason": new.confidence.reason or None,
             "html_gz": new.html_gz if new.html_gz is not None else zlib.compress(new.raw, 6),
             "html_encoding": new.encoding,
         }

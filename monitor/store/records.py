@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 
 from monitor.config import Rules
-from monitor.models import CheckStatus, Metadata
+from monitor.models import CheckStatus, Confidence, Metadata
 
 
 def utcnow() -> str:
@@ -69,6 +69,8 @@ class Snapshot:
     final_url: str | None
     extractor: str
     origin: str = "fetch"  # or "reextract": a new extraction of an earlier version's page
+    confidence: Confidence = field(default_factory=Confidence)  # not assessed: older
+    extractor_version: str | None = None  # the EXTRACTOR_VERSION of its text (None: older)
 
     @property
     def document(self) -> str:
@@ -89,6 +91,8 @@ class NewSnapshot:
     raw: bytes
     encoding: str | None
     html_gz: bytes | None = None  # ``raw`` compressed already (off the event loop), if done
+    confidence: Confidence = field(default_factory=Confidence)
+    extractor_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -235,4 +239,6 @@ def snapshot_from_row(row: dict[str, Any]) -> Snapshot:
         final_url=row["final_url"],
         extractor=row["extractor"],
         origin=row["origin"],
+        confidence=Confidence(row.get("confidence") or "", row.get("confidence_reason") or ""),
+        extractor_version=row.get("extractor_version"),
     )

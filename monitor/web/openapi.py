@@ -115,6 +115,15 @@ VERSION = _object(
         "text_sha256": {"type": "string"},
         "extractor": {"type": "string"},
         "origin": {"type": "string", "enum": ["fetch", "reextract"]},
+        "confidence": {
+            "type": ["object", "null"],
+            "description": "how sure extraction was that the text is the article "
+            "(null: stored before monitor assessed it)",
+            "properties": {
+                "level": {"type": "string", "enum": ["high", "medium", "low"]},
+                "reason": {"type": "string"},
+            },
+        },
         "metadata": {
             "type": "object",
             "description": "canonical_url, author, published_at, modified_at, language, "
