@@ -107,6 +107,16 @@ class Confidence:
         """ "low: only 12 words ..." (or "not assessed")."""
         return f"{self.level}: {self.reason}" if self.level else "not assessed"
 
+    def summary(self) -> str:
+        """One line for a person: "extraction confidence: low, only 12 words ... (uncertain:
+        check the text, or write a [[site]] rule)"."""
+        if not self.level:
+            return "extraction confidence: not assessed"
+        advice = (
+            " (uncertain: check the text, or write a [[site]] rule)" if self.is_uncertain else ""
+        )
+        return f"extraction confidence: {self.level}, {self.reason}{advice}"
+
     def as_dict(self) -> dict[str, str] | None:
         """For JSON: ``{"level", "reason"}``, or None when not assessed."""
         return {"level": self.level, "reason": self.reason} if self.level else None

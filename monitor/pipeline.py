@@ -42,6 +42,7 @@ from monitor.models import (
     Article,
     ChangeReport,
     CheckStatus,
+    Confidence,
     FetchOutcome,
     FetchResult,
     Validators,
@@ -89,6 +90,7 @@ class CheckResult:
     change_id: int | None = None
     report: ChangeReport | None = None
     duration_ms: int = 0
+    confidence: Confidence | None = None  # of the version this check stored, if it stored one
 
     def as_dict(self) -> dict[str, Any]:
         """The ``check --json`` object."""
@@ -104,6 +106,8 @@ class CheckResult:
             "error": self.error,
             "duration_ms": self.duration_ms,
         }
+        if self.confidence is not None:
+            data["confidence"] = self.confidence.as_dict()
         if self.report is not None and self.status is CheckStatus.CHANGED:
             diff = self.report.diff
             data["change"] = {
@@ -209,6 +213,7 @@ class Checker:
             change_id=recorded.change_id,
             report=report,
             duration_ms=record.duration_ms,
+            confidence=record.new_snapshot.confidence if record.new_snapshot else None,
         )
         log.info(
             "checked watch=%s status=%s http=%s%s",

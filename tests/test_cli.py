@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -221,3 +222,30 @@ def test_the_diff_hint_after_a_change_can_be_pasted(
     run("check")
     serve_article(http_server, "ja", **{"1万人": "1万2000人"})
     assert "(`monitor diff 'an article'`)" in run("check").output
+
+
+def test_status_extract_and_check_say_how_sure_extraction_is(
+    workdir: Path, http_server: LocalServer
+) -> None:
+    url = serve_article(http_server, "en")
+    http_server.set(
+        "/thin/",
+        "<html><head><title>Thin</title></head><body><div><p>Opening hours of the town hall "
+        "change in winter: the offices close an hour earlier on weekdays.</p></div></body></html>",
+    )
+    thin = http_server.url("/thin/")
+    assert run("add", url, "--name", "story").exit_code == 0
+    assert run("add", thin, "--name", "thin").exit_code == 0
+    checked = [json.loads(line) for line in run("check", "story", "--json").output.splitlines()]
+    assert checked[0]["confidence"]["level"] in ("high", "medium")
+    run("check", "thin")
+    status = run("status")
+    assert "extraction" in status.output.splitlines()[0]
+    assert re.search(r"^uncertain: thin: only \d+ words", status.output, re.MULTILINE)
+    rows = {row["name"]: row for row in json.loads(run("status", "--json").output)}
+    assert rows["thin"]["confidence"]["level"] == "low"
+    assert rows["story"]["confidence"] == checked[0]["confidence"]
+    extracted = json.loads(run("extract", url, "--json").output)
+    assert extracted["confidence"]["level"] == checked[0]["confidence"]["level"]
+    explained = run("extract", url, "--explain").output
+    assert "confidence: " in explained.splitlines()[1]

@@ -226,24 +226,45 @@ def diff(app: App, watch: str, a: int | None, b: int | None, fmt: str | None) ->
 def status(app: App, as_json: bool) -> None:
     """Show each watch's last check, status, next check and consecutive errors."""
     from monitor.feeds.discover import schedule_dicts
-    from monitor.store.read import watch_dict
+    from monitor.models import Confidence
+    from monitor.store.read import confidences, watch_dict
 
     with app.listing_store() as store:
         app.sync(store)
         watches = store.watches()
         counts = store.counts()
         paces = schedule_dicts(store, watches, app.config.settings.interval)
-    rows = [watch_dict(w, counts.get(w.id, (0, 0))) | {"schedule": paces[w.id]} for w in watches]
+        sure = confidences(store)
+    rows = [
+        watch_dict(w, counts.get(w.id, (0, 0)))
+        | {"schedule": paces[w.id], "confidence": sure.get(w.id, Confidence()).as_dict()}
+        for w in watches
+    ]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
     click.echo(
-        f"{'watch':<24} {'status':<13} {'last check':<26} {'next check':<26} errors  schedule"
+        f"{'watch':<24} {'status':<13} {'last check':<26} {'next check':<26} errors  "
+        "extraction  schedule"
     )
     for row in rows:
         name = fit(row["name"] or row["url"], 24)
+        level = (row["confidence"] or {}).get("level", "-")
         click.echo(
             f"{name} {row['last_status'] or '-':<13} {row['last_check_at'] or '-':<26} "
-            f"{row['next_check_at'] or '-':<26} {row['error_streak']:>6}  "
+            f"{row['next_check_at'] or '-':<26} {row['error_streak']:>6}  {level:<10}  "
             f"{row['schedule']['reason']}"
+        )
+    _print_uncertain(rows)
+
+
+def _print_uncertain(rows: list[dict[str, Any]]) -> None:
+    """A line for each watch whose text extraction is not sure of: why, and what to do."""
+    uncertain = [r for r in rows if (r["confidence"] or {}).get("level") == "low"]
+    if uncertain:
+        click.echo("")
+    for row in uncertain:
+        click.echo(
+            f"uncertain: {_clean(row['name'] or row['url'])}: {_clean(row['confidence']['reason'])}"
+            " (check `monitor show`; a [[site]] rule makes it sure)"
         )

@@ -271,6 +271,7 @@ def extract(
             "text": article.text,
             "extractor": article.extractor,
             "metadata": article.metadata.as_dict(),
+            "confidence": article.confidence.as_dict(),
         }
         if how is not None:
             data["explain"] = how.as_dict()

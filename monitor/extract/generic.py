@@ -154,7 +154,9 @@ def _rival(
     worth = sum(values[start : end + 1])
     if other[1] < other[0] or worth <= 0:
         return 0.0, None
-    rival_worth = sum(values[other[0] : other[1] + 1])
+    rival_worth = sum(masked[other[0] : other[1] + 1])
+    if rival_worth <= 0:
+        return 0.0, None
     return rival_worth / worth, support(blocks, *other, evidence)
 
 

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import StoreError
+from monitor.models import Confidence
 from monitor.store import SnapshotStore
 from monitor.store.feeds import Feed, feed_from_row
 from monitor.store.records import Snapshot, Watch, snapshot_from_row, watch_from_row
@@ -115,6 +116,24 @@ def watch_dict(watch: Watch, counts: tuple[int, int]) -> dict[str, Any]:
         "retired_at": watch.retired_at,
         "duplicate_of": watch.duplicate_of,
     }
+
+
+def confidences(
+    store: SnapshotStore, watch_ids: Iterable[int] | None = None
+) -> dict[int, Confidence]:
+    """How sure extraction was of each watch's current version (of these watches, or all),
+    by watch id; versions stored before monitor assessed it, or files not migrated yet, are
+    not listed."""
+    if store.schema_version < CONFIDENCE_SCHEMA_VERSION:
+        return {}
+    wanted = None if watch_ids is None else sorted(set(watch_ids))
+    where = "" if wanted is None else f" AND w.id IN ({', '.join('?' * len(wanted))})"
+    rows = store.db.execute(
+        "SELECT w.id, s.confidence, s.confidence_reason FROM watches w "
+        "JOIN snapshots s ON s.id = w.current_snapshot_id WHERE s.confidence IS NOT NULL" + where,
+        wanted or [],
+    ).fetchall()
+    return {watch_id: Confidence(level, reason or "") for watch_id, level, reason in rows}
 
 
 def version_dict(snapshot: Snapshot, chars: int | None = None) -> dict[str, Any]:

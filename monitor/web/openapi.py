@@ -66,6 +66,15 @@ WATCH = _object(
             ],
             "description": "the feed that found it (null: a watch of the config or the CLI)",
         },
+        "confidence": {
+            "type": ["object", "null"],
+            "description": "how sure extraction was that the current version's text is the "
+            "article (level high, medium or low: uncertain), and why; null: not assessed",
+            "properties": {
+                "level": {"type": "string", "enum": ["high", "medium", "low"]},
+                "reason": {"type": "string"},
+            },
+        },
         "schedule": _object(
             {
                 "interval_s": {
