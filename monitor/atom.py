@@ -11,6 +11,7 @@ feed reader would see every entry again under another host name): a change's ent
 
 from __future__ import annotations
 
+import html
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -18,6 +19,9 @@ from datetime import UTC, datetime
 
 from feedgen.feed import FeedGenerator
 
+from monitor.clock import parse_moment
+from monitor.excerpt import first_passage
+from monitor.feeds.urls import host_of
 from monitor.models import ChangeReport
 from monitor.report import clean, render_html_fragment
 
@@ -58,10 +62,7 @@ class FeedEntry:
 
 def _moment(value: str | None) -> datetime:
     """An ISO-8601 time as an aware datetime (UTC when it has no offset)."""
-    if not value:
-        return datetime.fromtimestamp(0, UTC)
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
+    return parse_moment(value) if value else datetime.fromtimestamp(0, UTC)
 
 
 def _one_line(text: str) -> str:
@@ -77,6 +78,25 @@ def entry_title(report: ChangeReport) -> str:
         return f"{name}: first version {report.new.version}"
     note = " revert" if report.reverted_to is not None else ""
     return f"{name}: version {report.old.version} → {report.new.version}{note} {stats}"
+
+
+def entry_summary(report: ChangeReport) -> str:
+    """The article's title and site, and the first changed passage, as escaped HTML: what a
+    feed reader's list shows of an entry."""
+    title = html.escape(_one_line(report.new.title or report.watch_name))
+    head = f"<p><b>{title}</b> · {html.escape(host_of(report.url))}</p>"
+    passage = first_passage(report.diff.ops)
+    if passage is None:
+        return head
+    tags = {-1: "del", 1: "ins"}
+    pieces = [
+        f"<{tags[p.op]}>{html.escape(clean(p.text))}</{tags[p.op]}>"
+        if p.op
+        else html.escape(clean(p.text))
+        for p in passage.pieces
+    ]
+    more = " (and more)" if passage.more else ""
+    return f"{head}<p>{''.join(pieces)}{more}</p>"
 
 
 def render_atom(feed: FeedInfo, entries: Sequence[FeedEntry]) -> bytes:
@@ -98,6 +118,7 @@ def render_atom(feed: FeedInfo, entries: Sequence[FeedEntry]) -> bytes:
         item.published(when)
         item.link(href=entry.url, rel="alternate", type="text/html")
         item.author({"name": _one_line(entry.report.watch_name) or feed.author})
+        item.summary(entry_summary(entry.report), type="html")
         item.content(render_html_fragment(entry.report), type="html")
     atom: bytes = generator.atom_str(pretty=True)
     return atom

@@ -271,6 +271,9 @@ async def run_demo(
         finally:
             web.stop()
             await serving
+            # The web UI's readers are closed now: the last writer to close leaves the
+            # database whole in one file (no -wal, no -shm beside it).
+            SnapshotStore(run.database).close()
     finally:
         site.stop()
     return run

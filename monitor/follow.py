@@ -16,6 +16,7 @@ import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
+from monitor.clock import iso
 from monitor.errors import MonitorError
 from monitor.feeds.discover import Discovery, poll_feed
 from monitor.feeds.pace import format_duration
@@ -29,10 +30,6 @@ log = logging.getLogger(__name__)
 DISPATCH_EVERY = 1.0
 RETRY_AFTER = 300.0  # an article whose check failed outright is tried again after this long
 FIRST_POLL_SPREAD = 5.0
-
-
-def _iso(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
 
 
 def first_poll(feed: Feed, now: datetime) -> datetime:
@@ -138,7 +135,7 @@ class Follower:
         if not self.accepting or free <= 0:
             return
         try:
-            due = self.feeds.due_watches(_iso(datetime.now(UTC)), free, self._articles)
+            due = self.feeds.due_watches(iso(datetime.now(UTC)), free, self._articles)
         except MonitorError as exc:
             log.error("reading due articles failed: %s", exc)
             return
@@ -162,8 +159,8 @@ class Follower:
         now = datetime.now(UTC)
         try:
             watch = self.feeds.store.get_watch(watch_id)
-            if watch.active and (watch.next_check_at or "") <= _iso(now):
+            if watch.active and (watch.next_check_at or "") <= iso(now):
                 retry = now + timedelta(seconds=RETRY_AFTER)
-                self.feeds.store.set_next_check(watch_id, _iso(retry))
+                self.feeds.store.set_next_check(watch_id, iso(retry))
         except MonitorError as exc:
             log.error("postponing article %d failed: %s", watch_id, exc)

@@ -23,6 +23,7 @@ from monitor.fetch import decode_html
 from monitor.models import (
     Article,
     ChangeReport,
+    DiffOp,
     FetchOutcome,
     FetchResult,
     TextDiff,
@@ -47,13 +48,8 @@ def report_from_change(
     """A stored change (a ``changes`` row with ``diff_json``) as a ChangeReport, given its
     watch and versions already read. The texts of the versions are not used (the stored
     ops hold them): callers reading many changes may leave them out."""
-    stored = json.loads(change["diff_json"])
-    if isinstance(stored, list):  # written before the granularity was stored with the ops
-        stored = {"ops": stored}
-    diff = diff_from_ops(
-        [(op, text) for op, text in stored["ops"]],
-        granularity=stored.get("granularity", "token"),
-    )
+    ops, granularity = stored_ops(change["diff_json"])
+    diff = diff_from_ops([(op.op, op.text) for op in ops], granularity=granularity)
     return replace(
         _report(watch, old, new, diff),
         change_id=change["id"],
@@ -62,6 +58,15 @@ def report_from_change(
         silent_edit=bool(change["silent_edit"]),
         kind=change["kind"],
     )
+
+
+def stored_ops(diff_json: str) -> tuple[list[DiffOp], str]:
+    """The ops and granularity of a stored change's ``diff_json``."""
+    stored = json.loads(diff_json)
+    if isinstance(stored, list):  # written before the granularity was stored with the ops
+        stored = {"ops": stored}
+    ops = [DiffOp(op, text) for op, text in stored["ops"]]
+    return ops, stored.get("granularity", "token")
 
 
 def compare_versions(watch: Watch, old: Snapshot | None, new: Snapshot) -> ChangeReport:

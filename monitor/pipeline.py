@@ -51,6 +51,7 @@ from monitor.store import (
     CheckRecord,
     NewChange,
     OutboxItem,
+    Recorded,
     Snapshot,
     SnapshotStore,
     Watch,
@@ -178,18 +179,14 @@ class Checker:
             fetched = await self.fetcher.fetch(
                 watch.url, validators if has_baseline else Validators()
             )
-            return await self._finish(watch, fetched, next_check_at)
+            return await self.check_fetched(watch, fetched, next_check_at)
 
-    async def _finish(
-        self, watch: Watch, fetched: FetchResult, next_check_at: str | None
+    async def check_fetched(
+        self, watch: Watch, fetched: FetchResult, next_check_at: str | None = None
     ) -> CheckResult:
         """Decide and record a fetched check (again, if another process got there first)."""
         for _ in range(STALE_RETRIES):
-            record = await self._decide(watch, fetched)
-            events = self._events(watch, record)
-            record = _with(record, next_check_at=next_check_at, events=events)
-            if self.plan_next is not None:
-                record = self.plan_next(watch, record)
+            record = await self.decide(watch, fetched, next_check_at)
             try:
                 recorded = self.store.record_check(record)
                 break
@@ -199,6 +196,22 @@ class Checker:
                 watch = self.store.get_watch(watch.id)
         else:
             raise StaleBaselineError(f"{watch.label} keeps changing under this check")
+        return self.result(watch, record, recorded)
+
+    async def decide(
+        self, watch: Watch, fetched: FetchResult, next_check_at: str | None = None
+    ) -> CheckRecord:
+        """What a check of ``watch`` that fetched ``fetched`` found, with the notifications
+        it raises and its next check: the record to store (nothing is written here)."""
+        record = await self._decide(watch, fetched)
+        events = self._events(watch, record)
+        record = _with(record, next_check_at=next_check_at, events=events)
+        if self.plan_next is not None:
+            record = self.plan_next(watch, record)
+        return record
+
+    def result(self, watch: Watch, record: CheckRecord, recorded: Recorded) -> CheckResult:
+        """How the check of ``watch`` that ``record`` describes ended, once stored."""
         report = None
         if record.change is not None and recorded.change_id is not None:
             report = self.change_report(recorded.change_id)

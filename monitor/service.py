@@ -63,7 +63,13 @@ def notify_systemd(state: str) -> None:
 
 
 class DatabaseLock:
-    """An exclusive lock on ``<database>.lock``; released by the kernel if we die."""
+    """An exclusive lock on ``<database>.lock``; released by the kernel if we die.
+
+    The file is removed when the lock is let go. A process that opened it just before
+    finds, once it holds the lock, that the path no longer names the file it locked, and
+    tries again on the new one, so two processes never hold "the" lock at once. A file
+    left by a killed process is harmless: nobody holds a lock on it.
+    """
 
     def __init__(self, database: str) -> None:
         self.path = Path(f"{database}.lock")
@@ -72,26 +78,37 @@ class DatabaseLock:
     def acquire(self) -> None:
         """Take the lock, or raise LockError naming the process that holds it."""
         self.path.parent.mkdir(parents=True, exist_ok=True)
-        handle = self.path.open("a+", encoding="utf-8")
-        try:
-            fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
-        except BlockingIOError:
-            handle.seek(0)
-            holder = handle.read().strip() or "another process"
-            handle.close()
-            raise LockError(
-                f"monitor is already running on {self.path.with_suffix('')} (pid {holder}); "
-                "stop it first"
-            ) from None
+        while True:
+            handle = self.path.open("a+", encoding="utf-8")
+            try:
+                fcntl.flock(handle, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                handle.seek(0)
+                holder = handle.read().strip() or "another process"
+                handle.close()
+                raise LockError(
+                    f"monitor is already running on {self.path.with_suffix('')} "
+                    f"(pid {holder}); stop it first"
+                ) from None
+            if self._still_named(handle):
+                break
+            handle.close()  # removed by the holder that just let go: lock the new one
         handle.seek(0)
         handle.truncate()
         handle.write(str(os.getpid()))
         handle.flush()
         self._file = handle
 
+    def _still_named(self, handle: IO[str]) -> bool:
+        try:
+            return os.stat(self.path).st_ino == os.fstat(handle.fileno()).st_ino
+        except FileNotFoundError:
+            return False
+
     def release(self) -> None:
-        """Let go of the lock."""
+        """Let go of the lock, and remove its file."""
         if self._file is not None:
+            self.path.unlink(missing_ok=True)
             fcntl.flock(self._file, fcntl.LOCK_UN)
             self._file.close()
             self._file = None

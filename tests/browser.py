@@ -261,3 +261,57 @@ def _edit(harness: Harness, watch: Watch, site: Site, article: SampleArticle) ->
     site.article = article
     result = harness.check(watch)
     assert result.status is CheckStatus.CHANGED, (watch.name, result.status)
+
+
+# --- screenshots -------------------------------------------------------------------------
+
+
+def png_pixels(data: bytes) -> list[tuple[int, int, int]]:
+    """The RGB pixels of an 8-bit RGB or RGBA PNG, as Chromium writes screenshots."""
+    import struct
+    import zlib
+
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    chunks, at = {}, 8
+    idat = b""
+    while at < len(data):
+        (length,) = struct.unpack(">I", data[at : at + 4])
+        kind, body = data[at + 4 : at + 8], data[at + 8 : at + 8 + length]
+        chunks[kind] = body
+        idat += body if kind == b"IDAT" else b""
+        at += 12 + length
+    width, height, depth, color = struct.unpack(">IIBB", chunks[b"IHDR"][:10])
+    assert depth == 8 and color in (2, 6), (depth, color)
+    step = 3 if color == 2 else 4
+    raw = zlib.decompress(idat)
+    stride = width * step
+    rows, previous = [], bytearray(stride)
+    for y in range(height):
+        kind, line = (
+            raw[y * (stride + 1)],
+            bytearray(raw[y * (stride + 1) + 1 : (y + 1) * (stride + 1)]),
+        )
+        _unfilter(kind, line, previous, step)
+        rows.append(line)
+        previous = line
+    return [tuple(row[x : x + 3]) for row in rows for x in range(0, stride, step)]  # type: ignore[misc]
+
+
+def _unfilter(kind: int, line: bytearray, previous: bytearray, step: int) -> None:
+    for i in range(len(line)):
+        left = line[i - step] if i >= step else 0
+        up, corner = previous[i], previous[i - step] if i >= step else 0
+        if kind == 1:
+            line[i] = (line[i] + left) & 0xFF
+        elif kind == 2:
+            line[i] = (line[i] + up) & 0xFF
+        elif kind == 3:
+            line[i] = (line[i] + (left + up) // 2) & 0xFF
+        elif kind == 4:
+            guess = left + up - corner
+            near = min(
+                (abs(guess - left), 0, left),
+                (abs(guess - up), 1, up),
+                (abs(guess - corner), 2, corner),
+            )
+            line[i] = (line[i] + near[2]) & 0xFF

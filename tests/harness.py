@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from server import Handler, LocalServer, Request, Response
 
@@ -65,3 +66,30 @@ class Harness:
 def static(response: Response) -> Handler:
     """A handler that always gives ``response``."""
     return lambda request: response
+
+
+def assert_whole(database: Path) -> None:
+    """``database`` is whole in its one file: a copy of that file alone (no ``-wal`` beside
+    it) holds what SQLite sees with the write-ahead log, and no lock file is left behind."""
+    import shutil
+    import sqlite3
+
+    def counts(path: Path) -> list[int]:
+        conn = sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        try:
+            tables = ("watches", "snapshots", "checks", "changes")
+            return [conn.execute(f"SELECT count(*) FROM {t}").fetchone()[0] for t in tables]
+        finally:
+            conn.close()
+
+    wal = Path(f"{database}-wal")
+    assert not wal.exists() or wal.stat().st_size == 0, f"{wal}: {wal.stat().st_size} bytes"
+    assert not Path(f"{database}.lock").exists()
+    alone = database.parent / "copied-alone" / database.name
+    alone.parent.mkdir(exist_ok=True)
+    shutil.copyfile(database, alone)
+    try:
+        assert counts(alone) == counts(database)
+        assert counts(alone)[0] > 0
+    finally:
+        shutil.rmtree(alone.parent)

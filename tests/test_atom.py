@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 
@@ -11,6 +12,7 @@ import pytest
 from starlette.applications import Starlette
 from test_web import HOST, Built, build_database, get
 
+from monitor import samplesite
 from monitor.atom import FeedInfo, render_atom
 from monitor.web import create_app
 
@@ -65,6 +67,12 @@ def test_feed_of_every_change(app: Starlette, built: Built) -> None:
     assert "Silent edit" in ja.content[0].value
     en = next(e for e in feed.entries if e.title.startswith("en-article"))
     assert f"<del>{built.word}</del>" in en.content[0].value
+    summary = en.summary_detail
+    assert summary.type == "text/html"
+    title = html.escape(samplesite.load_article("en").title.replace(built.word, "replacement"))
+    assert summary.value.startswith(f"<p><b>{title}</b> · 127.0.0.1</p><p>")
+    assert f"<del>{built.word}</del><ins>replacement</ins>" in summary.value
+    assert len(summary.value) < 600  # the first changed passage, not the whole diff
 
 
 def test_feed_of_one_watch(app: Starlette, built: Built) -> None:

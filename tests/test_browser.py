@@ -23,6 +23,7 @@ from browser import (
     UiServer,
     build_database,
     launch,
+    png_pixels,
     require_chromium,
 )
 
@@ -321,5 +322,47 @@ def test_a_diff_fits_a_phone_screen(
         width = tab.page.evaluate("[document.documentElement.scrollWidth, window.innerWidth]")
         assert width[1] == PHONE["width"], "no <meta name=viewport content=width=device-width>"
         assert width[0] <= width[1], f"{view}: page is {width[0]} px wide on a {width[1]} px screen"
+    finally:
+        tab.close()
+
+
+def _strong_share(png: bytes) -> float:
+    """The share of pixels in a screenshot whose colour is strong (not white, grey or a pale
+    tint): max - min of the RGB channels of at least 60."""
+    pixels = png_pixels(png)
+    return sum(max(p) - min(p) >= 60 for p in pixels) / len(pixels)
+
+
+@pytest.mark.parametrize("width", ["desktop", "phone"])
+def test_a_one_character_japanese_correction_stands_out(
+    browser: Browser, ui: UiServer, database: UiDatabase, width: str
+) -> None:
+    options = {"viewport": PHONE, "is_mobile": True} if width == "phone" else {}
+    tab = Tab.open(browser, **options)
+    try:
+        visit(tab, diff_url(ui, database.ja.id, 2, 3))  # 違法な → 不法な
+        for selector, line in (("#diff del", "line-through"), ("#diff ins", "underline")):
+            mark = tab.page.locator(selector)
+            assert mark.count() == 1
+            share = _strong_share(mark.screenshot())
+            assert share >= 0.4, f"{width} {selector}: {share:.0%} of its pixels stand out"
+            style = mark.evaluate(
+                "e => { const s = getComputedStyle(e); return [s.textDecorationLine, "
+                "s.outlineStyle, parseFloat(s.outlineWidth), parseInt(s.fontWeight)]; }"
+            )
+            assert line in style[0]  # told by its line, for readers who cannot tell the colours
+            assert style[1] != "none" and style[2] >= 1 and style[3] >= 700
+    finally:
+        tab.close()
+
+
+def test_urls_wrap_between_path_parts_never_inside_the_host(
+    browser: Browser, ui: UiServer, database: UiDatabase
+) -> None:
+    tab = Tab.open(browser, viewport={"width": 320, "height": 700}, is_mobile=True)
+    try:
+        visit(tab, ui.url(f"/watches/{database.ja.id}"))
+        host = tab.page.locator("dd.url span.host")
+        assert host.evaluate("e => e.getClientRects().length") == 1  # one line, whole
     finally:
         tab.close()

@@ -49,13 +49,16 @@ def test_every_command_has_help() -> None:
 
 def test_add_check_edit_check_diff(workdir: Path, http_server: LocalServer) -> None:
     url = serve_article(http_server)
-    assert run("add", url, "--name", "ipd", "--interval", "30m").exit_code == 0
+    added = run("add", url, "--name", "ipd", "--interval", "30m")
+    assert added.exit_code == 0
+    assert added.output.startswith(f"added watch 1: ipd ({url})\nversion 1: ")
     first = run("check", "--json")
     assert first.exit_code == 0
     (line,) = first.output.splitlines()
     data = json.loads(line)
     assert {"watch", "url", "status", "snapshot_id", "http_status", "error"} <= data.keys()
-    assert (data["watch"], data["status"], data["http_status"]) == ("ipd", "new", 200)
+    assert (data["watch"], data["status"], data["http_status"]) == ("ipd", "unchanged", 200)
+    assert data["version"] == 1  # the fetch of `add` was the first check
 
     serve_article(http_server, **{"1万人": "1万2000人"})
     second = json.loads(run("check", "ipd", "--json").output)
@@ -83,7 +86,6 @@ def test_add_check_edit_check_diff(workdir: Path, http_server: LocalServer) -> N
 def test_list_log_show(workdir: Path, http_server: LocalServer) -> None:
     url = serve_article(http_server, "en")
     run("add", url, "--name", "budget")
-    run("check")
     listed = json.loads(run("list", "--json").output)
     assert [(w["name"], w["last_status"], w["versions"]) for w in listed] == [("budget", "new", 1)]
     assert "budget" in run("list").output
@@ -102,13 +104,13 @@ def test_list_log_show(workdir: Path, http_server: LocalServer) -> None:
 def test_check_prints_one_line_per_watch(workdir: Path, http_server: LocalServer) -> None:
     run("add", serve_article(http_server, "ja"), "--name", "ja")
     run("add", serve_article(http_server, "en"), "--name", "en")
-    run("add", http_server.url("/missing"), "--name", "missing")
+    run("add", http_server.url("/missing"), "--name", "missing", "--force")
     result = run("check")
     assert result.exit_code == 0
     lines = sorted(result.output.splitlines())
     assert len(lines) == 3
-    assert lines[0].startswith("http_error") and "missing" in lines[0] and "404" in lines[0]
-    assert lines[1].startswith("new") and lines[2].startswith("new")
+    assert lines[0].startswith("gone") and "missing" in lines[0] and "404" in lines[0]  # 2nd 404
+    assert lines[1].startswith("unchanged") and lines[2].startswith("unchanged")
 
 
 def test_extract_file_stdin_and_url(workdir: Path, http_server: LocalServer) -> None:
@@ -144,7 +146,7 @@ def test_errors_and_usage(workdir: Path) -> None:
         typo = CliRunner().invoke(cli, ["--db", str(workdir / "typo.db"), listing])
         assert typo.exit_code == 1 and f"no database at {workdir / 'typo.db'}" in typo.output
     assert list(workdir.glob("typo.db*")) == []
-    run("add", "https://x.test/first")
+    run("add", "https://x.test/first", "--force")
     unknown = CliRunner().invoke(cli, ["log", "nope"])
     assert unknown.exit_code == 1
     assert "no watch named 'nope'" in unknown.output
@@ -152,7 +154,7 @@ def test_errors_and_usage(workdir: Path) -> None:
     assert CliRunner().invoke(cli, ["add", "https://x.test/", "--interval", "500ms"]).exit_code == 2
     assert CliRunner().invoke(cli, ["nonsense"]).exit_code == 2
     assert CliRunner().invoke(cli, ["diff", "x", "--format", "pdf"]).exit_code == 2
-    run("add", "https://x.test/a", "--name", "a")
+    run("add", "https://x.test/a", "--name", "a", "--force")
     duplicate = CliRunner().invoke(cli, ["add", "https://x.test/a"])
     assert duplicate.exit_code == 1 and "already watched" in duplicate.output
     assert CliRunner().invoke(cli, ["diff", "a"]).exit_code == 1  # no changes yet
@@ -190,7 +192,6 @@ def test_db_option_and_config_watches(workdir: Path, http_server: LocalServer) -
 def test_reextract(workdir: Path, http_server: LocalServer) -> None:
     url = serve_article(http_server, "ja")
     run("add", url, "--name", "ja")
-    run("check")
     same = run("reextract")
     assert same.exit_code == 0
     assert "same     ja  same text" in same.output
@@ -219,7 +220,6 @@ def test_the_diff_hint_after_a_change_can_be_pasted(
 ) -> None:
     url = serve_article(http_server, "ja")
     run("add", url, "--name", "an article")
-    run("check")
     serve_article(http_server, "ja", **{"1万人": "1万2000人"})
     assert "(`monitor diff 'an article'`)" in run("check").output
 
@@ -249,3 +249,102 @@ def test_status_extract_and_check_say_how_sure_extraction_is(
     assert extracted["confidence"]["level"] == checked[0]["confidence"]["level"]
     explained = run("extract", url, "--explain").output
     assert "confidence: " in explained.splitlines()[1]
+
+
+def test_show_says_what_happened_to_a_watch_without_a_version(
+    workdir: Path, http_server: LocalServer
+) -> None:
+    http_server.set("/gone/", "<h1>Not Found</h1>", status=404)
+    run("add", http_server.url("/gone/"), "--name", "gone", "--force")
+    run("check")
+    shown = CliRunner().invoke(cli, ["show", "gone"])
+    assert shown.exit_code == 1
+    assert "gone has no version yet: its last check (" in shown.output
+    assert ") was gone: HTTP 404 Not Found on 2 checks in a row (see `monitor log gone`)" in (
+        shown.output
+    )
+    url = serve_article(http_server, "en")
+    run("add", url, "--name", "en")
+    http_server.set("/en/", "<h1>Service Unavailable</h1>", status=503)
+    run("check", "en")
+    failing = CliRunner().invoke(cli, ["show", "en"])
+    assert failing.exit_code == 0 and failing.stdout.startswith("Council approves")
+    assert "note: its last check (" in failing.stderr and "was http_error" in failing.stderr
+
+
+def test_list_and_status_are_tables_whose_columns_never_run_together(
+    workdir: Path, http_server: LocalServer
+) -> None:
+    url = serve_article(http_server, "en")
+    long_name = "a name much longer than the column that holds the names of watches"
+    (workdir / "config.toml").write_text(
+        f'[monitor]\nretries = 0\ninterval = "2m"\n[[watch]]\nurl = "{url}"\n'
+        f'name = "{long_name}"\n[[watch]]\nurl = "{http_server.url("/later/")}"\n',
+        encoding="utf-8",
+    )
+    run("check", long_name)
+    listed = run("list").output.splitlines()
+    assert listed[0].split() == ["id", "name", "status", "versions", "changes", "url"]
+    assert "never checked" not in listed[2] and "  never  " in listed[2]
+    assert "a name much longer than the…" in listed[1]
+    status = run("status").output.splitlines()
+    assert status[0].split()[:3] == ["watch", "status", "last"]
+    for line in (*listed[1:], *status[1:]):
+        assert "  " in line and "…" not in line.split("  ")[-1]
+    # the interval the watch is checked on is stored: any config tells the same
+    (workdir / "other.toml").write_text("[monitor]\n", encoding="utf-8")
+    paced = json.loads(run("--config", str(workdir / "other.toml"), "status", "--json").output)
+    assert [w["schedule"]["reason"] for w in paced] == ["every 2m", "every 2m"]
+
+
+def test_diff_of_two_versions_that_are_a_stored_change_is_that_change(
+    workdir: Path, http_server: LocalServer
+) -> None:
+    url = serve_article(http_server, "ja")
+    run("add", url, "--name", "ja")
+    serve_article(http_server, "ja", **{"1万人": "1万2000人"})
+    change_id = json.loads(run("check", "--json").output)["change"]["change_id"]
+    stored = json.loads(run("diff", "ja", "1", "2", "--format", "json").output)
+    assert stored["change_id"] == change_id and stored["detected_at"] is not None
+    assert json.loads(run("diff", "ja", "2", "1", "--format", "json").output)["change_id"] is None
+
+
+def test_search_finds_japanese_words_in_every_version(
+    workdir: Path, http_server: LocalServer
+) -> None:
+    run("add", serve_article(http_server, "ja"), "--name", "ja")
+    run("add", serve_article(http_server, "en"), "--name", "en")
+    serve_article(http_server, "ja", **{"違法な戦争": "不法な戦争"})
+    run("check")
+    found = run("search", "違法な戦争")
+    assert found.exit_code == 0
+    lines = found.output.splitlines()
+    assert lines[0].startswith("ja  version 1  ") and "**違法な戦争**" in lines[1]
+    both = run("search", "な戦争").output
+    assert [line.split("  ")[:2] for line in both.splitlines()[::2]] == [
+        ["ja", "version 2"],
+        ["ja", "version 1"],
+    ]
+    assert "**不法な戦争**" not in both and "不法**な戦争**" in both
+    assert run("search", "な戦争", "--limit", "1").output.count("version") == 1
+    assert run("search", "Millbrook", "--watch", "ja").output == "nothing found\n"
+    assert "en  version 1" in run("search", "millbrook", "--watch", "en").output
+    short = CliRunner().invoke(cli, ["search", "違法"])
+    assert short.exit_code == 0 and "ja  version 1" in short.stdout
+    assert "note: Words of one or two characters are looked for in the latest" in short.stderr
+    data = json.loads(run("search", "違法な戦争", "--json").output)
+    assert data["scanned"] is False and data["note"] is None
+    (hit,) = data["hits"]
+    assert hit["watch"]["name"] == "ja" and hit["version"] == 1
+    assert set(hit) == {
+        "watch",
+        "snapshot_id",
+        "version",
+        "created_at",
+        "title",
+        "snippet",
+        "highlights",
+    }  # the web API's hit objects
+    start, end = hit["highlights"][0]
+    assert hit["snippet"][start:end] == "違法な戦争"
+    assert CliRunner().invoke(cli, ["search"]).exit_code == 2

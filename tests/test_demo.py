@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import httpx
+from harness import assert_whole
 
 from monitor.demo import ADDED_PARAGRAPH, FRESH_TITLE
 
@@ -32,6 +33,7 @@ def test_demo_reports_exactly_the_scripted_edits(tmp_path: Path) -> None:
     out = result.stdout
     assert "3 changes (the script made 3 real edits" in out
     db = tmp_path / "demo" / "monitor.db"
+    assert_whole(db)
     conn = sqlite3.connect(db)
     changes = conn.execute(
         "SELECT w.name, o.text, n.text FROM changes c JOIN watches w ON w.id = c.watch_id "
@@ -80,6 +82,7 @@ def test_demo_prints_its_web_ui_and_keeps_serving_it_with_serve(tmp_path: Path) 
             assert len(httpx.get(url + "api/changes", timeout=10).json()["changes"]) == 3
             process.send_signal(signal.SIGINT)
             assert process.wait(15) == 0
+            assert_whole(tmp_path / "demo" / "monitor.db")
         finally:
             if process.poll() is None:
                 process.kill()

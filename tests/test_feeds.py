@@ -15,7 +15,7 @@ from harness import FAST
 from server import LocalServer, Response
 
 from monitor import samplesite
-from monitor.cli import cli
+from monitor.cli import Environment, cli
 from monitor.config import Config, FeedConfig, Settings, WatchConfig
 from monitor.errors import FeedError, UsageError
 from monitor.feeds.discover import Discovery, FeedPacer, poll_feed
@@ -316,7 +316,8 @@ def test_feed_side_retitling_is_metadata_not_a_change(
     assert follow.count("SELECT count(*) FROM changes") == 0
     assert follow.poll()[0].changes == 0  # recorded once
     db = str(tmp_path / "m.db")
-    log = CliRunner().invoke(cli, ["--db", db, "log", "Old headline"])
+    clock = Environment(clock=lambda: follow.clock.now)
+    log = CliRunner().invoke(cli, ["--db", db, "log", "Old headline"], obj=clock)
     assert "title: Old headline → New headline" in log.output
     assert "age " in log.output and "every 15m" in log.output
 
@@ -441,11 +442,15 @@ def test_add_on_a_home_page_offers_the_feed_and_follows_it(
     assert hint.exit_code == 0
     assert f"announces a feed: {site.url('/feed/')}" in hint.output
     assert "--follow-feed" in hint.output
-    assert f"added watch 1: {site.url('/')}\n" in hint.output  # the page has a little text
-    followed = runner.invoke(cli, ["add", site.url("/"), "--follow-feed", "--name", "sample"])
+    assert f"added watch 1: {site.url('/')}\nversion 1: " in hint.output  # it has a little text
+    http_server.set("/www/", "<h1>Service Unavailable</h1>", status=503)
+    down = runner.invoke(cli, ["add", site.url("/www/"), "--force"], catch_exceptions=False)
+    assert down.exit_code == 0 and "first check: http_error" in down.output
+    http_server.set("/www/", HOME)  # back: it announces the feed
+    followed = runner.invoke(cli, ["add", site.url("/www/"), "--follow-feed", "--name", "sample"])
     assert followed.exit_code == 0, followed.output
     assert "following feed 1: sample (polled every 15m)" in followed.output
-    assert f"watch 1 ({site.url('/')}) had no version yet: no longer checked" in followed.output
+    assert f"watch 2 ({site.url('/www/')}) had no version yet: no longer checked" in followed.output
     polled = runner.invoke(cli, ["check", "--feeds"])
     assert polled.exit_code == 0, polled.output
     assert "1 new" in polled.output and "Followed" in polled.output
@@ -774,7 +779,9 @@ def test_feeds_listing_says_active_and_durations_are_formatted_one_way(
     follow.poll()
     db = str(tmp_path / "m.db")
     listed = CliRunner().invoke(cli, ["--db", db, "--config", "/dev/null", "feeds"])
-    assert "1 active" in listed.output and "checked" not in listed.output
+    header, row = listed.output.splitlines()
+    assert header.split() == ["id", "name", "status", "articles", "active", "last", "poll", "url"]
+    assert row.split()[3:5] == ["1", "1"] and "checked" not in listed.output
     as_json = CliRunner().invoke(cli, ["--db", db, "--config", "/dev/null", "feeds", "--json"])
     assert '"articles_active": 1' in as_json.output
     from monitor.follow import Follower
@@ -808,20 +815,21 @@ def test_add_on_a_home_page_without_article_text_adds_nothing(
     http_server.set("/", HOME_ONLY_LINKS)
     runner = CliRunner()
     shown = runner.invoke(cli, ["add", http_server.url("/")], catch_exceptions=False)
-    assert shown.exit_code == 0
+    assert shown.exit_code == 1  # not added
     assert "no article text" in shown.output and http_server.url("/atom.xml") in shown.output
     assert f"monitor add {http_server.url('/')} --follow-feed" in shown.output
     with SnapshotStore(tmp_path / "snapshots" / "monitor.db") as store:
         assert store.watches(active_only=False) == []
     http_server.set("/2026/a/", samplesite.render_page(samplesite.load_article("en")))
     plain = runner.invoke(cli, ["add", http_server.url("/2026/a/")])
-    assert plain.output.strip() == f"added watch 1: {http_server.url('/2026/a/')}"
+    assert plain.output.startswith(f"added watch 1: {http_server.url('/2026/a/')}\nversion 1: ")
     helped = runner.invoke(cli, ["add", "--help"])
     assert "feed URL is, or" not in helped.output and "its page announces" in helped.output
     item = FeedItem(http_server.url("/2026/a/"), "A", "a", START)
     http_server.set("/feed/", rss([item], title="S", home=http_server.url("/")))
     feed = runner.invoke(cli, ["add", http_server.url("/feed/")])
     assert "is a feed, not an article" in feed.output and "--follow-feed" in feed.output
+    assert feed.exit_code == 1
     with SnapshotStore(tmp_path / "snapshots" / "monitor.db") as store:
         assert [w.url for w in store.watches()] == [http_server.url("/2026/a/")]
 

@@ -44,7 +44,8 @@ def test_quick_start_works(
         result = CliRunner().invoke(cli, args, catch_exceptions=False)
         assert result.exit_code == 0, (line, result.output)
         outputs.append(result.output)
-    assert outputs[1].startswith("new")
+    assert outputs[0].startswith("added watch 1: article") and "version 1: " in outputs[0]
+    assert outputs[1].startswith("unchanged")
     assert outputs[2].startswith("changed")
     assert "{+2000+}" in outputs[-1]
     assert (tmp_path / "snapshots" / "monitor.db").exists()
@@ -53,3 +54,22 @@ def test_quick_start_works(
 def test_every_command_is_documented() -> None:
     documented = set(re.findall(r"^monitor (\w+)", README, re.MULTILINE))
     assert set(cli.commands) <= documented
+
+
+def test_the_test_command_says_what_the_browser_tests_need_and_how_long_it_takes() -> None:
+    opening = README.split("## What it does", 1)[0]
+    assert "chromium fonts-ipafont-gothic" in opening and "about 4 minutes" in opening
+
+
+def test_the_bench_extra_installs_with_the_pip_that_venv_bundles() -> None:
+    """pip 23.2 cannot merge lxml[html_clean] (justext, for trafilatura) with lxml[html-clean]
+    (readability-lxml) unless the extra is asked for first, by the project itself."""
+    import tomllib
+
+    pyproject = Path(__file__).resolve().parent.parent / "pyproject.toml"
+    bench = tomllib.loads(pyproject.read_text(encoding="utf-8"))["project"][
+        "optional-dependencies"
+    ]["bench"]
+    assert bench[0].startswith("lxml[html-clean]")
+    assert any(req.startswith("trafilatura") for req in bench)
+    assert any(req.startswith("readability-lxml") for req in bench)

@@ -12,6 +12,7 @@ import html
 import logging
 import os
 import re
+import shutil
 import socket
 import sqlite3
 import subprocess
@@ -46,7 +47,6 @@ from monitor.store import SnapshotStore
 from monitor.store.feeds import FeedStore
 from monitor.web import build_server, create_app, is_loopback
 from monitor.web import pages as web_pages
-from monitor.web import search as web_search
 from monitor.web.diffcache import DiffCache
 
 HOSTILE = """<!DOCTYPE html><html lang="en"><head><title>XSS &lt;script&gt;alert(1)&lt;/script&gt;
@@ -268,6 +268,35 @@ def test_changes_page(app: Starlette, built: Built) -> None:
     assert link.endswith("/diff/1/2?change=1")
     older = page(app, f"/changes?before={ids[0]}")
     assert len(older.cssselect("li.change-entry")) == 2
+    en = next(e for e in entries if e.get("data-watch-id") == str(built.en))
+    title = samplesite.load_article("en").title.replace(built.word, "replacement")
+    assert en.cssselect(".change-title")[0].text_content() == title  # the article, not the name
+    assert en.cssselect(".site")[0].text_content() == "127.0.0.1"
+    when = en.cssselect(".change-meta time")[0].text_content()
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d UTC", when)
+    passage = en.cssselect("p.passage")[0]
+    assert texts(passage, "del") == [built.word] and texts(passage, "ins") == ["replacement"]
+    context = passage.text_content().split(built.word)[0]
+    assert 0 < len(context) <= 31  # a few words of context before the change, not the article
+    ja = next(e for e in entries if e.get("data-watch-id") == str(built.ja))
+    assert texts(ja.cssselect("p.passage")[0], "ins") == ["2000"]
+    assert ja.cssselect("p.passage .more")  # a paragraph was added too: "(and more)"
+
+
+def test_diff_header_times_checks_versions_and_urls_that_wrap_between_path_parts(
+    app: Starlette, built: Built
+) -> None:
+    diff = page(app, f"/watches/{built.ja}/diff/1/2")
+    times = [t.text_content() for t in diff.cssselect(".versions time")]
+    assert len(times) == 3 and all(re.fullmatch(r".* \d\d:\d\d:\d\d UTC", t) for t in times)
+    watch = page(app, f"/watches/{built.ja}")
+    cells = [c.text_content() for c in watch.cssselect("table#checks td[data-label=Version]")]
+    assert cells == ["version 2 · change #1", "version 1"]
+    url = watch.cssselect("dd.url a")[0]
+    host = url.cssselect("span.host")[0].text_content()
+    assert re.fullmatch(r"http://127\.0\.0\.1:\d+", host)
+    assert url.text_content() == url.get("href")  # the text is the URL, whole
+    assert url.cssselect("wbr")  # a break after each / of the path, none in the host
 
 
 def test_search(app: Starlette, built: Built) -> None:
@@ -938,7 +967,8 @@ def test_feed_page_shows_its_articles(feeds_app: Starlette, followed: Followed) 
     short = rows[0].cssselect("a.duplicate-of")[0]
     assert short.get("href") == f"/watches/{followed.first}"
     with SnapshotStore(followed.path, readonly=True) as store:
-        paces = schedule_dicts(store, [store.get_watch(i) for i in ids], 0.0)
+        watches = [store.get_watch(i) for i in ids]
+        paces = schedule_dicts(store, watches, 0.0, datetime.now(UTC))
     assert [r.cssselect("td.pace")[0].text_content() for r in rows] == [
         paces[i]["reason"] for i in ids
     ]
@@ -1012,14 +1042,19 @@ def test_search_strips_control_characters(app: Starlette, built: Built) -> None:
     assert short["scanned"] is True and len(short["hits"]) == 1
 
 
-def test_search_says_when_it_scanned(
-    app: Starlette, built: Built, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(web_search, "_fts_ids", lambda *args: None)  # the index failed
+def test_search_says_when_it_scanned(built: Built, tmp_path: Path) -> None:
+    unindexed = tmp_path / "unindexed.db"
+    shutil.copyfile(built.path, unindexed)
+    conn = sqlite3.connect(unindexed)
+    conn.execute("DROP TABLE snapshots_fts")  # the index failed
+    conn.commit()
+    conn.close()
+    app = create_app(unindexed, allowed_hosts=[HOST])
     root = page(app, "/search?q=値上げ")
     assert [h.get("data-version") for h in root.cssselect("li.hit")] == ["2"]
     assert "index could not be used" in root.cssselect("#scanned")[0].text_content()
     assert get(app, "/api/search?q=値上げ").json()["scanned"] is True
+    app.state.pool.close()
 
 
 def test_diffs_are_cached(app: Starlette, built: Built) -> None:

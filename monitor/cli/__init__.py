@@ -11,15 +11,17 @@ extract, reextract) and :mod:`.service` (run, demo), imported at the end so they
 from __future__ import annotations
 
 import logging
+import signal
 import sys
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 import click
 
+from monitor.clock import Clock, system_clock
 from monitor.config import Config, load_config
 from monitor.errors import MonitorError, UsageError
 from monitor.logs import setup_logging
@@ -46,6 +48,7 @@ class App:
     config_path: str | None
     db_path: str | None
     verbose: int = 0
+    clock: Clock = system_clock
     _config: Config | None = field(default=None, repr=False)
 
     def log_level(self, default: int) -> int:
@@ -87,6 +90,14 @@ class App:
         return self.store(existing=not defines)
 
 
+@dataclass(frozen=True)
+class Environment:
+    """What the commands take from outside the command line; a caller of :data:`cli` (a
+    test) passes its own as ``obj``: ``CliRunner().invoke(cli, args, obj=Environment(clock))``."""
+
+    clock: Clock = system_clock
+
+
 pass_app = click.make_pass_decorator(App)
 
 
@@ -111,7 +122,8 @@ def cli(ctx: click.Context, config_path: str | None, db_path: str | None, verbos
     distinct version in SQLite and show a readable diff when the article text changes.
     WATCH arguments take a watch's name, id or URL.
     """
-    ctx.obj = App(config_path, db_path, verbose)
+    given = ctx.obj if isinstance(ctx.obj, Environment) else Environment()
+    ctx.obj = App(config_path, db_path, verbose, clock=given.clock)
     setup_logging(ctx.obj.log_level(logging.WARNING))
 
 
@@ -128,6 +140,31 @@ def fit(text: str, width: int) -> str:
         kept.append(char)
         columns += _columns(char)
     return "".join(kept) + "…" + " " * (width - 1 - columns)
+
+
+@dataclass(frozen=True)
+class Column:
+    """A column of a CLI table: its heading, its width in terminal columns (0: as wide as
+    its text, for the last column), and whether its cells align right (numbers)."""
+
+    heading: str
+    width: int = 0
+    right: bool = False
+
+    def cell(self, text: str) -> str:
+        if not self.width:
+            return text
+        if self.right and len(text) <= self.width:
+            return text.rjust(self.width)
+        return fit(text, self.width)
+
+
+def table(columns: Sequence[Column], rows: Iterable[Sequence[str]]) -> str:
+    """A header row and one line per row, cells cut (with an ellipsis) or padded to their
+    column's width and two spaces apart, so columns never run together."""
+    lines = [[c.cell(c.heading) for c in columns]]
+    lines += [[c.cell(text) for c, text in zip(columns, row, strict=True)] for row in rows]
+    return "\n".join("  ".join(cells).rstrip() for cells in lines)
 
 
 def _columns(char: str) -> int:
@@ -149,7 +186,15 @@ def _render(report: Any, fmt: str | None) -> str:
 
 def main(argv: Sequence[str] | None = None) -> None:
     """Console-script entry point."""
+    signal.signal(signal.SIGTERM, _interrupt)
     cli.main(args=list(argv) if argv is not None else None, prog_name="monitor")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    """SIGTERM ends a command as Ctrl-C does: a transaction under way rolls back and the
+    database is closed whole, never left with its last commits only in the write-ahead
+    log (the daemon and the demo handle the signal themselves while they run)."""
+    raise KeyboardInterrupt
 
 
 # The command modules register their commands on `cli`, so they come after it.

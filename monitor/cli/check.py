@@ -171,13 +171,11 @@ def _poll_feeds(app: App, as_json: bool) -> None:
 
 
 async def _poll_all(app: App, store: Any, followed: list[Any]) -> list[Any]:
-    from datetime import UTC, datetime
-
     from monitor.feeds.discover import poll_feed
     from monitor.fetch import Fetcher
 
     async with Fetcher(app.config.settings.fetch) as fetcher:
-        return [await poll_feed(store, fetcher, feed, datetime.now(UTC)) for feed in followed]
+        return [await poll_feed(store, fetcher, feed, app.clock()) for feed in followed]
 
 
 def _print_discovery(found: Any, as_json: bool) -> None:

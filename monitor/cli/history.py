@@ -3,13 +3,17 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime
+import shlex
+import sys
+from datetime import datetime
 from typing import Any
 
 import click
 
-from monitor.cli import App, _render, cli, fit, pass_app, plural
+from monitor.cli import App, Column, _render, cli, pass_app, plural, table
+from monitor.clock import iso
 from monitor.errors import UsageError
+from monitor.models import CheckStatus
 
 DIFF_FORMATS = ("terminal", "text", "md", "markdown", "html", "json")
 
@@ -32,14 +36,27 @@ def list_(app: App, as_json: bool, show_all: bool) -> None:
         return
     if not rows:
         click.echo("no watches yet: `monitor add URL` or add [[watch]] to config.toml", err=True)
-    for row in rows:
-        inactive = "" if row["active"] else f"  ({_inactive_reason(row)})"
-        counts_text = f"{plural(row['versions'], 'version')}, {plural(row['changes'], 'change')}"
-        click.echo(
-            f"{row['id']:>4}  {fit(row['name'] or '-', 30)} "
-            f"{row['last_status'] or 'never checked':<13} {counts_text:<24} "
-            f"{row['url']}{inactive}"
+        return
+    columns = (
+        Column("id", 4, right=True),
+        Column("name", 28),
+        Column("status", 13),
+        Column("versions", 8, right=True),
+        Column("changes", 7, right=True),
+        Column("url"),
+    )
+    cells = [
+        (
+            str(row["id"]),
+            _clean(row["name"] or "-"),
+            row["last_status"] or "never",
+            str(row["versions"]),
+            str(row["changes"]),
+            _clean(row["url"]) + ("" if row["active"] else f"  ({_inactive_reason(row)})"),
         )
+        for row in rows
+    ]
+    click.echo(table(columns, cells))
 
 
 def _inactive_reason(row: dict[str, Any]) -> str:
@@ -75,7 +92,8 @@ def log_(app: App, watch: str, as_json: bool, limit: int) -> None:
         versions = list_versions(store, target.id, limit=-1, newest_first=False)
         changes = store.changes(target)
         checks = store.checks(target, limit)
-        pace = schedule_dicts(store, [target], app.config.settings.interval)[target.id]
+        paces = schedule_dicts(store, [target], app.config.settings.interval, app.clock())
+        pace = paces[target.id]
         feed_changes = FeedStore(store).entry_changes(target.id)
     if as_json:
         data = {
@@ -159,12 +177,34 @@ def show(app: App, watch: str, version: int | None, at: str | None, as_json: boo
         else:
             snapshot = store.current_snapshot(target)
             if snapshot is None:
-                raise UsageError(f"{target.label} has no version yet: run `monitor check`")
+                raise UsageError(f"{target.label} has no version yet: {_last_check(target)}")
+            if target.last_status in ERROR_STATES:
+                click.echo(f"note: {_last_check(target)}; this is the last version seen", err=True)
     if as_json:
         data = version_dict(snapshot) | {"text": snapshot.text}
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
     else:
         click.echo(_clean(snapshot.document))
+
+
+ERROR_STATES = frozenset(s.value for s in CheckStatus if s.is_error)
+
+
+def _last_check(watch: Any) -> str:
+    """What the last check of ``watch`` found, for a watch without a version to show."""
+    if watch.last_status is None:
+        return "it was never checked: run `monitor check`"
+    if watch.last_status not in ERROR_STATES:
+        return f"its last check ({watch.last_check_at}) was {watch.last_status}"
+    error = f": {_clean(watch.last_error)}" if watch.last_error else ""
+    streak = ""
+    if watch.error_streak > 1 and "in a row" not in error:
+        streak = f", {plural(watch.error_streak, 'check')} in a row"
+    name = shlex.quote(watch.name or str(watch.id))
+    return (
+        f"its last check ({watch.last_check_at}) was {watch.last_status}{error}{streak} "
+        f"(see `monitor log {name}`)"
+    )
 
 
 def _clean(text: str) -> str:
@@ -179,9 +219,7 @@ def _utc_iso(value: str) -> str:
         moment = datetime.fromisoformat(value)
     except ValueError:
         raise click.BadParameter(f"{value!r} is not an ISO-8601 time", param_hint="--at") from None
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=UTC)
-    return moment.astimezone(UTC).isoformat(timespec="seconds")
+    return iso(moment)
 
 
 @cli.command()
@@ -201,6 +239,7 @@ def diff(app: App, watch: str, a: int | None, b: int | None, fmt: str | None) ->
     A and B are version numbers, as listed by `monitor log WATCH`.
     """
     from monitor.pipeline import build_report, compare_versions
+    from monitor.store.read import find_change
 
     with app.store(existing=True) as store:
         target = store.find_watch(watch)
@@ -216,7 +255,8 @@ def diff(app: App, watch: str, a: int | None, b: int | None, fmt: str | None) ->
                 if b is not None
                 else store.current_snapshot(target)
             )
-            report = compare_versions(target, old, new)
+            stored = find_change(store, target.id, old.id, new.id) if new else None
+            report = build_report(store, stored) if stored else compare_versions(target, old, new)
     click.echo(_render(report, fmt), nl=False)
 
 
@@ -233,7 +273,7 @@ def status(app: App, as_json: bool) -> None:
         app.sync(store)
         watches = store.watches()
         counts = store.counts()
-        paces = schedule_dicts(store, watches, app.config.settings.interval)
+        paces = schedule_dicts(store, watches, app.config.settings.interval, app.clock())
         sure = confidences(store)
     rows = [
         watch_dict(w, counts.get(w.id, (0, 0)))
@@ -243,18 +283,28 @@ def status(app: App, as_json: bool) -> None:
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
-    click.echo(
-        f"{'watch':<24} {'status':<13} {'last check':<26} {'next check':<26} errors  "
-        "extraction  schedule"
+    columns = (
+        Column("watch", 28),
+        Column("status", 13),
+        Column("last check", 25),
+        Column("next check", 25),
+        Column("errors", 6, right=True),
+        Column("extraction", 10),
+        Column("schedule"),
     )
-    for row in rows:
-        name = fit(row["name"] or row["url"], 24)
-        level = (row["confidence"] or {}).get("level", "-")
-        click.echo(
-            f"{name} {row['last_status'] or '-':<13} {row['last_check_at'] or '-':<26} "
-            f"{row['next_check_at'] or '-':<26} {row['error_streak']:>6}  {level:<10}  "
-            f"{row['schedule']['reason']}"
+    cells = [
+        (
+            _clean(row["name"] or row["url"]),
+            row["last_status"] or "never",
+            row["last_check_at"] or "-",
+            row["next_check_at"] or "-",
+            str(row["error_streak"]),
+            (row["confidence"] or {}).get("level", "-"),
+            row["schedule"]["reason"],
         )
+        for row in rows
+    ]
+    click.echo(table(columns, cells))
     _print_uncertain(rows)
 
 
@@ -268,3 +318,56 @@ def _print_uncertain(rows: list[dict[str, Any]]) -> None:
             f"uncertain: {_clean(row['name'] or row['url'])}: {_clean(row['confidence']['reason'])}"
             " (check `monitor show`; a [[site]] rule makes it sure)"
         )
+
+
+@cli.command()
+@click.argument("words", nargs=-1, required=True)
+@click.option("--watch", "watch_ref", help="Search the versions of this watch only.")
+@click.option("--json", "as_json", is_flag=True, help="The hits as the web API gives them.")
+@click.option("--limit", default=20, show_default=True, type=click.IntRange(min=1))
+@pass_app
+def search(
+    app: App, words: tuple[str, ...], watch_ref: str | None, as_json: bool, limit: int
+) -> None:
+    """Find the stored versions whose title or text contain every one of WORDS.
+
+    The same search as the web UI: newest first, through the full-text index, which finds
+    any run of three or more characters (Japanese words without spaces too). A query of
+    one- and two-character words only looks through the latest versions, and says so.
+    Each hit shows its watch, version, time and a snippet with the words marked.
+    """
+    from monitor.store.search import clean_query, scan_note
+    from monitor.store.search import search as find
+
+    query = clean_query(" ".join(words)).strip()
+    if not query:
+        raise click.UsageError("give words to search for")
+    with app.store(existing=True) as store:
+        watch_id = store.find_watch(watch_ref).id if watch_ref else None
+        found = find(store, query, limit=limit, watch_id=watch_id)
+    note = scan_note(found)
+    if as_json:
+        data = {"query": query, "scanned": found.scanned, "note": note}
+        data |= {"hits": [hit.as_dict() for hit in found.hits], "limit": limit}
+        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        return
+    if note:
+        click.echo(f"note: {note}", err=True)
+    if not found.hits:
+        click.echo("nothing found")
+    for hit in found.hits:
+        name = _clean(hit.watch_name or hit.watch_url)
+        click.echo(click.style(name, bold=True) + f"  version {hit.version}  {hit.created_at}")
+        click.echo(f"  {_marked(hit.segments)}")
+
+
+def _marked(segments: tuple[tuple[str, bool], ...]) -> str:
+    """A snippet with its matches in bold on a terminal, else between ** and **."""
+    color = sys.stdout.isatty()
+    out = []
+    for text, matched in segments:
+        text = _clean(text)
+        if matched:
+            text = click.style(text, bold=True, underline=True) if color else f"**{text}**"
+        out.append(text)
+    return "".join(out)

@@ -3,17 +3,15 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
-import re
 import sys
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import click
 
-from monitor.cli import App, cli, fit, pass_app, plural
+from monitor.add import AddOutcome, AddRequest, is_home
+from monitor.cli import App, Column, cli, fit, pass_app, plural, table
 from monitor.config import parse_http_url, parse_interval
 from monitor.errors import UsageError
 
@@ -22,6 +20,12 @@ from monitor.errors import UsageError
 @click.argument("url")
 @click.option("--name", help="A short name to refer to the watch (or feed) by.")
 @click.option("--interval", help='How often the daemon checks it (polls the feed), e.g. "30m".')
+@click.option(
+    "--force",
+    is_flag=True,
+    help="Add the page even if it cannot be read now (a site down for a moment, a login "
+    "wall): the daemon keeps checking it.",
+)
 @click.option(
     "--follow-feed",
     is_flag=True,
@@ -41,43 +45,91 @@ def add(
     url: str,
     name: str | None,
     interval: str | None,
+    force: bool,
     follow_feed: bool,
     any_host: bool,
 ) -> None:
-    """Watch URL (stored in the database; config.toml [[watch]] entries work too).
+    """Watch URL: fetch it now and show what will be watched.
 
-    A home page that announces a feed and holds no article text is not added: the feed is
-    shown instead. With --follow-feed, follows the feed instead of watching the page
-    (config.toml [[feed]] entries work too).
+    The page is fetched and read as a check would (same fetcher, timeouts and rules). If it
+    shows an article, it is added with that check as its first version, and its title,
+    first lines, length and the rule that chose the text are printed. A page that cannot be
+    read (network error, HTTP error, an error or login page) is not added, with exit status
+    1, unless --force. The same article under tracking parameters (?utm_source=...) or a
+    #fragment is the watch that exists. A feed, or a home page that holds no article text
+    but announces a feed, is not added: the feed is shown instead. With --follow-feed,
+    follows the feed instead of watching the page (config.toml [[feed]] entries work too).
+    The watch is stored in the database; config.toml [[watch]] entries work too.
     """
     url, seconds = _add_options(url, interval, any_host and not follow_feed)
-    looked_at = follow_feed or _is_home(url) or _looks_like_feed(url)
-    probe = _probe(app, url, required=follow_feed) if looked_at else None
-    if follow_feed and probe is not None and probe.feeds:
-        _follow(app, probe.feeds[0], (name, seconds, any_host), page=url)
+    if follow_feed:
+        if force:
+            raise click.UsageError("--force goes with watching a page, not --follow-feed")
+        feed = _probe_feed(app, url)
+        _follow(app, feed, (name, seconds, any_host), page=url)
         return
-    if probe is not None and probe.feeds == [url]:
-        click.echo(
+    outcome = _add(app, AddRequest(url, name, seconds, force))
+    if not outcome.added:
+        raise UsageError(_not_added(outcome))
+    _print_added(outcome)
+
+
+def _add(app: App, request: AddRequest) -> AddOutcome:
+    from monitor.add import add_page
+    from monitor.fetch import Fetcher
+    from monitor.pipeline import Checker
+
+    async def run(store: Any) -> AddOutcome:
+        async with Fetcher(app.config.settings.fetch) as fetcher:
+            return await add_page(Checker(store, fetcher, app.config), request)
+
+    with app.store() as store:
+        app.sync(store)
+        return asyncio.run(run(store))
+
+
+def _not_added(outcome: AddOutcome) -> str:
+    """Why nothing was added, with what to do instead."""
+    url = outcome.url
+    if outcome.is_feed:
+        return (
             f"{url} is a feed, not an article: to watch every article it lists, "
             f"monitor add {url} --follow-feed"
         )
-        return
-    if probe is not None and probe.feeds and not probe.has_article:
-        click.echo(
-            f"{url} holds no article text to watch; it announces "
-            f"{_feeds_list(probe.feeds)}\n"
-            f"to watch every new article of the site: monitor add {url} --follow-feed"
+    if outcome.feeds and outcome.reason == "holds no article text to watch":
+        return (
+            f"{url} holds no article text to watch; it announces {_feeds_list(outcome.feeds)}"
+            f"\nto watch every new article of the site: monitor add {url} --follow-feed"
         )
-        return
-    with app.store() as store:
-        app.sync(store)
-        watch = store.add_watch(url, name=name, interval=seconds)
+    return f"not added: {url}: {outcome.reason} (--force adds it anyway)"
+
+
+def _print_added(outcome: AddOutcome) -> None:
+    from monitor.report import clean
+
+    watch, check, preview = outcome.watch, outcome.check, outcome.preview
+    assert watch is not None and check is not None
     shown = f"{watch.name} ({watch.url})" if watch.name else watch.url
-    click.echo(f"added watch {watch.id}: {shown}")
-    if probe is not None and probe.feeds:
+    click.echo(f"added watch {watch.id}: {clean(shown)}")
+    if preview is None:
+        error = f": {check.error}" if check.error else ""
+        click.echo(f"first check: {check.status.value}{error}; the daemon keeps trying")
+    else:
+        found = ", ".join(preview.content) or "(nothing found)"
         click.echo(
-            f"this page announces a feed: {probe.feeds[0]}\n"
-            f"to watch every new article of the site: monitor add {url} --follow-feed"
+            f"version {check.version}: {plural(preview.chars, 'character')} in "
+            f"{plural(preview.line_count, 'line')}, chosen by {preview.method} ({clean(found)})"
+        )
+        click.echo(f"  title: {clean(preview.title) or '(none)'}")
+        click.echo(f"  {clean(preview.confidence.summary())}")
+        for line in preview.lines:
+            click.echo(f"  | {clean(fit(line, 76).rstrip())}")
+        if preview.line_count > len(preview.lines):
+            click.echo(f"  | … {plural(preview.line_count - len(preview.lines), 'more line')}")
+    if outcome.feeds and is_home(watch.url):
+        click.echo(
+            f"this page announces a feed: {outcome.feeds[0]}\n"
+            f"to watch every new article of the site: monitor add {watch.url} --follow-feed"
         )
 
 
@@ -91,56 +143,32 @@ def _add_options(url: str, interval: str | None, stray_any_host: bool) -> tuple[
         raise click.BadParameter(f"expected {exc}") from None
 
 
-def _feeds_list(feeds: list[str]) -> str:
+def _feeds_list(feeds: tuple[str, ...]) -> str:
     if len(feeds) == 1:
         return f"a feed: {feeds[0]}"
     return "feeds:\n" + "\n".join(f"  {feed}" for feed in feeds)
 
 
-_FEED_PATH = re.compile(r"(?:/(?:feed|rss|atom)/?|\.(?:xml|rss|atom|rdf))$", re.IGNORECASE)
-
-
-def _looks_like_feed(url: str) -> bool:
-    """A URL that is likely a feed or sitemap (…/feed/, …/rss, ….xml): looked at first."""
-    return bool(_FEED_PATH.search(urlsplit(url).path))
-
-
-def _is_home(url: str) -> bool:
-    """A site's home page (where sites announce their feed): no path."""
-    return urlsplit(url).path in ("", "/")
-
-
-@dataclasses.dataclass(frozen=True)
-class _Probe:
-    """What fetching a page for `monitor add` said: its feeds (itself if it is one), and
-    whether it holds an article (text that would not be a soft error)."""
-
-    feeds: list[str]
-    has_article: bool = True
-
-
-def _probe(app: App, url: str, *, required: bool) -> _Probe | None:
-    """Fetch ``url``: a feed or sitemap itself, or a page and the feeds it announces. None
-    when it cannot be fetched (a UsageError if ``required``)."""
+def _probe_feed(app: App, url: str) -> str:
+    """The feed to follow for ``url``: itself if it is a feed or sitemap, else the first
+    one its page announces (a UsageError if it cannot be fetched or announces none)."""
     from monitor.errors import FeedError
     from monitor.feeds.parse import feed_links, parse_document
 
     result = _fetch(app, url)
     if result.outcome.value != "ok":
-        if required:
-            raise UsageError(f"cannot fetch {url}: {result.error}")
-        return None
+        raise UsageError(f"cannot fetch {url}: {result.error}")
     try:
         parse_document(result.content, url)
-        return _Probe([url], has_article=False)
+        return url
     except FeedError:
         links = feed_links(result.text, result.final_url or url)
-    if not links and required:
+    if not links:
         raise UsageError(
             f"{url} is no feed or sitemap and announces none (<link rel=alternate "
             'type="application/rss+xml">): give the feed\'s URL'
         )
-    return _Probe(links, _has_article(app, result.text, result.final_url or url))
+    return links[0]
 
 
 def _fetch(app: App, url: str) -> Any:
@@ -153,15 +181,6 @@ def _fetch(app: App, url: str) -> Any:
     return asyncio.run(run())
 
 
-def _has_article(app: App, html: str, url: str) -> bool:
-    """Whether a check of the page would store an article (not a soft error)."""
-    from monitor.classify import classify_article
-    from monitor.extract import extract_article
-
-    article = extract_article(html, url, app.config.rules_for(url, None))
-    return bool(article.text.strip()) and classify_article(article).status is None
-
-
 def _follow(
     app: App, feed_url: str, options: tuple[str | None, float | None, bool], page: str
 ) -> None:
@@ -172,7 +191,7 @@ def _follow(
     with app.store() as store:
         app.sync(store)
         feed = FeedStore(store).add_feed(feed_url, name=name, interval=interval, any_host=any_host)
-        dropped = _drop_unread_page(store, page)
+        dropped = store.drop_unread_page(page)
     anywhere = ", articles on any site" if feed.any_host else ""
     click.echo(
         f"following feed {feed.id}: {feed.label} (polled every "
@@ -182,21 +201,6 @@ def _follow(
     )
     if dropped is not None:
         click.echo(f"watch {dropped} ({page}) had no version yet: no longer checked")
-
-
-def _drop_unread_page(store: Any, url: str) -> int | None:
-    """The watch `monitor add` made of a page whose feed is now followed, if it never stored
-    a version: deactivated (its checks stay). Its id, or None."""
-    row = store.db.execute(
-        "SELECT id FROM watches WHERE url = ? AND source = 'cli' AND active = 1 "
-        "AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.watch_id = watches.id)",
-        [url],
-    ).fetchone()
-    if row is None:
-        return None
-    with store.transaction():
-        store.db.execute("UPDATE watches SET active = 0 WHERE id = ?", [row[0]])
-    return int(row[0])
 
 
 @cli.command()
@@ -221,15 +225,34 @@ def feeds(app: App, as_json: bool, show_all: bool) -> None:
         return
     if not rows:
         click.echo("no feeds: [[feed]] in config.toml or `monitor add URL --follow-feed`")
-    for row in rows:
-        error = f"  {row['last_error']}" if row["last_error"] else ""
-        if row["last_warning"] and row["last_status"] != "error":
-            error = f"  warning: {row['last_warning']}"
-        click.echo(
-            f"{row['id']:>4}  {fit(row['name'] or '-', 20)} {row['last_status'] or 'never':<12} "
-            f"{plural(row['articles'], 'article'):>14} {row['articles_active']:>5} active  "
-            f"last poll {row['last_polled_at'] or '-'}  {row['url']}{error}"
-        )
+        return
+    columns = (
+        Column("id", 4, right=True),
+        Column("name", 20),
+        Column("status", 12),
+        Column("articles", 8, right=True),
+        Column("active", 6, right=True),
+        Column("last poll", 25),
+        Column("url"),
+    )
+    click.echo(table(columns, [_feed_cells(row) for row in rows]))
+
+
+def _feed_cells(row: dict[str, Any]) -> tuple[str, ...]:
+    from monitor.report import clean
+
+    error = f"  {row['last_error']}" if row["last_error"] else ""
+    if row["last_warning"] and row["last_status"] != "error":
+        error = f"  warning: {row['last_warning']}"
+    return (
+        str(row["id"]),
+        clean(row["name"] or "-"),
+        row["last_status"] or "never",
+        str(row["articles"]),
+        str(row["articles_active"]),
+        row["last_polled_at"] or "-",
+        clean(row["url"] + error),
+    )
 
 
 @cli.command()

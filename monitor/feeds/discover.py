@@ -23,6 +23,7 @@ from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 
+from monitor.clock import parse_moment
 from monitor.errors import FeedError, StoreError
 from monitor.feeds.pace import DecaySchedule, Pace, format_duration, pace
 from monitor.feeds.parse import Entry
@@ -316,18 +317,13 @@ def _notes(plan: Plan) -> list[str]:
 # -- pacing ---------------------------------------------------------------------------------
 
 
-def _moment(value: str) -> datetime:
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def article_pace(
     watch: Watch, schedule: DecaySchedule, now: datetime, last_change_at: str | None = None
 ) -> Pace:
     """The pace of an article found through a feed, at ``now``."""
-    born = _moment(watch.published_at or watch.created_at)
+    born = parse_moment(watch.published_at or watch.created_at)
     changed = last_change_at or watch.last_change_at
-    since_change = (now - _moment(changed)).total_seconds() if changed else None
+    since_change = (now - parse_moment(changed)).total_seconds() if changed else None
     return pace((now - born).total_seconds(), since_change, schedule)
 
 
@@ -352,7 +348,7 @@ class FeedPacer:
         if duplicate is not None:
             log.info("watch=%s is the article of watch %d: retired", watch.label, duplicate)
             return replace(record, retired_at=record.checked_at, duplicate_of=duplicate)
-        now = _moment(record.checked_at)
+        now = parse_moment(record.checked_at)
         changed = record.checked_at if record.change is not None else None
         planned = article_pace(watch, self.schedule(watch.feed_id), now, changed)
         if planned.interval is None:
@@ -384,15 +380,14 @@ def schedule_dicts(
     store: SnapshotStore,
     watches: Iterable[Watch],
     default_interval: float,
-    now: datetime | None = None,
+    now: datetime,
 ) -> dict[int, dict[str, object]]:
     """Per watch id, how often it is checked now and why, for `monitor status` and `log`:
     ``{"interval_s": 900.0, "reason": "age 3h: every 15m"}`` (``interval_s`` None: retired)."""
     pacer = FeedPacer(store)
-    moment = now or datetime.now(UTC)
     found: dict[int, dict[str, object]] = {}
     for watch in watches:
-        planned = pacer.describe(watch, moment, default_interval)
+        planned = pacer.describe(watch, now, default_interval)
         found[watch.id] = {"interval_s": planned.interval, "reason": planned.reason}
     return found
 

@@ -22,6 +22,7 @@ import sqlite3
 import zlib
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -73,6 +74,7 @@ class SnapshotStore:
 
     def __init__(self, path: str | Path, *, readonly: bool = False) -> None:
         self.path = str(path)
+        self.readonly = readonly
         try:
             self.db = sqlite_utils.Database(self._connect(readonly))
             self.db.execute("PRAGMA busy_timeout = 10000")
@@ -97,8 +99,20 @@ class SnapshotStore:
         return sqlite3.connect(path)
 
     def close(self) -> None:
-        """Close the database connection."""
+        """Close the database connection, leaving the file whole: what the write-ahead log
+        holds is copied into it first (readers still open elsewhere do not stop that), so
+        the database file alone, copied or opened by any tool, has every commit."""
+        if not self.readonly:
+            self.checkpoint()
         self.db.close()
+
+    def checkpoint(self) -> None:
+        """Copy the write-ahead log into the database file and empty it (best effort: a
+        reader in the middle of a long read may keep the last frames for later)."""
+        try:
+            self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        except sqlite3.Error as exc:
+            log.warning("cannot checkpoint %s: %s", self.path, exc)
 
     def __enter__(self) -> SnapshotStore:
         return self
@@ -162,41 +176,94 @@ class SnapshotStore:
         rules: Rules | None = None,
         source: str = "cli",
     ) -> Watch:
-        """Add a watch; a URL or name that is already watched is a UsageError. An article a
-        feed found (the same URL, or the same URL key: ``?utm_source=...`` aside) becomes an
-        ordinary watch of ``url`` (checked on its interval, never retired), its history
-        kept; a name a feed article holds is taken from it (it gets ``name (2)``)."""
-        existing = self._row("watches", "url = ?", [url]) or self._feed_article(url)
-        if existing is not None and existing["feed_id"] is None:
-            raise UsageError(f"{url} is already watched (see `monitor list`)")
-        holder = self._row("watches", "name = ?", [name]) if name is not None else None
-        if holder is not None and holder["source"] != "feed":
-            raise UsageError(f"{name} is already watched (see `monitor list`)")
+        """Add a watch. A URL or name that is already watched is a UsageError (see
+        :meth:`check_addable`). An article a feed found (the same URL key: ``?utm_source=...``
+        and the fragment aside) becomes an ordinary watch of ``url`` (checked on its
+        interval, never retired), its history kept; a name a feed article holds is taken
+        from it (it gets ``name (2)``)."""
+        with self.transaction():
+            watch_id = self._add_watch_row(url, name, interval, rules or Rules(), source)
+        return self.get_watch(watch_id)
+
+    def add_checked_watch(
+        self, url: str, first_check: CheckRecord, *, name: str | None, interval: float | None
+    ) -> tuple[Watch, Recorded]:
+        """Add a new watch of ``url`` (`monitor add`) with its first check, decided before
+        the watch was stored, in one transaction; the watch and what the check wrote. A URL
+        a feed found is adopted with :meth:`add_watch` and checked as usual instead."""
+        with self.transaction():
+            watch_id = self._add_watch_row(url, name, interval, Rules(), "cli", new_only=True)
+            recorded = self._write_check(replace(first_check, watch_id=watch_id, baseline_id=None))
+        return self.get_watch(watch_id), recorded
+
+    def _add_watch_row(
+        self,
+        url: str,
+        name: str | None,
+        interval: float | None,
+        rules: Rules,
+        source: str,
+        *,
+        new_only: bool = False,
+    ) -> int:
+        existing, holder = self.check_addable(url, name)
+        if existing is not None and new_only:
+            raise UsageError(f"{url} is an article a feed found: adopt it, do not add it")
         row = {
             "url": url,
             "url_key": url_key(url),
             "name": name,
             "interval_s": interval,
-            "rules_json": rules_json(rules or Rules()),
+            "rules_json": rules_json(rules),
             "source": source,
             "active": 1,
         }
-        with self.transaction():
-            if holder is not None and (existing is None or holder["id"] != existing["id"]):
-                self._rename_feed_watch(holder["id"], str(name))
-            if existing is None:
-                watch_id = self._insert("watches", {**row, "created_at": utcnow()})
-            else:
-                watch_id = existing["id"]
-                row["name"] = name or existing["name"]
-                self.db.table("watches").update(watch_id, {**row, **_ADOPTED})
-        return self.get_watch(watch_id)
+        if holder is not None and (existing is None or holder["id"] != existing["id"]):
+            self._rename_feed_watch(holder["id"], str(name))
+        if existing is None:
+            return self._insert("watches", {**row, "created_at": utcnow()})
+        row["name"] = name or existing["name"]
+        self.db.table("watches").update(existing["id"], {**row, **_ADOPTED})
+        return int(existing["id"])
 
-    def _feed_article(self, url: str) -> dict[str, Any] | None:
-        """The oldest watch a feed found whose URL key is ``url``'s: the same article."""
-        return self._row(
-            "watches", "url_key = ? AND feed_id IS NOT NULL ORDER BY id", [url_key(url)]
+    def check_addable(
+        self, url: str, name: str | None
+    ) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
+        """Refuse (UsageError) a URL already watched, under any URL with its URL key (the
+        same article with ``?utm_source=...`` or a ``#fragment``), and a name another watch
+        has; articles a feed found are adopted, not refused. The row of the feed article
+        ``url`` is (or None) and of the feed article holding ``name`` (or None)."""
+        existing = self._row(
+            "watches",
+            "url = ? OR url_key = ? ORDER BY feed_id IS NOT NULL, url = ? DESC, id",
+            [url, url_key(url), url],
         )
+        if existing is not None and existing["feed_id"] is None:
+            label = f"watch {existing['id']}" + (
+                f" ({existing['name']})" if existing["name"] else ""
+            )
+            raise UsageError(f"{url} is already watched as {label}: {existing['url']}")
+        holder = self._row("watches", "name = ?", [name]) if name is not None else None
+        if holder is not None and holder["source"] != "feed":
+            raise UsageError(
+                f"the name {name!r} is taken by watch {holder['id']} ({holder['url']}): "
+                "give another --name"
+            )
+        return existing, holder
+
+    def drop_unread_page(self, url: str) -> int | None:
+        """Deactivate the watch `monitor add` made of ``url`` if it never stored a version
+        (its site's feed is followed instead; its checks stay). Its id, or None."""
+        row = self.db.execute(
+            "SELECT id FROM watches WHERE url = ? AND source = 'cli' AND active = 1 "
+            "AND NOT EXISTS (SELECT 1 FROM snapshots s WHERE s.watch_id = watches.id)",
+            [url],
+        ).fetchone()
+        if row is None:
+            return None
+        with self.transaction():
+            self.db.execute("UPDATE watches SET active = 0 WHERE id = ?", [row[0]])
+        return int(row[0])
 
     def _rename_feed_watch(self, watch_id: int, name: str, names: Names | None = None) -> None:
         """Give a feed article whose name config.toml or `monitor add` wants another one
@@ -215,7 +282,8 @@ class SnapshotStore:
         rows = {r["url"]: r for r in self.db.query("SELECT * FROM watches")}
         matched = _matched(config, rows)
         wanted = {
-            w.url: {**_config_values(w, matched.get(w.url)), "url": w.url} for w in config.watches
+            w.url: {**_config_values(w, matched.get(w.url), config.settings.interval), "url": w.url}
+            for w in config.watches
         }
         updates = [
             (matched[url]["id"], values)
@@ -356,10 +424,13 @@ class SnapshotStore:
     # -- checks and changes ---------------------------------------------------------------
 
     def checks(self, watch: Watch, limit: int = 50) -> list[dict[str, Any]]:
-        """The latest checks of a watch, newest first."""
+        """The latest checks of a watch, newest first, with the number of the version each
+        saw (``version``; None for a check that saw none)."""
         return list(
             self.db.query(
-                "SELECT * FROM checks WHERE watch_id = ? ORDER BY id DESC LIMIT ?",
+                "SELECT c.*, s.version AS version FROM checks c "
+                "LEFT JOIN snapshots s ON s.id = c.snapshot_id "
+                "WHERE c.watch_id = ? ORDER BY c.id DESC LIMIT ?",
                 [watch.id, limit],
             )
         )
@@ -473,15 +544,18 @@ class SnapshotStore:
     def record_check(self, record: CheckRecord) -> Recorded:
         """Write one check, with its new snapshot and change if any, in one transaction."""
         with self.transaction():
-            self._check_baseline(record)
-            snapshot_id, version = record.snapshot_id, None
-            if record.new_snapshot is not None:
-                snapshot_id, version = self._insert_snapshot(record)
-            change_id = self._insert_change(record, snapshot_id) if record.change else None
-            check_id = self._insert("checks", _check_row(record, snapshot_id, change_id))
-            for item in record.events:
-                self._insert("outbox", _outbox_row(record, item, check_id, change_id))
-            self._update_watch(record.watch_id, _watch_state(record, snapshot_id))
+            return self._write_check(record)
+
+    def _write_check(self, record: CheckRecord) -> Recorded:
+        self._check_baseline(record)
+        snapshot_id, version = record.snapshot_id, None
+        if record.new_snapshot is not None:
+            snapshot_id, version = self._insert_snapshot(record)
+        change_id = self._insert_change(record, snapshot_id) if record.change else None
+        check_id = self._insert("checks", _check_row(record, snapshot_id, change_id))
+        for item in record.events:
+            self._insert("outbox", _outbox_row(record, item, check_id, change_id))
+        self._update_watch(record.watch_id, _watch_state(record, snapshot_id))
         return Recorded(check_id, snapshot_id, change_id, version)
 
     def _check_baseline(self, record: CheckRecord) -> None:
@@ -683,13 +757,16 @@ def _is_row_id(value: int) -> bool:
     return 0 <= value <= _MAX_ROW_ID
 
 
-def _config_values(entry: WatchConfig, existing: dict[str, Any] | None) -> dict[str, Any]:
-    """The columns of ``watches`` that a config.toml entry sets. A watch added with
-    `monitor add` stays one (removing the entry later does not deactivate it), and keeps its
-    name unless the entry gives one."""
+def _config_values(
+    entry: WatchConfig, existing: dict[str, Any] | None, default_interval: float
+) -> dict[str, Any]:
+    """The columns of ``watches`` that a config.toml entry sets, its interval the one it is
+    checked on (its own, else the config's), so what the database says is what the daemon
+    does. A watch added with `monitor add` stays one (removing the entry later does not
+    deactivate it), and keeps its name unless the entry gives one."""
     values: dict[str, Any] = {
         "name": entry.name,
-        "interval_s": entry.interval,
+        "interval_s": entry.interval or default_interval,
         "rules_json": rules_json(entry.rules),
         "source": "config",
         "active": 1,

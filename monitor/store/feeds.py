@@ -13,6 +13,7 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
+from monitor.clock import iso, parse_moment
 from monitor.config import Config, FeedConfig, Rules
 from monitor.errors import UsageError
 from monitor.feeds.pace import DEFAULT_DECAY, DecaySchedule, Tier, pace
@@ -131,22 +132,17 @@ def schedule_from_json(text: str | None) -> DecaySchedule:
     )
 
 
-def _moment(value: str) -> datetime:
-    moment = datetime.fromisoformat(value)
-    return moment if moment.tzinfo else moment.replace(tzinfo=UTC)
-
-
 def _due_under(
     schedule: DecaySchedule, now: datetime, born: str, checked: str | None, changed: str | None
 ) -> str | None:
     """When an article is due under ``schedule``: its last check plus the interval for its
     age now (now if never checked); None if the schedule retires it (its next check does)."""
-    since_change = (now - _moment(changed)).total_seconds() if changed else None
-    interval = pace((now - _moment(born)).total_seconds(), since_change, schedule).interval
+    since_change = (now - parse_moment(changed)).total_seconds() if changed else None
+    interval = pace((now - parse_moment(born)).total_seconds(), since_change, schedule).interval
     if interval is None:
         return None
-    due = _moment(checked) + timedelta(seconds=interval) if checked else now
-    return due.astimezone(UTC).isoformat(timespec="seconds")
+    due = parse_moment(checked) + timedelta(seconds=interval) if checked else now
+    return iso(due)
 
 
 def feed_from_row(row: dict[str, Any]) -> Feed:

@@ -276,9 +276,12 @@ def get_version(store: SnapshotStore, watch: Watch, version: int) -> Snapshot | 
 def list_checks(
     store: SnapshotStore, watch_id: int, *, limit: int, offset: int = 0, before: int | None = None
 ) -> list[dict[str, Any]]:
-    """One page of a watch's checks, newest first (``before``: ids below this one)."""
+    """One page of a watch's checks, newest first (``before``: ids below this one), with the
+    number of the version each saw (``version``, None for a check that saw none)."""
     rows = store.db.query(
-        "SELECT * FROM checks WHERE watch_id = ? AND id < ? ORDER BY id DESC LIMIT ? OFFSET ?",
+        "SELECT c.*, s.version AS version FROM checks c "
+        "LEFT JOIN snapshots s ON s.id = c.snapshot_id "
+        "WHERE c.watch_id = ? AND c.id < ? ORDER BY c.id DESC LIMIT ? OFFSET ?",
         [watch_id, before if before is not None else 2**62, limit, offset],
     )
     return list(rows)
@@ -294,15 +297,15 @@ def list_changes(
     with_diff: bool = False,
 ) -> list[dict[str, Any]]:
     """One page of changes (of one watch, or of all), newest first, with the version numbers
-    they compare (``old_version``, ``new_version``) and their watch's name and URL; with
-    ``with_diff``, their ``diff_json`` too."""
+    they compare (``old_version``, ``new_version``), the new version's ``title`` and their
+    watch's name and URL; with ``with_diff``, their ``diff_json`` too."""
     where = "c.id < ?" + (" AND c.watch_id = ?" if watch_id is not None else "")
     params: list[Any] = [before if before is not None else 2**62]
     params += [watch_id] if watch_id is not None else []
     columns = _CHANGE_COLUMNS + (", c.diff_json" if with_diff else "")
     rows = store.db.query(
         f"SELECT {columns}, o.version AS old_version, n.version AS new_version, "
-        "w.name AS watch_name, w.url AS watch_url FROM changes c "
+        "n.title AS title, w.name AS watch_name, w.url AS watch_url FROM changes c "
         "JOIN watches w ON w.id = c.watch_id "
         "LEFT JOIN snapshots o ON o.id = c.old_snapshot_id "
         "LEFT JOIN snapshots n ON n.id = c.new_snapshot_id "

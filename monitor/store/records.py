@@ -4,16 +4,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
+from monitor.clock import iso, system_clock
 from monitor.config import Rules
 from monitor.models import CheckStatus, Confidence, Metadata
 
 
 def utcnow() -> str:
-    """The current time as UTC ISO-8601 with seconds precision."""
-    return datetime.now(UTC).isoformat(timespec="seconds")
+    """The machine's current time as stored: UTC ISO-8601 with seconds precision."""
+    return iso(system_clock())
 
 
 @dataclass(frozen=True)

@@ -38,14 +38,14 @@ from monitor.store.read import (
     watch_counts,
     watch_dict,
 )
+from monitor.store.search import Found, clean_query, search
 from monitor.web import openapi as spec
 from monitor.web.params import Page, choice_param, page_param, path_int, text_param
-from monitor.web.search import Found, clean_query, search
 from monitor.web.security import CSP
 from monitor.web.views import (
     FeedRow,
     change_row,
-    compared,
+    diff_report,
     feed_rows,
     find_feed,
     get_watch,
@@ -195,14 +195,14 @@ def change(request: Request) -> Response:
 
 def diff(request: Request) -> Response:
     """GET /api/watches/{id}/diff/{a}/{b}?format=: version a against version b, as
-    `monitor diff WATCH A B` (a fresh comparison, cached; a stored change is
-    /api/changes/{id})."""
+    `monitor diff WATCH A B`: the stored change between them if there is one, else a fresh
+    comparison (cached)."""
     watch_id, a, b = (path_int(request, name) for name in ("watch_id", "a", "b"))
     fmt = choice_param(request, "format", DIFF_FORMATS, "json")
     with read(request) as store:
         target = get_watch(store, watch_id)
-        old, new = version_of(store, target, a), version_of(store, target, b)
-    report = compared(request, target, old, new)
+        versions = version_of(store, target, a), version_of(store, target, b)
+        report = diff_report(request, store, target, versions)
     if fmt == "json":
         return JSONResponse(report_to_dict(report))
     if fmt == "html":

@@ -17,6 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import jinja2
+from markupsafe import Markup, escape
 from starlette.applications import Starlette
 from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
@@ -26,6 +27,7 @@ from starlette.routing import BaseRoute, Mount, Route
 from starlette.staticfiles import StaticFiles
 from starlette.templating import Jinja2Templates
 
+from monitor.clock import Clock, system_clock
 from monitor.errors import StoreError, UsageError, WebError
 from monitor.feeds.pace import format_duration
 from monitor.web import api, feeds, pages
@@ -69,6 +71,7 @@ def create_app(
     token: str | None = None,
     allowed_hosts: Iterable[str] = (),
     default_interval: float | None = None,
+    clock: Clock = system_clock,
 ) -> Starlette:
     """The read-only web UI and JSON API over the database at ``db_path``.
 
@@ -76,7 +79,8 @@ def create_app(
     written. With ``token``, every request must carry it; without, only requests whose Host
     is a loopback address or one of ``allowed_hosts`` (the host listened on) are answered
     (see :mod:`monitor.web.security`). ``default_interval`` is the config's check interval,
-    shown as the pace of watches without their own (unknown if None).
+    shown as the pace of watches without their own (unknown if None); ``clock`` tells the
+    time that paces are computed for.
     """
     if token is not None and not token:
         raise ValueError("the token must not be empty")
@@ -104,6 +108,7 @@ def create_app(
     app.state.pool = pool
     app.state.templates = _templates()
     app.state.default_interval = default_interval
+    app.state.clock = clock
     app.state.diffs = DiffCache(DIFF_CACHE_SIZE)
     return app
 
@@ -118,6 +123,7 @@ def _templates() -> Jinja2Templates:
     )
     env.filters["when"] = display_time
     env.filters["when_s"] = display_seconds
+    env.filters["url_text"] = url_text
     env.filters["percent"] = display_percent
     env.filters["lang"] = language_tag
     env.filters["state"] = watch_state
@@ -141,6 +147,21 @@ def display_time(value: str | None, pattern: str = "%Y-%m-%d %H:%M") -> str:
         return value
     zone = " UTC" if moment.utcoffset() is not None and not moment.utcoffset() else ""
     return moment.strftime(pattern) + zone
+
+
+_URL_BREAKS = re.compile(r"(?<=[/?&=#])")
+
+
+def url_text(url: str) -> Markup:
+    """A URL as text that wraps at its path boundaries, never inside its host: the scheme
+    and host in one unbreakable span, a break opportunity after each / ? & = # of the rest."""
+    scheme, sep, rest = url.partition("://")
+    if not sep:
+        return Markup(escape(url))
+    host, slash, path = rest.partition("/")
+    pieces = [escape(p) for p in _URL_BREAKS.split(slash + path) if p]
+    head = Markup('<span class="host">{}</span>').format(f"{scheme}://{host}")
+    return head + Markup("<wbr>").join(pieces) if pieces else head
 
 
 def display_seconds(value: str | None) -> str:

@@ -168,6 +168,7 @@ CHECK = _object(
         "attempts": {"type": "integer"},
         "candidate_sha256": _NULL_STR,
         "snapshot_id": _NULL_INT,
+        "version": {**_NULL_INT, "description": "the number of the version the check saw"},
         "change_id": _NULL_INT,
     },
     required=False,
@@ -186,6 +187,7 @@ CHANGE = _object(
         "silent_edit": {"type": "boolean"},
         "old_version": _NULL_INT,
         "new_version": {"type": "integer"},
+        "title": {**_NULL_STR, "description": "the title of the new version"},
         "watch_name": _NULL_STR,
         "watch_url": {"type": "string"},
     }

@@ -31,19 +31,13 @@ from monitor.store.read import (
     stored_page,
     watch_counts,
 )
+from monitor.store.search import Found, clean_query, scan_note, search
 from monitor.web import openapi
 from monitor.web.diffview import all_lines, blocks
 from monitor.web.params import choice_param, int_param, path_int, text_param
-from monitor.web.search import (
-    MIN_TRIGRAM,
-    SCAN_LIMIT,
-    Found,
-    clean_query,
-    search,
-    search_terms,
-)
 from monitor.web.views import (
     DESCENDING_FIRST,
+    change_entry,
     change_row,
     diff_report,
     feed_rows,
@@ -249,11 +243,11 @@ def changes_page(request: Request) -> Response:
     """GET /changes: the latest changes of every watch, newest first (keyset: ?before=)."""
     before = int_param(request, "before", None, low=1)
     with read(request) as store:
-        rows = list_changes(store, limit=CHANGES_PER_PAGE + 1, before=before)
+        rows = list_changes(store, limit=CHANGES_PER_PAGE + 1, before=before, with_diff=True)
     more = len(rows) > CHANGES_PER_PAGE
     rows = rows[:CHANGES_PER_PAGE]
     context = {
-        "changes": rows,
+        "changes": [change_entry(row) for row in rows],
         "next_url": with_query(request, before=rows[-1]["id"]) if more else None,
         "first_url": with_query(request, before=None) if before else None,
     }
@@ -269,13 +263,10 @@ def search_page(request: Request) -> Response:
         with read(request) as store:
             found = search(store, query, limit=HITS_PER_PAGE + 1, offset=(page - 1) * HITS_PER_PAGE)
     hits = found.hits
-    terms = search_terms(query)
     context = {
         "q": query,
         "hits": hits[:HITS_PER_PAGE],
-        "scanned": found.scanned,
-        "short_only": bool(terms) and all(len(t) < MIN_TRIGRAM for t in terms),
-        "scan_limit": SCAN_LIMIT,
+        "note": scan_note(found),
         "next_url": with_query(request, page=page + 1) if len(hits) > HITS_PER_PAGE else None,
         "prev_url": with_query(request, page=page - 1) if page > 1 else None,
     }

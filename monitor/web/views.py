@@ -13,9 +13,12 @@ from starlette.requests import Request
 from starlette.responses import Response
 from starlette.templating import Jinja2Templates
 
+from monitor.clock import Clock
 from monitor.errors import UsageError, WebError
+from monitor.excerpt import first_passage
 from monitor.feeds.discover import schedule_dicts
-from monitor.history import compare_versions, report_from_change
+from monitor.feeds.urls import host_of
+from monitor.history import compare_versions, report_from_change, stored_ops
 from monitor.models import ChangeReport
 from monitor.store import Snapshot, Watch
 from monitor.store.feeds import Feed
@@ -118,7 +121,8 @@ def schedules(
     (``{"interval_s", "reason"}``). Without the config's default interval (not given to
     the app), a watch that uses it says so (``interval_s`` null)."""
     default: float | None = request.app.state.default_interval
-    paces = schedule_dicts(store, watches, default if default is not None else 0.0)
+    clock: Clock = request.app.state.clock
+    paces = schedule_dicts(store, watches, default if default is not None else 0.0, clock())
     if default is None:
         for watch in watches:
             if watch.feed_id is None and watch.duplicate_of is None and watch.interval is None:
@@ -249,3 +253,10 @@ def with_query(request: Request, **changes: object) -> str:
     path = path[len(root) :] if root and path.startswith(root) else path
     query = urlencode(params)
     return root.rstrip("/") + path + (f"?{query}" if query else "")
+
+
+def change_entry(row: dict[str, Any]) -> dict[str, Any]:
+    """A ``list_changes`` row (with its ``diff_json``) as /changes shows it: with the site of
+    its watch and the first changed passage (``passage``, None for a change with no ops)."""
+    ops, _ = stored_ops(row["diff_json"])
+    return {**row, "site": host_of(row["watch_url"]), "passage": first_passage(ops)}

@@ -8,7 +8,8 @@ first (FTS5 walks its index by rowid, so a page of a common term costs no more t
 one). Snippets are built here, as plain text cut into (text, is_match) segments that the
 caller escapes: nothing of the page is ever markup. Control characters (NUL among them,
 which FTS5 refuses) are taken out of queries; whenever the scan was used, the result says so
-(``scanned``), so the page and the API can tell that older versions were not searched.
+(``scanned``), so the web page, the API and ``monitor search`` can tell that older versions
+were not searched (:func:`scan_note` says it in words).
 """
 
 from __future__ import annotations
@@ -74,6 +75,22 @@ class Found:
 
     hits: list[Hit]
     scanned: bool = False
+    short_only: bool = False  # every term has one or two characters
+
+
+def scan_note(found: Found) -> str | None:
+    """What a reader must know about how ``found`` was searched, or None (the index)."""
+    if not found.scanned:
+        return None
+    if found.short_only:
+        return (
+            f"Words of one or two characters are looked for in the latest {SCAN_LIMIT:,} "
+            "versions only; a word of three or more searches them all."
+        )
+    return (
+        f"The full-text index could not be used: only the latest {SCAN_LIMIT:,} versions "
+        "were searched."
+    )
 
 
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f]")
@@ -93,28 +110,45 @@ def search_terms(query: str) -> list[str]:
     return terms[:MAX_TERMS]
 
 
-def search(store: SnapshotStore, query: str, *, limit: int, offset: int = 0) -> Found:
-    """Versions whose title or text contain every term of ``query``, newest first."""
+def search(
+    store: SnapshotStore,
+    query: str,
+    *,
+    limit: int,
+    offset: int = 0,
+    watch_id: int | None = None,
+) -> Found:
+    """Versions whose title or text contain every term of ``query``, newest first (of one
+    watch's versions only, with ``watch_id``)."""
     terms = search_terms(query)
     if not terms:
         return Found([])
     long_terms = [t for t in terms if len(t) >= MIN_TRIGRAM]
     short_terms = [t for t in terms if len(t) < MIN_TRIGRAM]
+    where, params = _like_all(short_terms)
+    if watch_id is not None:
+        where += " AND s.watch_id = ?"
+        params = [*params, watch_id]
     ids = None
     if long_terms:
-        ids = _fts_ids(store, long_terms, short_terms, limit, offset)
+        ids = _fts_ids(store, long_terms, (where, params), limit, offset)
     if ids is not None:
         return Found(_hits(store, ids, terms))
-    ids = _scan_ids(store, terms, limit, offset)
-    return Found(_hits(store, ids, terms), scanned=True)
+    ids = _scan_ids(store, terms, watch_id, limit, offset)
+    return Found(_hits(store, ids, terms), scanned=True, short_only=not long_terms)
 
 
 def _fts_ids(
-    store: SnapshotStore, long_terms: list[str], short_terms: list[str], limit: int, offset: int
+    store: SnapshotStore,
+    long_terms: list[str],
+    condition: tuple[str, list[Any]],
+    limit: int,
+    offset: int,
 ) -> list[int] | None:
-    """Snapshot ids from the trigram index (None if the database has none)."""
+    """Snapshot ids from the trigram index (None if the database has none), where the
+    other ``condition`` (an SQL clause starting with AND, and its parameters) holds."""
     match = " AND ".join('"' + term.replace('"', '""') + '"' for term in long_terms)
-    where, params = _like_all(short_terms)
+    where, params = condition
     try:
         rows = store.db.execute(
             "SELECT s.id FROM snapshots_fts f JOIN snapshots s ON s.id = f.rowid "
@@ -127,20 +161,24 @@ def _fts_ids(
     return [int(row[0]) for row in rows]
 
 
-def _scan_ids(store: SnapshotStore, terms: list[str], limit: int, offset: int) -> list[int]:
-    """Snapshot ids from a LIKE scan of the latest SCAN_LIMIT versions."""
+def _scan_ids(
+    store: SnapshotStore, terms: list[str], watch_id: int | None, limit: int, offset: int
+) -> list[int]:
+    """Snapshot ids from a LIKE scan of the latest SCAN_LIMIT versions (of one watch)."""
     where, params = _like_all(terms)
+    scope, scoped = ("WHERE watch_id = ?", [watch_id]) if watch_id is not None else ("", [])
     rows = store.db.execute(
-        "SELECT s.id FROM snapshots s WHERE s.id > (SELECT coalesce(max(id), 0) FROM snapshots)"
-        f" - ? {where} ORDER BY s.id DESC LIMIT ? OFFSET ?",
-        [SCAN_LIMIT, *params, limit, offset],
+        "SELECT s.id FROM snapshots s WHERE s.id IN "
+        f"(SELECT id FROM snapshots {scope} ORDER BY id DESC LIMIT ?) {where} "
+        "ORDER BY s.id DESC LIMIT ? OFFSET ?",
+        [*scoped, SCAN_LIMIT, *params, limit, offset],
     ).fetchall()
     return [int(row[0]) for row in rows]
 
 
-def _like_all(terms: list[str]) -> tuple[str, list[str]]:
+def _like_all(terms: list[str]) -> tuple[str, list[Any]]:
     """An SQL condition (starting with AND) that each term is in the title or the text."""
-    where, params = "", []
+    where, params = "", list[Any]()
     for term in terms:
         pattern = f"%{like_escape(term)}%"
         where += " AND (s.title LIKE ? ESCAPE '\\' OR s.text LIKE ? ESCAPE '\\')"
