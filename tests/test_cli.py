@@ -236,7 +236,11 @@ def test_status_extract_and_check_say_how_sure_extraction_is(
     thin = http_server.url("/thin/")
     assert run("add", url, "--name", "story").exit_code == 0
     assert run("add", thin, "--name", "thin").exit_code == 0
+    text = samplesite.article_text(samplesite.load_article("en"))
+    word = next(w for w in text.split() if w.isalpha() and len(w) > 6 and text.count(w) == 1)
+    serve_article(http_server, "en", **{word: "replacement"})
     checked = [json.loads(line) for line in run("check", "story", "--json").output.splitlines()]
+    assert checked[0]["status"] == "changed"
     assert checked[0]["confidence"]["level"] in ("high", "medium")
     run("check", "thin")
     status = run("status")
