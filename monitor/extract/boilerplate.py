@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from monitor.extract.text import Element, normalize_line
 
@@ -190,12 +191,14 @@ BYLINE = re.compile(
 )
 DATE = re.compile(
     r"\b(?:19|20)\d\d[-/.年]\s?\d{1,2}|\d{1,2}[-/.月]\s?\d{1,2}[-/.日,]?\s?(?:19|20)\d\d|"
-    r"\b\d{1,2}:\d\d\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},"
+    r"\b\d{1,2}:\d\d\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}"
+    r"(?:st|nd|rd|th)?,"
     r"\s+(?:19|20)\d\d",
     re.IGNORECASE,
 )
 
 
+@lru_cache(maxsize=8192)  # the same block's text is measured by several rules
 def units(text: str) -> float:
     """The amount of text: words, plus half a unit per CJK character."""
     return len(_WORDS.findall(text)) + 0.5 * len(_CJK.findall(text))

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 
 from monitor.extract.blocks import Block, annotated_blocks
 from monitor.extract.boilerplate import (
+    DATE,
     PARAGRAPH_UNITS,
     closing_start,
     crumb_reason,
@@ -188,10 +189,12 @@ def _own_text(block: Block) -> float:
 
 
 def _is_standfirst(block: Block) -> bool:
-    """A subtitle heading, a sentence, or a paragraph's worth of text."""
+    """A subtitle heading, a sentence, or a paragraph's worth of text; not a dateline."""
     size, text = units(block.text), block.text.strip()
     if size >= PARAGRAPH_UNITS:
         return True
+    if DATE.search(text):  # "— Ann Lee on Sunday, October 13th, 2019": a dateline
+        return False
     is_heading = block.element.tag in ("h2", "h3", "h4")
     return size >= OPENING_UNITS and (is_heading or is_sentence(text))
 
