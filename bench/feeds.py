@@ -21,13 +21,12 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 from monitor.feeds.discover import plan_entries
-from monitor.feeds.pace import DAY, DEFAULT_DECAY, interval_for
 from monitor.feeds.parse import parse_document
-from monitor.feeds.urls import url_key
 from monitor.follow import DISPATCH_EVERY
+from monitor.pace import DAY, DEFAULT_DECAY, interval_for
 from monitor.samplesite.feeds import FeedItem, rss
-from monitor.store import SnapshotStore
-from monitor.store.feeds import FeedStore
+from monitor.store import Store
+from monitor.urls import url_key
 
 NOW = datetime(2026, 11, 27, 9, tzinfo=UTC)
 
@@ -45,8 +44,8 @@ def ages(count: int, rng: random.Random) -> list[float]:
     return [rng.random() * 90 * DAY for _ in range(count)]
 
 
-def populate(path: Path, feeds: int, per_feed: int, rng: random.Random) -> SnapshotStore:
-    store = SnapshotStore(path)
+def populate(path: Path, feeds: int, per_feed: int, rng: random.Random) -> Store:
+    store = Store(path)
     rows = []
     for feed in range(1, feeds + 1):
         store.db.execute(
@@ -80,14 +79,14 @@ def populate(path: Path, feeds: int, per_feed: int, rng: random.Random) -> Snaps
     return store
 
 
-def bench_discovery(store: SnapshotStore, entries: int) -> dict[str, float]:
+def bench_discovery(store: Store, entries: int) -> dict[str, float]:
     items = [
         FeedItem(f"https://site1.test/2026/{n}/?utm_source=rss", f"Article {n}", "s", NOW)
         for n in range(entries + 50)  # 50 new ones at the end
     ]
     document = rss(items, title="Site", home="https://site1.test/").encode()
     parsed = parse_document(document, "https://site1.test/feed/")
-    feeds = FeedStore(store)
+    feeds = store.feeds
     feed = feeds.get_feed(1)
     keys = [url_key(e.url) for e in parsed.entries]
     known = feeds.known(keys)
@@ -102,8 +101,8 @@ def bench_discovery(store: SnapshotStore, entries: int) -> dict[str, float]:
     }
 
 
-def bench_due(store: SnapshotStore) -> dict[str, float]:
-    feeds = FeedStore(store)
+def bench_due(store: Store) -> dict[str, float]:
+    feeds = store.feeds
     moment = (NOW + timedelta(minutes=10)).isoformat()
     plan = store.db.execute(
         "EXPLAIN QUERY PLAN SELECT id FROM watches WHERE active = 1 AND feed_id IS NOT NULL "

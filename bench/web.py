@@ -33,7 +33,7 @@ import httpx
 
 from monitor.diff import diff_texts
 from monitor.samplesite import article_text, load_article
-from monitor.store import SnapshotStore
+from monitor.store import Store
 from monitor.web import create_app
 
 START = 1_767_225_600  # 2026-01-01T00:00:00Z
@@ -105,7 +105,7 @@ class Builder:
     """Writes generated watches straight into a fresh database (explicit ids, one
     transaction per watch); the store's triggers keep the FTS index up to date."""
 
-    def __init__(self, store: SnapshotStore) -> None:
+    def __init__(self, store: Store) -> None:
         self.conn = store.db.conn
         self.snapshot_id = self.change_id = self.check_id = 0
 
@@ -227,7 +227,7 @@ class Builder:
 def build(path: Path, watches: int, versions: int) -> None:
     """A database of ``watches`` x ``versions`` generated articles."""
     started = time.perf_counter()
-    with SnapshotStore(path) as store:
+    with Store(path) as store:
         store.db.execute("PRAGMA foreign_keys = OFF")  # watches are written after their rows
         builder = Builder(store)
         for done, data in enumerate(_generate(watches, versions), 1):

@@ -20,10 +20,10 @@ from monitor.config import Rules
 from monitor.errors import FeedError
 from monitor.extract import explain_article
 from monitor.feeds.parse import feed_links, parse_document
-from monitor.feeds.urls import clean_url
 from monitor.models import CheckStatus, Confidence, FetchOutcome, FetchResult
 from monitor.pipeline import Checker, CheckResult
 from monitor.store import CheckRecord, Watch
+from monitor.urls import clean_url
 
 log = logging.getLogger(__name__)
 
@@ -79,7 +79,7 @@ async def add_page(checker: Checker, request: AddRequest) -> AddOutcome:
     """Fetch ``request.url`` now and add it as a watch if it shows an article (see the
     module docstring). A URL or name already taken is a UsageError, before any fetch."""
     url = clean_url(request.url)
-    adopted, _ = checker.store.check_addable(url, request.name)
+    adopted, _ = checker.store.watches.check_addable(url, request.name)
     fetched = await checker.fetcher.fetch(url)
     feeds: tuple[str, ...] = ()
     if fetched.outcome is FetchOutcome.OK:
@@ -109,14 +109,14 @@ async def _adopt(
     """An article a feed found becomes an ordinary watch; this fetch is checked against its
     history (no new version if its text is the same)."""
     url = clean_url(request.url)
-    found = checker.store.get_watch(adopted_id)
+    found = checker.store.watches.get(adopted_id)
     if not request.force:
         record = await checker.decide(found, fetched)
         if record.status.is_error:
             return _refused(url, record, feeds)
-    stored = checker.store.add_watch(url, name=request.name, interval=request.interval)
+    stored = checker.store.watches.add(url, name=request.name, interval=request.interval)
     result = await checker.check_fetched(stored, fetched)
-    watch = checker.store.get_watch(stored.id)
+    watch = checker.store.watches.get(stored.id)
     preview = _preview(checker, watch, fetched) if result.status.is_good else None
     return AddOutcome(watch.url, watch, result, preview, feeds)
 
@@ -155,7 +155,7 @@ def _unsaved_watch(url: str, request: AddRequest) -> Watch:
 
 def _preview(checker: Checker, watch: Watch, fetched: FetchResult) -> Preview | None:
     """The watch's current version, and which rule chose its text."""
-    snapshot = checker.store.current_snapshot(watch)
+    snapshot = checker.store.versions.current(watch)
     if snapshot is None:
         return None
     page = fetched.final_url or watch.url

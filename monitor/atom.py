@@ -21,9 +21,9 @@ from feedgen.feed import FeedGenerator
 
 from monitor.clock import parse_moment
 from monitor.excerpt import first_passage
-from monitor.feeds.urls import host_of
 from monitor.models import ChangeReport
 from monitor.report import clean, render_html_fragment
+from monitor.urls import host_of
 
 log = logging.getLogger(__name__)
 

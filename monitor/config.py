@@ -19,7 +19,7 @@ from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
 from monitor.errors import ConfigError
-from monitor.feeds.pace import DEFAULT_DECAY, DecaySchedule, Tier
+from monitor.pace import DEFAULT_DECAY, DecaySchedule, Tier
 
 log = logging.getLogger(__name__)
 

@@ -26,14 +26,14 @@ from pathlib import Path
 
 from monitor import samplesite
 from monitor.config import Config, FeedConfig, FetchSettings, Settings, WatchConfig
-from monitor.feeds.pace import DecaySchedule, Tier
 from monitor.models import CheckStatus
+from monitor.pace import DecaySchedule, Tier
 from monitor.pipeline import CheckResult
 from monitor.report import render
 from monitor.samplesite import Noise, SampleArticle
 from monitor.samplesite.feeds import FeedItem, rss, sitemap
 from monitor.service import Daemon
-from monitor.store import SnapshotStore
+from monitor.store import Store
 from monitor.web import EmbeddedWeb
 
 Emit = Callable[[str], None]
@@ -258,7 +258,7 @@ async def run_demo(
     try:
         config = demo_config(site, directory, interval=max(1.0, duration / 25))
         run = DemoRun(directory, Path(config.settings.database), Path(config.settings.reports_dir))
-        SnapshotStore(run.database).close()  # the web UI reads it from the start
+        Store(run.database).close()  # the web UI reads it from the start
         web = _open_web(run.database, port, config.settings.interval)
         serving = asyncio.create_task(web.run())
         try:
@@ -273,7 +273,7 @@ async def run_demo(
             await serving
             # The web UI's readers are closed now: the last writer to close leaves the
             # database whole in one file (no -wal, no -shm beside it).
-            SnapshotStore(run.database).close()
+            Store(run.database).close()
     finally:
         site.stop()
     return run

@@ -3,7 +3,7 @@ feeds found.
 
 Articles found through feeds are not scheduler jobs: each has its next check time in SQLite
 (``watches.next_check_at``, set after every check by the decaying schedule of
-:mod:`monitor.feeds.pace`), and one job reads the due ones every ``DISPATCH_EVERY`` seconds
+:mod:`monitor.pace`), and one job reads the due ones every ``DISPATCH_EVERY`` seconds
 through a partial index and starts their checks, at most ``slots`` at a time. 50,000
 articles cost one indexed query a second, not 50,000 timers (``bench/feeds.py``).
 """
@@ -19,11 +19,11 @@ from datetime import UTC, datetime, timedelta
 from monitor.clock import iso
 from monitor.errors import MonitorError
 from monitor.feeds.discover import Discovery, poll_feed
-from monitor.feeds.pace import format_duration
 from monitor.fetch import Fetcher
+from monitor.pace import format_duration
 from monitor.schedule import WatchScheduler
-from monitor.store import SnapshotStore
-from monitor.store.feeds import Feed, FeedStore
+from monitor.store import Store
+from monitor.store.feeds import Feed
 
 log = logging.getLogger(__name__)
 
@@ -48,7 +48,7 @@ class Follower:
 
     def __init__(
         self,
-        store: SnapshotStore,
+        store: Store,
         fetcher: Fetcher,
         scheduler: WatchScheduler,
         run_check: Callable[[int], Awaitable[None]],
@@ -56,7 +56,8 @@ class Follower:
         slots: int,
         inflight: set[asyncio.Task[None]],
     ) -> None:
-        self.feeds = FeedStore(store)
+        self.store = store
+        self.feeds = store.feeds
         self.fetcher = fetcher
         self.scheduler = scheduler
         self.run_check = run_check
@@ -76,7 +77,7 @@ class Follower:
     def summary(self) -> str:
         """``following 2 feeds (40 articles)``: the feeds followed and their active articles,
         for the daemon's start-up line."""
-        feeds = len(self.feeds.feeds())
+        feeds = len(self.feeds.all())
         articles = self.feeds.active_articles()
         plural = "" if feeds == 1 else "s"
         return f"following {feeds} feed{plural} ({articles} article{'' if articles == 1 else 's'})"
@@ -84,7 +85,7 @@ class Follower:
     def reconcile(self) -> None:
         """Follow feeds added (config reload, `monitor add --follow-feed`), drop removed ones,
         and reschedule those whose interval changed."""
-        feeds = {f.id: f for f in self.feeds.feeds()}
+        feeds = {f.id: f for f in self.feeds.all()}
         for feed_id in set(self._intervals) - feeds.keys():
             self.scheduler.cancel(f"feed:{feed_id}")
             del self._intervals[feed_id]
@@ -114,7 +115,7 @@ class Follower:
             self.inflight.add(task)
         try:
             discovery = await poll_feed(
-                self.feeds.store, self.fetcher, self.feeds.get_feed(feed_id), datetime.now(UTC)
+                self.store, self.fetcher, self.feeds.get_feed(feed_id), datetime.now(UTC)
             )
         except MonitorError as exc:
             log.error("polling feed %d failed: %s", feed_id, exc)
@@ -158,9 +159,9 @@ class Follower:
         again later, not every second."""
         now = datetime.now(UTC)
         try:
-            watch = self.feeds.store.get_watch(watch_id)
+            watch = self.store.watches.get(watch_id)
             if watch.active and (watch.next_check_at or "") <= iso(now):
                 retry = now + timedelta(seconds=RETRY_AFTER)
-                self.feeds.store.set_next_check(watch_id, iso(retry))
+                self.store.watches.set_next_check(watch_id, iso(retry))
         except MonitorError as exc:
             log.error("postponing article %d failed: %s", watch_id, exc)

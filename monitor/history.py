@@ -29,16 +29,16 @@ from monitor.models import (
     TextDiff,
     VersionRef,
 )
-from monitor.store import NewSnapshot, Snapshot, SnapshotStore, Watch, utcnow
+from monitor.store import NewSnapshot, Snapshot, Store, Watch, utcnow
 
 log = logging.getLogger(__name__)
 
 
-def build_report(store: SnapshotStore, change: dict[str, Any]) -> ChangeReport:
+def build_report(store: Store, change: dict[str, Any]) -> ChangeReport:
     """A stored change as a ChangeReport, from the diff stored with it (no diffing again)."""
-    watch = store.get_watch(change["watch_id"])
-    new = store.snapshot(change["new_snapshot_id"])
-    old = store.snapshot(change["old_snapshot_id"]) if change["old_snapshot_id"] else None
+    watch = store.watches.get(change["watch_id"])
+    new = store.versions.get(change["new_snapshot_id"])
+    old = store.versions.get(change["old_snapshot_id"]) if change["old_snapshot_id"] else None
     return report_from_change(change, watch, old, new)
 
 
@@ -147,15 +147,15 @@ class Reextracted:
 
 
 def reextract_watch(
-    store: SnapshotStore, config: Config, watch: Watch, *, dry_run: bool = False
+    store: Store, config: Config, watch: Watch, *, dry_run: bool = False
 ) -> Reextracted:
     """Run today's extractor over the stored page of the current version; store a different
     text as the new baseline (not a change: nothing is reported or notified), or record that
     today's extractor gives the same text (and how sure it is)."""
-    current = store.current_snapshot(watch)
+    current = store.versions.current(watch)
     if current is None:
         return Reextracted(watch, None, note="no version yet")
-    raw, encoding = store.raw_html(current.id)
+    raw, encoding = store.versions.page(current.id)
     if not raw:
         return Reextracted(watch, current.version, note="no stored page")
     content_type = f"text/html; charset={encoding}" if encoding else None

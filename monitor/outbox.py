@@ -26,7 +26,7 @@ from monitor.errors import NotifyError
 from monitor.models import ChangeReport, Event
 from monitor.pipeline import build_report
 from monitor.report import render
-from monitor.store import OutboxRow, SnapshotStore, utcnow
+from monitor.store import OutboxRow, Store, utcnow
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +83,7 @@ class Outbox:
 
     def __init__(
         self,
-        store: SnapshotStore,
+        store: Store,
         config: Config,
         *,
         send: Sender | None = None,
@@ -97,17 +97,17 @@ class Outbox:
 
     def recover(self) -> None:
         """After a crash: retry report files; never resend a maybe-delivered notification."""
-        lost = self.store.abandon_claimed((REPORTS_CHANNEL,), self.clock())
+        lost = self.store.outbox.abandon_claimed((REPORTS_CHANNEL,), self.clock())
         if lost:
             log.warning("%d notifications were being sent when monitor stopped; not resent", lost)
 
     async def deliver(self) -> int:
         """Deliver every due row; the number delivered."""
         delivered = 0
-        while rows := self.store.due_notifications(self.clock()):
+        while rows := self.store.outbox.due(self.clock()):
             progress = False
             for row in rows:
-                if self.store.claim_notification(row.id, self.clock()):
+                if self.store.outbox.claim(row.id, self.clock()):
                     progress = True
                     delivered += await self._deliver(row)
             if not progress:
@@ -127,7 +127,7 @@ class Outbox:
         except OSError as exc:
             self._failed(row, f"cannot write reports: {exc}", True)
             return 0
-        self.store.finish_notification(row.id, "sent", self.clock())
+        self.store.outbox.finish(row.id, "sent", self.clock())
         return 1
 
     async def _notify(self, row: OutboxRow, event: Event) -> None:
@@ -155,18 +155,20 @@ class Outbox:
         if retryable and row.attempts + 1 < MAX_ATTEMPTS:
             delay = RETRY_BASE * 2**row.attempts
             retry_at = (datetime.fromisoformat(now) + delay).isoformat(timespec="seconds")
-            self.store.finish_notification(row.id, "pending", now, error, retry_at)
+            self.store.outbox.finish(row.id, "pending", now, error, retry_at)
             log.warning("%s; retrying at %s", error, retry_at)
         else:
-            self.store.finish_notification(row.id, "failed", now, error)
+            self.store.outbox.finish(row.id, "failed", now, error)
             log.error("notification failed for good: %s", error)
 
     def event(self, row: OutboxRow) -> Event:
         """The Event a queued row stands for, rebuilt from the database."""
-        watch = self.store.get_watch(row.watch_id)
-        check = self.store.check_row(row.check_id) if row.check_id else {}
+        watch = self.store.watches.get(row.watch_id)
+        check = self.store.versions.check(row.check_id) if row.check_id else {}
         report = (
-            build_report(self.store, self.store.change(row.change_id)) if row.change_id else None
+            build_report(self.store, self.store.changes.get(row.change_id))
+            if row.change_id
+            else None
         )
         return Event(
             kind=row.kind,

@@ -53,7 +53,7 @@ from monitor.store import (
     OutboxItem,
     Recorded,
     Snapshot,
-    SnapshotStore,
+    Store,
     Watch,
     utcnow,
 )
@@ -149,7 +149,7 @@ class Checker:
 
     def __init__(
         self,
-        store: SnapshotStore,
+        store: Store,
         fetcher: Fetcher,
         config: Config,
         *,
@@ -193,7 +193,7 @@ class Checker:
             except StaleBaselineError:
                 # Another process (`monitor check` beside the daemon) stored a check of this
                 # watch meanwhile: decide again against what it stored.
-                watch = self.store.get_watch(watch.id)
+                watch = self.store.watches.get(watch.id)
         else:
             raise StaleBaselineError(f"{watch.label} keeps changing under this check")
         return self.result(watch, record, recorded)
@@ -265,7 +265,7 @@ class Checker:
         )
 
     def _version(self, snapshot_id: int | None) -> int | None:
-        return self.store.snapshot_version(snapshot_id) if snapshot_id else None
+        return self.store.versions.number(snapshot_id) if snapshot_id else None
 
     async def _decide(self, watch: Watch, fetched: FetchResult) -> CheckRecord:
         """The record of this check: an error, unchanged, new, changed or a revert. The
@@ -282,7 +282,7 @@ class Checker:
         key = content_key(fetched.content, rules, fetched.final_url)
         if baseline is not None and key == watch.content_key:
             return _with(base, status=CheckStatus.UNCHANGED, snapshot_id=baseline, content_key=key)
-        current = self.store.current_snapshot(watch)
+        current = self.store.versions.current(watch)
         if current is not None and current.extractor_version != EXTRACTOR_VERSION:
             watch, current = self._rebaseline(watch)
             base = _with(base, baseline_id=watch.current_snapshot_id)
@@ -316,8 +316,8 @@ class Checker:
         what this check compares is what the page changed, not what the upgrade did."""
         done = reextract_watch(self.store, self.config, watch)
         log.info("watch=%s baseline re-extracted after an upgrade: %s", watch.label, done.note)
-        watch = self.store.get_watch(watch.id)
-        return watch, self.store.current_snapshot(watch)
+        watch = self.store.watches.get(watch.id)
+        return watch, self.store.versions.current(watch)
 
     def _compare(
         self,
@@ -349,9 +349,9 @@ class Checker:
                 error=f"a new version awaits confirmation ({self.config.confirm_for(watch.url)} "
                 "checks in a row)",
             )
-        earlier = self.store.snapshot_by_sha(watch.id, sha)
+        earlier = self.store.versions.by_sha(watch.id, sha)
         if earlier is not None:
-            recent = self.store.recent_snapshot_ids(watch.id, FLAP_WINDOW)
+            recent = self.store.versions.recent_seen(watch.id, FLAP_WINDOW)
             kind = "flap" if earlier.id in recent else "revert"
             change = _change(current, earlier.id, kind, analysis)
             return _with(base, status=CheckStatus.CHANGED, snapshot_id=earlier.id, change=change)
@@ -365,7 +365,7 @@ class Checker:
         """With ``confirm = N``, a new text counts once the N-1 checks before saw it too
         (flapping CDNs and A/B tests never settle, so they are never reported)."""
         needed = self.config.confirm_for(watch.url) - 1
-        seen = self.store.recent_candidates(watch.id, needed) if needed else []
+        seen = self.store.versions.recent_candidates(watch.id, needed) if needed else []
         return len(seen) == needed and all(s == sha for s in seen)
 
     def _collapse(self, watch: Watch, current: Snapshot, article: Article, sha: str) -> Verdict:
@@ -382,7 +382,7 @@ class Checker:
     def _moved(self, watch: Watch, current: Snapshot, fetched: FetchResult, sha: str) -> Verdict:
         """A redirect to another page than the last good check ended on (deleted articles
         often go to the home page) is a soft error until seen on enough checks."""
-        last = self.store.last_good_final_url(watch.id) or current.final_url
+        last = self.store.versions.last_final_url(watch.id) or current.final_url
         if not last or not fetched.final_url:
             return Verdict(None)
         if page_key(last) == page_key(fetched.final_url):
@@ -393,7 +393,7 @@ class Checker:
         """No verdict if the same text was seen on the last ``collapse_confirm - 1`` checks
         too (it is real, then); else a soft error saying why."""
         confirm = self.config.settings.collapse_confirm
-        seen = self.store.recent_candidates(watch.id, confirm - 1)
+        seen = self.store.versions.recent_candidates(watch.id, confirm - 1)
         if len(seen) == confirm - 1 and all(s == sha for s in seen):
             log.info("watch=%s %s: confirmed on %d checks", watch.label, reason, confirm)
             return Verdict(None)
@@ -404,7 +404,7 @@ class Checker:
 
     def change_report(self, change_id: int) -> ChangeReport:
         """The report of a stored change."""
-        row = self.store.change(change_id)
+        row = self.store.changes.get(change_id)
         return build_report(self.store, row)
 
 

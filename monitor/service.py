@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import IO, TYPE_CHECKING
 
 from monitor import __version__
+from monitor.clock import iso
 from monitor.config import Config
 from monitor.errors import FetchCancelled, LockError, MonitorError
 from monitor.feeds.discover import FeedPacer
@@ -36,8 +37,7 @@ from monitor.follow import Follower
 from monitor.outbox import Outbox, channel_map
 from monitor.pipeline import Checker, CheckResult, process_pool
 from monitor.schedule import WatchScheduler, WatchTiming, plan_first_runs
-from monitor.store import SnapshotStore, Watch
-from monitor.store.feeds import FeedStore
+from monitor.store import Store, Watch
 
 if TYPE_CHECKING:
     from monitor.web import EmbeddedWeb
@@ -174,17 +174,17 @@ class Daemon:
         lock.acquire()
         log.info("monitor %s running on %s", __version__, self.database)
         try:
-            with SnapshotStore(self.database) as store:
+            with Store(self.database) as store:
                 await self._serve(store)
         finally:
             lock.release()
         log.info("stopped after %s", self.tally.summary())
 
-    async def _serve(self, store: SnapshotStore) -> None:
+    async def _serve(self, store: Store) -> None:
         self.store = store
         # Without a config file, config watches are not ours to deactivate.
         store.sync_config(self.config, deactivate=self.config.path is not None)
-        FeedStore(store).sync_config(self.config, deactivate=self.config.path is not None)
+        store.feeds.sync_config(self.config, deactivate=self.config.path is not None)
         self.executor = self._executor()
         async with Fetcher(self.config.settings.fetch) as fetcher:
             self._assemble(store, fetcher)
@@ -205,7 +205,7 @@ class Daemon:
         if self.executor is not None:
             self.executor.shutdown(wait=False, cancel_futures=True)
 
-    def _assemble(self, store: SnapshotStore, fetcher: Fetcher) -> None:
+    def _assemble(self, store: Store, fetcher: Fetcher) -> None:
         """The checker, the outbox, the scheduler and the feed follower, over one fetcher."""
         self.checker = Checker(
             store,
@@ -227,10 +227,10 @@ class Daemon:
             inflight=self._inflight,
         )
 
-    def _start_checking(self, store: SnapshotStore) -> None:
+    def _start_checking(self, store: Store) -> None:
         """Schedule every watch and feed, and start the scheduler."""
-        watches = store.interval_watches()
-        if not watches and not FeedStore(store).feeds():
+        watches = store.watches.interval_watches()
+        if not watches and not store.feeds.all():
             log.warning(
                 "no watches yet: add one with `monitor add URL`, [[watch]] or [[feed]] "
                 "in config.toml; they are picked up within %.0f s",
@@ -300,7 +300,7 @@ class Daemon:
                 timing.watch_id, timing.interval, settings.jitter, plan[timing.watch_id]
             )
         for watch in watches:
-            self.store.set_next_check(watch.id, plan[watch.id].isoformat(timespec="seconds"))
+            self.store.watches.set_next_check(watch.id, iso(plan[watch.id]))
         log.info(
             "scheduled %d watch%s; %s",
             len(watches),
@@ -333,7 +333,7 @@ class Daemon:
             self._inflight.discard(task)
 
     async def _check(self, watch_id: int) -> None:
-        watch = self.store.get_watch(watch_id)
+        watch = self.store.watches.get(watch_id)
         if not watch.active:
             self.scheduler.unschedule(watch_id)
             return
@@ -382,7 +382,7 @@ class Daemon:
     def _reload(self) -> None:
         config = self.load_config()
         self.store.sync_config(config)
-        FeedStore(self.store).sync_config(config)
+        self.store.feeds.sync_config(config)
         self.checker.plan_next = FeedPacer(self.store)  # feeds' schedules may have changed
         if config.settings.fetch != self.config.settings.fetch:
             log.warning("fetch settings changed: they take effect after a restart")
@@ -395,7 +395,7 @@ class Daemon:
 
     def _reconcile(self) -> None:
         self.follower.reconcile()
-        watches = {w.id: w for w in self.store.interval_watches()}
+        watches = {w.id: w for w in self.store.watches.interval_watches()}
         for watch_id in self.scheduler.scheduled() - watches.keys():
             self.scheduler.unschedule(watch_id)
             log.info("watch %d removed from the schedule", watch_id)

@@ -30,8 +30,7 @@ from monitor import samplesite
 from monitor.config import Config, Settings
 from monitor.models import CheckStatus
 from monitor.samplesite import Block, SampleArticle
-from monitor.store import SnapshotStore, Watch
-from monitor.store.feeds import FeedStore
+from monitor.store import Store, Watch
 
 if TYPE_CHECKING:
     import uvicorn
@@ -225,17 +224,17 @@ def hostile_article() -> SampleArticle:
 def build_database(path: Path) -> UiDatabase:
     """Serve the sample articles on 127.0.0.1, watch them and check them as they are edited."""
     config = Config(settings=Settings(database=str(path), fetch=FAST))
-    with LocalServer() as server, SnapshotStore(str(path)) as store:
+    with LocalServer() as server, Store(str(path)) as store:
         harness = Harness(store, config)
         ja = Site(server, samplesite.load_article("ja"), path="/ja/")
         en = Site(server, samplesite.load_article("en"), path="/en/")
         hostile = Site(server, hostile_article(), path="/hostile/")
         server.set("/down/", "<h1>503 Service Unavailable</h1>", status=503)
         watches = [
-            store.add_watch(ja.url, name="jannah-ja"),
-            store.add_watch(en.url, name="budget-en"),
-            store.add_watch(hostile.url, name="hostile"),
-            store.add_watch(server.url("/down/"), name="down"),
+            store.watches.add(ja.url, name="jannah-ja"),
+            store.watches.add(en.url, name="budget-en"),
+            store.watches.add(hostile.url, name="hostile"),
+            store.watches.add(server.url("/down/"), name="down"),
         ]
         for watch in watches:
             harness.check(watch)
@@ -245,12 +244,12 @@ def build_database(path: Path) -> UiDatabase:
         _edit(harness, watches[1], en, samplesite.replace_text(en.article, "7-2", "6-3"))
         _edit(harness, watches[2], hostile, samplesite.add_block(hostile.article, 3, HOSTILE_EDIT))
         feed = _hostile_feed(store, watches[2])
-        return UiDatabase(path, *(store.get_watch(watch.id) for watch in watches), feed=feed)
+        return UiDatabase(path, *(store.watches.get(watch.id) for watch in watches), feed=feed)
 
 
-def _hostile_feed(store: SnapshotStore, watch: Watch) -> int:
+def _hostile_feed(store: Store, watch: Watch) -> int:
     """A followed feed named and warned about with markup, said to have found ``watch``."""
-    feed = FeedStore(store).add_feed("https://news.example/feed/", name=HOSTILE_FEED)
+    feed = store.feeds.add_feed("https://news.example/feed/", name=HOSTILE_FEED)
     with store.transaction():
         store.db.execute("UPDATE feeds SET last_warning = ? WHERE id = ?", [HOSTILE_FEED, feed.id])
         store.db.execute("UPDATE watches SET feed_id = ? WHERE id = ?", [feed.id, watch.id])

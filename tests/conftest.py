@@ -12,7 +12,7 @@ from server import LocalServer
 
 from monitor import samplesite
 from monitor.config import Config, Settings
-from monitor.store import SnapshotStore
+from monitor.store import Store
 
 
 @pytest.fixture
@@ -25,7 +25,7 @@ def http_server() -> Iterator[LocalServer]:
 @pytest.fixture
 def harness(tmp_path: Path) -> Iterator[Harness]:
     config = Config(settings=Settings(database=str(tmp_path / "m.db"), fetch=FAST))
-    with SnapshotStore(config.settings.database) as store:
+    with Store(config.settings.database) as store:
         yield Harness(store, config)
 
 

@@ -13,7 +13,7 @@ from monitor.config import Config, FetchSettings
 from monitor.fetch import Fetcher
 from monitor.pipeline import Checker, CheckResult
 from monitor.samplesite import Noise, SampleArticle
-from monitor.store import SnapshotStore, Watch
+from monitor.store import Store, Watch
 
 FAST = FetchSettings(
     connect_timeout=1.0,
@@ -51,13 +51,13 @@ class Site:
 
 @dataclass
 class Harness:
-    store: SnapshotStore
+    store: Store
     config: Config
 
     def check(self, watch: Watch) -> CheckResult:
         async def run() -> CheckResult:
             async with Fetcher(self.config.settings.fetch) as fetcher:
-                fresh = self.store.get_watch(watch.id)
+                fresh = self.store.watches.get(watch.id)
                 return await Checker(self.store, fetcher, self.config).check(fresh)
 
         return asyncio.run(run())

@@ -13,7 +13,7 @@ from server import LocalServer
 
 from monitor import samplesite
 from monitor.cli import cli
-from monitor.store import SnapshotStore
+from monitor.store import Store
 
 
 @pytest.fixture
@@ -31,8 +31,8 @@ def run(*args: str) -> Result:
 
 
 def watches(workdir: Path) -> list[tuple[int, str]]:
-    with SnapshotStore(workdir / "snapshots" / "monitor.db") as store:
-        return [(w.id, w.url) for w in store.watches(active_only=False)]
+    with Store(workdir / "snapshots" / "monitor.db") as store:
+        return [(w.id, w.url) for w in store.watches.all(active_only=False)]
 
 
 def test_add_shows_what_it_will_watch_and_keeps_it_as_version_1(

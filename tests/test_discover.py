@@ -8,10 +8,10 @@ import pytest
 
 from monitor.config import Rules
 from monitor.feeds.discover import plan_entries
-from monitor.feeds.pace import DEFAULT_DECAY, DecaySchedule, Tier, format_duration, interval_for
 from monitor.feeds.parse import Entry
-from monitor.feeds.urls import canonical_key, clean_url, same_site, url_key
+from monitor.pace import DEFAULT_DECAY, DecaySchedule, Tier, format_duration, interval_for
 from monitor.store.feeds import Feed, KnownEntry, schedule_from_json, schedule_json
+from monitor.urls import canonical_key, clean_url, same_site, url_key
 
 M, H, D = 60.0, 3600.0, 86400.0
 

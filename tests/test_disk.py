@@ -15,7 +15,7 @@ from server import LocalServer
 from monitor import samplesite
 from monitor.errors import StoreError
 from monitor.models import CheckStatus, Metadata
-from monitor.store import CheckRecord, NewSnapshot, SnapshotStore
+from monitor.store import CheckRecord, NewSnapshot, Store
 
 
 def snapshot(text: str) -> NewSnapshot:
@@ -32,8 +32,8 @@ def integrity(path: Path) -> str:
 
 def test_a_full_database_is_a_clear_error_and_nothing_is_lost(tmp_path: Path) -> None:
     path = tmp_path / "m.db"
-    with SnapshotStore(path) as store:
-        watch = store.add_watch("https://x.test/a")
+    with Store(path) as store:
+        watch = store.watches.add("https://x.test/a")
         store.record_check(
             CheckRecord(
                 watch.id, CheckStatus.NEW, "2026-11-27T09:00:00+00:00", new_snapshot=snapshot("one")
@@ -51,22 +51,22 @@ def test_a_full_database_is_a_clear_error_and_nothing_is_lost(tmp_path: Path) ->
                     baseline_id=1,
                 )
             )
-        assert [s.text for s in store.snapshots(watch)] == ["one"]
-        assert len(store.checks(watch)) == 1
+        assert [s.text for s in store.versions.of(watch)] == ["one"]
+        assert len(store.versions.checks(watch)) == 1
     assert integrity(path) == "ok"
-    with SnapshotStore(path) as store:  # space again: writing works
+    with Store(path) as store:  # space again: writing works
         store.record_check(
             CheckRecord(
                 1, CheckStatus.UNCHANGED, "2026-11-27T11:00:00+00:00", snapshot_id=1, baseline_id=1
             )
         )
-        assert len(store.checks(store.get_watch(1))) == 2
+        assert len(store.versions.checks(store.watches.get(1))) == 2
 
 
 def test_a_read_only_database_is_a_clear_error(tmp_path: Path) -> None:
     path = tmp_path / "m.db"
-    with SnapshotStore(path) as store:
-        watch = store.add_watch("https://x.test/a")
+    with Store(path) as store:
+        watch = store.watches.add("https://x.test/a")
         store.db.execute("PRAGMA query_only = 1")
         with pytest.raises(StoreError, match="readonly database"):
             store.record_check(CheckRecord(watch.id, CheckStatus.HTTP_ERROR, "2026-11-27"))

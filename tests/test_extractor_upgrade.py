@@ -13,13 +13,13 @@ from pathlib import Path
 
 import sqlite_utils
 from click.testing import CliRunner
+from monitor.feeds.urls import url_key
 from server import LocalServer, Request, Response
 from test_service import Daemon, Hook, count, query, wait_for, write_config
 
 from monitor.cli import cli
 from monitor.extract import EXTRACTOR_VERSION
-from monitor.feeds.urls import url_key
-from monitor.store import SCHEMA_VERSION, SnapshotStore
+from monitor.store import SCHEMA_VERSION, Store
 from monitor.store.schema import MIGRATIONS
 
 PAGE = Path(__file__).parent / "data" / "extract" / "article_header_standfirst.html"
@@ -109,9 +109,9 @@ def test_reextract_rebaselines_a_release_database_and_checks_stay_quiet(
     assert done.exit_code == 0, done.output
     (result,) = [json.loads(line) for line in done.output.splitlines()]
     assert (result["old_version"], result["new_version"]) == (1, 2)
-    with SnapshotStore(db) as store:
+    with Store(db) as store:
         assert store.schema_version == SCHEMA_VERSION
-        current = store.current_snapshot(store.get_watch(1))
+        current = store.versions.current(store.watches.get(1))
         assert current is not None and current.origin == "reextract"
         assert current.extractor_version == EXTRACTOR_VERSION
         assert STANDFIRST in current.text and current.title == RELEASE_TITLE.split(" - ")[0]

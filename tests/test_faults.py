@@ -38,7 +38,7 @@ def check(harness: Harness, watch: Watch) -> tuple[CheckResult, int]:
     async def run() -> CheckResult:
         async with Fetcher(harness.config.settings.fetch) as fetcher:
             checker = Checker(harness.store, fetcher, harness.config)
-            fresh = harness.store.get_watch(watch.id)
+            fresh = harness.store.watches.get(watch.id)
             return await asyncio.wait_for(checker.check(fresh), FAULT_LIMIT_SECONDS)
 
     tracemalloc.start()
@@ -70,7 +70,7 @@ def test_a_fault_is_one_recorded_error_and_the_baseline_stays(
     small: Harness, ja_site: Site, http_server: LocalServer, fault: str
 ) -> None:
     status, error = EXPECTED[fault]
-    watch = small.store.add_watch(ja_site.url)
+    watch = small.store.watches.add(ja_site.url)
     first, _ = check(small, watch)
     assert first.status is CheckStatus.NEW
     ja_site.override = fault_handlers(http_server)[fault]
@@ -79,9 +79,9 @@ def test_a_fault_is_one_recorded_error_and_the_baseline_stays(
     assert error.lower() in (failed.error or "").lower()
     assert failed.snapshot_id is None and failed.report is None
     assert peak < MEMORY_LIMIT, f"{fault}: {peak / 1e6:.1f} MB"
-    assert len(small.store.snapshots(watch)) == 1
-    assert small.store.changes(watch) == []
-    assert len(small.store.checks(watch)) == 2
+    assert len(small.store.versions.of(watch)) == 1
+    assert small.store.changes.of(watch) == []
+    assert len(small.store.versions.checks(watch)) == 2
     ja_site.override = None
     ja_site.article = samplesite.replace_text(ja_site.article, "1万人", "1万2000人")
     back, _ = check(small, watch)
@@ -91,15 +91,15 @@ def test_a_fault_is_one_recorded_error_and_the_baseline_stays(
 
 
 def test_connection_refused(small: Harness) -> None:
-    watch = small.store.add_watch(f"http://127.0.0.1:{closed_port()}/article/")
+    watch = small.store.watches.add(f"http://127.0.0.1:{closed_port()}/article/")
     result, _ = check(small, watch)
     assert result.status is CheckStatus.NETWORK_ERROR
     assert "refused" in (result.error or "")
-    assert small.store.snapshots(watch) == []
+    assert small.store.versions.of(watch) == []
 
 
 def test_a_collapsed_article_is_an_error_until_it_settles(small: Harness, ja_site: Site) -> None:
-    watch = small.store.add_watch(ja_site.url)
+    watch = small.store.watches.add(ja_site.url)
     check(small, watch)
     ja_site.article = replace(ja_site.article, blocks=ja_site.article.blocks[:1])
     statuses = [check(small, watch)[0].status for _ in range(3)]
@@ -128,10 +128,10 @@ def test_broken_but_readable_pages_are_read_right(
     small: Harness, http_server: LocalServer, page: str
 ) -> None:
     http_server.set("/odd", PAGES[page], headers={"Content-Type": "text/html"})
-    watch = small.store.add_watch(http_server.url("/odd"))
+    watch = small.store.watches.add(http_server.url("/odd"))
     result, _ = check(small, watch)
     assert result.status is CheckStatus.NEW
-    (snapshot,) = small.store.snapshots(watch)
+    (snapshot,) = small.store.versions.of(watch)
     assert "\x00" not in snapshot.text  # control characters never reach the text
     assert "本文は" in snapshot.text or "still an article" in snapshot.text  # no mojibake
 

@@ -19,14 +19,13 @@ from monitor.cli import Environment, cli
 from monitor.config import Config, FeedConfig, Settings, WatchConfig
 from monitor.errors import FeedError, UsageError
 from monitor.feeds.discover import Discovery, FeedPacer, poll_feed
-from monitor.feeds.pace import DecaySchedule, Tier
 from monitor.feeds.parse import parse_document
 from monitor.fetch import Fetcher
 from monitor.models import CheckStatus
+from monitor.pace import DecaySchedule, Tier
 from monitor.pipeline import Checker, CheckResult
 from monitor.samplesite.feeds import FeedItem, atom, rss, sitemap, sitemap_index
-from monitor.store import SCHEMA_VERSION, SnapshotStore, Watch
-from monitor.store.feeds import FeedStore
+from monitor.store import SCHEMA_VERSION, Store, Watch
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 RSS_TYPE = {"Content-Type": "application/rss+xml; charset=UTF-8"}
@@ -107,8 +106,8 @@ class Follow:
             settings=Settings(database=str(tmp_path / "m.db"), fetch=FAST, gone_after=2),
             feeds=feeds or (FeedConfig(url=site.url("/feed/"), name="rss"),),
         )
-        self.store = SnapshotStore(self.config.settings.database)
-        self.feeds = FeedStore(self.store)
+        self.store = Store(self.config.settings.database)
+        self.feeds = self.store.feeds
         self.feeds.sync_config(self.config)
 
     def poll(self) -> list[Discovery]:
@@ -116,7 +115,7 @@ class Follow:
             async with Fetcher(FAST) as fetcher:
                 return [
                     await poll_feed(self.store, fetcher, feed, self.clock.now)
-                    for feed in self.feeds.feeds()
+                    for feed in self.feeds.all()
                 ]
 
         return asyncio.run(run())
@@ -131,7 +130,7 @@ class Follow:
                     clock=self.clock.iso,
                     plan_next=FeedPacer(self.store),
                 )
-                return await checker.check(self.store.get_watch(watch_id))
+                return await checker.check(self.store.watches.get(watch_id))
 
         return asyncio.run(run())
 
@@ -139,7 +138,7 @@ class Follow:
         return [self.check(i) for i in self.feeds.due_watches(self.clock.iso(), 1000)]
 
     def watch(self, watch_id: int) -> Watch:
-        return self.store.get_watch(watch_id)
+        return self.store.watches.get(watch_id)
 
     def interval(self, watch_id: int) -> float | None:
         watch = self.watch(watch_id)
@@ -211,7 +210,7 @@ def test_the_schedule_decays_with_age_and_a_change_resets_it(follow: Follow, sit
     assert not retired.active and retired.retired_at == follow.clock.iso()
     assert retired.next_check_at is None
     assert follow.feeds.due_watches((START + timedelta(days=400)).isoformat(), 10) == []
-    assert len(follow.store.snapshots(retired)) == 2  # history stays
+    assert len(follow.store.versions.of(retired)) == 2  # history stays
     listed = follow.list_all()
     assert "Decaying" in listed and "(retired: past its feed's schedule)" in listed
 
@@ -257,7 +256,7 @@ def test_deleted_article_is_removed_once_and_leaving_the_feed_is_no_change(
         follow.clock.step(minutes=15)
         statuses += [r.status.value for r in follow.check_due()]
     assert statuses.count("gone") >= 1
-    gone_id = follow.store.find_watch("To be deleted").id
+    gone_id = follow.store.watches.find("To be deleted").id
     assert follow.count("SELECT count(*) FROM changes") == 0
     kinds = [
         r[0]
@@ -266,7 +265,7 @@ def test_deleted_article_is_removed_once_and_leaving_the_feed_is_no_change(
         )
     ]
     assert kinds[:3] == ["new", "http_error", "gone"]
-    stays = follow.store.find_watch("Stays")
+    stays = follow.store.watches.find("Stays")
     assert stays.active and stays.last_status in ("unchanged", "not_modified")
 
 
@@ -290,7 +289,7 @@ def test_removed_is_notified_once(tmp_path: Path, site: Site, http_server: Local
             for _ in range(4):
                 follow.clock.step(minutes=15)
                 for watch_id in follow.feeds.due_watches(follow.clock.iso(), 10):
-                    await checker.check(follow.store.get_watch(watch_id))
+                    await checker.check(follow.store.watches.get(watch_id))
 
     asyncio.run(run())
     assert follow.count("SELECT count(*) FROM outbox WHERE kind = 'removed'") == 1
@@ -380,12 +379,12 @@ def test_a_broken_feed_is_an_error_and_nothing_is_lost(
     site.feed_override = broken
     (failed,) = follow.poll()
     assert failed.status == "error" and failed.error
-    (feed,) = follow.feeds.feeds()
+    (feed,) = follow.feeds.all()
     assert feed.last_status == "error" and feed.error_streak == 1 and feed.last_error
     assert follow.count("SELECT count(*) FROM watches WHERE active = 1") == 1
     site.feed_override = None
     assert follow.poll()[0].status == "ok"
-    assert follow.feeds.feeds()[0].error_streak == 0
+    assert follow.feeds.all()[0].error_streak == 0
 
 
 BOMB = b"""<?xml version="1.0"?>
@@ -481,11 +480,11 @@ def test_migration_from_schema_3_keeps_everything(tmp_path: Path) -> None:
     )
     db.conn.commit()
     db.close()
-    with SnapshotStore(path) as store:
+    with Store(path) as store:
         assert store.schema_version == SCHEMA_VERSION
-        watch = store.find_watch("a")
+        watch = store.watches.find("a")
         assert watch.url_key == "https://x.test/a/" and watch.feed_id is None
-        assert FeedStore(store).feeds() == []
+        assert store.feeds.all() == []
     conn = sqlite3.connect(path)
     tables = {r[0] for r in conn.execute("SELECT name FROM sqlite_master WHERE type='table'")}
     assert {"feeds", "feed_entry_changes"} <= tables
@@ -517,26 +516,26 @@ def test_a_config_watch_or_add_adopts_a_feed_article_live_or_retired(
     added = site.publish("/added/", "Added", START)
     follow.poll()
     follow.check_due()
-    retired = follow.store.find_watch("Old")
+    retired = follow.store.watches.find("Old")
     follow.clock.now = START + timedelta(days=61)
     follow.check(retired.id)
     assert follow.watch(retired.id).retired_at and follow.watch(retired.id).next_check_at is None
     watches = (WatchConfig(url=live), WatchConfig(url=old, name="old one", interval=600))
     follow.store.sync_config(replace(follow.config, watches=watches))
     for url in (live, old):
-        watch = follow.store.find_watch(url)
+        watch = follow.store.watches.find(url)
         assert watch.active and watch.source == "config"
         assert (watch.feed_id, watch.retired_at, watch.duplicate_of) == (None, None, None)
-    assert {w.url for w in follow.store.interval_watches()} == {live, old}
-    assert follow.store.find_watch("old one").interval == 600
-    assert follow.store.find_watch(live).name == "Live"  # keeps its name
-    watch = follow.store.add_watch(added, interval=900)
+    assert {w.url for w in follow.store.watches.interval_watches()} == {live, old}
+    assert follow.store.watches.find("old one").interval == 600
+    assert follow.store.watches.find(live).name == "Live"  # keeps its name
+    watch = follow.store.watches.add(added, interval=900)
     assert (watch.feed_id, watch.source, watch.interval, watch.name) == (None, "cli", 900, "Added")
-    assert added in {w.url for w in follow.store.interval_watches()}
+    assert added in {w.url for w in follow.store.watches.interval_watches()}
     far = (START + timedelta(days=400)).isoformat()
     assert follow.feeds.due_watches(far, 10) == []
     with pytest.raises(UsageError, match="already watched"):
-        follow.store.add_watch(added)
+        follow.store.watches.add(added)
 
 
 OUT_OF_RANGE_SITEMAP = b"""<?xml version="1.0"?>
@@ -590,7 +589,7 @@ def test_an_unexpected_parse_error_is_a_feed_failure(
     monkeypatch.setattr("monitor.feeds.poll.parse_document", broken)
     (failed,) = follow.poll()
     assert failed.status == "error" and "unexpected RuntimeError: parser bug" in str(failed.error)
-    (feed,) = follow.feeds.feeds()
+    (feed,) = follow.feeds.all()
     assert feed.last_status == "error" and feed.error_streak == 1
     assert "RuntimeError" in str(feed.last_error)
 
@@ -679,18 +678,18 @@ def test_config_names_win_over_feed_titles_and_titles_never_shadow_ids(
     follow.store.sync_config(
         replace(follow.config, watches=(WatchConfig(url=other, name="Budget"),))
     )
-    assert follow.store.find_watch("Budget").url == other
-    assert follow.store.find_watch(site.url("/budget/")).name == "Budget (2)"
-    assert follow.store.find_watch(site.url("/one/")).name == "1 (article)"
-    assert follow.store.find_watch("https://elsewhere.test/ (article)").url == site.url("/url/")
-    first = follow.store.get_watch(1)
-    assert follow.store.find_watch("1").id == 1 and first.url == site.url("/budget/")
-    follow.store.add_watch(site.url("/cli/"), name="1 (article)")  # `monitor add` wins too
-    assert follow.store.find_watch(site.url("/one/")).name == "1 (article) (2)"
+    assert follow.store.watches.find("Budget").url == other
+    assert follow.store.watches.find(site.url("/budget/")).name == "Budget (2)"
+    assert follow.store.watches.find(site.url("/one/")).name == "1 (article)"
+    assert follow.store.watches.find("https://elsewhere.test/ (article)").url == site.url("/url/")
+    first = follow.store.watches.get(1)
+    assert follow.store.watches.find("1").id == 1 and first.url == site.url("/budget/")
+    follow.store.watches.add(site.url("/cli/"), name="1 (article)")  # `monitor add` wins too
+    assert follow.store.watches.find(site.url("/one/")).name == "1 (article) (2)"
     with pytest.raises(UsageError):
-        follow.store.find_watch("99999999999999999999")
+        follow.store.watches.find("99999999999999999999")
     with pytest.raises(UsageError):
-        follow.store.get_watch(2**64)
+        follow.store.watches.get(2**64)
     db = str(tmp_path / "m.db")
     huge = CliRunner().invoke(cli, ["--db", db, "--config", "/dev/null", "log", "9" * 20])
     assert huge.exit_code == 1 and "no watch with id or name" in huge.output
@@ -699,7 +698,7 @@ def test_config_names_win_over_feed_titles_and_titles_never_shadow_ids(
 def test_naming_many_same_titled_articles_is_linear(follow: Follow) -> None:
     from monitor.store.feeds import NewWatch, PollRecord
 
-    (feed,) = follow.feeds.feeds()
+    (feed,) = follow.feeds.all()
     new = tuple(
         NewWatch(f"https://x.test/{i}/", f"https://x.test/{i}/", "Same", None, None)
         for i in range(3000)
@@ -711,7 +710,7 @@ def test_naming_many_same_titled_articles_is_linear(follow: Follow) -> None:
     )
     follow.store.db.conn.set_trace_callback(None)
     assert sum("SELECT name FROM watches" in s for s in statements) == 1
-    assert follow.store.find_watch("Same (3000)").url == "https://x.test/2999/"
+    assert follow.store.watches.find("Same (3000)").url == "https://x.test/2999/"
 
 
 def test_undated_entries_of_a_first_poll_are_the_back_catalogue(
@@ -760,14 +759,14 @@ def test_changing_a_feeds_schedule_brings_its_articles_forward(follow: Follow, s
     site.publish("/a/", "A", START)
     site.publish("/b/", "B", START)
     follow.poll()
-    a = follow.store.find_watch("A")
+    a = follow.store.watches.find("A")
     follow.check(a.id)  # checked at START: next check in 15 minutes
     assert follow.watch(a.id).next_check_at == (START + timedelta(minutes=15)).isoformat()
     follow.clock.step(minutes=1)
     faster = replace(follow.config.feeds[0], schedule=DecaySchedule((Tier(86400, 5),)))
     follow.feeds.sync_config(replace(follow.config, feeds=(faster,)), now=follow.clock.now)
     assert follow.watch(a.id).next_check_at == (START + timedelta(seconds=5)).isoformat()
-    b = follow.store.find_watch("B")
+    b = follow.store.watches.find("B")
     assert follow.watch(b.id).next_check_at == START.isoformat()  # never checked: already due
     assert set(follow.feeds.due_watches(follow.clock.iso(), 10)) == {a.id, b.id}
 
@@ -818,8 +817,8 @@ def test_add_on_a_home_page_without_article_text_adds_nothing(
     assert shown.exit_code == 1  # not added
     assert "no article text" in shown.output and http_server.url("/atom.xml") in shown.output
     assert f"monitor add {http_server.url('/')} --follow-feed" in shown.output
-    with SnapshotStore(tmp_path / "snapshots" / "monitor.db") as store:
-        assert store.watches(active_only=False) == []
+    with Store(tmp_path / "snapshots" / "monitor.db") as store:
+        assert store.watches.all(active_only=False) == []
     http_server.set("/2026/a/", samplesite.render_page(samplesite.load_article("en")))
     plain = runner.invoke(cli, ["add", http_server.url("/2026/a/")])
     assert plain.output.startswith(f"added watch 1: {http_server.url('/2026/a/')}\nversion 1: ")
@@ -830,8 +829,8 @@ def test_add_on_a_home_page_without_article_text_adds_nothing(
     feed = runner.invoke(cli, ["add", http_server.url("/feed/")])
     assert "is a feed, not an article" in feed.output and "--follow-feed" in feed.output
     assert feed.exit_code == 1
-    with SnapshotStore(tmp_path / "snapshots" / "monitor.db") as store:
-        assert [w.url for w in store.watches()] == [http_server.url("/2026/a/")]
+    with Store(tmp_path / "snapshots" / "monitor.db") as store:
+        assert [w.url for w in store.watches.all()] == [http_server.url("/2026/a/")]
 
 
 def test_migration_from_schema_4_learns_kinds_and_keeps_baselines(tmp_path: Path) -> None:
@@ -851,9 +850,9 @@ def test_migration_from_schema_4_learns_kinds_and_keeps_baselines(tmp_path: Path
     )
     db.conn.commit()
     db.close()
-    with SnapshotStore(path) as store:
+    with Store(path) as store:
         assert store.schema_version == SCHEMA_VERSION
-        polled, fresh = FeedStore(store).feeds()
+        polled, fresh = store.feeds.all()
         assert polled.etag is None and polled.baseline_at == "2026-01-02"  # read in full next
         assert fresh.baseline_at is None and not polled.any_host and polled.max_new == 500
         assert store.db.execute("SELECT count(*) FROM feed_baseline").fetchone()[0] == 0

@@ -9,7 +9,7 @@ import pytest
 
 from monitor.config import load_config, parse_config
 from monitor.errors import ConfigError
-from monitor.feeds.pace import DEFAULT_DECAY, Tier
+from monitor.pace import DEFAULT_DECAY, Tier
 
 ROOT = Path(__file__).resolve().parent.parent
 

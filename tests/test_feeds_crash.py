@@ -16,8 +16,8 @@ from server import LocalServer, Request, Response
 from test_service import Daemon, query, write_config
 
 from monitor import samplesite
-from monitor.feeds.urls import url_key
 from monitor.samplesite.feeds import FeedItem, rss
+from monitor.urls import url_key
 
 ROUNDS = 9
 PER_ROUND = 30

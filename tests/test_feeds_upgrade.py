@@ -24,8 +24,8 @@ from monitor.config import FeedConfig, WatchConfig
 from monitor.feeds.discover import Discovery, poll_feed
 from monitor.fetch import Fetcher
 from monitor.samplesite.feeds import FeedItem, rss
-from monitor.store import SCHEMA_VERSION, SnapshotStore
-from monitor.store.feeds import FeedStore, KnownEntry
+from monitor.store import SCHEMA_VERSION, Store
+from monitor.store.feeds import Feeds, KnownEntry
 from monitor.store.schema import MIGRATIONS
 
 #: the CLI's clock in these tests: an hour after the feeds' entries were published
@@ -76,7 +76,7 @@ def _rss(
     server.set(path, rss(items, title="S", home=server.url("/")), etag=etag)
 
 
-def _refuse_inserts(store: SnapshotStore, pattern: str) -> None:
+def _refuse_inserts(store: Store, pattern: str) -> None:
     """A write SQLite itself refuses: any watch whose URL matches ``pattern``."""
     store.db.execute(
         "CREATE TRIGGER refuse BEFORE INSERT ON watches WHEN NEW.url LIKE ? "
@@ -95,10 +95,10 @@ def test_a_failed_write_is_recorded_on_the_feed(
     _refuse_inserts(follow.store, "%/bad/%")
     (found,) = follow.poll()
     assert found.status == "error" and "refused by the test" in str(found.error)
-    (feed,) = follow.feeds.feeds()
+    (feed,) = follow.feeds.all()
     assert feed.last_status == "error" and "refused by the test" in str(feed.last_error)
     assert feed.error_streak == 1 and feed.baseline_at is None
-    assert follow.store.watches(active_only=False) == []
+    assert follow.store.watches.all(active_only=False) == []
 
 
 def test_check_feeds_goes_on_after_a_feed_whose_write_fails(
@@ -114,7 +114,7 @@ def test_check_feeds_goes_on_after_a_feed_whose_write_fails(
         encoding="utf-8",
     )
     db = str(tmp_path / "m.db")
-    with SnapshotStore(db) as store:
+    with Store(db) as store:
         _refuse_inserts(store, "%/bad/%")
     args = ["--config", str(config), "--db", db, "check", "--feeds", "--json"]
     result = CliRunner().invoke(cli, args, obj=AFTER_START)
@@ -131,26 +131,27 @@ def test_two_processes_polling_one_feed_add_each_article_once(
     http_server: LocalServer,
     server_site: Site,
     opened: list[Follow],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """What is known is read inside the write transaction: another process's poll in
     between cannot make this one insert the same articles again."""
     _rss(http_server, "/feed/", [(http_server.url(f"/{i}/"), f"Story {i}") for i in range(3)])
     follow = _follow(tmp_path, server_site, opened, FeedConfig(url=http_server.url("/feed/")))
     other_polls: list[Discovery] = []
-    original = FeedStore.known
 
-    def known_then_other_polls(self: FeedStore, keys: Iterable[str]) -> dict[str, KnownEntry]:
-        found = original(self, keys)
-        if self.store is follow.store and not other_polls:
-            other = threading.Thread(target=_poll_once, args=(tmp_path / "m.db", other_polls))
-            other.start()
-            other.join()
-        return found
+    class PolledMeanwhile(Feeds):
+        """Feeds whose lookup of known entries lets another process poll the feed."""
 
-    monkeypatch.setattr(FeedStore, "known", known_then_other_polls)
+        def known(self, keys: Iterable[str]) -> dict[str, KnownEntry]:
+            found = super().known(keys)
+            if not other_polls:
+                other = threading.Thread(target=_poll_once, args=(tmp_path / "m.db", other_polls))
+                other.start()
+                other.join()
+            return found
+
+    follow.store.feeds = PolledMeanwhile(follow.store.database)
     (found,) = follow.poll()
-    urls = [w.url for w in follow.store.watches(active_only=False)]
+    urls = [w.url for w in follow.store.watches.all(active_only=False)]
     assert found.status == "ok" and sorted(urls) == sorted(set(urls)) and len(urls) == 3
     assert other_polls[0].status == "error"  # it waited for the lock in vain
 
@@ -160,10 +161,10 @@ def _poll_once(path: Path, polls: list[Discovery]) -> None:
 
     async def run() -> Discovery:
         async with Fetcher(FAST) as fetcher:
-            (feed,) = FeedStore(store).feeds()
+            (feed,) = store.feeds.all()
             return await poll_feed(store, fetcher, feed, START)
 
-    with SnapshotStore(path) as store:
+    with Store(path) as store:
         store.db.execute("PRAGMA busy_timeout = 0")
         polls.append(asyncio.run(run()))
 
@@ -177,7 +178,7 @@ def test_titles_numbered_like_other_titles_get_free_names(
     links = [(http_server.url(f"/{i}/"), t) for i, t in enumerate(["A", "A (2)", "A"])]
     _rss(http_server, "/feed/", links)
     follow = _follow(tmp_path, server_site, opened, FeedConfig(url=http_server.url("/feed/")))
-    follow.store.add_watch(http_server.url("/elsewhere/"), name="A (3)")
+    follow.store.watches.add(http_server.url("/elsewhere/"), name="A (3)")
     (found,) = follow.poll()
     assert found.status == "ok", found.error
     assert [w.name for w in found.new] == ["A", "A (2)", "A (4)"]
@@ -235,10 +236,10 @@ def test_upgrade_recomputes_url_keys_so_polls_find_known_articles(
     _rss(http_server, "/feed/", [(main, "Main"), (rss_link, "B")])
     follow = _follow(tmp_path, server_site, opened, FeedConfig(url=feed_url))
     assert follow.store.schema_version == SCHEMA_VERSION
-    assert follow.store.find_watch("main").url_key == main
+    assert follow.store.watches.find("main").url_key == main
     (found,) = follow.poll()
     assert found.status == "ok" and found.new == (), found.error
-    assert len(follow.store.watches(active_only=False)) == 2
+    assert len(follow.store.watches.all(active_only=False)) == 2
 
 
 def test_upgrade_keeps_both_watches_that_now_share_a_key(tmp_path: Path) -> None:
@@ -258,12 +259,12 @@ def test_upgrade_keeps_both_watches_that_now_share_a_key(tmp_path: Path) -> None
             ),
         ],
     )
-    with SnapshotStore(tmp_path / "v5.db") as store:
-        first, second = store.watches(active_only=False)
+    with Store(tmp_path / "v5.db") as store:
+        first, second = store.watches.all(active_only=False)
         assert first.url_key == second.url_key == "https://xn--bcher-kva.example/a/"
         assert first.active and first.duplicate_of is None
         assert not second.active and second.duplicate_of == first.id  # kept, no longer checked
-        assert not FeedStore(store).feeds()[0].any_host  # the same site, in punycode
+        assert not store.feeds.all()[0].any_host  # the same site, in punycode
 
 
 # -- 4: the back catalogue of every child sitemap is a baseline -------------------------------
@@ -295,13 +296,13 @@ def test_a_child_sitemap_failing_on_the_first_poll_brings_no_flood_later(
     follow = _follow(tmp_path, server_site, opened, FeedConfig(url=http_server.url("/index.xml")))
     (first,) = follow.poll()
     assert first.status == "ok" and first.new == ()
-    assert http_server.url("/b.xml") in str(follow.feeds.feeds()[0].last_warning)
+    assert http_server.url("/b.xml") in str(follow.feeds.all()[0].last_warning)
     _undated(http_server, "/b.xml", "b", 300)
     (second,) = follow.poll()
     assert second.new == () and "300 undated entries taken as already published" in str(
         second.error
     )
-    assert follow.feeds.feeds()[0].last_warning is None
+    assert follow.feeds.all()[0].last_warning is None
     _undated(http_server, "/b.xml", "b", 301)  # a new article in it, at last
     (third,) = follow.poll()
     assert [w.url for w in third.new] == [http_server.url("/b300/")]
@@ -313,10 +314,10 @@ def test_a_first_poll_without_entries_sets_no_baseline(
     http_server.set("/s.xml", _urlset())
     follow = _follow(tmp_path, server_site, opened, FeedConfig(url=http_server.url("/s.xml")))
     (first,) = follow.poll()
-    assert first.status == "ok" and follow.feeds.feeds()[0].baseline_at is None
+    assert first.status == "ok" and follow.feeds.all()[0].baseline_at is None
     _undated(http_server, "/s.xml", "o", 50)
     (second,) = follow.poll()
-    assert second.new == () and follow.feeds.feeds()[0].baseline_at is not None
+    assert second.new == () and follow.feeds.all()[0].baseline_at is not None
     _undated(http_server, "/s.xml", "o", 51)
     assert [w.url for w in follow.poll()[0].new] == [http_server.url("/o50/")]
 
@@ -328,7 +329,7 @@ def test_an_index_whose_children_all_fail_sets_no_baseline(
     http_server.set("/a.xml", "oops", status=500)
     follow = _follow(tmp_path, server_site, opened, FeedConfig(url=http_server.url("/index.xml")))
     (first,) = follow.poll()
-    assert first.status == "ok" and follow.feeds.feeds()[0].baseline_at is None
+    assert first.status == "ok" and follow.feeds.all()[0].baseline_at is None
     _undated(http_server, "/a.xml", "a", 40)
     assert follow.poll()[0].new == ()
 
@@ -399,14 +400,14 @@ def test_a_config_feeds_off_site_entries_are_logged_and_kept_as_a_warning(
     _rss(http_server, "/feed/", [("https://techcrunch.com/a/", "A")])
     follow = _follow(tmp_path, server_site, opened, FeedConfig(url=http_server.url("/feed/")))
     follow.poll()
-    warning = str(follow.feeds.feeds()[0].last_warning)
+    warning = str(follow.feeds.all()[0].last_warning)
     assert "1 entry on other sites skipped" in warning and "any_host = true" in warning
     assert any(r.levelname == "WARNING" and "techcrunch.com" in r.message for r in caplog.records)
     anywhere = replace(
         follow.config, feeds=(FeedConfig(url=http_server.url("/feed/"), any_host=True),)
     )
     follow.feeds.sync_config(anywhere)
-    (feed,) = follow.feeds.feeds()
+    (feed,) = follow.feeds.all()
     assert (feed.etag, feed.last_modified, feed.last_warning) == (None, None, None)  # read whole
 
 
@@ -427,8 +428,8 @@ def test_upgrade_lets_feeds_that_found_articles_elsewhere_go_on(tmp_path: Path) 
             ),
         ],
     )
-    with SnapshotStore(tmp_path / "v5.db") as store:
-        burner, own = FeedStore(store).feeds()
+    with Store(tmp_path / "v5.db") as store:
+        burner, own = store.feeds.all()
         assert burner.any_host and not own.any_host
 
 
@@ -443,7 +444,7 @@ def test_config_names_are_never_given_to_a_renamed_feed_article(follow: Follow, 
         WatchConfig(url=site.url("/y/"), name="Budget (2)"),
     )
     follow.store.sync_config(replace(follow.config, watches=wanted))
-    names = {w.url: w.name for w in follow.store.watches(active_only=False)}
+    names = {w.url: w.name for w in follow.store.watches.all(active_only=False)}
     assert names == {
         site.url("/budget/"): "Budget (3)",
         site.url("/x/"): "Budget",
@@ -454,10 +455,10 @@ def test_config_names_are_never_given_to_a_renamed_feed_article(follow: Follow, 
 def test_add_adopts_the_feed_article_with_the_same_url_key(follow: Follow, site: Site) -> None:
     url = site.publish("/a/", "A", START)
     (found,) = follow.poll()
-    added = follow.store.add_watch(url + "?utm_source=twitter")
+    added = follow.store.watches.add(url + "?utm_source=twitter")
     assert added.id == found.new[0].id and added.feed_id is None
     assert added.url == url + "?utm_source=twitter" and added.url_key == url
-    assert [w.id for w in follow.store.watches(active_only=False)] == [added.id]
+    assert [w.id for w in follow.store.watches.all(active_only=False)] == [added.id]
     assert follow.poll()[0].new == ()  # the feed's entry is that watch
 
 
@@ -467,6 +468,6 @@ def test_config_adopts_the_feed_article_with_the_same_url_key(follow: Follow, si
     config = replace(follow.config, watches=(WatchConfig(url=url + "?utm_source=x"),))
     follow.store.sync_config(config)
     follow.store.sync_config(config)  # and again: nothing more
-    (watch,) = follow.store.watches(active_only=False)
+    (watch,) = follow.store.watches.all(active_only=False)
     assert watch.id == found.new[0].id and watch.source == "config" and watch.feed_id is None
     assert watch.url == url + "?utm_source=x" and watch.url_key == url

@@ -12,14 +12,14 @@ from monitor.errors import NotifyError
 from monitor.models import CheckStatus, Event, Metadata
 from monitor.outbox import REPORTS_CHANNEL, Outbox, channel_map, report_stem
 from monitor.pipeline import text_sha256
-from monitor.store import CheckRecord, NewChange, NewSnapshot, OutboxItem, SnapshotStore
+from monitor.store import CheckRecord, NewChange, NewSnapshot, OutboxItem, Store
 
 HOOK = NotifyConfig(type="webhook", name="hook", url="http://127.0.0.1:9/hook")
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SnapshotStore:
-    with SnapshotStore(tmp_path / "m.db") as s:
+def store(tmp_path: Path) -> Store:
+    with Store(tmp_path / "m.db") as s:
         yield s  # type: ignore[misc]
 
 
@@ -31,8 +31,8 @@ def snapshot(text: str) -> NewSnapshot:
     return NewSnapshot("T", text, text_sha256(f"T\n{text}"), Metadata(), None, "generic", b"", None)
 
 
-def record_change(store: SnapshotStore) -> int:
-    watch = store.add_watch("https://x.test/a", name="a/b: c")
+def record_change(store: Store) -> int:
+    watch = store.watches.add("https://x.test/a", name="a/b: c")
     first = store.record_check(
         CheckRecord(
             watch.id, CheckStatus.NEW, "2026-11-27T09:00:00+00:00", new_snapshot=snapshot("one")
@@ -79,7 +79,7 @@ def test_channel_map() -> None:
     }
 
 
-def test_delivers_reports_and_notifications_once(tmp_path: Path, store: SnapshotStore) -> None:
+def test_delivers_reports_and_notifications_once(tmp_path: Path, store: Store) -> None:
     change_id = record_change(store)
     sender = Sender()
     outbox = Outbox(store, config(tmp_path), send=sender)
@@ -94,27 +94,25 @@ def test_delivers_reports_and_notifications_once(tmp_path: Path, store: Snapshot
         f"20261127-090500-change{change_id}.html",
         f"20261127-090500-change{change_id}.md",
     ]
-    assert [r.state for r in store.notifications()] == ["sent", "sent"]
+    assert [r.state for r in store.outbox.of()] == ["sent", "sent"]
 
 
-def test_report_folder_name_is_safe(tmp_path: Path, store: SnapshotStore) -> None:
+def test_report_folder_name_is_safe(tmp_path: Path, store: Store) -> None:
     change_id = record_change(store)
-    report = Outbox(store, config(tmp_path)).event(store.notifications()[0]).report
+    report = Outbox(store, config(tmp_path)).event(store.outbox.of()[0]).report
     assert report is not None
     stem = report_stem(tmp_path, report)
     assert stem.parent == tmp_path / "a-b-c"
     assert stem.name == f"20261127-090500-change{change_id}"
 
 
-def test_retryable_failures_are_retried_later_others_not(
-    tmp_path: Path, store: SnapshotStore
-) -> None:
+def test_retryable_failures_are_retried_later_others_not(tmp_path: Path, store: Store) -> None:
     record_change(store)
     sender = Sender([NotifyError("refused", channel="hook", retryable=True)])
     now = ["2026-11-27T10:00:00+00:00"]
     outbox = Outbox(store, config(tmp_path), send=sender, clock=lambda: now[0])
     assert asyncio.run(outbox.deliver()) == 1  # the report; the hook failed
-    hook_row = store.notifications()[1]
+    hook_row = store.outbox.of()[1]
     assert (hook_row.state, hook_row.attempts) == ("pending", 1)
     assert asyncio.run(outbox.deliver()) == 0  # not yet due
     now[0] = "2026-11-27T10:01:00+00:00"
@@ -127,27 +125,25 @@ def test_retryable_failures_are_retried_later_others_not(
     )
     assert record_change_again.check_id
     asyncio.run(outbox.deliver())
-    assert store.notifications()[-1].state == "failed"
+    assert store.outbox.of()[-1].state == "failed"
 
 
-def test_after_a_crash_claimed_notifications_are_never_resent(
-    tmp_path: Path, store: SnapshotStore
-) -> None:
+def test_after_a_crash_claimed_notifications_are_never_resent(tmp_path: Path, store: Store) -> None:
     record_change(store)
-    for row in store.notifications():
-        assert store.claim_notification(row.id, "2026-11-27T10:00:00+00:00")
+    for row in store.outbox.of():
+        assert store.outbox.claim(row.id, "2026-11-27T10:00:00+00:00")
     # ... the process dies here, then starts again:
     outbox = Outbox(store, config(tmp_path), send=(sender := Sender()))
     outbox.recover()
     asyncio.run(outbox.deliver())
     assert sender.sent == []
-    states = {row.channel: row.state for row in store.notifications()}
+    states = {row.channel: row.state for row in store.outbox.of()}
     assert states == {"reports": "sent", "hook": "unknown"}
 
 
-def test_a_removed_channel_fails_cleanly(tmp_path: Path, store: SnapshotStore) -> None:
+def test_a_removed_channel_fails_cleanly(tmp_path: Path, store: Store) -> None:
     record_change(store)
     outbox = Outbox(store, Config(settings=Settings(reports_dir=str(tmp_path))), send=Sender())
     asyncio.run(outbox.deliver())
-    hook = store.notifications()[1]
+    hook = store.outbox.of()[1]
     assert hook.state == "failed"

@@ -17,24 +17,24 @@ from monitor.fetch import Fetcher
 from monitor.models import CheckStatus
 from monitor.pipeline import Checker, CheckResult, reextract_watch
 from monitor.samplesite import Noise
-from monitor.store import SnapshotStore
+from monitor.store import Store
 
 
 def test_first_check_stores_the_article(harness: Harness, ja_site: Site) -> None:
-    watch = harness.store.add_watch(ja_site.url, name="ja")
+    watch = harness.store.watches.add(ja_site.url, name="ja")
     result = harness.check(watch)
     assert result.status is CheckStatus.NEW
     assert (result.version, result.http_status) == (1, 200)
-    (snapshot,) = harness.store.snapshots(watch)
+    (snapshot,) = harness.store.versions.of(watch)
     assert snapshot.document == samplesite.article_text(ja_site.article)
     assert snapshot.extractor == "jannah"
     assert snapshot.metadata.language == "ja"
-    raw, encoding = harness.store.raw_html(snapshot.id)
+    raw, encoding = harness.store.versions.page(snapshot.id)
     assert raw.startswith(b"<!DOCTYPE html>") and encoding == "utf-8"
 
 
 def test_noise_only_is_unchanged_on_every_check(harness: Harness, ja_site: Site) -> None:
-    watch = harness.store.add_watch(ja_site.url)
+    watch = harness.store.watches.add(ja_site.url)
     assert harness.check(watch).status is CheckStatus.NEW
     noises = [
         Noise(seed=1, timestamp="2026-11-27T10:00:00+09:00"),
@@ -50,14 +50,14 @@ def test_noise_only_is_unchanged_on_every_check(harness: Harness, ja_site: Site)
         ja_site.noise = noise
         result = harness.check(watch)
         assert result.status is CheckStatus.UNCHANGED, noise
-    assert len(harness.store.snapshots(watch)) == 1
-    assert harness.store.changes(watch) == []
+    assert len(harness.store.versions.of(watch)) == 1
+    assert harness.store.changes.of(watch) == []
 
 
 def test_a_japanese_edit_is_one_change_with_exactly_that_insertion(
     harness: Harness, ja_site: Site
 ) -> None:
-    watch = harness.store.add_watch(ja_site.url)
+    watch = harness.store.watches.add(ja_site.url)
     harness.check(watch)
     ja_site.article = samplesite.replace_text(ja_site.article, "1万人", "1万2000人")
     ja_site.noise = Noise(seed=9)
@@ -69,12 +69,12 @@ def test_a_japanese_edit_is_one_change_with_exactly_that_insertion(
     assert (diff.chars_added, diff.chars_removed) == (4, 0)
     assert result.version == 2
     assert harness.check(watch).status is CheckStatus.UNCHANGED
-    (change,) = harness.store.changes(watch)
+    (change,) = harness.store.changes.of(watch)
     assert change["chars_added"] == 4
 
 
 def test_an_english_edit_shows_whole_words(harness: Harness, en_site: Site) -> None:
-    watch = harness.store.add_watch(en_site.url)
+    watch = harness.store.watches.add(en_site.url)
     harness.check(watch)
     text = samplesite.article_text(en_site.article)
     word = next(w for w in text.split() if w.isalpha() and len(w) > 6)
@@ -86,7 +86,7 @@ def test_an_english_edit_shows_whole_words(harness: Harness, en_site: Site) -> N
 
 
 def test_an_added_paragraph(harness: Harness, en_site: Site) -> None:
-    watch = harness.store.add_watch(en_site.url)
+    watch = harness.store.watches.add(en_site.url)
     harness.check(watch)
     paragraph = "The council will vote on the amended budget on December 3."
     en_site.article = samplesite.add_block(en_site.article, 3, paragraph)
@@ -112,15 +112,15 @@ def test_an_added_paragraph(harness: Harness, en_site: Site) -> None:
 def test_errors_store_nothing_and_the_next_good_fetch_compares_with_the_last_good_version(
     harness: Harness, ja_site: Site, http_server: LocalServer, kind: str, status: CheckStatus
 ) -> None:
-    watch = harness.store.add_watch(ja_site.url)
+    watch = harness.store.watches.add(ja_site.url)
     first = harness.check(watch)
     ja_site.override = _error_response(kind, http_server)
     failed = harness.check(watch)
     assert failed.status is status
     assert failed.error
     assert failed.snapshot_id is None and failed.change_id is None
-    assert len(harness.store.snapshots(watch)) == 1
-    assert harness.store.get_watch(watch.id).current_snapshot_id == first.snapshot_id
+    assert len(harness.store.versions.of(watch)) == 1
+    assert harness.store.watches.get(watch.id).current_snapshot_id == first.snapshot_id
     # The page comes back, edited: the change is against the last good version.
     ja_site.override = None
     ja_site.article = samplesite.replace_text(ja_site.article, "1万人", "1万2000人")
@@ -146,28 +146,28 @@ def _error_response(kind: str, server: LocalServer) -> Handler:
 def test_a_304_costs_no_parsing(harness: Harness, http_server: LocalServer) -> None:
     page = samplesite.render_page(samplesite.load_article("en"))
     http_server.set("/etag/", page, etag="v1")
-    watch = harness.store.add_watch(http_server.url("/etag/"))
+    watch = harness.store.watches.add(http_server.url("/etag/"))
     assert harness.check(watch).status is CheckStatus.NEW
     second = harness.check(watch)
     assert second.status is CheckStatus.NOT_MODIFIED
     assert second.snapshot_id is not None
     assert http_server.requests[-1].headers.get("if-none-match") == '"v1"'
-    assert harness.store.get_watch(watch.id).etag == '"v1"'
+    assert harness.store.watches.get(watch.id).etag == '"v1"'
 
 
 def test_identical_bytes_skip_extraction(harness: Harness, http_server: LocalServer) -> None:
     http_server.set("/same/", samplesite.render_page(samplesite.load_article("en")))
-    watch = harness.store.add_watch(http_server.url("/same/"))
+    watch = harness.store.watches.add(http_server.url("/same/"))
     harness.check(watch)
     result = harness.check(watch)
     assert result.status is CheckStatus.UNCHANGED
-    rows = harness.store.checks(watch)
+    rows = harness.store.versions.checks(watch)
     assert rows[0]["candidate_sha256"] is None  # decided from the bytes, no extraction
     assert rows[1]["candidate_sha256"] is not None
 
 
 def test_a_revert_is_reported_as_such(harness: Harness, ja_site: Site) -> None:
-    watch = harness.store.add_watch(ja_site.url)
+    watch = harness.store.watches.add(ja_site.url)
     original = ja_site.article
     harness.check(watch)
     ja_site.article = samplesite.replace_text(original, "1万人", "1万2000人")
@@ -179,13 +179,13 @@ def test_a_revert_is_reported_as_such(harness: Harness, ja_site: Site) -> None:
     assert back.status is CheckStatus.CHANGED and back.report is not None
     assert (back.report.reverted_to, back.report.kind) == (1, "revert")
     assert back.version == 1
-    assert [s.version for s in harness.store.snapshots(watch)] == [1, 2]
+    assert [s.version for s in harness.store.versions.of(watch)] == [1, 2]
     assert back.as_dict()["change"]["reverted_to"] == 1
 
 
 def test_a_flip_flopping_article_is_reported_once(harness: Harness, ja_site: Site) -> None:
     channels = {"change": ("hook",)}
-    watch = harness.store.add_watch(ja_site.url)
+    watch = harness.store.watches.add(ja_site.url)
     original = ja_site.article
     edited = samplesite.replace_text(original, "1万人", "1万2000人")
 
@@ -193,7 +193,7 @@ def test_a_flip_flopping_article_is_reported_once(harness: Harness, ja_site: Sit
         async def run() -> CheckResult:
             async with Fetcher(harness.config.settings.fetch) as fetcher:
                 checker = Checker(harness.store, fetcher, harness.config, channels=channels)
-                return await checker.check(harness.store.get_watch(watch.id))
+                return await checker.check(harness.store.watches.get(watch.id))
 
         return asyncio.run(run())
 
@@ -205,24 +205,24 @@ def test_a_flip_flopping_article_is_reported_once(harness: Harness, ja_site: Sit
         assert result.status is CheckStatus.CHANGED and result.report is not None
         kinds.append(result.report.kind)
     assert kinds == ["changed", "flap", "flap", "flap", "flap"]
-    assert [row.kind for row in harness.store.notifications(watch)] == ["change"]
-    assert len(harness.store.snapshots(watch)) == 2
+    assert [row.kind for row in harness.store.outbox.of(watch)] == ["change"]
+    assert len(harness.store.versions.of(watch)) == 2
 
 
 def test_gone_after_repeated_404(harness: Harness, ja_site: Site) -> None:
-    watch = harness.store.add_watch(ja_site.url)
+    watch = harness.store.watches.add(ja_site.url)
     harness.check(watch)
     ja_site.override = static(Response(404, {"Content-Type": "text/html"}, b"<h1>Not Found</h1>"))
     assert harness.check(watch).status is CheckStatus.HTTP_ERROR
     assert harness.check(watch).status is CheckStatus.GONE
-    assert harness.store.get_watch(watch.id).error_streak == 2
+    assert harness.store.watches.get(watch.id).error_streak == 2
     ja_site.override = None
     assert harness.check(watch).status is CheckStatus.UNCHANGED
-    assert harness.store.get_watch(watch.id).error_streak == 0
+    assert harness.store.watches.get(watch.id).error_streak == 0
 
 
 def test_collapsed_text_is_an_error_until_confirmed(harness: Harness, ja_site: Site) -> None:
-    watch = harness.store.add_watch(ja_site.url)
+    watch = harness.store.watches.add(ja_site.url)
     harness.check(watch)
     article = ja_site.article
     short = replace(article, blocks=article.blocks[:1])
@@ -232,7 +232,7 @@ def test_collapsed_text_is_an_error_until_confirmed(harness: Harness, ja_site: S
 
 
 def test_silent_edit_is_flagged(harness: Harness, ja_site: Site) -> None:
-    watch = harness.store.add_watch(ja_site.url)
+    watch = harness.store.watches.add(ja_site.url)
     harness.check(watch)
     ja_site.article = samplesite.replace_text(ja_site.article, "1万人", "1万2000人")
     result = harness.check(watch)
@@ -245,7 +245,7 @@ def test_silent_edit_is_flagged(harness: Harness, ja_site: Site) -> None:
 
 
 def test_database_stays_consistent(harness: Harness, ja_site: Site) -> None:
-    watch = harness.store.add_watch(ja_site.url)
+    watch = harness.store.watches.add(ja_site.url)
     for seed in range(3):
         ja_site.noise = Noise(seed=seed)
         harness.check(watch)
@@ -272,11 +272,11 @@ def test_events_are_queued_once_for_changes_failures_and_recovery(
         async def run() -> CheckResult:
             async with Fetcher(harness.config.settings.fetch) as fetcher:
                 checker = Checker(harness.store, fetcher, harness.config, channels=channels)
-                return await checker.check(harness.store.get_watch(watch.id))
+                return await checker.check(harness.store.watches.get(watch.id))
 
         return asyncio.run(run())
 
-    watch = harness.store.add_watch(ja_site.url)
+    watch = harness.store.watches.add(ja_site.url)
     check()
     ja_site.article = samplesite.replace_text(ja_site.article, "1万人", "1万2000人")
     check()
@@ -291,7 +291,7 @@ def test_events_are_queued_once_for_changes_failures_and_recovery(
         check()
     ja_site.override = None
     check()
-    queued = [(row.kind, row.channel) for row in harness.store.notifications(watch)]
+    queued = [(row.kind, row.channel) for row in harness.store.outbox.of(watch)]
     assert queued == [
         ("change", "reports"),
         ("change", "hook"),
@@ -300,7 +300,7 @@ def test_events_are_queued_once_for_changes_failures_and_recovery(
         ("removed", "hook"),  # 410 on gone_after (2) checks: removed, not "failing"
         ("returned", "hook"),
     ]
-    rows = harness.store.notifications(watch)
+    rows = harness.store.outbox.of(watch)
     assert rows[2].payload == {"error": "HTTP 503 Service Unavailable", "streak": 2}
     assert rows[3].payload == {"streak": 4}
 
@@ -308,31 +308,31 @@ def test_events_are_queued_once_for_changes_failures_and_recovery(
 def test_reextract_sets_a_new_baseline_without_reporting_a_change(
     harness: Harness, ja_site: Site
 ) -> None:
-    watch = harness.store.add_watch(ja_site.url)
+    watch = harness.store.watches.add(ja_site.url)
     harness.check(watch)
-    watch = harness.store.get_watch(watch.id)
+    watch = harness.store.watches.get(watch.id)
     assert reextract_watch(harness.store, harness.config, watch).note == "same text"
     # New rules (as after an extractor upgrade): the credit lines are no longer wanted.
     rules = Rules(ignore=("^(動画|画像)提供",))
     harness.store.sync_config(Config(watches=(WatchConfig(ja_site.url, rules=rules),)))
-    watch = harness.store.get_watch(watch.id)
+    watch = harness.store.watches.get(watch.id)
     dry = reextract_watch(harness.store, harness.config, watch, dry_run=True)
     assert dry.changed and dry.new_version is None
     done = reextract_watch(harness.store, harness.config, watch)
     assert (done.old_version, done.new_version) == (1, 2)
-    current = harness.store.current_snapshot(harness.store.get_watch(watch.id))
+    current = harness.store.versions.current(harness.store.watches.get(watch.id))
     assert current is not None and current.origin == "reextract"
     assert "動画提供" not in current.text
-    assert harness.store.changes(watch) == []
+    assert harness.store.changes.of(watch) == []
     ja_site.noise = Noise(seed=5)
     assert harness.check(watch).status is CheckStatus.UNCHANGED  # no false alert
-    assert harness.store.notifications(watch) == []
+    assert harness.store.outbox.of(watch) == []
 
 
 def test_a_redirect_to_another_page_is_an_error_until_confirmed(
     harness: Harness, ja_site: Site, http_server: LocalServer
 ) -> None:
-    watch = harness.store.add_watch(ja_site.url)
+    watch = harness.store.watches.add(ja_site.url)
     harness.check(watch)
     http_server.set("/home/", samplesite.render_page(samplesite.load_article("en")))
     ja_site.override = static(Response(301, {"Location": http_server.url("/home/")}))
@@ -348,7 +348,7 @@ def test_a_redirect_to_another_page_is_an_error_until_confirmed(
 def test_collapse_confirm_1_accepts_at_once(harness: Harness, ja_site: Site) -> None:
     settings = replace(harness.config.settings, collapse_confirm=1)
     harness.config = replace(harness.config, settings=settings)
-    watch = harness.store.add_watch(ja_site.url)
+    watch = harness.store.watches.add(ja_site.url)
     harness.check(watch)
     ja_site.article = replace(ja_site.article, blocks=ja_site.article.blocks[:1])
     assert harness.check(watch).status is CheckStatus.CHANGED
@@ -362,22 +362,22 @@ def test_a_page_that_breaks_the_extractor_is_a_recorded_failure(
     def broken(*args: object) -> None:
         raise ValueError("Invalid IPv6 URL")
 
-    watch = harness.store.add_watch(ja_site.url)
+    watch = harness.store.watches.add(ja_site.url)
     monkeypatch.setattr(monitor.pipeline, "analyse_page", broken)
     result = harness.check(watch)
     assert result.status is CheckStatus.SOFT_ERROR
     assert "cannot extract the article: ValueError: Invalid IPv6 URL" in (result.error or "")
-    assert harness.store.checks(watch)[0]["status"] == "soft_error"
+    assert harness.store.versions.checks(watch)[0]["status"] == "soft_error"
 
 
 def test_two_processes_checking_at_once_record_one_change(harness: Harness, ja_site: Site) -> None:
-    watch = harness.store.add_watch(ja_site.url)
+    watch = harness.store.watches.add(ja_site.url)
     harness.check(watch)
     ja_site.article = samplesite.replace_text(ja_site.article, "1万人", "1万2000人")
-    stale = harness.store.get_watch(watch.id)
+    stale = harness.store.watches.get(watch.id)
 
     async def both() -> list[CheckResult]:
-        other = SnapshotStore(harness.config.settings.database)
+        other = Store(harness.config.settings.database)
         try:
             async with Fetcher(harness.config.settings.fetch) as fetcher:
                 one = Checker(harness.store, fetcher, harness.config)
@@ -390,12 +390,12 @@ def test_two_processes_checking_at_once_record_one_change(harness: Harness, ja_s
 
     first, second = asyncio.run(both())
     assert (first.status, second.status) == (CheckStatus.CHANGED, CheckStatus.UNCHANGED)
-    assert len(harness.store.changes(watch)) == 1
+    assert len(harness.store.changes.of(watch)) == 1
 
 
 def test_confirm_2_reports_a_change_only_once_it_settles(harness: Harness, ja_site: Site) -> None:
     harness.config = replace(harness.config, settings=replace(harness.config.settings, confirm=2))
-    watch = harness.store.add_watch(ja_site.url)
+    watch = harness.store.watches.add(ja_site.url)
     original = ja_site.article
     edited = samplesite.replace_text(original, "1万人", "1万2000人")
     harness.check(watch)
@@ -404,8 +404,8 @@ def test_confirm_2_reports_a_change_only_once_it_settles(harness: Harness, ja_si
         ja_site.article = article
         statuses.append(harness.check(watch).status)
     assert statuses == [CheckStatus.UNCHANGED] * 5 + [CheckStatus.CHANGED, CheckStatus.UNCHANGED]
-    assert len(harness.store.changes(watch)) == 1
-    assert "awaits confirmation" in (harness.store.checks(watch)[2]["error"] or "")
+    assert len(harness.store.changes.of(watch)) == 1
+    assert "awaits confirmation" in (harness.store.versions.checks(watch)[2]["error"] or "")
 
 
 def test_a_site_rule_asks_for_confirmation_of_its_pages_only(
@@ -413,7 +413,7 @@ def test_a_site_rule_asks_for_confirmation_of_its_pages_only(
 ) -> None:
     site = SiteRule(match=ja_site.url, rules=Rules(), confirm=2)
     harness.config = replace(harness.config, sites=(site,))
-    ja, en = harness.store.add_watch(ja_site.url), harness.store.add_watch(en_site.url)
+    ja, en = harness.store.watches.add(ja_site.url), harness.store.watches.add(en_site.url)
     harness.check(ja)
     harness.check(en)
     ja_site.article = samplesite.replace_text(ja_site.article, "1万人", "1万2000人")
@@ -431,7 +431,7 @@ def test_confirm_2_settles_on_servers_with_etags(
     harness.config = replace(harness.config, settings=replace(harness.config.settings, confirm=2))
     article = samplesite.load_article("en")
     http_server.set("/e/", samplesite.render_page(article), etag="v1")
-    watch = harness.store.add_watch(http_server.url("/e/"))
+    watch = harness.store.watches.add(http_server.url("/e/"))
     harness.check(watch)
     edited = samplesite.replace_text(article, "voted 7-2", "voted 6-3")
     http_server.set("/e/", samplesite.render_page(edited), etag="v2")
@@ -442,7 +442,7 @@ def test_confirm_2_settles_on_servers_with_etags(
 def test_an_article_that_moved_with_the_same_text_settles(
     harness: Harness, ja_site: Site, http_server: LocalServer
 ) -> None:
-    watch = harness.store.add_watch(ja_site.url)
+    watch = harness.store.watches.add(ja_site.url)
     harness.check(watch)
     moved = Site(http_server, ja_site.article, path="/moved/")
     ja_site.override = static(Response(301, {"Location": moved.url}))
@@ -452,4 +452,4 @@ def test_an_article_that_moved_with_the_same_text_settles(
         statuses.append(harness.check(watch).status)
     assert statuses[0] is CheckStatus.SOFT_ERROR  # a redirect is suspect at first
     assert set(statuses[2:]) == {CheckStatus.UNCHANGED}  # then it settles, and stays settled
-    assert harness.store.changes(watch) == []
+    assert harness.store.changes.of(watch) == []

@@ -28,13 +28,13 @@ def test_hostile_article_stays_inert_everywhere(
     harness: Harness, http_server: LocalServer, tmp_path: Path
 ) -> None:
     http_server.set("/xss", HOSTILE.format(edit=""))
-    watch = harness.store.add_watch(http_server.url("/xss"), name="xss")
+    watch = harness.store.watches.add(http_server.url("/xss"), name="xss")
     harness.check(watch)
     http_server.set("/xss", HOSTILE.format(edit=" edited <script>alert(5)</script>"))
     result = harness.check(watch)
     assert result.report is not None
     report = result.report
-    document = harness.store.current_snapshot(harness.store.get_watch(watch.id))
+    document = harness.store.versions.current(harness.store.watches.get(watch.id))
     assert document is not None
     assert "<script>alert(1)</script>" in document.document  # the article's text, kept as text
     assert "alert(4)" not in document.document and "alert(5)" not in document.document

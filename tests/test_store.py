@@ -15,13 +15,14 @@ from monitor.store import (
     CheckRecord,
     NewChange,
     NewSnapshot,
-    SnapshotStore,
+    Store,
 )
+from monitor.store.read import ReadOnlyStore
 
 
 @pytest.fixture
-def store(tmp_path: Path) -> SnapshotStore:
-    with SnapshotStore(tmp_path / "m.db") as s:
+def store(tmp_path: Path) -> Store:
+    with Store(tmp_path / "m.db") as s:
         yield s  # type: ignore[misc]
 
 
@@ -44,7 +45,7 @@ def change(old: int | None) -> NewChange:
 
 def test_new_file_is_migrated_and_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "m.db"
-    with SnapshotStore(path) as store:
+    with Store(path) as store:
         assert store.schema_version == SCHEMA_VERSION
     conn = sqlite3.connect(path)
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
@@ -55,48 +56,48 @@ def test_new_file_is_migrated_and_in_wal_mode(tmp_path: Path) -> None:
 
 def test_newer_schema_is_refused(tmp_path: Path) -> None:
     path = tmp_path / "m.db"
-    SnapshotStore(path).close()
+    Store(path).close()
     conn = sqlite3.connect(path)
     conn.execute(f"PRAGMA user_version = {SCHEMA_VERSION + 1}")
     conn.close()
     with pytest.raises(StoreError, match="upgrade monitor"):
-        SnapshotStore(path)
+        Store(path)
 
 
 def test_not_a_database(tmp_path: Path) -> None:
     path = tmp_path / "m.db"
     path.write_bytes(b"this is not sqlite" * 100)
     with pytest.raises(StoreError, match="cannot open database"):
-        SnapshotStore(path)
+        Store(path)
 
 
-def test_add_and_find_watches(store: SnapshotStore) -> None:
-    watch = store.add_watch("https://x.test/a", name="a", interval=60)
-    assert store.find_watch("a") == watch
-    assert store.find_watch(str(watch.id)) == watch
-    assert store.find_watch("https://x.test/a") == watch
+def test_add_and_find_watches(store: Store) -> None:
+    watch = store.watches.add("https://x.test/a", name="a", interval=60)
+    assert store.watches.find("a") == watch
+    assert store.watches.find(str(watch.id)) == watch
+    assert store.watches.find("https://x.test/a") == watch
     with pytest.raises(UsageError, match="already watched"):
-        store.add_watch("https://x.test/a")
+        store.watches.add("https://x.test/a")
     with pytest.raises(UsageError, match="no watch named"):
-        store.find_watch("b")
+        store.watches.find("b")
 
 
-def test_sync_config_adds_updates_and_deactivates(store: SnapshotStore) -> None:
+def test_sync_config_adds_updates_and_deactivates(store: Store) -> None:
     one = Config(watches=(WatchConfig("https://x.test/1", "one"), WatchConfig("https://x.test/2")))
     store.sync_config(one)
-    assert [w.label for w in store.watches()] == ["one", "https://x.test/2"]
+    assert [w.label for w in store.watches.all()] == ["one", "https://x.test/2"]
     two = Config(watches=(WatchConfig("https://x.test/1", "uno", 600, Rules(remove=(".x",))),))
     store.sync_config(two)
-    (watch,) = store.watches()
+    (watch,) = store.watches.all()
     assert (watch.name, watch.interval, watch.rules.remove) == ("uno", 600, (".x",))
-    assert len(store.watches(active_only=False)) == 2
-    store.add_watch("https://x.test/cli")
+    assert len(store.watches.all(active_only=False)) == 2
+    store.watches.add("https://x.test/cli")
     store.sync_config(two)
-    assert [w.url for w in store.watches()] == ["https://x.test/1", "https://x.test/cli"]
+    assert [w.url for w in store.watches.all()] == ["https://x.test/1", "https://x.test/cli"]
 
 
-def test_record_check_writes_snapshot_change_and_state(store: SnapshotStore) -> None:
-    watch = store.add_watch("https://x.test/a")
+def test_record_check_writes_snapshot_change_and_state(store: Store) -> None:
+    watch = store.watches.add("https://x.test/a")
     first = store.record_check(
         CheckRecord(
             watch.id,
@@ -119,23 +120,23 @@ def test_record_check_writes_snapshot_change_and_state(store: SnapshotStore) -> 
         )
     )
     assert second.version == 2
-    state = store.get_watch(watch.id)
+    state = store.watches.get(watch.id)
     assert state.current_snapshot_id == second.snapshot_id
     assert state.last_change_at == "2026-11-02T00:00:00+00:00"
-    (row,) = store.changes(state)
+    (row,) = store.changes.of(state)
     assert (row["old_snapshot_id"], row["new_snapshot_id"]) == (
         first.snapshot_id,
         second.snapshot_id,
     )
-    assert [s.text for s in store.snapshots(state)] == ["one", "two"]
-    assert store.raw_html(first.snapshot_id or 0) == (b"<html>one</html>", "utf-8")
-    assert store.snapshot_by_sha(watch.id, "s1") is not None
-    assert store.snapshot_at(state, "2026-11-01T12:00:00+00:00").text == "one"
-    assert store.snapshot_by_version(state, 2).metadata.author == "Ann"
+    assert [s.text for s in store.versions.of(state)] == ["one", "two"]
+    assert store.versions.page(first.snapshot_id or 0) == (b"<html>one</html>", "utf-8")
+    assert store.versions.by_sha(watch.id, "s1") is not None
+    assert store.versions.at(state, "2026-11-01T12:00:00+00:00").text == "one"
+    assert store.versions.by_number(state, 2).metadata.author == "Ann"
 
 
-def test_errors_never_move_the_baseline(store: SnapshotStore) -> None:
-    watch = store.add_watch("https://x.test/a")
+def test_errors_never_move_the_baseline(store: Store) -> None:
+    watch = store.watches.add("https://x.test/a")
     good = store.record_check(
         CheckRecord(
             watch.id,
@@ -160,7 +161,7 @@ def test_errors_never_move_the_baseline(store: SnapshotStore) -> None:
                 etag='"bad"',
             )
         )
-    state = store.get_watch(watch.id)
+    state = store.watches.get(watch.id)
     assert state.current_snapshot_id == good.snapshot_id
     assert state.etag == '"e1"'
     assert (state.error_streak, state.gone_streak) == (3, 0)
@@ -173,12 +174,12 @@ def test_errors_never_move_the_baseline(store: SnapshotStore) -> None:
             baseline_id=good.snapshot_id,
         )
     )
-    assert store.get_watch(watch.id).error_streak == 0
-    assert len(store.checks(state)) == 5
+    assert store.watches.get(watch.id).error_streak == 0
+    assert len(store.versions.checks(state)) == 5
 
 
-def test_a_failed_check_writes_nothing(store: SnapshotStore) -> None:
-    watch = store.add_watch("https://x.test/a")
+def test_a_failed_check_writes_nothing(store: Store) -> None:
+    watch = store.watches.add("https://x.test/a")
     bad = CheckRecord(
         watch.id,
         CheckStatus.CHANGED,
@@ -188,12 +189,12 @@ def test_a_failed_check_writes_nothing(store: SnapshotStore) -> None:
     )
     with pytest.raises(StoreError, match="FOREIGN KEY"):
         store.record_check(bad)
-    assert store.snapshots(watch) == []
-    assert store.checks(watch) == []
+    assert store.versions.of(watch) == []
+    assert store.versions.checks(watch) == []
 
 
-def test_full_text_search_finds_japanese_substrings(store: SnapshotStore) -> None:
-    watch = store.add_watch("https://x.test/a")
+def test_full_text_search_finds_japanese_substrings(store: Store) -> None:
+    watch = store.watches.add("https://x.test/a")
     store.record_check(
         CheckRecord(
             watch.id,
@@ -211,39 +212,40 @@ def test_full_text_search_finds_japanese_substrings(store: SnapshotStore) -> Non
 def test_readonly_open(tmp_path: Path) -> None:
     path = tmp_path / "m.db"
     with pytest.raises(StoreError, match="no database"):
-        SnapshotStore(path, readonly=True)
-    SnapshotStore(path).close()
-    with SnapshotStore(path, readonly=True) as ro:
-        assert ro.watches() == []
-        with pytest.raises(StoreError, match="readonly"):
-            ro.add_watch("https://x.test/a")
+        ReadOnlyStore(path)
+    Store(path).close()
+    with ReadOnlyStore(path) as ro:
+        assert ro.watches.all() == []
+        assert not any(hasattr(ro.watches, name) for name in ("add", "insert", "sync_config"))
+        with pytest.raises(sqlite3.OperationalError, match="readonly"):
+            ro.db.execute("INSERT INTO watches (url, created_at) VALUES ('https://x.test/', '')")
 
 
-def test_a_config_entry_for_a_cli_watch_does_not_take_it_over(store: SnapshotStore) -> None:
-    added = store.add_watch("https://x.test/a", name="article")
+def test_a_config_entry_for_a_cli_watch_does_not_take_it_over(store: Store) -> None:
+    added = store.watches.add("https://x.test/a", name="article")
     store.sync_config(Config(watches=(WatchConfig("https://x.test/a", interval=60),)))
-    watch = store.get_watch(added.id)
+    watch = store.watches.get(added.id)
     assert (watch.name, watch.source, watch.interval) == ("article", "cli", 60)
     store.sync_config(Config())  # the entry is removed again
-    assert store.get_watch(added.id).active
+    assert store.watches.get(added.id).active
 
 
-def test_a_name_can_move_to_another_url(store: SnapshotStore) -> None:
+def test_a_name_can_move_to_another_url(store: Store) -> None:
     store.sync_config(Config(watches=(WatchConfig("https://x.test/1", "w0"),)))
     store.sync_config(Config(watches=(WatchConfig("https://x.test/2", "w0"),)))
-    assert store.find_watch("w0").url == "https://x.test/2"
-    old = store.find_watch("https://x.test/1")
+    assert store.watches.find("w0").url == "https://x.test/2"
+    old = store.watches.find("https://x.test/1")
     assert (old.name, old.active) == (None, False)
 
 
-def test_a_config_name_held_by_a_cli_watch_is_a_config_error(store: SnapshotStore) -> None:
-    store.add_watch("https://x.test/1", name="mine")
+def test_a_config_name_held_by_a_cli_watch_is_a_config_error(store: Store) -> None:
+    store.watches.add("https://x.test/1", name="mine")
     with pytest.raises(ConfigError, match="added with `monitor add`"):
         store.sync_config(Config(watches=(WatchConfig("https://x.test/2", "mine"),)))
 
 
-def test_a_check_decided_against_a_replaced_baseline_is_refused(store: SnapshotStore) -> None:
-    watch = store.add_watch("https://x.test/a")
+def test_a_check_decided_against_a_replaced_baseline_is_refused(store: Store) -> None:
+    watch = store.watches.add("https://x.test/a")
     first = store.record_check(
         CheckRecord(
             watch.id,
@@ -267,5 +269,5 @@ def test_a_check_decided_against_a_replaced_baseline_is_refused(store: SnapshotS
         else:
             with pytest.raises(StaleBaselineError):
                 store.record_check(record)
-    assert len(store.changes(watch)) == 1
-    assert len(store.snapshots(watch)) == 2
+    assert len(store.changes.of(watch)) == 1
+    assert len(store.versions.of(watch)) == 2

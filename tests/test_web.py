@@ -39,12 +39,12 @@ from monitor.cli import cli
 from monitor.config import Config, FeedConfig, Settings
 from monitor.errors import StoreError
 from monitor.feeds.discover import FeedPacer, poll_feed, schedule_dicts
-from monitor.feeds.pace import DecaySchedule, Tier
 from monitor.fetch import Fetcher
+from monitor.pace import DecaySchedule, Tier
 from monitor.pipeline import Checker
 from monitor.samplesite.feeds import FeedItem
-from monitor.store import SnapshotStore
-from monitor.store.feeds import FeedStore
+from monitor.store import Store
+from monitor.store.read import ReadOnlyStore
 from monitor.web import build_server, create_app, is_loopback
 from monitor.web import pages as web_pages
 from monitor.web.diffcache import DiffCache
@@ -79,17 +79,17 @@ def build_database(path: Path) -> Built:
     """Two sample articles edited between checks (a Japanese number and a new paragraph
     with 値上げ; an English word), a hostile article, and a watch that fails."""
     config = Config(settings=Settings(database=str(path), fetch=FAST))
-    with LocalServer() as server, SnapshotStore(path) as store:
+    with LocalServer() as server, Store(path) as store:
         harness = Harness(store, config)
         ja = Site(server, samplesite.load_article("ja"))
         en = Site(server, samplesite.load_article("en"), path="/en/")
         server.set("/xss", HOSTILE.format(edit=""))
         server.set("/broken", "<h1>Internal Server Error</h1>", status=500)
         watches = {
-            "ja": store.add_watch(ja.url, name="ja-article"),
-            "en": store.add_watch(en.url, name="en-article"),
-            "xss": store.add_watch(server.url("/xss"), name="xss <b>bold</b>"),
-            "failing": store.add_watch(server.url("/broken"), name="failing"),
+            "ja": store.watches.add(ja.url, name="ja-article"),
+            "en": store.watches.add(en.url, name="en-article"),
+            "xss": store.watches.add(server.url("/xss"), name="xss <b>bold</b>"),
+            "failing": store.watches.add(server.url("/broken"), name="failing"),
         }
         for watch in watches.values():
             harness.check(watch)
@@ -243,8 +243,8 @@ def test_change_redirects_to_its_diff(app: Starlette, built: Built) -> None:
 def test_version_page_and_raw(app: Starlette, built: Built) -> None:
     root = page(app, f"/watches/{built.ja}/versions/2")
     article = root.cssselect("article#text")[0]
-    with SnapshotStore(built.path, readonly=True) as store:
-        snapshot = store.snapshot_by_version(store.get_watch(built.ja), 2)
+    with ReadOnlyStore(built.path) as store:
+        snapshot = store.versions.by_number(store.watches.get(built.ja), 2)
     assert texts(article, "p") == snapshot.text.split("\n")
     assert article.get("lang") == "ja"
     assert "canonical" in root.cssselect("#metadata")[0].text_content().lower()
@@ -734,8 +734,8 @@ def with_feed(built: Built, tmp_path_factory: pytest.TempPathFactory) -> Built:
     path = tmp_path_factory.mktemp("feedweb") / "monitor.db"
     path.write_bytes(built.path.read_bytes())
     published = (datetime.now(UTC) - timedelta(hours=3)).isoformat(timespec="seconds")
-    with SnapshotStore(path) as store:
-        feed = FeedStore(store).add_feed("https://news.example/rss.xml", name="Example News")
+    with Store(path) as store:
+        feed = store.feeds.add_feed("https://news.example/rss.xml", name="Example News")
         db = store.db
         db.execute(
             "UPDATE watches SET feed_id = ?, source = 'feed', published_at = ?, "
@@ -860,17 +860,17 @@ class Followed:
     short: int  # published 1h ago, the first story under a short link: a duplicate
 
 
-def _poll_and_check(store: SnapshotStore, config: Config, now: datetime) -> None:
+def _poll_and_check(store: Store, config: Config, now: datetime) -> None:
     """Poll every followed feed once, then check every article due (real HTTP)."""
-    feeds = FeedStore(store)
+    feeds = store.feeds
 
     async def run() -> None:
         async with Fetcher(FAST) as fetcher:
-            for feed in feeds.feeds():
+            for feed in feeds.all():
                 await poll_feed(store, fetcher, feed, now)
             checker = Checker(store, fetcher, config, plan_next=FeedPacer(store))
             for watch_id in feeds.due_watches(datetime.now(UTC).isoformat(), 100):
-                await checker.check(store.get_watch(watch_id))
+                await checker.check(store.watches.get(watch_id))
 
     asyncio.run(run())
 
@@ -878,7 +878,7 @@ def _poll_and_check(store: SnapshotStore, config: Config, now: datetime) -> None
 def build_followed(path: Path) -> Followed:
     now = datetime.now(UTC).replace(microsecond=0)
     paths = ("/2026/old/", "/2026/first/", "/2026/hostile/", "/short")
-    with LocalServer() as server, SnapshotStore(path) as store:
+    with LocalServer() as server, Store(path) as store:
         site = FeedSite(server)
         site.publish(paths[0], "Older story", now - timedelta(days=1))
         site.publish(paths[1], "First story", now - timedelta(hours=3))
@@ -890,11 +890,11 @@ def build_followed(path: Path) -> Followed:
         )
         broken = FeedConfig(url=server.url("/broken-feed"), name="gone feed")
         config = Config(settings=Settings(database=str(path), fetch=FAST), feeds=(main, broken))
-        FeedStore(store).sync_config(config)
+        store.feeds.sync_config(config)
         _poll_and_check(store, config, now)
         site.publish(paths[3], "Short link", now - timedelta(hours=1), canonical=paths[1])
         _poll_and_check(store, config, now)  # a later watch of the first story: a duplicate
-        FeedStore(store).sync_config(replace(config, feeds=(main,)))  # no longer followed
+        store.feeds.sync_config(replace(config, feeds=(main,)))  # no longer followed
         ids = {url: i for i, url in store.db.execute("SELECT id, url FROM watches")}
         feed_ids = {url: i for i, url in store.db.execute("SELECT id, url FROM feeds")}
         gone = feed_ids[broken.url]
@@ -966,8 +966,8 @@ def test_feed_page_shows_its_articles(feeds_app: Starlette, followed: Followed) 
     assert links[followed.hostile].text_content() == HOSTILE_STORY
     short = rows[0].cssselect("a.duplicate-of")[0]
     assert short.get("href") == f"/watches/{followed.first}"
-    with SnapshotStore(followed.path, readonly=True) as store:
-        watches = [store.get_watch(i) for i in ids]
+    with ReadOnlyStore(followed.path) as store:
+        watches = [store.watches.get(i) for i in ids]
         paces = schedule_dicts(store, watches, 0.0, datetime.now(UTC))
     assert [r.cssselect("td.pace")[0].text_content() for r in rows] == [
         paces[i]["reason"] for i in ids
@@ -1071,9 +1071,9 @@ def test_diffs_are_cached(app: Starlette, built: Built) -> None:
             get(app, f"/api/watches/{watch}/diff/{a}/{b}")
     assert len(cache) == 9
     small = DiffCache(2)
-    with SnapshotStore(built.path, readonly=True) as store:
-        target = store.get_watch(built.ja)
-        one, two = (store.snapshot_by_version(target, n) for n in (1, 2))
+    with ReadOnlyStore(built.path) as store:
+        target = store.watches.get(built.ja)
+        one, two = (store.versions.by_number(target, n) for n in (1, 2))
     calls: list[int] = []
 
     def compare(w: object, old: object, new: object) -> Any:

@@ -16,7 +16,7 @@ from harness import assert_whole
 from server import LocalServer, Response
 
 from monitor import samplesite
-from monitor.store import SnapshotStore
+from monitor.store import Store
 
 
 def monitor(db: Path, *args: str) -> subprocess.CompletedProcess[str]:
@@ -29,7 +29,7 @@ def test_add_and_check_leave_the_file_whole_beside_an_open_reader(
 ) -> None:
     http_server.set("/a/", samplesite.render_page(samplesite.load_article("ja")))
     db = tmp_path / "monitor.db"
-    SnapshotStore(db).close()
+    Store(db).close()
     reader = sqlite3.connect(db)  # a tool that keeps the file open (Datasette, a backup)
     try:
         assert monitor(db, "add", http_server.url("/a/")).returncode == 0
@@ -77,23 +77,25 @@ def test_sigterm_during_check_leaves_the_file_whole(
         assert_whole(db)
     finally:
         reader.close()
-    with SnapshotStore(db) as store:
-        assert [w.last_status for w in store.watches()] == ["unchanged", "new"]
-        assert len(store.checks(store.get_watch(2), 10)) == 1  # the interrupted one: not stored
+    with Store(db) as store:
+        assert [w.last_status for w in store.watches.all()] == ["unchanged", "new"]
+        assert (
+            len(store.versions.checks(store.watches.get(2), 10)) == 1
+        )  # the interrupted one: not stored
 
 
 def test_a_killed_writer_leaves_a_log_that_the_next_open_recovers(tmp_path: Path) -> None:
     db = tmp_path / "monitor.db"
     script = (
         "import os, sys\n"
-        "from monitor.store import SnapshotStore\n"
-        "store = SnapshotStore(sys.argv[1])\n"
-        "store.add_watch('https://x.test/a')\n"
+        "from monitor.store import Store\n"
+        "store = Store(sys.argv[1])\n"
+        "store.watches.add('https://x.test/a')\n"
         "os.kill(os.getpid(), 9)\n"
     )
     killed = subprocess.run([sys.executable, "-c", script, str(db)], timeout=60, check=False)
     assert killed.returncode == -signal.SIGKILL
     assert Path(f"{db}-wal").stat().st_size > 0  # the commit is in the log only
-    with SnapshotStore(db) as store:
-        assert [w.url for w in store.watches()] == ["https://x.test/a"]
+    with Store(db) as store:
+        assert [w.url for w in store.watches.all()] == ["https://x.test/a"]
     assert_whole(db)

@@ -73,13 +73,13 @@ class App:
 
     def store(self, *, existing: bool = False) -> Any:
         """The snapshot database; ``existing``: a missing file is an error, not a new one."""
-        from monitor.store import SnapshotStore
+        from monitor.store import Store
 
         if existing and self.database != ":memory:" and not Path(self.database).exists():
             raise UsageError(
                 f"no database at {self.database} yet: add a watch with `monitor add URL`"
             )
-        return SnapshotStore(self.database)
+        return Store(self.database)
 
     def listing_store(self) -> Any:
         """The database for a command that lists what is watched (list, status, feeds): made

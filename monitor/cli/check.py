@@ -86,16 +86,15 @@ def check(
     options = _CheckOptions(as_json, show_diff, not no_notify, workers, stats)
     with app.store() as store:
         app.sync(store, deactivate=True)
-        selected = [store.find_watch(ref) for ref in watches] if watches else store.watches()
+        selected = [store.watches.find(ref) for ref in watches] if watches else store.watches.all()
         if not selected:
             raise UsageError(_nothing_to_check(app, store))
         asyncio.run(_check_all(app, store, selected, options))
 
 
 def _nothing_to_check(app: App, store: Any) -> str:
-    from monitor.store.feeds import FeedStore
 
-    if app.config.feeds or FeedStore(store).feeds():
+    if app.config.feeds or store.feeds.all():
         return (
             "no watches yet: `monitor check --feeds` polls the followed feeds for articles "
             "(so does `monitor run`), then `monitor check` checks them"
@@ -154,14 +153,13 @@ async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOp
 
 
 def _poll_feeds(app: App, as_json: bool) -> None:
-    from monitor.store.feeds import FeedStore
 
     with app.store() as store:
         app.sync(store, deactivate=True)
-        feed_store = FeedStore(store)
+        feed_store = store.feeds
         if app.config.path is not None:
             feed_store.sync_config(app.config)
-        followed = feed_store.feeds()
+        followed = feed_store.all()
         if not followed:
             raise UsageError(
                 "no feeds to poll: add [[feed]] to config.toml or `monitor add URL --follow-feed`"

@@ -28,8 +28,8 @@ def list_(app: App, as_json: bool, show_all: bool) -> None:
 
     with app.listing_store() as store:
         app.sync(store)
-        watches = store.watches(active_only=not show_all)
-        counts = store.counts()
+        watches = store.watches.all(active_only=not show_all)
+        counts = store.watches.counts()
     rows = [watch_dict(w, counts.get(w.id, (0, 0))) for w in watches]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -83,18 +83,17 @@ def _inactive_reason(row: dict[str, Any]) -> str:
 def log_(app: App, watch: str, as_json: bool, limit: int) -> None:
     """Show the versions, changes and recent checks of one watch."""
     from monitor.feeds.discover import schedule_dicts
-    from monitor.store.feeds import FeedStore
     from monitor.store.read import change_dict, list_versions, version_dict, watch_dict
 
     with app.store(existing=True) as store:
-        target = store.find_watch(watch)
+        target = store.watches.find(watch)
         # metadata only: neither the texts nor the stored pages are read
         versions = list_versions(store, target.id, limit=-1, newest_first=False)
-        changes = store.changes(target)
-        checks = store.checks(target, limit)
+        changes = store.changes.of(target)
+        checks = store.versions.checks(target, limit)
         paces = schedule_dicts(store, [target], app.config.settings.interval, app.clock())
         pace = paces[target.id]
-        feed_changes = FeedStore(store).entry_changes(target.id)
+        feed_changes = store.feeds.entry_changes(target.id)
     if as_json:
         data = {
             "watch": watch_dict(target, (len(versions), len(changes))),
@@ -169,13 +168,13 @@ def show(app: App, watch: str, version: int | None, at: str | None, as_json: boo
     if version is not None and at is not None:
         raise click.UsageError("give --version or --at, not both")
     with app.store(existing=True) as store:
-        target = store.find_watch(watch)
+        target = store.watches.find(watch)
         if version is not None:
-            snapshot = store.snapshot_by_version(target, version)
+            snapshot = store.versions.by_number(target, version)
         elif at is not None:
-            snapshot = store.snapshot_at(target, _utc_iso(at))
+            snapshot = store.versions.at(target, _utc_iso(at))
         else:
-            snapshot = store.current_snapshot(target)
+            snapshot = store.versions.current(target)
             if snapshot is None:
                 raise UsageError(f"{target.label} has no version yet: {_last_check(target)}")
             if target.last_status in ERROR_STATES:
@@ -239,23 +238,22 @@ def diff(app: App, watch: str, a: int | None, b: int | None, fmt: str | None) ->
     A and B are version numbers, as listed by `monitor log WATCH`.
     """
     from monitor.pipeline import build_report, compare_versions
-    from monitor.store.read import find_change
 
     with app.store(existing=True) as store:
-        target = store.find_watch(watch)
+        target = store.watches.find(watch)
         if a is None:
-            changes = store.changes(target)
+            changes = store.changes.of(target)
             if not changes:
                 raise UsageError(f"{target.label} has no changes yet (see `monitor log`)")
             report = build_report(store, changes[-1])
         else:
-            old = store.snapshot_by_version(target, a)
+            old = store.versions.by_number(target, a)
             new = (
-                store.snapshot_by_version(target, b)
+                store.versions.by_number(target, b)
                 if b is not None
-                else store.current_snapshot(target)
+                else store.versions.current(target)
             )
-            stored = find_change(store, target.id, old.id, new.id) if new else None
+            stored = store.changes.between(target.id, old.id, new.id) if new else None
             report = build_report(store, stored) if stored else compare_versions(target, old, new)
     click.echo(_render(report, fmt), nl=False)
 
@@ -271,8 +269,8 @@ def status(app: App, as_json: bool) -> None:
 
     with app.listing_store() as store:
         app.sync(store)
-        watches = store.watches()
-        counts = store.counts()
+        watches = store.watches.all()
+        counts = store.watches.counts()
         paces = schedule_dicts(store, watches, app.config.settings.interval, app.clock())
         sure = confidences(store)
     rows = [
@@ -343,7 +341,7 @@ def search(
     if not query:
         raise click.UsageError("give words to search for")
     with app.store(existing=True) as store:
-        watch_id = store.find_watch(watch_ref).id if watch_ref else None
+        watch_id = store.watches.find(watch_ref).id if watch_ref else None
         found = find(store, query, limit=limit, watch_id=watch_id)
     note = scan_note(found)
     if as_json:

@@ -184,14 +184,13 @@ def _fetch(app: App, url: str) -> Any:
 def _follow(
     app: App, feed_url: str, options: tuple[str | None, float | None, bool], page: str
 ) -> None:
-    from monitor.feeds.pace import format_duration
-    from monitor.store.feeds import FeedStore
+    from monitor.pace import format_duration
 
     name, interval, any_host = options
     with app.store() as store:
         app.sync(store)
-        feed = FeedStore(store).add_feed(feed_url, name=name, interval=interval, any_host=any_host)
-        dropped = store.drop_unread_page(page)
+        feed = store.feeds.add_feed(feed_url, name=name, interval=interval, any_host=any_host)
+        dropped = store.watches.drop_unread_page(page)
     anywhere = ", articles on any site" if feed.any_host else ""
     click.echo(
         f"following feed {feed.id}: {feed.label} (polled every "
@@ -209,15 +208,14 @@ def _follow(
 @pass_app
 def feeds(app: App, as_json: bool, show_all: bool) -> None:
     """List followed feeds: last poll, status, articles found and still active (checked)."""
-    from monitor.store.feeds import FeedStore
     from monitor.store.read import feed_dict
 
     with app.listing_store() as store:
         app.sync(store)
-        feed_store = FeedStore(store)
+        feed_store = store.feeds
         if app.config.path is not None:
             feed_store.sync_config(app.config, deactivate=False)
-        listed = feed_store.feeds(active_only=not show_all)
+        listed = feed_store.all(active_only=not show_all)
         counts = feed_store.entry_counts()
     rows = [feed_dict(f, counts.get(f.id, (0, 0))) for f in listed]
     if as_json:
@@ -346,7 +344,7 @@ def reextract(app: App, watches: tuple[str, ...], dry_run: bool, as_json: bool) 
 
     with app.store(existing=True) as store:
         app.sync(store)
-        selected = [store.find_watch(ref) for ref in watches] if watches else store.watches()
+        selected = [store.watches.find(ref) for ref in watches] if watches else store.watches.all()
         results = [reextract_watch(store, app.config, w, dry_run=dry_run) for w in selected]
     for result in results:
         if as_json:

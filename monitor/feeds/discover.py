@@ -1,7 +1,7 @@
 """Feed entries -> watches: which entries are new articles, which known articles the feed
 retitled, and how often each article found through a feed is checked.
 
-An entry is a new article unless its URL key (:func:`~monitor.feeds.urls.url_key`: tracking
+An entry is a new article unless its URL key (:func:`~monitor.urls.url_key`: tracking
 parameters and fragment aside) is the URL key or the canonical key of a watch already there
 (from any feed, config.toml or `monitor add`). Only http(s) entries on the feed's own site
 (unless the feed has ``any_host``) are watched, and not those older than the feed's
@@ -25,10 +25,15 @@ from datetime import UTC, datetime, timedelta
 
 from monitor.clock import parse_moment
 from monitor.errors import FeedError, StoreError
-from monitor.feeds.pace import DecaySchedule, Pace, format_duration, pace
 from monitor.feeds.parse import Entry
 from monitor.feeds.poll import FeedFetch, FeedState, fetch_feed
-from monitor.feeds.urls import (
+from monitor.fetch import Fetcher
+from monitor.models import Validators
+from monitor.pace import DecaySchedule, Pace, article_pace, format_duration
+from monitor.store import CheckRecord, Store, StoreReader, Watch
+from monitor.store.feeds import EntryChange, Feed, Feeds, KnownEntry, NewWatch, PollRecord
+from monitor.store.watches import WatchReader
+from monitor.urls import (
     canonical_key,
     clean_url,
     host_of,
@@ -37,10 +42,6 @@ from monitor.feeds.urls import (
     same_site,
     url_key,
 )
-from monitor.fetch import Fetcher
-from monitor.models import Validators
-from monitor.store import CheckRecord, SnapshotStore, Watch
-from monitor.store.feeds import EntryChange, Feed, FeedStore, KnownEntry, NewWatch, PollRecord
 
 log = logging.getLogger(__name__)
 
@@ -174,11 +175,11 @@ def _entry_changes(feed: Feed, known: KnownEntry, entry: Entry) -> list[EntryCha
     return found
 
 
-async def poll_feed(store: SnapshotStore, fetcher: Fetcher, feed: Feed, now: datetime) -> Discovery:
+async def poll_feed(store: Store, fetcher: Fetcher, feed: Feed, now: datetime) -> Discovery:
     """Fetch one feed and record what it found (one transaction); a failure (including one
     nobody foresaw while reading the document) is recorded on the feed and returned, never
     raised."""
-    feeds = FeedStore(store)
+    feeds = store.feeds
     polled_at = now.astimezone(UTC).isoformat(timespec="seconds")
     state = FeedState(Validators(feed.etag, feed.last_modified), feed.kind, feed.children)
     try:
@@ -198,7 +199,7 @@ async def poll_feed(store: SnapshotStore, fetcher: Fetcher, feed: Feed, now: dat
         return _failed(feeds, feed, polled_at, f"cannot record what the poll found: {exc}")
 
 
-def _failed(feeds: FeedStore, feed: Feed, polled_at: str, error: str) -> Discovery:
+def _failed(feeds: Feeds, feed: Feed, polled_at: str, error: str) -> Discovery:
     try:
         feeds.record_failure(feed.id, polled_at, error)
     except (StoreError, sqlite3.Error) as exc:
@@ -208,17 +209,17 @@ def _failed(feeds: FeedStore, feed: Feed, polled_at: str, error: str) -> Discove
 
 
 def _record(
-    feeds: FeedStore, feed: Feed, fetched: FeedFetch, now: datetime, polled_at: str
+    feeds: Feeds, feed: Feed, fetched: FeedFetch, now: datetime, polled_at: str
 ) -> Discovery:
     """Plan and write a good poll in one write transaction: what is known is read inside
     it, so two processes polling the same feed never add the same article twice."""
-    with feeds.store.transaction():
+    with feeds.database.transaction():
         feed = feeds.get_feed(feed.id)  # as it is now, not when the poll began
         plan = _plan(feeds, feed, fetched, now)
         warning = _warning(feed, fetched, plan)
         record = _poll_record(feed, fetched, plan, polled_at, warning)
         ids = feeds.write_poll(feed, record, feed.rules)
-    watches = tuple(feeds.store.get_watch(i) for i in ids)
+    watches = tuple(WatchReader(feeds.database).get(i) for i in ids)
     notes = "; ".join(filter(None, [warning, *_notes(plan)])) or None
     log.log(
         logging.WARNING if warning else logging.INFO,
@@ -234,7 +235,7 @@ def _record(
     )
 
 
-def _plan(feeds: FeedStore, feed: Feed, fetched: FeedFetch, now: datetime) -> Plan:
+def _plan(feeds: Feeds, feed: Feed, fetched: FeedFetch, now: datetime) -> Plan:
     keys = [url_key(e.url) for e in fetched.entries]
     new_sitemaps = set(fetched.sitemaps) - feeds.sitemaps_read(feed.id)
     return plan_entries(
@@ -247,7 +248,7 @@ def _plan(feeds: FeedStore, feed: Feed, fetched: FeedFetch, now: datetime) -> Pl
     )
 
 
-def _known(feeds: FeedStore, feed: Feed, entries: Iterable[Entry]) -> dict[str, KnownEntry]:
+def _known(feeds: Feeds, feed: Feed, entries: Iterable[Entry]) -> dict[str, KnownEntry]:
     """The watches the entries are, by URL key; an entry not found by its key may be an
     article this feed found under schema version 4, stored under the URL that version made
     (without ``ref`` nor ``at_*``)."""
@@ -317,22 +318,12 @@ def _notes(plan: Plan) -> list[str]:
 # -- pacing ---------------------------------------------------------------------------------
 
 
-def article_pace(
-    watch: Watch, schedule: DecaySchedule, now: datetime, last_change_at: str | None = None
-) -> Pace:
-    """The pace of an article found through a feed, at ``now``."""
-    born = parse_moment(watch.published_at or watch.created_at)
-    changed = last_change_at or watch.last_change_at
-    since_change = (now - parse_moment(changed)).total_seconds() if changed else None
-    return pace((now - born).total_seconds(), since_change, schedule)
-
-
 class FeedPacer:
     """Plans the next check of an article found through a feed, after each check: a
     ``Checker`` hook (``plan_next``). Other watches' records pass unchanged."""
 
-    def __init__(self, store: SnapshotStore) -> None:
-        self.feeds = FeedStore(store)
+    def __init__(self, store: StoreReader) -> None:
+        self.feeds = store.feeds
         self._schedules: dict[int, DecaySchedule] = {}
 
     def schedule(self, feed_id: int) -> DecaySchedule:
@@ -350,7 +341,7 @@ class FeedPacer:
             return replace(record, retired_at=record.checked_at, duplicate_of=duplicate)
         now = parse_moment(record.checked_at)
         changed = record.checked_at if record.change is not None else None
-        planned = article_pace(watch, self.schedule(watch.feed_id), now, changed)
+        planned = _pace_of(watch, self.schedule(watch.feed_id), now, changed)
         if planned.interval is None:
             log.info("watch=%s retired: %s", watch.label, planned.reason)
             return replace(record, retired_at=record.checked_at)
@@ -367,7 +358,7 @@ class FeedPacer:
             return Pace(interval, f"every {format_duration(interval)}{note}")
         if watch.retired_at is not None:
             return Pace(None, f"retired {watch.retired_at}")
-        return article_pace(watch, self.schedule(watch.feed_id), now)
+        return _pace_of(watch, self.schedule(watch.feed_id), now)
 
     def _duplicate(self, watch: Watch, record: CheckRecord) -> int | None:
         if record.new_snapshot is None or record.change is not None:
@@ -376,8 +367,17 @@ class FeedPacer:
         return self.feeds.duplicate_of(watch.id, key)
 
 
+def _pace_of(
+    watch: Watch, schedule: DecaySchedule, now: datetime, changed: str | None = None
+) -> Pace:
+    """The pace of an article found through a feed, at ``now`` (``changed``: a change just
+    recorded, else the watch's last one)."""
+    born = watch.published_at or watch.created_at
+    return article_pace(schedule, now, born, changed or watch.last_change_at)
+
+
 def schedule_dicts(
-    store: SnapshotStore,
+    store: StoreReader,
     watches: Iterable[Watch],
     default_interval: float,
     now: datetime,

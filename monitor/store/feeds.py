@@ -10,19 +10,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, datetime, timedelta
-from typing import TYPE_CHECKING, Any
+from datetime import UTC, datetime
+from typing import Any
 
-from monitor.clock import iso, parse_moment
 from monitor.config import Config, FeedConfig, Rules
 from monitor.errors import UsageError
-from monitor.feeds.pace import DEFAULT_DECAY, DecaySchedule, Tier, pace
+from monitor.pace import DEFAULT_DECAY, DecaySchedule, Tier, next_due
+from monitor.store.database import Database
 from monitor.store.records import rules_json, utcnow
+from monitor.store.watches import Names
 
-if TYPE_CHECKING:
-    from monitor.store import SnapshotStore
-
-MAX_NAME = 80
 _CHUNK = 500  # SQLite host parameters per IN (...)
 
 
@@ -132,19 +129,6 @@ def schedule_from_json(text: str | None) -> DecaySchedule:
     )
 
 
-def _due_under(
-    schedule: DecaySchedule, now: datetime, born: str, checked: str | None, changed: str | None
-) -> str | None:
-    """When an article is due under ``schedule``: its last check plus the interval for its
-    age now (now if never checked); None if the schedule retires it (its next check does)."""
-    since_change = (now - parse_moment(changed)).total_seconds() if changed else None
-    interval = pace((now - parse_moment(born)).total_seconds(), since_change, schedule).interval
-    if interval is None:
-        return None
-    due = parse_moment(checked) + timedelta(seconds=interval) if checked else now
-    return iso(due)
-
-
 def feed_from_row(row: dict[str, Any]) -> Feed:
     rules = {k: tuple(v) for k, v in json.loads(row["rules_json"] or "{}").items()}
     return Feed(
@@ -213,177 +197,21 @@ def _poll_values(feed: Feed, poll: PollRecord) -> dict[str, Any]:
     return values
 
 
-def base_name(title: str) -> str:
-    """The name a feed article titled ``title`` gets before clash numbering: shortened, and
-    never one that reads as a watch id or a URL (``1`` -> ``1 (article)``)."""
-    base = " ".join(title.split())[:MAX_NAME].rstrip() or "article"
-    if base.isdigit() or "://" in base or base.lower().startswith("www."):
-        base = f"{base} (article)"
-    return base
+class FeedReader:
+    """Reads feeds and what they found."""
 
-
-class Names:
-    """Free watch names for feed articles: ``title``, else ``title (2)``, ``(3)``... One
-    indexed query per distinct title; every name given out (and every ``reserved`` one, e.g.
-    the names config.toml wants) is taken for the rest, whatever title it came from."""
-
-    def __init__(self, db: Any, reserved: Iterable[str] = ()) -> None:
-        self.db = db
-        self.allocated: set[str] = set(reserved)
-        self._taken: dict[str, set[str]] = {}  # per base: the names in the database
-        self._next: dict[str, int] = {}  # per base: every lower number is taken
-
-    def allocate(self, title: str) -> str:
-        base = base_name(title)
-        if base not in self._taken:
-            self._taken[base] = taken_names(self.db, base)
-        taken, number = self._taken[base], self._next.get(base, 1)
-        name = base if number == 1 else f"{base} ({number})"
-        while name in taken or name in self.allocated:
-            number += 1
-            name = f"{base} ({number})"
-        self.allocated.add(name)
-        self._next[base] = number
-        return name
-
-
-def taken_names(db: Any, base: str) -> set[str]:
-    """The names in use that are ``base`` or ``base (...)`` (the UNIQUE index on name)."""
-    rows = db.execute(
-        "SELECT name FROM watches WHERE name = ? OR (name >= ? AND name < ?)",
-        [base, f"{base} (", f"{base} )"],
-    )
-    return {r[0] for r in rows}
-
-
-def free_name(db: Any, base: str, reserved: Iterable[str] = ()) -> str:
-    """``base``, else the first free ``base (n)`` that is not ``reserved`` either."""
-    return Names(db, reserved).allocate(base)
-
-
-class FeedStore:
-    """Reads and writes feeds and what they found, in a :class:`SnapshotStore`."""
-
-    def __init__(self, store: SnapshotStore) -> None:
-        self.store = store
-        self.db = store.db
-
-    # -- feeds ------------------------------------------------------------------------------
-
-    def sync_config(
-        self, config: Config, *, deactivate: bool = True, now: datetime | None = None
-    ) -> None:
-        """Make the feeds of config.toml match the file; a feed no longer in it stops being
-        polled and its articles stop being checked (their history stays). A feed whose
-        schedule changed brings its articles' next checks forward to the new pace."""
-        rows = {r["url"]: r for r in self.db.query("SELECT * FROM feeds")}
-        wanted = {f.url: _feed_values(f) for f in config.feeds}
-        changed = [
-            (url, values)
-            for url, values in wanted.items()
-            if url not in rows or any(rows[url][k] != v for k, v in values.items())
-        ]
-        stale = [
-            row["id"]
-            for url, row in rows.items()
-            if deactivate and row["source"] == "config" and row["active"] and url not in wanted
-        ]
-        if not (changed or stale):
-            return
-        with self.store.transaction():
-            for feed_id in stale:
-                self._set_active(feed_id, False)
-            for url, values in changed:
-                self._upsert(url, values, rows.get(url), now or datetime.now(UTC))
-
-    def _upsert(
-        self, url: str, values: dict[str, Any], row: dict[str, Any] | None, now: datetime
-    ) -> None:
-        if row is None:
-            self.store._insert(
-                "feeds", {"url": url, "source": "config", "created_at": utcnow(), **values}
-            )
-            return
-        self.db.table("feeds").update(row["id"], values)
-        if any(row[key] != values[key] for key in _ENTRY_CHOICE):
-            self._read_again(row["id"])
-        if row["schedule_json"] != values["schedule_json"]:
-            self._bring_forward(row["id"], schedule_from_json(values["schedule_json"]), now)
-        self.db.execute(
-            "UPDATE watches SET rules_json = ? WHERE feed_id = ? AND rules_json != ?",
-            [values["rules_json"], row["id"], values["rules_json"]],
-        )
-        if not row["active"]:
-            self._set_active(row["id"], True)
-
-    def _bring_forward(self, feed_id: int, schedule: DecaySchedule, now: datetime) -> None:
-        """Each active article's next check: no later than its last check plus its interval
-        under ``schedule`` (now if it was never checked)."""
-        rows = self.db.execute(
-            "SELECT id, published_at, created_at, last_check_at, last_change_at, next_check_at "
-            "FROM watches WHERE feed_id = ? AND active = 1 AND retired_at IS NULL",
-            [feed_id],
-        ).fetchall()
-        for watch_id, published, created, checked, changed, current in rows:
-            due = _due_under(schedule, now, published or created, checked, changed)
-            if due is not None and (current is None or due < current):
-                self.db.execute(
-                    "UPDATE watches SET next_check_at = ? WHERE id = ?", [due, watch_id]
-                )
-
-    def _set_active(self, feed_id: int, active: bool) -> None:
-        """A feed (and its unretired articles) taken out of or back into service."""
-        self.db.execute("UPDATE feeds SET active = ? WHERE id = ?", [int(active), feed_id])
-        self.db.execute(
-            "UPDATE watches SET active = ? WHERE feed_id = ? AND retired_at IS NULL",
-            [int(active), feed_id],
-        )
-
-    def add_feed(
-        self,
-        url: str,
-        *,
-        name: str | None = None,
-        interval: float | None = None,
-        any_host: bool = False,
-    ) -> Feed:
-        """Follow a feed from the command line (stored in the database). With ``any_host``,
-        a feed already followed this way is made to accept articles on other sites."""
-        existing = self.store._row("feeds", "url = ?", [url])
-        if existing is not None and any_host and existing["source"] == "cli":
-            with self.store.transaction():
-                self.db.execute("UPDATE feeds SET any_host = 1 WHERE id = ?", [existing["id"]])
-                self._read_again(existing["id"])
-            return self.get_feed(existing["id"])
-        for column, value in (("url", url), ("name", name)):
-            if value is not None and self.store._row("feeds", f"{column} = ?", [value]):
-                raise UsageError(f"{value} is already followed (see `monitor feeds`)")
-        values = _feed_values(FeedConfig(url=url, name=name, any_host=any_host))
-        if interval is not None:
-            values["interval_s"] = interval
-        with self.store.transaction():
-            feed_id = self.store._insert(
-                "feeds", {"url": url, "source": "cli", "created_at": utcnow(), **values}
-            )
-        return self.get_feed(feed_id)
-
-    def _read_again(self, feed_id: int) -> None:
-        """Drop the feed's validators: which entries it takes changed, so the next poll reads
-        it whole (a 304 would leave the entries skipped before unread)."""
-        self.db.execute(
-            "UPDATE feeds SET etag = NULL, last_modified = NULL, children_json = '{}', "
-            "last_warning = NULL WHERE id = ?",
-            [feed_id],
-        )
+    def __init__(self, database: Database) -> None:
+        self.database = database
+        self.db = database.db
 
     def get_feed(self, feed_id: int) -> Feed:
         """The feed with this id."""
-        row = self.store._row("feeds", "id = ?", [feed_id])
+        row = self.database.row("feeds", "id = ?", [feed_id])
         if row is None:
             raise UsageError(f"no feed with id {feed_id}")
         return feed_from_row(row)
 
-    def feeds(self, *, active_only: bool = True) -> list[Feed]:
+    def all(self, *, active_only: bool = True) -> list[Feed]:
         """All feeds, in id order."""
         where = "WHERE active = 1" if active_only else ""
         rows = self.db.query(f"SELECT * FROM feeds {where} ORDER BY id")
@@ -409,8 +237,6 @@ class FeedStore:
         row = self.db.execute("SELECT schedule_json FROM feeds WHERE id = ?", [feed_id]).fetchone()
         return schedule_from_json(row[0] if row else None)
 
-    # -- polls ------------------------------------------------------------------------------
-
     def known(self, keys: Iterable[str]) -> dict[str, KnownEntry]:
         """Watches whose URL key or canonical key is one of ``keys``, by that key."""
         found: dict[str, KnownEntry] = {}
@@ -431,32 +257,6 @@ class FeedStore:
                         found.setdefault(key, entry)
         return found
 
-    def record_poll(self, feed: Feed, poll: PollRecord, rules: Rules) -> list[int]:
-        """:meth:`write_poll` in a transaction of its own."""
-        with self.store.transaction():
-            return self.write_poll(feed, poll, rules)
-
-    def write_poll(self, feed: Feed, poll: PollRecord, rules: Rules) -> list[int]:
-        """Write a poll (in the caller's transaction): new watches (due at once), metadata
-        changes, the baseline, the child sitemaps now known, the feed's state. The ids of
-        the new watches."""
-        names = Names(self.db)
-        new_ids = [
-            self._insert_watch(feed, poll.polled_at, entry, rules, names) for entry in poll.new
-        ]
-        for change in poll.changes:
-            self._record_entry_change(feed.id, poll.polled_at, change)
-        self.db.conn.executemany(
-            "INSERT OR IGNORE INTO feed_baseline (feed_id, url_key) VALUES (?, ?)",
-            [(feed.id, key) for key in poll.baseline],
-        )
-        self.db.conn.executemany(
-            "INSERT OR IGNORE INTO feed_sitemaps (feed_id, url, first_read_at) VALUES (?, ?, ?)",
-            [(feed.id, url, poll.polled_at) for url in poll.sitemaps],
-        )
-        self.db.table("feeds").update(feed.id, _poll_values(feed, poll))
-        return new_ids
-
     def sitemaps_read(self, feed_id: int) -> set[str]:
         """The child sitemaps of a sitemap index that a poll has ever read."""
         rows = self.db.execute("SELECT url FROM feed_sitemaps WHERE feed_id = ?", [feed_id])
@@ -475,51 +275,6 @@ class FeedStore:
             )
             found.update(r[0] for r in rows)
         return found
-
-    def record_failure(self, feed_id: int, polled_at: str, error: str) -> None:
-        """A poll that failed: recorded on the feed; nothing it found before is touched."""
-        with self.store.transaction():
-            self.db.execute(
-                "UPDATE feeds SET last_polled_at = ?, last_status = 'error', last_error = ?, "
-                "error_streak = error_streak + 1 WHERE id = ?",
-                [polled_at, error[:500], feed_id],
-            )
-
-    def _insert_watch(
-        self, feed: Feed, now: str, entry: NewWatch, rules: Rules, names: Names
-    ) -> int:
-        row = {
-            "url": entry.url,
-            "url_key": entry.key,
-            "name": names.allocate(entry.title) if entry.title.strip() else None,
-            "rules_json": rules_json(rules),
-            "source": "feed",
-            "active": 1,
-            "created_at": now,
-            "feed_id": feed.id,
-            "published_at": entry.published_at,
-            "feed_title": entry.title or None,
-            "feed_summary": entry.summary,
-            "next_check_at": now,
-        }
-        return self.store._insert("watches", row)
-
-    def _record_entry_change(self, feed_id: int, now: str, change: EntryChange) -> None:
-        row = {
-            "watch_id": change.watch_id,
-            "feed_id": feed_id,
-            "detected_at": now,
-            "field": change.field,
-            "old": change.old,
-            "new": change.new,
-        }
-        self.store._insert("feed_entry_changes", row)
-        column = "feed_title" if change.field == "title" else "feed_summary"
-        self.db.execute(
-            f"UPDATE watches SET {column} = ? WHERE id = ?", [change.new, change.watch_id]
-        )
-
-    # -- articles ---------------------------------------------------------------------------
 
     def due_watches(self, now: str, limit: int, skip: Iterable[int] = ()) -> list[int]:
         """Ids of feed-found watches due by ``now``, most overdue first (partial index
@@ -556,4 +311,183 @@ class FeedStore:
             self.db.query(
                 "SELECT * FROM feed_entry_changes WHERE watch_id = ? ORDER BY id", [watch_id]
             )
+        )
+
+
+class Feeds(FeedReader):
+    """Reads and writes feeds and what they found; every poll in one transaction."""
+
+    def sync_config(
+        self, config: Config, *, deactivate: bool = True, now: datetime | None = None
+    ) -> None:
+        """Make the feeds of config.toml match the file; a feed no longer in it stops being
+        polled and its articles stop being checked (their history stays). A feed whose
+        schedule changed brings its articles' next checks forward to the new pace."""
+        rows = {r["url"]: r for r in self.db.query("SELECT * FROM feeds")}
+        wanted = {f.url: _feed_values(f) for f in config.feeds}
+        changed = [
+            (url, values)
+            for url, values in wanted.items()
+            if url not in rows or any(rows[url][k] != v for k, v in values.items())
+        ]
+        stale = [
+            row["id"]
+            for url, row in rows.items()
+            if deactivate and row["source"] == "config" and row["active"] and url not in wanted
+        ]
+        if not (changed or stale):
+            return
+        with self.database.transaction():
+            for feed_id in stale:
+                self._set_active(feed_id, False)
+            for url, values in changed:
+                self._upsert(url, values, rows.get(url), now or datetime.now(UTC))
+
+    def _upsert(
+        self, url: str, values: dict[str, Any], row: dict[str, Any] | None, now: datetime
+    ) -> None:
+        if row is None:
+            self.database.insert(
+                "feeds", {"url": url, "source": "config", "created_at": utcnow(), **values}
+            )
+            return
+        self.db.table("feeds").update(row["id"], values)
+        if any(row[key] != values[key] for key in _ENTRY_CHOICE):
+            self._read_again(row["id"])
+        if row["schedule_json"] != values["schedule_json"]:
+            self._bring_forward(row["id"], schedule_from_json(values["schedule_json"]), now)
+        self.db.execute(
+            "UPDATE watches SET rules_json = ? WHERE feed_id = ? AND rules_json != ?",
+            [values["rules_json"], row["id"], values["rules_json"]],
+        )
+        if not row["active"]:
+            self._set_active(row["id"], True)
+
+    def _bring_forward(self, feed_id: int, schedule: DecaySchedule, now: datetime) -> None:
+        """Each active article's next check: no later than its last check plus its interval
+        under ``schedule`` (now if it was never checked)."""
+        rows = self.db.execute(
+            "SELECT id, published_at, created_at, last_check_at, last_change_at, next_check_at "
+            "FROM watches WHERE feed_id = ? AND active = 1 AND retired_at IS NULL",
+            [feed_id],
+        ).fetchall()
+        for watch_id, published, created, checked, changed, current in rows:
+            due = next_due(schedule, now, published or created, checked, changed)
+            if due is not None and (current is None or due < current):
+                self.db.execute(
+                    "UPDATE watches SET next_check_at = ? WHERE id = ?", [due, watch_id]
+                )
+
+    def _set_active(self, feed_id: int, active: bool) -> None:
+        """A feed (and its unretired articles) taken out of or back into service."""
+        self.db.execute("UPDATE feeds SET active = ? WHERE id = ?", [int(active), feed_id])
+        self.db.execute(
+            "UPDATE watches SET active = ? WHERE feed_id = ? AND retired_at IS NULL",
+            [int(active), feed_id],
+        )
+
+    def add_feed(
+        self,
+        url: str,
+        *,
+        name: str | None = None,
+        interval: float | None = None,
+        any_host: bool = False,
+    ) -> Feed:
+        """Follow a feed from the command line (stored in the database). With ``any_host``,
+        a feed already followed this way is made to accept articles on other sites."""
+        existing = self.database.row("feeds", "url = ?", [url])
+        if existing is not None and any_host and existing["source"] == "cli":
+            with self.database.transaction():
+                self.db.execute("UPDATE feeds SET any_host = 1 WHERE id = ?", [existing["id"]])
+                self._read_again(existing["id"])
+            return self.get_feed(existing["id"])
+        for column, value in (("url", url), ("name", name)):
+            if value is not None and self.database.row("feeds", f"{column} = ?", [value]):
+                raise UsageError(f"{value} is already followed (see `monitor feeds`)")
+        values = _feed_values(FeedConfig(url=url, name=name, any_host=any_host))
+        if interval is not None:
+            values["interval_s"] = interval
+        with self.database.transaction():
+            feed_id = self.database.insert(
+                "feeds", {"url": url, "source": "cli", "created_at": utcnow(), **values}
+            )
+        return self.get_feed(feed_id)
+
+    def _read_again(self, feed_id: int) -> None:
+        """Drop the feed's validators: which entries it takes changed, so the next poll reads
+        it whole (a 304 would leave the entries skipped before unread)."""
+        self.db.execute(
+            "UPDATE feeds SET etag = NULL, last_modified = NULL, children_json = '{}', "
+            "last_warning = NULL WHERE id = ?",
+            [feed_id],
+        )
+
+    def record_poll(self, feed: Feed, poll: PollRecord, rules: Rules) -> list[int]:
+        """:meth:`write_poll` in a transaction of its own."""
+        with self.database.transaction():
+            return self.write_poll(feed, poll, rules)
+
+    def write_poll(self, feed: Feed, poll: PollRecord, rules: Rules) -> list[int]:
+        """Write a poll (in the caller's transaction): new watches (due at once), metadata
+        changes, the baseline, the child sitemaps now known, the feed's state. The ids of
+        the new watches."""
+        names = Names(self.db)
+        new_ids = [
+            self._insert_watch(feed, poll.polled_at, entry, rules, names) for entry in poll.new
+        ]
+        for change in poll.changes:
+            self._record_entry_change(feed.id, poll.polled_at, change)
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO feed_baseline (feed_id, url_key) VALUES (?, ?)",
+            [(feed.id, key) for key in poll.baseline],
+        )
+        self.db.conn.executemany(
+            "INSERT OR IGNORE INTO feed_sitemaps (feed_id, url, first_read_at) VALUES (?, ?, ?)",
+            [(feed.id, url, poll.polled_at) for url in poll.sitemaps],
+        )
+        self.db.table("feeds").update(feed.id, _poll_values(feed, poll))
+        return new_ids
+
+    def record_failure(self, feed_id: int, polled_at: str, error: str) -> None:
+        """A poll that failed: recorded on the feed; nothing it found before is touched."""
+        with self.database.transaction():
+            self.db.execute(
+                "UPDATE feeds SET last_polled_at = ?, last_status = 'error', last_error = ?, "
+                "error_streak = error_streak + 1 WHERE id = ?",
+                [polled_at, error[:500], feed_id],
+            )
+
+    def _insert_watch(
+        self, feed: Feed, now: str, entry: NewWatch, rules: Rules, names: Names
+    ) -> int:
+        row = {
+            "url": entry.url,
+            "url_key": entry.key,
+            "name": names.allocate(entry.title) if entry.title.strip() else None,
+            "rules_json": rules_json(rules),
+            "source": "feed",
+            "active": 1,
+            "created_at": now,
+            "feed_id": feed.id,
+            "published_at": entry.published_at,
+            "feed_title": entry.title or None,
+            "feed_summary": entry.summary,
+            "next_check_at": now,
+        }
+        return self.database.insert("watches", row)
+
+    def _record_entry_change(self, feed_id: int, now: str, change: EntryChange) -> None:
+        row = {
+            "watch_id": change.watch_id,
+            "feed_id": feed_id,
+            "detected_at": now,
+            "field": change.field,
+            "old": change.old,
+            "new": change.new,
+        }
+        self.database.insert("feed_entry_changes", row)
+        column = "feed_title" if change.field == "title" else "feed_summary"
+        self.db.execute(
+            f"UPDATE watches SET {column} = ? WHERE id = ?", [change.new, change.watch_id]
         )

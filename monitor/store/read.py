@@ -9,7 +9,6 @@ the stored pages (``html_gz``) unless asked for them.
 from __future__ import annotations
 
 import logging
-import sqlite3
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -17,7 +16,8 @@ from typing import Any
 
 from monitor.errors import StoreError
 from monitor.models import Confidence
-from monitor.store import SnapshotStore
+from monitor.store import StoreReader
+from monitor.store.database import Database
 from monitor.store.feeds import Feed, feed_from_row
 from monitor.store.records import Snapshot, Watch, snapshot_from_row, watch_from_row
 from monitor.store.schema import CONFIDENCE_SCHEMA_VERSION
@@ -38,7 +38,7 @@ SNAPSHOT_COLUMNS = (
 CONFIDENCE_COLUMNS = ", extractor_version, confidence, confidence_reason"
 
 
-def snapshot_columns(store: SnapshotStore) -> str:
+def snapshot_columns(store: StoreReader) -> str:
     """The columns of ``snapshots`` to read from this file (an older one, opened read-only
     and so not migrated, has no confidence yet)."""
     if store.schema_version >= CONFIDENCE_SCHEMA_VERSION:
@@ -70,25 +70,21 @@ WATCH_FILTERS = {
 }
 
 
-class ReadOnlyStore(SnapshotStore):
-    """A SnapshotStore opened read-only (``mode=ro``, ``query_only``) whose connection may be
-    handed from one thread to another, as a pool does: it is used by one thread at a time."""
+class ReadOnlyStore(StoreReader):
+    """The database opened read-only (``mode=ro``, ``query_only``): every repository's
+    reads and no write at all. Its connection may be handed from one thread to another, as
+    a pool does: it is used by one thread at a time."""
 
     def __init__(self, path: str | Path) -> None:
-        super().__init__(path, readonly=True)
-        self.db.execute("PRAGMA query_only = ON")
+        super().__init__(Database(path, readonly=True, shared=True))
         version = self.schema_version
         if version < MIN_SCHEMA_VERSION:
             self.close()
             reason = "not a monitor database" if version == 0 else "run `monitor list` once"
-            raise StoreError(f"{self.path} has schema version {version}: {reason}")
+            raise StoreError(f"{path} has schema version {version}: {reason}")
 
-    def _connect(self, readonly: bool) -> sqlite3.Connection:
-        path = Path(self.path)
-        if not path.is_file():
-            raise StoreError(f"no database at {self.path} (nothing has been checked yet)")
-        uri = f"{path.resolve().as_uri()}?mode=ro"
-        return sqlite3.connect(uri, uri=True, check_same_thread=False)
+    def __enter__(self) -> ReadOnlyStore:
+        return self
 
 
 # -- JSON shapes (the CLI's --json outputs and the web API) ---------------------------------
@@ -119,7 +115,7 @@ def watch_dict(watch: Watch, counts: tuple[int, int]) -> dict[str, Any]:
 
 
 def confidences(
-    store: SnapshotStore, watch_ids: Iterable[int] | None = None
+    store: StoreReader, watch_ids: Iterable[int] | None = None
 ) -> dict[int, Confidence]:
     """How sure extraction was of each watch's current version (of these watches, or all),
     by watch id; versions stored before monitor assessed it, or files not migrated yet, are
@@ -201,7 +197,7 @@ _WATCH_ROWS = (
 )
 
 
-def list_watches(store: SnapshotStore, query: WatchQuery) -> list[WatchRow]:
+def list_watches(store: StoreReader, query: WatchQuery) -> list[WatchRow]:
     """One page of watches matching ``query``, with their counts."""
     where, params = _watch_where(query)
     direction = "DESC" if query.descending else "ASC"
@@ -214,14 +210,14 @@ def list_watches(store: SnapshotStore, query: WatchQuery) -> list[WatchRow]:
     return [WatchRow(watch_from_row(r), r["n_versions"], r["n_changes"]) for r in rows]
 
 
-def count_watches(store: SnapshotStore, query: WatchQuery) -> int:
+def count_watches(store: StoreReader, query: WatchQuery) -> int:
     """How many watches match ``query`` (all pages)."""
     where, params = _watch_where(query)
     row = store.db.execute(f"SELECT count(*) FROM watches w WHERE {where}", params).fetchone()
     return int(row[0])
 
 
-def watch_counts(store: SnapshotStore, watch_id: int) -> tuple[int, int]:
+def watch_counts(store: StoreReader, watch_id: int) -> tuple[int, int]:
     """(versions, changes) of one watch."""
     row = store.db.execute(
         "SELECT (SELECT count(*) FROM snapshots WHERE watch_id = ?), "
@@ -248,7 +244,7 @@ class VersionRow:
 
 
 def list_versions(
-    store: SnapshotStore, watch_id: int, *, limit: int, offset: int = 0, newest_first: bool = True
+    store: StoreReader, watch_id: int, *, limit: int, offset: int = 0, newest_first: bool = True
 ) -> list[VersionRow]:
     """One page of a watch's versions, without their texts."""
     direction = "DESC" if newest_first else "ASC"
@@ -261,7 +257,7 @@ def list_versions(
     return [VersionRow(snapshot_from_row(r), r["chars"]) for r in rows]
 
 
-def get_version(store: SnapshotStore, watch: Watch, version: int) -> Snapshot | None:
+def get_version(store: StoreReader, watch: Watch, version: int) -> Snapshot | None:
     """Version ``version`` of a watch with its text (not its stored page), or None."""
     row = next(
         store.db.query(
@@ -274,7 +270,7 @@ def get_version(store: SnapshotStore, watch: Watch, version: int) -> Snapshot | 
 
 
 def list_checks(
-    store: SnapshotStore, watch_id: int, *, limit: int, offset: int = 0, before: int | None = None
+    store: StoreReader, watch_id: int, *, limit: int, offset: int = 0, before: int | None = None
 ) -> list[dict[str, Any]]:
     """One page of a watch's checks, newest first (``before``: ids below this one), with the
     number of the version each saw (``version``, None for a check that saw none)."""
@@ -288,7 +284,7 @@ def list_checks(
 
 
 def list_changes(
-    store: SnapshotStore,
+    store: StoreReader,
     watch_id: int | None = None,
     *,
     limit: int,
@@ -316,7 +312,7 @@ def list_changes(
 
 
 def snapshots_by_id(
-    store: SnapshotStore, ids: Iterable[int], *, with_text: bool = False
+    store: StoreReader, ids: Iterable[int], *, with_text: bool = False
 ) -> dict[int, Snapshot]:
     """Versions by snapshot id, in one query, never with their stored page; without
     ``with_text``, without their text either (``snapshot.text`` is empty)."""
@@ -331,7 +327,7 @@ def snapshots_by_id(
     return {row["id"]: snapshot_from_row(row) for row in rows}
 
 
-def watches_by_id(store: SnapshotStore, ids: Iterable[int]) -> dict[int, Watch]:
+def watches_by_id(store: StoreReader, ids: Iterable[int]) -> dict[int, Watch]:
     """Watches by id, in one query."""
     wanted = sorted(set(ids))
     if not wanted:
@@ -342,7 +338,7 @@ def watches_by_id(store: SnapshotStore, ids: Iterable[int]) -> dict[int, Watch]:
     return {row["id"]: watch_from_row(row) for row in rows}
 
 
-def get_change(store: SnapshotStore, change_id: int) -> dict[str, Any] | None:
+def get_change(store: StoreReader, change_id: int) -> dict[str, Any] | None:
     """One change (with its diff) and the version numbers it compares, or None."""
     return next(
         store.db.query(
@@ -355,35 +351,21 @@ def get_change(store: SnapshotStore, change_id: int) -> dict[str, Any] | None:
     )
 
 
-def find_change(
-    store: SnapshotStore, watch_id: int, old_snapshot_id: int, new_snapshot_id: int
-) -> dict[str, Any] | None:
-    """The latest stored change from one version to another, with its diff, or None."""
-    return next(
-        store.db.query(
-            "SELECT * FROM changes WHERE watch_id = ? AND old_snapshot_id = ? "
-            "AND new_snapshot_id = ? ORDER BY id DESC LIMIT 1",
-            [watch_id, old_snapshot_id, new_snapshot_id],
-        ),
-        None,
-    )
-
-
-def stored_page(store: SnapshotStore, watch_id: int, version: int) -> bytes | None:
+def stored_page(store: StoreReader, watch_id: int, version: int) -> bytes | None:
     """The stored page of a version, as fetched (None: no such version or no page)."""
     row = store.db.execute(
         "SELECT id FROM snapshots WHERE watch_id = ? AND version = ?", [watch_id, version]
     ).fetchone()
     if row is None:
         return None
-    raw, _ = store.raw_html(int(row[0]))
+    raw, _ = store.versions.page(int(row[0]))
     return raw
 
 
 # -- feeds --------------------------------------------------------------------------------------
 
 
-def feeds_by_id(store: SnapshotStore, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
+def feeds_by_id(store: StoreReader, ids: Iterable[int]) -> dict[int, dict[str, Any]]:
     """The feeds (``id``, ``name``, ``url``) that found these watches, by id, in one query."""
     wanted = sorted(set(ids))
     if not wanted:
@@ -394,7 +376,7 @@ def feeds_by_id(store: SnapshotStore, ids: Iterable[int]) -> dict[int, dict[str,
     return {row["id"]: row for row in rows}
 
 
-def feed_entry_changes(store: SnapshotStore, watch_id: int, *, limit: int) -> list[dict[str, Any]]:
+def feed_entry_changes(store: StoreReader, watch_id: int, *, limit: int) -> list[dict[str, Any]]:
     """The latest feed-side changes of an article's title or summary, newest first."""
     return list(
         store.db.query(
@@ -427,13 +409,13 @@ def feed_dict(feed: Feed, counts: tuple[int, int]) -> dict[str, Any]:
     }
 
 
-def has_feeds(store: SnapshotStore) -> bool:
+def has_feeds(store: StoreReader) -> bool:
     """Whether the database knows followed feeds at all (schema version 4 or later)."""
     return store.schema_version >= FEEDS_SCHEMA_VERSION
 
 
 def list_feeds(
-    store: SnapshotStore, *, active_only: bool = True, limit: int = 1000, offset: int = 0
+    store: StoreReader, *, active_only: bool = True, limit: int = 1000, offset: int = 0
 ) -> list[Feed]:
     """One page of followed feeds (with ``active_only``, those still followed), by id."""
     if not has_feeds(store):
@@ -445,7 +427,7 @@ def list_feeds(
     return [feed_from_row(row) for row in rows]
 
 
-def count_feeds(store: SnapshotStore) -> tuple[int, int]:
+def count_feeds(store: StoreReader) -> tuple[int, int]:
     """(feeds followed, feeds no longer followed)."""
     if not has_feeds(store):
         return 0, 0
@@ -455,7 +437,7 @@ def count_feeds(store: SnapshotStore) -> tuple[int, int]:
     return int(row[0]), int(row[1])
 
 
-def get_feed(store: SnapshotStore, feed_id: int) -> Feed | None:
+def get_feed(store: StoreReader, feed_id: int) -> Feed | None:
     """The feed with this id, or None."""
     if not has_feeds(store):
         return None
@@ -463,7 +445,7 @@ def get_feed(store: SnapshotStore, feed_id: int) -> Feed | None:
     return feed_from_row(row) if row else None
 
 
-def feed_counts(store: SnapshotStore, ids: Iterable[int]) -> dict[int, tuple[int, int]]:
+def feed_counts(store: StoreReader, ids: Iterable[int]) -> dict[int, tuple[int, int]]:
     """Per feed id: (articles found, articles still checked), in one query (the
     ``watches_feed`` index); a feed that found nothing is absent."""
     wanted = sorted(set(ids))
@@ -478,7 +460,7 @@ def feed_counts(store: SnapshotStore, ids: Iterable[int]) -> dict[int, tuple[int
 
 
 def list_feed_articles(
-    store: SnapshotStore, feed_id: int, *, limit: int, offset: int = 0
+    store: StoreReader, feed_id: int, *, limit: int, offset: int = 0
 ) -> list[WatchRow]:
     """One page of the watches a feed found, newest published first, with their counts
     (counted for that page only: the page's ids are picked first)."""

@@ -163,7 +163,7 @@ class OutboxRow:
 
 @dataclass(frozen=True)
 class Recorded:
-    """Row ids written by :meth:`SnapshotStore.record_check`."""
+    """Row ids written by :meth:`Store.record_check`."""
 
     check_id: int
     snapshot_id: int | None

@@ -150,7 +150,7 @@ def _add_column(db: sqlite_utils.Database, table: str, column: str, declaration:
 def _fill_keys(db: sqlite_utils.Database, *, every: bool = False) -> None:
     """URL keys of the watches without one (``every``: of all watches), and canonical keys
     from their current version."""
-    from monitor.feeds.urls import canonical_key, url_key
+    from monitor.urls import canonical_key, url_key
 
     rows = db.execute(
         "SELECT w.id, w.url, s.metadata_json FROM watches w "
@@ -241,7 +241,7 @@ def _rekey_watches(db: sqlite_utils.Database) -> None:
 def _keep_other_sites(db: sqlite_utils.Database) -> None:
     """``any_host`` for each feed that found articles on other sites than its own (feeds
     never had to be on their articles' site before): an upgrade stops none of them."""
-    from monitor.feeds.urls import same_site
+    from monitor.urls import same_site
 
     rows = db.execute(
         "SELECT f.id, f.url, w.url FROM feeds f JOIN watches w ON w.feed_id = f.id "

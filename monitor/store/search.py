@@ -20,7 +20,7 @@ import sqlite3
 from dataclasses import dataclass
 from typing import Any
 
-from monitor.store import SnapshotStore
+from monitor.store import StoreReader
 from monitor.store.read import like_escape
 
 log = logging.getLogger(__name__)
@@ -111,7 +111,7 @@ def search_terms(query: str) -> list[str]:
 
 
 def search(
-    store: SnapshotStore,
+    store: StoreReader,
     query: str,
     *,
     limit: int,
@@ -139,7 +139,7 @@ def search(
 
 
 def _fts_ids(
-    store: SnapshotStore,
+    store: StoreReader,
     long_terms: list[str],
     condition: tuple[str, list[Any]],
     limit: int,
@@ -162,7 +162,7 @@ def _fts_ids(
 
 
 def _scan_ids(
-    store: SnapshotStore, terms: list[str], watch_id: int | None, limit: int, offset: int
+    store: StoreReader, terms: list[str], watch_id: int | None, limit: int, offset: int
 ) -> list[int]:
     """Snapshot ids from a LIKE scan of the latest SCAN_LIMIT versions (of one watch)."""
     where, params = _like_all(terms)
@@ -186,7 +186,7 @@ def _like_all(terms: list[str]) -> tuple[str, list[Any]]:
     return where, params
 
 
-def _hits(store: SnapshotStore, ids: list[int], terms: list[str]) -> list[Hit]:
+def _hits(store: StoreReader, ids: list[int], terms: list[str]) -> list[Hit]:
     if not ids:
         return []
     marks = ", ".join("?" * len(ids))

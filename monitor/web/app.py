@@ -29,7 +29,7 @@ from starlette.templating import Jinja2Templates
 
 from monitor.clock import Clock, system_clock
 from monitor.errors import StoreError, UsageError, WebError
-from monitor.feeds.pace import format_duration
+from monitor.pace import format_duration
 from monitor.web import api, feeds, pages
 from monitor.web.db import StorePool
 from monitor.web.diffcache import DiffCache

@@ -36,13 +36,11 @@ class StorePool:
             store = self._idle.pop() if self._idle else None
         if store is None:
             store = ReadOnlyStore(self.path)
-        conn = store.db.conn
-        conn.set_trace_callback(self.trace)
-        conn.execute("BEGIN")
+        store.database.conn.set_trace_callback(self.trace)
         try:
-            yield store
+            with store.database.snapshot():
+                yield store
         finally:
-            conn.execute("COMMIT")
             self._give_back(store)
 
     def _give_back(self, store: ReadOnlyStore) -> None:

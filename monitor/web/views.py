@@ -17,7 +17,6 @@ from monitor.clock import Clock
 from monitor.errors import UsageError, WebError
 from monitor.excerpt import first_passage
 from monitor.feeds.discover import schedule_dicts
-from monitor.feeds.urls import host_of
 from monitor.history import compare_versions, report_from_change, stored_ops
 from monitor.models import ChangeReport
 from monitor.store import Snapshot, Watch
@@ -31,7 +30,6 @@ from monitor.store.read import (
     confidences,
     feed_counts,
     feeds_by_id,
-    find_change,
     get_change,
     get_feed,
     get_version,
@@ -39,6 +37,7 @@ from monitor.store.read import (
     watch_dict,
     watches_by_id,
 )
+from monitor.urls import host_of
 from monitor.web.diffcache import DiffCache
 from monitor.web.params import choice_param, int_param, text_param
 
@@ -61,7 +60,7 @@ def render(request: Request, name: str, context: dict[str, Any], *, status: int 
 def get_watch(store: ReadOnlyStore, watch_id: int) -> Watch:
     """The watch with this id (404 if none)."""
     try:
-        return store.get_watch(watch_id)
+        return store.watches.get(watch_id)
     except UsageError:
         raise WebError(f"no watch with id {watch_id}", status=404) from None
 
@@ -88,7 +87,7 @@ def diff_report(
     if row is not None and (row["old_snapshot_id"], row["new_snapshot_id"]) != (old.id, new.id):
         row = None
     if row is None and old.id != new.id:
-        row = find_change(store, watch.id, old.id, new.id)
+        row = store.changes.between(watch.id, old.id, new.id)
     if row is not None:
         return report_from_change(row, watch, old, new)
     return compared(request, watch, old, new)

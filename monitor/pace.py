@@ -10,6 +10,9 @@ to the first tier's pace for ``reset_for`` (the first tier's length, by default)
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from monitor.clock import iso, parse_moment
 
 MINUTE, HOUR, DAY = 60.0, 3600.0, 86400.0
 
@@ -80,6 +83,26 @@ def interval_for(
 ) -> float | None:
     """Seconds until the next check of an article, or None when it is retired."""
     return pace(age, last_change_age, schedule).interval
+
+
+def article_pace(
+    schedule: DecaySchedule, now: datetime, born: str, changed: str | None = None
+) -> Pace:
+    """The pace at ``now`` of an article published (or found) at ``born`` and last changed at
+    ``changed`` (ISO-8601 times; None: never changed)."""
+    since_change = (now - parse_moment(changed)).total_seconds() if changed else None
+    return pace((now - parse_moment(born)).total_seconds(), since_change, schedule)
+
+
+def next_due(
+    schedule: DecaySchedule, now: datetime, born: str, checked: str | None, changed: str | None
+) -> str | None:
+    """When an article is due under ``schedule``: its last check plus the interval for its
+    age now (now if never checked); None if the schedule retires it (its next check does)."""
+    interval = article_pace(schedule, now, born, changed).interval
+    if interval is None:
+        return None
+    return iso(parse_moment(checked) + timedelta(seconds=interval) if checked else now)
 
 
 _UNITS = (("d", DAY), ("h", HOUR), ("m", MINUTE), ("s", 1.0))
