@@ -13,7 +13,6 @@ from pathlib import Path
 
 import sqlite_utils
 from click.testing import CliRunner
-from monitor.feeds.urls import url_key
 from server import LocalServer, Request, Response
 from test_service import Daemon, Hook, count, query, wait_for, write_config
 
@@ -21,6 +20,7 @@ from monitor.cli import cli
 from monitor.extract import EXTRACTOR_VERSION
 from monitor.store import SCHEMA_VERSION, Store
 from monitor.store.schema import MIGRATIONS
+from monitor.urls import url_key
 
 PAGE = Path(__file__).parent / "data" / "extract" / "article_header_standfirst.html"
 #: The schema and extractor of the release before this one.
