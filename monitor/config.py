@@ -18,6 +18,8 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
+from cssselect import HTMLTranslator, SelectorError
+
 from monitor.errors import ConfigError
 from monitor.pace import DEFAULT_DECAY, DecaySchedule, Tier
 
@@ -321,10 +323,20 @@ def parse_http_url(value: object) -> str:
     return url
 
 
+_CSS = HTMLTranslator()  # the translation extraction compiles selectors with (extract/css.py)
+
+
+def check_selector(selector: str) -> str | None:
+    """None if ``selector`` is valid CSS, else a one-line reason."""
+    try:
+        _CSS.css_to_xpath(selector)
+    except SelectorError as exc:
+        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+    return None
+
+
 def _selectors(value: object) -> tuple[str, ...]:
     selectors = _strings(value)
-    from monitor.extract.css import check_selector
-
     for selector in selectors:
         reason = check_selector(selector)
         if reason is not None:

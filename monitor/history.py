@@ -1,35 +1,26 @@
-"""Stored versions and changes, seen after the fact: the report of a stored change, the
-comparison of any two versions, and re-extraction of stored pages.
+"""Stored versions and changes, seen after the fact: the report of a stored change and the
+comparison of any two versions. Nothing here writes.
 
-The pipeline records checks; this module reads what they recorded (the CLI's ``diff`` and
-``reextract``, the outbox's reports) and holds the small helpers both share.
+The pipeline records checks; this module reads what they recorded (the CLI's ``diff``, the
+web UI, the outbox's reports).
 """
 
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import dataclass, replace
+from dataclasses import replace
 from typing import Any
-from urllib.parse import urlsplit
 
-from monitor.analyse import text_sha256
-from monitor.classify import classify_article
-from monitor.config import Config
 from monitor.diff import diff_from_ops, diff_texts
-from monitor.errors import StaleBaselineError
-from monitor.extract import EXTRACTOR_VERSION, extract_article
-from monitor.fetch import decode_html
 from monitor.models import (
     Article,
     ChangeReport,
     DiffOp,
-    FetchOutcome,
-    FetchResult,
     TextDiff,
     VersionRef,
 )
-from monitor.store import NewSnapshot, Snapshot, Store, Watch, utcnow
+from monitor.store import Snapshot, Store, Watch
 
 log = logging.getLogger(__name__)
 
@@ -87,14 +78,6 @@ def _report(watch: Watch, old: Snapshot | None, new: Snapshot, diff: TextDiff) -
     )
 
 
-def page_key(url: str) -> tuple[str, str]:
-    """What makes two URLs the same page: host (without www.) and path (without a trailing
-    slash); scheme, query and fragment aside."""
-    parts = urlsplit(url)
-    host = (parts.hostname or "").lower().removeprefix("www.")
-    return host, parts.path.rstrip("/") or "/"
-
-
 def version_ref(snapshot: Snapshot) -> VersionRef:
     """A stored version as the reports show it."""
     return VersionRef(
@@ -110,82 +93,3 @@ def is_silent_edit(old: Snapshot | None, new: Snapshot | Article) -> bool:
     """The text changed but the page still declares the same modification date."""
     old_date = old.metadata.modified_at if old else None
     return bool(old_date) and old_date == new.metadata.modified_at
-
-
-def new_snapshot(
-    article: Article, sha: str, fetched: FetchResult, html_gz: bytes | None = None
-) -> NewSnapshot:
-    """A version to store: the article, its identity and the page it came from."""
-    return NewSnapshot(
-        title=article.title,
-        text=article.text,
-        text_sha256=sha,
-        metadata=article.metadata,
-        final_url=fetched.final_url,
-        extractor=article.extractor,
-        raw=fetched.content,
-        encoding=fetched.encoding,
-        html_gz=html_gz,
-        confidence=article.confidence,
-        extractor_version=EXTRACTOR_VERSION,
-    )
-
-
-@dataclass(frozen=True)
-class Reextracted:
-    """What `monitor reextract` did with one watch."""
-
-    watch: Watch
-    old_version: int | None
-    new_version: int | None = None  # the new baseline, when the text changed
-    note: str = ""
-
-    @property
-    def changed(self) -> bool:
-        """True when the current extractor gives another text than the stored one."""
-        return self.new_version is not None or self.note == "would change"
-
-
-def reextract_watch(
-    store: Store, config: Config, watch: Watch, *, dry_run: bool = False
-) -> Reextracted:
-    """Run today's extractor over the stored page of the current version; store a different
-    text as the new baseline (not a change: nothing is reported or notified), or record that
-    today's extractor gives the same text (and how sure it is)."""
-    current = store.versions.current(watch)
-    if current is None:
-        return Reextracted(watch, None, note="no version yet")
-    raw, encoding = store.versions.page(current.id)
-    if not raw:
-        return Reextracted(watch, current.version, note="no stored page")
-    content_type = f"text/html; charset={encoding}" if encoding else None
-    html, _ = decode_html(raw, content_type)
-    rules = config.rules_for(watch.url, watch.rules)
-    article = extract_article(html, current.final_url or watch.url, rules)
-    sha = text_sha256(article.document)
-    if sha == current.text_sha256:
-        if not dry_run:
-            store.mark_extracted(current.id, EXTRACTOR_VERSION, article.confidence)
-        return Reextracted(watch, current.version, note="same text")
-    verdict = classify_article(article)
-    if verdict.status is not None:
-        if not dry_run:  # today's extractor has looked at it: the next check compares as usual
-            store.mark_extracted(current.id, EXTRACTOR_VERSION, current.confidence)
-        return Reextracted(watch, current.version, note=f"kept: {verdict.error}")
-    if dry_run:
-        return Reextracted(watch, current.version, note="would change")
-    fetched = FetchResult(
-        url=watch.url,
-        outcome=FetchOutcome.OK,
-        final_url=current.final_url,
-        content=raw,
-        encoding=encoding,
-    )
-    try:
-        version = store.add_baseline(
-            watch.id, new_snapshot(article, sha, fetched), utcnow(), expected_current=current.id
-        )
-    except StaleBaselineError:
-        return Reextracted(watch, current.version, note="a check stored a new version meanwhile")
-    log.info("re-extracted watch=%s v%d -> v%d", watch.label, current.version, version)
-    return Reextracted(watch, current.version, version)

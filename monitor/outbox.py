@@ -23,8 +23,8 @@ from pathlib import Path
 
 from monitor.config import Config, NotifyConfig
 from monitor.errors import NotifyError
+from monitor.history import build_report
 from monitor.models import ChangeReport, Event
-from monitor.pipeline import build_report
 from monitor.report import render
 from monitor.store import OutboxRow, Store, utcnow
 

@@ -23,21 +23,13 @@ from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Any
 
-from monitor.analyse import Analysis, analyse_page, text_sha256, worker_ignores_signals
+from monitor.analyse import Analysis, analyse_page, worker_ignores_signals
 from monitor.classify import Verdict, classify_article, classify_fetch, is_collapse
 from monitor.config import Config, Rules
 from monitor.errors import ExtractError, StaleBaselineError
 from monitor.extract import EXTRACTOR_VERSION
 from monitor.fetch import Fetcher
-from monitor.history import (
-    Reextracted,
-    build_report,
-    compare_versions,
-    is_silent_edit,
-    new_snapshot,
-    page_key,
-    reextract_watch,
-)
+from monitor.history import build_report, is_silent_edit
 from monitor.models import (
     Article,
     ChangeReport,
@@ -47,6 +39,7 @@ from monitor.models import (
     FetchResult,
     Validators,
 )
+from monitor.reextract import reextract_watch
 from monitor.store import (
     CheckRecord,
     NewChange,
@@ -57,19 +50,10 @@ from monitor.store import (
     Watch,
     utcnow,
 )
+from monitor.store.records import new_snapshot
+from monitor.urls import page_key
 
 log = logging.getLogger(__name__)
-
-__all__ = [
-    "CheckResult",
-    "Checker",
-    "Reextracted",
-    "build_report",
-    "compare_versions",
-    "process_pool",
-    "reextract_watch",
-    "text_sha256",
-]
 
 STALE_RETRIES = 3
 #: A return to a version one of the last this-many checks saw is flapping (an A/B test, a CDN
@@ -355,7 +339,7 @@ class Checker:
             kind = "flap" if earlier.id in recent else "revert"
             change = _change(current, earlier.id, kind, analysis)
             return _with(base, status=CheckStatus.CHANGED, snapshot_id=earlier.id, change=change)
-        snapshot = new_snapshot(article, sha, fetched, html_gz)
+        snapshot = new_snapshot(article, sha, fetched, html_gz, extractor_version=EXTRACTOR_VERSION)
         if current is None:
             return _with(base, status=CheckStatus.NEW, new_snapshot=snapshot)
         change = _change(current, None, "changed", analysis)

@@ -31,13 +31,13 @@ from monitor import __version__
 from monitor.clock import iso
 from monitor.config import Config
 from monitor.errors import FetchCancelled, LockError, MonitorError
-from monitor.feeds.discover import FeedPacer
 from monitor.fetch import Fetcher
 from monitor.follow import Follower
-from monitor.outbox import Outbox, channel_map
+from monitor.outbox import Outbox
 from monitor.pipeline import Checker, CheckResult, process_pool
 from monitor.schedule import WatchScheduler, WatchTiming, plan_first_runs
 from monitor.store import Store, Watch
+from monitor.wiring import build_checker
 
 if TYPE_CHECKING:
     from monitor.web import EmbeddedWeb
@@ -184,7 +184,6 @@ class Daemon:
         self.store = store
         # Without a config file, config watches are not ours to deactivate.
         store.sync_config(self.config, deactivate=self.config.path is not None)
-        store.feeds.sync_config(self.config, deactivate=self.config.path is not None)
         self.executor = self._executor()
         async with Fetcher(self.config.settings.fetch) as fetcher:
             self._assemble(store, fetcher)
@@ -207,14 +206,8 @@ class Daemon:
 
     def _assemble(self, store: Store, fetcher: Fetcher) -> None:
         """The checker, the outbox, the scheduler and the feed follower, over one fetcher."""
-        self.checker = Checker(
-            store,
-            fetcher,
-            self.config,
-            executor=self.executor,
-            channels=channel_map(self.config),
-            plan_next=FeedPacer(store),
-        )
+        self.fetcher = fetcher
+        self.checker = self._checker()
         self.outbox = Outbox(store, self.config)
         self.outbox.recover()
         self.scheduler = WatchScheduler(self.run_check)
@@ -226,6 +219,11 @@ class Daemon:
             slots=2 * self.config.settings.fetch.concurrency,
             inflight=self._inflight,
         )
+
+    def _checker(self) -> Checker:
+        """A checker over the running config and the current executor (built anew when
+        either changes, never patched)."""
+        return build_checker(self.store, self.fetcher, self.config, executor=self.executor)
 
     def _start_checking(self, store: Store) -> None:
         """Schedule every watch and feed, and start the scheduler."""
@@ -267,7 +265,8 @@ class Daemon:
         log.warning("the extraction workers stopped; starting new ones")
         if self.executor is not None:
             self.executor.shutdown(wait=False, cancel_futures=True)
-        self.executor = self.checker.executor = self._executor()
+        self.executor = self._executor()
+        self.checker = self._checker()
 
     @contextlib.contextmanager
     def _signals(self) -> Iterator[None]:
@@ -382,13 +381,10 @@ class Daemon:
     def _reload(self) -> None:
         config = self.load_config()
         self.store.sync_config(config)
-        self.store.feeds.sync_config(config)
-        self.checker.plan_next = FeedPacer(self.store)  # feeds' schedules may have changed
         if config.settings.fetch != self.config.settings.fetch:
             log.warning("fetch settings changed: they take effect after a restart")
         self.config = config
-        self.checker.config = config
-        self.checker.channels = channel_map(config)
+        self.checker = self._checker()  # feeds' schedules and channels may have changed
         self.outbox = Outbox(self.store, config)
         self._reconcile()
         log.info("configuration reloaded from %s", config.path)
@@ -419,7 +415,7 @@ class Daemon:
         notify_systemd("STOPPING=1")
         self._accepting = self.follower.accepting = False
         self.scheduler.pause()
-        self.checker.fetcher.refuse_new()
+        self.fetcher.refuse_new()
         grace = self.config.settings.shutdown_grace
         if self._inflight:
             _done, pending = await asyncio.wait(set(self._inflight), timeout=grace)

@@ -185,3 +185,11 @@ def legacy_key(url: str) -> str:
         and not name.startswith("at_")
     ]
     return urlunsplit(parts._replace(query="&".join(kept)))
+
+
+def page_key(url: str) -> tuple[str, str]:
+    """What makes two URLs the same page: host (without www.) and path (without a trailing
+    slash); scheme, query and fragment aside."""
+    parts = urlsplit(url)
+    host = (parts.hostname or "").lower().removeprefix("www.")
+    return host, parts.path.rstrip("/") or "/"

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
+from monitor.analyse import text_sha256
 from monitor.config import Config, NotifyConfig, Settings
 from monitor.errors import NotifyError
 from monitor.models import CheckStatus, Event, Metadata
 from monitor.outbox import REPORTS_CHANNEL, Outbox, channel_map, report_stem
-from monitor.pipeline import text_sha256
 from monitor.store import CheckRecord, NewChange, NewSnapshot, OutboxItem, Store
 
 HOOK = NotifyConfig(type="webhook", name="hook", url="http://127.0.0.1:9/hook")

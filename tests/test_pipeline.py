@@ -15,7 +15,8 @@ from monitor import samplesite
 from monitor.config import Config, Rules, SiteRule, WatchConfig
 from monitor.fetch import Fetcher
 from monitor.models import CheckStatus
-from monitor.pipeline import Checker, CheckResult, reextract_watch
+from monitor.pipeline import Checker, CheckResult
+from monitor.reextract import reextract_watch
 from monitor.samplesite import Noise
 from monitor.store import Store
 

@@ -67,7 +67,8 @@ class App:
         return self.db_path or self.config.settings.database
 
     def sync(self, store: Any, *, deactivate: bool = False) -> None:
-        """Bring the config file's [[watch]] entries into the database (if there is a file)."""
+        """Bring the config file's [[watch]] and [[feed]] entries into the database (if there
+        is a file); with ``deactivate``, those no longer in it stop being checked."""
         if self.config.path is not None:
             store.sync_config(self.config, deactivate=deactivate)
 

@@ -110,24 +110,23 @@ def _auto_workers(requested: int | None, watches: int) -> int:
 
 
 async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOptions) -> None:
-    from monitor.feeds.discover import FeedPacer
     from monitor.fetch import Fetcher
-    from monitor.outbox import Outbox, channel_map
-    from monitor.pipeline import Checker, process_pool
+    from monitor.outbox import Outbox
+    from monitor.pipeline import process_pool
+    from monitor.wiring import build_checker
 
     executor = process_pool(_auto_workers(options.workers, len(watches)))
     probe = _LagProbe()
     progress = _Progress(len(watches), enabled=not options.as_json and sys.stderr.isatty())
     try:
         async with Fetcher(app.config.settings.fetch) as fetcher:
-            channels = channel_map(app.config) if options.notify else {}
-            checker = Checker(
+            checker = build_checker(
                 store,
                 fetcher,
                 app.config,
                 executor=executor,
-                channels=channels,
-                plan_next=FeedPacer(store),
+                notify=options.notify,
+                clock=app.clock,
             )
             pending = iter(watches)
 
@@ -156,10 +155,7 @@ def _poll_feeds(app: App, as_json: bool) -> None:
 
     with app.store() as store:
         app.sync(store, deactivate=True)
-        feed_store = store.feeds
-        if app.config.path is not None:
-            feed_store.sync_config(app.config)
-        followed = feed_store.all()
+        followed = store.feeds.all()
         if not followed:
             raise UsageError(
                 "no feeds to poll: add [[feed]] to config.toml or `monitor add URL --follow-feed`"

@@ -237,7 +237,7 @@ def diff(app: App, watch: str, a: int | None, b: int | None, fmt: str | None) ->
 
     A and B are version numbers, as listed by `monitor log WATCH`.
     """
-    from monitor.pipeline import build_report, compare_versions
+    from monitor.history import build_report, compare_versions
 
     with app.store(existing=True) as store:
         target = store.watches.find(watch)

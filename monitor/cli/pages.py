@@ -77,11 +77,12 @@ def add(
 def _add(app: App, request: AddRequest) -> AddOutcome:
     from monitor.add import add_page
     from monitor.fetch import Fetcher
-    from monitor.pipeline import Checker
+    from monitor.wiring import build_checker
 
     async def run(store: Any) -> AddOutcome:
         async with Fetcher(app.config.settings.fetch) as fetcher:
-            return await add_page(Checker(store, fetcher, app.config), request)
+            checker = build_checker(store, fetcher, app.config, notify=False, clock=app.clock)
+            return await add_page(checker, request)
 
     with app.store() as store:
         app.sync(store)
@@ -212,11 +213,8 @@ def feeds(app: App, as_json: bool, show_all: bool) -> None:
 
     with app.listing_store() as store:
         app.sync(store)
-        feed_store = store.feeds
-        if app.config.path is not None:
-            feed_store.sync_config(app.config, deactivate=False)
-        listed = feed_store.all(active_only=not show_all)
-        counts = feed_store.entry_counts()
+        listed = store.feeds.all(active_only=not show_all)
+        counts = store.feeds.entry_counts()
     rows = [feed_dict(f, counts.get(f.id, (0, 0))) for f in listed]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
@@ -340,7 +338,7 @@ def reextract(app: App, watches: tuple[str, ...], dry_run: bool, as_json: bool) 
     notified). Run it after upgrading monitor or changing site rules. With no WATCH, all
     active watches.
     """
-    from monitor.pipeline import reextract_watch
+    from monitor.reextract import reextract_watch
 
     with app.store(existing=True) as store:
         app.sync(store)

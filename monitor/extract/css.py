@@ -1,6 +1,6 @@
 """CSS selectors on lxml trees, through cssselect (CSS -> XPath, compiled once and cached).
 
-config.py validates site rules with :func:`check_selector`, so a selector that passes
+config.py validates site rules with :func:`monitor.config.check_selector`, so a selector that passes
 validation is one that this module can run.
 """
 
@@ -12,7 +12,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
 
-from cssselect import HTMLTranslator, SelectorError
+from cssselect import HTMLTranslator
 from lxml import etree
 
 from monitor.extract.text import Element, drop_tree
@@ -20,15 +20,6 @@ from monitor.extract.text import Element, drop_tree
 log = logging.getLogger(__name__)
 
 _TRANSLATOR = HTMLTranslator()
-
-
-def check_selector(selector: str) -> str | None:
-    """None if ``selector`` is valid CSS, else a one-line reason."""
-    try:
-        _TRANSLATOR.css_to_xpath(selector)
-    except SelectorError as exc:
-        return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
-    return None
 
 
 @lru_cache(maxsize=1024)

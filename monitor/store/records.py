@@ -8,7 +8,7 @@ from typing import Any
 
 from monitor.clock import iso, system_clock
 from monitor.config import Rules
-from monitor.models import CheckStatus, Confidence, Metadata
+from monitor.models import Article, CheckStatus, Confidence, FetchResult, Metadata
 
 
 def utcnow() -> str:
@@ -241,4 +241,29 @@ def snapshot_from_row(row: dict[str, Any]) -> Snapshot:
         origin=row["origin"],
         confidence=Confidence(row.get("confidence") or "", row.get("confidence_reason") or ""),
         extractor_version=row.get("extractor_version"),
+    )
+
+
+def new_snapshot(
+    article: Article,
+    sha: str,
+    fetched: FetchResult,
+    html_gz: bytes | None = None,
+    *,
+    extractor_version: str | None = None,
+) -> NewSnapshot:
+    """A version to store: the article, its identity, the page it came from, and the
+    extractor (its ``EXTRACTOR_VERSION``) that made the text."""
+    return NewSnapshot(
+        title=article.title,
+        text=article.text,
+        text_sha256=sha,
+        metadata=article.metadata,
+        final_url=fetched.final_url,
+        extractor=article.extractor,
+        raw=fetched.content,
+        encoding=fetched.encoding,
+        html_gz=html_gz,
+        confidence=article.confidence,
+        extractor_version=extractor_version,
     )
