@@ -7,23 +7,12 @@ import json
 import socket
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 from server import LocalServer
 
 from monitor import samplesite
 from monitor.cli import cli
 from monitor.store import Store
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
-    (tmp_path / "config.toml").write_text(
-        '[monitor]\nretries = 0\nread_timeout = "2s"\n', encoding="utf-8"
-    )
-    return tmp_path
 
 
 def run(*args: str) -> Result:

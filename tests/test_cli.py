@@ -6,7 +6,6 @@ import json
 import re
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 from server import LocalServer
 
@@ -14,17 +13,6 @@ from monitor import samplesite
 from monitor.cli import cli
 
 CASES = Path(__file__).parent / "data" / "extract"
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty folder as the working directory, with a config that makes fetches fast."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
-    (tmp_path / "config.toml").write_text(
-        '[monitor]\nretries = 0\nread_timeout = "2s"\n', encoding="utf-8"
-    )
-    return tmp_path
 
 
 def run(*args: str, input: str | bytes | None = None) -> Result:
