@@ -1,22 +1,36 @@
-"""Extraction benchmark: monitor's extractor (and its peers) on pages with reference text.
+"""Extraction benchmark: monitor's extractor and its peers on two corpora, per fold.
 
-    python bench/extraction.py                       # ../shared/corpus/extraction, monitor only
+    python bench/extraction.py                       # monitor only, both corpora
     python bench/extraction.py --peers               # + trafilatura and readability-lxml
+    python bench/extraction.py --peers --detail      # + per dataset, CJK / non-CJK
+    python bench/extraction.py --worst 15 --fold 0   # the tuning fold's worst pages
     python bench/extraction.py --corpus DIR --save-outputs out/ --verify-with TOOL.py
 
-The corpus layout is ``<dataset>/manifest.json`` (pages with ``id``, ``html``, ``txt``,
-``url``, optional ``cjk``) and the files it names. The pages are third-party and are never
-copied into this repository; without the corpus the benchmark says so and exits 0.
+Two corpora of third-party pages, never copied into this repository (without them the
+benchmark says so and exits 0):
 
-Metric (the one of the corpus README, written here from its description): a page's tokens
-are ``\\w+`` runs; on CJK pages every Han, kana or Hangul character is a token of its own.
-Shingles are runs of 4 consecutive tokens, counted as a multiset; with tp, fp, fn the
-overlaps between reference and output, divided by tp + fp + fn, precision and recall are
-averaged over the pages where they are defined and F1 = 2PR / (P + R) of the two means.
-"combined" uses CJK tokens on CJK pages and plain ``\\w+`` tokens elsewhere.
+- ``../shared/corpus/extraction`` (``--corpus``): pages with reference article text, layout
+  ``<dataset>/manifest.json`` (pages with ``id``, ``html``, ``txt``, ``url``, optional
+  ``cjk``). Metric (the one of the corpus README, written here from its description): a
+  page's tokens are ``\\w+`` runs; on CJK pages every Han, kana or Hangul character is a
+  token of its own. Shingles are runs of 4 consecutive tokens, counted as a multiset; with
+  tp, fp, fn the overlaps between reference and output, divided by tp + fp + fn, precision
+  and recall are averaged over the pages where they are defined and F1 = 2PR / (P + R) of the
+  two means. "combined" uses CJK tokens on CJK pages and plain ``\\w+`` tokens elsewhere.
+- ``../shared/corpus/extraction-snippets/trafilatura-eval`` (``--snippets``): pages with
+  snippets that must be in the text and snippets that must not, scored as trafilatura's own
+  evaluation does (``../shared/tools/eval_trafilatura_set.py``): each snippet, whitespace
+  collapsed, is looked up as a substring of the output; counts are summed over the pages and
+  precision, recall and F1 come from the sums. Every extractor gets the same text, decoded
+  from the page's bytes by monitor's decoder (the tool's trafilatura runner gets the bytes;
+  its figures differ by a few thousandths).
 
-To guard against overfitting, the figures are also given for a fixed 2-fold split of the
-pages (by a hash of the page id): tune on one fold, read the other.
+Besides F1, each fold says how many pages got an output that is mostly not the article:
+shingle recall below 0.5, or fewer than half of the page's must-have snippets found. Those
+are the pages a user would watch wrongly.
+
+To guard against overfitting, every figure is given for a fixed 2-fold split of the pages (by
+a hash of the page id): tune on fold 0, read fold 1.
 """
 
 from __future__ import annotations
@@ -37,6 +51,9 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_CORPUS = ROOT.parent / "shared" / "corpus" / "extraction"
+DEFAULT_SNIPPETS = ROOT.parent / "shared" / "corpus" / "extraction-snippets" / "trafilatura-eval"
+#: An output with less than this share of the article is mostly not the article.
+MOSTLY_NOT = 0.5
 
 _CJK = (
     "\u1100-\u11ff\u2e80-\u2fdf\u3005-\u3007\u3021-\u3029\u3038-\u303c\u3040-\u30ff"
@@ -46,13 +63,19 @@ _CJK = (
 _WORDS = re.compile(r"\w+")
 _CJK_CHAR = re.compile(f"[{_CJK}]")
 _CJK_TOKENS = re.compile(rf"[{_CJK}]|(?:(?![{_CJK}])\w)+")
+_SPACE = re.compile(r"\s+")
 
 Extractor = Callable[[str, str], str]
 
 
+def fold_of(page_id: str) -> int:
+    """0 or 1: a fixed 2-fold split by page id."""
+    return hashlib.sha256(page_id.encode()).digest()[0] % 2
+
+
 @dataclass(frozen=True)
 class Page:
-    """One corpus page and its reference text."""
+    """One page of the reference-text corpus."""
 
     dataset: str
     id: str
@@ -63,35 +86,105 @@ class Page:
 
     @property
     def fold(self) -> int:
-        """0 or 1: a fixed 2-fold split by page id."""
-        return hashlib.sha256(self.id.encode()).digest()[0] % 2
+        return fold_of(self.id)
+
+    def html(self) -> str:
+        return self.html_path.read_text(encoding="utf-8", errors="replace")
+
+
+@dataclass(frozen=True)
+class SnippetPage:
+    """One page of the snippet corpus: what must be in its text and what must not."""
+
+    id: str
+    html_path: Path
+    url: str
+    must: tuple[str, ...]
+    must_not: tuple[str, ...]
+
+    @property
+    def fold(self) -> int:
+        return fold_of(self.id)
+
+    def html(self) -> str:
+        from monitor.fetch import decode_html
+
+        return decode_html(self.html_path.read_bytes(), None)[0]
 
 
 @dataclass
 class Score:
-    """Per-page precision and recall, and time."""
+    """Per-page precision and recall (shingles), and time."""
 
     precision: list[float] = field(default_factory=list)
     recall: list[float] = field(default_factory=list)
     ms: list[float] = field(default_factory=list)
+    mostly_not: int = 0
 
     def add(self, precision: float | None, recall: float | None, ms: float) -> None:
         if precision is not None:
             self.precision.append(precision)
         if recall is not None:
             self.recall.append(recall)
+            self.mostly_not += recall < MOSTLY_NOT
         self.ms.append(ms)
+
+    @property
+    def f1(self) -> float:
+        p = statistics.fmean(self.precision) if self.precision else 0.0
+        r = statistics.fmean(self.recall) if self.recall else 0.0
+        return 2 * p * r / (p + r) if p + r else 0.0
 
     def summary(self) -> str:
         if not self.ms:
             return "no pages"
         p = statistics.fmean(self.precision) if self.precision else 0.0
         r = statistics.fmean(self.recall) if self.recall else 0.0
-        f1 = 2 * p * r / (p + r) if p + r else 0.0
         return (
-            f"F1 {f1:.3f}  P {p:.3f}  R {r:.3f}  pages {len(self.ms):3d}  "
+            f"F1 {self.f1:.3f}  P {p:.3f}  R {r:.3f}  pages {len(self.ms):3d}  "
+            f"not the article {self.mostly_not}  "
             f"{statistics.fmean(self.ms):6.1f} ms/page (median {statistics.median(self.ms):.1f})"
         )
+
+
+@dataclass
+class SnippetScore:
+    """Summed snippet counts (micro), pages mostly not the article, and time."""
+
+    tp: int = 0
+    fp: int = 0
+    fn: int = 0
+    tn: int = 0
+    mostly_not: int = 0
+    ms: list[float] = field(default_factory=list)
+
+    def add(self, page: SnippetPage, output: str, ms: float) -> None:
+        text = _norm(output)
+        found = sum(_norm(s) in text for s in page.must)
+        leaked = sum(_norm(s) in text for s in page.must_not)
+        self.tp, self.fn = self.tp + found, self.fn + len(page.must) - found
+        self.fp, self.tn = self.fp + leaked, self.tn + len(page.must_not) - leaked
+        self.mostly_not += bool(page.must) and found < MOSTLY_NOT * len(page.must)
+        self.ms.append(ms)
+
+    @property
+    def f1(self) -> float:
+        return 2 * self.tp / (2 * self.tp + self.fp + self.fn) if self.tp else 0.0
+
+    def summary(self) -> str:
+        if not self.ms:
+            return "no pages"
+        p = self.tp / (self.tp + self.fp) if self.tp + self.fp else 0.0
+        r = self.tp / (self.tp + self.fn) if self.tp + self.fn else 0.0
+        return (
+            f"F1 {self.f1:.3f}  P {p:.3f}  R {r:.3f}  pages {len(self.ms):3d}  "
+            f"not the article {self.mostly_not}  "
+            f"{statistics.fmean(self.ms):6.1f} ms/page (median {statistics.median(self.ms):.1f})"
+        )
+
+
+def _norm(text: str) -> str:
+    return _SPACE.sub(" ", text or "").strip()
 
 
 def is_cjk(text: str) -> bool:
@@ -146,19 +239,50 @@ def load_pages(corpus: Path) -> list[Page]:
     return pages
 
 
-def monitor_extractor() -> Extractor:
-    """monitor's extractor, body text only (the references have no title)."""
-    from monitor.extract import extract_article
+def load_snippet_pages(folder: Path) -> list[SnippetPage]:
+    """The pages of the snippet corpus (``manifest.json`` and ``pages/<id>.html``)."""
+    manifest = json.loads((folder / "manifest.json").read_text(encoding="utf-8"))
+    return [
+        SnippetPage(
+            id=entry["id"],
+            html_path=folder / "pages" / f"{entry['id']}.html",
+            url=entry.get("url") or "",
+            must=tuple(entry.get("with") or ()),
+            must_not=tuple(entry.get("without") or ()),
+        )
+        for entry in manifest["pages"]
+    ]
 
-    return lambda html, url: extract_article(html, url or None).text
+
+class MonitorExtractor:
+    """monitor's extractor, body text only (the references have no title); remembers the
+    confidence of its last extraction."""
+
+    def __init__(self) -> None:
+        from monitor.extract import extract_article
+
+        self.extract = extract_article
+        self.last_level = ""
+
+    def __call__(self, html: str, url: str) -> str:
+        article = self.extract(html, url or None)
+        self.last_level = article.confidence.level
+        return article.text
+
+
+def monitor_extractor() -> Extractor:
+    return MonitorExtractor()
 
 
 def trafilatura_extractor() -> Extractor:
-    """trafilatura 2, comments off (the corpus README's baseline)."""
+    """trafilatura 2 without comments, with tables (upstream's "standard" runner)."""
     import trafilatura
 
     def run(html: str, url: str) -> str:
-        return trafilatura.extract(html, url=url or None, include_comments=False) or ""
+        return (
+            trafilatura.extract(html, url=url or None, include_comments=False, include_tables=True)
+            or ""
+        )
 
     return run
 
@@ -168,7 +292,7 @@ def readability_extractor() -> Extractor:
     from readability import Document
 
     from monitor.extract import parse_html
-    from monitor.extract.text import blocks_of
+    from monitor.extract.blocks import blocks_of
 
     def run(html: str, url: str) -> str:
         summary = Document(html, url=url or None).summary()
@@ -188,38 +312,160 @@ def available_extractors(peers: bool) -> dict[str, Extractor]:
             try:
                 found[name] = make()
             except ImportError:
-                print(f"({name} is not installed: pip install {name}-lxml / {name})")
+                print(f"({name} is not installed: pip install -e '.[bench]')")
     return found
 
 
-def run_extractor(extract: Extractor, pages: Iterable[Page]) -> dict[str, tuple[str, float]]:
+def run_extractor(
+    extract: Extractor, pages: Iterable[Page | SnippetPage]
+) -> dict[str, tuple[str, float]]:
     """Each page's output and milliseconds, by page id."""
     results = {}
     for page in pages:
-        html = page.html_path.read_text(encoding="utf-8", errors="replace")
+        html = page.html()
         started = time.perf_counter()
         try:
             output = extract(html, page.url)
         except Exception as exc:  # a benchmark reports failures, it does not stop at them
-            print(f"  {page.dataset}/{page.id}: {type(exc).__name__}: {exc}", file=sys.stderr)
+            print(f"  {page.id}: {type(exc).__name__}: {exc}", file=sys.stderr)
             output = ""
         results[page.id] = (output, (time.perf_counter() - started) * 1000)
+        level = getattr(extract, "last_level", None)
+        if level is not None:
+            LEVELS[page.id] = level
     return results
 
 
-def report(name: str, pages: list[Page], results: dict[str, tuple[str, float]]) -> None:
-    """Print the scores of one extractor: overall, CJK, non-CJK and per fold."""
+#: monitor's confidence in each page's text, by page id.
+LEVELS: dict[str, str] = {}
+
+
+def print_confidence(
+    pages: Sequence[Page | SnippetPage], results: dict[str, tuple[str, float]]
+) -> None:
+    """How monitor's confidence matches the pages whose output is mostly not the article."""
+    print("\nmonitor's confidence (low = uncertain), per fold:")
+    for fold in (0, 1):
+        mine = [p for p in pages if p.fold == fold]
+        bad = {p.id for p in mine if _mostly_not(p, results[p.id][0])}
+        low = {p.id for p in mine if LEVELS.get(p.id) == "low"}
+        levels = Counter(LEVELS.get(p.id, "") for p in mine)
+        spread = ", ".join(f"{k} {levels[k]}" for k in ("high", "medium", "low"))
+        print(
+            f"  fold {fold}: {spread}; mostly not the article {len(bad)}, "
+            f"of which low {len(bad & low)}"
+        )
+
+
+def _mostly_not(page: Page | SnippetPage, output: str) -> bool:
+    if isinstance(page, Page):
+        recall = precision_recall(page.truth, output, page.cjk)[1]
+        return recall is not None and recall < MOSTLY_NOT
+    text = _norm(output)
+    found = sum(_norm(s) in text for s in page.must)
+    return bool(page.must) and found < MOSTLY_NOT * len(page.must)
+
+
+def shingle_groups(pages: list[Page], results: dict[str, tuple[str, float]]) -> dict[str, Score]:
+    """Scores by group: all, fold, CJK / non-CJK (also within each fold), dataset."""
     groups: dict[str, Score] = {}
     for page in pages:
         output, ms = results[page.id]
         precision, recall = precision_recall(page.truth, output, page.cjk)
-        keys = ["all", "cjk" if page.cjk else "non-cjk", f"fold {page.fold}", page.dataset]
-        for key in keys:
+        kind = "cjk" if page.cjk else "non-cjk"
+        fold = f"fold {page.fold}"
+        for key in ("all", kind, fold, f"{fold} {kind}", page.dataset):
             groups.setdefault(key, Score()).add(precision, recall, ms)
+    return groups
+
+
+def snippet_groups(
+    pages: list[SnippetPage], results: dict[str, tuple[str, float]]
+) -> dict[str, SnippetScore]:
+    """Scores by group: all, fold."""
+    groups: dict[str, SnippetScore] = {}
+    for page in pages:
+        output, ms = results[page.id]
+        for key in ("all", f"fold {page.fold}"):
+            groups.setdefault(key, SnippetScore()).add(page, output, ms)
+    return groups
+
+
+def _cell(score: Score | SnippetScore | None, cjk: Score | None = None) -> str:
+    if score is None or not score.ms:
+        return "-"
+    both = f"{score.f1:.3f}" + (f" / {cjk.f1:.3f}" if cjk is not None and cjk.ms else "")
+    return f"{both}  {score.mostly_not:>2}  {statistics.median(score.ms):5.1f}"
+
+
+def print_table(
+    title: str,
+    columns: Sequence[str],
+    rows: dict[str, dict[str, Score]] | dict[str, dict[str, SnippetScore]],
+) -> None:
+    """One row per extractor, one cell per fold: F1 (and CJK F1), mostly-not count, median ms."""
+    print(f"\n{title}")
+    print(f"  {'':<12}" + "".join(f"{c:<32}" for c in columns))
+    for name, groups in rows.items():
+        cells = []
+        for column in columns:
+            key = column.split(" (")[0]
+            cjk = groups.get(f"{key} cjk" if key != "all" else "cjk")
+            cells.append(_cell(groups.get(key), cjk if isinstance(cjk, Score) else None))
+        print(f"  {name:<12}" + "".join(f"{c:<32}" for c in cells))
+
+
+def print_detail(name: str, groups: dict[str, Score] | dict[str, SnippetScore]) -> None:
     print(f"\n{name}")
-    for key in ["all", "cjk", "non-cjk", "fold 0", "fold 1", *sorted({p.dataset for p in pages})]:
-        if key in groups:
-            print(f"  {key:<32} {groups[key].summary()}")
+    for key in sorted(groups):
+        print(f"  {key:<32} {groups[key].summary()}")
+
+
+def print_worst(
+    pages: list[Page],
+    snippet_pages: list[SnippetPage],
+    results: dict[str, dict[str, tuple[str, float]]],
+    count: int,
+    fold: int | None,
+) -> None:
+    """monitor's worst pages (of one fold), beside the peers' figures on them."""
+    rows = []
+    for page in pages:
+        if fold is None or page.fold == fold:
+            scores = {
+                n: precision_recall(page.truth, r[page.id][0], page.cjk) for n, r in results.items()
+            }
+            p, r = scores["monitor"]
+            f = 2 * (p or 0) * (r or 0) / ((p or 0) + (r or 0)) if (p or 0) + (r or 0) else 0.0
+            peers = "  ".join(
+                f"{n} P{s[0] or 0:.2f} R{s[1] or 0:.2f}"
+                for n, s in scores.items()
+                if n != "monitor"
+            )
+            rows.append(
+                (f, f"{page.dataset}/{page.id} P{p or 0:.2f} R{r or 0:.2f}  {peers}  {page.url}")
+            )
+    for page in snippet_pages:
+        if fold is None or page.fold == fold:
+            marks = {}
+            for name, res in results.items():
+                if page.id not in res:
+                    continue
+                text = _norm(res[page.id][0])
+                missed = sum(_norm(s) not in text for s in page.must)
+                leaked = sum(_norm(s) in text for s in page.must_not)
+                marks[name] = (missed, leaked)
+            missed, leaked = marks["monitor"]
+            total = len(page.must) + len(page.must_not)
+            peers = "  ".join(f"{n} -{m}+{lk}" for n, (m, lk) in marks.items() if n != "monitor")
+            bad = 1 - (missed + leaked) / total if total else 1.0
+            rows.append(
+                (bad, f"snippets/{page.id} missed {missed} leaked {leaked}  {peers}  {page.url}")
+            )
+    rows.sort(key=lambda row: row[0])
+    print(f"\nworst pages{f' of fold {fold}' if fold is not None else ''}:")
+    for _, line in rows[:count]:
+        print(f"  {line}")
 
 
 def save_outputs(directory: Path, results: dict[str, tuple[str, float]]) -> Path:
@@ -249,27 +495,76 @@ def verify(tool: Path, corpus: Path, predictions: Path) -> None:
     print(result.stdout.strip().splitlines()[-1] if result.stdout.strip() else result.stderr)
 
 
-def main(argv: Sequence[str] | None = None) -> int:
+def _arguments(argv: Sequence[str] | None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--corpus", type=Path, default=DEFAULT_CORPUS)
+    parser.add_argument("--snippets", type=Path, default=DEFAULT_SNIPPETS)
+    parser.add_argument("--only", choices=("corpus", "snippets"), help="measure one corpus")
     parser.add_argument("--peers", action="store_true", help="also run trafilatura and readability")
+    parser.add_argument("--detail", action="store_true", help="per dataset and page kind too")
+    parser.add_argument("--worst", type=int, default=0, help="list monitor's N worst pages")
+    parser.add_argument("--fold", type=int, choices=(0, 1), help="--worst: of this fold only")
     parser.add_argument("--save-outputs", type=Path, help="write monitor's outputs here")
     parser.add_argument("--verify-with", type=Path, help="the corpus's eval_extraction.py")
-    args = parser.parse_args(argv)
-    if not args.corpus.is_dir():
-        print(f"no corpus at {args.corpus}: nothing to measure (see bench/README.md)")
+    return parser.parse_args(argv)
+
+
+def _columns(pages: Sequence[Page | SnippetPage]) -> list[str]:
+    counts = Counter(p.fold for p in pages)
+    return [f"fold 0 ({counts[0]})", f"fold 1 ({counts[1]})", f"all ({len(pages)})"]
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = _arguments(argv)
+    use_corpus = args.only != "snippets" and args.corpus.is_dir()
+    use_snippets = args.only != "corpus" and (args.snippets / "manifest.json").is_file()
+    if not use_corpus and not use_snippets:
+        print(
+            f"no corpus at {args.corpus} or {args.snippets}: nothing to measure (bench/README.md)"
+        )
         return 0
-    pages = load_pages(args.corpus)
-    print(f"{len(pages)} pages ({sum(p.cjk for p in pages)} CJK) from {args.corpus}")
+    pages = load_pages(args.corpus) if use_corpus else []
+    snippet_pages = load_snippet_pages(args.snippets) if use_snippets else []
+    results: dict[str, dict[str, tuple[str, float]]] = {}
+    shingle_rows: dict[str, dict[str, Score]] = {}
+    snippet_rows: dict[str, dict[str, SnippetScore]] = {}
     for name, extract in available_extractors(args.peers).items():
-        results = run_extractor(extract, pages)
-        report(name, pages, results)
-        if name == "monitor" and (args.save_outputs or args.verify_with):
+        mine = run_extractor(extract, pages)
+        theirs = run_extractor(extract, snippet_pages)
+        shingle_rows[name] = shingle_groups(pages, mine)
+        snippet_rows[name] = snippet_groups(snippet_pages, theirs)
+        results[name] = {**mine, **theirs}
+        if name == "monitor" and pages and (args.save_outputs or args.verify_with):
             folder = args.save_outputs or Path(tempfile.mkdtemp(prefix="monitor-bench-"))
-            predictions = save_outputs(folder, results)
+            predictions = save_outputs(folder, mine)
             if args.verify_with:
                 verify(args.verify_with, args.corpus, predictions)
+    _print_tables(args, pages, snippet_pages, shingle_rows, snippet_rows)
+    if "monitor" in results:
+        print_confidence([*pages, *snippet_pages], results["monitor"])
+    if args.worst:
+        print_worst(pages, snippet_pages, results, args.worst, args.fold)
     return 0
+
+
+def _print_tables(
+    args: argparse.Namespace,
+    pages: list[Page],
+    snippet_pages: list[SnippetPage],
+    shingle_rows: dict[str, dict[str, Score]],
+    snippet_rows: dict[str, dict[str, SnippetScore]],
+) -> None:
+    cells = "cells: F1 [/ CJK F1], pages mostly not the article, median ms/page"
+    if pages:
+        cjk = sum(p.cjk for p in pages)
+        title = f"{args.corpus}: {len(pages)} pages ({cjk} CJK), shingle F1 combined / CJK"
+        print_table(f"{title}; {cells}", _columns(pages), shingle_rows)
+    if snippet_pages:
+        print_table(f"{args.snippets}: snippet F1; {cells}", _columns(snippet_pages), snippet_rows)
+    if args.detail:
+        for name in shingle_rows:
+            print_detail(f"{name}, {args.corpus.name}", shingle_rows[name])
+            print_detail(f"{name}, {args.snippets.name}", snippet_rows[name])
 
 
 if __name__ == "__main__":

@@ -13,14 +13,14 @@ front end) to present.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from urllib.parse import urlsplit
 
 from monitor.config import Rules
 from monitor.errors import FeedError
 from monitor.extract import explain_article
 from monitor.feeds.parse import feed_links, parse_document
-from monitor.models import CheckStatus, FetchOutcome, FetchResult
+from monitor.models import CheckStatus, Confidence, FetchOutcome, FetchResult
 from monitor.pipeline import Checker, CheckResult
 from monitor.store import CheckRecord, Watch
 from monitor.urls import clean_url
@@ -40,6 +40,7 @@ class Preview:
     line_count: int
     method: str  # which rule chose the text: site-rule, jannah, wordpress, generic
     content: tuple[str, ...]  # the selectors that matched, or the generic container's path
+    confidence: Confidence = field(default_factory=Confidence)  # how sure extraction is
 
 
 @dataclass(frozen=True)
@@ -167,6 +168,7 @@ def _preview(checker: Checker, watch: Watch, fetched: FetchResult) -> Preview | 
         line_count=len(lines),
         method=how.method,
         content=how.content,
+        confidence=snapshot.confidence if snapshot.confidence.level else how.confidence,
     )
 
 

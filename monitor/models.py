@@ -87,14 +87,51 @@ class Metadata:
         return {key: value for key, value in self.__dict__.items() if value}
 
 
+CONFIDENCE_LEVELS = ("high", "medium", "low")
+
+
+@dataclass(frozen=True)
+class Confidence:
+    """How sure extraction is that the text is the article: ``high``, ``medium`` or ``low``
+    (uncertain: check the text, or write a ``[[site]]`` rule), and why, in words; ``""`` when
+    nobody assessed it (versions stored before monitor assessed it)."""
+
+    level: str = ""
+    reason: str = ""
+
+    @property
+    def is_uncertain(self) -> bool:
+        return self.level == "low"
+
+    def describe(self) -> str:
+        """ "low: only 12 words ..." (or "not assessed")."""
+        return f"{self.level}: {self.reason}" if self.level else "not assessed"
+
+    def summary(self) -> str:
+        """One line for a person: "extraction confidence: low, only 12 words ... (uncertain:
+        check the text, or write a [[site]] rule)"."""
+        if not self.level:
+            return "extraction confidence: not assessed"
+        advice = (
+            " (uncertain: check the text, or write a [[site]] rule)" if self.is_uncertain else ""
+        )
+        return f"extraction confidence: {self.level}, {self.reason}{advice}"
+
+    def as_dict(self) -> dict[str, str] | None:
+        """For JSON: ``{"level", "reason"}``, or None when not assessed."""
+        return {"level": self.level, "reason": self.reason} if self.level else None
+
+
 @dataclass(frozen=True)
 class Article:
-    """The article of a page: title, body text (one block per line) and metadata."""
+    """The article of a page: title, body text (one block per line) and metadata, and how
+    sure extraction is that the text is the article."""
 
     title: str
     text: str
     metadata: Metadata = Metadata()
     extractor: str = ""
+    confidence: Confidence = Confidence()
 
     @property
     def document(self) -> str:

@@ -35,11 +35,13 @@ from monitor.identity import PageSignals, Seen, first_check_gate, judge, page_si
 from monitor.models import (
     ChangeReport,
     CheckStatus,
+    Confidence,
     FetchOutcome,
     FetchResult,
     Metadata,
     Validators,
 )
+from monitor.reextract import reextract_watch
 from monitor.store import (
     CheckRecord,
     NewChange,
@@ -81,6 +83,7 @@ class CheckResult:
     change_id: int | None = None
     report: ChangeReport | None = None
     duration_ms: int = 0
+    confidence: Confidence | None = None  # of the version this check stored, if it stored one
 
     def as_dict(self) -> dict[str, Any]:
         """The ``check --json`` object."""
@@ -96,6 +99,8 @@ class CheckResult:
             "error": self.error,
             "duration_ms": self.duration_ms,
         }
+        if self.confidence is not None:
+            data["confidence"] = self.confidence.as_dict()
         if self.report is not None and self.status is CheckStatus.CHANGED:
             diff = self.report.diff
             data["change"] = {
@@ -211,6 +216,7 @@ class Checker:
             change_id=recorded.change_id,
             report=report,
             duration_ms=record.duration_ms,
+            confidence=record.new_snapshot.confidence if record.new_snapshot else None,
         )
         log.info(
             "checked watch=%s status=%s http=%s%s",
@@ -267,6 +273,9 @@ class Checker:
         if baseline is not None and key == watch.content_key:
             return _with(base, status=CheckStatus.UNCHANGED, snapshot_id=baseline, content_key=key)
         current = self.store.versions.current(watch)
+        if current is not None and current.extractor_version != EXTRACTOR_VERSION:
+            watch, current = self._rebaseline(watch)
+            base = _with(base, baseline_id=watch.current_snapshot_id)
         try:
             analysis = await asyncio.get_running_loop().run_in_executor(
                 self.executor,
@@ -290,6 +299,15 @@ class Checker:
                 None, zlib.compress, fetched.content, 6
             )
         return self._compare(watch, current, fetched, analysis, base, html_gz)
+
+    def _rebaseline(self, watch: Watch) -> tuple[Watch, Snapshot | None]:
+        """The baseline was extracted by an older extractor: extract its stored page again
+        first (a new baseline if the text differs, as `monitor reextract` does), so that
+        what this check compares is what the page changed, not what the upgrade did."""
+        done = reextract_watch(self.store, self.config, watch)
+        log.info("watch=%s baseline re-extracted after an upgrade: %s", watch.label, done.note)
+        watch = self.store.watches.get(watch.id)
+        return watch, self.store.versions.current(watch)
 
     def _compare(
         self,
@@ -327,7 +345,7 @@ class Checker:
             kind = "flap" if earlier.id in recent else "revert"
             change = _change(current, earlier.id, kind, analysis)
             return _with(base, status=CheckStatus.CHANGED, snapshot_id=earlier.id, change=change)
-        snapshot = new_snapshot(article, sha, fetched, html_gz)
+        snapshot = new_snapshot(article, sha, fetched, html_gz, extractor_version=EXTRACTOR_VERSION)
         if current is None:
             return _with(base, status=CheckStatus.NEW, new_snapshot=snapshot)
         change = _change(current, None, "changed", analysis)

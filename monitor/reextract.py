@@ -13,7 +13,7 @@ from monitor.analyse import text_sha256
 from monitor.classify import classify_article
 from monitor.config import Config
 from monitor.errors import StaleBaselineError
-from monitor.extract import extract_article
+from monitor.extract import EXTRACTOR_VERSION, extract_article
 from monitor.fetch import decode_html
 from monitor.models import FetchOutcome, FetchResult
 from monitor.store import Store, Watch, utcnow
@@ -41,7 +41,8 @@ def reextract_watch(
     store: Store, config: Config, watch: Watch, *, dry_run: bool = False
 ) -> Reextracted:
     """Run today's extractor over the stored page of the current version; store a different
-    text as the new baseline (not a change: nothing is reported or notified)."""
+    text as the new baseline (not a change: nothing is reported or notified), or record that
+    today's extractor gives the same text (and how sure it is)."""
     current = store.versions.current(watch)
     if current is None:
         return Reextracted(watch, None, note="no version yet")
@@ -54,9 +55,13 @@ def reextract_watch(
     article = extract_article(html, current.final_url or watch.url, rules)
     sha = text_sha256(article.document)
     if sha == current.text_sha256:
+        if not dry_run:
+            store.mark_extracted(current.id, EXTRACTOR_VERSION, article.confidence)
         return Reextracted(watch, current.version, note="same text")
     verdict = classify_article(article)
     if verdict.status is not None:
+        if not dry_run:  # today's extractor has looked at it: the next check compares as usual
+            store.mark_extracted(current.id, EXTRACTOR_VERSION, current.confidence)
         return Reextracted(watch, current.version, note=f"kept: {verdict.error}")
     if dry_run:
         return Reextracted(watch, current.version, note="would change")
@@ -69,7 +74,10 @@ def reextract_watch(
     )
     try:
         version = store.add_baseline(
-            watch.id, new_snapshot(article, sha, fetched), utcnow(), expected_current=current.id
+            watch.id,
+            new_snapshot(article, sha, fetched, extractor_version=EXTRACTOR_VERSION),
+            utcnow(),
+            expected_current=current.id,
         )
     except StaleBaselineError:
         return Reextracted(watch, current.version, note="a check stored a new version meanwhile")

@@ -49,3 +49,14 @@ def daemons() -> Iterator[list[Any]]:
         if daemon.process.poll() is None:
             daemon.process.kill()
             daemon.process.wait()
+
+
+@pytest.fixture
+def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
+    """An empty folder as the working directory, with a config that makes fetches fast."""
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
+    (tmp_path / "config.toml").write_text(
+        '[monitor]\nretries = 0\nread_timeout = "2s"\n', encoding="utf-8"
+    )
+    return tmp_path

@@ -7,23 +7,12 @@ import json
 import socket
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 from server import LocalServer
 
 from monitor import samplesite
 from monitor.cli import cli
 from monitor.store import Store
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
-    (tmp_path / "config.toml").write_text(
-        '[monitor]\nretries = 0\nread_timeout = "2s"\n', encoding="utf-8"
-    )
-    return tmp_path
 
 
 def run(*args: str) -> Result:
@@ -50,7 +39,8 @@ def test_add_shows_what_it_will_watch_and_keeps_it_as_version_1(
     assert lines[1].startswith(f"version 1: {len(text)} characters in {len(body)} lines")
     assert ", chosen by jannah (" in lines[1] and "article#the-post .entry-content" in lines[1]
     assert lines[2] == f"  title: {article.title}"
-    assert lines[3] == f"  | {body[0][:75]}" + ("…" if len(body[0]) > 76 else "")
+    assert lines[3] == "  extraction confidence: high, the 'jannah' rule pack's selectors chose it"
+    assert lines[4] == f"  | {body[0][:75]}" + ("…" if len(body[0]) > 76 else "")
     assert lines[-1] == f"  | … {len(body) - 3} more lines"
     log = json.loads(run("log", "ja", "--json").output)
     assert [v["version"] for v in log["versions"]] == [1]
@@ -105,3 +95,16 @@ def test_the_same_article_under_tracking_parameters_is_the_watch_that_exists(
     assert taken.exit_code == 1
     assert f"the name 'a' is taken by watch 1 ({url}): give another --name" in taken.output
     assert run("add", f"{url}?p=2", "--name", "page 2").exit_code == 0  # another page
+
+
+def test_add_says_when_it_is_not_sure_of_the_text(workdir: Path, http_server: LocalServer) -> None:
+    http_server.set(
+        "/thin/",
+        "<html><head><title>Thin</title></head><body><div><p>Opening hours of the town hall "
+        "change in winter: the offices close an hour earlier on weekdays.</p></div></body></html>",
+    )
+    added = run("add", http_server.url("/thin/"))
+    assert added.exit_code == 0
+    (line,) = [x for x in added.output.splitlines() if "confidence" in x]
+    assert line.startswith("  extraction confidence: low, only ")
+    assert line.endswith("(uncertain: check the text, or write a [[site]] rule)")

@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
+import re
 from pathlib import Path
 
-import pytest
 from click.testing import CliRunner, Result
 from server import LocalServer
 
@@ -13,17 +13,6 @@ from monitor import samplesite
 from monitor.cli import cli
 
 CASES = Path(__file__).parent / "data" / "extract"
-
-
-@pytest.fixture
-def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
-    """An empty folder as the working directory, with a config that makes fetches fast."""
-    monkeypatch.chdir(tmp_path)
-    monkeypatch.delenv("MONITOR_CONFIG", raising=False)
-    (tmp_path / "config.toml").write_text(
-        '[monitor]\nretries = 0\nread_timeout = "2s"\n', encoding="utf-8"
-    )
-    return tmp_path
 
 
 def run(*args: str, input: str | bytes | None = None) -> Result:
@@ -221,6 +210,37 @@ def test_the_diff_hint_after_a_change_can_be_pasted(
     run("add", url, "--name", "an article")
     serve_article(http_server, "ja", **{"1万人": "1万2000人"})
     assert "(`monitor diff 'an article'`)" in run("check").output
+
+
+def test_status_extract_and_check_say_how_sure_extraction_is(
+    workdir: Path, http_server: LocalServer
+) -> None:
+    url = serve_article(http_server, "en")
+    http_server.set(
+        "/thin/",
+        "<html><head><title>Thin</title></head><body><div><p>Opening hours of the town hall "
+        "change in winter: the offices close an hour earlier on weekdays.</p></div></body></html>",
+    )
+    thin = http_server.url("/thin/")
+    assert run("add", url, "--name", "story").exit_code == 0
+    assert run("add", thin, "--name", "thin").exit_code == 0
+    text = samplesite.article_text(samplesite.load_article("en"))
+    word = next(w for w in text.split() if w.isalpha() and len(w) > 6 and text.count(w) == 1)
+    serve_article(http_server, "en", **{word: "replacement"})
+    checked = [json.loads(line) for line in run("check", "story", "--json").output.splitlines()]
+    assert checked[0]["status"] == "changed"
+    assert checked[0]["confidence"]["level"] in ("high", "medium")
+    run("check", "thin")
+    status = run("status")
+    assert "extraction" in status.output.splitlines()[0]
+    assert re.search(r"^uncertain: thin: only \d+ words", status.output, re.MULTILINE)
+    rows = {row["name"]: row for row in json.loads(run("status", "--json").output)}
+    assert rows["thin"]["confidence"]["level"] == "low"
+    assert rows["story"]["confidence"] == checked[0]["confidence"]
+    extracted = json.loads(run("extract", url, "--json").output)
+    assert extracted["confidence"]["level"] == checked[0]["confidence"]["level"]
+    explained = run("extract", url, "--explain").output
+    assert "confidence: " in explained.splitlines()[1]
 
 
 def test_show_says_what_happened_to_a_watch_without_a_version(

@@ -14,7 +14,7 @@ from monitor.extract import (
     normalize_text,
     parse_html,
 )
-from monitor.extract.text import blocks_of
+from monitor.extract.blocks import blocks_of
 
 CASES = Path(__file__).parent / "data" / "extract"
 CASE_NAMES = sorted(p.stem for p in CASES.glob("*.html"))
@@ -414,3 +414,37 @@ def test_author_bios_and_conversation_prompts_are_furniture() -> None:
     text = extract_article(html).text
     assert "Join the conversation" not in text and "Newsletter" not in text
     assert "I am a writer" not in text and text.count("Paragraph") == 4
+
+
+@pytest.mark.parametrize("case", CASE_NAMES)
+def test_explaining_is_the_same_run(case: str) -> None:
+    html = (CASES / f"{case}.html").read_text(encoding="utf-8")
+    url = f"https://example.test/{case}/"
+    explanation = explain_article(html, url)
+    assert explanation.article == extract_article(html, url)
+    assert explanation.lines == len(explanation.article.text.splitlines())
+
+
+def test_forms_and_pre_read_the_same_through_every_rule() -> None:
+    body = (
+        "<p>The story opens with a sentence long enough to be an article paragraph here.</p>"
+        "<pre>line one\nline two</pre>"
+        "<form><p>Name</p><p>Email</p><textarea></textarea></form>"
+        "<p>The story goes on with a second sentence that is long enough for a paragraph.</p>"
+    )
+    html = f"<html><body><div id='story'>{body}</div></body></html>"
+    generic = extract_article(html).text
+    rule = extract_article(html, None, Rules(content=("#story",))).text
+    assert generic == rule
+    assert rule.splitlines()[1:3] == ["line one", "line two"]
+    assert "Name" not in rule
+
+
+def test_extractions_in_threads_share_no_state() -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    pages = [(CASES / f"{case}.html").read_text(encoding="utf-8") for case in CASE_NAMES]
+    expected = [extract_article(page) for page in pages]
+    with ThreadPoolExecutor(max_workers=4) as pool:
+        for _ in range(3):
+            assert list(pool.map(extract_article, pages)) == expected

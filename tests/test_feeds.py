@@ -25,7 +25,7 @@ from monitor.models import CheckStatus
 from monitor.pace import DecaySchedule, Tier
 from monitor.pipeline import Checker, CheckResult
 from monitor.samplesite.feeds import FeedItem, atom, rss, sitemap, sitemap_index
-from monitor.store import Store, Watch
+from monitor.store import SCHEMA_VERSION, Store, Watch
 
 START = datetime(2026, 11, 27, 9, 0, tzinfo=UTC)
 RSS_TYPE = {"Content-Type": "application/rss+xml; charset=UTF-8"}
@@ -481,7 +481,7 @@ def test_migration_from_schema_3_keeps_everything(tmp_path: Path) -> None:
     db.conn.commit()
     db.close()
     with Store(path) as store:
-        assert store.schema_version == 6
+        assert store.schema_version == SCHEMA_VERSION
         watch = store.watches.find("a")
         assert watch.url_key == "https://x.test/a/" and watch.feed_id is None
         assert store.feeds.all() == []
@@ -851,7 +851,7 @@ def test_migration_from_schema_4_learns_kinds_and_keeps_baselines(tmp_path: Path
     db.conn.commit()
     db.close()
     with Store(path) as store:
-        assert store.schema_version == 6
+        assert store.schema_version == SCHEMA_VERSION
         polled, fresh = store.feeds.all()
         assert polled.etag is None and polled.baseline_at == "2026-01-02"  # read in full next
         assert fresh.baseline_at is None and not polled.any_host and polled.max_new == 500

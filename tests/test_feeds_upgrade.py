@@ -24,7 +24,7 @@ from monitor.config import FeedConfig, WatchConfig
 from monitor.feeds.discover import Discovery, poll_feed
 from monitor.fetch import Fetcher
 from monitor.samplesite.feeds import FeedItem, rss
-from monitor.store import Store
+from monitor.store import SCHEMA_VERSION, Store
 from monitor.store.feeds import Feeds, KnownEntry
 from monitor.store.schema import MIGRATIONS
 
@@ -235,7 +235,7 @@ def test_upgrade_recomputes_url_keys_so_polls_find_known_articles(
     )
     _rss(http_server, "/feed/", [(main, "Main"), (rss_link, "B")])
     follow = _follow(tmp_path, server_site, opened, FeedConfig(url=feed_url))
-    assert follow.store.schema_version == 6
+    assert follow.store.schema_version == SCHEMA_VERSION
     assert follow.store.watches.find("main").url_key == main
     (found,) = follow.poll()
     assert found.status == "ok" and found.new == (), found.error

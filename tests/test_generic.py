@@ -186,3 +186,70 @@ def test_a_teaser_card_linking_elsewhere_is_still_a_link() -> None:
         "</figure></div></main></body></html>"
     )
     assert "Another story" not in extract_article(html).text
+
+
+def _story(title: str, body: str, head: str = "") -> str:
+    return (
+        f"<html><head><title>{title}</title>{head}</head><body>{_menu(5)}</nav>"
+        f"{body}<footer><p>Small print.</p></footer></body></html>"
+    )
+
+
+def test_an_article_under_its_headline_is_extracted_with_high_confidence() -> None:
+    html = _story("Bridge reopens", f"<main><h1>Bridge reopens</h1>{_paragraphs(4)}</main>")
+    article = extract_article(html)
+    assert article.confidence.level == "high"
+    assert "headline" in article.confidence.reason
+
+
+def test_a_page_whose_json_ld_body_is_another_text_is_uncertain() -> None:
+    ld = (
+        '<script type="application/ld+json">{"@type": "NewsArticle", "articleBody": '
+        '"The council voted on Tuesday to close the old library and build a new one by the '
+        'river, a decision that has divided the town for years."}</script>'
+    )
+    html = _story("Library", f"<div>{_paragraphs(4, 'cookie notice')}</div>", ld)
+    article = extract_article(html)
+    assert article.confidence.is_uncertain
+    assert "JSON-LD" in article.confidence.reason
+
+
+def test_two_parts_that_look_alike_make_the_choice_uncertain() -> None:
+    html = _story(
+        "Two stories",
+        f"<div class='a'>{_paragraphs(3, 'first')}</div>{_menu(30)}</nav>"
+        f"<div class='b'>{_paragraphs(3, 'second')}</div>",
+    )
+    confidence = extract_article(html).confidence
+    assert confidence.level == "low" and "another part" in confidence.reason
+
+
+def test_a_page_of_notices_only_is_no_article_and_says_so() -> None:
+    html = _story(
+        "Welcome",
+        "<div class='consent'><p>We use cookies to improve your experience on this site. By "
+        "continuing to use this site you accept cookies.</p></div>",
+    )
+    article = extract_article(html)
+    assert article.text == ""
+    assert article.confidence.level == "low"
+
+
+def test_site_rules_and_packs_are_sure_of_what_they_chose() -> None:
+    from monitor.config import Rules
+
+    html = _story("Bridge", f"<div id='story'>{_paragraphs(2)}</div>")
+    sure = extract_article(html, None, Rules(content=("#story",))).confidence
+    assert sure.level == "high" and "[[site]]" in sure.reason
+    empty = extract_article(
+        _story("Bridge", "<div id='story'></div>"), None, Rules(content=("#story",))
+    )
+    assert empty.confidence.is_uncertain
+
+
+def test_explain_shows_the_confidence_of_the_same_run() -> None:
+    html = _story("Bridge reopens", f"<main><h1>Bridge reopens</h1>{_paragraphs(4)}</main>")
+    explanation = explain_article(html)
+    assert explanation.confidence == explanation.article.confidence
+    assert "confidence: high: it follows the headline" in explanation.describe()
+    assert explanation.as_dict()["confidence"]["level"] == "high"

@@ -1130,3 +1130,23 @@ def test_a_request_too_big_to_read_is_answered_414_or_431(built: Built) -> None:
     assert too_long.startswith(b"HTTP/1.1 414 ")
     assert too_big.startswith(b"HTTP/1.1 431 ")
     assert fine.startswith(b"HTTP/1.1 200 ")
+
+
+def test_watch_page_and_api_show_how_sure_extraction_is(app: Starlette, built: Built) -> None:
+    sure = page(app, f"/watches/{built.ja}").cssselect("#confidence")[0]
+    assert sure.cssselect(".confidence-high") and "rule pack" in sure.text_content()
+    data = get(app, f"/api/watches/{built.ja}").json()
+    assert data["confidence"]["level"] == "high"
+    never = page(app, f"/watches/{built.failing}").cssselect("#confidence")[0]
+    assert never.text_content() == "not assessed"
+    listed = page(app, "/")
+    uncertain = {
+        int(row.get("data-watch-id"))
+        for row in listed.cssselect("tr.watch")
+        if row.cssselect(".uncertain")
+    }
+    levels = {
+        w: (get(app, f"/api/watches/{w}").json()["confidence"] or {}).get("level")
+        for w in (built.ja, built.en, built.xss, built.failing)
+    }
+    assert uncertain == {w for w, level in levels.items() if level == "low"}

@@ -264,14 +264,20 @@ def diff(app: App, watch: str, a: int | None, b: int | None, fmt: str | None) ->
 def status(app: App, as_json: bool) -> None:
     """Show each watch's last check, status, next check and consecutive errors."""
     from monitor.feeds.discover import schedule_dicts
-    from monitor.store.read import watch_dict
+    from monitor.models import Confidence
+    from monitor.store.read import confidences, watch_dict
 
     with app.listing_store() as store:
         app.sync(store)
         watches = store.watches.all()
         counts = store.watches.counts()
         paces = schedule_dicts(store, watches, app.config.settings.interval, app.clock())
-    rows = [watch_dict(w, counts.get(w.id, (0, 0))) | {"schedule": paces[w.id]} for w in watches]
+        sure = confidences(store)
+    rows = [
+        watch_dict(w, counts.get(w.id, (0, 0)))
+        | {"schedule": paces[w.id], "confidence": sure.get(w.id, Confidence()).as_dict()}
+        for w in watches
+    ]
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=2))
         return
@@ -281,6 +287,7 @@ def status(app: App, as_json: bool) -> None:
         Column("last check", 25),
         Column("next check", 25),
         Column("errors", 6, right=True),
+        Column("extraction", 10),
         Column("schedule"),
     )
     cells = [
@@ -290,11 +297,25 @@ def status(app: App, as_json: bool) -> None:
             row["last_check_at"] or "-",
             row["next_check_at"] or "-",
             str(row["error_streak"]),
+            (row["confidence"] or {}).get("level", "-"),
             row["schedule"]["reason"],
         )
         for row in rows
     ]
     click.echo(table(columns, cells))
+    _print_uncertain(rows)
+
+
+def _print_uncertain(rows: list[dict[str, Any]]) -> None:
+    """A line for each watch whose text extraction is not sure of: why, and what to do."""
+    uncertain = [r for r in rows if (r["confidence"] or {}).get("level") == "low"]
+    if uncertain:
+        click.echo("")
+    for row in uncertain:
+        click.echo(
+            f"uncertain: {_clean(row['name'] or row['url'])}: {_clean(row['confidence']['reason'])}"
+            " (check `monitor show`; a [[site]] rule makes it sure)"
+        )
 
 
 @cli.command()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -123,6 +122,7 @@ def _print_added(outcome: AddOutcome) -> None:
             f"{plural(preview.line_count, 'line')}, chosen by {preview.method} ({clean(found)})"
         )
         click.echo(f"  title: {clean(preview.title) or '(none)'}")
+        click.echo(f"  {clean(preview.confidence.summary())}")
         for line in preview.lines:
             click.echo(f"  | {clean(fit(line, 76).rstrip())}")
         if preview.line_count > len(preview.lines):
@@ -282,17 +282,18 @@ def extract(
     else:
         html, _ = decode_html(_read_source(source), None)
     rules = app.config.rules_for(url or "", None)
-    article = extract_article(html, url, rules)
     how = explain_article(html, url, rules) if explain else None
+    article = how.article if how is not None else extract_article(html, url, rules)
     if as_json:
         data = {
             "title": article.title,
             "text": article.text,
             "extractor": article.extractor,
             "metadata": article.metadata.as_dict(),
+            "confidence": article.confidence.as_dict(),
         }
         if how is not None:
-            data["explain"] = dataclasses.asdict(how)
+            data["explain"] = how.as_dict()
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     if how is not None:

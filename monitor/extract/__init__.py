@@ -16,36 +16,65 @@ removed, whitespace collapsed, one block per line, no empty lines. Full-width ch
 as published. Lines matching a rule's ``ignore`` patterns are dropped, so the same article
 body gives byte-identical text whatever changes around it.
 
-:func:`explain_article` runs the same steps and says which rule chose what (:mod:`.explain`).
+:func:`explain_article` is the same run, heard by a recorder: which rule chose what, and what
+was dropped (:mod:`.explain`). Each run owns its state (the tree, its selector index): nothing
+is shared between runs or threads.
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterable
+from urllib.parse import urlsplit
+
+from lxml import etree
 
 from monitor.config import Rules
+from monitor.extract.blocks import blocks_of
 from monitor.extract.boilerplate import boilerplate_reason, clean_lines
 from monitor.extract.chars import clean_article, clean_markup
-from monitor.extract.css import forget, remove, select_one, select_outermost
-from monitor.extract.declared import tokens
-from monitor.extract.explain import Explanation, Removal, Trace, css_path
+from monitor.extract.css import Document
+from monitor.extract.declared import declared_body, declared_description
+from monitor.extract.evidence import page_evidence
+from monitor.extract.explain import (
+    NO_TRACE,
+    Explanation,
+    Recorder,
+    Removal,
+    Trace,
+    css_path,
+    sample_of,
+)
 from monitor.extract.generic import generic_content
 from monitor.extract.live import drop_live_elements, drop_live_lines
 from monitor.extract.metadata import extract_metadata
 from monitor.extract.packs import RULE_PACKS
 from monitor.extract.parse import parse_html
-from monitor.extract.text import Element, blocks_of, is_hidden, normalize_line, normalize_text
-from monitor.models import Article, Metadata
+from monitor.extract.text import (
+    Element,
+    is_hidden,
+    normalize_line,
+    normalize_text,
+    normalized_lines,
+    tokens,
+)
+from monitor.models import Article, Confidence, Metadata
 
 log = logging.getLogger(__name__)
 
 #: Bumped whenever a change to extraction can change the text of an unchanged page.
-EXTRACTOR_VERSION = "8"
+EXTRACTOR_VERSION = "9"
 #: An <h1> agrees with <title> when this share of their words are shared (Dice).
 TITLE_AGREEMENT = 0.5
+#: What sites put between a title and their name.
+TITLE_SEPARATORS = (" | ", " - ", " – ", " — ", " :: ", " : ", " ｜ ", "｜", " · ", " » ")
+#: A site name has at most this many words, and spells at least this many of the host's letters.
+SITE_NAME_WORDS = 5
+MIN_SITE_CHARS = 4
 #: Title sources that a heading repeated at the body's start beats.
 WEAK_TITLE_SOURCES = frozenset({"<title>", "the first <h1>", ""})
+
+#: Never text, and in the way of the generic extractor's measures of the page's text.
+NOISE_TAGS = ("script", "style", "noscript", "template")
 
 ALWAYS_REMOVE = (
     ".screen-reader-text",
@@ -70,99 +99,108 @@ __all__ = [
 
 def extract_article(html: str, url: str | None = None, rules: Rules | None = None) -> Article:
     """The article of one page: rules from config first, then rule packs, then generic."""
-    return _extract(html, url, rules or Rules(), None)
+    return _extract(html, url, rules or Rules(), NO_TRACE)
 
 
 def explain_article(html: str, url: str | None = None, rules: Rules | None = None) -> Explanation:
-    """How :func:`extract_article` finds the article of this page, and what it drops."""
-    trace = Trace()
-    article = _extract(html, url, rules or Rules(), trace)
-    lines = len(article.text.splitlines())
-    return trace.explanation(article.title, lines, EXTRACTOR_VERSION)
+    """The article of one page, as :func:`extract_article` finds it, and how it was found
+    (:attr:`Explanation.article` is the article of this very run)."""
+    recorder = Recorder()
+    article = _extract(html, url, rules or Rules(), recorder)
+    return recorder.explanation(article, EXTRACTOR_VERSION)
 
 
-def _extract(html: str, url: str | None, rules: Rules, trace: Trace | None) -> Article:
-    root = parse_html(clean_markup(html))
-    try:
-        return _extract_from(root, url, rules, trace)
-    finally:
-        forget(root)  # the selector index of this page is not needed any more
-
-
-def _extract_from(root: Element, url: str | None, rules: Rules, trace: Trace | None) -> Article:
-    metadata = extract_metadata(root, url)
-    chosen, extractor = _choose_rules(root, rules, trace)
-    _remove(root, ALWAYS_REMOVE, "always removed", trace)
-    _remove(root, chosen.remove, f"{extractor} remove", trace)
-    _drop_live(root, chosen, trace)
-    title, source = _title(root, chosen, metadata)
-    page_title = _page_title(root, metadata) or ""
-    lines, heading = _content_lines(root, chosen, (title, page_title), trace, extractor)
+def _extract(html: str, url: str | None, rules: Rules, trace: Trace) -> Article:
+    doc = Document(parse_html(clean_markup(html)))
+    metadata = extract_metadata(doc.root, url)
+    chosen, extractor = _choose_rules(doc, rules, trace)
+    _remove(doc, ALWAYS_REMOVE, "always removed", trace)
+    _remove(doc, chosen.remove, f"{extractor} remove", trace)
+    _drop_live(doc, chosen, trace)
+    title, source = _title(doc, chosen, metadata, url)
+    page_title = _page_title(doc.root, metadata, url) or ""
+    lines, heading, sure = _content_lines(
+        doc, chosen, (title, page_title), trace, extractor, metadata
+    )
     if heading and source in WEAK_TITLE_SOURCES and _compact(heading) not in _compact(title):
         title, source = heading, "a heading the body's first lines repeat"
-    if trace is not None:
-        trace.title_source = source
-    text = normalize_text(lines, chosen.ignore)
-    if trace is not None and chosen.ignore:
-        kept = set(text.splitlines())
-        dropped = [line for line in normalize_text(lines).splitlines() if line not in kept]
-        trace.removed_texts("ignore pattern", dropped)
-    text = _drop_leading_title(drop_live_lines(text), title)
-    return clean_article(Article(title=title, text=text, metadata=metadata, extractor=extractor))
+    trace.titled(source)
+    kept, ignored = normalized_lines(lines, chosen.ignore)
+    trace.removed_texts("ignore pattern", ignored)
+    text = _drop_leading_title(drop_live_lines("\n".join(kept)), title)
+    if not text:
+        sure = Confidence("low", "no article text was found on the page")
+    return clean_article(Article(title, text, metadata, extractor, sure))
 
 
-def _drop_live(root: Element, chosen: Rules, trace: Trace | None) -> None:
+def _drop_live(doc: Document, chosen: Rules, trace: Trace) -> None:
     """Live elements the page marks (:mod:`.live`), never a content selector's element."""
-    keep = select_outermost(root, chosen.content) if chosen.content else []
-    removed = drop_live_elements(root, keep)
-    if trace is not None:
+    keep = doc.select_outermost(chosen.content) if chosen.content else []
+    removed = drop_live_elements(doc.root, keep)
+    if removed:
+        doc.changed()
+    if trace.recording:
         for reason, element in removed:
-            trace.removed_elements(f"live element: {reason}", [element])
+            trace.removed_texts(f"live element: {reason}", [sample_of(element)])
 
 
 def _content_lines(
-    root: Element, chosen: Rules, titles: tuple[str, ...], trace: Trace | None, extractor: str
-) -> tuple[list[str], str]:
-    """The body's lines: the content selectors' elements, or the generic extractor's; and a
-    heading that the generic extractor found repeated at the body's start."""
+    doc: Document,
+    chosen: Rules,
+    titles: tuple[str, ...],
+    trace: Trace,
+    extractor: str,
+    metadata: Metadata,
+) -> tuple[list[str], str, Confidence]:
+    """The body's lines: the content selectors' elements, or the generic extractor's; a
+    heading that the generic extractor found repeated at the body's start; and how sure the
+    choice is."""
     if chosen.content:
-        roots = select_outermost(root, chosen.content)
-        if trace is not None:
-            trace.content = chosen.content
+        roots = doc.select_outermost(chosen.content)
+        trace.chose(extractor, chosen.content)
         lines = list(blocks_of(roots))
-        return (lines if extractor == "site-rule" else _pack_lines(lines, extractor, trace)), ""
-    result = generic_content(root, titles)
-    if trace is not None:
-        trace.content = (css_path(result.container),) if result.container is not None else ()
+        if extractor == "site-rule":
+            return lines, "", Confidence("high", "a [[site]] rule's content selectors chose it")
+        sure = Confidence("high", f"the {extractor!r} rule pack's selectors chose it")
+        return _pack_lines(lines, extractor, trace), "", sure
+    declared = declared_body(doc.root)  # before the scripts go
+    descriptions = (metadata.description, declared_description(doc.root))
+    evidence = page_evidence(titles, descriptions, declared)
+    etree.strip_elements(doc.root, *NOISE_TAGS, with_tail=False)
+    doc.changed()
+    result = generic_content(doc.root, titles, declared, evidence)
+    for note in result.notes:
+        trace.note(note)
+    if trace.recording:
+        path = (css_path(result.container),) if result.container is not None else ()
+        trace.chose(extractor, path)
         for block in result.dropped:
             trace.removed_texts(f"generic: {block.reason}", [normalize_line(block.text)])
-    return result.lines, result.heading
+    return result.lines, result.heading, result.confidence
 
 
-def _pack_lines(lines: list[str], pack: str, trace: Trace | None) -> list[str]:
+def _pack_lines(lines: list[str], pack: str, trace: Trace) -> list[str]:
     """A rule pack's lines less furniture lines and a closing section (site rules keep all)."""
     kept, dropped = clean_lines(lines)
-    if trace is not None:
-        for reason, line in dropped:
-            trace.removed_texts(f"{pack}: {reason}", [line])
+    for reason, line in dropped:
+        trace.removed_texts(f"{pack}: {reason}", [line])
     return kept
 
 
-def _choose_rules(root: Element, rules: Rules, trace: Trace | None) -> tuple[Rules, str]:
+def _choose_rules(doc: Document, rules: Rules, trace: Trace) -> tuple[Rules, str]:
     """Site rules if their content selectors match, else the first matching pack, else none."""
-    chosen, extractor, note = _rules_for(root, rules)
-    if trace is not None:
-        trace.method = extractor
-        if note:
-            trace.notes.append(note)
+    chosen, extractor, note = _rules_for(doc, rules)
+    trace.chose(extractor)
+    if note:
+        trace.note(note)
     return chosen, extractor
 
 
-def _rules_for(root: Element, rules: Rules) -> tuple[Rules, str, str]:
-    if rules.content and select_one(root, rules.content) is not None:
+def _rules_for(doc: Document, rules: Rules) -> tuple[Rules, str, str]:
+    if rules.content and doc.select_one(rules.content) is not None:
         return rules, "site-rule", ""
     for pack in RULE_PACKS:
-        if select_one(root, (pack.detect,)) is not None:
+        if doc.select_one((pack.detect,)) is not None:
             merged = pack.rules.merged(Rules(title=rules.title, remove=rules.remove))
             chosen = Rules(merged.content, merged.title, merged.remove, rules.ignore)
             return chosen, pack.name, f"rule pack {pack.name!r}: page matches {pack.detect!r}"
@@ -173,23 +211,28 @@ def _rules_for(root: Element, rules: Rules) -> tuple[Rules, str, str]:
     return Rules(title=rules.title, remove=rules.remove, ignore=rules.ignore), "generic", note
 
 
-def _remove(root: Element, selectors: Iterable[str], reason: str, trace: Trace | None) -> None:
-    if trace is None:
-        remove(root, selectors)
-        return
-    for selector in selectors:
-        trace.removed_elements(f"{reason} {selector!r}", remove(root, (selector,)))
+def _remove(doc: Document, selectors: tuple[str, ...], reason: str, trace: Trace) -> None:
+    """Drop what ``selectors`` match; the trace hears of each element first."""
+    dropped = doc.select_outermost(selectors)
+    trace.removed_elements(reason, selectors, dropped, doc)
+    doc.remove(dropped)
 
 
-def _title(root: Element, rules: Rules, metadata: Metadata) -> tuple[str, str]:
+def _title(doc: Document, rules: Rules, metadata: Metadata, url: str | None) -> tuple[str, str]:
     """The article title and where it came from: title selectors, then OpenGraph, then an
-    <h1> that agrees with <title>, then <title>, then the first shown <h1>."""
-    page_title = _page_title(root, metadata)
+    <h1> that agrees with <title>, then <title>, then the first shown <h1>. OpenGraph's
+    and <title>'s lose the site name they often end with."""
+    root = doc.root
+    page_title = _page_title(root, metadata, url)
     h1s = [h1 for h1 in root.iter("h1") if not _is_tucked_away(h1)]
     candidates: list[tuple[str, Element | str | None]] = []
     if rules.title:
-        candidates.append((f"title selectors {list(rules.title)}", select_one(root, rules.title)))
-    candidates.append(("og:title", _meta_content(root, "og:title")))
+        candidates.append((f"title selectors {list(rules.title)}", doc.select_one(rules.title)))
+    og_title = _meta_content(root, "og:title")
+    og_title = (
+        _without_site_name(normalize_line(og_title), root, metadata, url) if og_title else None
+    )
+    candidates.append(("og:title", og_title))
     candidates.append(("an <h1> that agrees with <title>", _agreeing(h1s, page_title)))
     candidates.append(("<title>", page_title))
     candidates.append(("the first <h1>", h1s[0] if h1s else None))
@@ -201,8 +244,12 @@ def _title(root: Element, rules: Rules, metadata: Metadata) -> tuple[str, str]:
 
 
 def _is_tucked_away(element: Element) -> bool:
-    """True for an element that is hidden or sits in a popup, a dialog or other furniture."""
-    return any(is_hidden(e) or boilerplate_reason(e) for e in (element, *element.iterancestors()))
+    """True for an element that is hidden or sits in a popup, a dialog or other furniture
+    (a ``<header>`` is not: an article's header holds its headline)."""
+    return any(
+        is_hidden(e) or (e.tag != "header" and boilerplate_reason(e))
+        for e in (element, *element.iterancestors())
+    )
 
 
 def _agreeing(h1s: list[Element], page_title: str | None) -> Element | None:
@@ -230,20 +277,45 @@ def _meta_content(root: Element, prop: str) -> str | None:
     return None
 
 
-def _page_title(root: Element, metadata: Metadata) -> str | None:
+def _page_title(root: Element, metadata: Metadata, url: str | None = None) -> str | None:
     """<title> without a trailing " | Site name"."""
     tag = root.find("head/title")
     if tag is None:
         tag = next(root.iter("title"), None)
     if tag is None:
         return None
-    title = normalize_line("".join(tag.itertext()))
-    site = metadata.site_name
-    if site:
-        for sep in (" | ", " - ", " – ", " — ", " :: ", " : ", "｜", " ｜ "):
-            if title.endswith(sep + site):
-                return title[: -len(sep + site)]
+    return _without_site_name(normalize_line("".join(tag.itertext())), root, metadata, url)
+
+
+def _without_site_name(title: str, root: Element, metadata: Metadata, url: str | None) -> str:
+    """``title`` less a trailing (or leading) site name after a separator: the name the page
+    declares (og:site_name, application-name), or a part that spells the host's name
+    ("Rail Weekly" on railweekly.example)."""
+    names = {_compact(n) for n in (metadata.site_name, _meta_name(root, "application-name")) if n}
+    host = _compact(urlsplit(url).hostname or "") if url else ""
+    for sep in TITLE_SEPARATORS:
+        head, found, tail = title.rpartition(sep)
+        if found and head.strip() and _names_site(tail, names, host):
+            return head.strip()
+        tail, found, head = title.partition(sep)
+        if found and head.strip() and _names_site(tail, names, host):
+            return head.strip()
     return title
+
+
+def _names_site(part: str, names: set[str], host: str) -> bool:
+    compact = _compact(part)
+    if not compact or len(part.split()) > SITE_NAME_WORDS:
+        return False
+    letters = "".join(c for c in compact if c.isalnum())
+    return compact in names or (len(letters) >= MIN_SITE_CHARS and letters in host)
+
+
+def _meta_name(root: Element, name: str) -> str | None:
+    for tag in root.iter("meta"):
+        if (tag.get("name") or "").lower() == name:
+            return tag.get("content")
+    return None
 
 
 def _text_of(candidate: Element | str | None) -> str:

@@ -1,18 +1,26 @@
-"""A page as the generic extractor reads it: text blocks, each with what is known about it.
+"""Element tree -> text blocks: the one serialiser of extraction.
 
-The blocks are cut as the serialiser of :mod:`.text` cuts lines (one per block element or
-``<br>``). Each knows the block element holding it, its link text and number of links, and its
-innermost boilerplate ancestor (:func:`.boilerplate.boilerplate_reason`), unless that ancestor
-holds most of the page's text: a page wrapper called ``main-with-sidebar`` is not a sidebar.
+Every path that turns markup into text goes through :func:`walk`: site rules, rule packs, the
+generic extractor, titles and ``--explain`` samples. It walks the tree with an explicit stack
+(no recursion, so 10,000 nested tags are fine), cutting one block per block element or
+``<br>``; text in ``<pre>`` keeps its line breaks. Skipped: scripts, media, form controls,
+hidden elements (:func:`.text.is_skipped`) and forms that do not wrap page content.
+
+Each :class:`Block` knows the block element holding it, its link text and number of links,
+and, when the walk annotates (the generic extractor's), its innermost boilerplate ancestor
+(:func:`.boilerplate.boilerplate_reason`), unless that ancestor holds most of the walked
+text: a page wrapper called ``main-with-sidebar`` is not a sidebar.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
+from functools import cached_property
 
-from monitor.extract.boilerplate import boilerplate_reason, units
-from monitor.extract.text import BLOCK_TAGS, CELL_TAGS, Element, is_skipped, traverse
+from monitor.extract.boilerplate import PARAGRAPH_UNITS, boilerplate_reason, is_notice, units
+from monitor.extract.text import BLOCK_TAGS, CELL_TAGS, Element, agrees, is_skipped, tokens
 
 log = logging.getLogger(__name__)
 
@@ -21,6 +29,9 @@ MAX_BOILERPLATE_SHARE = 0.4
 BLOCK_COST = 6.0
 LINK_WEIGHT = 3.0
 MAX_LINK_DENSITY = 0.5
+#: A form is skipped (comment and search forms) unless it holds this many paragraphs or most
+#: of the text: some sites (ASP.NET WebForms) wrap the whole page, article included, in one.
+FORM_PARAGRAPHS = 3
 
 
 @dataclass
@@ -39,12 +50,16 @@ class Block:
     links: int = 0
     anchor: Element | None = None
 
-    @property
+    @cached_property
     def value(self) -> float:
-        """Positive for article-like text, negative for links, boilerplate and crumbs."""
+        """Positive for article-like text, negative for links, boilerplate, crumbs and what a
+        site says to its readers (prompts, notices: never the article)."""
         size = units(self.text)
         if self.boilerplate is not None:
             return -size - BLOCK_COST
+        if size > BLOCK_COST and is_notice(self.text, size):  # worth nothing, but an article
+            # runs on across it
+            return -BLOCK_COST
         return size - LINK_WEIGHT * units(self.link_text) - BLOCK_COST
 
     @property
@@ -57,17 +72,18 @@ class Block:
         return start is container or any(a is container for a in start.iterancestors())
 
 
-class _Annotator:
-    """Serialises a tree into :class:`Block` s, like :class:`.text._Blocks`, tracking the
-    innermost block element, link text and the innermost boilerplate ancestor."""
+class _Serialiser:
+    """One walk of a tree into :class:`Block` s. ``names``: None does not annotate
+    boilerplate; True by tags, roles and names; False by tags and roles only."""
 
-    def __init__(self, page_chars: int, names: bool) -> None:
-        self.page_chars = page_chars
+    def __init__(self, root: Element, names: bool | None, titles: Sequence[str] = ()) -> None:
+        self.page_chars = len("".join(root.itertext()))
         self.names = names
+        self.titles = [set(tokens(title)) for title in titles if title.strip()]
         self.blocks: list[Block] = []
         self.parts: list[str] = []
         self.link_parts: list[str] = []
-        self.holders: list[Element] = []
+        self.holders: list[Element] = [root]
         self.boilerplate: list[tuple[Element, str]] = []
         self.link_depth = 0
         self.links = 0
@@ -94,8 +110,12 @@ class _Annotator:
             if self.link_depth:
                 self.link_parts.append(value)
 
-    def is_boilerplate(self, element: Element) -> str:
+    def boilerplate_of(self, element: Element) -> str:
+        if self.names is None:
+            return ""
         reason = boilerplate_reason(element, self.names)
+        if reason and element.tag == "header" and self.heads_the_article(element):
+            return ""
         if reason and self.page_chars:
             share = len("".join(element.itertext())) / self.page_chars
             return "" if share > MAX_BOILERPLATE_SHARE else reason
@@ -103,7 +123,7 @@ class _Annotator:
 
     def open(self, element: Element) -> bool:
         name = element.tag
-        if is_skipped(element):
+        if is_skipped(element) or (name == "form" and not self.holds_content(element)):
             return False
         if name == "br":
             self.flush()
@@ -111,7 +131,7 @@ class _Annotator:
         if name in BLOCK_TAGS:
             self.flush()
             self.holders.append(element)
-        reason = self.is_boilerplate(element)
+        reason = self.boilerplate_of(element)
         if reason:
             self.boilerplate.append((element, reason))
         if _is_link(element):
@@ -133,9 +153,35 @@ class _Annotator:
             self.link_depth -= 1
         self.pre_depth -= name == "pre"
 
+    def heads_the_article(self, header: Element) -> bool:
+        """True for a ``<header>`` holding the title heading: the article's own header, with
+        its standfirst and subtitle, not the page's (its menus are boilerplate of their own)."""
+        headings = (set(tokens("".join(h.itertext()))) for h in header.iter("h1", "h2"))
+        return any(agrees(words, title) for words in headings for title in self.titles)
+
+    def holds_content(self, form: Element) -> bool:
+        """True for a form that wraps page content (several paragraphs, or most of the
+        text), not a comment, search or newsletter form."""
+        if len(form.xpath(f"(.//p)[{FORM_PARAGRAPHS}]")) > 0:
+            return True
+        text = "".join(form.itertext())
+        share = len(text) / self.page_chars if self.page_chars else 0.0
+        return share > MAX_BOILERPLATE_SHARE and units(text) >= FORM_PARAGRAPHS * PARAGRAPH_UNITS
+
     def walk(self, root: Element) -> list[Block]:
-        self.holders.append(root)
-        traverse(root, self.open, self.close, self.text)
+        stack: list[tuple[Element, bool]] = [(root, False)]
+        while stack:
+            element, closing = stack.pop()
+            if closing:
+                self.close(element)
+                if element is not root:
+                    self.text(element.tail, element.getparent())
+            elif self.open(element):
+                stack.append((element, True))
+                self.text(element.text, element)
+                stack.extend((child, False) for child in reversed(element))
+            elif element is not root:
+                self.text(element.tail, element.getparent())
         self.flush()
         return self.blocks
 
@@ -145,7 +191,19 @@ def _is_link(element: Element) -> bool:
     return element.tag == "a" and element.get("href") is not None
 
 
-def annotated_blocks(body: Element, names: bool = True) -> list[Block]:
+def walk(root: Element, names: bool | None = None, titles: Sequence[str] = ()) -> list[Block]:
+    """The blocks of ``root``; ``names`` annotates boilerplate (see :class:`_Serialiser`),
+    knowing the page's ``titles`` (a header holding one heads the article)."""
+    return _Serialiser(root, names, titles).walk(root)
+
+
+def annotated_blocks(body: Element, names: bool = True, titles: Sequence[str] = ()) -> list[Block]:
     """The blocks of ``body``, annotated; ``names=False``: boilerplate by tags and roles only."""
-    page_chars = len("".join(body.itertext()))
-    return _Annotator(page_chars, names).walk(body)
+    return walk(body, names, titles)
+
+
+def blocks_of(roots: Iterable[Element]) -> Iterator[str]:
+    """The text of each root, one block per line (a ``<pre>`` line each), roots in order."""
+    for root in roots:
+        for block in walk(root):
+            yield from block.text.split("\n")

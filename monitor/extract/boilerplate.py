@@ -19,6 +19,7 @@ from __future__ import annotations
 import logging
 import re
 from collections.abc import Sequence
+from functools import lru_cache
 
 from monitor.extract.text import Element, normalize_line
 
@@ -72,13 +73,14 @@ LABEL = re.compile(
 CREDIT = re.compile(
     r"^\(?(?:(?:photo|image|picture|credit|source|foto|bild)s?\s*(?:credit)?\s*[:：]\s*)?"
     r"(?:getty(?: images)?|reuters|ap|afp|epa|shutterstock|istock(?:photo)?|alamy)\)?$|"
-    r"^(?:photo|credit|foto)s?\s*(?:credit)?\s*[:：]|^©|"
+    r"^(?:photo|credit|foto|bild)s?\s*(?:credit)?\s*(?:[:：]|\.\.\.|…)|^©|"
     r"^\((?:image|photo|picture)s?\s*(?:credit)?\s*[:：].*\)$|^courtesy of\b",
     re.IGNORECASE,
 )
 CREDIT_UNITS = 8
 BARE_LINK = re.compile(r"https?://\S+$")
-#: Newsletter and follow-us prompts.
+#: Newsletter, follow-us, app, shop and donation prompts, in the languages of the web's
+#: news: what a site says to its readers about itself, never what its article says.
 PROMOTION = re.compile(
     r"\b(?:sign(?:ing)? up|subscribe|subscribing)\b.{0,120}newsletters?\b|"
     r"\bnewsletters?\b.{0,120}\b(?:sign(?:ing)? up|subscribe)\b|"
@@ -87,10 +89,66 @@ PROMOTION = re.compile(
     r"\bfollow (?:us|him|her|them|me)\b.{0,40}\bon (?:twitter|facebook|instagram)\b|"
     r"\b(?:delivered|straight|sent|direct(?:ly)?) (?:to|through) your (?:inbox|letterbox|door)\b|"
     r"\bmeet your inbox\b|"
-    r"\bsubscribe to (?:our|the)\b.{0,40}\b(?:magazine|newsletter|channel|podcast)\b",
+    r"\bsubscribe to (?:our|the)\b.{0,40}\b(?:magazine|newsletter|channel|podcast)\b|"
+    r"^subscribe now\b|\b(?:our|unseren?|notre|nuestro|nosso)\s+newsletters?n?\b|"
+    r"\bdownload (?:the|our)\b.{0,40}\bapps?\b|"
+    r"\bsupport (?:our|independent|quality) journalism\b|"
+    r"^(?:continue|keep) reading with\b|\bsubscribe to (?:continue|keep) reading\b|"
+    r"\balready a (?:subscriber|member)\b|^(?:jetzt )?weiterlesen mit\b|"
+    r"\bsie sind bereits abonnent|"
+    # German, French, Spanish, Portuguese, Italian
+    r"^(?:folgen sie uns|folge uns|suivez-nous|s[ií]guenos|siga-nos|seguici)\b|"
+    r"\bnewsletter\b.{0,80}\b(?:abonnieren|anmelden|bestellen|inscri(?:vez|bete|va)|"
+    r"iscriviti|suscr[ií]b[ea]te)|"
+    r"\b(?:abonnieren sie|abonnez-vous|suscr[ií]bete|inscreva-se|iscriviti)\b.{0,80}"
+    r"\b(?:newsletter|kanal|cha[iî]ne|canal|canale|bolet[ií]n)\b|"
+    r"\bnuestro canal de (?:youtube|telegram|whatsapp)\b|\bunseren\b.{0,30}\bshop\b|"
+    r"\b(?:jede (?:kleine )?spende|jetzt spenden|faites un don|haz una donaci[oó]n)\b|"
+    r"\b(?:lust auf mehr|mehr lesen sie|lesen sie (?:das|die|den)\b.{0,40}\b(?:magazin|heft|"
+    r"ausgabe|app))\b",
+    re.IGNORECASE,
+)
+#: What a page says about itself around an article: cookie and embed consent, browser and
+#: JavaScript notes, affiliate and advertising disclosures, copyright small print.
+NOTICE = re.compile(
+    r"\b(?:we (?:use|value|respect)|this (?:site|website) uses) (?:cookies|your privacy)\b|"
+    r"\baccept (?:all )?cookies\b|\bcookie (?:settings|preferences|policy|consent)\b|"
+    r"\bby (?:continuing to (?:use|browse)|using) (?:this|our) (?:site|website)\b|"
+    r"\b(?:enable|turn on|activate) (?:javascript|cookies)\b|"
+    r"\byour browser (?:is (?:out of date|outdated|not supported)|does not support)\b|"
+    r"\b(?:upgrade|update) your browser\b|"
+    r"\baffiliate[- ]?(?:links?|commissions?|partner)\b|"
+    r"\bwe (?:may )?(?:earn|receive|get) (?:a )?(?:small )?(?:commission|compensation)\b|"
+    r"\bas an amazon associate\b|\badvertisers do not influence\b|"
+    r"\ball rights reserved\b|\bcopyrighted (?:property|material)\b|"
+    r"\b(?:without|obtain(?:ed)?) (?:the )?(?:prior )?(?:express )?written permission\b|"
+    r"^(?:©|\(c\)\s|copyright\b)|"
+    # German
+    r"\bwir respektieren (?:deine|ihre) privatsph[äa]re\b|"
+    r"\b(?:diese|unsere) (?:website|webseite|seite) (?:verwendet|nutzt) cookies\b|"
+    r"\bexterne(?:n)? inhalte?\b.{0,80}\b(?:laden|angezeigt|anzeigen|zustimm\w*|einverstanden)\b|"
+    r"\bkeine verbindung zu\b.{0,40}\bher\b|\bihr browser ist veraltet\b|"
+    r"\b(?:dieser beitrag|dieser artikel) enth[äa]lt (?:werbung|affiliate)\b|"
+    r"\b(?:handelt es sich um|enth[äa]lt) affiliate\b|^\*?werbung\b|"
+    r"\bprovision\b.{0,60}\b(?:kauf|link)\w*\b|\balle rechte vorbehalten\b|"
+    # French, Spanish, Portuguese, Italian
+    r"\b(?:ce site|este sitio|este site|questo sito)\b.{0,20}\b(?:utilise|utiliza|usa|"
+    r"utilizza)\b.{0,10}\bcookies?\b|\ben poursuivant votre navigation\b|"
+    r"\b(?:tous droits r[ée]serv[ée]s|todos los derechos reservados|"
+    r"todos os direitos reservados|tutti i diritti riservati)\b",
     re.IGNORECASE,
 )
 PROMOTION_UNITS = 45
+#: Words one of which every prompt and notice holds (lowercase): a cheap first look.
+_NOTICE_WORDS = re.compile(
+    "newsletter|follow|join the conversation|inbox|letterbox|your door|subscri|download|"
+    "journalism|reading|already a|weiterlesen|abonn|folg|suivez|guenos|siga-nos|seguici|"
+    "suscr|inscr|iscri|canal de|shop|spende|un don|donaci|lust auf mehr|lesen sie|cookie|"
+    "privacy|by continuing|by using|javascript|browser|affiliate|commission|compensation|"
+    "amazon associate|advertisers|rights reserved|copyright|written permission|©|\\(c\\)|"
+    "privatsph|externe|verbindung zu|werbung|provision|rechte vorbehalten|poursuivant|"
+    "droits r|derechos reservados|direitos reservados|diritti riservati"
+)
 #: Headings after which comes what follows an article: its author's bio, related posts,
 #: comments.
 CLOSING = re.compile(
@@ -125,7 +183,7 @@ SHORT_LINE = 16
 LABEL_UNITS = 3
 TEXT_TAGS = frozenset("p h2 h3 h4 h5 h6 li dd dt blockquote pre figcaption caption td th".split())
 BYLINE = re.compile(
-    r"^(?:by|von|por|par|door|av|di)\s|^(?:作者|来源|來源|记者|記者|编辑|編輯|责任编辑|"
+    r"^(?:by|von|por|par|door|av|di)\s|^[（(]?\s*(?:作者|来源|來源|记者|記者|编辑|編輯|责任编辑|"
     r"責任編輯|文|撰文|出典|配信|筆者)\s*[：:／/]|"
     # A reporter's name after the paper's: "本报记者 王建宏 张文攀", "新华社記者 李明".
     r"^\w{0,8}(?:记者|記者|通讯员|通訊員)(?:\s+[\u4e00-\u9fff·]{2,4})+$",
@@ -133,12 +191,14 @@ BYLINE = re.compile(
 )
 DATE = re.compile(
     r"\b(?:19|20)\d\d[-/.年]\s?\d{1,2}|\d{1,2}[-/.月]\s?\d{1,2}[-/.日,]?\s?(?:19|20)\d\d|"
-    r"\b\d{1,2}:\d\d\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2},"
+    r"\b\d{1,2}:\d\d\b|\b(?:jan|feb|mar|apr|may|jun|jul|aug|sep|oct|nov|dec)[a-z]*\.?\s+\d{1,2}"
+    r"(?:st|nd|rd|th)?,"
     r"\s+(?:19|20)\d\d",
     re.IGNORECASE,
 )
 
 
+@lru_cache(maxsize=8192)  # the same block's text is measured by several rules
 def units(text: str) -> float:
     """The amount of text: words, plus half a unit per CJK character."""
     return len(_WORDS.findall(text)) + 0.5 * len(_CJK.findall(text))
@@ -171,11 +231,11 @@ def crumb_reason(text: str, tag: object) -> str:
     if size <= SHORT_LINE and (BYLINE.search(text) or DATE.search(text)):
         return "byline or date"
     if size <= LABEL_UNITS and (tag not in TEXT_TAGS or text.endswith((":", "："))):
-        return "" if _is_sentence(text) else "short label"
+        return "" if is_sentence(text) else "short label"
     return line_reason(text)
 
 
-def _is_sentence(text: str) -> bool:
+def is_sentence(text: str) -> bool:
     """True for a line ending as a sentence ends ("特此通告。"), not as a label."""
     return text.endswith(("。", "！", "？", "!", "?")) or (
         text.endswith(".") and not text.endswith("..")
@@ -190,21 +250,34 @@ def line_reason(text: str) -> str:
         return "furniture"
     if (size <= CREDIT_UNITS and CREDIT.search(text)) or BARE_LINK.match(text):
         return "credit or link"
-    if size <= PROMOTION_UNITS and PROMOTION.search(text):
-        return "promotion"
-    return ""
+    if not is_notice(text, size):
+        return ""
+    return "promotion" if PROMOTION.search(text) else "notice"
 
 
-def closing_start(texts: Sequence[str]) -> int:
-    """Index of the closing heading that ends the article; ``len(texts)`` when none."""
+def is_notice(text: str, size: float) -> bool:
+    """True for a prompt or a notice (:data:`PROMOTION`, :data:`NOTICE`) of ``size`` units."""
+    if size > PROMOTION_UNITS or not _NOTICE_WORDS.search(text.lower()):
+        return False
+    return bool(PROMOTION.search(text) or NOTICE.search(text))
+
+
+def closing_start(texts: Sequence[str], start: int = 0) -> int:
+    """Index of the closing heading that ends the article, from ``start`` on; ``len(texts)``
+    when none. "Late" is measured over all of ``texts``."""
     sizes = [units(text) for text in texts]
-    above, total = 0.0, sum(sizes)
-    for i, (text, size) in enumerate(zip(texts, sizes, strict=True)):
+    above, total = sum(sizes[:start]), sum(sizes)
+    for i in range(start, len(texts)):
         late = above >= CLOSING_AFTER * total
-        if late and size <= CLOSING_UNITS and CLOSING.match(text.strip()):
+        if late and sizes[i] <= CLOSING_UNITS and CLOSING.match(texts[i].strip()):
             return i
-        above += size
+        above += sizes[i]
     return len(texts)
+
+
+def is_closing(text: str) -> bool:
+    """True for a closing heading ("Related", "Comments", 関連記事 ...)."""
+    return units(text) <= CLOSING_UNITS and CLOSING.match(text.strip()) is not None
 
 
 def clean_lines(lines: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:

@@ -8,16 +8,14 @@ from __future__ import annotations
 
 import logging
 import re
-import threading
 from collections.abc import Iterable
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import cast
 
 from cssselect import HTMLTranslator
 from lxml import etree
 
-from monitor.extract.text import TREE_EDITS, Element, drop_tree
+from monitor.extract.text import Element, drop_tree
 
 log = logging.getLogger(__name__)
 
@@ -116,72 +114,72 @@ def _class_names(element: Element) -> list[str]:
     return [name for name in _ASCII_SPACE.split(element.get("class") or "") if name]
 
 
-_CACHE = threading.local()
+class Document:
+    """A page's tree and its selector index, owned by one extraction: the index is built on
+    the first selection and dropped by every edit made through :meth:`remove` or told of
+    with :meth:`changed`. Nothing is shared between extractions or threads."""
 
+    def __init__(self, root: Element) -> None:
+        self.root = root
+        self._index: _Index | None = None
 
-def _index_of(root: Element) -> _Index:
-    """The index of ``root``, reused until the tree changes (one per thread)."""
-    cached = getattr(_CACHE, "entry", None)
-    if cached is not None and cached[0] is root and cached[1] == TREE_EDITS[0]:
-        return cast(_Index, cached[2])
-    index = _Index(root)
-    _CACHE.entry = (root, TREE_EDITS[0], index)
-    return index
+    def changed(self) -> None:
+        """The tree was edited: the index is stale."""
+        self._index = None
+
+    def index(self) -> _Index:
+        if self._index is None:
+            self._index = _Index(self.root)
+        return self._index
+
+    def select(self, selectors: Iterable[str]) -> list[Element]:
+        """Elements matching any selector, in document order.
+
+        Simple selectors (tag, #id, .class, [attr=value]) are answered from one indexing
+        pass; a union of many class selectors as one XPath costs ~20 times more on a news
+        page. Selectors with combinators or pseudo-classes go through cssselect's XPath one
+        by one.
+        """
+        joined = _joined(selectors)
+        if not joined.strip():
+            return []
+        if any(mark in joined for mark in "\"'(\\"):  # a comma may sit in a value or :not()
+            return _xpath(self.root, joined)
+        wanted = [part.strip() for part in joined.split(",") if part.strip()]
+        index = self.index()
+        found: set[Element] = set()
+        for selector in wanted:
+            simple = _simple(selector)
+            if simple is not None:
+                found.update(e for e in index.candidates(simple) if simple.matches(e))
+            else:
+                found.update(_xpath(self.root, selector))
+        return sorted(found, key=lambda e: index.order.get(e, -1))
+
+    def select_one(self, selectors: Iterable[str]) -> Element | None:
+        """The first element matching any selector, in document order."""
+        found = self.select(selectors)
+        return found[0] if found else None
+
+    def select_outermost(self, selectors: Iterable[str]) -> list[Element]:
+        """Elements matching any selector, in document order, without nested duplicates."""
+        found = self.select(selectors)
+        ids = set(found)
+        return [e for e in found if not any(a in ids for a in e.iterancestors())]
+
+    def remove(self, elements: Iterable[Element]) -> None:
+        """Drop these elements (their tails stay)."""
+        for element in elements:
+            drop_tree(element)
+        self.changed()
 
 
 def select(root: Element, selectors: Iterable[str]) -> list[Element]:
-    """Elements matching any selector, in document order.
-
-    Simple selectors (tag, #id, .class, [attr=value]) are answered from one indexing pass;
-    a union of many class selectors as one XPath costs ~20 times more on a news page.
-    Selectors with combinators or pseudo-classes go through cssselect's XPath one by one.
-    """
-    joined = _joined(selectors)
-    if not joined.strip():
-        return []
-    if any(mark in joined for mark in "\"'(\\"):  # a comma may sit in a value or :not()
-        return _xpath(root, joined)
-    wanted = [part.strip() for part in joined.split(",") if part.strip()]
-    index = _index_of(root)
-    found: set[Element] = set()
-    for selector in wanted:
-        simple = _simple(selector)
-        if simple is not None:
-            found.update(e for e in index.candidates(simple) if simple.matches(e))
-        else:
-            found.update(_xpath(root, selector))
-    return sorted(found, key=lambda e: index.order.get(e, -1))
+    """Elements of ``root`` matching any selector, in document order (one-off)."""
+    return Document(root).select(selectors)
 
 
 def _xpath(root: Element, selector: str) -> list[Element]:
     """The full CSS engine: cssselect's XPath, in document order."""
     result = _compiled(selector)(root)
     return [e for e in result if isinstance(e, etree._Element)] if isinstance(result, list) else []
-
-
-def select_one(root: Element, selectors: Iterable[str]) -> Element | None:
-    """The first element matching any selector, in document order."""
-    found = select(root, selectors)
-    return found[0] if found else None
-
-
-def select_outermost(root: Element, selectors: Iterable[str]) -> list[Element]:
-    """Elements matching any selector, in document order, without nested duplicates."""
-    found = select(root, selectors)
-    ids = set(found)
-    return [e for e in found if not any(a in ids for a in e.iterancestors())]
-
-
-def forget(root: Element) -> None:
-    """Drop this thread's cached index of ``root`` (its document is done with)."""
-    cached = getattr(_CACHE, "entry", None)
-    if cached is not None and cached[0] is root:
-        _CACHE.entry = None
-
-
-def remove(root: Element, selectors: Iterable[str]) -> list[Element]:
-    """Drop the elements matching any selector (their tails stay); the ones dropped."""
-    dropped = select_outermost(root, selectors)
-    for element in dropped:
-        drop_tree(element)
-    return dropped

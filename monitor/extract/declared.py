@@ -17,13 +17,12 @@ spacing and entities from the page's.
 from __future__ import annotations
 
 import logging
-import re
 from collections.abc import Iterable
 
 from monitor.extract.blocks import Block
 from monitor.extract.boilerplate import PARAGRAPH_UNITS, units
 from monitor.extract.metadata import jsonld_objects
-from monitor.extract.text import Element
+from monitor.extract.text import TITLE_AGREEMENT, Element, agrees, tokens
 
 log = logging.getLogger(__name__)
 
@@ -31,13 +30,11 @@ log = logging.getLogger(__name__)
 MARKED_SHARE = 0.7
 #: JSON-LD ``articleBody`` is trusted when it holds this share of the kept text.
 AGREE_SHARE = 0.8
+#: An <h2> names the article (not one of its sections) when this share of words agree.
+SECTION_AGREEMENT = 0.8
 #: A block is in the declared body when this share of its token trigrams are.
 BLOCK_MATCH = 0.5
-#: A heading is the page's title when this share of their words are shared (Dice).
-TITLE_AGREEMENT = 0.5
 CAPTION_TAGS = frozenset({"figure", "figcaption"})
-_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
-_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
 
 Trigrams = set[tuple[str, ...]]
 
@@ -55,23 +52,23 @@ def marked_container(container: Element, core: list[Block]) -> Element:
 
 def titled_article(container: Element, core: list[Block], titles: Iterable[str]) -> Element:
     """The ``<article>`` inside ``container``, one of several, that holds the page's title
-    heading and a paragraph's worth of the core; else ``container``."""
+    heading and a paragraph's worth of the core; else ``container``. An ``<h2>`` must agree
+    closely: articles that are the sections of one text ("Was ist eine Vorsatzschalung?"
+    under "Was ist eine Vorsatzschalung und was bringt sie?") are one article."""
     articles = _outermost(container.iter("article"))
     if len(articles) < 2:
         return container
     wanted = [set(tokens(title)) for title in titles]
     for article in articles:
-        headings = (set(tokens("".join(h.itertext()))) for h in article.iter("h1", "h2"))
-        titled = any(_agrees(h, t) for h in headings for t in wanted)
+        headings = [(h.tag, set(tokens("".join(h.itertext())))) for h in article.iter("h1", "h2")]
+        titled = any(
+            agrees(words, title, TITLE_AGREEMENT if tag == "h1" else SECTION_AGREEMENT)
+            for tag, words in headings
+            for title in wanted
+        )
         if titled and _holds_a_paragraph(article, core):
             return article
     return container
-
-
-def _agrees(words: set[str], title: set[str]) -> bool:
-    """True when a heading's words and a title's agree (Dice coefficient)."""
-    shared = 2 * len(words & title)
-    return bool(words and title) and shared >= TITLE_AGREEMENT * (len(words) + len(title))
 
 
 def _outermost(elements: Iterable[Element]) -> list[Element]:
@@ -96,10 +93,17 @@ def declared_body(root: Element) -> Trigrams:
     return set()
 
 
-def tokens(text: str) -> list[str]:
-    """Words and single CJK characters, lowercased."""
-    found: list[str] = _TOKEN.findall(text.lower())
-    return found
+def declared_description(root: Element) -> str | None:
+    """The JSON-LD ``description`` of the page's article, if any."""
+    for obj in jsonld_objects(root):
+        description = obj.get("description")
+        if isinstance(description, str) and description.strip() and "articleBody" in obj:
+            return description
+    for obj in jsonld_objects(root):
+        description = obj.get("description")
+        if isinstance(description, str) and description.strip():
+            return description
+    return None
 
 
 def trigrams(text: str) -> Trigrams:

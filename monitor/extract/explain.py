@@ -1,18 +1,24 @@
 """Why the extractor chose what it chose: the data behind ``monitor extract --explain``.
 
-:func:`monitor.extract.explain_article` runs the same extraction as ``extract_article`` with a
-:class:`Trace` that records which rule, pack or method chose the content, where the title came
-from and what was removed (per selector or boilerplate reason, with a count and a sample),
-and returns it as a frozen :class:`Explanation`.
+:func:`monitor.extract.explain_article` runs the very extraction ``extract_article`` runs, with
+a :class:`Recorder` as its :class:`Trace`: the run reports which rule, pack or method chose
+the content, where the title came from and what was removed (per selector or boilerplate
+reason, with a count and a sample), and the recorder returns it as a frozen
+:class:`Explanation` holding the article of that same run. Without a recorder the run reports
+to :data:`NO_TRACE`, which does nothing.
 """
 
 from __future__ import annotations
 
 import logging
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
+from typing import Any
 
-from monitor.extract.text import Element, blocks_of, normalize_text
+from monitor.extract.blocks import blocks_of
+from monitor.extract.css import Document
+from monitor.extract.text import Element, normalize_text
+from monitor.models import Article, Confidence
 
 log = logging.getLogger(__name__)
 
@@ -46,11 +52,25 @@ class Explanation:
     notes: tuple[str, ...]
     lines: int
     extractor_version: str
+    article: Article = field(default_factory=lambda: Article("", ""), compare=False)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The explanation as JSON-ready data (the article is printed beside it)."""
+        data = asdict(self)
+        del data["article"]
+        data["confidence"] = self.confidence.as_dict()
+        return data
+
+    @property
+    def confidence(self) -> Confidence:
+        """How sure the run is that its text is the article."""
+        return self.article.confidence
 
     def describe(self) -> str:
         """A few lines for a terminal."""
         out = [
             f"method:   {self.method} (extractor {self.extractor_version})",
+            f"confidence: {self.confidence.describe()}",
             f"content:  {', '.join(self.content) or '(nothing found)'}  -> {self.lines} lines",
             f"title:    {self.title!r} from {self.title_source or 'nowhere'}",
         ]
@@ -59,8 +79,38 @@ class Explanation:
         return "\n".join(out)
 
 
-@dataclass
 class Trace:
+    """What an extraction reports about itself, to nobody: every method does nothing, so a
+    normal extraction pays nothing for being explainable. :class:`Recorder` listens."""
+
+    def chose(self, method: str, content: tuple[str, ...] = ()) -> None:
+        """The rule, pack or method that chose the content, and its selectors or path."""
+
+    def note(self, note: str) -> None:
+        """Something the user should know about this page's extraction."""
+
+    def titled(self, source: str) -> None:
+        """Where the title came from."""
+
+    def removed_elements(
+        self, reason: str, selectors: tuple[str, ...], elements: list[Element], doc: Document
+    ) -> None:
+        """Elements about to be dropped for matching ``selectors`` (called before)."""
+
+    def removed_texts(self, reason: str, texts: Iterable[str]) -> None:
+        """Text lines dropped under ``reason``."""
+
+    @property
+    def recording(self) -> bool:
+        return False
+
+
+#: The trace of every extraction nobody asked to explain.
+NO_TRACE = Trace()
+
+
+@dataclass
+class Recorder(Trace):
     """Collects an :class:`Explanation` while an article is extracted."""
 
     method: str = ""
@@ -69,28 +119,47 @@ class Trace:
     notes: list[str] = field(default_factory=list)
     _removed: dict[str, tuple[int, str]] = field(default_factory=dict)
 
-    def removed_elements(self, reason: str, elements: Iterable[Element]) -> None:
-        """Record dropped elements under ``reason``."""
-        self.removed_texts(reason, (sample_of(e) for e in elements))
+    @property
+    def recording(self) -> bool:
+        return True
+
+    def chose(self, method: str, content: tuple[str, ...] = ()) -> None:
+        self.method, self.content = method, content
+
+    def note(self, note: str) -> None:
+        self.notes.append(note)
+
+    def titled(self, source: str) -> None:
+        self.title_source = source
+
+    def removed_elements(
+        self, reason: str, selectors: tuple[str, ...], elements: list[Element], doc: Document
+    ) -> None:
+        """Each element under the first of ``selectors`` that matches it."""
+        matched = [set(doc.select((selector,))) for selector in selectors]
+        for element in elements:
+            pairs = zip(selectors, matched, strict=True)
+            selector = next((s for s, found in pairs if element in found), "")
+            self.removed_texts(f"{reason} {selector!r}", [sample_of(element)])
 
     def removed_texts(self, reason: str, texts: Iterable[str]) -> None:
-        """Record dropped text lines under ``reason``."""
         for text in texts:
             count, sample = self._removed.get(reason, (0, ""))
             self._removed[reason] = (count + 1, sample or text[:SAMPLE_CHARS])
 
-    def explanation(self, title: str, lines: int, version: str) -> Explanation:
+    def explanation(self, article: Article, version: str) -> Explanation:
         """The frozen result."""
         removed = tuple(Removal(r, n, s) for r, (n, s) in self._removed.items())
         return Explanation(
             self.method,
             self.content,
-            title,
+            article.title,
             self.title_source,
             removed,
             tuple(self.notes),
-            lines,
+            len(article.text.splitlines()),
             version,
+            article,
         )
 
 

@@ -21,10 +21,12 @@ the article:
   decoded to the address, so "[email protected]" and the address read the same.
 
 Names are matched as whole parts of a class or id (split at ``-`` and ``_``): ``commentary``
-is no comment, ``header`` no ad. A name negating a widget (``non-ad-column``, ``no-comments``,
+is no comment, ``header`` no ad, and an element marked as an ad that holds two paragraphs
+of prose is none. A name negating a widget (``non-ad-column``, ``no-comments``,
 ``ad-free``) names none. An element holding more than :data:`MAX_SHARE` of the page's text
-outside links, or the article's declared body (``itemprop=articleBody``), or a content selector's
-element, is never removed: a wrapper named ``has-comments`` is not a comment.
+outside links is never removed, nor an ``<article>``, ``<main>`` (or their roles), the
+declared body (``itemprop=articleBody``), the ``<h1>`` or a content selector's element, nor
+anything holding one: a Drupal ``node--promoted`` article is no promotion.
 
 *Shapes of lines* (:func:`drop_live_lines`, on the text): a line that is only a relative time
 ("Updated 5 minutes ago", "3時間前"), only a count ("12 comments", "コメント(3)", "1.2K
@@ -66,7 +68,6 @@ _AD_NAMES = frozenset(
         "adunit",
         "sponsored",
         "sponsor",
-        "promoted",
         "outbrain",
         "taboola",
         "dfp",
@@ -169,7 +170,9 @@ def drop_live_elements(root: Element, keep: Sequence[Element] = ()) -> list[tupl
     chosen = {
         element: reason
         for reason, element in marked
-        if element not in protected and _removable(element, reason, page_chars)
+        if element not in protected
+        and (element.tag != "h1" or reason == "A/B test")
+        and _removable(element, reason, page_chars)
     }
     removed = [
         (reason, element)
@@ -182,12 +185,14 @@ def drop_live_elements(root: Element, keep: Sequence[Element] = ()) -> list[tupl
 
 
 def _protected(root: Element, keep: Iterable[Element]) -> set[Element]:
-    """Elements never removed: the content selectors' elements and the declared article
-    body, with all their ancestors."""
-    roots = [*keep, *root.iterfind(".//*[@itemprop='articleBody']")]
+    """Elements never removed: the content selectors' elements, the declared article body,
+    ``<article>``/``<main>`` (and their roles) and the page's ``<h1>``, with all their
+    ancestors (a Drupal ``node--promoted`` article or a body named ``cuerpo-ad`` stays)."""
+    roots = [*keep, *_ARTICLE_LIKE(root)]
     protected: set[Element] = {root}
     for element in roots:
-        protected.add(element)
+        if element.tag != "h1":  # a headline in an A/B test may go: the title has other sources
+            protected.add(element)
         protected.update(element.iterancestors())
     return protected
 
@@ -202,6 +207,8 @@ def _removable(element: Element, reason: str, page_chars: int) -> bool:
         return True
     if reason == "A/B test":
         return len("".join(element.itertext())) <= MAX_VARIANT_CHARS
+    if reason.startswith("ad") and len(_PROSE_PARAGRAPHS(element)) >= 2:
+        return False  # an ad is no run of paragraphs: a name that only looks like one
     if not page_chars:
         return True
     limit = MAX_SHARE * page_chars
@@ -254,7 +261,7 @@ def _name_reason(names: str) -> str:
 #: A cheap first test of a class or id list (lowercased): it may hold a name that
 #: :func:`_name_reason` knows.
 _NAME_HINT = re.compile(
-    r"comment|disqus|dsq|\bads?\b|advert|sponsor|promoted|outbrain|taboola|dfp|consent|gdpr|"
+    r"comment|disqus|dsq|\bads?\b|advert|sponsor|outbrain|taboola|dfp|consent|gdpr|"
     r"liveblog|ticker|live|cookie|native|ab-?_?test|experiment"
 )
 _ATTRIBUTES = etree.XPath("//@*")
@@ -264,6 +271,10 @@ _MARKING_ATTRIBUTES = frozenset(
     "data-ad-format data-google-query-id".split()
 )
 _LINK_TEXTS = etree.XPath("//a//text()")
+_ARTICLE_LIKE = etree.XPath(
+    "//article | //main | //*[@role='article' or @role='main' or @itemprop='articleBody'] | //h1"
+)
+_PROSE_PARAGRAPHS = etree.XPath(".//p[string-length(normalize-space()) >= 150]")
 
 
 def _candidates(root: Element) -> tuple[list[Element], list[Element]]:

@@ -1,7 +1,6 @@
-"""Element tree -> text lines: one block per line, normalised.
+"""Text of the tree, normalised; which elements are never text; block and cell tags.
 
-The tree is lxml's (see :mod:`.parse`). The serialiser walks it with an explicit stack (no
-recursion, so 10,000 nested tags are fine), reading each element's ``.text`` and ``.tail``.
+The tree is lxml's (see :mod:`.parse`); :mod:`.blocks` serialises it into lines.
 
 Normalisation: Unicode NFC, zero-width characters removed, whitespace collapsed and trimmed,
 empty lines dropped. Full-width characters stay as published.
@@ -12,7 +11,8 @@ from __future__ import annotations
 import logging
 import re
 import unicodedata
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable
+from collections.abc import Set as AbstractSet
 
 from lxml import etree
 
@@ -31,9 +31,6 @@ SKIP_TAGS = frozenset(
     "dialog rt rp".split()
 )
 CELL_TAGS = frozenset({"td", "th"})
-#: A form is skipped (comment and search forms) unless it holds this many paragraphs: some
-#: sites (ASP.NET WebForms) wrap the whole page, article included, in one <form>.
-FORM_PARAGRAPHS = 3
 _INVISIBLE = re.compile(r"display\s*:\s*none|visibility\s*:\s*hidden", re.IGNORECASE)
 _SHOWN_FROM = re.compile(r"d-(?:sm|md|lg|xl|xxl)-(?!none)")
 _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e\u200f"))
@@ -42,6 +39,10 @@ _ZERO_WIDTH = dict.fromkeys(map(ord, "\u200b\u200c\u200d\u2060\ufeff\u00ad\u200e
 _ZERO_WIDTH.update(
     dict.fromkeys([*range(0x00, 0x09), 0x0B, *range(0x0E, 0x20), *range(0x7F, 0xA0)])
 )
+_CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
+_TOKEN = re.compile(rf"[{_CJK}]|[^\W{_CJK}]+")
+#: A heading is the page's title when this share of their words are shared (Dice).
+TITLE_AGREEMENT = 0.5
 _SPACES = re.compile(r"[^\S\u3000]+")
 _STRIP = " \u3000"
 
@@ -54,14 +55,37 @@ def normalize_line(line: str) -> str:
 
 def normalize_text(lines: Iterable[str], ignore: Iterable[str] = ()) -> str:
     """Normalise each line and drop empty lines and lines matching ``ignore`` patterns."""
+    return "\n".join(normalized_lines(lines, ignore)[0])
+
+
+def normalized_lines(
+    lines: Iterable[str], ignore: Iterable[str] = ()
+) -> tuple[list[str], list[str]]:
+    """The normalised non-empty lines, less those matching ``ignore``; and those dropped."""
     patterns = [re.compile(p) for p in ignore]
-    kept = []
+    kept, dropped = [], []
     for raw in lines:
         for part in raw.split("\n"):
             line = normalize_line(part)
-            if line and not any(p.search(line) for p in patterns):
+            if line and any(p.search(line) for p in patterns):
+                dropped.append(line)
+            elif line:
                 kept.append(line)
-    return "\n".join(kept)
+    return kept, dropped
+
+
+def tokens(text: str) -> list[str]:
+    """Words and single CJK characters, lowercased."""
+    found: list[str] = _TOKEN.findall(text.lower())
+    return found
+
+
+def agrees(
+    words: AbstractSet[str], title: AbstractSet[str], share: float = TITLE_AGREEMENT
+) -> bool:
+    """True when a heading's words and a title's agree (Dice coefficient at least ``share``)."""
+    shared = 2 * len(words & title)
+    return bool(words and title) and shared >= share * (len(words) + len(title))
 
 
 def is_hidden(element: Element) -> bool:
@@ -82,37 +106,9 @@ def _is_hidden_by_class(classes: str) -> bool:
     return "d-none" in tokens and not any(_SHOWN_FROM.match(t) for t in tokens)
 
 
-#: Counts tree removals, so that indexes of a tree (``css._Index``) know when they are stale.
-TREE_EDITS = [0]
-
-
 def is_skipped(element: Element) -> bool:
     """Never text: comments, scripts, forms' controls, media and hidden elements."""
     return not isinstance(element.tag, str) or element.tag in SKIP_TAGS or is_hidden(element)
-
-
-def traverse(
-    root: Element,
-    on_open: Callable[[Element], bool],
-    on_close: Callable[[Element], None],
-    on_text: Callable[[str | None, Element | None], None],
-) -> None:
-    """Walk ``root`` in document order without recursion (10,000 nested tags are fine):
-    ``on_open`` (False skips the subtree), the element's text, its children, ``on_close``,
-    then its tail. ``on_text`` gets each text with the element that holds it."""
-    stack: list[tuple[Element, bool]] = [(root, False)]
-    while stack:
-        element, closing = stack.pop()
-        if closing:
-            on_close(element)
-            if element is not root:
-                on_text(element.tail, element.getparent())
-        elif on_open(element):
-            stack.append((element, True))
-            on_text(element.text, element)
-            stack.extend((child, False) for child in reversed(element))
-        elif element is not root:
-            on_text(element.tail, element.getparent())
 
 
 def drop_tree(element: Element) -> None:
@@ -120,7 +116,6 @@ def drop_tree(element: Element) -> None:
     parent = element.getparent()
     if parent is None:
         return
-    TREE_EDITS[0] += 1
     tail = element.tail
     if tail:
         previous = element.getprevious()
@@ -129,73 +124,3 @@ def drop_tree(element: Element) -> None:
         else:
             parent.text = (parent.text or "") + tail
     parent.remove(element)
-
-
-def blocks_of(roots: Iterable[Element]) -> Iterator[str]:
-    """The text of each root, one block per line, roots in order."""
-    for root in roots:
-        yield from _Blocks().walk(root)
-
-
-class _Blocks:
-    """Turns an element tree into lines of text: one line per block element.
-
-    Iterative (an explicit stack), so 10,000 nested tags do not hit the recursion limit.
-    """
-
-    def __init__(self) -> None:
-        self.lines: list[str] = []
-        self.current: list[str] = []
-        self.pre_depth = 0
-
-    def flush(self) -> None:
-        if self.current:
-            self.lines.append("".join(self.current))
-            self.current = []
-
-    def text(self, value: str | None) -> None:
-        if not value:
-            return
-        if self.pre_depth and "\n" in value:
-            head, *rest = value.split("\n")
-            self.current.append(head)
-            for part in rest:
-                self.flush()
-                self.current.append(part)
-        else:
-            self.current.append(value.replace("\n", " ") if "\n" in value else value)
-
-    def open(self, element: Element) -> bool:
-        """Handle an opening tag; False if its subtree is skipped."""
-        name = element.tag
-        if is_skipped(element):
-            return False
-        if name == "form" and not _holds_an_article(element):
-            return False
-        if name == "br":
-            self.flush()
-            return False
-        if name in BLOCK_TAGS:
-            self.flush()
-        if name == "pre":
-            self.pre_depth += 1
-        return True
-
-    def close(self, element: Element) -> None:
-        name = element.tag
-        if name == "pre":
-            self.pre_depth -= 1
-        if name in BLOCK_TAGS:
-            self.flush()
-        elif name in CELL_TAGS:
-            self.current.append(" ")
-
-    def walk(self, root: Element) -> list[str]:
-        traverse(root, self.open, self.close, lambda value, _holder: self.text(value))
-        self.flush()
-        return self.lines
-
-
-def _holds_an_article(form: Element) -> bool:
-    """True for a form that wraps page content (several paragraphs), not a comment form."""
-    return len(form.xpath(f"(.//p)[{FORM_PARAGRAPHS}]")) > 0

@@ -23,6 +23,7 @@ from dataclasses import replace
 from pathlib import Path
 
 from monitor.config import Config, Rules
+from monitor.models import Confidence
 from monitor.store.changes import ChangeReader, Changes
 from monitor.store.database import Database
 from monitor.store.feeds import FeedReader, Feeds
@@ -161,6 +162,14 @@ class Store(StoreReader):
             snapshot_id, version = self.versions.insert(watch_id, new, created_at, "reextract")
             self.watches.set_baseline(watch_id, snapshot_id)
         return version
+
+    def mark_extracted(
+        self, snapshot_id: int, extractor_version: str, confidence: Confidence
+    ) -> None:
+        """Record that today's extractor gives this version's text again (with this
+        confidence), as `monitor reextract` and a check after an upgrade find."""
+        with self.database.transaction():
+            self.versions.mark_extracted(snapshot_id, extractor_version, confidence)
 
     def _write_check(self, record: CheckRecord) -> Recorded:
         if record.status.is_good:

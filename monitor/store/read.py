@@ -15,10 +15,12 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import StoreError
+from monitor.models import Confidence
 from monitor.store import StoreReader
 from monitor.store.database import Database
 from monitor.store.feeds import Feed, feed_from_row
 from monitor.store.records import Snapshot, Watch, snapshot_from_row, watch_from_row
+from monitor.store.schema import CONFIDENCE_SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +34,18 @@ SNAPSHOT_COLUMNS = (
     "id, watch_id, version, created_at, title, text, text_sha256, metadata_json, final_url, "
     "extractor, origin"
 )
+#: ... and, from the schema version that added them, which extractor and how sure it was.
+CONFIDENCE_COLUMNS = ", extractor_version, confidence, confidence_reason"
+
+
+def snapshot_columns(store: StoreReader) -> str:
+    """The columns of ``snapshots`` to read from this file (an older one, opened read-only
+    and so not migrated, has no confidence yet)."""
+    if store.schema_version >= CONFIDENCE_SCHEMA_VERSION:
+        return SNAPSHOT_COLUMNS + CONFIDENCE_COLUMNS
+    return SNAPSHOT_COLUMNS
+
+
 _CHANGE_COLUMNS = (
     "c.id, c.watch_id, c.old_snapshot_id, c.new_snapshot_id, c.detected_at, c.kind, "
     "c.chars_added, c.chars_removed, c.share_changed, c.silent_edit"
@@ -100,6 +114,24 @@ def watch_dict(watch: Watch, counts: tuple[int, int]) -> dict[str, Any]:
     }
 
 
+def confidences(
+    store: StoreReader, watch_ids: Iterable[int] | None = None
+) -> dict[int, Confidence]:
+    """How sure extraction was of each watch's current version (of these watches, or all),
+    by watch id; versions stored before monitor assessed it, or files not migrated yet, are
+    not listed."""
+    if store.schema_version < CONFIDENCE_SCHEMA_VERSION:
+        return {}
+    wanted = None if watch_ids is None else sorted(set(watch_ids))
+    where = "" if wanted is None else f" AND w.id IN ({', '.join('?' * len(wanted))})"
+    rows = store.db.execute(
+        "SELECT w.id, s.confidence, s.confidence_reason FROM watches w "
+        "JOIN snapshots s ON s.id = w.current_snapshot_id WHERE s.confidence IS NOT NULL" + where,
+        wanted or [],
+    ).fetchall()
+    return {watch_id: Confidence(level, reason or "") for watch_id, level, reason in rows}
+
+
 def version_dict(snapshot: Snapshot, chars: int | None = None) -> dict[str, Any]:
     """A stored version as `monitor log --json` lists it (`show --json` adds ``text``);
     ``chars`` stands in for the text's length when the text was not read."""
@@ -112,6 +144,7 @@ def version_dict(snapshot: Snapshot, chars: int | None = None) -> dict[str, Any]
         "text_sha256": snapshot.text_sha256,
         "extractor": snapshot.extractor,
         "origin": snapshot.origin,
+        "confidence": snapshot.confidence.as_dict(),
         "metadata": snapshot.metadata.as_dict(),
     }
 
@@ -215,7 +248,7 @@ def list_versions(
 ) -> list[VersionRow]:
     """One page of a watch's versions, without their texts."""
     direction = "DESC" if newest_first else "ASC"
-    columns = SNAPSHOT_COLUMNS.replace("text,", "'' AS text, length(text) AS chars,", 1)
+    columns = snapshot_columns(store).replace("text,", "'' AS text, length(text) AS chars,", 1)
     rows = store.db.query(
         f"SELECT {columns} FROM snapshots WHERE watch_id = ? ORDER BY version {direction} "
         "LIMIT ? OFFSET ?",
@@ -228,7 +261,7 @@ def get_version(store: StoreReader, watch: Watch, version: int) -> Snapshot | No
     """Version ``version`` of a watch with its text (not its stored page), or None."""
     row = next(
         store.db.query(
-            f"SELECT {SNAPSHOT_COLUMNS} FROM snapshots WHERE watch_id = ? AND version = ?",
+            f"SELECT {snapshot_columns(store)} FROM snapshots WHERE watch_id = ? AND version = ?",
             [watch.id, version],
         ),
         None,
@@ -286,7 +319,8 @@ def snapshots_by_id(
     wanted = sorted(set(ids))
     if not wanted:
         return {}
-    columns = SNAPSHOT_COLUMNS if with_text else SNAPSHOT_COLUMNS.replace("text,", "'' AS text,", 1)
+    columns = snapshot_columns(store)
+    columns = columns if with_text else columns.replace("text,", "'' AS text,", 1)
     rows = store.db.query(
         f"SELECT {columns} FROM snapshots WHERE id IN ({', '.join('?' * len(wanted))})", wanted
     )

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from monitor.clock import iso, system_clock
 from monitor.config import Rules
-from monitor.models import Article, CheckStatus, FetchResult, Metadata
+from monitor.models import Article, CheckStatus, Confidence, FetchResult, Metadata
 
 
 def utcnow() -> str:
@@ -69,6 +69,8 @@ class Snapshot:
     final_url: str | None
     extractor: str
     origin: str = "fetch"  # or "reextract": a new extraction of an earlier version's page
+    confidence: Confidence = field(default_factory=Confidence)  # not assessed: older
+    extractor_version: str | None = None  # the EXTRACTOR_VERSION of its text (None: older)
 
     @property
     def document(self) -> str:
@@ -89,6 +91,8 @@ class NewSnapshot:
     raw: bytes
     encoding: str | None
     html_gz: bytes | None = None  # ``raw`` compressed already (off the event loop), if done
+    confidence: Confidence = field(default_factory=Confidence)
+    extractor_version: str | None = None
 
 
 @dataclass(frozen=True)
@@ -235,13 +239,21 @@ def snapshot_from_row(row: dict[str, Any]) -> Snapshot:
         final_url=row["final_url"],
         extractor=row["extractor"],
         origin=row["origin"],
+        confidence=Confidence(row.get("confidence") or "", row.get("confidence_reason") or ""),
+        extractor_version=row.get("extractor_version"),
     )
 
 
 def new_snapshot(
-    article: Article, sha: str, fetched: FetchResult, html_gz: bytes | None = None
+    article: Article,
+    sha: str,
+    fetched: FetchResult,
+    html_gz: bytes | None = None,
+    *,
+    extractor_version: str | None = None,
 ) -> NewSnapshot:
-    """A version to store: the article, its identity and the page it came from."""
+    """A version to store: the article, its identity, the page it came from, and the
+    extractor (its ``EXTRACTOR_VERSION``) that made the text."""
     return NewSnapshot(
         title=article.title,
         text=article.text,
@@ -252,4 +264,6 @@ def new_snapshot(
         raw=fetched.content,
         encoding=fetched.encoding,
         html_gz=html_gz,
+        confidence=article.confidence,
+        extractor_version=extractor_version,
     )

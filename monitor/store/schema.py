@@ -253,6 +253,18 @@ def _keep_other_sites(db: sqlite_utils.Database) -> None:
         log.warning("feed %d found articles on other sites: any_host set", feed_id)
 
 
+def add_snapshot_extraction(db: sqlite_utils.Database) -> None:
+    """Versions gain ``extractor_version`` (the ``EXTRACTOR_VERSION`` whose text they hold:
+    a check that finds an older one re-extracts the stored page first, so an upgrade raises
+    no alert), ``confidence`` (``high``, ``medium`` or ``low``: how sure extraction was that
+    the text is the article) and ``confidence_reason`` (why, in words); NULL for versions
+    stored before. Idempotent, and independent of the migrations around it, so it can move
+    to another number."""
+    _add_column(db, "snapshots", "extractor_version", "TEXT")
+    _add_column(db, "snapshots", "confidence", "TEXT")
+    _add_column(db, "snapshots", "confidence_reason", "TEXT")
+
+
 #: Schema migrations; index + 1 is the schema version each one produces.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     create_tables,
@@ -261,5 +273,8 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     add_feeds,
     add_feed_options,
     add_feed_warnings,
+    add_snapshot_extraction,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
+#: The schema version that added ``snapshots.confidence`` (its place in :data:`MIGRATIONS`).
+CONFIDENCE_SCHEMA_VERSION = MIGRATIONS.index(add_snapshot_extraction) + 1

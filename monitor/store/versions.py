@@ -13,6 +13,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from monitor.errors import StaleBaselineError, UsageError
+from monitor.models import Confidence
 from monitor.store.database import Database
 from monitor.store.records import CheckRecord, NewSnapshot, Snapshot, Watch, snapshot_from_row
 
@@ -210,10 +211,24 @@ class Versions(VersionReader):
             "metadata_json": json.dumps(new.metadata.as_dict(), ensure_ascii=False),
             "final_url": new.final_url,
             "extractor": new.extractor,
+            "extractor_version": new.extractor_version,
+            "confidence": new.confidence.level or None,
+            "confidence_reason": new.confidence.reason or None,
             "html_gz": new.html_gz if new.html_gz is not None else zlib.compress(new.raw, 6),
             "html_encoding": new.encoding,
         }
         return self.database.insert("snapshots", row), version
+
+    def mark_extracted(
+        self, snapshot_id: int, extractor_version: str, confidence: Confidence
+    ) -> None:
+        """Record that this extractor gives the version's text again, with this confidence:
+        derived facts about a version, never its text."""
+        self.db.execute(
+            "UPDATE snapshots SET extractor_version = ?, confidence = ?, confidence_reason = ? "
+            "WHERE id = ?",
+            [extractor_version, confidence.level or None, confidence.reason or None, snapshot_id],
+        )
 
     def insert_check(
         self, record: CheckRecord, snapshot_id: int | None, change_id: int | None

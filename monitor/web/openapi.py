@@ -66,6 +66,15 @@ WATCH = _object(
             ],
             "description": "the feed that found it (null: a watch of the config or the CLI)",
         },
+        "confidence": {
+            "type": ["object", "null"],
+            "description": "how sure extraction was that the current version's text is the "
+            "article (level high, medium or low: uncertain), and why; null: not assessed",
+            "properties": {
+                "level": {"type": "string", "enum": ["high", "medium", "low"]},
+                "reason": {"type": "string"},
+            },
+        },
         "schedule": _object(
             {
                 "interval_s": {
@@ -115,6 +124,15 @@ VERSION = _object(
         "text_sha256": {"type": "string"},
         "extractor": {"type": "string"},
         "origin": {"type": "string", "enum": ["fetch", "reextract"]},
+        "confidence": {
+            "type": ["object", "null"],
+            "description": "how sure extraction was that the text is the article "
+            "(null: stored before monitor assessed it)",
+            "properties": {
+                "level": {"type": "string", "enum": ["high", "medium", "low"]},
+                "reason": {"type": "string"},
+            },
+        },
         "metadata": {
             "type": "object",
             "description": "canonical_url, author, published_at, modified_at, language, "

@@ -18,6 +18,7 @@ from monitor.errors import WebError
 from monitor.report import content_language, notes
 from monitor.store.read import (
     WATCH_FILTERS,
+    confidences,
     count_feeds,
     count_watches,
     feed_entry_changes,
@@ -82,9 +83,11 @@ def watch_list(request: Request) -> Response:
     with read(request) as store:
         rows = list_watches(store, query)
         total = count_watches(store, query)
+        sure = confidences(store, (row.watch.id for row in rows[:WATCHES_PER_PAGE]))
     more = len(rows) > WATCHES_PER_PAGE
     context = {
         "rows": rows[:WATCHES_PER_PAGE],
+        "uncertain": {i: c.reason for i, c in sure.items() if c.is_uncertain},
         "total": total,
         "query": query,
         "order": "desc" if query.descending else "asc",
@@ -138,6 +141,7 @@ def watch_page(request: Request) -> Response:
         "watch": watch,
         "feed": extras["feed"],
         "schedule": extras["schedule"],
+        "confidence": extras["confidence"],
         "feed_changes": feed_changes,
         "version_count": versions,
         "change_count": changes,

@@ -27,6 +27,7 @@ from monitor.store.read import (
     ReadOnlyStore,
     WatchQuery,
     WatchRow,
+    confidences,
     feed_counts,
     feeds_by_id,
     get_change,
@@ -133,13 +134,16 @@ def watch_extras(
     request: Request, store: ReadOnlyStore, watches: list[Watch]
 ) -> dict[int, dict[str, Any]]:
     """Per watch id, what the web shows beyond `monitor list --json`: the feed that found
-    it (``{"id", "name", "url"}`` or None) and its current pace (``schedule``)."""
+    it (``{"id", "name", "url"}`` or None), its current pace (``schedule``) and how sure
+    extraction was of its current version (``confidence``: ``{"level", "reason"}`` or None)."""
     feeds = feeds_by_id(store, (w.feed_id for w in watches if w.feed_id is not None))
     paces = schedules(request, store, watches)
+    sure = confidences(store, (w.id for w in watches))
     return {
         w.id: {
             "feed": feeds.get(w.feed_id) if w.feed_id is not None else None,
             "schedule": paces[w.id],
+            "confidence": sure[w.id].as_dict() if w.id in sure else None,
         }
         for w in watches
     }
