@@ -80,7 +80,7 @@ async def add_page(checker: Checker, request: AddRequest) -> AddOutcome:
     module docstring). A URL or name already taken is a UsageError, before any fetch."""
     url = clean_url(request.url)
     adopted, _ = checker.store.watches.check_addable(url, request.name)
-    fetched = await checker.fetcher.fetch(url)
+    fetched = await checker.fetcher.fetch(url, options=checker.config.request_for(url))
     feeds: tuple[str, ...] = ()
     if fetched.outcome is FetchOutcome.OK:
         if _is_feed(fetched, url):

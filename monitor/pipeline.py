@@ -42,6 +42,7 @@ from monitor.models import (
     Validators,
 )
 from monitor.reextract import reextract_watch
+from monitor.request import RequestOptions
 from monitor.store import (
     CheckRecord,
     NewChange,
@@ -163,13 +164,26 @@ class Checker:
         # memory stays flat however many watches are checked at once.
         self._pages = asyncio.Semaphore(2 * config.settings.fetch.concurrency)
         self._signals = StoredSignals(store)
+        self._feed_urls: dict[int, str] = {}
 
     async def check(self, watch: Watch, *, next_check_at: str | None = None) -> CheckResult:
         """Fetch, classify, extract, compare and store one check of ``watch``."""
         async with self._pages:
             validators = validators_to_send(self.store, watch, self.clock())
-            fetched = await self.fetcher.fetch(watch.url, validators)
+            fetched = await self.fetcher.fetch(watch.url, validators, self.request_for(watch))
             return await self.check_fetched(watch, fetched, next_check_at)
+
+    def request_for(self, watch: Watch) -> RequestOptions:
+        """How ``watch``'s page is requested (headers, cookies, proxy, a browser): as the
+        config says for its URL and, for an article a feed found, that feed."""
+        feed_url = None
+        if watch.feed_id is not None and self.config.feeds:
+            feed_url = self._feed_urls.get(watch.feed_id)
+            if feed_url is None:
+                feed_url = self._feed_urls[watch.feed_id] = self.store.feeds.get_feed(
+                    watch.feed_id
+                ).url
+        return self.config.request_for(watch.url, feed_url)
 
     async def check_fetched(
         self, watch: Watch, fetched: FetchResult, next_check_at: str | None = None

@@ -18,7 +18,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(names.split())
     for names in (
         "errors clock models urls pace logs samplesite",  # shared by every stage
-        "config",
+        "config request",  # config.toml; how pages are requested (headers, proxy, render)
         "fetch classify extract diff excerpt identity",  # the stages that need no database
         "analyse",  # the CPU part of a check: extract + diff, in a worker process
         "store",

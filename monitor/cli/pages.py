@@ -177,7 +177,7 @@ def _fetch(app: App, url: str) -> Any:
 
     async def run() -> Any:
         async with Fetcher(app.config.settings.fetch) as fetcher:
-            return await fetcher.fetch(url)
+            return await fetcher.fetch(url, options=app.config.request_for(url).over_http())
 
     return asyncio.run(run())
 
