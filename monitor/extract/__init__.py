@@ -49,6 +49,7 @@ from monitor.extract.live import drop_live_elements, drop_live_lines
 from monitor.extract.metadata import extract_metadata
 from monitor.extract.packs import RULE_PACKS
 from monitor.extract.parse import parse_html
+from monitor.extract.plugin import plugin_lines, run_plugin
 from monitor.extract.text import (
     Element,
     is_hidden,
@@ -111,17 +112,23 @@ def explain_article(html: str, url: str | None = None, rules: Rules | None = Non
 
 
 def _extract(html: str, url: str | None, rules: Rules, trace: Trace) -> Article:
+    plugged = run_plugin(rules, html, url) if rules.plugin else None  # the page as it came
     doc = Document(parse_html(clean_markup(html)))
     metadata = extract_metadata(doc.root, url)
     chosen, extractor = _choose_rules(doc, rules, trace)
-    _remove(doc, ALWAYS_REMOVE, "always removed", trace)
-    _remove(doc, chosen.remove, f"{extractor} remove", trace)
-    _drop_live(doc, chosen, trace)
+    page = trace if plugged is None else NO_TRACE  # the plugin's article says what it lost
+    _remove(doc, ALWAYS_REMOVE, "always removed", page)
+    _remove(doc, chosen.remove, f"{extractor} remove", page)
+    _drop_live(doc, chosen, page)
     title, source = _title(doc, chosen, metadata, url)
     page_title = _page_title(doc.root, metadata, url) or ""
-    lines, heading, sure = _content_lines(
-        doc, chosen, (title, page_title), trace, extractor, metadata
-    )
+    if plugged is not None:
+        lines = plugin_lines(plugged, chosen, ALWAYS_REMOVE, trace)
+        heading, sure = "", Confidence("high", f"the site plugin {rules.plugin} chose it")
+    else:
+        lines, heading, sure = _content_lines(
+            doc, chosen, (title, page_title), trace, extractor, metadata
+        )
     if heading and source in WEAK_TITLE_SOURCES and _compact(heading) not in _compact(title):
         title, source = heading, "a heading the body's first lines repeat"
     trace.titled(source)
@@ -197,6 +204,8 @@ def _choose_rules(doc: Document, rules: Rules, trace: Trace) -> tuple[Rules, str
 
 
 def _rules_for(doc: Document, rules: Rules) -> tuple[Rules, str, str]:
+    if rules.plugin:
+        return rules, "plugin", ""
     if rules.content and doc.select_one(rules.content) is not None:
         return rules, "site-rule", ""
     for pack in RULE_PACKS:
