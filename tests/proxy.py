@@ -103,9 +103,9 @@ class _Proxy:
         raise NotImplementedError
 
     def relay(self, client: socket.socket, upstream: socket.socket) -> None:
-        """Copy bytes both ways until either side closes."""
+        """Copy bytes both ways until either side closes; then close both (a client must
+        not send its next request into a connection whose origin has gone)."""
         self._track(upstream)
-        done = threading.Event()
 
         def pump(source: socket.socket, sink: socket.socket) -> None:
             try:
@@ -114,7 +114,8 @@ class _Proxy:
             except OSError:
                 pass
             finally:
-                done.set()
+                with contextlib.suppress(OSError):
+                    sink.shutdown(socket.SHUT_RDWR)
 
         back = threading.Thread(target=pump, args=(upstream, client), daemon=True)
         back.start()
