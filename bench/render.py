@@ -116,8 +116,9 @@ def _serve_app(port: multiprocessing.Queue[int]) -> None:  # type: ignore[type-a
 
 @contextmanager
 def app_farm() -> Iterator[tuple[Callable[[int], str], int]]:
-    queue: multiprocessing.Queue[int] = multiprocessing.Queue()  # type: ignore[type-arg]
-    process = multiprocessing.get_context("spawn").Process(target=_serve_app, args=(queue,))
+    context = multiprocessing.get_context("spawn")
+    queue: multiprocessing.Queue[int] = context.Queue()  # type: ignore[type-arg]
+    process = context.Process(target=_serve_app, args=(queue,))
     process.start()
     port = queue.get(timeout=30)
     try:
