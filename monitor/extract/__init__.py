@@ -62,7 +62,7 @@ from monitor.models import Article, Confidence, Metadata
 log = logging.getLogger(__name__)
 
 #: Bumped whenever a change to extraction can change the text of an unchanged page.
-EXTRACTOR_VERSION = "9"
+EXTRACTOR_VERSION = "10"
 #: An <h1> agrees with <title> when this share of their words are shared (Dice).
 TITLE_AGREEMENT = 0.5
 #: What sites put between a title and their name.
@@ -219,8 +219,10 @@ def _remove(doc: Document, selectors: tuple[str, ...], reason: str, trace: Trace
 
 
 def _title(doc: Document, rules: Rules, metadata: Metadata, url: str | None) -> tuple[str, str]:
-    """The article title and where it came from: title selectors, then OpenGraph, then an
-    <h1> that agrees with <title>, then <title>, then the first shown <h1>. OpenGraph's
+    """The article title and where it came from: title selectors, then the <h1> that agrees
+    with OpenGraph's title (the headline readers see, where og:title is a social or search
+    variant of it: an edit of the headline is an edit of the article), then OpenGraph, then
+    an <h1> that agrees with <title>, then <title>, then the first shown <h1>. OpenGraph's
     and <title>'s lose the site name they often end with."""
     root = doc.root
     page_title = _page_title(root, metadata, url)
@@ -232,6 +234,8 @@ def _title(doc: Document, rules: Rules, metadata: Metadata, url: str | None) -> 
     og_title = (
         _without_site_name(normalize_line(og_title), root, metadata, url) if og_title else None
     )
+    if og_title:
+        candidates.append(("the <h1> that agrees with og:title", _agreeing(h1s, og_title)))
     candidates.append(("og:title", og_title))
     candidates.append(("an <h1> that agrees with <title>", _agreeing(h1s, page_title)))
     candidates.append(("<title>", page_title))
@@ -253,7 +257,7 @@ def _is_tucked_away(element: Element) -> bool:
 
 
 def _agreeing(h1s: list[Element], page_title: str | None) -> Element | None:
-    """The <h1> that shares most words with <title>, if it shares at least half of them."""
+    """The <h1> that shares most words with ``page_title``, if it shares at least half."""
     wanted = set(tokens(page_title or ""))
     scored = [(_agreement(set(tokens(_text_of(h1))), wanted), -i) for i, h1 in enumerate(h1s)]
     if not scored or max(scored)[0] < TITLE_AGREEMENT:
