@@ -52,6 +52,9 @@ class FetchSettings:
     concurrency: int = 10
     per_host_concurrency: int = 2
     allow_private_addresses: bool = True
+    # the first check of a page fetches it again this long after its first fetch: what
+    # differs between the two is the page's churn (learned, never a change)
+    second_fetch: float = 2.0
 
 
 @dataclass(frozen=True)
@@ -305,6 +308,13 @@ def _positive_duration(value: object) -> float:
     return seconds
 
 
+def _short_wait(value: object) -> float:
+    seconds = parse_duration(value)
+    if not 0 <= seconds <= 60:
+        raise ValueError('a duration from "0s" to "60s"')
+    return seconds
+
+
 def parse_interval(value: object) -> float:
     """A check interval: a duration of at least one second."""
     seconds = parse_duration(value)
@@ -392,6 +402,7 @@ def _read_fetch(r: _Reader) -> FetchSettings:
         allow_private_addresses=r.get(
             "allow_private_addresses", _boolean, d.allow_private_addresses
         ),
+        second_fetch=r.get("second_fetch", _short_wait, d.second_fetch),
     )
 
 

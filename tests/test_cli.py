@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from click.testing import CliRunner, Result
+from harness import FAST_CONFIG
 from server import LocalServer
 
 from monitor import samplesite
@@ -167,7 +168,7 @@ def test_extract_explain(workdir: Path) -> None:
 def test_db_option_and_config_watches(workdir: Path, http_server: LocalServer) -> None:
     url = serve_article(http_server, "en")
     (workdir / "config.toml").write_text(
-        f'[monitor]\nretries = 0\n\n[[watch]]\nurl = "{url}"\nname = "from-config"\n',
+        FAST_CONFIG + f'\n[[watch]]\nurl = "{url}"\nname = "from-config"\n',
         encoding="utf-8",
     )
     db = workdir / "elsewhere.db"
@@ -185,7 +186,7 @@ def test_reextract(workdir: Path, http_server: LocalServer) -> None:
     assert "same     ja  same text" in same.output
     assert "0 of 1 watches got a new extraction baseline" in same.output
     (workdir / "config.toml").write_text(
-        f'[monitor]\nretries = 0\n[[site]]\nmatch = "{url}"\nignore = ["^(動画|画像)提供"]\n',
+        FAST_CONFIG + f'[[site]]\nmatch = "{url}"\nignore = ["^(動画|画像)提供"]\n',
         encoding="utf-8",
     )
     dry = run("reextract", "ja", "--dry-run")
@@ -270,7 +271,7 @@ def test_list_and_status_are_tables_whose_columns_never_run_together(
     url = serve_article(http_server, "en")
     long_name = "a name much longer than the column that holds the names of watches"
     (workdir / "config.toml").write_text(
-        f'[monitor]\nretries = 0\ninterval = "2m"\n[[watch]]\nurl = "{url}"\n'
+        FAST_CONFIG + f'interval = "2m"\n[[watch]]\nurl = "{url}"\n'
         f'name = "{long_name}"\n[[watch]]\nurl = "{http_server.url("/later/")}"\n',
         encoding="utf-8",
     )

@@ -150,7 +150,10 @@ async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOp
                     progress.advance()
 
             slots = 2 * app.config.settings.fetch.concurrency
-            await asyncio.gather(*(work() for _ in range(min(slots, len(watches)))))
+            try:
+                await asyncio.gather(*(work() for _ in range(min(slots, len(watches)))))
+            finally:
+                probe.replays = checker.replays
     finally:
         probe.stop()
         if executor is not None:
@@ -159,7 +162,7 @@ async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOp
     if options.notify:
         await Outbox(store, app.config).deliver()
     if options.stats:
-        click.echo(probe.summary(len(watches)), err=True)
+        click.echo(probe.summary(len(watches), probe.replays), err=True)
 
 
 def _poll_feeds(app: App, as_json: bool) -> None:
@@ -224,6 +227,7 @@ class _LagProbe:
     def __init__(self) -> None:
         self.started = time.monotonic()
         self.max_lag = 0.0
+        self.replays = 0  # checks the checker found unchanged by a replay
         self._task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
@@ -236,10 +240,11 @@ class _LagProbe:
         self.elapsed = time.monotonic() - self.started
         self._task.cancel()
 
-    def summary(self, checks: int) -> str:
+    def summary(self, checks: int, replays: int = 0) -> str:
         rate = checks / self.elapsed if self.elapsed else 0.0
         return (
             f"stats: {checks} checks in {self.elapsed:.2f} s ({rate:.1f}/s), "
+            f"{replays} replayed what was learned, "
             f"max event-loop lag {self.max_lag * 1000:.0f} ms"
         )
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -272,27 +273,48 @@ def _feed_cells(row: dict[str, Any]) -> tuple[str, ...]:
     is_flag=True,
     help="First say which rule or method chose the content and what was removed.",
 )
+@click.option(
+    "--watch",
+    "watch_ref",
+    help="Read the page as this watch does: its rules, the churn it learned (dropped from "
+    "the text) and, with --explain, what it learned and whether this page replays it. "
+    "SOURCE defaults to the watch's URL.",
+)
 @pass_app
 def extract(
-    app: App, source: str, url: str | None, as_json: bool, no_title: bool, explain: bool
+    app: App,
+    source: str,
+    url: str | None,
+    as_json: bool,
+    no_title: bool,
+    explain: bool,
+    watch_ref: str | None,
 ) -> None:
     """Print the article text of a page: SOURCE is a file, a URL, or - for stdin.
 
     --explain shows how the text was found (site rule, rule pack or generic extraction, the
     content selector or container, the title's source) and what was removed, with samples:
-    what you need to write a [[site]] rule.
+    what you need to write a [[site]] rule. With --watch, as that watch reads the page.
     """
     from monitor.extract import explain_article, extract_article
     from monitor.fetch import decode_html
     from monitor.report import clean
 
+    watch = _watch_of(app, watch_ref) if watch_ref else None
+    if watch is not None and source == "-" and sys.stdin.isatty():
+        source = watch.url
     if source.startswith(("http://", "https://")):
         html, url = _fetch_one(app, source), url or source
     else:
         html, _ = decode_html(_read_source(source), None)
-    rules = app.config.rules_for(url or "", None)
+    if watch is not None:
+        url = url or watch.url
+    rules = app.config.rules_for(url or "", watch.rules if watch else None)
     how = explain_article(html, url, rules) if explain else None
     article = how.article if how is not None else extract_article(html, url, rules)
+    learned_lines: list[str] = []
+    if watch is not None:
+        article, learned_lines = _as_watched(article, html, watch, rules)
     if as_json:
         data = {
             "title": article.title,
@@ -306,10 +328,35 @@ def extract(
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     if how is not None:
-        click.echo(clean(how.describe()) + "\n")
+        described = [how.describe(), *(f"learned:  {line}" for line in learned_lines)]
+        click.echo(clean("\n".join(described)) + "\n")
     if not article.text:
         click.echo("note: no article text found on this page", err=True)
     click.echo(clean(article.text if no_title else article.document))
+
+
+def _watch_of(app: App, ref: str) -> Any:
+    with app.store(existing=True) as store:
+        return store.watches.find(ref)
+
+
+def _as_watched(article: Any, html: str, watch: Any, rules: Any) -> tuple[Any, list[str]]:
+    """The article as ``watch`` compares it (less the churn it learned), and what it
+    learned, in words, with whether this page replays it."""
+    from monitor.analyse import replay_page, without_churn
+    from monitor.learn import learned_for
+
+    learned = learned_for(watch.learned, rules)
+    if learned is None:
+        return article, ["nothing yet: its next check analyses the page in full"]
+    title, text = without_churn(article.title, article.text, learned.article)
+    found = replay_page(html, learned.learning.region, learned.churn)
+    verdict = (
+        "this page replays it: a check finds it unchanged without a full analysis"
+        if found == learned.fingerprint
+        else "this page differs from what was learned: a check analyses it in full"
+    )
+    return dataclasses.replace(article, title=title, text=text), [*learned.describe(), verdict]
 
 
 def _read_source(source: str) -> bytes:

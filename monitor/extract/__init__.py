@@ -24,6 +24,7 @@ is shared between runs or threads.
 from __future__ import annotations
 
 import logging
+from collections.abc import Sequence
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -44,11 +45,12 @@ from monitor.extract.explain import (
     css_path,
     sample_of,
 )
-from monitor.extract.generic import generic_content
+from monitor.extract.generic import common_ancestor, generic_content
 from monitor.extract.live import drop_live_elements, drop_live_lines
 from monitor.extract.metadata import extract_metadata
 from monitor.extract.packs import RULE_PACKS
 from monitor.extract.parse import parse_html
+from monitor.extract.replay import Learning, RawPaths, learning_of, page_fingerprint
 from monitor.extract.text import (
     Element,
     is_hidden,
@@ -57,6 +59,7 @@ from monitor.extract.text import (
     normalized_lines,
     tokens,
 )
+from monitor.extract.volatile import Volatility
 from monitor.models import Article, Confidence, Metadata
 
 log = logging.getLogger(__name__)
@@ -88,38 +91,72 @@ ALWAYS_REMOVE = (
 __all__ = [
     "EXTRACTOR_VERSION",
     "Explanation",
+    "Learning",
     "Removal",
+    "Volatility",
     "explain_article",
     "extract_article",
+    "learn_article",
     "normalize_line",
     "normalize_text",
     "parse_html",
+    "replay_fingerprint",
 ]
 
 
 def extract_article(html: str, url: str | None = None, rules: Rules | None = None) -> Article:
     """The article of one page: rules from config first, then rule packs, then generic."""
-    return _extract(html, url, rules or Rules(), NO_TRACE)
+    return _extract(html, url, rules or Rules(), NO_TRACE)[0]
+
+
+def learn_article(
+    html: str, url: str | None = None, rules: Rules | None = None
+) -> tuple[Article, Learning | None]:
+    """The article of one page, and what a later check replays to tell cheaply whether the
+    article can have changed (:mod:`.replay`; None when no text was found)."""
+    markup = clean_markup(html)
+    article, path = _extract(markup, url, rules or Rules(), NO_TRACE, learn=True)[::2]
+    if not path or not article.text:
+        return article, None
+    return article, learning_of(parse_html(markup), path)
+
+
+def replay_fingerprint(html: str, path: Sequence[str], volatility: Volatility) -> str | None:
+    """The fingerprint a page has for a check replaying ``path`` (None: the region is not
+    on the page): the page is parsed, nothing more (:mod:`.replay`)."""
+    return page_fingerprint(parse_html(clean_markup(html)), path, volatility)
 
 
 def explain_article(html: str, url: str | None = None, rules: Rules | None = None) -> Explanation:
     """The article of one page, as :func:`extract_article` finds it, and how it was found
     (:attr:`Explanation.article` is the article of this very run)."""
     recorder = Recorder()
-    article = _extract(html, url, rules or Rules(), recorder)
+    article = _extract(html, url, rules or Rules(), recorder)[0]
     return recorder.explanation(article, EXTRACTOR_VERSION)
 
 
-def _extract(html: str, url: str | None, rules: Rules, trace: Trace) -> Article:
-    doc = Document(parse_html(clean_markup(html)))
-    metadata = extract_metadata(doc.root, url)
+def _prepare(doc: Document, rules: Rules, trace: Trace) -> tuple[Rules, str]:
+    """The rules that apply to the page, and the page without what is never article text
+    (the same for an extraction and for a replay)."""
     chosen, extractor = _choose_rules(doc, rules, trace)
     _remove(doc, ALWAYS_REMOVE, "always removed", trace)
     _remove(doc, chosen.remove, f"{extractor} remove", trace)
     _drop_live(doc, chosen, trace)
+    return chosen, extractor
+
+
+def _extract(
+    html: str, url: str | None, rules: Rules, trace: Trace, *, learn: bool = False
+) -> tuple[Article, Document, tuple[str, ...]]:
+    """The article, the page it was read from, and (with ``learn``) the path of its region
+    on the page as parsed (:class:`.replay.RawPaths`)."""
+    doc = Document(parse_html(clean_markup(html)))
+    paths = RawPaths(doc.root) if learn else None
+    metadata = extract_metadata(doc.root, url)
+    chosen, extractor = _prepare(doc, rules, trace)
     title, source = _title(doc, chosen, metadata, url)
     page_title = _page_title(doc.root, metadata, url) or ""
-    lines, heading, sure = _content_lines(
+    lines, heading, sure, region = _content_lines(
         doc, chosen, (title, page_title), trace, extractor, metadata
     )
     if heading and source in WEAK_TITLE_SOURCES and _compact(heading) not in _compact(title):
@@ -130,7 +167,8 @@ def _extract(html: str, url: str | None, rules: Rules, trace: Trace) -> Article:
     text = _drop_leading_title(drop_live_lines("\n".join(kept)), title)
     if not text:
         sure = Confidence("low", "no article text was found on the page")
-    return clean_article(Article(title, text, metadata, extractor, sure))
+    path = paths.path(region) if paths is not None and region is not None else ()
+    return clean_article(Article(title, text, metadata, extractor, sure)), doc, path
 
 
 def _drop_live(doc: Document, chosen: Rules, trace: Trace) -> None:
@@ -151,18 +189,20 @@ def _content_lines(
     trace: Trace,
     extractor: str,
     metadata: Metadata,
-) -> tuple[list[str], str, Confidence]:
+) -> tuple[list[str], str, Confidence, Element | None]:
     """The body's lines: the content selectors' elements, or the generic extractor's; a
-    heading that the generic extractor found repeated at the body's start; and how sure the
-    choice is."""
+    heading that the generic extractor found repeated at the body's start; how sure the
+    choice is; and the deepest element holding every line (the region a replay reads)."""
     if chosen.content:
         roots = doc.select_outermost(chosen.content)
         trace.chose(extractor, chosen.content)
         lines = list(blocks_of(roots))
+        region = _common(roots)
         if extractor == "site-rule":
-            return lines, "", Confidence("high", "a [[site]] rule's content selectors chose it")
+            sure = Confidence("high", "a [[site]] rule's content selectors chose it")
+            return lines, "", sure, region
         sure = Confidence("high", f"the {extractor!r} rule pack's selectors chose it")
-        return _pack_lines(lines, extractor, trace), "", sure
+        return _pack_lines(lines, extractor, trace), "", sure, region
     declared = declared_body(doc.root)  # before the scripts go
     descriptions = (metadata.description, declared_description(doc.root))
     evidence = page_evidence(titles, descriptions, declared)
@@ -176,7 +216,17 @@ def _content_lines(
         trace.chose(extractor, path)
         for block in result.dropped:
             trace.removed_texts(f"generic: {block.reason}", [normalize_line(block.text)])
-    return result.lines, result.heading, result.confidence
+    return result.lines, result.heading, result.confidence, result.region
+
+
+def _common(elements: list[Element]) -> Element | None:
+    """The deepest element holding all of ``elements``."""
+    if not elements:
+        return None
+    region = elements[0]
+    for element in elements[1:]:
+        region = common_ancestor(region, element)
+    return region
 
 
 def _pack_lines(lines: list[str], pack: str, trace: Trace) -> list[str]:

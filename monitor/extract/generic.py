@@ -83,6 +83,7 @@ class GenericResult:
     heading: str = ""
     confidence: Confidence = field(default_factory=Confidence)
     notes: list[str] = field(default_factory=list)
+    region: Element | None = None  # the deepest element holding every kept line
 
 
 def best_run(values: list[float]) -> tuple[int, int]:
@@ -138,7 +139,12 @@ def generic_content(
     titled = support(blocks, start, end, evidence).titled
     chosen = text_support(" ".join(lines), evidence, titled)
     sure = confidence("\n".join(lines), chosen, *rival)
-    return GenericResult(container, lines, dropped, normalize_line(heading), sure)
+    region = container
+    for block in kept:
+        if not block.is_inside(region):
+            region = common_ancestor(region, block.element)
+    heading = normalize_line(heading)
+    return GenericResult(container, lines, dropped, heading, sure, region=region)
 
 
 def _rival(
