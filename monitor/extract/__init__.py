@@ -24,6 +24,7 @@ is shared between runs or threads.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -39,6 +40,7 @@ from monitor.extract.generic import generic_content
 from monitor.extract.metadata import extract_metadata
 from monitor.extract.packs import RULE_PACKS
 from monitor.extract.parse import parse_html
+from monitor.extract.second import SecondView, trafilatura_view
 from monitor.extract.text import (
     Element,
     is_hidden,
@@ -87,20 +89,40 @@ __all__ = [
 ]
 
 
-def extract_article(html: str, url: str | None = None, rules: Rules | None = None) -> Article:
-    """The article of one page: rules from config first, then rule packs, then generic."""
-    return _extract(html, url, rules or Rules(), NO_TRACE)
+#: Makes the second extractor's view of a page (html, url) for the candidate choice.
+ViewMaker = Callable[[str, str | None], SecondView]
 
 
-def explain_article(html: str, url: str | None = None, rules: Rules | None = None) -> Explanation:
+def extract_article(
+    html: str,
+    url: str | None = None,
+    rules: Rules | None = None,
+    *,
+    second_view: ViewMaker = trafilatura_view,
+) -> Article:
+    """The article of one page: rules from config first, then rule packs, then generic.
+    ``second_view``: the second extractor the generic extractor asks when the page's
+    evidence does not confirm its first choice (:mod:`.choice`)."""
+    return _extract(html, url, rules or Rules(), NO_TRACE, second_view)
+
+
+def explain_article(
+    html: str,
+    url: str | None = None,
+    rules: Rules | None = None,
+    *,
+    second_view: ViewMaker = trafilatura_view,
+) -> Explanation:
     """The article of one page, as :func:`extract_article` finds it, and how it was found
     (:attr:`Explanation.article` is the article of this very run)."""
     recorder = Recorder()
-    article = _extract(html, url, rules or Rules(), recorder)
+    article = _extract(html, url, rules or Rules(), recorder, second_view)
     return recorder.explanation(article, EXTRACTOR_VERSION)
 
 
-def _extract(html: str, url: str | None, rules: Rules, trace: Trace) -> Article:
+def _extract(
+    html: str, url: str | None, rules: Rules, trace: Trace, second_view: ViewMaker
+) -> Article:
     doc = Document(parse_html(html))
     metadata = extract_metadata(doc.root, url)
     chosen, extractor = _choose_rules(doc, rules, trace)
@@ -109,7 +131,7 @@ def _extract(html: str, url: str | None, rules: Rules, trace: Trace) -> Article:
     title, source = _title(doc, chosen, metadata, url)
     page_title = _page_title(doc.root, metadata, url) or ""
     lines, heading, sure = _content_lines(
-        doc, chosen, (title, page_title), trace, extractor, metadata
+        doc, chosen, (title, page_title), trace, extractor, (metadata, second_view(html, url))
     )
     if heading and source in WEAK_TITLE_SOURCES and _compact(heading) not in _compact(title):
         title, source = heading, "a heading the body's first lines repeat"
@@ -128,7 +150,7 @@ def _content_lines(
     titles: tuple[str, ...],
     trace: Trace,
     extractor: str,
-    metadata: Metadata,
+    page: tuple[Metadata, SecondView],
 ) -> tuple[list[str], str, Confidence]:
     """The body's lines: the content selectors' elements, or the generic extractor's; a
     heading that the generic extractor found repeated at the body's start; and how sure the
@@ -141,12 +163,13 @@ def _content_lines(
             return lines, "", Confidence("high", "a [[site]] rule's content selectors chose it")
         sure = Confidence("high", f"the {extractor!r} rule pack's selectors chose it")
         return _pack_lines(lines, extractor, trace), "", sure
+    metadata, second = page
     declared = declared_body(doc.root)  # before the scripts go
     descriptions = (metadata.description, declared_description(doc.root))
     evidence = page_evidence(titles, descriptions, declared)
     etree.strip_elements(doc.root, *NOISE_TAGS, with_tail=False)
     doc.changed()
-    result = generic_content(doc.root, titles, declared, evidence)
+    result = generic_content(doc.root, titles, declared, evidence, second)
     for note in result.notes:
         trace.note(note)
     if trace.recording:

@@ -42,8 +42,16 @@ from monitor.extract.boilerplate import (
     is_sentence,
     units,
 )
-from monitor.extract.declared import Trigrams, marked_container, titled_article, undeclared
+from monitor.extract.choice import Candidate, choose, projected_values
+from monitor.extract.declared import (
+    Trigrams,
+    marked_container,
+    titled_article,
+    trigrams,
+    undeclared,
+)
 from monitor.extract.evidence import (
+    DECLARED_AGREES,
     PageEvidence,
     Support,
     confidence,
@@ -51,6 +59,7 @@ from monitor.extract.evidence import (
     support,
     text_support,
 )
+from monitor.extract.second import SecondView, no_view
 from monitor.extract.text import Element, agrees, normalize_line, tokens
 from monitor.models import Confidence
 
@@ -113,16 +122,63 @@ def generic_content(
     titles: Sequence[str] = (),
     declared: Trigrams | None = None,
     evidence: PageEvidence | None = None,
+    second: SecondView = no_view,
 ) -> GenericResult:
     """The article's lines on a page no rule knows; ``titles``: the page's title(s);
     ``declared``: the trigrams of its JSON-LD ``articleBody`` (:func:`.declared_body`);
-    ``evidence``: what else the page says about its article (:func:`.page_evidence`)."""
-    evidence = evidence or page_evidence(titles, (), declared or set())
+    ``evidence``: what else the page says about its article (:func:`.page_evidence`);
+    ``second``: a second extractor's view, asked only when the evidence does not confirm
+    the densest part (:mod:`.choice`)."""
+    declared = declared or set()
+    evidence = evidence or page_evidence(titles, (), declared)
     body = root.find("body")
-    blocks, (start, end) = _core(body if body is not None else root, titles)
+    blocks, run = _core(body if body is not None else root, titles)
+    densest = _part(blocks, run, titles, declared, evidence, "the densest part")
+    rival = _rival(blocks, run, evidence)
+    sure = confidence("\n".join(densest.lines), densest.support, rival[0], rival[1])
+    if sure.level == "high":
+        return densest.result(sure)
+    return _decide(blocks, (densest, sure, rival[2]), titles, declared, evidence, second)
+
+
+@dataclass
+class _Part:
+    """One candidate part of the page: the run of blocks it grew from, its container, kept
+    lines, what it dropped, a heading its first lines repeat, and its evidence."""
+
+    name: str
+    run: tuple[int, int]
+    container: Element | None
+    lines: list[str]
+    dropped: list[Block]
+    heading: str
+    support: Support
+
+    def result(self, sure: Confidence, notes: Sequence[str] = ()) -> GenericResult:
+        return GenericResult(
+            self.container,
+            self.lines,
+            self.dropped,
+            normalize_line(self.heading),
+            sure,
+            list(notes),
+        )
+
+
+def _part(
+    blocks: list[Block],
+    run: tuple[int, int],
+    titles: Sequence[str],
+    declared: Trigrams,
+    evidence: PageEvidence,
+    name: str,
+) -> _Part:
+    """The article's lines if the run ``blocks[start:end + 1]`` is its core."""
+    for block in blocks:
+        block.reset()
+    start, end = run
     if end < start:
-        return GenericResult(None, [], confidence=confidence("", Support(), 0.0))
-    rival = _rival(blocks, (start, end), evidence)
+        return _Part(name, run, None, [], [], "", Support())
     container = common_ancestor(blocks[start].element, blocks[end].element)
     core = blocks[start : end + 1]
     container = titled_article(marked_container(container, core), core, titles)
@@ -131,34 +187,73 @@ def generic_content(
     opening, furniture = _opening(blocks, inside, titles)
     kept, dropped = _keep(opening + inside, container, (*titles, longer))
     dropped += furniture
-    for block in undeclared(kept, declared or set()):
+    for block in undeclared(kept, declared):
         block.reason = "not in the JSON-LD articleBody"
         dropped.append(block)
     lines = [b.text for b in kept if not b.reason]
     titled = support(blocks, start, end, evidence).titled
     chosen = text_support(" ".join(lines), evidence, titled)
-    sure = confidence("\n".join(lines), chosen, *rival)
-    return GenericResult(container, lines, dropped, normalize_line(heading), sure)
+    return _Part(name, run, container, lines, dropped, heading, chosen)
+
+
+def _decide(
+    blocks: list[Block],
+    first: tuple[_Part, Confidence, tuple[int, int] | None],
+    titles: Sequence[str],
+    declared: Trigrams,
+    evidence: PageEvidence,
+    second: SecondView,
+) -> GenericResult:
+    """The slow path: the densest part, the part the JSON-LD body holds, the part a second
+    extractor chose and the next densest part, and the one the evidence is with."""
+    densest, sure, rival = first
+    runs: list[tuple[str, tuple[int, int]]] = []
+    agrees_declared = densest.support.declared is not None and (
+        densest.support.declared >= DECLARED_AGREES
+    )
+    if declared and not agrees_declared:
+        runs.append(("the part the JSON-LD articleBody holds", _projected(blocks, declared)))
+    view = second()
+    if view:
+        runs.append(("the part a second extractor chose", _projected(blocks, trigrams(view))))
+    if rival is not None:
+        runs.append(("the next densest part", rival))
+    parts = [densest]
+    for name, run in runs:
+        if all(run != part.run for part in parts):
+            parts.append(_part(blocks, run, titles, declared, evidence, name))
+    candidates = [Candidate(p.name, "\n".join(p.lines), p.support) for p in parts]
+    choice = choose(candidates, view, sure)
+    chosen = parts[choice.index]
+    if chosen is not parts[-1]:  # the blocks' reasons are the last part's: the chosen's again
+        chosen = _part(blocks, chosen.run, titles, declared, evidence, chosen.name)
+    notes = [f"candidates: {', '.join(p.name for p in parts)}; chose {chosen.name}"]
+    if view is None:
+        notes.append("no second extractor's view of this page")
+    return chosen.result(choice.confidence, notes)
+
+
+def _projected(blocks: list[Block], text: Trigrams) -> tuple[int, int]:
+    """The run of blocks that ``text`` holds (:func:`.choice.projected_values`)."""
+    return best_run(projected_values(blocks, text))
 
 
 def _rival(
     blocks: list[Block], run: tuple[int, int], evidence: PageEvidence
-) -> tuple[float, Support | None]:
+) -> tuple[float, Support | None, tuple[int, int] | None]:
     """The next best run elsewhere on the page: its worth as a share of the chosen run's,
-    and what it has of the page's evidence. (Taking it when the evidence is with it rather
-    than with the best run was tried, and lost more pages than it won on the held-out fold:
-    the evidence only says how sure the choice is.)"""
+    what it has of the page's evidence, and the run."""
     start, end = run
     values = [block.value for block in blocks]
     masked = values[:start] + [-1e9] * (end - start + 1) + values[end + 1 :]
     other = best_run(masked)
     worth = sum(values[start : end + 1])
     if other[1] < other[0] or worth <= 0:
-        return 0.0, None
+        return 0.0, None, None
     rival_worth = sum(masked[other[0] : other[1] + 1])
     if rival_worth <= 0:
-        return 0.0, None
-    return rival_worth / worth, support(blocks, *other, evidence)
+        return 0.0, None, None
+    return rival_worth / worth, support(blocks, *other, evidence), other
 
 
 def _opening(
