@@ -7,8 +7,7 @@ each a part of the page that monitor serialises as it serialises the densest:
 
 - the part the page's JSON-LD ``articleBody`` holds (when it does not agree with the
   densest part);
-- the part a second extractor takes for the article (:mod:`.second`);
-- the next densest part elsewhere on the page.
+- the part a second extractor takes for the article (:mod:`.second`).
 
 A text is *projected* onto the page's blocks to find its part: blocks that the text holds
 count for their size, blocks it does not hold against it, and the best run of blocks is the
@@ -44,6 +43,8 @@ BLOCK_IN_TEXT = 0.5
 #: below the lower share they have almost nothing in common.
 SAME_PART = 0.5
 OTHER_PART = 0.3
+#: Two texts are the same text when each holds this share of the other's trigrams.
+SAME_TEXT = 0.8
 #: A switch to another candidate with this score or more is sure of itself.
 SURE_SCORE = 2
 
@@ -118,12 +119,13 @@ def _view_score(text: str, view: Trigrams) -> int:
 
 
 def _kept(candidate: Candidate, view: Trigrams, densest: Confidence) -> Confidence:
-    """The confidence of keeping the densest part, knowing the second view."""
-    if not view:
+    """The confidence of keeping the densest part, knowing the second view (which never
+    outweighs a JSON-LD body that is another text)."""
+    if not view or candidate.support.score < 0:
         return densest
     grams = trigrams(candidate.text)
     shared = len(grams & view)
-    if grams and shared >= SAME_PART * len(grams) and shared >= SAME_PART * len(view):
+    if grams and shared >= SAME_TEXT * len(grams) and shared >= SAME_TEXT * len(view):
         return Confidence("high", "a second extractor finds the same text")
     if _view_score(candidate.text, view) < 0:
         return Confidence(

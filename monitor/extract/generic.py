@@ -135,10 +135,10 @@ def generic_content(
     blocks, run = _core(body if body is not None else root, titles)
     densest = _part(blocks, run, titles, declared, evidence, "the densest part")
     rival = _rival(blocks, run, evidence)
-    sure = confidence("\n".join(densest.lines), densest.support, rival[0], rival[1])
+    sure = confidence("\n".join(densest.lines), densest.support, *rival)
     if sure.level == "high":
         return densest.result(sure)
-    return _decide(blocks, (densest, sure, rival[2]), titles, declared, evidence, second)
+    return _decide(blocks, (densest, sure), titles, declared, evidence, second)
 
 
 @dataclass
@@ -198,15 +198,17 @@ def _part(
 
 def _decide(
     blocks: list[Block],
-    first: tuple[_Part, Confidence, tuple[int, int] | None],
+    first: tuple[_Part, Confidence],
     titles: Sequence[str],
     declared: Trigrams,
     evidence: PageEvidence,
     second: SecondView,
 ) -> GenericResult:
-    """The slow path: the densest part, the part the JSON-LD body holds, the part a second
-    extractor chose and the next densest part, and the one the evidence is with."""
-    densest, sure, rival = first
+    """The slow path: the densest part, the part the JSON-LD body holds and the part a second
+    extractor chose, and the one the evidence is with. (The next densest part is no
+    candidate: it has no evidence of its own, and taking it when the evidence was with it
+    lost pages in round 1 of issue 13, and changed nothing here on the tuning fold.)"""
+    densest, sure = first
     runs: list[tuple[str, tuple[int, int]]] = []
     agrees_declared = densest.support.declared is not None and (
         densest.support.declared >= DECLARED_AGREES
@@ -216,8 +218,6 @@ def _decide(
     view = second()
     if view:
         runs.append(("the part a second extractor chose", _projected(blocks, trigrams(view))))
-    if rival is not None:
-        runs.append(("the next densest part", rival))
     parts = [densest]
     for name, run in runs:
         if all(run != part.run for part in parts):
@@ -240,20 +240,20 @@ def _projected(blocks: list[Block], text: Trigrams) -> tuple[int, int]:
 
 def _rival(
     blocks: list[Block], run: tuple[int, int], evidence: PageEvidence
-) -> tuple[float, Support | None, tuple[int, int] | None]:
+) -> tuple[float, Support | None]:
     """The next best run elsewhere on the page: its worth as a share of the chosen run's,
-    what it has of the page's evidence, and the run."""
+    and what it has of the page's evidence."""
     start, end = run
     values = [block.value for block in blocks]
     masked = values[:start] + [-1e9] * (end - start + 1) + values[end + 1 :]
     other = best_run(masked)
     worth = sum(values[start : end + 1])
     if other[1] < other[0] or worth <= 0:
-        return 0.0, None, None
+        return 0.0, None
     rival_worth = sum(masked[other[0] : other[1] + 1])
     if rival_worth <= 0:
-        return 0.0, None, None
-    return rival_worth / worth, support(blocks, *other, evidence), other
+        return 0.0, None
+    return rival_worth / worth, support(blocks, *other, evidence)
 
 
 def _opening(
