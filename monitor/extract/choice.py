@@ -45,7 +45,8 @@ SAME_PART = 0.5
 OTHER_PART = 0.3
 #: Two texts are the same text when each holds this share of the other's trigrams.
 SAME_TEXT = 0.8
-#: A switch to another candidate with this score or more is sure of itself.
+#: A switch to another candidate with this score or more (or with the JSON-LD body) is sure
+#: of itself; with less, only the second extractor is with it, and the page is uncertain.
 SURE_SCORE = 2
 
 
@@ -98,9 +99,12 @@ def choose(candidates: Sequence[Candidate], second: str | None, densest: Confide
     if best == 0:
         return Choice(0, _kept(candidates[0], view, densest))
     chosen = candidates[best]
-    level = "high" if scores[best] >= SURE_SCORE else "medium"
-    reason = f"{chosen.name}, not the densest part: {_with(chosen.support, view, chosen.text)}"
-    return Choice(best, Confidence(level, reason))
+    evidence = _with(chosen.support, view, chosen.text)
+    declared = chosen.support.declared is not None and chosen.support.declared >= DECLARED_AGREES
+    if scores[best] >= SURE_SCORE or declared:
+        return Choice(best, Confidence("high", f"{chosen.name}, not the densest part: {evidence}"))
+    reason = f"{chosen.name}, not the densest part, and nothing else on the page confirms either"
+    return Choice(best, Confidence("low", reason))
 
 
 def _score(candidate: Candidate, view: Trigrams) -> int:
