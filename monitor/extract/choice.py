@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from monitor.extract.blocks import Block
 from monitor.extract.boilerplate import units
 from monitor.extract.declared import Trigrams, trigrams
-from monitor.extract.evidence import DECLARED_AGREES, Support
+from monitor.extract.evidence import DECLARED_AGREES, SHORT_UNITS, Support
 from monitor.models import Confidence
 
 log = logging.getLogger(__name__)
@@ -124,8 +124,8 @@ def _view_score(text: str, view: Trigrams) -> int:
 
 def _kept(candidate: Candidate, view: Trigrams, densest: Confidence) -> Confidence:
     """The confidence of keeping the densest part, knowing the second view (which never
-    outweighs a JSON-LD body that is another text)."""
-    if not view or candidate.support.score < 0:
+    outweighs a JSON-LD body that is another text, and never makes a few words enough)."""
+    if not view or candidate.support.score < 0 or units(candidate.text) < SHORT_UNITS:
         return densest
     grams = trigrams(candidate.text)
     shared = len(grams & view)
