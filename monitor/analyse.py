@@ -1,7 +1,9 @@
 """The CPU-heavy part of a check, in one pure function that a worker process runs.
 
 This module imports only what :func:`analyse_page` needs (extraction and diffing), so a
-worker process stays small: about 20 MB instead of the 40 MB of the whole pipeline.
+worker process stays small: about 25 MB instead of the 40 MB of the whole pipeline. The
+second extractor (trafilatura, :mod:`monitor.extract.second`) is imported only when a page's
+evidence leaves the generic extractor unsure, and then adds 15-20 MB to that worker.
 """
 
 from __future__ import annotations
