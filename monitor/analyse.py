@@ -10,11 +10,12 @@ from __future__ import annotations
 
 import hashlib
 import signal
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from monitor.config import Rules
 from monitor.diff import diff_texts
 from monitor.extract import extract_article
+from monitor.identity import PageSignals, page_signals
 from monitor.models import Article, TextDiff
 
 
@@ -25,6 +26,7 @@ class Analysis:
     article: Article
     text_sha256: str
     diff: TextDiff | None
+    signals: PageSignals = field(default_factory=PageSignals)
 
 
 def text_sha256(document: str) -> str:
@@ -33,13 +35,14 @@ def text_sha256(document: str) -> str:
 
 
 def analyse_page(html: str, url: str, rules: Rules, previous: str | None) -> Analysis:
-    """Extract the article and, if it differs from ``previous``, diff it (CPU only)."""
+    """Extract the article, read the page's signals (:mod:`monitor.identity`) and, if the
+    article differs from ``previous``, diff it (CPU only)."""
     article = extract_article(html, url, rules)
     sha = text_sha256(article.document)
     diff = None
     if previous is not None and text_sha256(previous) != sha:
         diff = diff_texts(previous, article.document)
-    return Analysis(article, sha, diff)
+    return Analysis(article, sha, diff, page_signals(html, url))
 
 
 def worker_ignores_signals() -> None:

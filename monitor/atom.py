@@ -7,12 +7,17 @@ gives the absolute URLs (a feed has no base of its own): the feed's self link, t
 stands for, and each entry's link. Ids do not depend on the URL the feed was read from (a
 feed reader would see every entry again under another host name): a change's entry is
 ``tag:monitor,2026:change/<id>``, see :func:`tag_uri`.
+
+A feed never fails because of page text: characters XML 1.0 cannot hold (control characters,
+U+FFFE, U+FFFF, lone surrogates), which lxml refuses, are removed from every text the feed
+carries (:func:`xml_text`).
 """
 
 from __future__ import annotations
 
 import html
 import logging
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -28,6 +33,12 @@ from monitor.urls import host_of
 log = logging.getLogger(__name__)
 
 TAG_PREFIX = "tag:monitor,2026:"
+_NOT_XML = re.compile("[^\t\n\r\x20-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+
+
+def xml_text(text: str) -> str:
+    """``text`` without the characters XML 1.0 cannot hold."""
+    return _NOT_XML.sub("", text)
 
 
 def tag_uri(kind: str, number: int | None = None) -> str:
@@ -66,7 +77,7 @@ def _moment(value: str | None) -> datetime:
 
 
 def _one_line(text: str) -> str:
-    return " ".join(clean(text).split())
+    return " ".join(xml_text(clean(text)).split())
 
 
 def entry_title(report: ChangeReport) -> str:
@@ -102,23 +113,23 @@ def entry_summary(report: ChangeReport) -> str:
 def render_atom(feed: FeedInfo, entries: Sequence[FeedEntry]) -> bytes:
     """The feed as UTF-8 Atom XML; entries newest first, as given."""
     generator = FeedGenerator()
-    generator.id(feed.feed_id or feed.self_url)
+    generator.id(xml_text(feed.feed_id or feed.self_url))
     generator.title(_one_line(feed.title) or "monitor")
     generator.author({"name": feed.author})
-    generator.link(href=feed.alternate_url, rel="alternate", type="text/html")
-    generator.link(href=feed.self_url, rel="self", type="application/atom+xml")
+    generator.link(href=xml_text(feed.alternate_url), rel="alternate", type="text/html")
+    generator.link(href=xml_text(feed.self_url), rel="self", type="application/atom+xml")
     generator.generator("monitor")
     times = [_moment(entry.report.detected_at) for entry in entries]
     generator.updated(max(times, default=datetime.fromtimestamp(0, UTC)))
     for entry, when in zip(entries, times, strict=True):
         item = generator.add_entry(order="append")
-        item.id(entry.entry_id)
+        item.id(xml_text(entry.entry_id))
         item.title(entry_title(entry.report))
         item.updated(when)
         item.published(when)
-        item.link(href=entry.url, rel="alternate", type="text/html")
+        item.link(href=xml_text(entry.url), rel="alternate", type="text/html")
         item.author({"name": _one_line(entry.report.watch_name) or feed.author})
-        item.summary(entry_summary(entry.report), type="html")
-        item.content(render_html_fragment(entry.report), type="html")
+        item.summary(xml_text(entry_summary(entry.report)), type="html")
+        item.content(xml_text(render_html_fragment(entry.report)), type="html")
     atom: bytes = generator.atom_str(pretty=True)
     return atom

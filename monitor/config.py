@@ -260,6 +260,18 @@ def _string(value: object) -> str:
     return value.strip()
 
 
+def parse_watch_name(value: object) -> str:
+    """A watch's name: a non-empty string that is neither all digits (it would hide the
+    watch of that id: WATCH arguments take names, ids and URLs) nor a URL."""
+    name = _string(value)
+    if name.isdigit() or "://" in name:
+        raise ValueError(
+            "a name with a letter in it that is not a URL (WATCH arguments "
+            "take names, ids and URLs)"
+        )
+    return name
+
+
 def _strings(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
@@ -426,7 +438,7 @@ def _read_watch(path: str, index: int, table: object) -> WatchConfig:
         raise ConfigError("is required: an http:// or https:// URL", path=path, key=r.key("url"))
     watch = WatchConfig(
         url=url,
-        name=r.get("name", _string, None),
+        name=r.get("name", parse_watch_name, None),
         interval=r.get("interval", parse_interval, None),
         rules=_read_rules(r),
     )

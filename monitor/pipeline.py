@@ -21,6 +21,7 @@ import zlib
 from collections.abc import Callable, Mapping
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
+from datetime import datetime
 from typing import Any
 
 from monitor.analyse import Analysis, analyse_page, worker_ignores_signals
@@ -28,15 +29,16 @@ from monitor.classify import Verdict, classify_article, classify_fetch, is_colla
 from monitor.config import Config, Rules
 from monitor.errors import ExtractError, StaleBaselineError
 from monitor.extract import EXTRACTOR_VERSION
-from monitor.fetch import Fetcher
+from monitor.fetch import Fetcher, decode_html
 from monitor.history import build_report, is_silent_edit
+from monitor.identity import PageSignals, Seen, first_check_gate, judge, page_signals
 from monitor.models import (
-    Article,
     ChangeReport,
     CheckStatus,
     Confidence,
     FetchOutcome,
     FetchResult,
+    Metadata,
     Validators,
 )
 from monitor.reextract import reextract_watch
@@ -56,6 +58,12 @@ from monitor.urls import page_key
 log = logging.getLogger(__name__)
 
 STALE_RETRIES = 3
+#: A run of 304 answers is confirmed now and then by an unconditional fetch: once this many
+#: checks in a row were answered 304, or this long after the last full answer (by the
+#: checker's clock), whichever comes first. An origin whose validators went wrong (a
+#: Last-Modified in the future, a CDN answering 304 to everything) cannot hide an edit longer.
+REVALIDATE_AFTER_304S = 10
+REVALIDATE_AFTER_SECONDS = 24 * 3600
 #: A return to a version one of the last this-many checks saw is flapping (an A/B test, a CDN
 #: serving two versions), recorded but not reported; an older version back is a revert.
 FLAP_WINDOW = 2
@@ -154,15 +162,13 @@ class Checker:
         # Fetching outpaces parsing: pages fetched but not yet analysed are bounded, so
         # memory stays flat however many watches are checked at once.
         self._pages = asyncio.Semaphore(2 * config.settings.fetch.concurrency)
+        self._signals = StoredSignals(store)
 
     async def check(self, watch: Watch, *, next_check_at: str | None = None) -> CheckResult:
         """Fetch, classify, extract, compare and store one check of ``watch``."""
         async with self._pages:
-            has_baseline = watch.current_snapshot_id is not None
-            validators = Validators(watch.etag, watch.last_modified)
-            fetched = await self.fetcher.fetch(
-                watch.url, validators if has_baseline else Validators()
-            )
+            validators = validators_to_send(self.store, watch, self.clock())
+            fetched = await self.fetcher.fetch(watch.url, validators)
             return await self.check_fetched(watch, fetched, next_check_at)
 
     async def check_fetched(
@@ -314,10 +320,10 @@ class Checker:
     ) -> CheckRecord:
         article, sha = analysis.article, analysis.text_sha256
         verdict = classify_article(article)
-        if verdict.status is None and current is not None:
-            verdict = self._moved(watch, current, fetched, sha)
-        if verdict.status is None and current is not None:
-            verdict = self._collapse(watch, current, article, sha)
+        if verdict.status is not None or current is None:
+            verdict = _gated(verdict, analysis)
+        if verdict.status is None and current is not None and sha != current.text_sha256:
+            verdict = self._identity(watch, current, fetched, analysis)
         if verdict.status is not None:
             return _with(base, status=verdict.status, error=verdict.error)
         if current is not None and sha == current.text_sha256:
@@ -352,26 +358,29 @@ class Checker:
         seen = self.store.versions.recent_candidates(watch.id, needed) if needed else []
         return len(seen) == needed and all(s == sha for s in seen)
 
-    def _collapse(self, watch: Watch, current: Snapshot, article: Article, sha: str) -> Verdict:
-        """A sudden collapse of the text is a soft error until seen on enough checks."""
-        settings = self.config.settings
-        if not is_collapse(current.document, article.document, settings.collapse_ratio):
+    def _identity(
+        self, watch: Watch, current: Snapshot, fetched: FetchResult, analysis: Analysis
+    ) -> Verdict:
+        """A page that is not this article (:func:`monitor.identity.judge`) is a soft error
+        however often it is seen; a collapse of the text is one until seen on enough checks,
+        and only if the shrunk text comes from the article."""
+        last_final = self.store.versions.last_final_url(watch.id) or current.final_url
+        baseline = _seen(current.title, current.text, last_final, current.metadata)
+        baseline = replace(baseline, signals=self._signals.of(current))
+        article = analysis.article
+        page = _seen(article.title, article.text, fetched.final_url, article.metadata)
+        judgement = judge(baseline, replace(page, signals=analysis.signals))
+        if judgement.stand_in is not None:
+            return Verdict(CheckStatus.SOFT_ERROR, judgement.stand_in)
+        if not is_collapse(current.document, article.document, self.config.settings.collapse_ratio):
             return Verdict(None)
         reason = (
             f"article text collapsed from {len(current.document)} to "
             f"{len(article.document)} characters"
         )
-        return self._unless_confirmed(watch, sha, reason)
-
-    def _moved(self, watch: Watch, current: Snapshot, fetched: FetchResult, sha: str) -> Verdict:
-        """A redirect to another page than the last good check ended on (deleted articles
-        often go to the home page) is a soft error until seen on enough checks."""
-        last = self.store.versions.last_final_url(watch.id) or current.final_url
-        if not last or not fetched.final_url:
-            return Verdict(None)
-        if page_key(last) == page_key(fetched.final_url):
-            return Verdict(None)
-        return self._unless_confirmed(watch, sha, f"redirected to {fetched.final_url}")
+        if not judgement.contained:
+            return Verdict(CheckStatus.SOFT_ERROR, f"{reason}, to text not from the article")
+        return self._unless_confirmed(watch, analysis.text_sha256, reason)
 
     def _unless_confirmed(self, watch: Watch, sha: str, reason: str) -> Verdict:
         """No verdict if the same text was seen on the last ``collapse_confirm - 1`` checks
@@ -390,6 +399,83 @@ class Checker:
         """The report of a stored change."""
         row = self.store.changes.get(change_id)
         return build_report(self.store, row)
+
+
+def validators_to_send(store: Store, watch: Watch, now: str) -> Validators:
+    """The validators a check of ``watch`` sends: none without a baseline, and none when a
+    run of 304s is due to be confirmed (:data:`REVALIDATE_AFTER_304S`,
+    :data:`REVALIDATE_AFTER_SECONDS`, ``now`` being the checker's clock)."""
+    if watch.current_snapshot_id is None or not (watch.etag or watch.last_modified):
+        return Validators()
+    run, last_full = store.versions.not_modified_run(watch.id)
+    if run >= REVALIDATE_AFTER_304S:
+        log.info("watch=%s: %d answers of 304 in a row: fetching in full", watch.label, run)
+        return Validators()
+    if run and last_full is not None:
+        age = _seconds_between(last_full, now)
+        if age is not None and age >= REVALIDATE_AFTER_SECONDS:
+            log.info("watch=%s: no full answer for %.0fs: fetching in full", watch.label, age)
+            return Validators()
+    return Validators(watch.etag, watch.last_modified)
+
+
+class StoredSignals:
+    """The :class:`~monitor.identity.PageSignals` of stored versions' pages, read from the
+    stored page once per version and kept (a bounded number of them)."""
+
+    KEPT = 1024
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._kept: dict[int, PageSignals] = {}
+
+    def of(self, snapshot: Snapshot) -> PageSignals:
+        signals = self._kept.get(snapshot.id)
+        if signals is None:
+            raw, encoding = self.store.versions.page(snapshot.id)
+            html = _decoded(raw, encoding)
+            signals = page_signals(html, snapshot.final_url) if html else PageSignals()
+            if len(self._kept) >= self.KEPT:
+                self._kept.pop(next(iter(self._kept)))
+            self._kept[snapshot.id] = signals
+        return signals
+
+
+def _seen(title: str, text: str, final_url: str | None, metadata: Metadata) -> Seen:
+    return Seen(title, text, final_url, metadata.canonical_url, metadata.language)
+
+
+def _gated(verdict: Verdict, analysis: Analysis) -> Verdict:
+    """A short page showing a gate (a redirect, login, challenge or consent page) says so,
+    whatever else was found wrong with it (the first check has no baseline to judge by)."""
+    gate = first_check_gate(analysis.signals, analysis.article.text)
+    if gate is None:
+        return verdict
+    reason = f" ({verdict.error})" if verdict.error else ""
+    return Verdict(CheckStatus.SOFT_ERROR, f"{gate}, not an article{reason}")
+
+
+def _decoded(raw: bytes, encoding: str | None) -> str:
+    """A stored page as text (with the encoding it was read with, if it still decodes)."""
+    if not raw:
+        return ""
+    if encoding:
+        try:
+            return raw.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode_html(raw, None)[0]
+
+
+def _seconds_between(earlier: str, later: str) -> float | None:
+    """Seconds from one ISO-8601 time to another; None if either is not one."""
+    try:
+        start, end = datetime.fromisoformat(earlier), datetime.fromisoformat(later)
+        if (start.tzinfo is None) != (end.tzinfo is None):
+            start, end = start.replace(tzinfo=None), end.replace(tzinfo=None)
+        return (end - start).total_seconds()
+    except ValueError:
+        return None
 
 
 def _base_record(watch: Watch, fetched: FetchResult, now: str) -> CheckRecord:

@@ -36,7 +36,8 @@ def test_add_shows_what_it_will_watch_and_keeps_it_as_version_1(
     assert lines[0] == f"added watch 1: ja ({url})"
     text = samplesite.article_text(article)
     body = text.split("\n", 1)[1].splitlines()
-    assert lines[1].startswith(f"version 1: {len(text)} characters in {len(body)} lines")
+    chars = len("\n".join(body))  # the text, as `monitor log` counts it (not the title)
+    assert lines[1].startswith(f"version 1: {chars} characters in {len(body)} lines")
     assert ", chosen by jannah (" in lines[1] and "article#the-post .entry-content" in lines[1]
     assert lines[2] == f"  title: {article.title}"
     assert lines[3] == "  extraction confidence: high, the 'jannah' rule pack's selectors chose it"

@@ -154,3 +154,20 @@ def test_empty_feed_is_valid() -> None:
     for name in ("id", "title", "updated", "author"):
         assert root.find(f"{ATOM}{name}") is not None, name
     assert parse(body).entries == []
+
+
+def test_a_feed_never_fails_because_of_page_text() -> None:
+    """Changes stored before noncharacters were kept out of texts (or text from anywhere)
+    must not make a feed answer 500: lxml refuses U+FFFE, U+FFFF and control characters."""
+    from test_report import make_report
+
+    from monitor.atom import FeedEntry
+
+    bad = "本文\ufffe\uffff と \x01制御文字 \ud800"
+    report = make_report(old="古い本文", new=bad, name="watch \uffff", title="題\ufffe")
+    body = render_atom(
+        FeedInfo("monitor \ufffe", "https://x.test/feed.atom", "https://x.test/"),
+        [FeedEntry(report, "https://x.test/changes/12")],
+    )
+    feed = parse(body)
+    assert "\ufffe" not in body.decode() and feed.entries[0].title.startswith("watch")

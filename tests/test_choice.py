@@ -122,7 +122,7 @@ def test_a_second_view_is_asked_once_at_most() -> None:
 def test_the_json_ld_body_decides_without_a_second_view() -> None:
     html = (CASES / "json_ld_body_decides.html").read_text(encoding="utf-8")
     explanation = explain_article(html, second_view=lambda html, url: no_view)
-    assert explanation.article.text.startswith("Repairs to the harbour wall")
+    assert explanation.article.text.startswith("The broken stones seen from the fish market")
     assert "This week in town" not in explanation.article.text
     assert explanation.confidence.level == "high"
     assert "JSON-LD" in explanation.confidence.reason

@@ -340,3 +340,19 @@ def test_search_finds_japanese_words_in_every_version(
     start, end = hit["highlights"][0]
     assert hit["snippet"][start:end] == "違法な戦争"
     assert CliRunner().invoke(cli, ["search"]).exit_code == 2
+
+
+def test_what_a_new_user_hit(workdir: Path, http_server: LocalServer) -> None:
+    """Found by a new-user trial: a name of digits, check in an empty folder, an empty page."""
+    digits = CliRunner().invoke(cli, ["add", serve_article(http_server, "en"), "--name", "5"])
+    assert digits.exit_code == 2 and "a name with a letter in it" in digits.output
+    nothing = CliRunner().invoke(cli, ["check"])
+    assert nothing.exit_code == 1 and "nothing to check" in nothing.output
+    no_feeds = CliRunner().invoke(cli, ["check", "--feeds"])
+    assert no_feeds.exit_code == 1 and "no feeds to poll" in no_feeds.output
+    assert not (workdir / "snapshots").exists()  # nothing to check: no database made for it
+    empty = CliRunner().invoke(cli, ["extract", "-"], input=b"<html><body></body></html>")
+    assert empty.exit_code == 0 and "no article text found" in empty.stderr
+    (workdir / "config.toml").write_text('[[watch]]\nurl = "https://x.test/"\nname = "7"\n')
+    bad = CliRunner().invoke(cli, ["list"])
+    assert bad.exit_code == 1 and "watch[0].name" in bad.output

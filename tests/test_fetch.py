@@ -95,8 +95,9 @@ DECODE_CASES = [
     ("cp932-as-x-sjis", page(JA), "cp932", "text/html; charset=x-sjis", "cp932"),
     ("cp932-as-sjis-xml", XML_SJIS + page(JA), "cp932", None, "cp932"),
     ("euc-jp-meta", '<meta charset="EUC-JP">' + page(JA_LONG), "euc_jp", None, "euc_jp"),
+    # A character only EUC-JIS-2004 has is read with it; the page is still read as euc_jp.
     ("euc-jis-2004", '<meta charset="euc-jp">' + page("ㇰ" + JA_LONG), "euc_jis_2004", None,
-     "euc_jis_2004"),
+     "euc_jp"),
     ("utf8-as-sjis-meta", META_SJIS + page(JA), "utf-8", "text/html", "utf-8"),
     ("utf8-as-sjis-header", page(JA), "utf-8", SJIS, "utf-8"),
     ("no-declaration", page(JA_LONG), "cp932", "text/html", "cp932"),
@@ -693,3 +694,155 @@ def test_a_name_rebound_to_a_private_address_is_refused_at_connect(
     assert result.outcome is NETWORK_ERROR
     assert "rebind.test is a non-public address (127.0.0.1)" in (result.error or "")
     assert http_server.requests == []
+
+
+# -- issue 14: whole bodies, validators that can be true, cookies for one fetch -----------------
+
+
+def test_a_gzip_stream_without_its_trailer_is_truncated(http_server: LocalServer) -> None:
+    body = gzip.compress(page("x" * 5000).encode(), mtime=0)
+    headers = {"Content-Type": "text/html", "Content-Encoding": "gzip"}
+    http_server.set("/cut", body[:-8], headers=headers)
+    result = fetch(http_server.url("/cut"))
+    assert result.outcome is NETWORK_ERROR and "truncated" in (result.error or "")
+    http_server.set("/whole", body, headers=headers)
+    assert fetch(http_server.url("/whole")).outcome is OK
+
+
+def test_an_html_page_cut_when_the_connection_closes_is_truncated(
+    http_server: LocalServer,
+) -> None:
+    def chunks(data: bytes) -> Callable[[Request], Response]:
+        # No Content-Length: the body ends when the connection does (as in HTTP/1.0).
+        return lambda request: Response(200, {"Content-Type": "text/html"}, iter([data]))
+
+    whole = page("all of it").encode()
+    http_server.route("/cut", chunks(whole[: len(whole) // 2]))
+    result = fetch(http_server.url("/cut"))
+    assert result.outcome is NETWORK_ERROR and "before the end of the page" in (result.error or "")
+    http_server.route("/whole", chunks(whole + b"\n<!-- cached -->\n"))
+    assert fetch(http_server.url("/whole")).outcome is OK
+    http_server.route(
+        "/text",
+        lambda request: Response(200, {"Content-Type": "text/plain"}, iter([b"no end tag"])),
+    )
+    assert fetch(http_server.url("/text")).outcome is OK  # only HTML pages have an end to check
+
+
+@pytest.mark.parametrize(
+    ("headers", "kept"),
+    [
+        ({"ETag": '"v1"'}, Validators('"v1"', None)),
+        ({"ETag": 'W/"v1"'}, Validators('W/"v1"', None)),
+        ({"ETag": "v1-unquoted"}, NO_VALIDATORS),
+        ({"ETag": '"a"b"'}, NO_VALIDATORS),
+        (
+            {"Last-Modified": "Mon, 01 Jan 2024 00:00:00 GMT"},
+            Validators(None, "Mon, 01 Jan 2024 00:00:00 GMT"),
+        ),
+        ({"Last-Modified": "yesterday"}, NO_VALIDATORS),
+        (  # ahead of the answer's own Date: cannot be true
+            {
+                "Last-Modified": "Wed, 01 Dec 2027 00:00:00 GMT",
+                "Date": "Tue, 01 Dec 2026 00:00:00 GMT",
+            },
+            NO_VALIDATORS,
+        ),
+        (  # ahead of a wrong Date, but not of it: the server's clock, consistent
+            {
+                "Last-Modified": "Wed, 01 Dec 2027 00:00:00 GMT",
+                "Date": "Thu, 02 Dec 2027 00:00:00 GMT",
+            },
+            Validators(None, "Wed, 01 Dec 2027 00:00:00 GMT"),
+        ),
+    ],
+)
+def test_only_validators_that_can_be_true_are_kept(
+    headers: dict[str, str], kept: Validators
+) -> None:
+    result = fetch(
+        "https://example.com/a",
+        handler=lambda r: httpx.Response(200, headers=headers, text=page("x")),
+    )
+    assert result.validators == kept
+
+
+def test_a_stored_last_modified_in_the_future_is_not_sent(http_server: LocalServer) -> None:
+    http_server.set("/a", page("v1"))
+    future = format_datetime(datetime.now(UTC) + timedelta(days=365), usegmt=True)
+    fetch(http_server.url("/a"), validators=Validators('"ok"', future))
+    fetch(http_server.url("/a"), validators=Validators("bad etag", None))
+    first, second = http_server.requests
+    assert first.headers.get("if-none-match") == '"ok"' and "if-modified-since" not in first.headers
+    assert "if-none-match" not in second.headers
+
+
+def test_cookies_follow_the_redirects_of_one_fetch_and_nothing_else(
+    http_server: LocalServer,
+) -> None:
+    http_server.route(
+        "/start",
+        lambda r: Response(302, {"Location": "/check", "Set-Cookie": "seen=1; Path=/"}, b""),
+    )
+    http_server.set("/check", page("ok"))
+    http_server.set("/other", page("other"))
+
+    async def main() -> None:
+        async with Fetcher(FAST, sleep=FakeSleep()) as fetcher:  # one fetcher, shared clients
+            await fetcher.fetch(http_server.url("/start"))
+            await fetcher.fetch(http_server.url("/other"))
+            await fetcher.fetch(http_server.url("/check"))
+
+    asyncio.run(main())
+    cookies = [(r.path, r.headers.get("cookie")) for r in http_server.requests]
+    assert cookies == [("/start", None), ("/check", "seen=1"), ("/other", None), ("/check", None)]
+
+
+def test_the_cookies_of_one_fetch_are_bounded(http_server: LocalServer) -> None:
+    from monitor.fetch.cookies import MAX_COOKIES, MAX_HEADER_BYTES, FetchCookies
+
+    jar = FetchCookies()
+    response = httpx.Response(
+        302,
+        headers=[("Set-Cookie", f"c{i}={'v' * 60}; Path=/") for i in range(1000)],
+        request=httpx.Request("GET", "https://example.com/a"),
+    )
+    jar.keep(response)
+    request = httpx.Request("GET", "https://example.com/b")
+    jar.apply(request)
+    assert len(jar) <= MAX_COOKIES
+    assert len(request.headers["cookie"]) <= MAX_HEADER_BYTES
+
+
+def test_a_trickle_meets_the_deadline_once_and_is_not_retried(http_server: LocalServer) -> None:
+    http_server.route("/slow", http_server.trickle(page("x" * 50).encode(), delay=0.2))
+    settings = FetchSettings(connect_timeout=0.5, read_timeout=1.0, total_timeout=1.0, retries=2)
+    result = fetch(http_server.url("/slow"), settings)
+    assert result.outcome is NETWORK_ERROR and "total timeout" in (result.error or "")
+    assert result.attempts == 1 and len(http_server.requests) == 1
+
+
+def test_all_attempts_share_total_timeout(http_server: LocalServer) -> None:
+    never = Response(200, {"Content-Type": "text/html"}, page("late").encode())
+    http_server.route("/hung", http_server.slow(30, never))
+    settings = FetchSettings(connect_timeout=0.5, read_timeout=0.4, total_timeout=1.0, retries=5)
+    sleep = FakeSleep()
+
+    async def main() -> FetchResult:
+        async with Fetcher(settings, sleep=sleep) as fetcher:
+            return await fetcher.fetch(http_server.url("/hung"))
+
+    result = asyncio.run(main())
+    assert result.outcome is NETWORK_ERROR and "read timeout" in (result.error or "")
+    # 0.4 s each: the third would start with 0.2 s of the 1 s left (less than connect_timeout)
+    assert result.attempts == 2
+
+
+@pytest.mark.parametrize(
+    "name", ["Shift_JIS", "shift_jis_2004", "Shift_JISX0213", "x-sjis", "MS_Kanji", ""]
+)
+def test_every_shift_jis_name_gives_the_same_text(name: str) -> None:
+    text = "<p>午前9時～午後5時、気温は－3℃。</p>" + JA_LONG
+    meta = f'<meta charset="{name}">' if name else ""
+    decoded, codec = decode_html((meta + page(text)).encode("cp932"), "text/html")
+    assert codec == "cp932" and "午前9時～午後5時、気温は－3℃。" in decoded

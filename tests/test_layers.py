@@ -19,7 +19,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     for names in (
         "errors clock models urls pace logs samplesite",  # shared by every stage
         "config",
-        "fetch classify extract diff excerpt",  # the stages that need no database
+        "fetch classify extract diff excerpt identity",  # the stages that need no database
         "analyse",  # the CPU part of a check: extract + diff, in a worker process
         "store",
         "history report atom notify",  # reading back and rendering what was stored

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import sqlite3
 from dataclasses import replace
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from harness import Harness, Site, static
@@ -15,7 +16,7 @@ from monitor import samplesite
 from monitor.config import Config, Rules, SiteRule, WatchConfig
 from monitor.fetch import Fetcher
 from monitor.models import CheckStatus
-from monitor.pipeline import Checker, CheckResult
+from monitor.pipeline import REVALIDATE_AFTER_304S, REVALIDATE_AFTER_SECONDS, Checker, CheckResult
 from monitor.reextract import reextract_watch
 from monitor.samplesite import Noise
 from monitor.store import Store
@@ -330,20 +331,31 @@ def test_reextract_sets_a_new_baseline_without_reporting_a_change(
     assert harness.store.outbox.of(watch) == []
 
 
-def test_a_redirect_to_another_page_is_an_error_until_confirmed(
+def test_a_redirect_to_another_page_is_an_error_however_often_it_is_seen(
     harness: Harness, ja_site: Site, http_server: LocalServer
 ) -> None:
     watch = harness.store.watches.add(ja_site.url)
     harness.check(watch)
     http_server.set("/home/", samplesite.render_page(samplesite.load_article("en")))
     ja_site.override = static(Response(301, {"Location": http_server.url("/home/")}))
-    statuses = [harness.check(watch) for _ in range(3)]
-    assert [r.status for r in statuses] == [
-        CheckStatus.SOFT_ERROR,
-        CheckStatus.SOFT_ERROR,
-        CheckStatus.CHANGED,
-    ]
+    statuses = [harness.check(watch) for _ in range(5)]
+    assert {r.status for r in statuses} == {CheckStatus.SOFT_ERROR}
     assert "redirected to" in (statuses[0].error or "")
+    assert "not this article" in (statuses[0].error or "")
+    assert len(harness.store.versions.of(watch)) == 1
+
+
+def test_the_same_article_moved_to_another_path_is_still_the_article(
+    harness: Harness, ja_site: Site, http_server: LocalServer
+) -> None:
+    watch = harness.store.watches.add(ja_site.url)
+    harness.check(watch)
+    moved = samplesite.replace_text(ja_site.article, "1万人", "1万2000人")
+    http_server.set("/moved/", samplesite.render_page(moved))
+    ja_site.override = static(Response(301, {"Location": http_server.url("/moved/")}))
+    result = harness.check(watch)
+    assert result.status is CheckStatus.CHANGED and result.report is not None
+    assert [op.text for op in result.report.diff.ops if op.op] == ["2000"]
 
 
 def test_collapse_confirm_1_accepts_at_once(harness: Harness, ja_site: Site) -> None:
@@ -451,6 +463,53 @@ def test_an_article_that_moved_with_the_same_text_settles(
     for seed in range(8):
         moved.noise = Noise(seed=seed)  # new bytes every time, the same text
         statuses.append(harness.check(watch).status)
-    assert statuses[0] is CheckStatus.SOFT_ERROR  # a redirect is suspect at first
-    assert set(statuses[2:]) == {CheckStatus.UNCHANGED}  # then it settles, and stays settled
+    assert set(statuses) == {CheckStatus.UNCHANGED}  # the same article: no error, no change
     assert harness.store.changes.of(watch) == []
+
+
+class Clock:
+    """A steppable clock for the checker (ISO-8601 UTC, as utcnow gives)."""
+
+    def __init__(self) -> None:
+        self.now = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
+
+    def __call__(self) -> str:
+        return self.now.isoformat(timespec="seconds")
+
+
+def _clocked_checks(harness: Harness, watch_id: int, clock: Clock, steps: list[timedelta]) -> None:
+    async def run() -> None:
+        async with Fetcher(harness.config.settings.fetch) as fetcher:
+            checker = Checker(harness.store, fetcher, harness.config, clock=clock)
+            for step in steps:
+                clock.now += step
+                await checker.check(harness.store.watches.get(watch_id))
+
+    asyncio.run(run())
+
+
+def _conditional(http_server: LocalServer) -> list[bool]:
+    return ["if-none-match" in request.headers for request in http_server.requests]
+
+
+def test_a_run_of_304s_is_confirmed_by_a_full_fetch_after_n_answers(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    http_server.set("/a", samplesite.render_page(samplesite.load_article("en")), etag="v1")
+    watch = harness.store.watches.add(http_server.url("/a"))
+    n = REVALIDATE_AFTER_304S
+    _clocked_checks(harness, watch.id, Clock(), [timedelta(minutes=15)] * (n + 3))
+    # the first fetch, n answers of 304, then one in full, then conditional again
+    assert _conditional(http_server) == [False] + [True] * n + [False, True]
+    statuses = [row["status"] for row in reversed(harness.store.versions.checks(watch))]
+    assert statuses == ["new"] + ["not_modified"] * n + ["unchanged", "not_modified"]
+
+
+def test_a_run_of_304s_is_confirmed_by_a_full_fetch_after_a_day(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    http_server.set("/a", samplesite.render_page(samplesite.load_article("en")), etag="v1")
+    watch = harness.store.watches.add(http_server.url("/a"))
+    day = timedelta(seconds=REVALIDATE_AFTER_SECONDS)
+    _clocked_checks(harness, watch.id, Clock(), [timedelta(0), timedelta(hours=1), day, day])
+    assert _conditional(http_server) == [False, True, False, True]

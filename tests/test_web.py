@@ -7,6 +7,7 @@ edited and checked again (see :func:`build_database`)."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
 import html
 import logging
@@ -1085,6 +1086,50 @@ def test_diffs_are_cached(app: Starlette, built: Built) -> None:
     assert results == ["1", "2", "3", "4"] and len(small) == 2  # the first was dropped
     cached: Any = small.get_or_compute(target, one, one, compare)
     assert cached == "3"
+
+
+def test_a_bracketed_loopback_with_more_after_it_is_no_loopback(app: Starlette) -> None:
+    for host in ("[::1].evil.example", "[::1].evil.example:8080", "[::1]evil", "[::1]:80.evil"):
+        assert get(app, "/", headers={"Host": host}).status_code == 400, host
+
+
+def _raw_exchange(port: int, request: bytes) -> bytes:
+    """Send ``request`` whole (as far as the server lets us) and read the answer to the end."""
+    with socket.create_connection(("127.0.0.1", port), timeout=20) as sock:
+        with contextlib.suppress(OSError):  # the server may stop reading once it has answered
+            sock.sendall(request)
+        answer = b""
+        with contextlib.suppress(OSError):
+            while chunk := sock.recv(65536):
+                answer += chunk
+    return answer
+
+
+def test_a_request_too_big_to_read_is_answered_414_or_431(built: Built) -> None:
+    from monitor.web.server import EmbeddedWeb
+
+    async def run() -> list[bytes]:
+        web = EmbeddedWeb(built.path, "127.0.0.1", 0, None)
+        port = web.socket.getsockname()[1]
+        task = asyncio.create_task(web.run())
+        try:
+            while not web.server.started:
+                await asyncio.sleep(0.01)
+            requests = [
+                b"GET /?q=" + b"a" * 1_000_000 + b" HTTP/1.1\r\nHost: localhost\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: localhost\r\nX-Big: " + b"b" * 200_000 + b"\r\n\r\n",
+                b"GET / HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\n\r\n",
+            ]
+            loop = asyncio.get_running_loop()
+            return [await loop.run_in_executor(None, _raw_exchange, port, r) for r in requests]
+        finally:
+            web.stop()
+            await task
+
+    too_long, too_big, fine = asyncio.run(run())
+    assert too_long.startswith(b"HTTP/1.1 414 ")
+    assert too_big.startswith(b"HTTP/1.1 431 ")
+    assert fine.startswith(b"HTTP/1.1 200 ")
 
 
 def test_watch_page_and_api_show_how_sure_extraction_is(app: Starlette, built: Built) -> None:

@@ -12,7 +12,7 @@ import click
 
 from monitor.add import AddOutcome, AddRequest, is_home
 from monitor.cli import App, Column, cli, fit, pass_app, plural, table
-from monitor.config import parse_http_url, parse_interval
+from monitor.config import parse_http_url, parse_interval, parse_watch_name
 from monitor.errors import UsageError
 
 
@@ -62,6 +62,8 @@ def add(
     The watch is stored in the database; config.toml [[watch]] entries work too.
     """
     url, seconds = _add_options(url, interval, any_host and not follow_feed)
+    if name is not None and not follow_feed:
+        name = _watch_name(name)
     if follow_feed:
         if force:
             raise click.UsageError("--force goes with watching a page, not --follow-feed")
@@ -142,6 +144,13 @@ def _add_options(url: str, interval: str | None, stray_any_host: bool) -> tuple[
         return parse_http_url(url), parse_interval(interval) if interval else None
     except ValueError as exc:
         raise click.BadParameter(f"expected {exc}") from None
+
+
+def _watch_name(name: str) -> str:
+    try:
+        return parse_watch_name(name)
+    except ValueError as exc:
+        raise click.BadParameter(f"expected {exc}", param_hint="--name") from None
 
 
 def _feeds_list(feeds: tuple[str, ...]) -> str:
@@ -298,6 +307,8 @@ def extract(
         return
     if how is not None:
         click.echo(clean(how.describe()) + "\n")
+    if not article.text:
+        click.echo("note: no article text found on this page", err=True)
     click.echo(clean(article.text if no_title else article.document))
 
 

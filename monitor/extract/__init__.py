@@ -32,11 +32,21 @@ from lxml import etree
 from monitor.config import Rules
 from monitor.extract.blocks import blocks_of
 from monitor.extract.boilerplate import boilerplate_reason, clean_lines
+from monitor.extract.chars import clean_article, clean_markup
 from monitor.extract.css import Document
 from monitor.extract.declared import declared_body, declared_description
 from monitor.extract.evidence import page_evidence
-from monitor.extract.explain import NO_TRACE, Explanation, Recorder, Removal, Trace, css_path
+from monitor.extract.explain import (
+    NO_TRACE,
+    Explanation,
+    Recorder,
+    Removal,
+    Trace,
+    css_path,
+    sample_of,
+)
 from monitor.extract.generic import generic_content
+from monitor.extract.live import drop_live_elements, drop_live_lines
 from monitor.extract.metadata import extract_metadata
 from monitor.extract.packs import RULE_PACKS
 from monitor.extract.parse import parse_html
@@ -54,7 +64,7 @@ from monitor.models import Article, Confidence, Metadata
 log = logging.getLogger(__name__)
 
 #: Bumped whenever a change to extraction can change the text of an unchanged page.
-EXTRACTOR_VERSION = "9"
+EXTRACTOR_VERSION = "11"
 #: An <h1> agrees with <title> when this share of their words are shared (Dice).
 TITLE_AGREEMENT = 0.5
 #: What sites put between a title and their name.
@@ -123,11 +133,13 @@ def explain_article(
 def _extract(
     html: str, url: str | None, rules: Rules, trace: Trace, second_view: ViewMaker
 ) -> Article:
+    html = clean_markup(html)
     doc = Document(parse_html(html))
     metadata = extract_metadata(doc.root, url)
     chosen, extractor = _choose_rules(doc, rules, trace)
     _remove(doc, ALWAYS_REMOVE, "always removed", trace)
     _remove(doc, chosen.remove, f"{extractor} remove", trace)
+    _drop_live(doc, chosen, trace)
     title, source = _title(doc, chosen, metadata, url)
     page_title = _page_title(doc.root, metadata, url) or ""
     lines, heading, sure = _content_lines(
@@ -138,10 +150,21 @@ def _extract(
     trace.titled(source)
     kept, ignored = normalized_lines(lines, chosen.ignore)
     trace.removed_texts("ignore pattern", ignored)
-    text = _drop_leading_title("\n".join(kept), title)
+    text = _drop_leading_title(drop_live_lines("\n".join(kept)), title)
     if not text:
         sure = Confidence("low", "no article text was found on the page")
-    return Article(title, text, metadata, extractor, sure)
+    return clean_article(Article(title, text, metadata, extractor, sure))
+
+
+def _drop_live(doc: Document, chosen: Rules, trace: Trace) -> None:
+    """Live elements the page marks (:mod:`.live`), never a content selector's element."""
+    keep = doc.select_outermost(chosen.content) if chosen.content else []
+    removed = drop_live_elements(doc.root, keep)
+    if removed:
+        doc.changed()
+    if trace.recording:
+        for reason, element in removed:
+            trace.removed_texts(f"live element: {reason}", [sample_of(element)])
 
 
 def _content_lines(
@@ -220,8 +243,10 @@ def _remove(doc: Document, selectors: tuple[str, ...], reason: str, trace: Trace
 
 
 def _title(doc: Document, rules: Rules, metadata: Metadata, url: str | None) -> tuple[str, str]:
-    """The article title and where it came from: title selectors, then OpenGraph, then an
-    <h1> that agrees with <title>, then <title>, then the first shown <h1>. OpenGraph's
+    """The article title and where it came from: title selectors, then the <h1> that agrees
+    with OpenGraph's title (the headline readers see, where og:title is a social or search
+    variant of it: an edit of the headline is an edit of the article), then OpenGraph, then
+    an <h1> that agrees with <title>, then <title>, then the first shown <h1>. OpenGraph's
     and <title>'s lose the site name they often end with."""
     root = doc.root
     page_title = _page_title(root, metadata, url)
@@ -233,6 +258,8 @@ def _title(doc: Document, rules: Rules, metadata: Metadata, url: str | None) -> 
     og_title = (
         _without_site_name(normalize_line(og_title), root, metadata, url) if og_title else None
     )
+    if og_title:
+        candidates.append(("the <h1> that agrees with og:title", _agreeing(h1s, og_title)))
     candidates.append(("og:title", og_title))
     candidates.append(("an <h1> that agrees with <title>", _agreeing(h1s, page_title)))
     candidates.append(("<title>", page_title))
@@ -254,7 +281,7 @@ def _is_tucked_away(element: Element) -> bool:
 
 
 def _agreeing(h1s: list[Element], page_title: str | None) -> Element | None:
-    """The <h1> that shares most words with <title>, if it shares at least half of them."""
+    """The <h1> that shares most words with ``page_title``, if it shares at least half."""
     wanted = set(tokens(page_title or ""))
     scored = [(_agreement(set(tokens(_text_of(h1))), wanted), -i) for i, h1 in enumerate(h1s)]
     if not scored or max(scored)[0] < TITLE_AGREEMENT:

@@ -6,17 +6,22 @@
     OK               a 2xx answer read within the size cap (``text`` decoded if text-ish)
     NOT_MODIFIED     a 304 answer to a conditional request
     HTTP_ERROR       a final status >= 400, or a 3xx without a usable Location
-    NETWORK_ERROR    no complete answer: refused, DNS, timeouts, reset, truncated body,
+    NETWORK_ERROR    no complete answer: refused, DNS, timeouts, reset, a body that did
+                     not arrive whole (shorter than its Content-Length, a chunked or
+                     compressed stream cut short, a page cut when the connection closed),
                      redirect loop or non-http(s) redirect, body over the size cap
 
 httpx exceptions become ``error`` messages in one place, ``errors._describe``. Connection
-errors, timeouts, 5xx and 429 are retried a bounded number of times with exponential backoff
-(honouring Retry-After); the wait uses an injected ``sleep`` so tests need not wait.
-Redirects are followed one hop at a time (not by httpx) so a redirect's body is never read.
+errors, a cut body, no answer within ``read_timeout``, 5xx and 429 are retried a bounded
+number of times with exponential backoff (honouring Retry-After); the wait uses an injected
+``sleep`` so tests need not wait. A server that answers, however slowly, is not retried, and
+all attempts of one fetch together get ``total_timeout``. Redirects are followed one hop at a
+time (not by httpx) so a redirect's body is never read; cookies live for one fetch.
 
 Here: ``Fetcher`` (requests, redirects, retries, limits). Beside it: ``decode.py`` (bytes ->
-text), ``body.py`` (bounded Content-Encoding), ``errors.py`` (httpx errors -> messages) and
-``address.py`` (the allow_private_addresses check).
+text), ``body.py`` (bounded Content-Encoding, whole bodies), ``cookies.py`` (one fetch's
+cookies), ``validators.py`` (validators that can be true), ``errors.py`` (httpx errors ->
+messages) and ``address.py`` (the allow_private_addresses check).
 """
 
 from __future__ import annotations
@@ -41,10 +46,12 @@ import httpx
 from monitor.config import FetchSettings
 from monitor.errors import FetchCancelled
 from monitor.fetch.address import AddressRefused, PublicOnlyBackend, _check_public, pinned_transport
-from monitor.fetch.body import _BodyDecoder
+from monitor.fetch.body import Truncated, _BodyDecoder, check_page_end
+from monitor.fetch.cookies import FetchCookies, no_jar
 from monitor.fetch.decode import decode_html
 from monitor.fetch.errors import _MESSAGES as _MESSAGES  # re-exported, for tests
 from monitor.fetch.errors import _describe
+from monitor.fetch.validators import CLOCK_SKEW, http_date, sane_validators
 from monitor.models import FetchOutcome, FetchResult, Validators
 
 __all__ = ["CLIENT_CONNECTIONS", "AddressRefused", "Fetcher", "Sleep", "decode_html"]
@@ -52,6 +59,7 @@ __all__ = ["CLIENT_CONNECTIONS", "AddressRefused", "Fetcher", "Sleep", "decode_h
 log = logging.getLogger(__name__)
 
 Sleep = Callable[[float], Awaitable[None]]
+Clock = Callable[[], datetime]
 
 _HEADERS = {
     "Accept": "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8",
@@ -64,6 +72,20 @@ _RETRY_AFTER_STATUSES = frozenset({429, 503})
 _TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 _TEXT_TYPES = frozenset({"application/xhtml+xml", "application/xml", "application/json"})
 _NO_VALIDATORS = Validators()
+#: A retry starts only if this much of total_timeout is left (or connect_timeout, if less).
+_MIN_RETRY_BUDGET = 1.0
+
+
+class _BodyStalled(Exception):
+    """A timeout while reading the body of an answer: the server answers, slowly."""
+
+    def __init__(self, cause: httpx.TimeoutException) -> None:
+        super().__init__(str(cause))
+        self.cause = cause
+
+
+def _utcnow() -> datetime:
+    return datetime.now(UTC)
 
 
 @dataclass(frozen=True)
@@ -93,9 +115,11 @@ class Fetcher:
         transport: httpx.AsyncBaseTransport | None = None,
         sleep: Sleep = asyncio.sleep,
         network_backend: httpcore.AsyncNetworkBackend | None = None,
+        clock: Clock = _utcnow,
     ) -> None:
         self.settings = settings
         self._sleep = sleep
+        self._clock = clock  # the reference for validators when an answer has no Date
         # httpx's pool costs grow with the requests in flight on one client (encode/httpx#3215):
         # a client per CLIENT_CONNECTIONS slots keeps each in its fast range.
         shards = max(1, -(-settings.concurrency // CLIENT_CONNECTIONS))
@@ -132,13 +156,18 @@ class Fetcher:
             await client.aclose()
 
     async def fetch(self, url: str, validators: Validators = _NO_VALIDATORS) -> FetchResult:
-        """Fetch ``url``, conditionally if ``validators`` are set; never raises for I/O or HTTP."""
+        """Fetch ``url``, conditionally if ``validators`` are set; never raises for I/O or HTTP.
+
+        All attempts together get ``total_timeout`` (the waits between them come on top):
+        a retry starts only while some of it is left, and runs within what is left."""
         started = time.monotonic()
+        budget = self.settings.total_timeout
         attempts = 0
         while True:
             attempts += 1
-            attempt = await self._attempt(url, validators)
-            delay = self._retry_delay(attempt, attempts)
+            attempt, spent = await self._attempt(url, validators, budget)
+            budget -= spent
+            delay = self._retry_delay(attempt, attempts, budget)
             if delay is None:
                 break
             log.debug("retrying %s in %.2fs after: %s", url, delay, attempt.result.error)
@@ -148,31 +177,49 @@ class Fetcher:
         duration_ms = round((time.monotonic() - started) * 1000)
         return replace(attempt.result, attempts=attempts, duration_ms=duration_ms)
 
-    def _retry_delay(self, attempt: _Attempt, attempts: int) -> float | None:
+    def _retry_delay(self, attempt: _Attempt, attempts: int, budget: float) -> float | None:
         """Seconds to wait before the next try, or None when there is none."""
         if not attempt.retry or attempts > self.settings.retries:
             return None
+        if budget < min(self.settings.connect_timeout, _MIN_RETRY_BUDGET):
+            return None  # too little of total_timeout is left for another try
         if attempt.retry_after is not None:
             return attempt.retry_after
         delay = self.settings.backoff * 2.0 ** (attempts - 1)
         return delay + random.uniform(0, delay * _JITTER)
 
-    async def _attempt(self, url: str, validators: Validators) -> _Attempt:
-        """One request with its redirects, within the limits and the whole-fetch deadline."""
+    async def _attempt(
+        self, url: str, validators: Validators, budget: float
+    ) -> tuple[_Attempt, float]:
+        """One request with its redirects, within the limits and what is left of the
+        whole-fetch deadline; and the seconds it took (waiting for a slot aside)."""
         async with self._slot(url):
-            try:
-                async with asyncio.timeout(self.settings.total_timeout):
-                    return await self._request(url, validators)
-            except TimeoutError:
-                limit = self.settings.total_timeout
-                message = f"total timeout: no complete answer within {limit:g}s"
-                return _Attempt(_failure(url, message), retry=True)
-            except AddressRefused as exc:
-                return _Attempt(_failure(url, str(exc)), retry=False)
-            except (httpx.HTTPError, httpx.InvalidURL) as exc:
-                log.debug("fetch of %s failed: %r", url, exc)
-                retry = isinstance(exc, _TRANSIENT)
-                return _Attempt(_failure(url, _describe(exc, self.settings)), retry=retry)
+            started = time.monotonic()
+            attempt = await self._bounded(url, validators, budget)
+            return attempt, time.monotonic() - started
+
+    async def _bounded(self, url: str, validators: Validators, budget: float) -> _Attempt:
+        """One request within ``budget`` seconds. Retried after: connection errors, a cut
+        body, no answer within read_timeout, 5xx and 429. Not retried: a server that
+        answers, however slowly (the whole-fetch deadline, a stall in the body)."""
+        try:
+            async with asyncio.timeout(max(budget, 0.0)):
+                return await self._request(url, validators)
+        except TimeoutError:
+            limit = self.settings.total_timeout
+            message = f"total timeout: no complete answer within {limit:g}s"
+            return _Attempt(_failure(url, message), retry=False)
+        except AddressRefused as exc:
+            return _Attempt(_failure(url, str(exc)), retry=False)
+        except Truncated as exc:
+            return _Attempt(_failure(url, str(exc)), retry=True)
+        except _BodyStalled as exc:
+            log.debug("fetch of %s stalled in the body: %r", url, exc.cause)
+            return _Attempt(_failure(url, _describe(exc.cause, self.settings)), retry=False)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            log.debug("fetch of %s failed: %r", url, exc)
+            retry = isinstance(exc, _TRANSIENT)
+            return _Attempt(_failure(url, _describe(exc, self.settings)), retry=retry)
 
     @asynccontextmanager
     async def _slot(self, url: str) -> AsyncIterator[None]:
@@ -199,21 +246,28 @@ class Fetcher:
 
     async def _request(self, url: str, validators: Validators) -> _Attempt:
         """Send the request, follow redirects and read the final answer."""
-        response = await self._open(url, _conditional_headers(validators))
+        conditional = _conditional_headers(validators, self._clock() + CLOCK_SKEW)
+        response = await self._open(url, conditional)
         try:
             return await self._read(url, response, validators)
+        except httpx.TimeoutException as exc:
+            raise _BodyStalled(exc) from exc  # it answered: a stall is no reason to retry
         finally:
             await response.aclose()
 
     async def _open(self, url: str, headers: dict[str, str]) -> httpx.Response:
-        """The streamed final response, following redirects one hop at a time."""
+        """The streamed final response, following redirects one hop at a time; the hops
+        share this request's cookies (and nothing else does)."""
         client = next(self._next_client)
+        cookies = FetchCookies()
         request = client.build_request("GET", url, headers=headers)
         for hop in range(self.settings.max_redirects + 1):
             _check_scheme(request, first=hop == 0)
             if not self.settings.allow_private_addresses:
                 await _check_public(request.url.host, request.url.port or 443)
+            cookies.apply(request)
             response = await client.send(request, stream=True)
+            cookies.keep(response)
             if response.next_request is None:
                 return response
             await response.aclose()  # a redirect's body is never read
@@ -225,7 +279,7 @@ class Fetcher:
         status = response.status_code
         log.debug("GET %s -> %s %s", url, status, response.url)
         if status == 304:
-            kept = _validators_of(response, fallback=validators)
+            kept = _validators_of(response, self._clock(), fallback=validators)
             return _Attempt(
                 replace(_base(url, response, FetchOutcome.NOT_MODIFIED), validators=kept)
             )
@@ -236,7 +290,7 @@ class Fetcher:
             limit = _format_size(self.settings.max_bytes)
             error = f"body exceeds {limit} limit"
             return _Attempt(replace(_base(url, response, FetchOutcome.NETWORK_ERROR), error=error))
-        return _Attempt(_ok(url, response, body))
+        return _Attempt(_ok(url, response, body, self._clock()))
 
     def _http_error(self, url: str, response: httpx.Response) -> _Attempt:
         """An error status: retried for 5xx and 429, waiting as long as Retry-After asks."""
@@ -257,7 +311,8 @@ class Fetcher:
         return _Attempt(result, retry=True, retry_after=wait)
 
     async def _body(self, response: httpx.Response) -> bytes | None:
-        """The decoded body, or None as soon as it is known to exceed ``max_bytes``."""
+        """The decoded body, or None as soon as it is known to exceed ``max_bytes``; raises
+        Truncated for a body that did not arrive whole."""
         limit = self.settings.max_bytes
         length = response.headers.get("content-length", "")
         if length.isdigit() and int(length) > limit:
@@ -273,7 +328,11 @@ class Fetcher:
                 if size > limit:
                     return None
                 chunks.append(chunk)
-        return b"".join(chunks)
+        decoder.finish()
+        body = b"".join(chunks)
+        if _ends_on_close(response) and not decoder.compressed:
+            check_page_end(body, _media_type(response.headers.get("content-type")))
+        return body
 
 
 def _make_client(
@@ -297,6 +356,7 @@ def _make_client(
         timeout=timeout,
         limits=limits,
         follow_redirects=False,
+        cookies=no_jar(),  # cookies live for one fetch: monitor.fetch.cookies
         headers={"User-Agent": settings.user_agent, **_HEADERS},
         event_hooks={"response": [_check_location]},
     )
@@ -335,21 +395,30 @@ def _host_of(url: str) -> str:
         return ""
 
 
-def _conditional_headers(validators: Validators) -> dict[str, str]:
-    """If-None-Match / If-Modified-Since from the last good fetch."""
+def _conditional_headers(validators: Validators, now: datetime) -> dict[str, str]:
+    """If-None-Match / If-Modified-Since from the last good fetch, those that can be true."""
     headers = {}
-    if validators.etag:
-        headers["If-None-Match"] = validators.etag
-    if validators.last_modified:
-        headers["If-Modified-Since"] = validators.last_modified
+    kept = sane_validators(validators, now)
+    if kept.etag:
+        headers["If-None-Match"] = kept.etag
+    if kept.last_modified:
+        headers["If-Modified-Since"] = kept.last_modified
     return headers
 
 
-def _validators_of(response: httpx.Response, fallback: Validators = _NO_VALIDATORS) -> Validators:
-    """The ETag and Last-Modified of an answer (a 304 may repeat them or not)."""
+def _validators_of(
+    response: httpx.Response, now: datetime, fallback: Validators = _NO_VALIDATORS
+) -> Validators:
+    """The ETag and Last-Modified of an answer that can be true (a 304 may repeat them or
+    not): a Last-Modified ahead of the answer's Date (or of now, without one) or a malformed
+    ETag is not kept, so it is never sent back."""
+    sent = http_date(response.headers.get("date")) or now
+    fresh = sane_validators(
+        Validators(response.headers.get("etag"), response.headers.get("last-modified")), sent
+    )
     return Validators(
-        etag=response.headers.get("etag") or fallback.etag,
-        last_modified=response.headers.get("last-modified") or fallback.last_modified,
+        etag=fresh.etag or fallback.etag,
+        last_modified=fresh.last_modified or fallback.last_modified,
     )
 
 
@@ -365,11 +434,10 @@ def _base(url: str, response: httpx.Response, outcome: FetchOutcome) -> FetchRes
     )
 
 
-def _ok(url: str, response: httpx.Response, body: bytes) -> FetchResult:
+def _ok(url: str, response: httpx.Response, body: bytes, now: datetime) -> FetchResult:
     """A good answer: the bytes, and the decoded text if the media type is text."""
-    result = replace(
-        _base(url, response, FetchOutcome.OK), content=body, validators=_validators_of(response)
-    )
+    validators = _validators_of(response, now)
+    result = replace(_base(url, response, FetchOutcome.OK), content=body, validators=validators)
     if not _is_text(result.content_type):
         return result
     text, encoding = decode_html(body, response.headers.get("content-type"))
@@ -401,6 +469,13 @@ def _format_size(size: int) -> str:
     if size >= 1024:
         return f"{size / 1024:.1f} kB"
     return f"{size} bytes"
+
+
+def _ends_on_close(response: httpx.Response) -> bool:
+    """True for a body whose end is known only from the connection closing."""
+    headers = response.headers
+    chunked = "chunked" in headers.get("transfer-encoding", "").lower()
+    return "content-length" not in headers and not chunked and response.http_version != "HTTP/2"
 
 
 def _parse_retry_after(value: str | None) -> float | None:

@@ -1,4 +1,13 @@
-"""bytes -> text: ``decode_html`` and the charset logic (BOM, UTF-8, declarations, detection)."""
+"""bytes -> text: ``decode_html`` and the charset logic (BOM, UTF-8, declarations, detection).
+
+The same bytes always give the same text: each family of Japanese charsets has one decoder
+whatever name a page or the detector gives it. Every Shift_JIS name (``Shift_JIS``,
+``shift_jis_2004``, ``Shift_JISX0213``, ``MS_Kanji``, ``Windows-31J``…) decodes as cp932 (what
+browsers do: 0x8160 is ～ U+FF5E, never 〜 U+301C on one fetch and ～ on the next), and only a
+character cp932 lacks is read as Shift_JIS-2004; EUC-JP likewise, as euc_jp with
+EUC-JIS-2004 for what euc_jp lacks. The fallback is per character, so one rare character
+elsewhere on the page never changes how the rest of it reads.
+"""
 
 from __future__ import annotations
 
@@ -21,6 +30,10 @@ _ALIASES = {"x-sjis": "cp932", "windows-31j": "cp932", "x-euc-jp": "euc_jp", "x-
 # Python codecs -> the supersets that real pages (and browsers) use.
 _SUPERSETS = {
     "shift_jis": "cp932",
+    "shift_jis_2004": "cp932",
+    "shift_jisx0213": "cp932",
+    "euc_jis_2004": "euc_jp",
+    "euc_jisx0213": "euc_jp",
     "gb2312": "gb18030",
     "gbk": "gb18030",
     "euc_kr": "cp949",
@@ -49,12 +62,27 @@ def decode_html(content: bytes, content_type: str | None) -> tuple[str, str]:
                 return content.decode("utf-8", errors="replace"), "utf-8"
     for codec in _declared_codecs(content, content_type):
         try:
-            return content.decode(codec), codec
+            return _decode(content, codec), codec
         except (UnicodeError, LookupError):
             log.debug("declared charset %s does not fit the bytes", codec)
     if content.isascii():
         return content.decode("ascii"), "ascii"
-    return _detect(content) or (content.decode("utf-8", errors="replace"), "utf-8")
+    return (
+        _detect(content)
+        or _japanese(content)
+        or (content.decode("utf-8", errors="replace"), "utf-8")
+    )
+
+
+def _japanese(content: bytes) -> tuple[str, str] | None:
+    """When nothing is declared and detection finds nothing (a short page): the Japanese
+    charset the bytes fit, if one does (Japanese pages are the first target)."""
+    for codec in ("cp932", "euc_jp"):
+        try:
+            return _decode(content, codec), codec
+        except UnicodeDecodeError:
+            continue
+    return None
 
 
 def _mostly_utf8(content: bytes) -> bool:
@@ -95,8 +123,43 @@ def _codecs_for(name: str) -> tuple[str, ...]:
         return ()
     if codec in _NOT_CHARSETS:
         return ()
-    codec = _SUPERSETS.get(codec, codec)
-    return (codec, "euc_jis_2004") if codec == "euc_jp" else (codec,)
+    return (_SUPERSETS.get(codec, codec),)
+
+
+#: Decoders whose missing characters are read, one by one, with a superset.
+_FALLBACKS = {"cp932": "shift_jis_2004", "euc_jp": "euc_jis_2004"}
+
+
+def _fallback_handler(fallback: str) -> str:
+    """Register (once) and name a decoding error handler that reads the bytes the decoder
+    failed on with ``fallback`` (1 to 4 bytes: one character), or fails as strict does."""
+    name = f"monitor-{fallback}"
+
+    def handler(exc: UnicodeError) -> tuple[str, int]:
+        if not isinstance(exc, UnicodeDecodeError):
+            raise exc
+        data = exc.object
+        for width in (2, 1, 3, 4):
+            try:
+                return data[exc.start : exc.start + width].decode(fallback), exc.start + width
+            except UnicodeDecodeError:
+                continue
+        raise exc
+
+    try:
+        codecs.lookup_error(name)
+    except LookupError:
+        codecs.register_error(name, handler)
+    return name
+
+
+_ERROR_HANDLERS = {codec: _fallback_handler(fallback) for codec, fallback in _FALLBACKS.items()}
+
+
+def _decode(content: bytes, codec: str) -> str:
+    """``content`` in ``codec``, strictly (UnicodeError if it does not fit), but for the
+    characters a Japanese codec lacks and its superset has (see the module doc)."""
+    return content.decode(codec, _ERROR_HANDLERS.get(codec, "strict"))
 
 
 def _detect(content: bytes) -> tuple[str, str] | None:
@@ -106,7 +169,7 @@ def _detect(content: bytes) -> tuple[str, str] | None:
         return None
     for codec in _codecs_for(best.encoding):
         try:
-            return content.decode(codec), codec
+            return _decode(content, codec), codec
         except (UnicodeError, LookupError):
             continue
     return None

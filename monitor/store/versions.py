@@ -154,6 +154,21 @@ class VersionReader:
         )
         return {r["snapshot_id"] for r in rows}
 
+    def not_modified_run(self, watch_id: int) -> tuple[int, str | None]:
+        """How many checks answered 304 since the last check that read the page in full
+        (``new``, ``unchanged`` or ``changed``), and when that one was (None: never)."""
+        row = self.db.execute(
+            "SELECT id, checked_at FROM checks WHERE watch_id = ? AND status IN "
+            "('new', 'unchanged', 'changed') ORDER BY id DESC LIMIT 1",
+            [watch_id],
+        ).fetchone()
+        last_id, last_at = (row[0], str(row[1])) if row else (0, None)
+        count = self.db.execute(
+            "SELECT count(*) FROM checks WHERE watch_id = ? AND id > ? AND status = 'not_modified'",
+            [watch_id, last_id],
+        ).fetchone()[0]
+        return int(count), last_at
+
     def last_final_url(self, watch_id: int) -> str | None:
         """Where the last check that saw the article ended (after redirects)."""
         row = self.db.execute(

@@ -156,10 +156,13 @@ def redact_access_log(logger: logging.Logger | None = None) -> None:
 
 
 def normal_host(host: str) -> str:
-    """A Host header or host name without its port, lower case: ``[::1]:8080`` -> ``::1``."""
+    """A Host header or host name without its port, lower case: ``[::1]:8080`` -> ``::1``.
+    A bracketed address must be all of the host: ``[::1].evil.example`` stays as it is (and
+    is no loopback name)."""
     host = host.strip().lower()
     if host.startswith("["):
-        return host[1:].partition("]")[0]
+        address, _, rest = host[1:].partition("]")
+        return address if _PORT.fullmatch(rest) or not rest else host
     return host if host.count(":") > 1 else _PORT.sub("", host)  # a bare IPv6 address
 
 

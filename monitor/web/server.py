@@ -19,6 +19,7 @@ import uvicorn
 from starlette.types import ASGIApp
 
 from monitor.web.app import create_app
+from monitor.web.protocol import MAX_HEAD, BoundedH11Protocol
 from monitor.web.security import is_loopback, redact_access_log
 
 __all__ = ["EmbeddedWeb", "build_server", "is_loopback", "serve"]
@@ -61,6 +62,8 @@ def _config(app: ASGIApp, host: str, port: int, access_log: bool) -> uvicorn.Con
         server_header=False,
         proxy_headers=False,
         lifespan="on",
+        http=BoundedH11Protocol,  # a request too big to read is answered 414/431, not cut
+        h11_max_incomplete_event_size=MAX_HEAD,
     )
 
 

@@ -1,0 +1,290 @@
+"""Is this page still the watched article? Stand-in pages told from edits of the article.
+
+A site answers 200 with many pages that are not the article: a bot challenge, a login or
+consent wall, a "redirecting…" page (meta refresh or script), the home page served at the
+article's URL or redirected to, another article from a wrong cache entry, the article in
+another language edition, the article cut short by a paywall. None of them is an edit, however
+often it is seen; only *the same article shrinking* is a collapse that confirmation may accept.
+
+The evidence, compared with the last good version (the *baseline*), never one piece alone:
+
+- **text overlap**: which share of the new text's character 5-grams the baseline holds
+  (:func:`containment`), and the other way round. An edited article keeps most of its text; a
+  stand-in shares next to nothing with it; a shrunk article is held in the old text.
+- **identity**: another canonical URL, a final URL on another path, another language
+  (``lang``'s primary subtag), a title that shares little with the old one, an ``og:type``
+  that changed (``article`` to ``website``: a home page).
+- **gates** that appeared since the baseline (:class:`PageSignals`, read from the page's own
+  markup): a meta refresh or a script sending the browser elsewhere, a password field, a
+  challenge or captcha widget, a consent manager, paywall markup or a paywall prompt.
+
+The decision (:func:`judge`): the same article (both overlaps at least :data:`SAME`) is the
+article, whatever its title, URL or canonical say (a retitle or a moved article is reported as
+the change it is). A text held in the old one (:data:`CONTAINED`) that lost part of the article
+while a gate appeared is a stand-in (a paywall or a login teaser). A text that shares little with
+the article is a stand-in when any identity or gate evidence says so; with none (same title,
+URL, canonical and language) it is a rewrite of the article and is compared as usual. A collapse
+(the text shrinking below ``collapse_ratio``) may only be confirmed when the shrunk text is held
+in the old one.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from urllib.parse import urljoin, urlsplit
+
+#: Both overlaps at least this: the same article (edited, retitled or moved).
+SAME = 0.5
+#: The new text's overlap with the old at least this: the new text comes from the article.
+CONTAINED = 0.6
+#: The old text's overlap with the new below this: part of the article is gone.
+LOST = 0.9
+#: Titles whose word (or CJK character pair) sets agree less than this are different titles.
+TITLE_AGREEMENT = 0.5
+SHINGLE = 5
+#: Texts are compared on their first this-many characters (enough to know an article).
+MAX_COMPARED = 50_000
+#: Without a baseline, gates decide only on pages this short (an error page is terse).
+SHORT_GATE_CHARS = 600
+_SCAN = 400_000  # the first this-many characters of a page are scanned for signals
+
+_REFRESH = re.compile(r"""<meta\b[^>]*?http-equiv\s*=\s*["']?refresh["']?[^>]*>""", re.IGNORECASE)
+_CONTENT = re.compile(r"""content\s*=\s*(?:"([^"]*)"|'([^']*)'|([^\s>]+))""", re.IGNORECASE)
+_REFRESH_URL = re.compile(r"""url\s*=\s*['"]?([^'"\s;]+)""", re.IGNORECASE)
+_SCRIPT_REDIRECT = re.compile(
+    r"""(?:window|document|top|self|parent)\.location(?:\.href)?\s*=\s*["']([^"']+)["']|"""
+    r"""(?:window\.|document\.|top\.|self\.)?location\.(?:replace|assign)\(\s*["']([^"']+)["']|"""
+    r"""(?<![\w.])location(?:\.href)?\s*=\s*["']([^"']+)["']""",
+    re.IGNORECASE,
+)
+_PASSWORD = re.compile(r"""<input\b[^>]*\btype\s*=\s*["']?password\b""", re.IGNORECASE)
+_CHALLENGE = re.compile(
+    r"challenge-platform|/cdn-cgi/challenge|_cf_chl_opt|cf-turnstile|challenges\.cloudflare|"
+    r"g-recaptcha|h-captcha|hcaptcha\.com|recaptcha/api|captcha-delivery|px-captcha|"
+    r"_Incapsula_Resource|aws-waf-token|awswaf|sucuri_cloudproxy|ddos-guard",
+    re.IGNORECASE,
+)
+# Consent managers, by the names they give their markup (OneTrust, Didomi, Quantcast,
+# Funding Choices, Sourcepoint, TrustArc, Cookiebot, Usercentrics) and the generic words.
+_CONSENT = re.compile(
+    r"""(?:class|id)\s*=\s*["'][^"']*(?<![\w-])(?:[\w-]*[-_])?"""
+    r"""(?:consent|cmp|gdpr|onetrust|didomi|qc-cmp2?|fc-consent|sp_message|truste|"""
+    r"""cookiebot|usercentrics|cookie-?(?:banner|notice|wall|consent))(?:[-_][\w-]*)?(?![\w-])""",
+    re.IGNORECASE,
+)
+_PAYWALL_MARKUP = re.compile(
+    r""""isAccessibleForFree"\s*:\s*"?false|"""
+    r"""(?:class|id)\s*=\s*["'][^"']*(?<![\w-])(?:[\w-]*[-_])?"""
+    r"""(?:paywall|pay-wall|regwall|reg-wall|meter(?:ed)?|piano|tp-modal|tp-container|"""
+    r"""subscriber-only|subscribers-only|premium-gate|content-gate|gated)(?:[-_][\w-]*)?(?![\w-])""",
+    re.IGNORECASE,
+)
+#: What a paywall says where it cuts the article (in its text).
+PAYWALL_PROMPT = re.compile(
+    r"(?:subscribe|sign up|log ?in|register)\b.{0,40}\b(?:to (?:continue|keep) reading|"
+    r"to read (?:the rest|more|the full))|to continue reading\b|"
+    r"(?:this|the) (?:article|story|content) is (?:only )?(?:available|reserved|for) "
+    r"(?:to |for )?(?:subscribers|members)|already a (?:subscriber|member)\b|"
+    r"続きを読むには|有料会員|会員限定|この記事は有料|残り\d+文字|登録すると続きを",
+    re.IGNORECASE,
+)
+_OG_TYPE = re.compile(
+    r"""<meta\b[^>]*?property\s*=\s*["']og:type["'][^>]*?content\s*=\s*["']([^"']+)""",
+    re.IGNORECASE,
+)
+_NOT_TEXT = re.compile(r"\s+")
+_WORD = re.compile(r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
+_CJK_RUN = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af]+")
+
+
+@dataclass(frozen=True)
+class PageSignals:
+    """What a page's markup says about what it is, besides its text (see the module doc)."""
+
+    refresh_to: str | None = None  # a meta refresh or script redirect to another page
+    password_field: bool = False
+    challenge: bool = False
+    consent: bool = False
+    paywall: bool = False
+    og_type: str | None = None
+
+    def gates(self) -> set[str]:
+        """The names of the gates this page shows."""
+        found = {
+            name
+            for name, present in (
+                ("a redirect page", self.refresh_to is not None),
+                ("a login page", self.password_field),
+                ("a bot challenge", self.challenge),
+                ("a consent wall", self.consent),
+                ("a paywall", self.paywall),
+            )
+            if present
+        }
+        return found
+
+
+def page_signals(html: str, url: str | None) -> PageSignals:
+    """The signals of a page (its first :data:`_SCAN` characters), ``url`` its address."""
+    head = html[:_SCAN]
+    og_type = _OG_TYPE.search(head)
+    return PageSignals(
+        refresh_to=_redirect_target(head, url),
+        password_field=_PASSWORD.search(head) is not None,
+        challenge=_CHALLENGE.search(head) is not None,
+        consent=_CONSENT.search(head) is not None,
+        paywall=_PAYWALL_MARKUP.search(head) is not None,
+        og_type=og_type.group(1).strip().lower() if og_type else None,
+    )
+
+
+def _redirect_target(html: str, url: str | None) -> str | None:
+    """Where a meta refresh or an inline script sends the browser, if to another page."""
+    targets: list[str] = []
+    for tag in _REFRESH.finditer(html):
+        content = _CONTENT.search(tag.group(0))
+        value = _first_group(content) if content else ""
+        refresh = _REFRESH_URL.search(value)
+        if refresh:
+            targets.append(refresh.group(1))
+    targets += [_first_group(found) for found in _SCRIPT_REDIRECT.finditer(html)]
+    for target in targets:
+        if target.lower().startswith(("javascript:", "mailto:", "tel:", "#")):
+            continue
+        absolute = urljoin(url or "", target)
+        if url is None or page_identity(absolute) != page_identity(url):
+            return absolute
+    return None
+
+
+def _first_group(match: re.Match[str]) -> str:
+    return next((group for group in match.groups() if group is not None), "")
+
+
+def page_identity(url: str) -> tuple[str, str, str]:
+    """What makes two URLs one page: host without ``www.``, path without a trailing slash,
+    and the query (``/?p=123`` is a WordPress article); scheme and fragment aside."""
+    try:
+        parts = urlsplit(url.strip())
+        host = (parts.hostname or "").lower().removeprefix("www.")
+    except ValueError:
+        return url, "", ""
+    return host, parts.path.rstrip("/") or "/", parts.query
+
+
+def _shingles(text: str) -> set[str]:
+    compact = _NOT_TEXT.sub("", text[:MAX_COMPARED]).casefold()
+    if len(compact) <= SHINGLE:
+        return {compact} if compact else set()
+    return {compact[i : i + SHINGLE] for i in range(len(compact) - SHINGLE + 1)}
+
+
+def containment(part: str, whole: str) -> float:
+    """The share of ``part``'s character 5-grams (whitespace and case aside) that ``whole``
+    holds: 1.0 when all of ``part`` is in ``whole``; 1.0 for an empty ``part``."""
+    mine = _shingles(part)
+    if not mine:
+        return 1.0
+    return len(mine & _shingles(whole)) / len(mine)
+
+
+def _title_tokens(title: str) -> set[str]:
+    """Words, and pairs of CJK characters (single ones are shared by unrelated titles)."""
+    title = title.casefold()
+    found = set(_WORD.findall(title))
+    for run in _CJK_RUN.findall(title):
+        found.update(run[i : i + 2] for i in range(max(1, len(run) - 1)))
+    return found
+
+
+def titles_agree(old: str, new: str) -> bool:
+    """True when two titles share at least half their words (CJK: character pairs)."""
+    a, b = _title_tokens(old), _title_tokens(new)
+    if not a or not b:
+        return a == b
+    return 2 * len(a & b) / (len(a) + len(b)) >= TITLE_AGREEMENT
+
+
+@dataclass(frozen=True)
+class Seen:
+    """One page as the judgement needs it: text, title, where it came from, its signals."""
+
+    title: str
+    text: str
+    final_url: str | None = None
+    canonical_url: str | None = None
+    language: str | None = None
+    signals: PageSignals = field(default_factory=PageSignals)
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Whether a page is the article: ``stand_in`` with the reason, or ``contained`` (the
+    text comes from the article: a shrink that a collapse confirmation may accept)."""
+
+    stand_in: str | None
+    contained: bool
+
+
+def judge(baseline: Seen, page: Seen) -> Judgement:
+    """Is ``page`` the article that ``baseline`` is a version of? (see the module doc)"""
+    new_in_old = containment(page.text, baseline.text)
+    old_in_new = containment(baseline.text, page.text)
+    contained = new_in_old >= CONTAINED
+    gates = _new_gates(baseline, page)
+    lost = old_in_new < LOST and len(page.text) < len(baseline.text)
+    if contained and lost and gates:
+        return Judgement(f"{gates[0]} instead of the article (its text cut short)", contained)
+    if min(new_in_old, old_in_new) >= SAME:
+        return Judgement(None, contained)
+    evidence = _other_identity(baseline, page) + gates
+    if evidence:
+        shared = f"{round(100 * max(new_in_old, old_in_new))}%"
+        reason = f"not this article: {', '.join(evidence)}; it shares {shared} of its text"
+        return Judgement(reason, contained)
+    return Judgement(None, contained)
+
+
+def _new_gates(baseline: Seen, page: Seen) -> list[str]:
+    """The gates ``page`` shows that ``baseline`` did not (a comment form's captcha or a login
+    widget on every page of a site is no evidence): from the markup, and a paywall prompt
+    in the text."""
+    gates = page.signals.gates() - baseline.signals.gates()
+    if PAYWALL_PROMPT.search(page.text) and not PAYWALL_PROMPT.search(baseline.text):
+        gates.add("a paywall")
+    return sorted(gates)
+
+
+def _other_identity(baseline: Seen, page: Seen) -> list[str]:
+    """What says ``page`` is another page than ``baseline``."""
+    found = []
+    old, new = baseline.canonical_url, page.canonical_url
+    if old and new and page_identity(old) != page_identity(new):
+        found.append(f"its canonical URL is {new[:200]}")
+    old, new = baseline.final_url, page.final_url
+    if old and new and page_identity(old)[:2] != page_identity(new)[:2]:
+        found.append(f"redirected to {new[:200]}")
+    old_lang, new_lang = _primary(baseline.language), _primary(page.language)
+    if old_lang and new_lang and old_lang != new_lang:
+        found.append(f"another language ({page.language})")
+    if not titles_agree(baseline.title, page.title):
+        found.append(f"another title ({page.title[:100]!r})")
+    old_type, new_type = baseline.signals.og_type, page.signals.og_type
+    if old_type == "article" and new_type and new_type != "article":
+        found.append(f"og:type {new_type}")
+    return found
+
+
+def _primary(language: str | None) -> str:
+    """``en-US`` -> ``en``; "" for none."""
+    return (language or "").strip().lower().replace("_", "-").split("-")[0]
+
+
+def first_check_gate(signals: PageSignals, text: str) -> str | None:
+    """Without a baseline: the gate a short page shows (a redirect, login, challenge or
+    consent page has little text of its own), or None."""
+    if len(text) >= SHORT_GATE_CHARS:
+        return None
+    gates = sorted(signals.gates() - {"a paywall"})
+    return gates[0] if gates else None

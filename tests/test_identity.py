@@ -1,0 +1,127 @@
+"""Stand-in pages told from edits of the article (monitor.identity), on small texts."""
+
+from __future__ import annotations
+
+from monitor.identity import (
+    PageSignals,
+    Seen,
+    containment,
+    first_check_gate,
+    judge,
+    page_signals,
+    titles_agree,
+)
+
+ARTICLE = "\n".join(
+    f"Paragraph {n}: the council debated the budget for roads, libraries and the fire "
+    f"department, and item {n} was adopted after a long public hearing on the {n}th."
+    for n in range(1, 9)
+)
+TITLE = "Council approves budget with more for roads and libraries"
+URL = "https://news.example/2026/11/council-budget/"
+
+
+def seen(**changes: object) -> Seen:
+    fields: dict[str, object] = {
+        "title": TITLE,
+        "text": ARTICLE,
+        "final_url": URL,
+        "canonical_url": URL,
+        "language": "en-US",
+    }
+    fields.update(changes)
+    return Seen(**fields)  # type: ignore[arg-type]
+
+
+def test_containment_is_one_way() -> None:
+    assert containment("The Council debated  the budget", ARTICLE) == 1.0  # case, spaces aside
+    assert containment(ARTICLE, "the council debated the budget") < 0.1
+    assert containment("", ARTICLE) == 1.0
+
+
+def test_a_retitle_of_the_same_text_is_the_article() -> None:
+    page = seen(title="Budget passes 7-2 after a three-hour hearing")
+    assert not titles_agree(TITLE, page.title)
+    assert judge(seen(), page).stand_in is None
+
+
+def test_an_edit_of_sentences_is_the_article() -> None:
+    edited = ARTICLE.replace("item 3 was adopted", "item 3 was rejected").replace("8th", "9th")
+    assert judge(seen(), seen(text=edited)).stand_in is None
+
+
+def test_the_same_article_moved_is_the_article() -> None:
+    moved = "https://news.example/2026/11/council-budget-passes/"
+    assert judge(seen(), seen(final_url=moved, canonical_url=moved)).stand_in is None
+
+
+def test_another_article_at_the_url_is_a_stand_in() -> None:
+    other = seen(
+        title="School board picks finalists",
+        text="The school board named three finalists for superintendent on Monday night.",
+        canonical_url="https://news.example/2026/11/school-board/",
+    )
+    reason = judge(seen(), other).stand_in
+    assert reason is not None and "canonical" in reason and "another title" in reason
+
+
+def test_another_language_edition_is_a_stand_in() -> None:
+    edition = seen(
+        title="予算案を可決",
+        text="市議会は火曜日の夜、予算案を賛成多数で可決した。" * 5,
+        language="ja",
+    )
+    reason = judge(seen(), edition).stand_in
+    assert reason is not None and "language" in reason
+
+
+def test_a_rewrite_under_the_same_title_url_and_language_is_reported() -> None:
+    rewrite = seen(text="The story was rewritten from the first word to the last. " * 10)
+    assert judge(seen(), rewrite).stand_in is None
+
+
+def test_a_paywall_that_appeared_and_cut_the_text_is_a_stand_in() -> None:
+    first_two = "\n".join(ARTICLE.split("\n")[:2])
+    cut = seen(text=first_two + "\nSubscribe to continue reading.")
+    reason = judge(seen(), cut).stand_in
+    assert reason is not None and "paywall" in reason
+    assert judge(seen(), cut).contained
+
+
+def test_a_deletion_on_a_page_whose_furniture_did_not_change_is_reported() -> None:
+    # A captcha in the comment form and a login widget on every page prove nothing: only the
+    # gates that appeared since the baseline count. The editor deleted six paragraphs.
+    furniture = PageSignals(challenge=True, password_field=True)
+    first_two = "\n".join(ARTICLE.split("\n")[:2])
+    judgement = judge(seen(signals=furniture), seen(text=first_two, signals=furniture))
+    assert judgement.stand_in is None and judgement.contained
+
+
+def test_a_login_page_showing_a_teaser_is_a_stand_in() -> None:
+    teaser = ARTICLE.split("\n")[0] + "\nLog in to read the rest."
+    page = seen(title="Log in", text=teaser, signals=PageSignals(password_field=True))
+    reason = judge(seen(), page).stand_in
+    assert reason is not None and "login" in reason
+
+
+def test_signals_from_markup() -> None:
+    html = (
+        '<html><head><meta http-equiv="refresh" content="0; URL=\'/elsewhere/\'">'
+        '<meta property="og:type" content="website"></head><body>'
+        '<form><input type="password" name="p"></form><div class="cf-turnstile"></div>'
+        '<div id="onetrust-banner-sdk" class="ot-consent"></div><div class="paywall"></div>'
+    )
+    signals = page_signals(html, URL)
+    assert signals.refresh_to == "https://news.example/elsewhere/"
+    assert signals.password_field and signals.challenge and signals.consent and signals.paywall
+    assert signals.og_type == "website"
+    assert first_check_gate(signals, "Redirecting…") is not None
+    assert first_check_gate(signals, ARTICLE) is None  # a long page: an article
+
+
+def test_a_refresh_to_the_same_page_is_no_redirect() -> None:
+    html = f'<meta http-equiv="refresh" content="300; url={URL}"><p>…</p>'
+    assert page_signals(html, URL).refresh_to is None
+    assert page_signals('<meta http-equiv="refresh" content="300">', URL).refresh_to is None
+    script = "<script>window.location.href = '/other/';</script>"
+    assert page_signals(script, URL).refresh_to == "https://news.example/other/"
