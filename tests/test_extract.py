@@ -26,6 +26,9 @@ def test_extraction_case(case: str) -> None:
     expected = (CASES / f"{case}.txt").read_text(encoding="utf-8").rstrip("\n")
     article = extract_article(html, f"https://example.test/{case}/")
     assert article.document == expected
+    level = CASES / f"{case}.confidence"
+    if level.is_file():
+        assert article.confidence.level == level.read_text(encoding="utf-8").strip()
 
 
 def test_there_are_cases() -> None:

@@ -24,7 +24,7 @@ is shared between runs or threads.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -51,6 +51,7 @@ from monitor.extract.metadata import extract_metadata
 from monitor.extract.packs import RULE_PACKS
 from monitor.extract.parse import parse_html
 from monitor.extract.replay import Learning, RawPaths, learning_of, page_fingerprint
+from monitor.extract.second import SecondView, trafilatura_view
 from monitor.extract.text import (
     Element,
     is_hidden,
@@ -65,7 +66,7 @@ from monitor.models import Article, Confidence, Metadata
 log = logging.getLogger(__name__)
 
 #: Bumped whenever a change to extraction can change the text of an unchanged page.
-EXTRACTOR_VERSION = "10"
+EXTRACTOR_VERSION = "11"
 #: An <h1> agrees with <title> when this share of their words are shared (Dice).
 TITLE_AGREEMENT = 0.5
 #: What sites put between a title and their name.
@@ -104,18 +105,34 @@ __all__ = [
 ]
 
 
-def extract_article(html: str, url: str | None = None, rules: Rules | None = None) -> Article:
-    """The article of one page: rules from config first, then rule packs, then generic."""
-    return _extract(html, url, rules or Rules(), NO_TRACE)[0]
+#: Makes the second extractor's view of a page (html, url) for the candidate choice.
+ViewMaker = Callable[[str, str | None], SecondView]
+
+
+def extract_article(
+    html: str,
+    url: str | None = None,
+    rules: Rules | None = None,
+    *,
+    second_view: ViewMaker = trafilatura_view,
+) -> Article:
+    """The article of one page: rules from config first, then rule packs, then generic.
+    ``second_view``: the second extractor the generic extractor asks when the page's
+    evidence does not confirm its first choice (:mod:`.choice`)."""
+    return _extract(html, url, rules or Rules(), NO_TRACE, second_view)[0]
 
 
 def learn_article(
-    html: str, url: str | None = None, rules: Rules | None = None
+    html: str,
+    url: str | None = None,
+    rules: Rules | None = None,
+    *,
+    second_view: ViewMaker = trafilatura_view,
 ) -> tuple[Article, Learning | None]:
     """The article of one page, and what a later check replays to tell cheaply whether the
     article can have changed (:mod:`.replay`; None when no text was found)."""
     markup = clean_markup(html)
-    article, path = _extract(markup, url, rules or Rules(), NO_TRACE, learn=True)[::2]
+    article, _, path = _extract(markup, url, rules or Rules(), NO_TRACE, second_view, learn=True)
     if not path or not article.text:
         return article, None
     return article, learning_of(parse_html(markup), path)
@@ -127,11 +144,17 @@ def replay_fingerprint(html: str, path: Sequence[str], volatility: Volatility) -
     return page_fingerprint(parse_html(clean_markup(html)), path, volatility)
 
 
-def explain_article(html: str, url: str | None = None, rules: Rules | None = None) -> Explanation:
+def explain_article(
+    html: str,
+    url: str | None = None,
+    rules: Rules | None = None,
+    *,
+    second_view: ViewMaker = trafilatura_view,
+) -> Explanation:
     """The article of one page, as :func:`extract_article` finds it, and how it was found
     (:attr:`Explanation.article` is the article of this very run)."""
     recorder = Recorder()
-    article = _extract(html, url, rules or Rules(), recorder)[0]
+    article = _extract(html, url, rules or Rules(), recorder, second_view)[0]
     return recorder.explanation(article, EXTRACTOR_VERSION)
 
 
@@ -146,18 +169,25 @@ def _prepare(doc: Document, rules: Rules, trace: Trace) -> tuple[Rules, str]:
 
 
 def _extract(
-    html: str, url: str | None, rules: Rules, trace: Trace, *, learn: bool = False
+    html: str,
+    url: str | None,
+    rules: Rules,
+    trace: Trace,
+    second_view: ViewMaker,
+    *,
+    learn: bool = False,
 ) -> tuple[Article, Document, tuple[str, ...]]:
     """The article, the page it was read from, and (with ``learn``) the path of its region
     on the page as parsed (:class:`.replay.RawPaths`)."""
-    doc = Document(parse_html(clean_markup(html)))
+    html = clean_markup(html)
+    doc = Document(parse_html(html))
     paths = RawPaths(doc.root) if learn else None
     metadata = extract_metadata(doc.root, url)
     chosen, extractor = _prepare(doc, rules, trace)
     title, source = _title(doc, chosen, metadata, url)
     page_title = _page_title(doc.root, metadata, url) or ""
     lines, heading, sure, region = _content_lines(
-        doc, chosen, (title, page_title), trace, extractor, metadata
+        doc, chosen, (title, page_title), trace, extractor, (metadata, second_view(html, url))
     )
     if heading and source in WEAK_TITLE_SOURCES and _compact(heading) not in _compact(title):
         title, source = heading, "a heading the body's first lines repeat"
@@ -188,7 +218,7 @@ def _content_lines(
     titles: tuple[str, ...],
     trace: Trace,
     extractor: str,
-    metadata: Metadata,
+    page: tuple[Metadata, SecondView],
 ) -> tuple[list[str], str, Confidence, Element | None]:
     """The body's lines: the content selectors' elements, or the generic extractor's; a
     heading that the generic extractor found repeated at the body's start; how sure the
@@ -203,12 +233,13 @@ def _content_lines(
             return lines, "", sure, region
         sure = Confidence("high", f"the {extractor!r} rule pack's selectors chose it")
         return _pack_lines(lines, extractor, trace), "", sure, region
+    metadata, second = page
     declared = declared_body(doc.root)  # before the scripts go
     descriptions = (metadata.description, declared_description(doc.root))
     evidence = page_evidence(titles, descriptions, declared)
     etree.strip_elements(doc.root, *NOISE_TAGS, with_tail=False)
     doc.changed()
-    result = generic_content(doc.root, titles, declared, evidence)
+    result = generic_content(doc.root, titles, declared, evidence, second)
     for note in result.notes:
         trace.note(note)
     if trace.recording:
