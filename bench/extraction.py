@@ -25,6 +25,9 @@ benchmark says so and exits 0):
   from the page's bytes by monitor's decoder (the tool's trafilatura runner gets the bytes;
   its figures differ by a few thousandths).
 
+Rows: ``monitor`` is the extraction every check runs; ``monitor-1`` the same without the
+second extractor (only the fast path: what the cross-check changes), then the peers.
+
 Besides F1, each fold says how many pages got an output that is mostly not the article:
 shingle recall below 0.5, or fewer than half of the page's must-have snippets found. Those
 are the pages a user would watch wrongly.
@@ -256,22 +259,41 @@ def load_snippet_pages(folder: Path) -> list[SnippetPage]:
 
 class MonitorExtractor:
     """monitor's extractor, body text only (the references have no title); remembers the
-    confidence of its last extraction."""
+    confidence of its last extraction and whether it took the slow path (asked the second
+    extractor). ``second=False``: without the second extractor, the fast path alone."""
 
-    def __init__(self) -> None:
+    def __init__(self, second: bool = True) -> None:
         from monitor.extract import extract_article
+        from monitor.extract.second import no_view, trafilatura_view
 
         self.extract = extract_article
+        self.second = second
+        self.view = trafilatura_view if second else (lambda html, url: no_view)
         self.last_level = ""
+        self.asked = False
 
     def __call__(self, html: str, url: str) -> str:
-        article = self.extract(html, url or None)
+        self.asked = False
+        article = self.extract(html, url or None, second_view=self._second_view)
         self.last_level = article.confidence.level
         return article.text
+
+    def _second_view(self, html: str, url: str | None) -> Callable[[], str | None]:
+        view = self.view(html, url)
+
+        def asked() -> str | None:
+            self.asked = True
+            return view()
+
+        return asked
 
 
 def monitor_extractor() -> Extractor:
     return MonitorExtractor()
+
+
+def monitor_fast_extractor() -> Extractor:
+    return MonitorExtractor(second=False)
 
 
 def trafilatura_extractor() -> Extractor:
@@ -303,7 +325,7 @@ def readability_extractor() -> Extractor:
 
 def available_extractors(peers: bool) -> dict[str, Extractor]:
     """monitor, and the peers that are installed."""
-    found = {"monitor": monitor_extractor()}
+    found = {"monitor": monitor_extractor(), "monitor-1": monitor_fast_extractor()}
     if peers:
         for name, make in (
             ("trafilatura", trafilatura_extractor),
@@ -330,14 +352,16 @@ def run_extractor(
             print(f"  {page.id}: {type(exc).__name__}: {exc}", file=sys.stderr)
             output = ""
         results[page.id] = (output, (time.perf_counter() - started) * 1000)
-        level = getattr(extract, "last_level", None)
-        if level is not None:
-            LEVELS[page.id] = level
+        if isinstance(extract, MonitorExtractor) and extract.second:
+            LEVELS[page.id] = extract.last_level
+            SLOW[page.id] = extract.asked
     return results
 
 
 #: monitor's confidence in each page's text, by page id.
 LEVELS: dict[str, str] = {}
+#: Whether monitor took the slow path (asked the second extractor), by page id.
+SLOW: dict[str, bool] = {}
 
 
 def print_confidence(
@@ -354,6 +378,26 @@ def print_confidence(
         print(
             f"  fold {fold}: {spread}; mostly not the article {len(bad)}, "
             f"of which low {len(bad & low)}"
+        )
+
+
+def print_paths(
+    groups: dict[str, Sequence[Page] | Sequence[SnippetPage]],
+    results: dict[str, tuple[str, float]],
+) -> None:
+    """How many pages took the slow path (the second extractor asked), and the median time
+    of each path, per corpus."""
+    print("\nmonitor's paths: fast (the page's evidence confirms the densest part) / slow")
+    for name, pages in groups.items():
+        if not pages:
+            continue
+        slow = [results[p.id][1] for p in pages if SLOW.get(p.id)]
+        fast = [results[p.id][1] for p in pages if not SLOW.get(p.id)]
+        fast_ms = f"{statistics.median(fast):.1f}" if fast else "-"
+        slow_ms = f"{statistics.median(slow):.1f}" if slow else "-"
+        print(
+            f"  {name}: slow path on {len(slow)} of {len(pages)} pages; median ms/page "
+            f"fast {fast_ms}, slow {slow_ms}"
         )
 
 
@@ -542,6 +586,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     _print_tables(args, pages, snippet_pages, shingle_rows, snippet_rows)
     if "monitor" in results:
         print_confidence([*pages, *snippet_pages], results["monitor"])
+        corpora: dict[str, Sequence[Page] | Sequence[SnippetPage]] = {
+            args.corpus.name: pages,
+            args.snippets.name: snippet_pages,
+        }
+        print_paths(corpora, results["monitor"])
     if args.worst:
         print_worst(pages, snippet_pages, results, args.worst, args.fold)
     return 0

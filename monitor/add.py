@@ -38,7 +38,7 @@ class Preview:
 
     title: str
     lines: tuple[str, ...]  # the first lines of the text
-    chars: int  # the length of title and text
+    chars: int  # the length of the text (as `monitor log` counts it)
     line_count: int
     method: str  # which rule chose the text: site-rule, jannah, wordpress, generic
     content: tuple[str, ...]  # the selectors that matched, or the generic container's path
@@ -179,7 +179,7 @@ def _preview(checker: Checker, watch: Watch, fetched: FetchResult) -> Preview | 
     return Preview(
         title=snapshot.title,
         lines=tuple(lines[:PREVIEW_LINES]),
-        chars=len(snapshot.document),
+        chars=len(snapshot.text),
         line_count=len(lines),
         method=how.method,
         content=how.content,

@@ -61,6 +61,9 @@ class FetchSettings:
     concurrency: int = 10
     per_host_concurrency: int = 2
     allow_private_addresses: bool = True
+    # the first check of a page fetches it again this long after its first fetch: what
+    # differs between the two is the page's churn (learned, never a change)
+    second_fetch: float = 2.0
     browser: str | None = None  # the Chromium executable; None: chromium found on PATH
     browser_args: tuple[str, ...] = ()  # more Chromium switches (e.g. --no-sandbox)
     render_concurrency: int = 2  # pages the browser renders at once
@@ -314,6 +317,18 @@ def _string(value: object) -> str:
     return value.strip()
 
 
+def parse_watch_name(value: object) -> str:
+    """A watch's name: a non-empty string that is neither all digits (it would hide the
+    watch of that id: WATCH arguments take names, ids and URLs) nor a URL."""
+    name = _string(value)
+    if name.isdigit() or "://" in name:
+        raise ValueError(
+            "a name with a letter in it that is not a URL (WATCH arguments "
+            "take names, ids and URLs)"
+        )
+    return name
+
+
 def _strings(value: object) -> tuple[str, ...]:
     if isinstance(value, str):
         value = [value]
@@ -344,6 +359,13 @@ def _positive_duration(value: object) -> float:
     seconds = parse_duration(value)
     if seconds <= 0:
         raise ValueError('a duration above zero, such as "30s"')
+    return seconds
+
+
+def _short_wait(value: object) -> float:
+    seconds = parse_duration(value)
+    if not 0 <= seconds <= 60:
+        raise ValueError('a duration from "0s" to "60s"')
     return seconds
 
 
@@ -466,6 +488,7 @@ def _read_fetch(r: _Reader) -> FetchSettings:
         allow_private_addresses=r.get(
             "allow_private_addresses", _boolean, d.allow_private_addresses
         ),
+        second_fetch=r.get("second_fetch", _short_wait, d.second_fetch),
         browser=r.get("browser", _string, d.browser),
         browser_args=r.get("browser_args", _switches, d.browser_args),
         render_concurrency=r.get("render_concurrency", _positive_int, d.render_concurrency),
@@ -518,7 +541,7 @@ def _read_watch(path: str, index: int, table: object) -> WatchConfig:
         raise ConfigError("is required: an http:// or https:// URL", path=path, key=r.key("url"))
     watch = WatchConfig(
         url=url,
-        name=r.get("name", _string, None),
+        name=r.get("name", parse_watch_name, None),
         interval=r.get("interval", parse_interval, None),
         rules=_read_rules(r),
         request=_read_request(r),

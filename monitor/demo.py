@@ -230,7 +230,10 @@ def demo_config(site: DemoSite, directory: Path, interval: float) -> Config:
         interval=interval,
         jitter=interval / 5,
         shutdown_grace=5.0,
-        fetch=FetchSettings(retries=0, read_timeout=5.0, total_timeout=10.0),
+        # the first check's second look comes quickly: the script edits within seconds
+        fetch=FetchSettings(
+            retries=0, read_timeout=5.0, total_timeout=10.0, second_fetch=min(1.0, interval / 10)
+        ),
     )
     watches = tuple(WatchConfig(url=site.url(name), name=NAMES[name]) for name in NAMES)
     # The feed is polled often, and its articles checked on a compressed schedule.

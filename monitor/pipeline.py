@@ -18,34 +18,34 @@ import json
 import logging
 import multiprocessing
 import zlib
-from collections.abc import Callable, Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
 from dataclasses import dataclass, replace
-from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
-from monitor.analyse import Analysis, analyse_page, worker_ignores_signals
-from monitor.classify import Verdict, classify_article, classify_fetch, is_collapse
+from monitor.analyse import Analysis, analyse_page, replay_page, worker_ignores_signals
+from monitor.classify import classify_fetch
+from monitor.compare import Comparer
 from monitor.config import Config, Rules
 from monitor.errors import ExtractError, StaleBaselineError
-from monitor.extract import EXTRACTOR_VERSION
-from monitor.fetch import Fetcher, decode_html
-from monitor.history import build_report, is_silent_edit
-from monitor.identity import PageSignals, Seen, first_check_gate, judge, page_signals
+from monitor.extract import EXTRACTOR_VERSION, Volatility
+from monitor.extract.replay import Learned
+from monitor.fetch import Fetcher
+from monitor.history import build_report
+from monitor.learn import after_unchanged, document, first_look, fresh, learned_for, second_look
 from monitor.models import (
     ChangeReport,
     CheckStatus,
     Confidence,
     FetchOutcome,
     FetchResult,
-    Metadata,
     Validators,
 )
 from monitor.reextract import reextract_watch
 from monitor.request import RequestOptions
+from monitor.revalidate import validators_to_send
 from monitor.store import (
     CheckRecord,
-    NewChange,
     OutboxItem,
     Recorded,
     Snapshot,
@@ -53,21 +53,12 @@ from monitor.store import (
     Watch,
     utcnow,
 )
-from monitor.store.records import new_snapshot
 from monitor.urls import page_key
 
 log = logging.getLogger(__name__)
+_T = TypeVar("_T")
 
 STALE_RETRIES = 3
-#: A run of 304 answers is confirmed now and then by an unconditional fetch: once this many
-#: checks in a row were answered 304, or this long after the last full answer (by the
-#: checker's clock), whichever comes first. An origin whose validators went wrong (a
-#: Last-Modified in the future, a CDN answering 304 to everything) cannot hide an edit longer.
-REVALIDATE_AFTER_304S = 10
-REVALIDATE_AFTER_SECONDS = 24 * 3600
-#: A return to a version one of the last this-many checks saw is flapping (an A/B test, a CDN
-#: serving two versions), recorded but not reported; an older version back is a revert.
-FLAP_WINDOW = 2
 
 
 @dataclass(frozen=True)
@@ -85,6 +76,7 @@ class CheckResult:
     report: ChangeReport | None = None
     duration_ms: int = 0
     confidence: Confidence | None = None  # of the version this check stored, if it stored one
+    replayed: bool = False  # found unchanged by replaying what the watch learned
 
     def as_dict(self) -> dict[str, Any]:
         """The ``check --json`` object."""
@@ -99,6 +91,7 @@ class CheckResult:
             "http_status": self.http_status,
             "error": self.error,
             "duration_ms": self.duration_ms,
+            "replayed": self.replayed,
         }
         if self.confidence is not None:
             data["confidence"] = self.confidence.as_dict()
@@ -150,6 +143,7 @@ class Checker:
         clock: Callable[[], str] = utcnow,
         channels: Mapping[str, tuple[str, ...]] | None = None,
         plan_next: Callable[[Watch, CheckRecord], CheckRecord] | None = None,
+        sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
     ) -> None:
         self.store = store
         # Sets the next check (or retires the watch) of articles found through feeds, whose
@@ -163,7 +157,9 @@ class Checker:
         # Fetching outpaces parsing: pages fetched but not yet analysed are bounded, so
         # memory stays flat however many watches are checked at once.
         self._pages = asyncio.Semaphore(2 * config.settings.fetch.concurrency)
-        self._signals = StoredSignals(store)
+        self.comparer = Comparer(store, config)
+        self.sleep = sleep  # how the first check waits for its second fetch (tests pass theirs)
+        self.replays = 0  # checks that a replay found unchanged, without a full analysis
         self._feed_urls: dict[int, str] = {}
 
     async def check(self, watch: Watch, *, next_check_at: str | None = None) -> CheckResult:
@@ -231,6 +227,7 @@ class Checker:
             report=report,
             duration_ms=record.duration_ms,
             confidence=record.new_snapshot.confidence if record.new_snapshot else None,
+            replayed=record.replayed,
         )
         log.info(
             "checked watch=%s status=%s http=%s%s",
@@ -272,8 +269,9 @@ class Checker:
         return self.store.versions.number(snapshot_id) if snapshot_id else None
 
     async def _decide(self, watch: Watch, fetched: FetchResult) -> CheckRecord:
-        """The record of this check: an error, unchanged, new, changed or a revert. The
-        baseline's text is read only when the page has to be analysed."""
+        """The record of this check: an error, unchanged, new, changed or a revert. A page
+        whose replay fingerprint is the one learned is unchanged without a full analysis;
+        the baseline's text is read only when the page has to be analysed."""
         settings = self.config.settings
         baseline = watch.current_snapshot_id
         base = _base_record(watch, fetched, self.clock())
@@ -286,33 +284,97 @@ class Checker:
         key = content_key(fetched.content, rules, fetched.final_url)
         if baseline is not None and key == watch.content_key:
             return _with(base, status=CheckStatus.UNCHANGED, snapshot_id=baseline, content_key=key)
+        learned = learned_for(watch.learned, rules)
+        if baseline is not None and learned is not None and await self._replays(fetched, learned):
+            self.replays += 1
+            return _with(
+                base,
+                status=CheckStatus.UNCHANGED,
+                snapshot_id=baseline,
+                content_key=key,
+                replayed=True,
+            )
         current = self.store.versions.current(watch)
         if current is not None and current.extractor_version != EXTRACTOR_VERSION:
             watch, current = self._rebaseline(watch)
             base = _with(base, baseline_id=watch.current_snapshot_id)
+            learned = None
         try:
-            analysis = await asyncio.get_running_loop().run_in_executor(
-                self.executor,
-                analyse_page,
-                fetched.text,
-                fetched.final_url or watch.url,
-                rules,
-                current.document if current else None,
-            )
+            looked = await self._look(watch, fetched, rules, current, learned)
         except BrokenExecutor as exc:
             raise ExtractError(f"the extraction workers stopped: {exc}") from exc
         except Exception as exc:  # a page that breaks the extractor is a failed check
             log.exception("extraction failed for watch=%s", watch.label)
             error = f"cannot extract the article: {type(exc).__name__}: {exc}"
             return _with(base, status=CheckStatus.SOFT_ERROR, error=error[:500])
-        base = _with(base, candidate_sha256=analysis.text_sha256, content_key=key)
+        if looked.fetched is not fetched:  # the second fetch is the one analysed
+            fetched = looked.fetched
+            key = content_key(fetched.content, rules, fetched.final_url)
+        analysis = looked.analysis
+        base = _with(
+            base,
+            candidate_sha256=analysis.text_sha256,
+            content_key=key,
+            learned=_learned_json(watch, looked.learned),
+        )
         html_gz = None
-        if current is None or analysis.text_sha256 != current.text_sha256:
+        if current is None or analysis.diff is not None:
             # A new version is likely: compress its page in a thread (zlib releases the GIL).
             html_gz = await asyncio.get_running_loop().run_in_executor(
                 None, zlib.compress, fetched.content, 6
             )
-        return self._compare(watch, current, fetched, analysis, base, html_gz)
+        record = self.comparer.compare(watch, current, fetched, analysis, base, html_gz)
+        return record if _agrees_with_baseline(record) else _with(record, learned=None)
+
+    async def _replays(self, fetched: FetchResult, learned: Learned) -> bool:
+        """Whether the page replays what the watch learned (the same fingerprint)."""
+        path, churn = learned.learning.region, learned.churn
+        found = await self._cpu(replay_page, fetched.text, path, churn)
+        return found == learned.fingerprint
+
+    async def _look(
+        self,
+        watch: Watch,
+        fetched: FetchResult,
+        rules: Rules,
+        current: Snapshot | None,
+        learned: Learned | None,
+    ) -> Looked:
+        """The full analysis of the page, and what the watch learns from it: a first check
+        and a check that sees the article change look at the page a second time."""
+        churn = learned.article if learned is not None else Volatility()
+        previous = document(current.title, current.text, churn) if current else None
+        url = fetched.final_url or watch.url
+        analysis = await self._cpu(analyse_page, fetched.text, url, rules, previous, churn)
+        if current is not None and analysis.diff is None:
+            return Looked(fetched, analysis, after_unchanged(learned, analysis, rules))
+        second = await self._second_fetch(watch, first_check=current is None)
+        if second is None:
+            origin = "one fetch (the second failed)"
+            return Looked(fetched, analysis, learned or fresh(analysis, rules, origin))
+        again = await self._cpu(analyse_page, second.text, url, rules, previous, churn)
+        if current is None:
+            wait = self.config.settings.fetch.second_fetch
+            found, analysis = first_look(analysis, again, rules, f"two fetches {wait:g}s apart")
+            return Looked(second, analysis, found)
+        baseline = (current.title, current.text)
+        found, analysis = second_look(learned, analysis, again, rules, baseline)
+        return Looked(second, analysis, found)
+
+    async def _second_fetch(self, watch: Watch, *, first_check: bool) -> FetchResult | None:
+        """The page again, unconditionally: a few seconds after a first check's fetch, at
+        once after a fetch that showed a change. None if it did not come back whole."""
+        if first_check:
+            await self.sleep(self.config.settings.fetch.second_fetch)
+        again = await self.fetcher.fetch(watch.url, Validators(), self.request_for(watch))
+        if again.outcome is not FetchOutcome.OK or classify_fetch(again, 0, 1).status is not None:
+            log.info("watch=%s: the second fetch failed: %s", watch.label, again.error)
+            return None
+        return again
+
+    async def _cpu(self, function: Callable[..., _T], *args: Any) -> _T:
+        """``function(*args)`` in the executor (a worker process, or a thread)."""
+        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
 
     def _rebaseline(self, watch: Watch) -> tuple[Watch, Snapshot | None]:
         """The baseline was extracted by an older extractor: extract its stored page again
@@ -323,173 +385,38 @@ class Checker:
         watch = self.store.watches.get(watch.id)
         return watch, self.store.versions.current(watch)
 
-    def _compare(
-        self,
-        watch: Watch,
-        current: Snapshot | None,
-        fetched: FetchResult,
-        analysis: Analysis,
-        base: CheckRecord,
-        html_gz: bytes | None = None,
-    ) -> CheckRecord:
-        article, sha = analysis.article, analysis.text_sha256
-        verdict = classify_article(article)
-        if verdict.status is not None or current is None:
-            verdict = _gated(verdict, analysis)
-        if verdict.status is None and current is not None and sha != current.text_sha256:
-            verdict = self._identity(watch, current, fetched, analysis)
-        if verdict.status is not None:
-            return _with(base, status=verdict.status, error=verdict.error)
-        if current is not None and sha == current.text_sha256:
-            return _with(base, status=CheckStatus.UNCHANGED, snapshot_id=current.id)
-        if current is not None and not self._seen_before(watch, sha):
-            return _with(
-                base,
-                status=CheckStatus.UNCHANGED,
-                snapshot_id=current.id,
-                content_key=None,  # the page must be read again next time, to confirm,
-                etag=watch.etag,  # and not as a 304 to the new version's validators
-                last_modified=watch.last_modified,
-                error=f"a new version awaits confirmation ({self.config.confirm_for(watch.url)} "
-                "checks in a row)",
-            )
-        earlier = self.store.versions.by_sha(watch.id, sha)
-        if earlier is not None:
-            recent = self.store.versions.recent_seen(watch.id, FLAP_WINDOW)
-            kind = "flap" if earlier.id in recent else "revert"
-            change = _change(current, earlier.id, kind, analysis)
-            return _with(base, status=CheckStatus.CHANGED, snapshot_id=earlier.id, change=change)
-        snapshot = new_snapshot(article, sha, fetched, html_gz, extractor_version=EXTRACTOR_VERSION)
-        if current is None:
-            return _with(base, status=CheckStatus.NEW, new_snapshot=snapshot)
-        change = _change(current, None, "changed", analysis)
-        return _with(base, status=CheckStatus.CHANGED, new_snapshot=snapshot, change=change)
-
-    def _seen_before(self, watch: Watch, sha: str) -> bool:
-        """With ``confirm = N``, a new text counts once the N-1 checks before saw it too
-        (flapping CDNs and A/B tests never settle, so they are never reported)."""
-        needed = self.config.confirm_for(watch.url) - 1
-        seen = self.store.versions.recent_candidates(watch.id, needed) if needed else []
-        return len(seen) == needed and all(s == sha for s in seen)
-
-    def _identity(
-        self, watch: Watch, current: Snapshot, fetched: FetchResult, analysis: Analysis
-    ) -> Verdict:
-        """A page that is not this article (:func:`monitor.identity.judge`) is a soft error
-        however often it is seen; a collapse of the text is one until seen on enough checks,
-        and only if the shrunk text comes from the article."""
-        last_final = self.store.versions.last_final_url(watch.id) or current.final_url
-        baseline = _seen(current.title, current.text, last_final, current.metadata)
-        baseline = replace(baseline, signals=self._signals.of(current))
-        article = analysis.article
-        page = _seen(article.title, article.text, fetched.final_url, article.metadata)
-        judgement = judge(baseline, replace(page, signals=analysis.signals))
-        if judgement.stand_in is not None:
-            return Verdict(CheckStatus.SOFT_ERROR, judgement.stand_in)
-        if not is_collapse(current.document, article.document, self.config.settings.collapse_ratio):
-            return Verdict(None)
-        reason = (
-            f"article text collapsed from {len(current.document)} to "
-            f"{len(article.document)} characters"
-        )
-        if not judgement.contained:
-            return Verdict(CheckStatus.SOFT_ERROR, f"{reason}, to text not from the article")
-        return self._unless_confirmed(watch, analysis.text_sha256, reason)
-
-    def _unless_confirmed(self, watch: Watch, sha: str, reason: str) -> Verdict:
-        """No verdict if the same text was seen on the last ``collapse_confirm - 1`` checks
-        too (it is real, then); else a soft error saying why."""
-        confirm = self.config.settings.collapse_confirm
-        seen = self.store.versions.recent_candidates(watch.id, confirm - 1)
-        if len(seen) == confirm - 1 and all(s == sha for s in seen):
-            log.info("watch=%s %s: confirmed on %d checks", watch.label, reason, confirm)
-            return Verdict(None)
-        return Verdict(
-            CheckStatus.SOFT_ERROR,
-            f"{reason} (kept as an error until it is seen on {confirm} checks in a row)",
-        )
-
     def change_report(self, change_id: int) -> ChangeReport:
         """The report of a stored change."""
         row = self.store.changes.get(change_id)
         return build_report(self.store, row)
 
 
-def validators_to_send(store: Store, watch: Watch, now: str) -> Validators:
-    """The validators a check of ``watch`` sends: none without a baseline, and none when a
-    run of 304s is due to be confirmed (:data:`REVALIDATE_AFTER_304S`,
-    :data:`REVALIDATE_AFTER_SECONDS`, ``now`` being the checker's clock)."""
-    if watch.current_snapshot_id is None or not (watch.etag or watch.last_modified):
-        return Validators()
-    run, last_full = store.versions.not_modified_run(watch.id)
-    if run >= REVALIDATE_AFTER_304S:
-        log.info("watch=%s: %d answers of 304 in a row: fetching in full", watch.label, run)
-        return Validators()
-    if run and last_full is not None:
-        age = _seconds_between(last_full, now)
-        if age is not None and age >= REVALIDATE_AFTER_SECONDS:
-            log.info("watch=%s: no full answer for %.0fs: fetching in full", watch.label, age)
-            return Validators()
-    return Validators(watch.etag, watch.last_modified)
+@dataclass(frozen=True)
+class Looked:
+    """A full analysis: the fetch it analysed (the second, when there was one), the analysis
+    and what the watch learned."""
+
+    fetched: FetchResult
+    analysis: Analysis
+    learned: Learned | None
 
 
-class StoredSignals:
-    """The :class:`~monitor.identity.PageSignals` of stored versions' pages, read from the
-    stored page once per version and kept (a bounded number of them)."""
-
-    KEPT = 1024
-
-    def __init__(self, store: Store) -> None:
-        self.store = store
-        self._kept: dict[int, PageSignals] = {}
-
-    def of(self, snapshot: Snapshot) -> PageSignals:
-        signals = self._kept.get(snapshot.id)
-        if signals is None:
-            raw, encoding = self.store.versions.page(snapshot.id)
-            html = _decoded(raw, encoding)
-            signals = page_signals(html, snapshot.final_url) if html else PageSignals()
-            if len(self._kept) >= self.KEPT:
-                self._kept.pop(next(iter(self._kept)))
-            self._kept[snapshot.id] = signals
-        return signals
+def _agrees_with_baseline(record: CheckRecord) -> bool:
+    """Whether the page this check analysed shows the version it leaves as the baseline
+    (unchanged, or a new version or a revert stored): only then is what it learned kept,
+    since a replay of it must find that version (not an error page, not a version still
+    awaiting confirmation)."""
+    if record.status in (CheckStatus.NEW, CheckStatus.CHANGED):
+        return True
+    return record.status is CheckStatus.UNCHANGED and record.error is None
 
 
-def _seen(title: str, text: str, final_url: str | None, metadata: Metadata) -> Seen:
-    return Seen(title, text, final_url, metadata.canonical_url, metadata.language)
-
-
-def _gated(verdict: Verdict, analysis: Analysis) -> Verdict:
-    """A short page showing a gate (a redirect, login, challenge or consent page) says so,
-    whatever else was found wrong with it (the first check has no baseline to judge by)."""
-    gate = first_check_gate(analysis.signals, analysis.article.text)
-    if gate is None:
-        return verdict
-    reason = f" ({verdict.error})" if verdict.error else ""
-    return Verdict(CheckStatus.SOFT_ERROR, f"{gate}, not an article{reason}")
-
-
-def _decoded(raw: bytes, encoding: str | None) -> str:
-    """A stored page as text (with the encoding it was read with, if it still decodes)."""
-    if not raw:
-        return ""
-    if encoding:
-        try:
-            return raw.decode(encoding)
-        except (LookupError, UnicodeDecodeError):
-            pass
-    return decode_html(raw, None)[0]
-
-
-def _seconds_between(earlier: str, later: str) -> float | None:
-    """Seconds from one ISO-8601 time to another; None if either is not one."""
-    try:
-        start, end = datetime.fromisoformat(earlier), datetime.fromisoformat(later)
-        if (start.tzinfo is None) != (end.tzinfo is None):
-            start, end = start.replace(tzinfo=None), end.replace(tzinfo=None)
-        return (end - start).total_seconds()
-    except ValueError:
+def _learned_json(watch: Watch, learned: Learned | None) -> str | None:
+    """What to store of ``learned`` (None: nothing new to store)."""
+    if learned is None:
         return None
+    text = learned.to_json()
+    return None if text == watch.learned else text
 
 
 def _base_record(watch: Watch, fetched: FetchResult, now: str) -> CheckRecord:
@@ -512,23 +439,3 @@ def _base_record(watch: Watch, fetched: FetchResult, now: str) -> CheckRecord:
 
 def _with(record: CheckRecord, **changes: Any) -> CheckRecord:
     return replace(record, **changes)
-
-
-def _change(
-    current: Snapshot | None, new_id: int | None, kind: str, analysis: Analysis
-) -> NewChange:
-    diff = analysis.diff
-    assert diff is not None, "a change always has a diff against the current version"
-    return NewChange(
-        old_snapshot_id=current.id if current else None,
-        new_snapshot_id=new_id,
-        kind=kind,
-        chars_added=diff.chars_added,
-        chars_removed=diff.chars_removed,
-        share_changed=diff.share_changed,
-        silent_edit=is_silent_edit(current, analysis.article),
-        diff_json=json.dumps(
-            {"granularity": diff.granularity, "ops": [[op.op, op.text] for op in diff.ops]},
-            ensure_ascii=False,
-        ),
-    )

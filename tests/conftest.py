@@ -57,6 +57,6 @@ def workdir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Path:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MONITOR_CONFIG", raising=False)
     (tmp_path / "config.toml").write_text(
-        '[monitor]\nretries = 0\nread_timeout = "2s"\n', encoding="utf-8"
+        '[monitor]\nretries = 0\nread_timeout = "2s"\nsecond_fetch = "0s"\n', encoding="utf-8"
     )
     return tmp_path

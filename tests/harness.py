@@ -22,7 +22,10 @@ FAST = FetchSettings(
     retries=1,
     backoff=0.01,
     max_retry_after=0.1,
+    second_fetch=0.0,
 )
+#: The opening of a test's config.toml: no retries, the first check's second fetch at once.
+FAST_CONFIG = "[monitor]\nretries = 0\nsecond_fetch = '0s'\n"
 
 
 @dataclass

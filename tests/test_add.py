@@ -36,7 +36,8 @@ def test_add_shows_what_it_will_watch_and_keeps_it_as_version_1(
     assert lines[0] == f"added watch 1: ja ({url})"
     text = samplesite.article_text(article)
     body = text.split("\n", 1)[1].splitlines()
-    assert lines[1].startswith(f"version 1: {len(text)} characters in {len(body)} lines")
+    chars = len("\n".join(body))  # the text, as `monitor log` counts it (not the title)
+    assert lines[1].startswith(f"version 1: {chars} characters in {len(body)} lines")
     assert ", chosen by jannah (" in lines[1] and "article#the-post .entry-content" in lines[1]
     assert lines[2] == f"  title: {article.title}"
     assert lines[3] == "  extraction confidence: high, the 'jannah' rule pack's selectors chose it"
@@ -45,7 +46,7 @@ def test_add_shows_what_it_will_watch_and_keeps_it_as_version_1(
     log = json.loads(run("log", "ja", "--json").output)
     assert [v["version"] for v in log["versions"]] == [1]
     assert [c["status"] for c in log["checks"]] == ["new"]  # add's fetch was the first check
-    assert len(http_server.requests) == 1
+    assert len(http_server.requests) == 2  # the page, and again: what churns on it
     assert run("show", "ja").output.rstrip("\n") == text
 
 
@@ -89,7 +90,7 @@ def test_the_same_article_under_tracking_parameters_is_the_watch_that_exists(
         assert result.exit_code == 1
         assert f"is already watched as watch 1 (a): {url}" in result.output
     assert watches(workdir) == [(1, url)]
-    assert len(http_server.requests) == 1  # refused before any fetch
+    assert len(http_server.requests) == 2  # the add's two fetches; the others refused first
     http_server.set("/b/", samplesite.render_page(samplesite.load_article("ja")))
     taken = CliRunner().invoke(cli, ["add", http_server.url("/b/"), "--name", "a"])
     assert taken.exit_code == 1

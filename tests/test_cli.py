@@ -7,6 +7,7 @@ import re
 from pathlib import Path
 
 from click.testing import CliRunner, Result
+from harness import FAST_CONFIG
 from server import LocalServer
 
 from monitor import samplesite
@@ -167,7 +168,7 @@ def test_extract_explain(workdir: Path) -> None:
 def test_db_option_and_config_watches(workdir: Path, http_server: LocalServer) -> None:
     url = serve_article(http_server, "en")
     (workdir / "config.toml").write_text(
-        f'[monitor]\nretries = 0\n\n[[watch]]\nurl = "{url}"\nname = "from-config"\n',
+        FAST_CONFIG + f'\n[[watch]]\nurl = "{url}"\nname = "from-config"\n',
         encoding="utf-8",
     )
     db = workdir / "elsewhere.db"
@@ -185,7 +186,7 @@ def test_reextract(workdir: Path, http_server: LocalServer) -> None:
     assert "same     ja  same text" in same.output
     assert "0 of 1 watches got a new extraction baseline" in same.output
     (workdir / "config.toml").write_text(
-        f'[monitor]\nretries = 0\n[[site]]\nmatch = "{url}"\nignore = ["^(動画|画像)提供"]\n',
+        FAST_CONFIG + f'[[site]]\nmatch = "{url}"\nignore = ["^(動画|画像)提供"]\n',
         encoding="utf-8",
     )
     dry = run("reextract", "ja", "--dry-run")
@@ -270,7 +271,7 @@ def test_list_and_status_are_tables_whose_columns_never_run_together(
     url = serve_article(http_server, "en")
     long_name = "a name much longer than the column that holds the names of watches"
     (workdir / "config.toml").write_text(
-        f'[monitor]\nretries = 0\ninterval = "2m"\n[[watch]]\nurl = "{url}"\n'
+        FAST_CONFIG + f'interval = "2m"\n[[watch]]\nurl = "{url}"\n'
         f'name = "{long_name}"\n[[watch]]\nurl = "{http_server.url("/later/")}"\n',
         encoding="utf-8",
     )
@@ -340,3 +341,19 @@ def test_search_finds_japanese_words_in_every_version(
     start, end = hit["highlights"][0]
     assert hit["snippet"][start:end] == "違法な戦争"
     assert CliRunner().invoke(cli, ["search"]).exit_code == 2
+
+
+def test_what_a_new_user_hit(workdir: Path, http_server: LocalServer) -> None:
+    """Found by a new-user trial: a name of digits, check in an empty folder, an empty page."""
+    digits = CliRunner().invoke(cli, ["add", serve_article(http_server, "en"), "--name", "5"])
+    assert digits.exit_code == 2 and "a name with a letter in it" in digits.output
+    nothing = CliRunner().invoke(cli, ["check"])
+    assert nothing.exit_code == 1 and "nothing to check" in nothing.output
+    no_feeds = CliRunner().invoke(cli, ["check", "--feeds"])
+    assert no_feeds.exit_code == 1 and "no feeds to poll" in no_feeds.output
+    assert not (workdir / "snapshots").exists()  # nothing to check: no database made for it
+    empty = CliRunner().invoke(cli, ["extract", "-"], input=b"<html><body></body></html>")
+    assert empty.exit_code == 0 and "no article text found" in empty.stderr
+    (workdir / "config.toml").write_text('[[watch]]\nurl = "https://x.test/"\nname = "7"\n')
+    bad = CliRunner().invoke(cli, ["list"])
+    assert bad.exit_code == 1 and "watch[0].name" in bad.output

@@ -26,6 +26,9 @@ def test_extraction_case(case: str) -> None:
     expected = (CASES / f"{case}.txt").read_text(encoding="utf-8").rstrip("\n")
     article = extract_article(html, f"https://example.test/{case}/")
     assert article.document == expected
+    level = CASES / f"{case}.confidence"
+    if level.is_file():
+        assert article.confidence.level == level.read_text(encoding="utf-8").strip()
 
 
 def test_there_are_cases() -> None:
@@ -448,3 +451,32 @@ def test_extractions_in_threads_share_no_state() -> None:
     with ThreadPoolExecutor(max_workers=4) as pool:
         for _ in range(3):
             assert list(pool.map(extract_article, pages)) == expected
+
+
+HEADLINE_PAGE = """<html><head><title>Harbor Town approves ferry terminal | The Gazette</title>
+<meta property="og:title" content="Harbor Town approves new ferry terminal">
+</head><body><nav><a href="/">The Gazette</a></nav><article>
+<h1>{headline}</h1>
+<p>The council voted on Tuesday to build the terminal on the old pier, after a year of
+hearings about its cost and the traffic it would bring to the harbor.</p>
+<p>Work is to start in the spring and take two years, the mayor said after the vote, which
+passed with five votes to two.</p>
+<p>Opponents said the money would be better spent on the roads leading to the harbor.</p>
+</article></body></html>"""
+
+
+def test_the_headline_readers_see_is_the_title_when_og_title_is_a_variant() -> None:
+    """An edit of the on-page headline is an edit of the article, even when the page's
+    og:title (a social or search variant of it) stays the same."""
+    before = extract_article(
+        HEADLINE_PAGE.format(headline="Harbor Town approves new ferry terminal")
+    )
+    edited = HEADLINE_PAGE.format(
+        headline="Harbor Town council approves $48 million ferry terminal"
+    )
+    after = extract_article(edited)
+    assert before.title == "Harbor Town approves new ferry terminal"
+    assert after.title == "Harbor Town council approves $48 million ferry terminal"
+    assert before.text == after.text and before.document != after.document
+    logo = HEADLINE_PAGE.replace("<nav>", "<nav><h1>The Gazette</h1>").format(headline="x")
+    assert extract_article(logo).title == "Harbor Town approves new ferry terminal"  # og:title

@@ -148,6 +148,7 @@ def test_the_daemon_keeps_running_through_every_fault(
         'interval = "2s"',
         'jitter = "0s"',
         "retries = 0",
+        'second_fetch = "0s"',
         'read_timeout = "2s"',
         'total_timeout = "3.5s"',
         'max_size = "2MB"',

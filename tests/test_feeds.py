@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from harness import FAST
+from harness import FAST, FAST_CONFIG
 from server import LocalServer, Response
 
 from monitor import samplesite
@@ -433,7 +433,7 @@ def test_add_on_a_home_page_offers_the_feed_and_follows_it(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MONITOR_CONFIG", raising=False)
-    (tmp_path / "config.toml").write_text("[monitor]\nretries = 0\n", encoding="utf-8")
+    (tmp_path / "config.toml").write_text(FAST_CONFIG, encoding="utf-8")
     http_server.set("/", HOME)
     site.publish("/2026/11/a/", "Followed", datetime.now(UTC) - timedelta(hours=1))
     runner = CliRunner()
@@ -566,8 +566,7 @@ def test_check_feeds_survives_an_out_of_range_date(
     http_server.set("/sitemap.xml", body, headers=XML_TYPE)
     config = tmp_path / "config.toml"
     config.write_text(
-        f'[monitor]\nretries = 0\n[[feed]]\nurl = "{http_server.url("/sitemap.xml")}"\n'
-        'max_age = "3650d"\n',
+        FAST_CONFIG + f'[[feed]]\nurl = "{http_server.url("/sitemap.xml")}"\nmax_age = "3650d"\n',
         encoding="utf-8",
     )
     db = str(tmp_path / "m.db")
@@ -810,7 +809,7 @@ def test_add_on_a_home_page_without_article_text_adds_nothing(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MONITOR_CONFIG", raising=False)
-    (tmp_path / "config.toml").write_text("[monitor]\nretries = 0\n", encoding="utf-8")
+    (tmp_path / "config.toml").write_text(FAST_CONFIG, encoding="utf-8")
     http_server.set("/", HOME_ONLY_LINKS)
     runner = CliRunner()
     shown = runner.invoke(cli, ["add", http_server.url("/")], catch_exceptions=False)

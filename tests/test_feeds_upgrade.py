@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 from click.testing import CliRunner
-from harness import FAST
+from harness import FAST, FAST_CONFIG
 from server import LocalServer
 from test_feeds import START, Follow, Site, _urlset
 
@@ -108,8 +108,7 @@ def test_check_feeds_goes_on_after_a_feed_whose_write_fails(
     _rss(http_server, "/two/", [(http_server.url("/good/"), "Good")])
     config = tmp_path / "config.toml"
     config.write_text(
-        "[monitor]\nretries = 0\n"
-        f'[[feed]]\nurl = "{http_server.url("/one/")}"\n'
+        FAST_CONFIG + f'[[feed]]\nurl = "{http_server.url("/one/")}"\n'
         f'[[feed]]\nurl = "{http_server.url("/two/")}"\n',
         encoding="utf-8",
     )
@@ -367,7 +366,7 @@ def test_entries_on_other_sites_leave_a_warning_on_the_feed(
 ) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("MONITOR_CONFIG", raising=False)
-    (tmp_path / "config.toml").write_text("[monitor]\nretries = 0\n", encoding="utf-8")
+    (tmp_path / "config.toml").write_text(FAST_CONFIG, encoding="utf-8")
     links = [(http_server.url("/own/"), "Own")]
     links += [(f"https://techcrunch.com/{i}/", f"Elsewhere {i}") for i in range(3)]
     _rss(http_server, "/feed/", links, etag="v1")  # unchanged: later polls get a 304

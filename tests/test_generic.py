@@ -214,11 +214,28 @@ def test_a_page_whose_json_ld_body_is_another_text_is_uncertain() -> None:
     assert "JSON-LD" in article.confidence.reason
 
 
+FERRY = (
+    "The ferry to the northern islands will run twice a day from next month, the operator said.",
+    "Residents had asked for a second crossing since the old timetable was cut in the spring.",
+    "A new boat, built at the yard across the bay, joins the service in time for the summer.",
+)
+MARKET = (
+    "The covered market reopens on Saturday after a winter of repairs to its glass roof.",
+    "Stallholders who moved to the square outside may keep their pitches until the autumn.",
+    "The council expects the works to have cost less than the estimate it published in May.",
+)
+
+
+def _prose(sentences: tuple[str, ...]) -> str:
+    return "".join(f"<p>{sentence}</p>" for sentence in sentences)
+
+
 def test_two_parts_that_look_alike_make_the_choice_uncertain() -> None:
+    # A second extractor that takes both parts does not settle which one is the article.
     html = _story(
         "Two stories",
-        f"<div class='a'>{_paragraphs(3, 'first')}</div>{_menu(30)}</nav>"
-        f"<div class='b'>{_paragraphs(3, 'second')}</div>",
+        f"<div class='a'>{_prose(FERRY)}</div>{_menu(30)}</nav>"
+        f"<div class='b'>{_prose(MARKET)}</div>",
     )
     confidence = extract_article(html).confidence
     assert confidence.level == "low" and "another part" in confidence.reason

@@ -20,7 +20,8 @@ from harness import Harness
 
 from monitor.fetch import Fetcher
 from monitor.models import CheckStatus
-from monitor.pipeline import REVALIDATE_AFTER_304S, Checker, CheckResult
+from monitor.pipeline import Checker, CheckResult
+from monitor.revalidate import REVALIDATE_AFTER_304S
 from monitor.samplesite import hostile
 from monitor.samplesite.farm import HostileFarm
 from monitor.samplesite.farmrun import FarmRun, free_port, judge_run, judge_web

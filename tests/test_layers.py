@@ -20,9 +20,10 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "errors clock models urls pace logs samplesite",  # shared by every stage
         "config request",  # config.toml; how pages are requested (headers, proxy, render)
         "fetch classify extract diff excerpt identity",  # the stages that need no database
-        "analyse",  # the CPU part of a check: extract + diff, in a worker process
+        "analyse learn",  # the CPU part of a check (in a worker process) and what it learns
         "store",
         "history report atom notify",  # reading back and rendering what was stored
+        "compare revalidate",  # what a check found; which validators it sends
         "pipeline reextract outbox feeds",  # checks, re-extraction, delivery, feed polls
         "add follow schedule wiring",  # what runs checks and polls
         "service web demo",  # the daemon, the web UI, the demo

@@ -72,6 +72,7 @@ def write_config(
         f'interval = "{interval}"',
         'jitter = "0s"',
         "retries = 0",
+        'second_fetch = "0s"',
         'shutdown_grace = "5s"',
     ]
     for number, url in enumerate(urls):

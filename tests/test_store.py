@@ -271,3 +271,20 @@ def test_a_check_decided_against_a_replaced_baseline_is_refused(store: Store) ->
                 store.record_check(record)
     assert len(store.changes.of(watch)) == 1
     assert len(store.versions.of(watch)) == 2
+
+
+def test_a_feed_name_moves_to_the_config_feed_that_now_has_it(tmp_path: Path) -> None:
+    """The demo run again in its folder: the same feed name on another URL (its port)."""
+    from monitor.config import Config, FeedConfig, Settings
+
+    with Store(tmp_path / "m.db") as store:
+        first = FeedConfig(url="http://127.0.0.1:1111/feed", name="sample")
+        store.sync_config(Config(settings=Settings(), feeds=(first,)))
+        again = FeedConfig(url="http://127.0.0.1:2222/feed", name="sample")
+        store.sync_config(Config(settings=Settings(), feeds=(again,)))
+        feeds = {f.url: (f.name, f.active) for f in store.feeds.all(active_only=False)}
+        assert feeds == {first.url: (None, False), again.url: ("sample", True)}
+        store.feeds.add_feed("https://cli.example/feed", name="mine")
+        mine = FeedConfig(url="https://other.example/feed", name="mine")
+        with pytest.raises(ConfigError, match="followed with `monitor add --follow-feed`"):
+            store.sync_config(Config(settings=Settings(), feeds=(again, mine)))

@@ -53,7 +53,8 @@ def test_same_objects_as_the_cli(app: Starlette, built: Built, monkeypatch: Any)
     assert [{k: w[k] for k in listed[0]} for w in watches] == listed
     assert all(w["feed"] is None and w["schedule"]["reason"] for w in watches)
     one = api(app, f"/api/watches/{built.ja}")
-    assert one == watches[built.ja - 1] | {"feed_changes": []}
+    assert one == watches[built.ja - 1] | {"feed_changes": [], "learned": one["learned"]}
+    assert one["learned"] is not None and one["learned"]["region"]
     statuses = cli_json(built.path, "status", "--json")
     paced = create_app(built.path, allowed_hosts=[HOST], default_interval=Settings().interval)
     try:
@@ -62,6 +63,7 @@ def test_same_objects_as_the_cli(app: Starlette, built: Built, monkeypatch: Any)
         paced.state.pool.close()
     assert schedules == {w["id"]: w["schedule"] for w in statuses}
     log = cli_json(built.path, "log", "ja-article", "--json", "--limit", "100")
+    assert log["learned"] == one["learned"]  # what it learned, the same object
     assert api(app, f"/api/watches/{built.ja}/versions")["versions"] == log["versions"]
     assert api(app, f"/api/watches/{built.ja}/checks")["checks"] == log["checks"]
     changes = api(app, f"/api/watches/{built.ja}/changes")["changes"]

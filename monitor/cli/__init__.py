@@ -82,13 +82,17 @@ class App:
             )
         return Store(self.database)
 
+    def defines_watching(self) -> bool:
+        """True if the config file has watches or feeds (so commands that list or check may
+        create the database for them)."""
+        config = self.config
+        return config.path is not None and bool(config.watches or config.feeds)
+
     def listing_store(self) -> Any:
         """The database for a command that lists what is watched (list, status, feeds): made
         when the config has watches or feeds to list, else a missing file is an error (a
         mistyped --db creates nothing)."""
-        config = self.config
-        defines = config.path is not None and bool(config.watches or config.feeds)
-        return self.store(existing=not defines)
+        return self.store(existing=not self.defines_watching())
 
 
 @dataclass(frozen=True)

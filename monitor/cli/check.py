@@ -9,6 +9,7 @@ import shlex
 import sys
 import time
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import click
@@ -78,6 +79,8 @@ def check(
     With --feeds, polls every followed feed once and prints what it found: new articles
     become watches (checked by the next `monitor check` or by the daemon).
     """
+    if not app.defines_watching() and not _database_exists(app):
+        raise UsageError(NO_FEEDS if poll_feeds else NOTHING_TO_CHECK)  # and no database made
     if poll_feeds:
         if watches:
             raise click.UsageError("--feeds polls every followed feed; give no WATCH with it")
@@ -99,7 +102,15 @@ def _nothing_to_check(app: App, store: Any) -> str:
             "no watches yet: `monitor check --feeds` polls the followed feeds for articles "
             "(so does `monitor run`), then `monitor check` checks them"
         )
-    return "nothing to check: add a watch with `monitor add URL` or in config.toml"
+    return NOTHING_TO_CHECK
+
+
+NO_FEEDS = "no feeds to poll: add [[feed]] to config.toml or `monitor add URL --follow-feed`"
+NOTHING_TO_CHECK = "nothing to check: add a watch with `monitor add URL` or in config.toml"
+
+
+def _database_exists(app: App) -> bool:
+    return app.database == ":memory:" or Path(app.database).exists()
 
 
 def _auto_workers(requested: int | None, watches: int) -> int:
@@ -139,7 +150,10 @@ async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOp
                     progress.advance()
 
             slots = 2 * app.config.settings.fetch.concurrency
-            await asyncio.gather(*(work() for _ in range(min(slots, len(watches)))))
+            try:
+                await asyncio.gather(*(work() for _ in range(min(slots, len(watches)))))
+            finally:
+                probe.replays = checker.replays
     finally:
         probe.stop()
         if executor is not None:
@@ -148,7 +162,7 @@ async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOp
     if options.notify:
         await Outbox(store, app.config).deliver()
     if options.stats:
-        click.echo(probe.summary(len(watches)), err=True)
+        click.echo(probe.summary(len(watches), probe.replays), err=True)
 
 
 def _poll_feeds(app: App, as_json: bool) -> None:
@@ -157,9 +171,7 @@ def _poll_feeds(app: App, as_json: bool) -> None:
         app.sync(store, deactivate=True)
         followed = store.feeds.all()
         if not followed:
-            raise UsageError(
-                "no feeds to poll: add [[feed]] to config.toml or `monitor add URL --follow-feed`"
-            )
+            raise UsageError(NO_FEEDS)
         for discovery in asyncio.run(_poll_all(app, store, followed)):
             _print_discovery(discovery, as_json)
 
@@ -218,6 +230,7 @@ class _LagProbe:
     def __init__(self) -> None:
         self.started = time.monotonic()
         self.max_lag = 0.0
+        self.replays = 0  # checks the checker found unchanged by a replay
         self._task = asyncio.create_task(self._run())
 
     async def _run(self) -> None:
@@ -230,10 +243,11 @@ class _LagProbe:
         self.elapsed = time.monotonic() - self.started
         self._task.cancel()
 
-    def summary(self, checks: int) -> str:
+    def summary(self, checks: int, replays: int = 0) -> str:
         rate = checks / self.elapsed if self.elapsed else 0.0
         return (
             f"stats: {checks} checks in {self.elapsed:.2f} s ({rate:.1f}/s), "
+            f"{replays} replayed what was learned, "
             f"max event-loop lag {self.max_lag * 1000:.0f} ms"
         )
 

@@ -83,7 +83,13 @@ def _inactive_reason(row: dict[str, Any]) -> str:
 def log_(app: App, watch: str, as_json: bool, limit: int) -> None:
     """Show the versions, changes and recent checks of one watch."""
     from monitor.feeds.discover import schedule_dicts
-    from monitor.store.read import change_dict, list_versions, version_dict, watch_dict
+    from monitor.store.read import (
+        change_dict,
+        learned_dict,
+        list_versions,
+        version_dict,
+        watch_dict,
+    )
 
     with app.store(existing=True) as store:
         target = store.watches.find(watch)
@@ -102,11 +108,25 @@ def log_(app: App, watch: str, as_json: bool, limit: int) -> None:
             "changes": [change_dict(c) for c in changes],
             "feed_changes": feed_changes,
             "checks": checks,
+            "learned": learned_dict(target),
         }
         click.echo(json.dumps(data, ensure_ascii=False, indent=2))
         return
     _print_log(target, versions, changes, checks)
     _print_feed_side(target, pace, feed_changes)
+    _print_learned(target)
+
+
+def _print_learned(watch: Any) -> None:
+    from monitor.extract.replay import Learned
+
+    learned = Learned.from_json(watch.learned)
+    if learned is None:
+        click.echo("\nLearned: nothing yet (the next check analyses the page in full)")
+        return
+    click.echo(f"\nLearned ({watch.learned_at}; `monitor relearn` forgets it):")
+    for line in learned.describe():
+        click.echo(f"  {_clean(line)}")
 
 
 def _print_feed_side(watch: Any, pace: dict[str, Any], feed_changes: list[Any]) -> None:
@@ -316,6 +336,24 @@ def _print_uncertain(rows: list[dict[str, Any]]) -> None:
             f"uncertain: {_clean(row['name'] or row['url'])}: {_clean(row['confidence']['reason'])}"
             " (check `monitor show`; a [[site]] rule makes it sure)"
         )
+
+
+@cli.command()
+@click.argument("watches", nargs=-1, required=True)
+@pass_app
+def relearn(app: App, watches: tuple[str, ...]) -> None:
+    """Forget what WATCHES learned of their pages: where the article is, what churns.
+
+    A check replays what a watch learned and analyses the page in full only when it differs;
+    after `relearn`, the next check analyses the page in full and fetches it twice, as a
+    first check does, to learn afresh (after a site's redesign, say). Nothing is reported.
+    """
+    with app.store(existing=True) as store:
+        targets = [store.watches.find(ref) for ref in watches]
+        for target in targets:
+            store.watches.forget_learned(target.id)
+    for target in targets:
+        click.echo(f"forgot what {_clean(target.label)} learned: its next check learns afresh")
 
 
 @cli.command()

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import sys
 from pathlib import Path
@@ -12,7 +13,7 @@ import click
 
 from monitor.add import AddOutcome, AddRequest, is_home
 from monitor.cli import App, Column, cli, fit, pass_app, plural, table
-from monitor.config import parse_http_url, parse_interval
+from monitor.config import parse_http_url, parse_interval, parse_watch_name
 from monitor.errors import UsageError
 
 
@@ -62,6 +63,8 @@ def add(
     The watch is stored in the database; config.toml [[watch]] entries work too.
     """
     url, seconds = _add_options(url, interval, any_host and not follow_feed)
+    if name is not None and not follow_feed:
+        name = _watch_name(name)
     if follow_feed:
         if force:
             raise click.UsageError("--force goes with watching a page, not --follow-feed")
@@ -151,6 +154,13 @@ def _add_options(url: str, interval: str | None, stray_any_host: bool) -> tuple[
         return parse_http_url(url), parse_interval(interval) if interval else None
     except ValueError as exc:
         raise click.BadParameter(f"expected {exc}") from None
+
+
+def _watch_name(name: str) -> str:
+    try:
+        return parse_watch_name(name)
+    except ValueError as exc:
+        raise click.BadParameter(f"expected {exc}", param_hint="--name") from None
 
 
 def _feeds_list(feeds: tuple[str, ...]) -> str:
@@ -272,9 +282,22 @@ def _feed_cells(row: dict[str, Any]) -> tuple[str, ...]:
     is_flag=True,
     help="First say which rule or method chose the content and what was removed.",
 )
+@click.option(
+    "--watch",
+    "watch_ref",
+    help="Read the page as this watch does: its rules, the churn it learned (dropped from "
+    "the text) and, with --explain, what it learned and whether this page replays it. "
+    "SOURCE defaults to the watch's URL.",
+)
 @pass_app
 def extract(
-    app: App, source: str, url: str | None, as_json: bool, no_title: bool, explain: bool
+    app: App,
+    source: str,
+    url: str | None,
+    as_json: bool,
+    no_title: bool,
+    explain: bool,
+    watch_ref: str | None,
 ) -> None:
     """Print the article text of a page: SOURCE is a file, a URL, or - for stdin.
 
@@ -283,45 +306,64 @@ def extract(
     with samples: what you need to write a [[site]] rule. A URL is fetched as a check would
     (the config's headers, cookies, proxy and render = "browser"); --explain says how, and
     says when the page looks like it needs a browser, with the lines to add to config.toml.
+    With --watch, as that watch reads the page.
     """
     from monitor.extract import explain_article, extract_article
     from monitor.fetch import decode_html
     from monitor.report import clean
 
+    watch = _watch_of(app, watch_ref) if watch_ref else None
+    if watch is not None and source == "-" and sys.stdin.isatty():
+        source = watch.url
     options = None
     if source.startswith(("http://", "https://")):
         options = app.config.request_for(source)
         html, url = _fetch_one(app, source, options), url or source
     else:
         html, _ = decode_html(_read_source(source), None)
-    rules = app.config.rules_for(url or "", None)
+    if watch is not None:
+        url = url or watch.url
+    rules = app.config.rules_for(url or "", watch.rules if watch else None)
     how = explain_article(html, url, rules) if explain else None
     article = how.article if how is not None else extract_article(html, url, rules)
     hint = _hint(html, article.text, options) if explain else None
+    learned_lines: list[str] = []
+    if watch is not None:
+        article, learned_lines = _as_watched(article, html, watch, rules)
     if as_json:
-        data: dict[str, Any] = {
-            "title": article.title,
-            "text": article.text,
-            "extractor": article.extractor,
-            "metadata": article.metadata.as_dict(),
-            "confidence": article.confidence.as_dict(),
-        }
-        if how is not None:
-            data["explain"] = {
-                **how.as_dict(),
-                "request": options.describe() if options is not None else None,
-                "needs_browser": hint,
-            }
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(_extract_json(article, how, options, hint), ensure_ascii=False, indent=2)
+        )
         return
     if how is not None:
-        click.echo(clean(how.describe()))
+        described = [how.describe(), *(f"learned:  {line}" for line in learned_lines)]
         if options is not None:
-            click.echo(f"fetched:  {options.describe()}")
+            described.append(f"fetched:  {options.describe()}")
         if hint is not None:
-            click.echo(clean(_browser_note(hint, url)))
-        click.echo()
+            described.append(_browser_note(hint, url))
+        click.echo(clean("\n".join(described)) + "\n")
+    if not article.text:
+        click.echo("note: no article text found on this page", err=True)
     click.echo(clean(article.text if no_title else article.document))
+
+
+def _extract_json(article: Any, how: Any, options: Any, hint: str | None) -> dict[str, Any]:
+    """`extract --json`'s object (with --explain: how, how the page was fetched, whether
+    it needs a browser)."""
+    data: dict[str, Any] = {
+        "title": article.title,
+        "text": article.text,
+        "extractor": article.extractor,
+        "metadata": article.metadata.as_dict(),
+        "confidence": article.confidence.as_dict(),
+    }
+    if how is not None:
+        data["explain"] = {
+            **how.as_dict(),
+            "request": options.describe() if options is not None else None,
+            "needs_browser": hint,
+        }
+    return data
 
 
 def _hint(html: str, text: str, options: Any) -> str | None:
@@ -342,6 +384,30 @@ def _browser_note(hint: str, url: str | None) -> str:
         f"note:     this page looks like it needs a browser ({hint}); to render it in one, "
         f"add to config.toml:\n{indented}"
     )
+
+
+def _watch_of(app: App, ref: str) -> Any:
+    with app.store(existing=True) as store:
+        return store.watches.find(ref)
+
+
+def _as_watched(article: Any, html: str, watch: Any, rules: Any) -> tuple[Any, list[str]]:
+    """The article as ``watch`` compares it (less the churn it learned), and what it
+    learned, in words, with whether this page replays it."""
+    from monitor.analyse import replay_page, without_churn
+    from monitor.learn import learned_for
+
+    learned = learned_for(watch.learned, rules)
+    if learned is None:
+        return article, ["nothing yet: its next check analyses the page in full"]
+    title, text = without_churn(article.title, article.text, learned.article)
+    found = replay_page(html, learned.learning.region, learned.churn)
+    verdict = (
+        "this page replays it: a check finds it unchanged without a full analysis"
+        if found == learned.fingerprint
+        else "this page differs from what was learned: a check analyses it in full"
+    )
+    return dataclasses.replace(article, title=title, text=text), [*learned.describe(), verdict]
 
 
 def _read_source(source: str) -> bytes:

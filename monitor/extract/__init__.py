@@ -24,6 +24,7 @@ is shared between runs or threads.
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable, Sequence
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -44,12 +45,14 @@ from monitor.extract.explain import (
     css_path,
     sample_of,
 )
-from monitor.extract.generic import generic_content
+from monitor.extract.generic import common_ancestor, generic_content
 from monitor.extract.live import drop_live_elements, drop_live_lines
 from monitor.extract.metadata import extract_metadata
 from monitor.extract.packs import RULE_PACKS
 from monitor.extract.parse import parse_html
 from monitor.extract.plugin import plugin_lines, run_plugin
+from monitor.extract.replay import Learning, RawPaths, learning_of, page_fingerprint
+from monitor.extract.second import SecondView, trafilatura_view
 from monitor.extract.text import (
     Element,
     is_hidden,
@@ -58,12 +61,13 @@ from monitor.extract.text import (
     normalized_lines,
     tokens,
 )
+from monitor.extract.volatile import Volatility
 from monitor.models import Article, Confidence, Metadata
 
 log = logging.getLogger(__name__)
 
 #: Bumped whenever a change to extraction can change the text of an unchanged page.
-EXTRACTOR_VERSION = "9"
+EXTRACTOR_VERSION = "11"
 #: An <h1> agrees with <title> when this share of their words are shared (Dice).
 TITLE_AGREEMENT = 0.5
 #: What sites put between a title and their name.
@@ -89,45 +93,109 @@ ALWAYS_REMOVE = (
 __all__ = [
     "EXTRACTOR_VERSION",
     "Explanation",
+    "Learning",
     "Removal",
+    "Volatility",
     "explain_article",
     "extract_article",
+    "learn_article",
     "normalize_line",
     "normalize_text",
     "parse_html",
+    "replay_fingerprint",
 ]
 
 
-def extract_article(html: str, url: str | None = None, rules: Rules | None = None) -> Article:
-    """The article of one page: rules from config first, then rule packs, then generic."""
-    return _extract(html, url, rules or Rules(), NO_TRACE)
+#: Makes the second extractor's view of a page (html, url) for the candidate choice.
+ViewMaker = Callable[[str, str | None], SecondView]
 
 
-def explain_article(html: str, url: str | None = None, rules: Rules | None = None) -> Explanation:
+def extract_article(
+    html: str,
+    url: str | None = None,
+    rules: Rules | None = None,
+    *,
+    second_view: ViewMaker = trafilatura_view,
+) -> Article:
+    """The article of one page: rules from config first, then rule packs, then generic.
+    ``second_view``: the second extractor the generic extractor asks when the page's
+    evidence does not confirm its first choice (:mod:`.choice`)."""
+    return _extract(html, url, rules or Rules(), NO_TRACE, second_view)[0]
+
+
+def learn_article(
+    html: str,
+    url: str | None = None,
+    rules: Rules | None = None,
+    *,
+    second_view: ViewMaker = trafilatura_view,
+) -> tuple[Article, Learning | None]:
+    """The article of one page, and what a later check replays to tell cheaply whether the
+    article can have changed (:mod:`.replay`; None when no text was found)."""
+    markup = clean_markup(html)
+    article, _, path = _extract(markup, url, rules or Rules(), NO_TRACE, second_view, learn=True)
+    if not path or not article.text:
+        return article, None
+    return article, learning_of(parse_html(markup), path)
+
+
+def replay_fingerprint(html: str, path: Sequence[str], volatility: Volatility) -> str | None:
+    """The fingerprint a page has for a check replaying ``path`` (None: the region is not
+    on the page): the page is parsed, nothing more (:mod:`.replay`)."""
+    return page_fingerprint(parse_html(clean_markup(html)), path, volatility)
+
+
+def explain_article(
+    html: str,
+    url: str | None = None,
+    rules: Rules | None = None,
+    *,
+    second_view: ViewMaker = trafilatura_view,
+) -> Explanation:
     """The article of one page, as :func:`extract_article` finds it, and how it was found
     (:attr:`Explanation.article` is the article of this very run)."""
     recorder = Recorder()
-    article = _extract(html, url, rules or Rules(), recorder)
+    article = _extract(html, url, rules or Rules(), recorder, second_view)[0]
     return recorder.explanation(article, EXTRACTOR_VERSION)
 
 
-def _extract(html: str, url: str | None, rules: Rules, trace: Trace) -> Article:
-    plugged = run_plugin(rules, html, url) if rules.plugin else None  # the page as it came
-    doc = Document(parse_html(clean_markup(html)))
-    metadata = extract_metadata(doc.root, url)
+def _prepare(doc: Document, rules: Rules, trace: Trace) -> tuple[Rules, str]:
+    """The rules that apply to the page, and the page without what is never article text
+    (the same for an extraction and for a replay)."""
     chosen, extractor = _choose_rules(doc, rules, trace)
-    page = trace if plugged is None else NO_TRACE  # the plugin's article says what it lost
-    _remove(doc, ALWAYS_REMOVE, "always removed", page)
-    _remove(doc, chosen.remove, f"{extractor} remove", page)
-    _drop_live(doc, chosen, page)
+    _remove(doc, ALWAYS_REMOVE, "always removed", trace)
+    _remove(doc, chosen.remove, f"{extractor} remove", trace)
+    _drop_live(doc, chosen, trace)
+    return chosen, extractor
+
+
+def _extract(
+    html: str,
+    url: str | None,
+    rules: Rules,
+    trace: Trace,
+    second_view: ViewMaker,
+    *,
+    learn: bool = False,
+) -> tuple[Article, Document, tuple[str, ...]]:
+    """The article, the page it was read from, and (with ``learn``) the path of its region
+    on the page as parsed (:class:`.replay.RawPaths`)."""
+    plugged = run_plugin(rules, html, url) if rules.plugin else None  # the page as it came
+    html = clean_markup(html)
+    doc = Document(parse_html(html))
+    paths = RawPaths(doc.root) if learn else None
+    metadata = extract_metadata(doc.root, url)
+    # with a plugin, its article says what it lost (the page's removals only shape the title)
+    chosen, extractor = _prepare(doc, rules, trace if plugged is None else NO_TRACE)
     title, source = _title(doc, chosen, metadata, url)
     page_title = _page_title(doc.root, metadata, url) or ""
     if plugged is not None:
         lines = plugin_lines(plugged, chosen, ALWAYS_REMOVE, trace)
-        heading, sure = "", Confidence("high", f"the site plugin {rules.plugin} chose it")
+        heading, region = "", None  # no region: a plugin's watch is never replayed
+        sure = Confidence("high", f"the site plugin {rules.plugin} chose it")
     else:
-        lines, heading, sure = _content_lines(
-            doc, chosen, (title, page_title), trace, extractor, metadata
+        lines, heading, sure, region = _content_lines(
+            doc, chosen, (title, page_title), trace, extractor, (metadata, second_view(html, url))
         )
     if heading and source in WEAK_TITLE_SOURCES and _compact(heading) not in _compact(title):
         title, source = heading, "a heading the body's first lines repeat"
@@ -137,7 +205,8 @@ def _extract(html: str, url: str | None, rules: Rules, trace: Trace) -> Article:
     text = _drop_leading_title(drop_live_lines("\n".join(kept)), title)
     if not text:
         sure = Confidence("low", "no article text was found on the page")
-    return clean_article(Article(title, text, metadata, extractor, sure))
+    path = paths.path(region) if paths is not None and region is not None else ()
+    return clean_article(Article(title, text, metadata, extractor, sure)), doc, path
 
 
 def _drop_live(doc: Document, chosen: Rules, trace: Trace) -> None:
@@ -157,25 +226,28 @@ def _content_lines(
     titles: tuple[str, ...],
     trace: Trace,
     extractor: str,
-    metadata: Metadata,
-) -> tuple[list[str], str, Confidence]:
+    page: tuple[Metadata, SecondView],
+) -> tuple[list[str], str, Confidence, Element | None]:
     """The body's lines: the content selectors' elements, or the generic extractor's; a
-    heading that the generic extractor found repeated at the body's start; and how sure the
-    choice is."""
+    heading that the generic extractor found repeated at the body's start; how sure the
+    choice is; and the deepest element holding every line (the region a replay reads)."""
     if chosen.content:
         roots = doc.select_outermost(chosen.content)
         trace.chose(extractor, chosen.content)
         lines = list(blocks_of(roots))
+        region = _common(roots)
         if extractor == "site-rule":
-            return lines, "", Confidence("high", "a [[site]] rule's content selectors chose it")
+            sure = Confidence("high", "a [[site]] rule's content selectors chose it")
+            return lines, "", sure, region
         sure = Confidence("high", f"the {extractor!r} rule pack's selectors chose it")
-        return _pack_lines(lines, extractor, trace), "", sure
+        return _pack_lines(lines, extractor, trace), "", sure, region
+    metadata, second = page
     declared = declared_body(doc.root)  # before the scripts go
     descriptions = (metadata.description, declared_description(doc.root))
     evidence = page_evidence(titles, descriptions, declared)
     etree.strip_elements(doc.root, *NOISE_TAGS, with_tail=False)
     doc.changed()
-    result = generic_content(doc.root, titles, declared, evidence)
+    result = generic_content(doc.root, titles, declared, evidence, second)
     for note in result.notes:
         trace.note(note)
     if trace.recording:
@@ -183,7 +255,17 @@ def _content_lines(
         trace.chose(extractor, path)
         for block in result.dropped:
             trace.removed_texts(f"generic: {block.reason}", [normalize_line(block.text)])
-    return result.lines, result.heading, result.confidence
+    return result.lines, result.heading, result.confidence, result.region
+
+
+def _common(elements: list[Element]) -> Element | None:
+    """The deepest element holding all of ``elements``."""
+    if not elements:
+        return None
+    region = elements[0]
+    for element in elements[1:]:
+        region = common_ancestor(region, element)
+    return region
 
 
 def _pack_lines(lines: list[str], pack: str, trace: Trace) -> list[str]:
@@ -228,8 +310,10 @@ def _remove(doc: Document, selectors: tuple[str, ...], reason: str, trace: Trace
 
 
 def _title(doc: Document, rules: Rules, metadata: Metadata, url: str | None) -> tuple[str, str]:
-    """The article title and where it came from: title selectors, then OpenGraph, then an
-    <h1> that agrees with <title>, then <title>, then the first shown <h1>. OpenGraph's
+    """The article title and where it came from: title selectors, then the <h1> that agrees
+    with OpenGraph's title (the headline readers see, where og:title is a social or search
+    variant of it: an edit of the headline is an edit of the article), then OpenGraph, then
+    an <h1> that agrees with <title>, then <title>, then the first shown <h1>. OpenGraph's
     and <title>'s lose the site name they often end with."""
     root = doc.root
     page_title = _page_title(root, metadata, url)
@@ -241,6 +325,8 @@ def _title(doc: Document, rules: Rules, metadata: Metadata, url: str | None) -> 
     og_title = (
         _without_site_name(normalize_line(og_title), root, metadata, url) if og_title else None
     )
+    if og_title:
+        candidates.append(("the <h1> that agrees with og:title", _agreeing(h1s, og_title)))
     candidates.append(("og:title", og_title))
     candidates.append(("an <h1> that agrees with <title>", _agreeing(h1s, page_title)))
     candidates.append(("<title>", page_title))
@@ -262,7 +348,7 @@ def _is_tucked_away(element: Element) -> bool:
 
 
 def _agreeing(h1s: list[Element], page_title: str | None) -> Element | None:
-    """The <h1> that shares most words with <title>, if it shares at least half of them."""
+    """The <h1> that shares most words with ``page_title``, if it shares at least half."""
     wanted = set(tokens(page_title or ""))
     scored = [(_agreement(set(tokens(_text_of(h1))), wanted), -i) for i, h1 in enumerate(h1s)]
     if not scored or max(scored)[0] < TITLE_AGREEMENT:

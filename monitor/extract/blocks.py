@@ -49,6 +49,16 @@ class Block:
     reason: str = ""
     links: int = 0
     anchor: Element | None = None
+    #: why the walk found the block in boilerplate ("" when not): ``reason`` before any
+    #: candidate of the generic extractor wrote its own (:meth:`reset`)
+    why: str = ""
+
+    def __post_init__(self) -> None:
+        self.why = self.why or self.reason
+
+    def reset(self) -> None:
+        """Forget the reason a candidate gave: back to what the walk found."""
+        self.reason = self.why
 
     @cached_property
     def value(self) -> float:

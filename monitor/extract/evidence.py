@@ -38,6 +38,9 @@ DESCRIPTION_SHARE = 0.5
 #: lower share it disagrees.
 DECLARED_AGREES = 0.6
 DECLARED_DISAGREES = 0.3
+#: A title heading heads a run when at most this share of the run's text (or a paragraph's
+#: worth) is above it.
+HEADED_SHARE = 0.25
 #: A rival run worth this share of the chosen one makes the choice uncertain.
 RIVAL_SHARE = 0.6
 #: Below this many units, a text without other evidence is too short to be sure of.
@@ -92,7 +95,7 @@ def page_evidence(
 def support(blocks: Sequence[Block], start: int, end: int, evidence: PageEvidence) -> Support:
     """What the run ``blocks[start:end + 1]`` has of the evidence (a title heading in it or
     above it, with at most a few blocks of text between, counts)."""
-    titled = any(_is_title_heading(block, evidence) for block in blocks[start : end + 1])
+    titled = _headed(blocks[start : end + 1], evidence)
     seen = 0
     for block in reversed(blocks[:start]):
         if titled or seen > TITLE_WINDOW:
@@ -114,6 +117,27 @@ def text_support(text: str, evidence: PageEvidence, titled: bool) -> Support:
 
 def _share(wanted: frozenset[tuple[str, ...]], found: set[tuple[str, ...]]) -> float:
     return len(wanted & found) / len(wanted) if wanted else 0.0
+
+
+def _headed(run: Sequence[Block], evidence: PageEvidence) -> bool:
+    """True when a title heading opens the run: at most a caption's or a kicker's worth of
+    the run's text is above it (a notice or another text above the headline is not the
+    article the headline heads)."""
+    sizes = [_own(block) for block in run]
+    allowed = max(PARAGRAPH_UNITS, HEADED_SHARE * sum(sizes))
+    above = 0.0
+    for block, size in zip(run, sizes, strict=True):
+        if _is_title_heading(block, evidence):
+            return above <= allowed
+        above += size
+    return False
+
+
+def _own(block: Block) -> float:
+    """A block's text that is not boilerplate nor mostly links, in units."""
+    if block.boilerplate is not None or block.is_mostly_links:
+        return 0.0
+    return units(block.text)
 
 
 def _is_title_heading(block: Block, evidence: PageEvidence) -> bool:

@@ -42,8 +42,16 @@ from monitor.extract.boilerplate import (
     is_sentence,
     units,
 )
-from monitor.extract.declared import Trigrams, marked_container, titled_article, undeclared
+from monitor.extract.choice import Candidate, choose, projected_values
+from monitor.extract.declared import (
+    Trigrams,
+    marked_container,
+    titled_article,
+    trigrams,
+    undeclared,
+)
 from monitor.extract.evidence import (
+    DECLARED_AGREES,
     PageEvidence,
     Support,
     confidence,
@@ -51,6 +59,7 @@ from monitor.extract.evidence import (
     support,
     text_support,
 )
+from monitor.extract.second import SecondView, no_view
 from monitor.extract.text import Element, agrees, normalize_line, tokens
 from monitor.models import Confidence
 
@@ -83,6 +92,7 @@ class GenericResult:
     heading: str = ""
     confidence: Confidence = field(default_factory=Confidence)
     notes: list[str] = field(default_factory=list)
+    region: Element | None = None  # the deepest element holding every kept line
 
 
 def best_run(values: list[float]) -> tuple[int, int]:
@@ -113,16 +123,65 @@ def generic_content(
     titles: Sequence[str] = (),
     declared: Trigrams | None = None,
     evidence: PageEvidence | None = None,
+    second: SecondView = no_view,
 ) -> GenericResult:
     """The article's lines on a page no rule knows; ``titles``: the page's title(s);
     ``declared``: the trigrams of its JSON-LD ``articleBody`` (:func:`.declared_body`);
-    ``evidence``: what else the page says about its article (:func:`.page_evidence`)."""
-    evidence = evidence or page_evidence(titles, (), declared or set())
+    ``evidence``: what else the page says about its article (:func:`.page_evidence`);
+    ``second``: a second extractor's view, asked only when the evidence does not confirm
+    the densest part (:mod:`.choice`)."""
+    declared = declared or set()
+    evidence = evidence or page_evidence(titles, (), declared)
     body = root.find("body")
-    blocks, (start, end) = _core(body if body is not None else root, titles)
+    blocks, run = _core(body if body is not None else root, titles)
+    densest = _part(blocks, run, titles, declared, evidence, "the densest part")
+    rival = _rival(blocks, run, evidence)
+    sure = confidence("\n".join(densest.lines), densest.support, *rival)
+    if sure.level == "high":
+        return densest.result(sure)
+    return _decide(blocks, (densest, sure), titles, declared, evidence, second)
+
+
+@dataclass
+class _Part:
+    """One candidate part of the page: the run of blocks it grew from, its container, kept
+    lines, what it dropped, a heading its first lines repeat, and its evidence."""
+
+    name: str
+    run: tuple[int, int]
+    container: Element | None
+    lines: list[str]
+    dropped: list[Block]
+    heading: str
+    support: Support
+    region: Element | None = None  # the deepest element holding every kept line
+
+    def result(self, sure: Confidence, notes: Sequence[str] = ()) -> GenericResult:
+        return GenericResult(
+            self.container,
+            self.lines,
+            self.dropped,
+            normalize_line(self.heading),
+            sure,
+            list(notes),
+            region=self.region,
+        )
+
+
+def _part(
+    blocks: list[Block],
+    run: tuple[int, int],
+    titles: Sequence[str],
+    declared: Trigrams,
+    evidence: PageEvidence,
+    name: str,
+) -> _Part:
+    """The article's lines if the run ``blocks[start:end + 1]`` is its core."""
+    for block in blocks:
+        block.reset()
+    start, end = run
     if end < start:
-        return GenericResult(None, [], confidence=confidence("", Support(), 0.0))
-    rival = _rival(blocks, (start, end), evidence)
+        return _Part(name, run, None, [], [], "", Support())
     container = common_ancestor(blocks[start].element, blocks[end].element)
     core = blocks[start : end + 1]
     container = titled_article(marked_container(container, core), core, titles)
@@ -131,23 +190,66 @@ def generic_content(
     opening, furniture = _opening(blocks, inside, titles)
     kept, dropped = _keep(opening + inside, container, (*titles, longer))
     dropped += furniture
-    for block in undeclared(kept, declared or set()):
+    for block in undeclared(kept, declared):
         block.reason = "not in the JSON-LD articleBody"
         dropped.append(block)
     lines = [b.text for b in kept if not b.reason]
     titled = support(blocks, start, end, evidence).titled
     chosen = text_support(" ".join(lines), evidence, titled)
-    sure = confidence("\n".join(lines), chosen, *rival)
-    return GenericResult(container, lines, dropped, normalize_line(heading), sure)
+    region = container
+    for block in kept:
+        if not block.reason and not block.is_inside(region):
+            region = common_ancestor(region, block.element)
+    return _Part(name, run, container, lines, dropped, heading, chosen, region)
+
+
+def _decide(
+    blocks: list[Block],
+    first: tuple[_Part, Confidence],
+    titles: Sequence[str],
+    declared: Trigrams,
+    evidence: PageEvidence,
+    second: SecondView,
+) -> GenericResult:
+    """The slow path: the densest part, the part the JSON-LD body holds and the part a second
+    extractor chose, and the one the evidence is with. (The next densest part is no
+    candidate: it has no evidence of its own, and taking it when the evidence was with it
+    lost pages in round 1 of issue 13, and changed nothing here on the tuning fold.)"""
+    densest, sure = first
+    runs: list[tuple[str, tuple[int, int]]] = []
+    agrees_declared = densest.support.declared is not None and (
+        densest.support.declared >= DECLARED_AGREES
+    )
+    if declared and not agrees_declared:
+        runs.append(("the part the JSON-LD articleBody holds", _projected(blocks, declared)))
+    view = second()
+    if view:
+        runs.append(("the part a second extractor chose", _projected(blocks, trigrams(view))))
+    parts = [densest]
+    for name, run in runs:
+        if all(run != part.run for part in parts):
+            parts.append(_part(blocks, run, titles, declared, evidence, name))
+    candidates = [Candidate(p.name, "\n".join(p.lines), p.support) for p in parts]
+    choice = choose(candidates, view, sure)
+    chosen = parts[choice.index]
+    if chosen is not parts[-1]:  # the blocks' reasons are the last part's: the chosen's again
+        chosen = _part(blocks, chosen.run, titles, declared, evidence, chosen.name)
+    notes = [f"candidates: {', '.join(p.name for p in parts)}; chose {chosen.name}"]
+    if view is None:
+        notes.append("no second extractor's view of this page")
+    return chosen.result(choice.confidence, notes)
+
+
+def _projected(blocks: list[Block], text: Trigrams) -> tuple[int, int]:
+    """The run of blocks that ``text`` holds (:func:`.choice.projected_values`)."""
+    return best_run(projected_values(blocks, text))
 
 
 def _rival(
     blocks: list[Block], run: tuple[int, int], evidence: PageEvidence
 ) -> tuple[float, Support | None]:
     """The next best run elsewhere on the page: its worth as a share of the chosen run's,
-    and what it has of the page's evidence. (Taking it when the evidence is with it rather
-    than with the best run was tried, and lost more pages than it won on the held-out fold:
-    the evidence only says how sure the choice is.)"""
+    and what it has of the page's evidence."""
     start, end = run
     values = [block.value for block in blocks]
     masked = values[:start] + [-1e9] * (end - start + 1) + values[end + 1 :]

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from monitor.config import Config, FeedConfig, Rules
-from monitor.errors import UsageError
+from monitor.errors import ConfigError, UsageError
 from monitor.pace import DEFAULT_DECAY, DecaySchedule, Tier, next_due
 from monitor.store.database import Database
 from monitor.store.records import rules_from_json, rules_json, utcnow
@@ -196,6 +196,29 @@ def _poll_values(feed: Feed, poll: PollRecord) -> dict[str, Any]:
     return values
 
 
+def _names_to_release(
+    config: Config, wanted: dict[str, dict[str, Any]], rows: dict[str, dict[str, Any]]
+) -> list[int]:
+    """Feeds whose name config.toml now gives to another URL (an earlier config's feed, no
+    longer in it: it keeps its history, findable by URL or id). A name a feed followed with
+    `monitor add --follow-feed` holds is an error."""
+    holders = {row["name"]: row for row in rows.values() if row["name"]}
+    released = []
+    for url, values in wanted.items():
+        holder = holders.get(values["name"]) if values["name"] else None
+        if holder is None or holder["url"] == url or holder["url"] in wanted:
+            continue
+        if holder["source"] != "config" and holder["active"]:
+            raise ConfigError(
+                f"the name {values['name']!r} belongs to feed {holder['id']} "
+                f"({holder['url']}), followed with `monitor add --follow-feed`",
+                path=config.path,
+                key="feed.name",
+            )
+        released.append(int(holder["id"]))
+    return released
+
+
 class FeedReader:
     """Reads feeds and what they found."""
 
@@ -334,9 +357,12 @@ class Feeds(FeedReader):
             for url, row in rows.items()
             if deactivate and row["source"] == "config" and row["active"] and url not in wanted
         ]
-        if not (changed or stale):
+        released = _names_to_release(config, wanted, rows)
+        if not (changed or stale or released):
             return
         with self.database.transaction():
+            for feed_id in released:
+                self.db.execute("UPDATE feeds SET name = NULL WHERE id = ?", [feed_id])
             for feed_id in stale:
                 self._set_active(feed_id, False)
             for url, values in changed:

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import StoreError
+from monitor.extract.replay import Learned
 from monitor.models import Confidence
 from monitor.store import StoreReader
 from monitor.store.database import Database
@@ -156,6 +157,22 @@ def change_dict(row: dict[str, Any]) -> dict[str, Any]:
     if "silent_edit" in data:
         data["silent_edit"] = bool(data["silent_edit"])
     return data
+
+
+def learned_dict(watch: Watch) -> dict[str, Any] | None:
+    """What the watch learned of its page, as `log --json` and the API show it."""
+    learned = Learned.from_json(watch.learned)
+    if learned is None:
+        return None
+    return {
+        "learned_at": watch.learned_at,
+        "extractor": learned.extractor,
+        "origin": learned.origin,
+        "region": list(learned.learning.region),
+        "region_lines": len(learned.learning.lines),
+        "article_churn": learned.article.as_dict(),
+        "region_churn": learned.region.as_dict(),
+    }
 
 
 # -- watches ----------------------------------------------------------------------------------

@@ -47,6 +47,8 @@ class Watch:
     canonical_key: str | None = None
     feed_title: str | None = None
     feed_summary: str | None = None
+    learned: str | None = field(default=None, repr=False)  # JSON: see monitor.extract.replay
+    learned_at: str | None = None
 
     @property
     def label(self) -> str:
@@ -134,6 +136,8 @@ class CheckRecord:
     baseline_id: int | None = None  # the current snapshot this check was compared with
     retired_at: str | None = None  # set: the watch is checked no more (and made inactive)
     duplicate_of: int | None = None  # retired because the page is another watch's article
+    learned: str | None = None  # set: what the watch learned now (JSON; "" forgets it)
+    replayed: bool = False  # found unchanged by a replay (how the check decided; not stored)
 
 
 @dataclass(frozen=True)
@@ -237,6 +241,8 @@ def watch_from_row(row: dict[str, Any]) -> Watch:
         canonical_key=row.get("canonical_key"),
         feed_title=row.get("feed_title"),
         feed_summary=row.get("feed_summary"),
+        learned=row.get("learned_json"),
+        learned_at=row.get("learned_at"),
     )
 
 

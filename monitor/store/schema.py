@@ -265,6 +265,15 @@ def add_snapshot_extraction(db: sqlite_utils.Database) -> None:
     _add_column(db, "snapshots", "confidence_reason", "TEXT")
 
 
+def add_watch_learning(db: sqlite_utils.Database) -> None:
+    """Watches gain ``learned_json`` (what full analyses of the page learned: where its
+    article is, what churns on it; see :mod:`monitor.extract.replay`; NULL: nothing yet,
+    the next check analyses the page in full and fetches it twice) and ``learned_at``.
+    Idempotent, and independent of the migrations around it."""
+    _add_column(db, "watches", "learned_json", "TEXT")
+    _add_column(db, "watches", "learned_at", "TEXT")
+
+
 #: Schema migrations; index + 1 is the schema version each one produces.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     create_tables,
@@ -274,6 +283,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     add_feed_options,
     add_feed_warnings,
     add_snapshot_extraction,
+    add_watch_learning,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: The schema version that added ``snapshots.confidence`` (its place in :data:`MIGRATIONS`).

@@ -168,6 +168,15 @@ class Watches(WatchReader):
         with self.database.transaction():
             self.database.update("watches", watch_id, {"next_check_at": when})
 
+    def forget_learned(self, watch_id: int) -> None:
+        """Forget what the watch learned: its next check analyses the page in full and
+        fetches it twice, as a first check does."""
+        with self.database.transaction():
+            self.db.execute(
+                "UPDATE watches SET learned_json = NULL, learned_at = NULL WHERE id = ?",
+                [watch_id],
+            )
+
     def set_baseline(self, watch_id: int, snapshot_id: int) -> None:
         """A version that is the watch's new baseline without a check (a re-extraction)."""
         self.db.execute(
@@ -383,6 +392,9 @@ def _watch_state(record: CheckRecord, snapshot_id: int | None) -> dict[str, Any]
         state["gone_streak"] = _INCREMENT if gone else 0
     else:
         state.update(_good_state(record, snapshot_id))
+    if record.learned is not None:
+        state["learned_json"] = record.learned or None
+        state["learned_at"] = record.checked_at if record.learned else None
     if record.retired_at is not None:
         state.update(
             active=0,

@@ -28,6 +28,7 @@ from monitor.store.read import (
     count_watches,
     feed_dict,
     feed_entry_changes,
+    learned_dict,
     list_changes,
     list_checks,
     list_feed_articles,
@@ -118,7 +119,8 @@ def watches(request: Request) -> Response:
 
 
 def watch(request: Request) -> Response:
-    """GET /api/watches/{id}: one watch, with its feed entry changes."""
+    """GET /api/watches/{id}: one watch, with its feed entry changes and what it learned
+    of its page (as `monitor log --json`)."""
     watch_id = path_int(request, "watch_id")
     with read(request) as store:
         target = get_watch(store, watch_id)
@@ -127,7 +129,8 @@ def watch(request: Request) -> Response:
         feed_changes = (
             feed_entry_changes(store, watch_id, limit=FEED_CHANGES) if target.feed_id else []
         )
-    return JSONResponse(watch_dict(target, counts) | extras | {"feed_changes": feed_changes})
+    more = {"feed_changes": feed_changes, "learned": learned_dict(target)}
+    return JSONResponse(watch_dict(target, counts) | extras | more)
 
 
 def versions(request: Request) -> Response:

@@ -109,7 +109,12 @@ WATCH_DETAIL = {
                     "items": _ref("FeedEntryChange"),
                     "description": "the feed's changes to its entry for this article (title, "
                     "summary), newest first (the latest 100): metadata, not article changes",
-                }
+                },
+                "learned": {
+                    "type": ["object", "null"],
+                    "description": "what full analyses learned of the page (where its article "
+                    "is, what churns on it), as `monitor log --json` gives it; null: nothing yet",
+                },
             }
         ),
     ]

@@ -15,7 +15,9 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from monitor.errors import WebError
+from monitor.extract.replay import Learned
 from monitor.report import content_language, notes
+from monitor.store import Watch
 from monitor.store.read import (
     WATCH_FILTERS,
     confidences,
@@ -120,6 +122,12 @@ def _heading(
     }
 
 
+def learned_lines(watch: Watch) -> list[str]:
+    """What a watch learned of its page, in words (empty: nothing yet)."""
+    learned = Learned.from_json(watch.learned)
+    return learned.describe() if learned is not None else []
+
+
 def watch_page(request: Request) -> Response:
     """GET /watches/{id}: metadata, the versions timeline and the checks."""
     watch_id = path_int(request, "watch_id")
@@ -143,6 +151,7 @@ def watch_page(request: Request) -> Response:
         "schedule": extras["schedule"],
         "confidence": extras["confidence"],
         "feed_changes": feed_changes,
+        "learned": learned_lines(watch),
         "version_count": versions,
         "change_count": changes,
         "timeline": timeline,

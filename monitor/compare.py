@@ -1,0 +1,197 @@
+"""Comparing a fetched page's article with the stored version: what the check found.
+
+A :class:`Comparer` takes the full analysis of a page and the baseline and decides: an error
+(a page that is not the article, a collapse not yet confirmed), unchanged, a version that
+awaits confirmation, a revert or flap back to an earlier version, or a new version.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import replace
+from typing import Any
+
+from monitor.analyse import Analysis
+from monitor.classify import Verdict, classify_article, is_collapse
+from monitor.config import Config
+from monitor.extract import EXTRACTOR_VERSION
+from monitor.fetch import decode_html
+from monitor.history import is_silent_edit
+from monitor.identity import PageSignals, Seen, first_check_gate, judge, page_signals
+from monitor.models import CheckStatus, FetchResult, Metadata
+from monitor.store import CheckRecord, NewChange, Snapshot, Store, Watch
+from monitor.store.records import new_snapshot
+
+log = logging.getLogger(__name__)
+
+#: A return to a version one of the last this-many checks saw is flapping (an A/B test, a CDN
+#: serving two versions), recorded but not reported; an older version back is a revert.
+FLAP_WINDOW = 2
+
+
+class Comparer:
+    """Decides what a check found, against the store's versions and the config."""
+
+    def __init__(self, store: Store, config: Config) -> None:
+        self.store = store
+        self.config = config
+        self.signals = StoredSignals(store)
+
+    def compare(
+        self,
+        watch: Watch,
+        current: Snapshot | None,
+        fetched: FetchResult,
+        analysis: Analysis,
+        base: CheckRecord,
+        html_gz: bytes | None = None,
+    ) -> CheckRecord:
+        article, sha = analysis.article, analysis.text_sha256
+        verdict = classify_article(article)
+        if verdict.status is not None or current is None:
+            verdict = _gated(verdict, analysis)
+        if verdict.status is None and current is not None and analysis.diff is not None:
+            verdict = self._identity(watch, current, fetched, analysis)
+        if verdict.status is not None:
+            return _with(base, status=verdict.status, error=verdict.error)
+        if current is not None and analysis.diff is None:  # (less what is learned to churn)
+            return _with(base, status=CheckStatus.UNCHANGED, snapshot_id=current.id)
+        if current is not None and not self._seen_before(watch, sha):
+            return _with(
+                base,
+                status=CheckStatus.UNCHANGED,
+                snapshot_id=current.id,
+                content_key=None,  # the page must be read again next time, to confirm,
+                etag=watch.etag,  # and not as a 304 to the new version's validators
+                last_modified=watch.last_modified,
+                error=f"a new version awaits confirmation ({self.config.confirm_for(watch.url)} "
+                "checks in a row)",
+            )
+        earlier = self.store.versions.by_sha(watch.id, sha)
+        if earlier is not None:
+            recent = self.store.versions.recent_seen(watch.id, FLAP_WINDOW)
+            kind = "flap" if earlier.id in recent else "revert"
+            change = _change(current, earlier.id, kind, analysis)
+            return _with(base, status=CheckStatus.CHANGED, snapshot_id=earlier.id, change=change)
+        snapshot = new_snapshot(article, sha, fetched, html_gz, extractor_version=EXTRACTOR_VERSION)
+        if current is None:
+            return _with(base, status=CheckStatus.NEW, new_snapshot=snapshot)
+        change = _change(current, None, "changed", analysis)
+        return _with(base, status=CheckStatus.CHANGED, new_snapshot=snapshot, change=change)
+
+    def _seen_before(self, watch: Watch, sha: str) -> bool:
+        """With ``confirm = N``, a new text counts once the N-1 checks before saw it too
+        (flapping CDNs and A/B tests never settle, so they are never reported)."""
+        needed = self.config.confirm_for(watch.url) - 1
+        seen = self.store.versions.recent_candidates(watch.id, needed) if needed else []
+        return len(seen) == needed and all(s == sha for s in seen)
+
+    def _identity(
+        self, watch: Watch, current: Snapshot, fetched: FetchResult, analysis: Analysis
+    ) -> Verdict:
+        """A page that is not this article (:func:`monitor.identity.judge`) is a soft error
+        however often it is seen; a collapse of the text is one until seen on enough checks,
+        and only if the shrunk text comes from the article."""
+        last_final = self.store.versions.last_final_url(watch.id) or current.final_url
+        baseline = _seen(current.title, current.text, last_final, current.metadata)
+        baseline = replace(baseline, signals=self.signals.of(current))
+        article = analysis.article
+        page = _seen(article.title, article.text, fetched.final_url, article.metadata)
+        judgement = judge(baseline, replace(page, signals=analysis.signals))
+        if judgement.stand_in is not None:
+            return Verdict(CheckStatus.SOFT_ERROR, judgement.stand_in)
+        if not is_collapse(current.document, article.document, self.config.settings.collapse_ratio):
+            return Verdict(None)
+        reason = (
+            f"article text collapsed from {len(current.document)} to "
+            f"{len(article.document)} characters"
+        )
+        if not judgement.contained:
+            return Verdict(CheckStatus.SOFT_ERROR, f"{reason}, to text not from the article")
+        return self._unless_confirmed(watch, analysis.text_sha256, reason)
+
+    def _unless_confirmed(self, watch: Watch, sha: str, reason: str) -> Verdict:
+        """No verdict if the same text was seen on the last ``collapse_confirm - 1`` checks
+        too (it is real, then); else a soft error saying why."""
+        confirm = self.config.settings.collapse_confirm
+        seen = self.store.versions.recent_candidates(watch.id, confirm - 1)
+        if len(seen) == confirm - 1 and all(s == sha for s in seen):
+            log.info("watch=%s %s: confirmed on %d checks", watch.label, reason, confirm)
+            return Verdict(None)
+        return Verdict(
+            CheckStatus.SOFT_ERROR,
+            f"{reason} (kept as an error until it is seen on {confirm} checks in a row)",
+        )
+
+
+class StoredSignals:
+    """The :class:`~monitor.identity.PageSignals` of stored versions' pages, read from the
+    stored page once per version and kept (a bounded number of them)."""
+
+    KEPT = 1024
+
+    def __init__(self, store: Store) -> None:
+        self.store = store
+        self._kept: dict[int, PageSignals] = {}
+
+    def of(self, snapshot: Snapshot) -> PageSignals:
+        signals = self._kept.get(snapshot.id)
+        if signals is None:
+            raw, encoding = self.store.versions.page(snapshot.id)
+            html = _decoded(raw, encoding)
+            signals = page_signals(html, snapshot.final_url) if html else PageSignals()
+            if len(self._kept) >= self.KEPT:
+                self._kept.pop(next(iter(self._kept)))
+            self._kept[snapshot.id] = signals
+        return signals
+
+
+def _seen(title: str, text: str, final_url: str | None, metadata: Metadata) -> Seen:
+    return Seen(title, text, final_url, metadata.canonical_url, metadata.language)
+
+
+def _gated(verdict: Verdict, analysis: Analysis) -> Verdict:
+    """A short page showing a gate (a redirect, login, challenge or consent page) says so,
+    whatever else was found wrong with it (the first check has no baseline to judge by)."""
+    gate = first_check_gate(analysis.signals, analysis.article.text)
+    if gate is None:
+        return verdict
+    reason = f" ({verdict.error})" if verdict.error else ""
+    return Verdict(CheckStatus.SOFT_ERROR, f"{gate}, not an article{reason}")
+
+
+def _decoded(raw: bytes, encoding: str | None) -> str:
+    """A stored page as text (with the encoding it was read with, if it still decodes)."""
+    if not raw:
+        return ""
+    if encoding:
+        try:
+            return raw.decode(encoding)
+        except (LookupError, UnicodeDecodeError):
+            pass
+    return decode_html(raw, None)[0]
+
+
+def _with(record: CheckRecord, **changes: Any) -> CheckRecord:
+    return replace(record, **changes)
+
+
+def _change(
+    current: Snapshot | None, new_id: int | None, kind: str, analysis: Analysis
+) -> NewChange:
+    diff = analysis.diff
+    assert diff is not None, "a change always has a diff against the current version"
+    return NewChange(
+        old_snapshot_id=current.id if current else None,
+        new_snapshot_id=new_id,
+        kind=kind,
+        chars_added=diff.chars_added,
+        chars_removed=diff.chars_removed,
+        share_changed=diff.share_changed,
+        silent_edit=is_silent_edit(current, analysis.article),
+        diff_json=json.dumps(
+            {"granularity": diff.granularity, "ops": [[op.op, op.text] for op in diff.ops]},
+            ensure_ascii=False,
+        ),
+    )

@@ -1,0 +1,261 @@
+"""Replaying what a full extraction learned about a page: the cheap look a routine check
+takes before deciding whether the page has to be analysed again.
+
+A full extraction (:func:`monitor.extract.learn_article`) ends with a :class:`Learning`:
+where on the page its article lies (the *region*, the deepest element holding every line it
+kept, as a path from the root), the lines of that region, and what else could change the
+article without touching the region: the title sources (``og:title``, ``<title>``, the
+``<h1>``\\s) and the long paragraphs outside the region. Its :attr:`~Learning.fingerprint`
+hashes all of them, less the lines the page's churn covers (:mod:`.volatile`).
+
+The region's path and lines are those of the page as parsed, before extraction drops
+anything from it, so a later check only parses the page, finds the region by its path and
+hashes the same things (:func:`page_fingerprint`): a fraction of an extraction's time. The
+same fingerprint means the same region lines, the same title sources and the same prose
+around: the full extraction would find the same article, so it need not run. Anything else
+(another fingerprint, a region that is gone) and the full extraction runs before anything
+is decided.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from monitor.extract.blocks import walk
+from monitor.extract.text import Element, normalize_line
+from monitor.extract.volatile import Volatility
+
+#: A paragraph outside the region this long could be article text the next extraction takes.
+OUTSIDE_PROSE = 200
+_GENERATED = re.compile(r"\d")  # ids and classes with digits are often made per page view
+PATH_LIMIT = 40
+
+
+@dataclass(frozen=True)
+class Learning:
+    """What a full extraction of a page found out, for replaying it (JSON-ready parts)."""
+
+    region: tuple[str, ...]  # the region's path (see :func:`region_path`)
+    lines: tuple[str, ...]  # its normalised lines
+    titles: str  # the title sources
+    outside: str  # the hash of the long paragraphs outside the region
+
+    def fingerprint(self, volatility: Volatility) -> str:
+        """The hash a replay compares (:func:`fingerprint`)."""
+        return fingerprint(self.lines, self.titles, self.outside, volatility)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "region": list(self.region),
+            "lines": list(self.lines),
+            "titles": self.titles,
+            "outside": self.outside,
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Learning:
+        return cls(
+            tuple(str(s) for s in data.get("region", ())),
+            tuple(str(s) for s in data.get("lines", ())),
+            str(data.get("titles", "")),
+            str(data.get("outside", "")),
+        )
+
+
+def learning_of(root: Element, path: tuple[str, ...]) -> Learning | None:
+    """What to replay, read from the page as parsed (``path``: where extraction found its
+    region, :class:`RawPaths`); None if the path leads nowhere."""
+    region = find_region(root, path)
+    if region is None:
+        return None
+    lines = tuple(region_lines(region))
+    return Learning(path, lines, title_sources(root), outside_prose(root, region))
+
+
+def region_lines(region: Element) -> list[str]:
+    """The region's lines, normalised as extraction normalises them (empty ones dropped)."""
+    lines = (normalize_line(part) for block in walk(region) for part in block.text.split("\n"))
+    return [line for line in lines if line]
+
+
+def title_sources(root: Element) -> str:
+    """Every source a title may come from, in one string: og:title, <title>, the <h1>s."""
+    parts = [
+        tag.get("content") or "" for tag in root.iter("meta") if tag.get("property") == "og:title"
+    ]
+    parts += ["".join(tag.itertext()) for tag in root.iter("title")]
+    parts += ["".join(tag.itertext()) for tag in root.iter("h1")]
+    return "\x1f".join(normalize_line(part) for part in parts)
+
+
+def outside_prose(root: Element, region: Element) -> str:
+    """A hash of the long paragraphs outside the region (article text the next extraction
+    could take: a paragraph written after the container, a new section beside it)."""
+    inside = set(region.iter())
+    digest = hashlib.sha256()
+    for paragraph in root.iter("p"):
+        if paragraph in inside:
+            continue
+        text = normalize_line("".join(paragraph.itertext()))
+        if len(text) >= OUTSIDE_PROSE:
+            digest.update(text.encode("utf-8", "surrogatepass") + b"\n")
+    return digest.hexdigest()
+
+
+def fingerprint(lines: Sequence[str], titles: str, outside: str, volatility: Volatility) -> str:
+    """The hash of a page as a replay sees it: the region's lines less those that churn,
+    the title sources and the prose outside."""
+    digest = hashlib.sha256(titles.encode("utf-8", "surrogatepass") + b"\x1e")
+    digest.update(outside.encode() + b"\x1e")
+    for line in volatility.apply(lines):
+        digest.update(line.encode("utf-8", "surrogatepass") + b"\n")
+    return digest.hexdigest()
+
+
+def page_fingerprint(root: Element, path: Sequence[str], volatility: Volatility) -> str | None:
+    """The fingerprint of a prepared page, its region found by ``path`` (None: not found)."""
+    region = find_region(root, path)
+    if region is None:
+        return None
+    return fingerprint(
+        region_lines(region), title_sources(root), outside_prose(root, region), volatility
+    )
+
+
+# -- paths ----------------------------------------------------------------------------------
+
+
+class RawPaths:
+    """The place of every element of a page as parsed, taken before extraction drops any of
+    them, so that a path found on the extracted tree leads to the same element of the page
+    as a later check parses it: ``#id`` (an id that looks stable and is unique), or
+    ``tag:n`` (the n-th child element with that tag)."""
+
+    def __init__(self, root: Element) -> None:
+        self._steps: dict[Element, str] = {root: f"/{root.tag!s}"}
+        ids: dict[str, int] = {}
+        for parent in root.iter():
+            counts: dict[object, int] = {}
+            for child in parent:
+                if not isinstance(child.tag, str):
+                    continue
+                number = counts.get(child.tag, 0)
+                counts[child.tag] = number + 1
+                self._steps[child] = f"{child.tag}:{number}"
+                ident = child.get("id")
+                if ident:
+                    ids[ident] = ids.get(ident, 0) + 1
+        self._stable_ids = {i for i, n in ids.items() if n == 1 and not _GENERATED.search(i)}
+
+    def path(self, element: Element) -> tuple[str, ...]:
+        """The steps from the root (or the nearest ancestor with a stable id) to
+        ``element``; empty if it was not on the page as parsed."""
+        steps: list[str] = []
+        for node in (element, *element.iterancestors()):
+            if node not in self._steps or len(steps) >= PATH_LIMIT:
+                return ()
+            ident = node.get("id") or ""
+            if ident in self._stable_ids:
+                steps.append(f"#{ident}")
+                break
+            steps.append(self._steps[node])
+        return tuple(reversed(steps))
+
+
+def find_region(root: Element, path: Sequence[str]) -> Element | None:
+    """The element ``path`` leads to on this page, if there is one."""
+    if not path:
+        return None
+    first, *rest = path
+    node: Element | None
+    if first.startswith("#"):
+        node = next((e for e in root.iter() if e.get("id") == first[1:]), None)
+    else:
+        node = root if first == f"/{root.tag!s}" else None
+    for step in rest:
+        if node is None:
+            return None
+        tag, _, number = step.rpartition(":")
+        same = [child for child in node if child.tag == tag]
+        index = int(number) if number.isdigit() else -1
+        node = same[index] if 0 <= index < len(same) else None
+    return node
+
+
+# -- what a watch learned -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Learned:
+    """What full analyses of a watch's page learned: where its article is on the page
+    (:class:`Learning`, from the last full analysis that agreed with the stored version),
+    what churns among the article's lines (``article``: dropped from its text) and among
+    the region's other lines (``region``: left out of the fingerprint only), and for which
+    extractor and rules. Stored with the watch as JSON."""
+
+    extractor: str
+    rules: str  # the key of the rules it was learned under
+    learning: Learning
+    article: Volatility = field(default_factory=Volatility)
+    region: Volatility = field(default_factory=Volatility)
+    origin: str = ""  # how it was learned, in words
+
+    @property
+    def churn(self) -> Volatility:
+        """All that churns in the region (what the fingerprint leaves out)."""
+        return self.article.merged(self.region)
+
+    @property
+    def fingerprint(self) -> str:
+        """The fingerprint a page must have for a replay to say nothing changed."""
+        return self.learning.fingerprint(self.churn)
+
+    def to_json(self) -> str:
+        return json.dumps(
+            {
+                "extractor": self.extractor,
+                "rules": self.rules,
+                "learning": self.learning.as_dict(),
+                "article": self.article.as_dict(),
+                "region": self.region.as_dict(),
+                "origin": self.origin,
+            },
+            ensure_ascii=False,
+        )
+
+    @classmethod
+    def from_json(cls, text: str | None) -> Learned | None:
+        """What a watch's ``learned_json`` holds (None: nothing, or not readable)."""
+        if not text:
+            return None
+        try:
+            data = json.loads(text)
+            return cls(
+                extractor=str(data["extractor"]),
+                rules=str(data["rules"]),
+                learning=Learning.from_dict(data["learning"]),
+                article=Volatility.from_dict(data.get("article")),
+                region=Volatility.from_dict(data.get("region")),
+                origin=str(data.get("origin", "")),
+            )
+        except (ValueError, KeyError, TypeError):
+            return None
+
+    def describe(self) -> list[str]:
+        """A few lines for `monitor log` and `extract --explain`."""
+        out = [
+            f"article region: {' > '.join(self.learning.region)} "
+            f"({len(self.learning.lines)} lines; extractor {self.extractor})",
+            f"learned from: {self.origin or 'a full analysis'}",
+        ]
+        churn = self.article.describe()
+        out += [f"churn in the article, dropped: {line}" for line in churn] or [
+            "churn in the article: none seen"
+        ]
+        out += [f"churn around it, not compared: {line}" for line in self.region.describe()]
+        return out

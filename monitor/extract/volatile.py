@@ -1,0 +1,311 @@
+"""What churns on a page, learned by comparing two fetches of it: lines that are the page's
+noise, not its article, and never make a change.
+
+Two fetches of a page seconds apart show the same article; every line that differs between
+them is churn (a counter, a time, a rotating teaser, a shuffled list). :func:`learn` turns
+those differences into a :class:`Volatility` that covers exactly the lines that churned and
+nothing around them:
+
+* **numbers**: a line that differs only in some of its numbers becomes a template in which
+  just those numbers may change (``12 comments`` -> ``<n> comments``; in ``voted 7-2 after
+  12 hours`` with a churning ``12``, ``7-2`` stays literal, so an edit of it is seen);
+* **unordered**: lines that only moved (the items of a shuffled list) keep their text but not
+  their order: a run of them is read in one order whatever order it is served in (an item
+  whose text changes is no longer one of them, and shows);
+* **spans**: lines replaced by other lines (a rotating teaser) are dropped when they sit
+  between the same two stable lines as before, are no more than were seen there (plus one)
+  and no longer than the longest seen there (with some room): a paragraph written next to
+  them, or an edit of a neighbour, shows.
+
+Applying a volatility to a text drops the number and span lines and orders the runs of
+unordered ones. Two fetches that differ in most of their
+lines teach nothing (that is not churn: the page changed between them).
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from functools import cached_property, lru_cache
+from typing import Any
+
+from monitor.extract.boilerplate import units
+
+#: Two fetches that differ in more than this share of their lines teach nothing.
+MAX_CHURN_SHARE = 0.35
+#: How many templates, lines and spans a page keeps (the oldest go first).
+MAX_KEPT = 200
+#: A span drops lines up to this many times (plus this many units) as long as the longest
+#: line seen churning there.
+SPAN_ROOM, SPAN_UNITS = 1.5, 12
+#: Churn is short: a counter, a label, a teaser, a caption. A longer line that differs
+#: between two fetches is not learned as churn (it may be an edit made between them): the
+#: numbers that churned in it are masked (``#``) rather than the line dropped, and a line
+#: replaced by another is learned only up to this many units.
+SHORT_UNITS = 30
+_NUMBER = re.compile(r"[0-9０-９]+(?:[.,][0-9０-９]+)*")
+_TOKENS = re.compile(r"[0-9０-９]+(?:[.,][0-9０-９]+)*|\s+|[^\W\d_]+|.", re.UNICODE)
+_SLOT = "\0"
+_SLOT_PATTERN = r"[0-9０-９]+(?:[.,:/][0-9０-９]+)*"
+
+
+@dataclass(frozen=True)
+class Span:
+    """Churning lines between two stable lines (``""``: the start or the end of the text)."""
+
+    before: str
+    after: str
+    most: int  # how many lines were seen between them
+    longest: int  # the units of the longest of them
+
+    def fits(self, between: Sequence[str]) -> bool:
+        """Whether ``between`` can be what churns here (not a paragraph written beside it)."""
+        room = SPAN_ROOM * self.longest + SPAN_UNITS
+        return len(between) <= self.most + 1 and all(units(line) <= room for line in between)
+
+
+@dataclass(frozen=True)
+class Volatility:
+    """The lines of a page that churn (see the module docstring)."""
+
+    numbers: tuple[str, ...] = ()  # templates: the line with a slot for each churning number
+    unordered: frozenset[str] = frozenset()  # lines whose order churns
+    spans: tuple[Span, ...] = ()
+
+    @property
+    def is_empty(self) -> bool:
+        return not (self.numbers or self.unordered or self.spans)
+
+    @cached_property
+    def _templates(self) -> re.Pattern[str] | None:
+        if not self.numbers:
+            return None
+        alternatives = (
+            re.escape(template).replace(re.escape(_SLOT), _SLOT_PATTERN)
+            for template in self.numbers
+        )
+        return re.compile("|".join(f"(?:{pattern})" for pattern in alternatives))
+
+    def is_volatile(self, line: str) -> bool:
+        """True for a line that a number template covers (it churns wherever it is)."""
+        templates = self._templates
+        return templates is not None and templates.fullmatch(line) is not None
+
+    def apply(self, lines: Sequence[str]) -> list[str]:
+        """``lines`` without those that churn (a long line keeps its text, with the
+        numbers that churn in it masked), runs of unordered lines in one order."""
+        if self.is_empty:
+            return list(lines)
+        kept = []
+        for line in lines:
+            if not self.is_volatile(line):
+                kept.append(line)
+            elif units(line) > SHORT_UNITS:
+                kept.append(self._masked(line))
+        for span in self.spans:
+            kept = _without_span(kept, span)
+        return _ordered(kept, self.unordered) if self.unordered else kept
+
+    def _masked(self, line: str) -> str:
+        """A long line a number template covers, its churning numbers as ``#``."""
+        for template in self.numbers:
+            found = _template_pattern(template).fullmatch(line)
+            if found is not None:
+                pieces, at = [], 0
+                for index in range(1, (found.lastindex or 0) + 1):
+                    pieces += [line[at : found.start(index)], "#"]
+                    at = found.end(index)
+                return "".join(pieces) + line[at:]
+        return line
+
+    def apply_text(self, text: str) -> str:
+        """:meth:`apply` to the lines of a text."""
+        if self.is_empty or not text:
+            return text
+        return "\n".join(self.apply(text.split("\n")))
+
+    def merged(self, other: Volatility) -> Volatility:
+        """What both know (bounded: the oldest templates, lines and spans go first)."""
+        numbers = tuple(dict.fromkeys((*self.numbers, *other.numbers)))[-MAX_KEPT:]
+        unordered = frozenset(sorted(self.unordered | other.unordered)[: 4 * MAX_KEPT])
+        spans = tuple(dict.fromkeys((*self.spans, *other.spans)))[-MAX_KEPT:]
+        return Volatility(numbers, unordered, spans)
+
+    def as_dict(self) -> dict[str, Any]:
+        """JSON-ready."""
+        return {
+            "numbers": [t.replace(_SLOT, "<n>") for t in self.numbers],
+            "unordered": sorted(self.unordered),
+            "spans": [[s.before, s.after, s.most, s.longest] for s in self.spans],
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any] | None) -> Volatility:
+        if not data:
+            return cls()
+        return cls(
+            numbers=tuple(str(t).replace("<n>", _SLOT) for t in data.get("numbers", ())),
+            unordered=frozenset(str(line) for line in data.get("unordered", ())),
+            spans=tuple(
+                Span(str(b), str(a), int(m), int(n)) for b, a, m, n in data.get("spans", ())
+            ),
+        )
+
+    def describe(self) -> list[str]:
+        """One line per learned item, for `monitor log` and `--explain`."""
+        out = [f"number: {t.replace(_SLOT, '<n>')!r}" for t in self.numbers]
+        if self.unordered:
+            out.append(f"{len(self.unordered)} lines in any order, e.g. {min(self.unordered)!r}")
+        out += [
+            f"{s.most} line(s) between {s.before[:40] or '(start)'!r} and "
+            f"{s.after[:40] or '(end)'!r}"
+            for s in self.spans
+        ]
+        return out
+
+
+@lru_cache(maxsize=1024)
+def _template_pattern(template: str) -> re.Pattern[str]:
+    """A number template as a regex with one group per slot."""
+    return re.compile(re.escape(template).replace(re.escape(_SLOT), f"({_SLOT_PATTERN})"))
+
+
+def learn(first: Sequence[str], second: Sequence[str]) -> Volatility:
+    """What churned between two fetches' lines (nothing, if most of them differ)."""
+    matcher = difflib.SequenceMatcher(None, list(first), list(second), autojunk=False)
+    opcodes = [op for op in matcher.get_opcodes() if op[0] != "equal"]
+    if not opcodes:
+        return Volatility()
+    churned = sum(max(i2 - i1, j2 - j1) for _, i1, i2, j1, j2 in opcodes)
+    if churned > MAX_CHURN_SHARE * max(len(first), len(second), 1):
+        return Volatility()
+    both = set(first) & set(second)
+    numbers: list[str] = []
+    moved = _shuffled(first, second, opcodes, both)
+    spans: list[Span] = []
+    for _, i1, i2, j1, j2 in opcodes:
+        old = [line for line in first[i1:i2] if line not in both]
+        new = [line for line in second[j1:j2] if line not in both]
+        if len(old) == len(new):
+            templates = [_number_template(a, b) for a, b in zip(old, new, strict=True)]
+            if old and all(templates):
+                numbers += [t for t in templates if t]
+                continue
+        if any(units(line) > SHORT_UNITS for line in (*old, *new)):
+            continue  # prose that differs: not churn to learn (an edit between the fetches?)
+        if old or new:
+            before = _stable(first, i1 - 1, both, step=-1)
+            after = _stable(first, i2, both, step=1)
+            longest = int(max(units(line) for line in (*old, *new)))
+            spans.append(Span(before, after, max(len(old), len(new)), longest))
+    return Volatility(tuple(dict.fromkeys(numbers)), moved, tuple(spans))
+
+
+def learn_texts(first: str, second: str) -> Volatility:
+    """:func:`learn` on two texts."""
+    return learn(first.split("\n"), second.split("\n"))
+
+
+def _shuffled(
+    first: Sequence[str],
+    second: Sequence[str],
+    opcodes: Sequence[tuple[str, int, int, int, int]],
+    both: set[str],
+) -> frozenset[str]:
+    """The lines of the windows whose lines both fetches have in another order: for each
+    line that moved, the smallest window around its two places holding the same lines."""
+    found: set[str] = set()
+    for _, i1, i2, j1, j2 in opcodes:
+        for line in (*first[i1:i2], *second[j1:j2]):
+            if line not in both or line in found:
+                continue
+            a, b = first.index(line), second.index(line)
+            lo, hi = min(a, b), max(a, b)
+            end = min(len(first), len(second))
+            while hi < end and sorted(first[lo : hi + 1]) != sorted(second[lo : hi + 1]):
+                hi += 1
+            if hi < end and hi - lo < MAX_KEPT:
+                found |= set(first[lo : hi + 1])
+            else:
+                found.add(line)
+    return frozenset(found)
+
+
+def _ordered(lines: list[str], unordered: frozenset[str]) -> list[str]:
+    """``lines`` with each run of consecutive unordered lines in one (sorted) order."""
+    out: list[str] = []
+    run: list[str] = []
+    for line in lines:
+        if line in unordered:
+            run.append(line)
+            continue
+        out += sorted(run)
+        run = []
+        out.append(line)
+    return out + sorted(run)
+
+
+def _stable(lines: Sequence[str], index: int, both: set[str], *, step: int) -> str:
+    """The nearest line from ``index`` on (backwards for ``step=-1``) that both fetches
+    have, or ``""`` at the start or end of the text."""
+    while 0 <= index < len(lines):
+        if lines[index] in both:
+            return lines[index]
+        index += step
+    return ""
+
+
+def _number_template(old: str, new: str) -> str | None:
+    """The template of two lines that differ only in some of their numbers, else None."""
+    a, b = _TOKENS.findall(old), _TOKENS.findall(new)
+    if len(a) != len(b) or a == b:
+        return None
+    template = []
+    for x, y in zip(a, b, strict=True):
+        if x == y:
+            template.append(x.replace(_SLOT, ""))
+        elif _NUMBER.fullmatch(x) and _NUMBER.fullmatch(y):
+            template.append(_SLOT)
+        else:
+            return None
+    return "".join(template)
+
+
+def _without_span(lines: list[str], span: Span) -> list[str]:
+    """``lines`` without those between ``span``'s two stable lines, if they fit it."""
+    starts = (
+        [-1] if span.before == "" else [i for i, line in enumerate(lines) if line == span.before]
+    )
+    for start in starts:
+        end = _next(lines, start + 1, span.after)
+        if end is None:
+            continue
+        between = lines[start + 1 : end]
+        if between and span.fits(between):
+            return lines[: start + 1] + lines[end:]
+    return lines
+
+
+def _next(lines: list[str], start: int, after: str) -> int | None:
+    if after == "":
+        return len(lines)
+    for index in range(start, len(lines)):
+        if lines[index] == after:
+            return index
+    return None
+
+
+def volatile_lines(lines: Iterable[str], volatility: Volatility) -> list[str]:
+    """Those of ``lines`` that ``volatility`` drops (for ``--explain``)."""
+    listed = list(lines)
+    kept = volatility.apply(listed)
+    remaining = list(kept)
+    dropped = []
+    for line in listed:
+        if remaining and remaining[0] == line:
+            remaining.pop(0)
+        else:
+            dropped.append(line)
+    return dropped
