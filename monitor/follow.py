@@ -17,7 +17,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from monitor.clock import iso
-from monitor.errors import MonitorError
+from monitor.errors import FetchCancelled, MonitorError
 from monitor.feeds.discover import Discovery, poll_feed
 from monitor.fetch import Fetcher
 from monitor.pace import format_duration
@@ -120,6 +120,9 @@ class Follower:
             feed = self.feeds.get_feed(feed_id)
             options = self.request_for(feed.url) if self.request_for else None
             discovery = await poll_feed(self.store, self.fetcher, feed, datetime.now(UTC), options)
+        except FetchCancelled:
+            log.debug("poll of feed %d not finished: stopping", feed_id)
+            return None
         except MonitorError as exc:
             log.error("polling feed %d failed: %s", feed_id, exc)
             return None

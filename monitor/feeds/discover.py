@@ -25,7 +25,7 @@ from datetime import UTC, datetime, timedelta
 from functools import partial
 
 from monitor.clock import parse_moment
-from monitor.errors import FeedError, StoreError
+from monitor.errors import FeedError, FetchCancelled, StoreError
 from monitor.feeds.parse import Entry
 from monitor.feeds.poll import FeedFetch, FeedState, fetch_feed
 from monitor.fetch import Fetcher
@@ -195,6 +195,8 @@ async def poll_feed(
         fetched = await fetch_feed(fetcher, feed.url, state, allow, options)
     except FeedError as exc:
         return _failed(feeds, feed, polled_at, str(exc))
+    except FetchCancelled:
+        raise  # monitor is stopping: no poll happened, nothing to record
     except Exception as exc:  # a parser bug must not stop the feed, nor hide it
         log.warning("feed=%s: unexpected error reading it", feed.label, exc_info=True)
         message = f"cannot read the feed (unexpected {type(exc).__name__}: {exc})"
