@@ -3,12 +3,20 @@
     python bench/throughput.py                 # 1,000 pages
     python bench/throughput.py -n 10000        # 10,000 pages
     python bench/throughput.py --peers         # and urlwatch (installed if missing), same farm
+    python bench/throughput.py --farm article --peers --per-host 10
+                                               # the independent farm of ../shared/tools
 
 Pass 1 stores every page; then 10% of the pages get an edit; pass 2 must report exactly those.
 Prints wall time, checks/s, CPU seconds (the checker and its workers), peak RSS (the sum over
 its processes), and detected /
 false / missed changes; then a pass where the farm serves fixed bytes with ETags (every check
 a 304) for the CPU cost of a not-modified page. Nothing is asserted: it prints its figures.
+Pass 2 also says how many checks replayed what the watch learned (no full analysis).
+
+``--farm article`` runs the same passes against ``../shared/tools/article_farm.py`` (an
+independent farm: 1,000 WordPress-like pages, noise on every request, edits by /_bump),
+skipped cleanly when ../shared is absent. ``--per-host`` sets monitor's per-host
+concurrency (urlwatch fetches with its 10 threads).
 """
 
 from __future__ import annotations
@@ -31,6 +39,65 @@ from farm import Farm
 TIME = "/usr/bin/time"
 
 
+SHARED_FARM = Path(__file__).resolve().parent.parent.parent / "shared" / "tools" / "article_farm.py"
+
+
+class ArticleFarm:
+    """../shared/tools/article_farm.py in a child process, with the interface of Farm."""
+
+    def __init__(self, pages: int) -> None:
+        self.pages = pages
+        self.folder = Path(tempfile.mkdtemp(prefix="article-farm-"))
+
+    def __enter__(self) -> ArticleFarm:
+        port_file = self.folder / "port"
+        self.process = subprocess.Popen(
+            [
+                sys.executable,
+                str(SHARED_FARM),
+                "--port",
+                "0",
+                "--port-file",
+                str(port_file),
+                "--pages",
+                str(self.pages),
+            ],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 300
+        while not port_file.exists() or not port_file.read_text().strip():
+            if time.monotonic() > deadline or self.process.poll() is not None:
+                sys.exit("article_farm.py did not start")
+            time.sleep(0.1)
+        self.port = int(port_file.read_text())
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.process.terminate()
+        self.process.wait(10)
+        shutil.rmtree(self.folder, ignore_errors=True)
+
+    def url(self, number: int) -> str:
+        return f"http://127.0.0.1:{self.port}/article/{number}"
+
+    def control(self, path: str) -> None:
+        import urllib.request
+
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}{path}", timeout=30) as got:
+            got.read()
+
+    def edit(self, pages: set[int]) -> None:
+        """Pages that carry an edit from now on (one bump each; none: back to the start)."""
+        if pages:
+            self.control("/_bump?ids=" + ",".join(str(p) for p in sorted(pages)))
+        else:
+            self.control("/_reset")
+
+    def static(self) -> None:
+        self.control("/_config?conditional=on")
+
+
 @dataclass
 class Run:
     """One measured pass."""
@@ -44,6 +111,7 @@ class Run:
     false: int = 0
     missed: int = 0
     lag_ms: int | None = None
+    replayed: int | None = None
 
     def line(self) -> str:
         return (
@@ -52,6 +120,7 @@ class Run:
             f"({self.cpu / self.checks * 1000:5.2f} ms/check)  RSS {self.rss_mb:6.1f} MB  "
             f"changes {self.detected} detected, {self.false} false, {self.missed} missed"
             + (f"  loop lag {self.lag_ms} ms" if self.lag_ms is not None else "")
+            + (f"  replayed {self.replayed}" if self.replayed is not None else "")
         )
 
 
@@ -94,14 +163,14 @@ def _tree_rss_kb(pid: int) -> int:
     return total + sum(_tree_rss_kb(int(child)) for child in children)
 
 
-def write_config(folder: Path, farm: Farm, pages: int) -> Path:
+def write_config(folder: Path, farm: Farm | ArticleFarm, pages: int, per_host: int) -> Path:
     lines = [
         "[monitor]",
         f'database = "{folder / "m.db"}"',
         "retries = 0",
         'read_timeout = "30s"',
-        "concurrency = 20",
-        "per_host_concurrency = 20",
+        f"concurrency = {max(per_host, 10)}",
+        f"per_host_concurrency = {per_host}",
     ]
     for page in range(pages):
         lines += ["[[watch]]", f'url = "{farm.url(page)}"']
@@ -126,8 +195,10 @@ def monitor_pass(name: str, folder: Path, config: Path, edited: set[int], pages:
     run = Run(name, pages, wall, cpu, rss)
     lag = re.search(r"max event-loop lag (\d+) ms", errors)
     run.lag_ms = int(lag.group(1)) if lag else None
+    run.replayed = 0
     for line in out.splitlines():
         result = json.loads(line)
+        run.replayed += bool(result.get("replayed"))
         page = int(result["url"].rsplit("/", 1)[1])
         changed = result["status"] == "changed"
         run.detected += changed and page in edited
@@ -136,7 +207,9 @@ def monitor_pass(name: str, folder: Path, config: Path, edited: set[int], pages:
     return run
 
 
-def urlwatch_pass(name: str, folder: Path, farm: Farm, edited: set[int], pages: int) -> Run:
+def urlwatch_pass(
+    name: str, folder: Path, farm: Farm | ArticleFarm, edited: set[int], pages: int
+) -> Run:
     urls = folder / "urls.yaml"
     if not urls.exists():
         jobs = [
@@ -184,15 +257,19 @@ def urlwatch_command() -> str:
 
 def _changed_urls(report: str) -> set[str]:
     """The URLs urlwatch's text report lists as CHANGED."""
-    return set(re.findall(r"CHANGED: (http://\S+/page/\d+)", report))
+    return set(re.findall(r"CHANGED: (http://\S+/(?:page|article)/\d+)", report))
 
 
-def bench(pages: int, peers: bool) -> None:
+def bench(pages: int, peers: bool, which: str, per_host: int) -> None:
     rng = random.Random(1)
     edited = set(rng.sample(range(pages), pages // 10))
-    with Farm() as farm, tempfile.TemporaryDirectory(prefix="monitor-bench-") as tmp:
+    if which == "article" and not SHARED_FARM.exists():
+        print(f"skipped: {SHARED_FARM} is absent")
+        return
+    farm: Farm | ArticleFarm = Farm() if which == "own" else ArticleFarm(pages)
+    with farm, tempfile.TemporaryDirectory(prefix="monitor-bench-") as tmp:
         folder = Path(tmp)
-        config = write_config(folder, farm, pages)
+        config = write_config(folder, farm, pages, per_host)
         runs = [monitor_pass("monitor pass 1", folder, config, set(), pages)]
         farm.edit(edited)
         runs.append(monitor_pass("monitor pass 2", folder, config, edited, pages))
@@ -201,7 +278,10 @@ def bench(pages: int, peers: bool) -> None:
             runs.append(urlwatch_pass("urlwatch pass 1", folder, farm, set(), pages))
             farm.edit(edited)
             runs.append(urlwatch_pass("urlwatch pass 2", folder, farm, edited, pages))
-        farm.control("/_static?on=1")
+        if isinstance(farm, ArticleFarm):
+            farm.static()
+        else:
+            farm.control("/_static?on=1")
         runs.append(monitor_pass("monitor, static (prime)", folder, config, edited, pages))
         runs.append(monitor_pass("monitor, all 304", folder, config, edited, pages))
         for run in runs:
@@ -220,8 +300,10 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("-n", "--pages", type=int, default=1000)
     parser.add_argument("--peers", action="store_true", help="also run urlwatch")
+    parser.add_argument("--farm", choices=("own", "article"), default="own")
+    parser.add_argument("--per-host", type=int, default=20, help="monitor's per-host concurrency")
     args = parser.parse_args()
-    bench(args.pages, args.peers)
+    bench(args.pages, args.peers, args.farm, args.per_host)
 
 
 if __name__ == "__main__":

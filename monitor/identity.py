@@ -126,17 +126,57 @@ class PageSignals:
 
 
 def page_signals(html: str, url: str | None) -> PageSignals:
-    """The signals of a page (its first :data:`_SCAN` characters), ``url`` its address."""
+    """The signals of a page (its first :data:`_SCAN` characters), ``url`` its address.
+    Each pattern runs only on a page that holds one of its words at all (a scan of the
+    lowercased page for a few words costs a fraction of the patterns' own)."""
     head = html[:_SCAN]
+    low = head.lower()
     og_type = _OG_TYPE.search(head)
     return PageSignals(
-        refresh_to=_redirect_target(head, url),
-        password_field=_PASSWORD.search(head) is not None,
-        challenge=_CHALLENGE.search(head) is not None,
-        consent=_CONSENT.search(head) is not None,
-        paywall=_PAYWALL_MARKUP.search(head) is not None,
+        refresh_to=_redirect_target(head, url) if _holds(low, _REDIRECT_WORDS) else None,
+        password_field="password" in low and _PASSWORD.search(head) is not None,
+        challenge=_holds(low, _CHALLENGE_WORDS),
+        consent=_holds(low, _CONSENT_WORDS) and _CONSENT.search(head) is not None,
+        paywall=_holds(low, _PAYWALL_WORDS) and _PAYWALL_MARKUP.search(head) is not None,
         og_type=og_type.group(1).strip().lower() if og_type else None,
     )
+
+
+#: Words one of which a page holds if the pattern of each signal can match it.
+_REDIRECT_WORDS = ("refresh", "location")
+_CHALLENGE_WORDS = tuple(_CHALLENGE.pattern.replace("\\", "").lower().split("|"))
+_CONSENT_WORDS = (
+    "consent",
+    "cmp",
+    "gdpr",
+    "onetrust",
+    "didomi",
+    "fc-",
+    "sp_message",
+    "truste",
+    "cookiebot",
+    "usercentrics",
+    "cookie",
+)
+_PAYWALL_WORDS = (
+    "isaccessibleforfree",
+    "paywall",
+    "pay-wall",
+    "regwall",
+    "reg-wall",
+    "meter",
+    "piano",
+    "tp-modal",
+    "tp-container",
+    "subscriber",
+    "premium-gate",
+    "content-gate",
+    "gated",
+)
+
+
+def _holds(low: str, words: tuple[str, ...]) -> bool:
+    return any(word in low for word in words)
 
 
 def _redirect_target(html: str, url: str | None) -> str | None:
@@ -148,7 +188,7 @@ def _redirect_target(html: str, url: str | None) -> str | None:
         refresh = _REFRESH_URL.search(value)
         if refresh:
             targets.append(refresh.group(1))
-    targets += [_first_group(found) for found in _SCRIPT_REDIRECT.finditer(html)]
+    targets += [_first_group(found) for found in _script_redirects(html)]
     for target in targets:
         if target.lower().startswith(("javascript:", "mailto:", "tel:", "#")):
             continue
@@ -156,6 +196,22 @@ def _redirect_target(html: str, url: str | None) -> str | None:
         if url is None or page_identity(absolute) != page_identity(url):
             return absolute
     return None
+
+
+def _script_redirects(html: str) -> list[re.Match[str]]:
+    """The script redirects of a page, looked for only around the word "location" (the
+    pattern over a whole page costs several ms)."""
+    low, found, start = html.lower(), [], 0
+    seen: set[tuple[int, int]] = set()
+    while (at := low.find("location", start)) != -1:
+        window = max(0, at - 40)
+        for match in _SCRIPT_REDIRECT.finditer(html, window, min(len(html), at + 600)):
+            span = (match.start(), match.end())
+            if span not in seen:
+                seen.add(span)
+                found.append(match)
+        start = at + 1
+    return found
 
 
 def _first_group(match: re.Match[str]) -> str:

@@ -271,7 +271,7 @@ def _feed_cells(row: dict[str, Any]) -> tuple[str, ...]:
 
 
 @cli.command()
-@click.argument("source", required=False, default="-")
+@click.argument("source", required=False)
 @click.option("--url", help="The page's URL, for site rules and links (when SOURCE is a file).")
 @click.option(
     "--json", "as_json", is_flag=True, help="Title, text, metadata and extractor as JSON."
@@ -292,7 +292,7 @@ def _feed_cells(row: dict[str, Any]) -> tuple[str, ...]:
 @pass_app
 def extract(
     app: App,
-    source: str,
+    source: str | None,
     url: str | None,
     as_json: bool,
     no_title: bool,
@@ -313,8 +313,7 @@ def extract(
     from monitor.report import clean
 
     watch = _watch_of(app, watch_ref) if watch_ref else None
-    if watch is not None and source == "-" and sys.stdin.isatty():
-        source = watch.url
+    source = source or (watch.url if watch is not None else "-")
     options = None
     if source.startswith(("http://", "https://")):
         options = app.config.request_for(source)

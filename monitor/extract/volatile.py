@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
-from monitor.extract.boilerplate import units
+from monitor.extract.boilerplate import is_sentence, units
 
 #: Two fetches that differ in more than this share of their lines teach nothing.
 MAX_CHURN_SHARE = 0.35
@@ -40,11 +40,13 @@ MAX_KEPT = 200
 #: A span drops lines up to this many times (plus this many units) as long as the longest
 #: line seen churning there.
 SPAN_ROOM, SPAN_UNITS = 1.5, 12
-#: Churn is short: a counter, a label, a teaser, a caption. A longer line that differs
-#: between two fetches is not learned as churn (it may be an edit made between them): the
-#: numbers that churned in it are masked (``#``) rather than the line dropped, and a line
-#: replaced by another is learned only up to this many units.
+#: Churn is short: a counter, a label, a teaser, a caption. A sentence, or a line longer
+#: than this many units, that differs between two fetches is never learned away (it may be
+#: an edit made between them): a line replaced by another is learned only if it is neither;
+#: the churning numbers of one are masked (``#``), the line itself kept.
 SHORT_UNITS = 30
+#: A line a number template covers is dropped only if it is this short and no sentence.
+COUNTER_UNITS = 8
 _NUMBER = re.compile(r"[0-9０-９]+(?:[.,][0-9０-９]+)*")
 _TOKENS = re.compile(r"[0-9０-９]+(?:[.,][0-9０-９]+)*|\s+|[^\W\d_]+|.", re.UNICODE)
 _SLOT = "\0"
@@ -63,7 +65,9 @@ class Span:
     def fits(self, between: Sequence[str]) -> bool:
         """Whether ``between`` can be what churns here (not a paragraph written beside it)."""
         room = SPAN_ROOM * self.longest + SPAN_UNITS
-        return len(between) <= self.most + 1 and all(units(line) <= room for line in between)
+        if len(between) > self.most + 1:
+            return False
+        return all(units(line) <= room and not _is_prose(line) for line in between)
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,7 @@ class Volatility:
         for line in lines:
             if not self.is_volatile(line):
                 kept.append(line)
-            elif units(line) > SHORT_UNITS:
+            elif not _is_counter(line):
                 kept.append(self._masked(line))
         for span in self.spans:
             kept = _without_span(kept, span)
@@ -166,6 +170,16 @@ class Volatility:
         return out
 
 
+def _is_prose(line: str) -> bool:
+    """A sentence, or a line too long to be a label, a teaser or a caption."""
+    return units(line) > SHORT_UNITS or is_sentence(line)
+
+
+def _is_counter(line: str) -> bool:
+    """A line short enough, and no sentence, to be dropped whole when its numbers churn."""
+    return units(line) <= COUNTER_UNITS and not is_sentence(line)
+
+
 @lru_cache(maxsize=1024)
 def _template_pattern(template: str) -> re.Pattern[str]:
     """A number template as a regex with one group per slot."""
@@ -193,7 +207,7 @@ def learn(first: Sequence[str], second: Sequence[str]) -> Volatility:
             if old and all(templates):
                 numbers += [t for t in templates if t]
                 continue
-        if any(units(line) > SHORT_UNITS for line in (*old, *new)):
+        if any(_is_prose(line) for line in (*old, *new)):
             continue  # prose that differs: not churn to learn (an edit between the fetches?)
         if old or new:
             before = _stable(first, i1 - 1, both, step=-1)

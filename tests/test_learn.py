@@ -1,0 +1,197 @@
+"""Learning each watch: routine checks replay what a full analysis learned, the first check
+fetches twice and learns the page's churn, and no edit of any kind of block is ever missed
+because a check replayed instead of analysing (real pages on 127.0.0.1, a real database)."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+from harness import FAST_CONFIG, Harness, Site
+from server import LocalServer, Request, Response
+
+from monitor import samplesite
+from monitor.cli import cli
+from monitor.models import CheckStatus
+from monitor.samplesite import Noise
+from monitor.store import Store
+
+
+class ChurningSite(Site):
+    """A sample article page whose noise (nonces, counters, related posts, widget order)
+    is new on every request, as on a live site."""
+
+    def respond(self, request: Request) -> Response:
+        self.served = getattr(self, "served", 0) + 1
+        self.noise = Noise(seed=self.served, comment_count=self.served % 7)
+        return super().respond(request)
+
+
+@pytest.fixture(params=["en", "ja"])
+def site(request: pytest.FixtureRequest, http_server: LocalServer) -> Site:
+    return ChurningSite(http_server, samplesite.load_article(request.param))
+
+
+def _edits(article: samplesite.SampleArticle) -> list[tuple[str, samplesite.SampleArticle]]:
+    """One edit of every kind of block: the title, the lead, a paragraph, a caption, a list
+    item (or a heading), the last line."""
+    blocks = list(article.blocks)
+    kinds = {kind: i for i, b in reversed(list(enumerate(blocks))) for kind in [b.kind]}
+
+    def edited(index: int) -> samplesite.SampleArticle:
+        block = blocks[index]
+        changed = [*blocks]
+        changed[index] = replace(block, text=block.text[:-1] + "X" + block.text[-1:])
+        return replace(article, blocks=tuple(changed))
+
+    edits = [("title", replace(article, title=article.title + " (updated)"))]
+    edits.append(("lead", edited(0)))
+    edits.append(("paragraph", edited(len(blocks) // 2)))
+    edits += [(kind, edited(kinds[kind])) for kind in ("image", "li", "h2") if kind in kinds]
+    edits.append(("last line", edited(len(blocks) - 1)))
+    return edits
+
+
+def test_routine_checks_replay_and_every_kind_of_edit_is_seen(harness: Harness, site: Site) -> None:
+    watch = harness.store.watches.add(site.url)
+    first = harness.check(watch)
+    assert first.status is CheckStatus.NEW and not first.replayed
+    requests = len(site.server.requests)
+    assert requests == 2  # the first check looks twice
+    checks = [harness.check(watch) for _ in range(6)]  # only the noise around changes
+    assert all(c.status is CheckStatus.UNCHANGED for c in checks)
+    assert sum(c.replayed for c in checks) >= 4  # what was learned: no full analysis
+    for kind, article in _edits(site.article):
+        site.article = article
+        found = harness.check(watch)
+        assert found.status is CheckStatus.CHANGED, kind
+        assert found.report is not None and found.report.diff.chars_added, kind
+        after = [harness.check(watch) for _ in range(3)]
+        assert all(c.status is CheckStatus.UNCHANGED for c in after), kind
+        assert after[-1].replayed, kind  # what was learned holds again
+
+
+CHURNING = """<html><head><title>{title} | Gazette</title></head><body>
+<nav><a href="/">Home</a> <a href="/news">News</a></nav>
+<article><h1>{title}</h1>
+<p class="meta">{views} views · updated {minutes} minutes ago</p>
+<p>The council voted 7-2 on Tuesday to adopt the budget after a hearing that ran well into
+the night, with residents speaking for and against the plan.</p>
+<p>Most of the increase goes to street repair and to the city's four branch libraries, which
+will open on Sundays again from March, the finance director said.</p>
+<ul class="also"><li>{teaser}</li></ul>
+<p>The budget takes effect on July 1, and a vote on water rates follows in December.</p>
+</article><aside><p>Popular: {teaser}</p></aside></body></html>"""
+
+
+class ChurningPage:
+    """A page whose counter, relative time and teaser churn inside the article, on every
+    request, and whose article the test edits."""
+
+    def __init__(self, server: LocalServer) -> None:
+        self.title = "Council adopts the budget"
+        self.edits: dict[str, str] = {}
+        self.requests = 0
+        server.route("/a/", self.respond)
+        self.url = server.url("/a/")
+
+    def respond(self, request: Request) -> Response:
+        self.requests += 1
+        page = CHURNING.format(
+            title=self.title,
+            views=1000 + 37 * self.requests,
+            minutes=self.requests % 50,
+            teaser=f"Teaser number {self.requests} about {'xyz'[self.requests % 3]}",
+        )
+        for old, new in self.edits.items():
+            page = page.replace(old, new)
+        return Response(200, {"Content-Type": "text/html; charset=utf-8"}, page.encode())
+
+
+def test_churn_inside_the_article_is_learned_and_never_hides_an_edit(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    page = ChurningPage(http_server)
+    watch = harness.store.watches.add(page.url)
+    assert harness.check(watch).status is CheckStatus.NEW
+    stored = harness.store.versions.current(harness.store.watches.get(watch.id))
+    assert stored is not None and "views" not in stored.text and "Teaser" not in stored.text
+    assert "The council voted 7-2" in stored.text
+    for _ in range(4):
+        assert harness.check(watch).status is CheckStatus.UNCHANGED  # churn: never a change
+    page.edits["voted 7-2"] = "voted 6-3"  # a sentence beside the churning lines
+    changed = harness.check(watch)
+    assert changed.status is CheckStatus.CHANGED and changed.report is not None
+    assert "6-3" in "".join(op.text for op in changed.report.diff.ops if op.op == 1)
+    page.edits["Sundays again from March"] = "Saturdays from April"
+    assert harness.check(watch).status is CheckStatus.CHANGED
+    for _ in range(2):
+        assert harness.check(watch).status is CheckStatus.UNCHANGED
+
+
+def test_what_a_watch_learned_is_shown_and_can_be_forgotten(
+    workdir: Path, http_server: LocalServer
+) -> None:
+    (workdir / "config.toml").write_text(FAST_CONFIG, encoding="utf-8")
+    page = ChurningPage(http_server)
+    run = CliRunner()
+    assert run.invoke(cli, ["add", page.url, "--name", "budget"]).exit_code == 0
+    log = run.invoke(cli, ["log", "budget"]).output
+    assert "Learned (" in log and "article region: " in log
+    assert "learned from: two fetches 0s apart" in log
+    assert "churn in the article, dropped: number: '<n> views · updated <n> minutes ago'" in log
+    data = json.loads(run.invoke(cli, ["log", "budget", "--json"]).output)["learned"]
+    assert data["region"] and data["article_churn"]["numbers"]
+    explained = run.invoke(cli, ["extract", "--watch", "budget", "--explain"]).output
+    assert "learned:  article region: " in explained
+    assert (
+        "learned:  this page replays it" in explained
+        and "views" not in explained.split("\n\n", 1)[1]
+    )
+    checked = json.loads(run.invoke(cli, ["check", "--json"]).output)
+    assert checked["status"] == "unchanged" and checked["replayed"] is True
+    forgot = run.invoke(cli, ["relearn", "budget"])
+    assert forgot.exit_code == 0 and "its next check learns afresh" in forgot.output
+    assert "Learned: nothing yet" in run.invoke(cli, ["log", "budget"]).output
+    before = page.requests
+    again = json.loads(run.invoke(cli, ["check", "--json"]).output)
+    assert again["status"] == "unchanged" and not again["replayed"]
+    assert page.requests == before + 2  # analysed in full and looked at twice: learned afresh
+    assert "Learned (" in run.invoke(cli, ["log", "budget"]).output
+
+
+def test_a_database_of_the_previous_release_learns_on_its_next_check(
+    tmp_path: Path, http_server: LocalServer
+) -> None:
+    from monitor.store.schema import MIGRATIONS
+
+    path = tmp_path / "v7.db"
+    conn = sqlite3.connect(path)
+    import sqlite_utils
+
+    db = sqlite_utils.Database(conn)
+    for number, migrate in enumerate(MIGRATIONS[:7]):
+        migrate(db)
+        db.execute(f"PRAGMA user_version = {number + 1}")
+    conn.commit()
+    conn.close()
+    page = ChurningPage(http_server)
+    config_db = str(path)
+    with Store(config_db) as store:
+        assert store.schema_version == len(MIGRATIONS)
+        watch = store.watches.add(page.url)
+        assert watch.learned is None
+    from harness import FAST
+
+    from monitor.config import Config, Settings
+
+    harness = Harness(Store(config_db), Config(settings=Settings(database=config_db, fetch=FAST)))
+    try:
+        assert harness.check(watch).status is CheckStatus.NEW
+        assert harness.store.watches.get(watch.id).learned is not None
+    finally:
+        harness.store.close()

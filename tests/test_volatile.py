@@ -1,0 +1,86 @@
+"""What churns between two fetches of a page, learned line by line: it covers exactly the
+lines that churned, never a neighbour, and never a sentence of prose."""
+
+from __future__ import annotations
+
+from monitor.extract.volatile import Volatility, learn
+
+PARAGRAPHS = [
+    f"Paragraph {w} of the article says something long enough to be real." for w in "abcdef"
+]
+
+
+def fetch(comments: int, hours: int, teaser: str, order: tuple[str, ...]) -> list[str]:
+    return [
+        "By Ann Smith",
+        f"{comments} comments",
+        f"The council voted 7-2 after {hours} hours of debate and a long public hearing.",
+        *PARAGRAPHS[:3],
+        "Related",
+        teaser,
+        "Roads get $6.2 million",
+        *PARAGRAPHS[3:],
+        *order,
+    ]
+
+
+FIRST = fetch(12, 3, "Teaser about x", ("Sports", "World", "News"))
+SECOND = fetch(13, 4, "Another teaser z", ("World", "News", "Sports"))
+
+
+def test_what_churned_is_learned() -> None:
+    learned = learn(FIRST, SECOND)
+    assert learned.numbers == (
+        "\0 comments",
+        "The council voted 7-2 after \0 hours of debate and a long public hearing.",
+    )
+    assert learned.unordered == {"Sports", "World", "News"}
+    (span,) = learned.spans
+    assert (span.before, span.after, span.most) == ("Related", "Roads get $6.2 million", 1)
+    later = fetch(99, 5, "Yet another teaser q", ("News", "Sports", "World"))
+    assert learned.apply(later) == learned.apply(FIRST) == learned.apply(SECOND)
+
+
+def test_an_edit_next_to_churn_shows() -> None:
+    learned = learn(FIRST, SECOND)
+    base = learned.apply(fetch(99, 5, "Teaser q", ("News", "Sports", "World")))
+    vote = [line.replace("7-2", "6-3") for line in fetch(99, 5, "Teaser q", ("World",) * 0)]
+    vote += ["News", "Sports", "World"]
+    assert learned.apply(vote) != base  # the literal 7-2 of a line whose hours churn
+    assert any("6-3" in line for line in learned.apply(vote))
+    neighbour = [line.replace("Roads get $6.2 million", "Roads get $7 million") for line in vote]
+    assert "Roads get $7 million" in learned.apply(neighbour)  # an anchor edited: all shows
+    paragraph = "A new paragraph the editors added, much longer than any teaser ever was here."
+    added = fetch(99, 5, "Teaser q", ("News", "Sports", "World"))
+    added.insert(added.index("Teaser q") + 1, paragraph)
+    assert paragraph in learned.apply(added)
+    renamed = fetch(99, 5, "Teaser q", ("News", "Sports", "Weather"))
+    assert "Weather" in learned.apply(renamed)  # an item whose text changed is no longer one
+
+
+def test_a_long_line_keeps_its_text_with_its_churning_numbers_masked() -> None:
+    learned = learn(FIRST, SECOND)
+    (long_line,) = [x for x in learned.apply(fetch(99, 5, "t", ())) if x.startswith("The council")]
+    assert long_line == "The council voted 7-2 after # hours of debate and a long public hearing."
+    assert learned.apply(["99 comments"]) == []  # a short one is dropped
+
+
+def test_prose_that_differs_is_never_churn() -> None:
+    """An edit made between the two fetches must not be learned away."""
+    edited = [line.replace("Paragraph b", "Paragraph B, corrected,") for line in FIRST]
+    learned = learn(FIRST, edited)
+    assert learned.is_empty
+
+
+def test_two_fetches_that_differ_everywhere_teach_nothing() -> None:
+    other = [f"line {i}" for i in range(len(FIRST))]
+    assert learn(FIRST, other).is_empty
+    assert learn(FIRST, FIRST).is_empty
+
+
+def test_it_is_stored_and_read_back() -> None:
+    learned = learn(FIRST, SECOND)
+    again = Volatility.from_dict(learned.as_dict())
+    assert again.numbers == learned.numbers and again.unordered == learned.unordered
+    assert again.spans == learned.spans
+    assert again.merged(Volatility()).apply(SECOND) == learned.apply(SECOND)
