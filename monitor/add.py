@@ -5,9 +5,10 @@ decides it as a check would. A page that shows an article is added with that fet
 first check (version 1) and a :class:`Preview` of what will be watched. A page that cannot
 be read (a network error, an HTTP error, a soft error such as a login wall) is not added
 unless ``force``; a feed is pointed to ``--follow-feed``; a page that holds no article but
-announces feeds says so. The same article under another URL (tracking parameters, a
-fragment) is the watch that exists. The outcome is plain data for the CLI (or another
-front end) to present.
+announces feeds says so; an app shell whose article a script puts in place (fetched without
+a browser) is not added either: the outcome's ``browser_hint`` says why it needs one. The
+same article under another URL (tracking parameters, a fragment) is the watch that exists.
+The outcome is plain data for the CLI (or another front end) to present.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from urllib.parse import urlsplit
 from monitor.config import Rules
 from monitor.errors import FeedError
 from monitor.extract import explain_article
+from monitor.extract.shell import browser_hint
 from monitor.feeds.parse import feed_links, parse_document
 from monitor.models import CheckStatus, Confidence, FetchOutcome, FetchResult
 from monitor.pipeline import Checker, CheckResult
@@ -58,6 +60,7 @@ class AddOutcome:
     feeds: tuple[str, ...] = ()
     is_feed: bool = False
     reason: str | None = None
+    browser_hint: str | None = None  # why the page looks like it needs a browser
 
     @property
     def added(self) -> bool:
@@ -80,7 +83,8 @@ async def add_page(checker: Checker, request: AddRequest) -> AddOutcome:
     module docstring). A URL or name already taken is a UsageError, before any fetch."""
     url = clean_url(request.url)
     adopted, _ = checker.store.watches.check_addable(url, request.name)
-    fetched = await checker.fetcher.fetch(url)
+    options = checker.config.request_for(url)
+    fetched = await checker.fetcher.fetch(url, options=options)
     feeds: tuple[str, ...] = ()
     if fetched.outcome is FetchOutcome.OK:
         if _is_feed(fetched, url):
@@ -90,6 +94,9 @@ async def add_page(checker: Checker, request: AddRequest) -> AddOutcome:
     if adopted is not None:
         return await _adopt(checker, request, adopted["id"], fetched, feeds)
     record = await checker.decide(_unsaved_watch(url, request), fetched)
+    hint = None if options.uses_browser else _browser_hint(fetched, record)
+    if hint is not None and not request.force:
+        return AddOutcome(url, feeds=feeds, reason=f"{hint}: it needs a browser", browser_hint=hint)
     if record.status.is_error and not request.force:
         return _refused(url, record, feeds)
     watch, recorded = checker.store.add_checked_watch(
@@ -129,6 +136,14 @@ def _refused(url: str, record: CheckRecord, feeds: tuple[str, ...]) -> AddOutcom
     error = record.error or record.status.value
     detail = error if error.startswith("HTTP") else f"{http}{error}"
     return AddOutcome(url, feeds=feeds, reason=f"{record.status.value}: {detail}")
+
+
+def _browser_hint(fetched: FetchResult, record: CheckRecord) -> str | None:
+    """Why the page fetched looks like an app shell (see :mod:`monitor.extract.shell`)."""
+    if fetched.outcome is not FetchOutcome.OK:
+        return None
+    text = record.new_snapshot.text if record.new_snapshot is not None else None
+    return browser_hint(fetched.text, text)
 
 
 def _is_feed(fetched: FetchResult, url: str) -> bool:

@@ -6,13 +6,15 @@ what is allowed. Durations are strings such as ``"90s"``, ``"30m"``, ``"6h"``, `
 
 from __future__ import annotations
 
+import importlib.machinery
+import importlib.util
 import itertools
 import logging
 import os
 import re
 import tomllib
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from fnmatch import fnmatchcase
 from pathlib import Path
 from typing import Any, TypeVar
@@ -22,6 +24,13 @@ from cssselect import HTMLTranslator, SelectorError
 
 from monitor.errors import ConfigError
 from monitor.pace import DEFAULT_DECAY, DecaySchedule, Tier
+from monitor.request import (
+    RequestOptions,
+    parse_cookies,
+    parse_headers,
+    parse_proxy,
+    parse_render,
+)
 
 log = logging.getLogger(__name__)
 
@@ -55,24 +64,35 @@ class FetchSettings:
     # the first check of a page fetches it again this long after its first fetch: what
     # differs between the two is the page's churn (learned, never a change)
     second_fetch: float = 2.0
+    browser: str | None = None  # the Chromium executable; None: chromium found on PATH
+    browser_args: tuple[str, ...] = ()  # more Chromium switches (e.g. --no-sandbox)
+    render_concurrency: int = 2  # pages the browser renders at once
+    render_timeout: float = 30.0  # one render: load, settle, read
 
 
 @dataclass(frozen=True)
 class Rules:
-    """Extraction rules: selectors and ignore patterns (a site rule, or a watch's overrides)."""
+    """Extraction rules: selectors and ignore patterns (a site rule, or a watch's overrides),
+    and a site's plugin (``module:function``, imported from ``plugin_path`` or the
+    environment)."""
 
     content: tuple[str, ...] = ()
     title: tuple[str, ...] = ()
     remove: tuple[str, ...] = ()
     ignore: tuple[str, ...] = ()
+    plugin: str = ""
+    plugin_path: str = ""  # the config file's folder, searched after the environment
 
     def merged(self, other: Rules) -> Rules:
         """These rules with ``other`` laid over them (non-empty fields of ``other`` win)."""
+        plugin = other if other.plugin else self
         return Rules(
             content=other.content or self.content,
             title=other.title or self.title,
             remove=self.remove + other.remove,
             ignore=self.ignore + other.ignore,
+            plugin=plugin.plugin,
+            plugin_path=plugin.plugin_path,
         )
 
 
@@ -83,6 +103,8 @@ class SiteRule:
     match: str
     rules: Rules
     confirm: int | None = None  # overrides [monitor] confirm for these URLs
+    # headers, cookies, proxy, render
+    request: RequestOptions = field(default_factory=RequestOptions)
 
     def matches(self, url: str) -> bool:
         """True if this rule applies to ``url``."""
@@ -97,6 +119,7 @@ class WatchConfig:
     name: str | None = None
     interval: float | None = None
     rules: Rules = Rules()
+    request: RequestOptions = field(default_factory=RequestOptions)
 
 
 @dataclass(frozen=True)
@@ -111,6 +134,8 @@ class FeedConfig:
     max_age: float | None = None  # older entries are not watched (None: the schedule's end)
     any_host: bool = False  # accept articles on other sites than the feed's own
     max_new: int = 500  # new watches one poll may add (the rest: on later polls)
+    # for the feed (never rendered) and the articles it finds
+    request: RequestOptions = field(default_factory=RequestOptions)
 
     @property
     def entry_max_age(self) -> float | None:
@@ -136,6 +161,8 @@ class Settings:
     shutdown_grace: float = 30.0
     web_token: str | None = None  # `monitor serve`: the access token (Bearer or cookie)
     fetch: FetchSettings = FetchSettings()
+    # headers, proxy, render for every page
+    request: RequestOptions = field(default_factory=RequestOptions)
 
 
 NOTIFY_EVENTS = ("change", "failing", "recovered", "removed", "returned")
@@ -191,6 +218,33 @@ class Config:
                 confirm = site.confirm
         return confirm
 
+    def request_for(self, url: str, feed_url: str | None = None) -> RequestOptions:
+        """How to request ``url``: ``[monitor]``'s options, then those of the feed that found
+        it (``feed_url``), of every matching site rule in order, and of its ``[[watch]]``."""
+        options = self.settings.request
+        for feed in self.feeds:
+            if feed_url is not None and feed.url == feed_url:
+                options = options.merged(feed.request)
+        for site in self.sites:
+            if site.matches(url):
+                options = options.merged(site.request)
+        for watch in self.watches:
+            if watch.url == url:
+                options = options.merged(watch.request)
+        return options
+
+    def feed_request(self, feed_url: str) -> RequestOptions:
+        """How to request a feed or sitemap: as a page of its site (``[monitor]``, matching
+        site rules), then its ``[[feed]]``'s own options; always a plain GET."""
+        options = self.settings.request
+        for site in self.sites:
+            if site.matches(feed_url):
+                options = options.merged(site.request)
+        for feed in self.feeds:
+            if feed.url == feed_url:
+                options = options.merged(feed.request)
+        return options.over_http()
+
 
 def parse_duration(value: object) -> float:
     """``"90s"``, ``"30m"``, ``"6h"``, ``"1d"`` (or a number of seconds) -> seconds."""
@@ -233,17 +287,17 @@ class _Reader:
         """The dotted name of ``name`` in this table, for messages."""
         return f"{self.prefix}.{name}" if self.prefix else name
 
-    def get(self, name: str, convert: Callable[[Any], T], default: T) -> T:
-        """The converted value of ``name``, or ``default`` when absent."""
+    def get(self, name: str, convert: Callable[[Any], T], default: T, *, secret: bool = False) -> T:
+        """The converted value of ``name``, or ``default`` when absent. The message of a bad
+        value quotes it, unless it may be a ``secret`` (a proxy URL, cookie values)."""
         self.used.add(name)
         if name not in self.table:
             return default
         try:
             return convert(self.table[name])
         except (ValueError, TypeError) as exc:
-            raise ConfigError(
-                f"got {self.table[name]!r}, expected {exc}", path=self.path, key=self.key(name)
-            ) from None
+            got = "" if secret else f"got {self.table[name]!r}, "
+            raise ConfigError(f"{got}expected {exc}", path=self.path, key=self.key(name)) from None
 
     def finish(self) -> None:
         """Fail on any key that was not read."""
@@ -385,6 +439,38 @@ def _read_rules(reader: _Reader) -> Rules:
     )
 
 
+def _switches(value: object) -> tuple[str, ...]:
+    switches = _strings(value)
+    if not all(s.startswith("--") for s in switches):
+        raise ValueError('a list of Chromium switches, e.g. ["--no-sandbox"]')
+    return switches
+
+
+def _selector(value: object) -> str:
+    (selector,) = _selectors(_string(value))
+    return selector
+
+
+def _read_request(reader: _Reader, *, page: bool = True) -> RequestOptions:
+    """``headers``, ``proxy`` and ``render`` (and for a page: ``cookies``, ``wait_for``)."""
+    return RequestOptions(
+        headers=reader.get("headers", parse_headers, (), secret=True),
+        cookies=reader.get("cookies", parse_cookies, (), secret=True) if page else (),
+        proxy=reader.get("proxy", parse_proxy, None, secret=True),
+        render=reader.get("render", parse_render, None),
+        wait_for=reader.get("wait_for", _selector, None) if page else None,
+    )
+
+
+_PLUGIN = re.compile(r"^[A-Za-z_]\w*(\.[A-Za-z_]\w*)*:[A-Za-z_]\w*$")
+
+
+def _plugin(value: object) -> str:
+    if not isinstance(value, str) or not _PLUGIN.match(value.strip()):
+        raise ValueError('"module:function", e.g. "mysite:article" (mysite.py beside config.toml)')
+    return value.strip()
+
+
 def _read_fetch(r: _Reader) -> FetchSettings:
     d = FetchSettings()
     return FetchSettings(
@@ -403,6 +489,10 @@ def _read_fetch(r: _Reader) -> FetchSettings:
             "allow_private_addresses", _boolean, d.allow_private_addresses
         ),
         second_fetch=r.get("second_fetch", _short_wait, d.second_fetch),
+        browser=r.get("browser", _string, d.browser),
+        browser_args=r.get("browser_args", _switches, d.browser_args),
+        render_concurrency=r.get("render_concurrency", _positive_int, d.render_concurrency),
+        render_timeout=r.get("render_timeout", _positive_duration, d.render_timeout),
     )
 
 
@@ -422,6 +512,7 @@ def _read_settings(path: str, table: object) -> Settings:
         shutdown_grace=r.get("shutdown_grace", parse_duration, d.shutdown_grace),
         web_token=r.get("web_token", parse_web_token, d.web_token),
         fetch=_read_fetch(r),
+        request=_read_request(r, page=False),
     )
     r.finish()
     return settings
@@ -436,10 +527,11 @@ def _read_site(path: str, index: int, table: object) -> SiteRule:
             path=path,
             key=r.key("match"),
         )
-    rules = _read_rules(r)
+    rules = replace(_read_rules(r), plugin=r.get("plugin", _plugin, ""))
     confirm = r.get("confirm", _positive_int, None)
+    request = _read_request(r)
     r.finish()
-    return SiteRule(match=match, rules=rules, confirm=confirm)
+    return SiteRule(match=match, rules=rules, confirm=confirm, request=request)
 
 
 def _read_watch(path: str, index: int, table: object) -> WatchConfig:
@@ -452,6 +544,7 @@ def _read_watch(path: str, index: int, table: object) -> WatchConfig:
         name=r.get("name", parse_watch_name, None),
         interval=r.get("interval", parse_interval, None),
         rules=_read_rules(r),
+        request=_read_request(r),
     )
     r.finish()
     return watch
@@ -507,6 +600,7 @@ def _read_feed(path: str, index: int, table: object) -> FeedConfig:
         max_age=r.get("max_age", _positive_duration, None),
         any_host=r.get("any_host", _boolean, FeedConfig.any_host),
         max_new=r.get("max_new", _positive_int, FeedConfig.max_new),
+        request=_read_request(r),
     )
     r.finish()
     return feed
@@ -701,6 +795,7 @@ def _resolve_paths(config: Config, base: Path) -> Config:
         p = Path(value).expanduser()
         return str(p if p.is_absolute() else base / p)
 
+    sites = tuple(_with_plugin_path(config, i, site, base) for i, site in enumerate(config.sites))
     return replace(
         config,
         settings=replace(
@@ -708,4 +803,25 @@ def _resolve_paths(config: Config, base: Path) -> Config:
             database=resolve(settings.database),
             reports_dir=resolve(settings.reports_dir),
         ),
+        sites=sites,
     )
+
+
+def _with_plugin_path(config: Config, index: int, site: SiteRule, base: Path) -> SiteRule:
+    """A site plugin is imported from the environment or, failing that, the config file's
+    folder: a module found in neither is a ConfigError now, not a failed check later."""
+    if not site.rules.plugin:
+        return site
+    module = site.rules.plugin.partition(":")[0].split(".")[0]
+    folder = str(base.resolve())
+    if importlib.util.find_spec(module) is None and not _in_folder(module, folder):
+        raise ConfigError(
+            f"no module {module!r} in {folder} or on the Python path",
+            path=config.path,
+            key=f"site[{index}].plugin",
+        )
+    return replace(site, rules=replace(site.rules, plugin_path=folder))
+
+
+def _in_folder(module: str, folder: str) -> bool:
+    return importlib.machinery.PathFinder.find_spec(module, [folder]) is not None

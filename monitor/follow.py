@@ -17,10 +17,11 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 
 from monitor.clock import iso
-from monitor.errors import MonitorError
+from monitor.errors import FetchCancelled, MonitorError
 from monitor.feeds.discover import Discovery, poll_feed
 from monitor.fetch import Fetcher
 from monitor.pace import format_duration
+from monitor.request import RequestOptions
 from monitor.schedule import WatchScheduler
 from monitor.store import Store
 from monitor.store.feeds import Feed
@@ -55,8 +56,10 @@ class Follower:
         *,
         slots: int,
         inflight: set[asyncio.Task[None]],
+        request_for: Callable[[str], RequestOptions] | None = None,
     ) -> None:
         self.store = store
+        self.request_for = request_for  # a feed URL -> how to request it (the config's)
         self.feeds = store.feeds
         self.fetcher = fetcher
         self.scheduler = scheduler
@@ -114,9 +117,12 @@ class Follower:
         if task is not None:
             self.inflight.add(task)
         try:
-            discovery = await poll_feed(
-                self.store, self.fetcher, self.feeds.get_feed(feed_id), datetime.now(UTC)
-            )
+            feed = self.feeds.get_feed(feed_id)
+            options = self.request_for(feed.url) if self.request_for else None
+            discovery = await poll_feed(self.store, self.fetcher, feed, datetime.now(UTC), options)
+        except FetchCancelled:
+            log.debug("poll of feed %d not finished: stopping", feed_id)
+            return None
         except MonitorError as exc:
             log.error("polling feed %d failed: %s", feed_id, exc)
             return None

@@ -42,6 +42,7 @@ from monitor.models import (
     Validators,
 )
 from monitor.reextract import reextract_watch
+from monitor.request import RequestOptions
 from monitor.revalidate import validators_to_send
 from monitor.store import (
     CheckRecord,
@@ -159,13 +160,26 @@ class Checker:
         self.comparer = Comparer(store, config)
         self.sleep = sleep  # how the first check waits for its second fetch (tests pass theirs)
         self.replays = 0  # checks that a replay found unchanged, without a full analysis
+        self._feed_urls: dict[int, str] = {}
 
     async def check(self, watch: Watch, *, next_check_at: str | None = None) -> CheckResult:
         """Fetch, classify, extract, compare and store one check of ``watch``."""
         async with self._pages:
             validators = validators_to_send(self.store, watch, self.clock())
-            fetched = await self.fetcher.fetch(watch.url, validators)
+            fetched = await self.fetcher.fetch(watch.url, validators, self.request_for(watch))
             return await self.check_fetched(watch, fetched, next_check_at)
+
+    def request_for(self, watch: Watch) -> RequestOptions:
+        """How ``watch``'s page is requested (headers, cookies, proxy, a browser): as the
+        config says for its URL and, for an article a feed found, that feed."""
+        feed_url = None
+        if watch.feed_id is not None and self.config.feeds:
+            feed_url = self._feed_urls.get(watch.feed_id)
+            if feed_url is None:
+                feed_url = self._feed_urls[watch.feed_id] = self.store.feeds.get_feed(
+                    watch.feed_id
+                ).url
+        return self.config.request_for(watch.url, feed_url)
 
     async def check_fetched(
         self, watch: Watch, fetched: FetchResult, next_check_at: str | None = None
@@ -352,7 +366,7 @@ class Checker:
         once after a fetch that showed a change. None if it did not come back whole."""
         if first_check:
             await self.sleep(self.config.settings.fetch.second_fetch)
-        again = await self.fetcher.fetch(watch.url, Validators())
+        again = await self.fetcher.fetch(watch.url, Validators(), self.request_for(watch))
         if again.outcome is not FetchOutcome.OK or classify_fetch(again, 0, 1).status is not None:
             log.info("watch=%s: the second fetch failed: %s", watch.label, again.error)
             return None

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from monitor.analyse import text_sha256
 from monitor.classify import classify_article
 from monitor.config import Config
-from monitor.errors import StaleBaselineError
+from monitor.errors import ExtractError, StaleBaselineError
 from monitor.extract import EXTRACTOR_VERSION, extract_article
 from monitor.fetch import decode_html
 from monitor.models import FetchOutcome, FetchResult
@@ -52,7 +52,10 @@ def reextract_watch(
     content_type = f"text/html; charset={encoding}" if encoding else None
     html, _ = decode_html(raw, content_type)
     rules = config.rules_for(watch.url, watch.rules)
-    article = extract_article(html, current.final_url or watch.url, rules)
+    try:
+        article = extract_article(html, current.final_url or watch.url, rules)
+    except ExtractError as exc:  # a site plugin that fails: the baseline stays as it was
+        return Reextracted(watch, current.version, note=f"kept: {exc}")
     sha = text_sha256(article.document)
     if sha == current.text_sha256:
         if not dry_run:

@@ -218,6 +218,7 @@ class Daemon:
             self.run_check,
             slots=2 * self.config.settings.fetch.concurrency,
             inflight=self._inflight,
+            request_for=lambda url: self.config.feed_request(url),
         )
 
     def _checker(self) -> Checker:
@@ -291,7 +292,7 @@ class Daemon:
 
     def _schedule_all(self, watches: list[Watch]) -> None:
         settings = self.config.settings
-        timings = [WatchTiming(w.id, self._interval(w), w.next_check_at) for w in watches]
+        timings = [WatchTiming(w.id, _interval(w, self.config), w.next_check_at) for w in watches]
         now = datetime.now(UTC)
         plan = plan_first_runs(timings, now, spread=max(settings.jitter, 30.0))
         for timing in timings:
@@ -306,9 +307,6 @@ class Daemon:
             "" if len(watches) == 1 else "es",
             self.follower.summary(),
         )
-
-    def _interval(self, watch: Watch) -> float:
-        return watch.interval or self.config.settings.interval
 
     async def run_check(self, watch_id: int) -> None:
         """The job of one watch: check it, never letting an error stop the daemon."""
@@ -400,11 +398,11 @@ class Daemon:
             self._schedule_all(new)
         for watch in watches.values():
             old = self.scheduler.interval(watch.id)
-            if old is not None and old != self._interval(watch):
+            if old is not None and old != _interval(watch, self.config):
                 self._reschedule(watch)
 
     def _reschedule(self, watch: Watch) -> None:
-        interval = self._interval(watch)
+        interval = _interval(watch, self.config)
         soonest = datetime.now(UTC) + timedelta(seconds=interval * random.random())
         current = self.scheduler.next_run(watch.id)
         first = min(current, soonest) if current else soonest
@@ -436,6 +434,10 @@ class Daemon:
         that may or may not have gone out), then deliver what is left."""
         async with self._delivery:
             await self.outbox.deliver()
+
+
+def _interval(watch: Watch, config: Config) -> float:
+    return watch.interval or config.settings.interval
 
 
 def _summary(result: CheckResult) -> str:

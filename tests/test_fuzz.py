@@ -40,6 +40,15 @@ KEYS = [
     "port",
     "confirm",
     "allow_private_addresses",
+    "cookies",
+    "proxy",
+    "render",
+    "wait_for",
+    "plugin",
+    "browser",
+    "browser_args",
+    "render_timeout",
+    "render_concurrency",
     "x",
 ]
 scalars = st.one_of(
@@ -48,7 +57,22 @@ scalars = st.one_of(
     st.integers(-5, 10**6),
     st.floats(allow_nan=True),
     st.text(max_size=20),
-    st.sampled_from(["30m", "1s", "0s", "-1h", "10MB", "http://x/", "div"]),
+    st.sampled_from(
+        [
+            "30m",
+            "1s",
+            "0s",
+            "-1h",
+            "10MB",
+            "http://x/",
+            "div",
+            "browser",
+            "socks5://u:p@h:1",
+            "http://${UNSET_VAR_X}@p:1",
+            "m:f",
+            "--no-sandbox",
+        ]
+    ),
 )
 values = st.recursive(
     scalars,

@@ -18,7 +18,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
     frozenset(names.split())
     for names in (
         "errors clock models urls pace logs samplesite",  # shared by every stage
-        "config",
+        "config request",  # config.toml; how pages are requested (headers, proxy, render)
         "fetch classify extract diff excerpt identity",  # the stages that need no database
         "analyse learn",  # the CPU part of a check (in a worker process) and what it learns
         "store",

@@ -181,7 +181,10 @@ async def _poll_all(app: App, store: Any, followed: list[Any]) -> list[Any]:
     from monitor.fetch import Fetcher
 
     async with Fetcher(app.config.settings.fetch) as fetcher:
-        return [await poll_feed(store, fetcher, feed, app.clock()) for feed in followed]
+        return [
+            await poll_feed(store, fetcher, feed, app.clock(), app.config.feed_request(feed.url))
+            for feed in followed
+        ]
 
 
 def _print_discovery(found: Any, as_json: bool) -> None:

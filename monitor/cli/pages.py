@@ -94,7 +94,16 @@ def _add(app: App, request: AddRequest) -> AddOutcome:
 
 def _not_added(outcome: AddOutcome) -> str:
     """Why nothing was added, with what to do instead."""
+    from monitor.extract.shell import config_lines
+
     url = outcome.url
+    if outcome.browser_hint:
+        return (
+            f"not added: {url} looks like it needs a browser ({outcome.browser_hint}).\n"
+            f"To render it in a real browser, add to config.toml:\n\n{config_lines(url)}\n\n"
+            f"then run `monitor add {url}` again (Playwright: pip install 'monitor[browser]'; "
+            "--force adds the page as it is)"
+        )
     if outcome.is_feed:
         return (
             f"{url} is a feed, not an article: to watch every article it lists, "
@@ -187,7 +196,7 @@ def _fetch(app: App, url: str) -> Any:
 
     async def run() -> Any:
         async with Fetcher(app.config.settings.fetch) as fetcher:
-            return await fetcher.fetch(url)
+            return await fetcher.fetch(url, options=app.config.request_for(url).over_http())
 
     return asyncio.run(run())
 
@@ -292,9 +301,12 @@ def extract(
 ) -> None:
     """Print the article text of a page: SOURCE is a file, a URL, or - for stdin.
 
-    --explain shows how the text was found (site rule, rule pack or generic extraction, the
-    content selector or container, the title's source) and what was removed, with samples:
-    what you need to write a [[site]] rule. With --watch, as that watch reads the page.
+    --explain shows how the text was found (site rule, rule pack, site plugin or generic
+    extraction, the content selector or container, the title's source) and what was removed,
+    with samples: what you need to write a [[site]] rule. A URL is fetched as a check would
+    (the config's headers, cookies, proxy and render = "browser"); --explain says how, and
+    says when the page looks like it needs a browser, with the lines to add to config.toml.
+    With --watch, as that watch reads the page.
     """
     from monitor.extract import explain_article, extract_article
     from monitor.fetch import decode_html
@@ -302,8 +314,10 @@ def extract(
 
     watch = _watch_of(app, watch_ref) if watch_ref else None
     source = source or (watch.url if watch is not None else "-")
+    options = None
     if source.startswith(("http://", "https://")):
-        html, url = _fetch_one(app, source), url or source
+        options = app.config.request_for(source)
+        html, url = _fetch_one(app, source, options), url or source
     else:
         html, _ = decode_html(_read_source(source), None)
     if watch is not None:
@@ -311,27 +325,64 @@ def extract(
     rules = app.config.rules_for(url or "", watch.rules if watch else None)
     how = explain_article(html, url, rules) if explain else None
     article = how.article if how is not None else extract_article(html, url, rules)
+    hint = _hint(html, article.text, options) if explain else None
     learned_lines: list[str] = []
     if watch is not None:
         article, learned_lines = _as_watched(article, html, watch, rules)
     if as_json:
-        data = {
-            "title": article.title,
-            "text": article.text,
-            "extractor": article.extractor,
-            "metadata": article.metadata.as_dict(),
-            "confidence": article.confidence.as_dict(),
-        }
-        if how is not None:
-            data["explain"] = how.as_dict()
-        click.echo(json.dumps(data, ensure_ascii=False, indent=2))
+        click.echo(
+            json.dumps(_extract_json(article, how, options, hint), ensure_ascii=False, indent=2)
+        )
         return
     if how is not None:
         described = [how.describe(), *(f"learned:  {line}" for line in learned_lines)]
+        if options is not None:
+            described.append(f"fetched:  {options.describe()}")
+        if hint is not None:
+            described.append(_browser_note(hint, url))
         click.echo(clean("\n".join(described)) + "\n")
     if not article.text:
         click.echo("note: no article text found on this page", err=True)
     click.echo(clean(article.text if no_title else article.document))
+
+
+def _extract_json(article: Any, how: Any, options: Any, hint: str | None) -> dict[str, Any]:
+    """`extract --json`'s object (with --explain: how, how the page was fetched, whether
+    it needs a browser)."""
+    data: dict[str, Any] = {
+        "title": article.title,
+        "text": article.text,
+        "extractor": article.extractor,
+        "metadata": article.metadata.as_dict(),
+        "confidence": article.confidence.as_dict(),
+    }
+    if how is not None:
+        data["explain"] = {
+            **how.as_dict(),
+            "request": options.describe() if options is not None else None,
+            "needs_browser": hint,
+        }
+    return data
+
+
+def _hint(html: str, text: str, options: Any) -> str | None:
+    """Why the page looks like it needs a browser (None once a browser rendered it)."""
+    from monitor.extract.shell import browser_hint
+
+    if options is not None and options.uses_browser:
+        return None
+    return browser_hint(html, text)
+
+
+def _browser_note(hint: str, url: str | None) -> str:
+    from monitor.extract.shell import config_lines
+
+    lines = config_lines(url) if url else 'render = "browser"   # in the page\'s [[site]]'
+    indented = "\n".join(f"          {line}" for line in lines.splitlines())
+    return (
+        f"note:     this page looks like it needs a browser ({hint}); to render it in one, "
+        f"add to config.toml:\n{indented}"
+    )
 
 
 def _watch_of(app: App, ref: str) -> Any:
@@ -367,13 +418,14 @@ def _read_source(source: str) -> bytes:
         raise UsageError(f"cannot read {source}: {exc.strerror}") from None
 
 
-def _fetch_one(app: App, url: str) -> str:
+def _fetch_one(app: App, url: str, options: Any) -> str:
+    """The page at ``url``, fetched as a check would (headers, cookies, proxy, a browser)."""
     from monitor.fetch import Fetcher
     from monitor.models import FetchOutcome
 
     async def run() -> Any:
         async with Fetcher(app.config.settings.fetch) as fetcher:
-            return await fetcher.fetch(url)
+            return await fetcher.fetch(url, options=options)
 
     result = asyncio.run(run())
     if result.outcome is not FetchOutcome.OK:

@@ -50,6 +50,7 @@ from monitor.extract.live import drop_live_elements, drop_live_lines
 from monitor.extract.metadata import extract_metadata
 from monitor.extract.packs import RULE_PACKS
 from monitor.extract.parse import parse_html
+from monitor.extract.plugin import plugin_lines, run_plugin
 from monitor.extract.replay import Learning, RawPaths, learning_of, page_fingerprint
 from monitor.extract.second import SecondView, trafilatura_view
 from monitor.extract.text import (
@@ -179,16 +180,23 @@ def _extract(
 ) -> tuple[Article, Document, tuple[str, ...]]:
     """The article, the page it was read from, and (with ``learn``) the path of its region
     on the page as parsed (:class:`.replay.RawPaths`)."""
+    plugged = run_plugin(rules, html, url) if rules.plugin else None  # the page as it came
     html = clean_markup(html)
     doc = Document(parse_html(html))
     paths = RawPaths(doc.root) if learn else None
     metadata = extract_metadata(doc.root, url)
-    chosen, extractor = _prepare(doc, rules, trace)
+    # with a plugin, its article says what it lost (the page's removals only shape the title)
+    chosen, extractor = _prepare(doc, rules, trace if plugged is None else NO_TRACE)
     title, source = _title(doc, chosen, metadata, url)
     page_title = _page_title(doc.root, metadata, url) or ""
-    lines, heading, sure, region = _content_lines(
-        doc, chosen, (title, page_title), trace, extractor, (metadata, second_view(html, url))
-    )
+    if plugged is not None:
+        lines = plugin_lines(plugged, chosen, ALWAYS_REMOVE, trace)
+        heading, region = "", None  # no region: a plugin's watch is never replayed
+        sure = Confidence("high", f"the site plugin {rules.plugin} chose it")
+    else:
+        lines, heading, sure, region = _content_lines(
+            doc, chosen, (title, page_title), trace, extractor, (metadata, second_view(html, url))
+        )
     if heading and source in WEAK_TITLE_SOURCES and _compact(heading) not in _compact(title):
         title, source = heading, "a heading the body's first lines repeat"
     trace.titled(source)
@@ -278,6 +286,8 @@ def _choose_rules(doc: Document, rules: Rules, trace: Trace) -> tuple[Rules, str
 
 
 def _rules_for(doc: Document, rules: Rules) -> tuple[Rules, str, str]:
+    if rules.plugin:
+        return rules, "plugin", ""
     if rules.content and doc.select_one(rules.content) is not None:
         return rules, "site-rule", ""
     for pack in RULE_PACKS:

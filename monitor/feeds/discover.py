@@ -22,14 +22,16 @@ from collections import Counter
 from collections.abc import Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
+from functools import partial
 
 from monitor.clock import parse_moment
-from monitor.errors import FeedError, StoreError
+from monitor.errors import FeedError, FetchCancelled, StoreError
 from monitor.feeds.parse import Entry
 from monitor.feeds.poll import FeedFetch, FeedState, fetch_feed
 from monitor.fetch import Fetcher
 from monitor.models import Validators
 from monitor.pace import DecaySchedule, Pace, article_pace, format_duration
+from monitor.request import RequestOptions
 from monitor.store import CheckRecord, Store, StoreReader, Watch
 from monitor.store.feeds import EntryChange, Feed, Feeds, KnownEntry, NewWatch, PollRecord
 from monitor.store.watches import WatchReader
@@ -175,17 +177,26 @@ def _entry_changes(feed: Feed, known: KnownEntry, entry: Entry) -> list[EntryCha
     return found
 
 
-async def poll_feed(store: Store, fetcher: Fetcher, feed: Feed, now: datetime) -> Discovery:
-    """Fetch one feed and record what it found (one transaction); a failure (including one
-    nobody foresaw while reading the document) is recorded on the feed and returned, never
-    raised."""
+async def poll_feed(
+    store: Store,
+    fetcher: Fetcher,
+    feed: Feed,
+    now: datetime,
+    options: RequestOptions | None = None,
+) -> Discovery:
+    """Fetch one feed (with its request ``options``: headers, cookies, proxy) and record what
+    it found (one transaction); a failure (including one nobody foresaw while reading the
+    document) is recorded on the feed and returned, never raised."""
     feeds = store.feeds
     polled_at = now.astimezone(UTC).isoformat(timespec="seconds")
     state = FeedState(Validators(feed.etag, feed.last_modified), feed.kind, feed.children)
     try:
-        fetched = await fetch_feed(fetcher, feed.url, state, lambda url: accepts(feed, url))
+        allow = partial(accepts, feed)
+        fetched = await fetch_feed(fetcher, feed.url, state, allow, options)
     except FeedError as exc:
         return _failed(feeds, feed, polled_at, str(exc))
+    except FetchCancelled:
+        raise  # monitor is stopping: no poll happened, nothing to record
     except Exception as exc:  # a parser bug must not stop the feed, nor hide it
         log.warning("feed=%s: unexpected error reading it", feed.label, exc_info=True)
         message = f"cannot read the feed (unexpected {type(exc).__name__}: {exc})"

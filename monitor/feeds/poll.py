@@ -21,6 +21,7 @@ from monitor.errors import FeedError
 from monitor.feeds.parse import ChildSitemap, Entry, FeedDocument, parse_document
 from monitor.fetch import Fetcher
 from monitor.models import FetchOutcome, FetchResult, Validators
+from monitor.request import RequestOptions
 
 log = logging.getLogger(__name__)
 
@@ -69,19 +70,21 @@ async def fetch_feed(
     url: str,
     state: FeedState | Validators,
     allow: Callable[[str], bool] = _everything,
+    options: RequestOptions | None = None,
 ) -> FeedFetch:
-    """Fetch and parse a feed or sitemap (and an index's sitemaps whose URL ``allow``s);
-    FeedError if it fails."""
+    """Fetch and parse a feed or sitemap (and an index's sitemaps whose URL ``allow``s),
+    with the feed's request ``options`` (headers, cookies, proxy); FeedError if it fails."""
     if isinstance(state, Validators):
         state = FeedState(state)
     index = state.kind == "sitemapindex"
-    result = await fetcher.fetch(url, _NO_VALIDATORS if index else state.validators)
+    result = await fetcher.fetch(url, _NO_VALIDATORS if index else state.validators, options)
     if result.outcome is FetchOutcome.NOT_MODIFIED:
         return FeedFetch(url, not_modified=True, validators=result.validators)
     document = await _parsed(result)
     if document.kind != "sitemapindex":
         return FeedFetch(url, False, document.kind, document.entries, result.validators)
-    read = await _read_children(fetcher, _chosen(document.children, allow), state.children)
+    chosen = _chosen(document.children, allow)
+    read = await _read_children(fetcher, chosen, state.children, options)
     if len(document.children) > MAX_CHILDREN:
         log.info(
             "sitemap index %s lists %d sitemaps; read %d", url, len(document.children), MAX_CHILDREN
@@ -142,6 +145,7 @@ async def _read_children(
     fetcher: Fetcher,
     chosen: tuple[list[ChildSitemap], list[str]],
     known: Mapping[str, Mapping[str, Any]],
+    options: RequestOptions | None = None,
 ) -> _Children:
     """Entries of the chosen child sitemaps; a child that fails is a warning, not the end."""
     children, skipped = chosen
@@ -149,9 +153,8 @@ async def _read_children(
     for child in children:
         before = known.get(child.url, {})
         try:
-            result = await fetcher.fetch(
-                child.url, Validators(before.get("etag"), before.get("last_modified"))
-            )
+            validators = Validators(before.get("etag"), before.get("last_modified"))
+            result = await fetcher.fetch(child.url, validators, options)
             if result.outcome is FetchOutcome.NOT_MODIFIED and "entries" in before:
                 read.states[child.url] = dict(before)
                 read.listed += int(before["entries"])

@@ -18,10 +18,16 @@ number of times with exponential backoff (honouring Retry-After); the wait uses 
 all attempts of one fetch together get ``total_timeout``. Redirects are followed one hop at a
 time (not by httpx) so a redirect's body is never read; cookies live for one fetch.
 
+A fetch takes the watch's :class:`~monitor.request.RequestOptions`: its configured headers and
+cookies (sent on the hops that stay on the page's site), its proxy (HTTP, HTTPS or SOCKS5,
+through httpx's own proxy support: one set of clients per proxy), and ``render = "browser"``,
+which fetches the page in a real browser instead (``render.py``). No error message carries a
+proxy's credentials.
+
 Here: ``Fetcher`` (requests, redirects, retries, limits). Beside it: ``decode.py`` (bytes ->
 text), ``body.py`` (bounded Content-Encoding, whole bodies), ``cookies.py`` (one fetch's
 cookies), ``validators.py`` (validators that can be true), ``errors.py`` (httpx errors ->
-messages) and ``address.py`` (the allow_private_addresses check).
+messages), ``address.py`` (the allow_private_addresses check) and ``render.py`` (the browser).
 """
 
 from __future__ import annotations
@@ -31,7 +37,7 @@ import itertools
 import logging
 import random
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
@@ -51,10 +57,21 @@ from monitor.fetch.cookies import FetchCookies, no_jar
 from monitor.fetch.decode import decode_html
 from monitor.fetch.errors import _MESSAGES as _MESSAGES  # re-exported, for tests
 from monitor.fetch.errors import _describe
+from monitor.fetch.render import Renderer
 from monitor.fetch.validators import CLOCK_SKEW, http_date, sane_validators
 from monitor.models import FetchOutcome, FetchResult, Validators
+from monitor.request import RequestOptions, redact
+from monitor.urls import same_site
 
-__all__ = ["CLIENT_CONNECTIONS", "AddressRefused", "Fetcher", "Sleep", "decode_html"]
+__all__ = [
+    "CLIENT_CONNECTIONS",
+    "AddressRefused",
+    "Fetcher",
+    "Renderer",
+    "RequestOptions",
+    "Sleep",
+    "decode_html",
+]
 
 log = logging.getLogger(__name__)
 
@@ -72,6 +89,7 @@ _RETRY_AFTER_STATUSES = frozenset({429, 503})
 _TRANSIENT = (httpx.TimeoutException, httpx.NetworkError, httpx.RemoteProtocolError)
 _TEXT_TYPES = frozenset({"application/xhtml+xml", "application/xml", "application/json"})
 _NO_VALIDATORS = Validators()
+_PLAIN = RequestOptions()
 #: A retry starts only if this much of total_timeout is left (or connect_timeout, if less).
 _MIN_RETRY_BUDGET = 1.0
 
@@ -106,7 +124,8 @@ class _HostSlot:
 
 
 class Fetcher:
-    """Fetches pages over one shared httpx client, within a global and a per-host limit."""
+    """Fetches pages over shared httpx clients (one set per proxy) or a browser, within a
+    global and a per-host limit."""
 
     def __init__(
         self,
@@ -116,23 +135,45 @@ class Fetcher:
         sleep: Sleep = asyncio.sleep,
         network_backend: httpcore.AsyncNetworkBackend | None = None,
         clock: Clock = _utcnow,
+        renderer: Renderer | None = None,
     ) -> None:
         self.settings = settings
         self._sleep = sleep
         self._clock = clock  # the reference for validators when an answer has no Date
-        # httpx's pool costs grow with the requests in flight on one client (encode/httpx#3215):
-        # a client per CLIENT_CONNECTIONS slots keeps each in its fast range.
-        shards = max(1, -(-settings.concurrency // CLIENT_CONNECTIONS))
-        size = -(-settings.concurrency // shards)
         if network_backend is None and not settings.allow_private_addresses:
             network_backend = PublicOnlyBackend()
-        self._clients = [
-            _make_client(settings, transport, size, network_backend) for _ in range(shards)
-        ]
-        self._next_client = itertools.cycle(self._clients)
+        self._transport = transport
+        self._backend = network_backend
+        self._pools: dict[str | None, Iterator[httpx.AsyncClient]] = {}
+        self._clients: list[httpx.AsyncClient] = []
+        self._pool(None)  # the direct clients, built now
+        self._renderer = renderer
         self._slots = asyncio.Semaphore(settings.concurrency)
         self._host_slots: dict[str, _HostSlot] = {}
         self._closing = False
+
+    def _pool(self, proxy: str | None) -> Iterator[httpx.AsyncClient]:
+        """The clients of one proxy (None: direct), made at its first use. httpx's pool costs
+        grow with the requests in flight on one client (encode/httpx#3215): a client per
+        CLIENT_CONNECTIONS slots keeps each in its fast range."""
+        pool = self._pools.get(proxy)
+        if pool is None:
+            shards = max(1, -(-self.settings.concurrency // CLIENT_CONNECTIONS))
+            size = -(-self.settings.concurrency // shards)
+            clients = [
+                _make_client(self.settings, self._transport, size, self._backend, proxy)
+                for _ in range(shards)
+            ]
+            self._clients.extend(clients)
+            pool = self._pools[proxy] = itertools.cycle(clients)
+        return pool
+
+    @property
+    def renderer(self) -> Renderer:
+        """The browser of ``render = "browser"`` pages (started at its first render)."""
+        if self._renderer is None:
+            self._renderer = Renderer(self.settings, base_headers=_HEADERS)
+        return self._renderer
 
     def refuse_new(self) -> None:
         """Start no new request (shutting down): a fetch still waiting for a slot, or about
@@ -151,31 +192,70 @@ class Fetcher:
         await self.aclose()
 
     async def aclose(self) -> None:
-        """Close the shared client and its connections."""
+        """Close the shared clients and their connections, and stop the browser."""
         for client in self._clients:
             await client.aclose()
+        if self._renderer is not None:
+            await self._renderer.aclose()
 
-    async def fetch(self, url: str, validators: Validators = _NO_VALIDATORS) -> FetchResult:
-        """Fetch ``url``, conditionally if ``validators`` are set; never raises for I/O or HTTP.
+    async def fetch(
+        self,
+        url: str,
+        validators: Validators = _NO_VALIDATORS,
+        options: RequestOptions | None = None,
+    ) -> FetchResult:
+        """Fetch ``url``, conditionally if ``validators`` are set, as ``options`` say (headers,
+        cookies, proxy, a browser); never raises for I/O or HTTP.
 
         All attempts together get ``total_timeout`` (the waits between them come on top):
         a retry starts only while some of it is left, and runs within what is left."""
+        options = options or _PLAIN
         started = time.monotonic()
+        if options.uses_browser:
+            result = await self._render(url, options)
+            return self._finished(result, options, 1, started)
         budget = self.settings.total_timeout
         attempts = 0
         while True:
             attempts += 1
-            attempt, spent = await self._attempt(url, validators, budget)
+            attempt, spent = await self._attempt(url, validators, budget, options)
             budget -= spent
             delay = self._retry_delay(attempt, attempts, budget)
             if delay is None:
                 break
-            log.debug("retrying %s in %.2fs after: %s", url, delay, attempt.result.error)
+            log.debug(
+                "retrying %s in %.2fs after: %s",
+                url,
+                delay,
+                redact(attempt.result.error or "", options.secrets()),
+            )
             await self._sleep(delay)
             if self._closing:
                 raise FetchCancelled("monitor is stopping: the retry was not started")
+        return self._finished(attempt.result, options, attempts, started)
+
+    def _finished(
+        self, result: FetchResult, options: RequestOptions, attempts: int, started: float
+    ) -> FetchResult:
+        """The result with its attempts and duration, and no proxy credentials in it."""
         duration_ms = round((time.monotonic() - started) * 1000)
-        return replace(attempt.result, attempts=attempts, duration_ms=duration_ms)
+        error = redact(result.error, options.secrets()) if result.error else result.error
+        return replace(result, attempts=attempts, duration_ms=duration_ms, error=error)
+
+    async def _render(self, url: str, options: RequestOptions) -> FetchResult:
+        """The page as a browser renders it, within the fetcher's host and global limits."""
+        try:
+            _check_scheme(httpx.Request("GET", url), first=True)
+            if not self.settings.allow_private_addresses:
+                parts = httpx.URL(url)
+                await _check_public(parts.host, parts.port or 443)
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
+            return _failure(url, _describe(exc, self.settings))
+        except AddressRefused as exc:
+            return _failure(url, str(exc))
+        if self._closing:
+            raise FetchCancelled("monitor is stopping: the render was not started")
+        return await self.renderer.render(url, options, slot=lambda: self._slot(url))
 
     def _retry_delay(self, attempt: _Attempt, attempts: int, budget: float) -> float | None:
         """Seconds to wait before the next try, or None when there is none."""
@@ -189,22 +269,24 @@ class Fetcher:
         return delay + random.uniform(0, delay * _JITTER)
 
     async def _attempt(
-        self, url: str, validators: Validators, budget: float
+        self, url: str, validators: Validators, budget: float, options: RequestOptions
     ) -> tuple[_Attempt, float]:
         """One request with its redirects, within the limits and what is left of the
         whole-fetch deadline; and the seconds it took (waiting for a slot aside)."""
         async with self._slot(url):
             started = time.monotonic()
-            attempt = await self._bounded(url, validators, budget)
+            attempt = await self._bounded(url, validators, budget, options)
             return attempt, time.monotonic() - started
 
-    async def _bounded(self, url: str, validators: Validators, budget: float) -> _Attempt:
+    async def _bounded(
+        self, url: str, validators: Validators, budget: float, options: RequestOptions
+    ) -> _Attempt:
         """One request within ``budget`` seconds. Retried after: connection errors, a cut
         body, no answer within read_timeout, 5xx and 429. Not retried: a server that
         answers, however slowly (the whole-fetch deadline, a stall in the body)."""
         try:
             async with asyncio.timeout(max(budget, 0.0)):
-                return await self._request(url, validators)
+                return await self._request(url, validators, options)
         except TimeoutError:
             limit = self.settings.total_timeout
             message = f"total timeout: no complete answer within {limit:g}s"
@@ -214,10 +296,10 @@ class Fetcher:
         except Truncated as exc:
             return _Attempt(_failure(url, str(exc)), retry=True)
         except _BodyStalled as exc:
-            log.debug("fetch of %s stalled in the body: %r", url, exc.cause)
+            log.debug("fetch of %s stalled in the body: %s", url, _shown(exc.cause, options))
             return _Attempt(_failure(url, _describe(exc.cause, self.settings)), retry=False)
         except (httpx.HTTPError, httpx.InvalidURL) as exc:
-            log.debug("fetch of %s failed: %r", url, exc)
+            log.debug("fetch of %s failed: %s", url, _shown(exc, options))
             retry = isinstance(exc, _TRANSIENT)
             return _Attempt(_failure(url, _describe(exc, self.settings)), retry=retry)
 
@@ -244,10 +326,10 @@ class Fetcher:
         """Hosts with a fetch in flight or waiting for a slot."""
         return len(self._host_slots)
 
-    async def _request(self, url: str, validators: Validators) -> _Attempt:
+    async def _request(self, url: str, validators: Validators, options: RequestOptions) -> _Attempt:
         """Send the request, follow redirects and read the final answer."""
         conditional = _conditional_headers(validators, self._clock() + CLOCK_SKEW)
-        response = await self._open(url, conditional)
+        response = await self._open(url, conditional, options)
         try:
             return await self._read(url, response, validators)
         except httpx.TimeoutException as exc:
@@ -255,16 +337,20 @@ class Fetcher:
         finally:
             await response.aclose()
 
-    async def _open(self, url: str, headers: dict[str, str]) -> httpx.Response:
+    async def _open(
+        self, url: str, headers: dict[str, str], options: RequestOptions
+    ) -> httpx.Response:
         """The streamed final response, following redirects one hop at a time; the hops
-        share this request's cookies (and nothing else does)."""
-        client = next(self._next_client)
-        cookies = FetchCookies()
+        share this request's cookies (and nothing else does). Configured headers and
+        cookies go to the hops on the page's own site only."""
+        client = next(self._pool(options.proxy_url))
+        cookies = FetchCookies(dict(options.cookies), site=url)
         request = client.build_request("GET", url, headers=headers)
         for hop in range(self.settings.max_redirects + 1):
             _check_scheme(request, first=hop == 0)
             if not self.settings.allow_private_addresses:
                 await _check_public(request.url.host, request.url.port or 443)
+            _apply_headers(request, options, url, client)
             cookies.apply(request)
             response = await client.send(request, stream=True)
             cookies.keep(response)
@@ -340,8 +426,11 @@ def _make_client(
     transport: httpx.AsyncBaseTransport | None,
     connections: int,
     backend: httpcore.AsyncNetworkBackend | None,
+    proxy: str | None = None,
 ) -> httpx.AsyncClient:
-    """The shared client; redirects are followed by ``Fetcher._open``, not by httpx."""
+    """A shared client (through ``proxy``, if given: httpx's own proxy transport, to a
+    proxy the user configured, whatever its address); redirects are followed by
+    ``Fetcher._open``, not by httpx."""
     timeout = httpx.Timeout(
         connect=settings.connect_timeout,
         read=settings.read_timeout,
@@ -349,10 +438,11 @@ def _make_client(
         pool=settings.connect_timeout,
     )
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
-    if transport is None and backend is not None:
+    if transport is None and backend is not None and proxy is None:
         transport = pinned_transport(limits, backend)
     return httpx.AsyncClient(
         transport=transport,
+        proxy=proxy,
         timeout=timeout,
         limits=limits,
         follow_redirects=False,
@@ -377,6 +467,28 @@ async def _check_location(response: httpx.Response) -> None:
         )
     if not location.strip():
         del response.headers["location"]
+
+
+def _apply_headers(
+    request: httpx.Request, options: RequestOptions, url: str, client: httpx.AsyncClient
+) -> None:
+    """The configured headers on a hop to the page's own site; on a hop elsewhere (a
+    redirect to another site), the client's defaults instead."""
+    if not options.headers:
+        return
+    on_site = same_site(str(request.url), url)
+    for name, value in options.headers:
+        if on_site:
+            request.headers[name] = value
+        elif name in client.headers:
+            request.headers[name] = client.headers[name]
+        elif name in request.headers:
+            del request.headers[name]
+
+
+def _shown(exc: BaseException, options: RequestOptions) -> str:
+    """An exception for a debug log line, without proxy credentials."""
+    return redact(repr(exc), options.secrets())
 
 
 def _check_scheme(request: httpx.Request, *, first: bool) -> None:

@@ -9,8 +9,10 @@ so a page setting 1,000 cookies cannot make the next hop's request one that the 
 refuses.
 
 The shared httpx clients get a jar that never stores anything (:func:`no_jar`), so httpx's own
-cookie handling has nothing to carry. :class:`FetchCookies` takes the cookies to start from,
-so that fixed cookies configured for a site can be given here, and only here.
+cookie handling has nothing to carry. :class:`FetchCookies` takes the cookies a user configured
+for the page (``cookies = {consent = "yes"}`` in config.toml: a consent cookie), and sends them
+on every hop of the fetch that stays on the page's site (its registrable domain), never to
+another site a redirect leads to.
 """
 
 from __future__ import annotations
@@ -19,6 +21,8 @@ from collections.abc import Mapping
 from http.cookiejar import Cookie, CookieJar
 
 import httpx
+
+from monitor.urls import same_site
 
 MAX_COOKIES = 50
 MAX_HEADER_BYTES = 4096
@@ -42,8 +46,9 @@ def no_jar() -> httpx.Cookies:
 class FetchCookies:
     """The cookies of one fetch: set by its answers, sent on its next hops, bounded."""
 
-    def __init__(self, fixed: Mapping[str, str] | None = None) -> None:
+    def __init__(self, fixed: Mapping[str, str] | None = None, *, site: str | None = None) -> None:
         self._fixed = dict(fixed or {})
+        self._site = site  # the URL whose site the fixed cookies are for (None: every hop)
         self._jar = httpx.Cookies()
 
     def __len__(self) -> int:
@@ -60,7 +65,8 @@ class FetchCookies:
         """Give ``request`` the Cookie header of this fetch (or none)."""
         if "cookie" in request.headers:
             del request.headers["cookie"]
-        pairs = list(self._fixed.items())
+        on_site = self._site is None or same_site(str(request.url), self._site)
+        pairs = list(self._fixed.items()) if on_site else []
         scratch = httpx.Request(request.method, request.url)
         self._jar.set_cookie_header(scratch)
         sent = scratch.headers.get("cookie")

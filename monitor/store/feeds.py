@@ -17,7 +17,7 @@ from monitor.config import Config, FeedConfig, Rules
 from monitor.errors import ConfigError, UsageError
 from monitor.pace import DEFAULT_DECAY, DecaySchedule, Tier, next_due
 from monitor.store.database import Database
-from monitor.store.records import rules_json, utcnow
+from monitor.store.records import rules_from_json, rules_json, utcnow
 from monitor.store.watches import Names
 
 _CHUNK = 500  # SQLite host parameters per IN (...)
@@ -130,13 +130,12 @@ def schedule_from_json(text: str | None) -> DecaySchedule:
 
 
 def feed_from_row(row: dict[str, Any]) -> Feed:
-    rules = {k: tuple(v) for k, v in json.loads(row["rules_json"] or "{}").items()}
     return Feed(
         id=row["id"],
         url=row["url"],
         name=row["name"],
         interval=row["interval_s"],
-        rules=Rules(**rules),
+        rules=rules_from_json(row["rules_json"]),
         schedule=schedule_from_json(row["schedule_json"]),
         max_age=row["max_age_s"],
         source=row["source"],

@@ -191,20 +191,34 @@ def outbox_from_row(row: dict[str, Any]) -> OutboxRow:
     )
 
 
+#: The rules a watch or feed row keeps (a site's plugin is the config's, never stored).
+STORED_RULES = ("content", "title", "remove", "ignore")
+
+
 def rules_json(rules: Rules) -> str:
     """Rules as the JSON stored in ``watches.rules_json``."""
-    data = {k: list(v) for k, v in rules.__dict__.items() if v}
+    data = {k: list(getattr(rules, k)) for k in STORED_RULES if getattr(rules, k)}
     return json.dumps(data, ensure_ascii=False, sort_keys=True)
 
 
+def rules_from_json(text: str | None) -> Rules:
+    """The rules that ``rules_json`` stored."""
+    data = json.loads(text or "{}")
+    return Rules(
+        content=tuple(data.get("content", ())),
+        title=tuple(data.get("title", ())),
+        remove=tuple(data.get("remove", ())),
+        ignore=tuple(data.get("ignore", ())),
+    )
+
+
 def watch_from_row(row: dict[str, Any]) -> Watch:
-    rules = {k: tuple(v) for k, v in json.loads(row["rules_json"] or "{}").items()}
     return Watch(
         id=row["id"],
         url=row["url"],
         name=row["name"],
         interval=row["interval_s"],
-        rules=Rules(**rules),
+        rules=rules_from_json(row["rules_json"]),
         source=row["source"],
         active=bool(row["active"]),
         created_at=row["created_at"],
