@@ -84,3 +84,36 @@ def test_it_is_stored_and_read_back() -> None:
     assert again.numbers == learned.numbers and again.unordered == learned.unordered
     assert again.spans == learned.spans
     assert again.merged(Volatility()).apply(SECOND) == learned.apply(SECOND)
+
+
+def with_stamp(stamp: str, views: int = 7) -> list[str]:
+    return [*PARAGRAPHS, f"Posted by Ann on {stamp}, {views} readers so far, in the forum."]
+
+
+def test_a_number_churning_takes_the_numbers_written_with_it() -> None:
+    """The seconds of a time churn between two fetches, its minutes and hours later: the
+    whole time (and the date it is written with) is what churns, not the other numbers."""
+    learned = learn(with_stamp("2005年8月12日16:12:21"), with_stamp("2005年8月12日16:12:25"))
+    (template,) = learned.numbers
+    assert template.count("\0") == 6
+    later = learned.apply(with_stamp("2005年8月13日09:40:02"))
+    assert later == learned.apply(with_stamp("2005年8月12日16:12:21"))
+    assert later[-1] == "Posted by Ann on #年#月#日#:#:#, 7 readers so far, in the forum."
+    assert "8 readers" in learned.apply(with_stamp("2005年8月12日16:12:21", 8))[-1]
+    gallery = learn([*PARAGRAPHS, "Photo 3 of 12"], [*PARAGRAPHS, "Photo 4 of 12"])
+    assert gallery.apply([*PARAGRAPHS, "Photo 9 of 13"]) == PARAGRAPHS
+    sentence = learn([*PARAGRAPHS, "At 12:40, 3 people"], [*PARAGRAPHS, "At 12:41, 3 people"])
+    assert sentence.numbers == ("At \0:\0, 3 people",)  # the 3 is not part of the time
+
+
+def test_what_one_line_learned_at_two_times_is_one_template() -> None:
+    """Two numbers of a line that churned at different checks mask the same way whatever the
+    line holds, and a version stored with the first mask compares as the page does now."""
+    url = "Blog: http://blog.example.com/user{}/kafka{}/index.html, all the posts of the writer"
+    first = learn([*PARAGRAPHS, url.format(9, 85)], [*PARAGRAPHS, url.format(3, 85)])
+    stored = first.apply([*PARAGRAPHS, url.format(9, 85)])
+    both = first.merged(learn([*PARAGRAPHS, url.format(9, 85)], [*PARAGRAPHS, url.format(9, 12)]))
+    assert len(both.numbers) == 1
+    now = both.apply([*PARAGRAPHS, url.format(4, 60)])
+    assert now == both.apply(stored) == both.apply([*PARAGRAPHS, url.format(9, 85)])
+    assert now[-1] == url.format("#", "#")

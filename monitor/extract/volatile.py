@@ -50,7 +50,11 @@ COUNTER_UNITS = 8
 _NUMBER = re.compile(r"[0-9０-９]+(?:[.,][0-9０-９]+)*")
 _TOKENS = re.compile(r"[0-9０-９]+(?:[.,][0-9０-９]+)*|\s+|[^\W\d_]+|.", re.UNICODE)
 _SLOT = "\0"
-_SLOT_PATTERN = r"[0-9０-９]+(?:[.,:/][0-9０-９]+)*"
+#: A slot matches a number, or the ``#`` a stored version has where one churned (so that
+#: a version stored before more was learned compares as the page does now).
+_SLOT_PATTERN = r"[0-9０-９]+(?:[.,:/][0-9０-９]+)*|#"
+#: What joins the parts of one date, time or count.
+_JOINER = re.compile(r"[:/\-.年月日時时分秒]|of")
 
 
 @dataclass(frozen=True)
@@ -87,7 +91,7 @@ class Volatility:
         if not self.numbers:
             return None
         alternatives = (
-            re.escape(template).replace(re.escape(_SLOT), _SLOT_PATTERN)
+            re.escape(template).replace(re.escape(_SLOT), f"(?:{_SLOT_PATTERN})")
             for template in self.numbers
         )
         return re.compile("|".join(f"(?:{pattern})" for pattern in alternatives))
@@ -132,7 +136,7 @@ class Volatility:
 
     def merged(self, other: Volatility) -> Volatility:
         """What both know (bounded: the oldest templates, lines and spans go first)."""
-        numbers = tuple(dict.fromkeys((*self.numbers, *other.numbers)))[-MAX_KEPT:]
+        numbers = _merged_templates((*self.numbers, *other.numbers))[-MAX_KEPT:]
         unordered = frozenset(sorted(self.unordered | other.unordered)[: 4 * MAX_KEPT])
         spans = tuple(dict.fromkeys((*self.spans, *other.spans)))[-MAX_KEPT:]
         return Volatility(numbers, unordered, spans)
@@ -214,7 +218,7 @@ def learn(first: Sequence[str], second: Sequence[str]) -> Volatility:
             after = _stable(first, i2, both, step=1)
             longest = int(max(units(line) for line in (*old, *new)))
             spans.append(Span(before, after, max(len(old), len(new)), longest))
-    return Volatility(tuple(dict.fromkeys(numbers)), moved, tuple(spans))
+    return Volatility(_merged_templates(numbers), moved, tuple(spans))
 
 
 def learn_texts(first: str, second: str) -> Volatility:
@@ -272,19 +276,75 @@ def _stable(lines: Sequence[str], index: int, both: set[str], *, step: int) -> s
 
 
 def _number_template(old: str, new: str) -> str | None:
-    """The template of two lines that differ only in some of their numbers, else None."""
+    """The template of two lines that differ only in some of their numbers, else None.
+
+    A churning number takes the numbers it is written together with into the template
+    (:func:`_together`): the seconds of a time churn now, its minutes and hours later."""
     a, b = _TOKENS.findall(old), _TOKENS.findall(new)
     if len(a) != len(b) or a == b:
         return None
-    template = []
-    for x, y in zip(a, b, strict=True):
+    slots = set()
+    for index, (x, y) in enumerate(zip(a, b, strict=True)):
         if x == y:
-            template.append(x.replace(_SLOT, ""))
-        elif _NUMBER.fullmatch(x) and _NUMBER.fullmatch(y):
-            template.append(_SLOT)
-        else:
+            continue
+        if not (_NUMBER.fullmatch(x) and _NUMBER.fullmatch(y)):
             return None
-    return "".join(template)
+        slots.add(index)
+    tokens = [token.replace(_SLOT, "") for token in a]
+    return _joined(tokens, _together(tokens, slots))
+
+
+def _joined(tokens: Sequence[str], slots: set[int]) -> str:
+    return "".join(_SLOT if index in slots else token for index, token in enumerate(tokens))
+
+
+def _together(tokens: Sequence[str], slots: set[int]) -> set[int]:
+    """``slots`` and the numbers written together with them, as the parts of one date, time
+    or count are (``2005年8月12日16:12:21``, ``2026-11-30``, ``3 of 12``): joined by one
+    separator, nothing else. A number beside a churning one in a sentence (``at 12:40, 3
+    people``) is not written together with it and stays literal."""
+    found = set(slots)
+    todo = list(slots)
+    while todo:
+        index = todo.pop()
+        for step in (1, -1):
+            other = _joined_number(tokens, index, step)
+            if other is not None and other not in found:
+                found.add(other)
+                todo.append(other)
+    return found
+
+
+def _joined_number(tokens: Sequence[str], index: int, step: int) -> int | None:
+    """The index of the number joined to the one at ``index`` on that side, if any: one
+    separator between them, with at most a space on each side of it."""
+    at = index + step
+    if 0 <= at < len(tokens) and tokens[at].isspace() and len(tokens[at]) == 1:
+        at += step
+    if not (0 <= at < len(tokens) and _JOINER.fullmatch(tokens[at])):
+        return None
+    at += step
+    if 0 <= at < len(tokens) and tokens[at].isspace() and len(tokens[at]) == 1:
+        at += step
+    if 0 <= at < len(tokens) and _NUMBER.fullmatch(tokens[at]):
+        return at
+    return None
+
+
+def _merged_templates(templates: Iterable[str]) -> tuple[str, ...]:
+    """Templates of one line (the same words, the same numbers where no slot is) made one,
+    with a slot wherever any of them has one: what is masked in a line never depends on
+    which of its numbers churned first."""
+    merged: dict[str, tuple[list[str], set[int]]] = {}
+    for template in templates:
+        tokens = _TOKENS.findall(template)
+        key = "".join(_SLOT if _NUMBER.fullmatch(t) else t for t in tokens)
+        slots = {index for index, token in enumerate(tokens) if token == _SLOT}
+        if key in merged and len(merged[key][0]) == len(tokens):
+            merged[key][1].update(slots)
+        else:
+            merged[key] = (tokens, slots)
+    return tuple(_joined(tokens, slots) for tokens, slots in merged.values())
 
 
 def _without_span(lines: list[str], span: Span) -> list[str]:
