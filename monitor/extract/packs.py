@@ -33,6 +33,10 @@ WORDPRESS_REMOVE = (
     ".crp_related",
     ".addtoany_share_save_container",
     ".a2a_kit",
+    ".dpsp-content-wrapper",  # Grow Social (Social Pug)
+    ".swp_social_panel",  # Social Warfare
+    ".shared-counts-wrap",  # Shared Counts
+    ".heateor_sss_sharing_container",  # Sassy Social Share
     ".wp-block-latest-posts",
     ".post-navigation",
     ".entry-footer",
