@@ -8,7 +8,9 @@
   fingerprint only (:func:`after_unchanged`).
 * A check whose full analysis finds the article **changed** fetches the page once more at
   once: what differs between those two fetches is churn too, and only what the second fetch
-  still shows against the stored version is a change (:func:`second_look`).
+  still shows against the stored version is a change (:func:`second_look`); a line that
+  differs from the stored one only in words that also differ between the two fetches
+  churned (a teaser sentence drawn anew on every request), and is no change either.
 
 What is learned covers the lines that churned, not their neighbours: an edit of a sentence
 of the article is never hidden. It is kept per watch for one extractor version and one set
@@ -25,7 +27,7 @@ from monitor.analyse import Analysis, renormalised, without_churn
 from monitor.config import Rules
 from monitor.extract import EXTRACTOR_VERSION
 from monitor.extract.replay import Learned
-from monitor.extract.volatile import Volatility, learn, learn_texts
+from monitor.extract.volatile import Volatility, churned_alike, learn, learn_texts
 
 
 def rules_key(rules: Rules) -> str:
@@ -105,7 +107,12 @@ def second_look(
         region = learned.region.merged(around)
         learned = replace(learned, learning=learning, article=article, region=region)
     previous = document(*baseline, article)
-    return learned, renormalised(second, article, previous)
+    analysis = renormalised(second, article, previous)
+    if analysis.diff is not None:
+        before = renormalised(first, article, None).article.document.split("\n")
+        if churned_alike(previous.split("\n"), before, analysis.article.document.split("\n")):
+            analysis = replace(analysis, diff=None)  # what differs churned between the fetches
+    return learned, analysis
 
 
 def _region_churn(first: Analysis, second: Analysis) -> Volatility:

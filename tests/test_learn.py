@@ -195,3 +195,42 @@ def test_a_database_of_the_previous_release_learns_on_its_next_check(
         assert harness.store.watches.get(watch.id).learned is not None
     finally:
         harness.store.close()
+
+
+WORDS = "river budget mayor storm school harbour vote bridge museum festival".split()
+
+
+class DrawnAnewPage(ChurningPage):
+    """A page whose promotion under the article is a sentence with words drawn anew on
+    every request: too long to be learned as churn, and never a change."""
+
+    def respond(self, request: Request) -> Response:
+        self.requests += 1
+        pick = [WORDS[(self.requests * k) % len(WORDS)] for k in (1, 3, 7)]
+        promo = (
+            f"Want more? Read our {pick[0]} coverage, the latest on the {pick[1]} and every "
+            f"story about the {pick[2]} from our newsroom, delivered each morning."
+        )
+        page = CHURNING.format(title=self.title, views=1000, minutes=5, teaser=promo)
+        for old, new in self.edits.items():
+            page = page.replace(old, new)
+        return Response(200, {"Content-Type": "text/html; charset=utf-8"}, page.encode())
+
+
+def test_a_sentence_drawn_anew_on_every_request_is_no_change_and_hides_no_edit(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    page = DrawnAnewPage(http_server)
+    watch = harness.store.watches.add(page.url)
+    assert harness.check(watch).status is CheckStatus.NEW
+    for _ in range(3):
+        assert harness.check(watch).status is CheckStatus.UNCHANGED
+    page.edits["four branch libraries"] = "five branch libraries"
+    changed = harness.check(watch)
+    assert changed.status is CheckStatus.CHANGED and changed.report is not None
+    assert "five" in "".join(op.text for op in changed.report.diff.ops if op.op == 1)
+    page.edits["from our newsroom"] = "from our partners"  # words both fetches show alike
+    changed = harness.check(watch)
+    assert changed.status is CheckStatus.CHANGED and changed.report is not None
+    assert "partners" in "".join(op.text for op in changed.report.diff.ops if op.op == 1)
+    assert harness.check(watch).status is CheckStatus.UNCHANGED

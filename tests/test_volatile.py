@@ -3,7 +3,7 @@ lines that churned, never a neighbour, and never a sentence of prose."""
 
 from __future__ import annotations
 
-from monitor.extract.volatile import Volatility, learn
+from monitor.extract.volatile import Volatility, churned_alike, learn
 
 PARAGRAPHS = [
     f"Paragraph {w} of the article says something long enough to be real." for w in "abcdef"
@@ -117,3 +117,17 @@ def test_what_one_line_learned_at_two_times_is_one_template() -> None:
     now = both.apply([*PARAGRAPHS, url.format(4, 60)])
     assert now == both.apply(stored) == both.apply([*PARAGRAPHS, url.format(9, 85)])
     assert now[-1] == url.format("#", "#")
+
+
+def test_a_line_churned_alike_only_where_the_two_fetches_differ() -> None:
+    promo = "Read our {} coverage, the latest on the {} and every story from our newsroom."
+    stored = [*PARAGRAPHS, promo.format("river", "mayor")]
+    first = [*PARAGRAPHS, promo.format("storm", "vote")]
+    second = [*PARAGRAPHS, promo.format("bridge", "school")]
+    assert churned_alike(stored, first, second)
+    edited = [[line.replace("Paragraph b", "Paragraph B") for line in x] for x in (first, second)]
+    assert not churned_alike(stored, *edited)  # an edit both fetches show
+    partners = [[line.replace("newsroom", "partners") for line in x] for x in (first, second)]
+    assert not churned_alike(stored, *partners)  # an edit of the words the fetches share
+    assert not churned_alike(stored, second, second)  # the same in both: an edit
+    assert not churned_alike(stored, first, [*second, "A line that came"])

@@ -383,3 +383,50 @@ def volatile_lines(lines: Iterable[str], volatility: Volatility) -> list[str]:
         else:
             dropped.append(line)
     return dropped
+
+
+def churned_alike(stored: Sequence[str], first: Sequence[str], second: Sequence[str]) -> bool:
+    """Whether ``second`` (a fetch made at once after ``first``) differs from the ``stored``
+    lines only where it churned between the two fetches: every line of it that is not the
+    stored one was also another line in ``first``, and the stored line has that line's words
+    wherever the two fetches agree (a rotating teaser sentence, a caption whose words are
+    drawn anew on every request). Lines are never learned from this (prose is not churn to
+    keep); it decides one comparison. An edit, which both fetches show alike, is never such
+    a line; nor is a line that came or went."""
+    counterpart = _counterparts(first, second)
+    matcher = difflib.SequenceMatcher(None, list(stored), list(second), autojunk=False)
+    opcodes = [op for op in matcher.get_opcodes() if op[0] != "equal"]
+    if not opcodes:
+        return False
+    for tag, i1, i2, j1, j2 in opcodes:
+        if tag != "replace" or i2 - i1 != j2 - j1:
+            return False
+        for old, index in zip(stored[i1:i2], range(j1, j2), strict=True):
+            before = counterpart.get(index)
+            if before is None or before == second[index]:
+                return False
+            if _alike(before, second[index]).fullmatch(old) is None:
+                return False
+    return True
+
+
+def _counterparts(first: Sequence[str], second: Sequence[str]) -> dict[int, str]:
+    """For each line of ``second`` that replaced a line of ``first`` one for one, that line."""
+    matcher = difflib.SequenceMatcher(None, list(first), list(second), autojunk=False)
+    found: dict[int, str] = {}
+    for tag, i1, i2, j1, j2 in matcher.get_opcodes():
+        if tag == "replace" and i2 - i1 == j2 - j1:
+            found.update(zip(range(j1, j2), first[i1:i2], strict=True))
+    return found
+
+
+def _alike(first: str, second: str) -> re.Pattern[str]:
+    """The words two versions of a line share, literally, with anything where they differ."""
+    a, b = _TOKENS.findall(first), _TOKENS.findall(second)
+    pattern = []
+    for tag, i1, i2, _, _ in difflib.SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
+        if tag == "equal":
+            pattern.append(re.escape("".join(a[i1:i2])))
+        elif not pattern or pattern[-1] != ".*?":
+            pattern.append(".*?")
+    return re.compile("".join(pattern), re.DOTALL)
