@@ -9,7 +9,7 @@ import pytest
 from monitor.extract.css import _xpath, select
 from monitor.extract.parse import parse_html
 
-CASES = Path(__file__).parent / "data" / "extract"
+CASES = Path(__file__).parents[1] / "data" / "extract"
 HAND = """<html><body><div id="b" class="a c">x</div><div class="a&#160;b">nbsp</div>
 <span class="a b" role="dialog" data-x="1">y</span><p class="A">upper</p>
 <a id="x" class="y" href="#">z</a><ul><li>1</li><li class="a">2</li></ul>

@@ -11,7 +11,7 @@ from monitor.config import load_config, parse_config
 from monitor.errors import ConfigError
 from monitor.pace import DEFAULT_DECAY, Tier
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_a_feed_with_every_option() -> None:

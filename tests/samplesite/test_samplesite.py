@@ -13,10 +13,10 @@ from bs4 import BeautifulSoup
 from monitor import samplesite
 from monitor.samplesite import Block, Noise, SampleArticle
 
-EXTRACT_DIR = Path(__file__).parent / "data" / "extract"
+EXTRACT_DIR = Path(__file__).parents[1] / "data" / "extract"
 
 # The generated extraction fixtures: case -> (sample article, noise). Regenerate with
-# MONITOR_REGENERATE_FIXTURES=1 pytest tests/test_samplesite.py, then review the diff.
+# MONITOR_REGENERATE_FIXTURES=1 pytest tests/samplesite/test_samplesite.py, then review the diff.
 FIXTURE_PAGES: dict[str, tuple[str, Noise]] = {
     "jannah_ja": (
         "ja",

@@ -12,7 +12,7 @@ from pathlib import Path
 from monitor.extract import explain_article, extract_article
 from monitor.extract.second import SecondView, no_view, trafilatura_view
 
-CASES = Path(__file__).parent / "data" / "extract"
+CASES = Path(__file__).parents[1] / "data" / "extract"
 
 FERRY = (
     "The ferry to the northern islands will run twice a day from next month, the operator said.",

@@ -19,7 +19,7 @@ from lxml.html import HtmlElement
 from monitor.diff import diff_texts
 from monitor.extract import extract_article
 
-CASES = Path(__file__).parent / "data" / "extract"
+CASES = Path(__file__).parents[1] / "data" / "extract"
 CASE_NAMES = sorted(p.stem for p in CASES.glob("*.html"))
 CHROME = "//aside | //nav | //footer | //header[not(ancestor::article)]"
 WIDGETS = (

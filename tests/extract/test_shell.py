@@ -10,8 +10,8 @@ from pathlib import Path
 import pytest
 from browser import require_chromium
 from click.testing import CliRunner, Result
+from jssite import PARAGRAPHS, SHELL, JsSite
 from server import LocalServer
-from test_render import PARAGRAPHS, SHELL, JsSite
 
 from monitor import samplesite
 from monitor.cli import cli

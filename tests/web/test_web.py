@@ -29,11 +29,11 @@ import httpx
 import lxml.html
 import pytest
 from click.testing import CliRunner
+from feedsite import Site as FeedSite
 from harness import FAST, Harness, Site
 from server import LocalServer
 from starlette.applications import Starlette
 from starlette.routing import Route
-from test_feeds import Site as FeedSite
 
 from monitor import samplesite
 from monitor.cli import cli

@@ -16,7 +16,7 @@ from monitor.extract import (
 )
 from monitor.extract.blocks import blocks_of
 
-CASES = Path(__file__).parent / "data" / "extract"
+CASES = Path(__file__).parents[1] / "data" / "extract"
 CASE_NAMES = sorted(p.stem for p in CASES.glob("*.html"))
 
 

@@ -15,9 +15,9 @@ from pathlib import Path
 import pytest
 import sqlite_utils
 from click.testing import CliRunner
+from feedsite import START, Follow, Site, _urlset
 from harness import FAST, FAST_CONFIG
 from server import LocalServer
-from test_feeds import START, Follow, Site, _urlset
 
 from monitor.cli import Environment, cli
 from monitor.config import FeedConfig, WatchConfig

@@ -13,7 +13,7 @@ from server import LocalServer
 from monitor import samplesite
 from monitor.cli import cli
 
-CASES = Path(__file__).parent / "data" / "extract"
+CASES = Path(__file__).parents[1] / "data" / "extract"
 
 
 def run(*args: str, input: str | bytes | None = None) -> Result:
