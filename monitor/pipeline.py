@@ -20,6 +20,7 @@ import multiprocessing
 import zlib
 from collections.abc import Awaitable, Callable, Mapping
 from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
+from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
@@ -109,6 +110,11 @@ class CheckResult:
         return data
 
 
+#: Whether the running check holds a slot of :attr:`Checker._pages` (a check that a caller
+#: runs through :meth:`Checker.check_fetched` holds none).
+_HOLDS_PAGE: ContextVar[bool] = ContextVar("holds_page", default=False)
+
+
 def process_pool(workers: int) -> Executor | None:
     """``workers`` processes for :func:`analyse_page` (both cores: parsing is CPU-bound);
     None (the event loop's threads) for 0."""
@@ -165,9 +171,13 @@ class Checker:
     async def check(self, watch: Watch, *, next_check_at: str | None = None) -> CheckResult:
         """Fetch, classify, extract, compare and store one check of ``watch``."""
         async with self._pages:
-            validators = validators_to_send(self.store, watch, self.clock())
-            fetched = await self.fetcher.fetch(watch.url, validators, self.request_for(watch))
-            return await self.check_fetched(watch, fetched, next_check_at)
+            token = _HOLDS_PAGE.set(True)
+            try:
+                validators = validators_to_send(self.store, watch, self.clock())
+                fetched = await self.fetcher.fetch(watch.url, validators, self.request_for(watch))
+                return await self.check_fetched(watch, fetched, next_check_at)
+            finally:
+                _HOLDS_PAGE.reset(token)
 
     def request_for(self, watch: Watch) -> RequestOptions:
         """How ``watch``'s page is requested (headers, cookies, proxy, a browser): as the
@@ -368,12 +378,24 @@ class Checker:
         """The page again, unconditionally: a few seconds after a first check's fetch, at
         once after a fetch that showed a change. None if it did not come back whole."""
         if first_check:
-            await self.sleep(self.config.settings.fetch.second_fetch)
+            await self._wait(self.config.settings.fetch.second_fetch)
         again = await self.fetcher.fetch(watch.url, Validators(), self.request_for(watch))
         if again.outcome is not FetchOutcome.OK or classify_fetch(again, 0, 1).status is not None:
             log.info("watch=%s: the second fetch failed: %s", watch.label, again.error)
             return None
         return again
+
+    async def _wait(self, seconds: float) -> None:
+        """Wait for a first check's second fetch, the check's page slot given back meanwhile
+        (a thousand first checks do not queue behind each other's waits)."""
+        if not _HOLDS_PAGE.get():
+            await self.sleep(seconds)
+            return
+        self._pages.release()
+        try:
+            await self.sleep(seconds)
+        finally:
+            await self._pages.acquire()
 
     async def _cpu(self, function: Callable[..., _T], *args: Any) -> _T:
         """``function(*args)`` in the executor (a worker process, or a thread)."""

@@ -4,6 +4,7 @@ because a check replayed instead of analysing (real pages on 127.0.0.1, a real d
 
 from __future__ import annotations
 
+import asyncio
 import json
 import sqlite3
 from dataclasses import replace
@@ -11,12 +12,15 @@ from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
-from harness import FAST_CONFIG, Harness, Site
+from harness import FAST, FAST_CONFIG, Harness, Site
 from server import LocalServer, Request, Response
 
 from monitor import samplesite
 from monitor.cli import cli
+from monitor.config import Config, Settings
+from monitor.fetch import Fetcher
 from monitor.models import CheckStatus
+from monitor.pipeline import Checker
 from monitor.samplesite import Noise
 from monitor.store import Store
 
@@ -197,6 +201,9 @@ def test_a_database_of_the_previous_release_learns_on_its_next_check(
         harness.store.close()
 
 
+#: One fetch at a time: two page slots.
+SLOTS = replace(FAST, concurrency=1, per_host_concurrency=1)
+
 WORDS = "river budget mayor storm school harbour vote bridge museum festival".split()
 
 
@@ -234,3 +241,34 @@ def test_a_sentence_drawn_anew_on_every_request_is_no_change_and_hides_no_edit(
     assert changed.status is CheckStatus.CHANGED and changed.report is not None
     assert "partners" in "".join(op.text for op in changed.report.diff.ops if op.op == 1)
     assert harness.check(watch).status is CheckStatus.UNCHANGED
+
+
+def test_first_checks_give_their_page_slot_back_while_they_wait(
+    tmp_path: Path, http_server: LocalServer
+) -> None:
+    """With one page slot pair (concurrency 1), three first checks all reach their wait for
+    the second fetch together: none queues behind another's wait."""
+    page = ChurningPage(http_server)
+    urls = [page.url + f"?n={n}" for n in range(3)]
+    config = Config(settings=Settings(database=str(tmp_path / "m.db"), fetch=SLOTS))
+    store = Store(config.settings.database)
+    watches = [store.watches.add(url) for url in urls]
+
+    async def run() -> list[CheckStatus]:
+        waiting = 0
+        all_waiting = asyncio.Event()
+
+        async def sleep(seconds: float) -> None:
+            nonlocal waiting
+            waiting += 1
+            if waiting == len(watches):
+                all_waiting.set()
+            await all_waiting.wait()
+
+        async with Fetcher(SLOTS) as fetcher:
+            checker = Checker(store, fetcher, config, sleep=sleep)
+            checks = asyncio.gather(*(checker.check(w) for w in watches))
+            results = await asyncio.wait_for(checks, timeout=30)
+            return [result.status for result in results]
+
+    assert asyncio.run(run()) == [CheckStatus.NEW] * 3

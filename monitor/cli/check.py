@@ -105,6 +105,9 @@ def _nothing_to_check(app: App, store: Any) -> str:
     return NOTHING_TO_CHECK
 
 
+#: Extra workers (per page slot) for first checks, which spend `second_fetch` waiting.
+FIRST_CHECK_WORKERS = 4
+
 NO_FEEDS = "no feeds to poll: add [[feed]] to config.toml or `monitor add URL --follow-feed`"
 NOTHING_TO_CHECK = "nothing to check: add a watch with `monitor add URL` or in config.toml"
 
@@ -150,8 +153,11 @@ async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOp
                     progress.advance()
 
             slots = 2 * app.config.settings.fetch.concurrency
+            # A first check waits `second_fetch` without its page slot: more workers then.
+            first = sum(1 for watch in watches if watch.current_snapshot_id is None)
+            workers = min(len(watches), slots + min(first, FIRST_CHECK_WORKERS * slots))
             try:
-                await asyncio.gather(*(work() for _ in range(min(slots, len(watches)))))
+                await asyncio.gather(*(work() for _ in range(workers)))
             finally:
                 probe.replays = checker.replays
     finally:
