@@ -20,7 +20,7 @@ from monitor.fetch import decode_html
 from monitor.history import is_silent_edit
 from monitor.identity import PageSignals, Seen, first_check_gate, judge, page_signals
 from monitor.models import CheckStatus, FetchResult, Metadata
-from monitor.store import CheckRecord, NewChange, Snapshot, Store, Watch
+from monitor.store import Baseline, CheckRecord, NewChange, Snapshot, Store, Watch
 from monitor.store.records import new_snapshot
 
 log = logging.getLogger(__name__)
@@ -41,23 +41,25 @@ class Comparer:
     def compare(
         self,
         watch: Watch,
-        current: Snapshot | None,
+        held: Baseline,
         fetched: FetchResult,
         analysis: Analysis,
         base: CheckRecord,
         html_gz: bytes | None = None,
     ) -> CheckRecord:
+        """What the check found, against ``held`` (read once by the check)."""
+        current = held.current
         article, sha = analysis.article, analysis.text_sha256
         verdict = classify_article(article)
         if verdict.status is not None or current is None:
             verdict = _gated(verdict, analysis)
         if verdict.status is None and current is not None and analysis.diff is not None:
-            verdict = self._identity(watch, current, fetched, analysis)
+            verdict = self._identity(watch, held, current, fetched, analysis)
         if verdict.status is not None:
             return _with(base, status=verdict.status, error=verdict.error)
         if current is not None and analysis.diff is None:  # (less what is learned to churn)
             return _with(base, status=CheckStatus.UNCHANGED, snapshot_id=current.id)
-        if current is not None and not self._seen_before(watch, sha):
+        if current is not None and not self._seen_before(watch, held, sha):
             return _with(
                 base,
                 status=CheckStatus.UNCHANGED,
@@ -70,8 +72,7 @@ class Comparer:
             )
         earlier = self.store.versions.by_sha(watch.id, sha)
         if earlier is not None:
-            recent = self.store.versions.recent_seen(watch.id, FLAP_WINDOW)
-            kind = "flap" if earlier.id in recent else "revert"
+            kind = "flap" if earlier.id in held.recent else "revert"
             change = _change(current, earlier.id, kind, analysis)
             return _with(base, status=CheckStatus.CHANGED, snapshot_id=earlier.id, change=change)
         snapshot = new_snapshot(article, sha, fetched, html_gz, extractor_version=EXTRACTOR_VERSION)
@@ -80,20 +81,25 @@ class Comparer:
         change = _change(current, None, "changed", analysis)
         return _with(base, status=CheckStatus.CHANGED, new_snapshot=snapshot, change=change)
 
-    def _seen_before(self, watch: Watch, sha: str) -> bool:
+    def _seen_before(self, watch: Watch, held: Baseline, sha: str) -> bool:
         """With ``confirm = N``, a new text counts once the N-1 checks before saw it too
         (flapping CDNs and A/B tests never settle, so they are never reported)."""
         needed = self.config.confirm_for(watch.url) - 1
-        seen = self.store.versions.recent_candidates(watch.id, needed) if needed else []
+        seen = held.candidates[:needed] if needed else ()
         return len(seen) == needed and all(s == sha for s in seen)
 
     def _identity(
-        self, watch: Watch, current: Snapshot, fetched: FetchResult, analysis: Analysis
+        self,
+        watch: Watch,
+        held: Baseline,
+        current: Snapshot,
+        fetched: FetchResult,
+        analysis: Analysis,
     ) -> Verdict:
         """A page that is not this article (:func:`monitor.identity.judge`) is a soft error
         however often it is seen; a collapse of the text is one until seen on enough checks,
         and only if the shrunk text comes from the article."""
-        last_final = self.store.versions.last_final_url(watch.id) or current.final_url
+        last_final = held.final_url or current.final_url
         baseline = _seen(current.title, current.text, last_final, current.metadata)
         baseline = replace(baseline, signals=self.signals.of(current))
         article = analysis.article
@@ -109,13 +115,13 @@ class Comparer:
         )
         if not judgement.contained:
             return Verdict(CheckStatus.SOFT_ERROR, f"{reason}, to text not from the article")
-        return self._unless_confirmed(watch, analysis.text_sha256, reason)
+        return self._unless_confirmed(watch, held, analysis.text_sha256, reason)
 
-    def _unless_confirmed(self, watch: Watch, sha: str, reason: str) -> Verdict:
+    def _unless_confirmed(self, watch: Watch, held: Baseline, sha: str, reason: str) -> Verdict:
         """No verdict if the same text was seen on the last ``collapse_confirm - 1`` checks
         too (it is real, then); else a soft error saying why."""
         confirm = self.config.settings.collapse_confirm
-        seen = self.store.versions.recent_candidates(watch.id, confirm - 1)
+        seen = held.candidates[: confirm - 1]
         if len(seen) == confirm - 1 and all(s == sha for s in seen):
             log.info("watch=%s %s: confirmed on %d checks", watch.label, reason, confirm)
             return Verdict(None)

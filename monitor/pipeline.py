@@ -26,7 +26,7 @@ from typing import Any, TypeVar
 
 from monitor.analyse import Analysis, analyse_page, replay_page, worker_ignores_signals
 from monitor.classify import classify_fetch
-from monitor.compare import Comparer
+from monitor.compare import FLAP_WINDOW, Comparer
 from monitor.config import Config, Rules
 from monitor.errors import ExtractError, StaleBaselineError
 from monitor.extract import EXTRACTOR_VERSION, Volatility
@@ -46,6 +46,7 @@ from monitor.reextract import reextract_watch
 from monitor.request import RequestOptions
 from monitor.revalidate import validators_to_send
 from monitor.store import (
+    Baseline,
     CheckRecord,
     OutboxItem,
     Recorded,
@@ -304,11 +305,13 @@ class Checker:
                 content_key=key,
                 replayed=True,
             )
-        current = self.store.versions.current(watch)
-        if current is not None and current.extractor_version != EXTRACTOR_VERSION:
-            watch, current = self._rebaseline(watch)
+        held = self._baseline(watch)
+        if held.current is not None and held.current.extractor_version != EXTRACTOR_VERSION:
+            watch = self._rebaseline(watch)
+            held = self._baseline(watch)
             base = _with(base, baseline_id=watch.current_snapshot_id)
             learned = None
+        current = held.current
         try:
             looked = await self._look(watch, fetched, rules, current, learned)
         except BrokenExecutor as exc:
@@ -333,7 +336,7 @@ class Checker:
             html_gz = await asyncio.get_running_loop().run_in_executor(
                 None, zlib.compress, fetched.content, 6
             )
-        record = self.comparer.compare(watch, current, fetched, analysis, base, html_gz)
+        record = self.comparer.compare(watch, held, fetched, analysis, base, html_gz)
         return record if _agrees_with_baseline(record) else _with(record, learned=None)
 
     async def _replays(self, fetched: FetchResult, learned: Learned) -> bool:
@@ -401,14 +404,19 @@ class Checker:
         """``function(*args)`` in the executor (a worker process, or a thread)."""
         return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
 
-    def _rebaseline(self, watch: Watch) -> tuple[Watch, Snapshot | None]:
+    def _baseline(self, watch: Watch) -> Baseline:
+        """Everything the comparison needs from the store, in one read."""
+        settings = self.config.settings
+        candidates = max(self.config.confirm_for(watch.url), settings.collapse_confirm) - 1
+        return self.store.versions.baseline(watch, candidates, FLAP_WINDOW)
+
+    def _rebaseline(self, watch: Watch) -> Watch:
         """The baseline was extracted by an older extractor: extract its stored page again
         first (a new baseline if the text differs, as `monitor reextract` does), so that
         what this check compares is what the page changed, not what the upgrade did."""
         done = reextract_watch(self.store, self.config, watch)
         log.info("watch=%s baseline re-extracted after an upgrade: %s", watch.label, done.note)
-        watch = self.store.watches.get(watch.id)
-        return watch, self.store.versions.current(watch)
+        return self.store.watches.get(watch.id)
 
     def change_report(self, change_id: int) -> ChangeReport:
         """The report of a stored change."""
