@@ -503,7 +503,7 @@ def _shift_jis(page: Page, request: Request) -> Answer:
 
 def _trickle(page: Page, request: Request) -> Answer:
     data = page.html.encode("utf-8")
-    return Answer(200, {**_HTML, "Content-Length": str(len(data))}, data, trickle=1.0)
+    return Answer(200, {**_HTML, "Content-Length": str(len(data))}, data, trickle=0.5)
 
 
 def _hung(page: Page, request: Request) -> Answer:
@@ -556,7 +556,7 @@ def _faults(other_language: Callable[[SampleArticle], SampleArticle]) -> tuple[F
         fault("block of NUL bytes", 7, article, "", _nul_block),
         fault("U+FFFE and U+FFFF", 7, article, "", _noncharacters),
         fault("Shift_JIS under its many names", 7, article, "", _shift_jis),
-        fault("trickle of 1 byte a second", 9, network, "total timeout", _trickle),
+        fault("trickle of 2 bytes a second", 9, network, "total timeout", _trickle),
         fault("hung server", 9, network, "timeout", _hung),
     )
 
