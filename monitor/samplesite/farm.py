@@ -14,6 +14,8 @@ The host refuses, for every page, a request whose Cookie header is over
 
 from __future__ import annotations
 
+import os
+import select
 import socket
 import threading
 from dataclasses import dataclass
@@ -51,7 +53,9 @@ class HostileFarm:
         self.refusals = 0
         self.requests = 0
         self._lock = threading.Lock()
-        self._stopping = threading.Event()
+        # Handlers wait on a pipe with select(), whose timeout is relative: a
+        # threading.Event's absolute deadline is wrong under faketime (it never came).
+        self._stop_read, self._stop_write = os.pipe()
         self._articles = {lang: hostile.good_article(load_article(lang)) for lang in langs}
         faults = hostile.faults(self._other_language)
         self.pages: dict[str, FarmPage] = {}
@@ -79,7 +83,7 @@ class HostileFarm:
         self._thread.start()
 
     def stop(self) -> None:
-        self._stopping.set()
+        os.write(self._stop_write, b"x")
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
@@ -143,7 +147,8 @@ class HostileFarm:
 
     def wait(self, seconds: float) -> bool:
         """Sleep in a handler; True (early) when the farm is stopping."""
-        return self._stopping.wait(seconds)
+        readable, _, _ = select.select([self._stop_read], [], [], seconds)
+        return bool(readable)
 
 
 def _slug(name: str) -> str:
