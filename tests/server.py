@@ -21,8 +21,6 @@ Unknown paths answer 404. An error raised by a handler is re-raised when the ser
 from __future__ import annotations
 
 import contextlib
-import os
-import select
 import socket
 import struct
 import sys
@@ -32,6 +30,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import TracebackType
 from typing import Self
+
+from monitor.samplesite.stopping import Stopping
 
 
 @dataclass(frozen=True)
@@ -60,35 +60,6 @@ class Reset(Exception):
     """Raised by a handler (or its body iterator) to reset the connection with a TCP RST."""
 
 
-class _Stopping:
-    """A flag that handlers wait on with a timeout: a pipe and select(), not
-    ``threading.Event.wait(timeout)``, whose deadline libfaketime does not move (under
-    ``faketime -f +400d`` such a wait would last 400 days)."""
-
-    def __init__(self) -> None:
-        self._read, self._write = os.pipe()
-        self._set = False
-
-    def set(self) -> None:
-        if not self._set:
-            self._set = True
-            os.write(self._write, b"x")
-
-    def is_set(self) -> bool:
-        return self._set
-
-    def wait(self, seconds: float) -> bool:
-        """Wait up to ``seconds``; True (at once) when the flag is set."""
-        readable, _, _ = select.select([self._read], [], [], max(0.0, seconds))
-        return bool(readable)
-
-    def close(self) -> None:
-        if self._read >= 0:
-            os.close(self._read)
-            os.close(self._write)
-            self._read = self._write = -1
-
-
 class LocalServer:
     """A ThreadingHTTPServer on 127.0.0.1 (port 0) in a daemon thread; a context manager."""
 
@@ -97,7 +68,7 @@ class LocalServer:
         self.errors: list[BaseException] = []
         self._routes: dict[str, Handler] = {}
         self._lock = threading.Lock()
-        self._stopping = _Stopping()
+        self._stopping = Stopping()
         self._connections: set[socket.socket] = set()
         self._httpd = _HTTPServer(self)
         self._thread = threading.Thread(

@@ -14,8 +14,6 @@ The host refuses, for every page, a request whose Cookie header is over
 
 from __future__ import annotations
 
-import os
-import select
 import socket
 import threading
 from dataclasses import dataclass
@@ -26,6 +24,7 @@ from typing import Final
 from monitor.samplesite import hostile
 from monitor.samplesite.article import SampleArticle, load_article, replace_text
 from monitor.samplesite.noise import Noise
+from monitor.samplesite.stopping import Stopping
 
 PHASES: Final = ("good", "fault", "recovered", "edited")
 #: The real edit made to each language's article in the ``edited`` phase: (old, new).
@@ -53,9 +52,7 @@ class HostileFarm:
         self.refusals = 0
         self.requests = 0
         self._lock = threading.Lock()
-        # Handlers wait on a pipe with select(), whose timeout is relative: a
-        # threading.Event's absolute deadline is wrong under faketime (it never came).
-        self._stop_read, self._stop_write = os.pipe()
+        self._stopping = Stopping()
         self._articles = {lang: hostile.good_article(load_article(lang)) for lang in langs}
         faults = hostile.faults(self._other_language)
         self.pages: dict[str, FarmPage] = {}
@@ -83,7 +80,7 @@ class HostileFarm:
         self._thread.start()
 
     def stop(self) -> None:
-        os.write(self._stop_write, b"x")
+        self._stopping.set()
         self._server.shutdown()
         self._server.server_close()
         self._thread.join()
@@ -147,8 +144,7 @@ class HostileFarm:
 
     def wait(self, seconds: float) -> bool:
         """Sleep in a handler; True (early) when the farm is stopping."""
-        readable, _, _ = select.select([self._stop_read], [], [], seconds)
-        return bool(readable)
+        return self._stopping.wait(seconds)
 
 
 def _slug(name: str) -> str:
