@@ -105,15 +105,19 @@ class ChurningPage:
 
     def respond(self, request: Request) -> Response:
         self.requests += 1
-        page = CHURNING.format(
+        page = self.render()
+        for old, new in self.edits.items():
+            page = page.replace(old, new)
+        return Response(200, {"Content-Type": "text/html; charset=utf-8"}, page.encode())
+
+    def render(self) -> str:
+        """The page of request number ``self.requests``, before the test's edits."""
+        return CHURNING.format(
             title=self.title,
             views=1000 + 37 * self.requests,
             minutes=self.requests % 50,
             teaser=f"Teaser number {self.requests} about {'xyz'[self.requests % 3]}",
         )
-        for old, new in self.edits.items():
-            page = page.replace(old, new)
-        return Response(200, {"Content-Type": "text/html; charset=utf-8"}, page.encode())
 
 
 def test_churn_inside_the_article_is_learned_and_never_hides_an_edit(
@@ -211,17 +215,13 @@ class DrawnAnewPage(ChurningPage):
     """A page whose promotion under the article is a sentence with words drawn anew on
     every request: too long to be learned as churn, and never a change."""
 
-    def respond(self, request: Request) -> Response:
-        self.requests += 1
+    def render(self) -> str:
         pick = [WORDS[(self.requests * k) % len(WORDS)] for k in (1, 3, 7)]
         promo = (
             f"Want more? Read our {pick[0]} coverage, the latest on the {pick[1]} and every "
             f"story about the {pick[2]} from our newsroom, delivered each morning."
         )
-        page = CHURNING.format(title=self.title, views=1000, minutes=5, teaser=promo)
-        for old, new in self.edits.items():
-            page = page.replace(old, new)
-        return Response(200, {"Content-Type": "text/html; charset=utf-8"}, page.encode())
+        return CHURNING.format(title=self.title, views=1000, minutes=5, teaser=promo)
 
 
 def test_a_sentence_drawn_anew_on_every_request_is_no_change_and_hides_no_edit(

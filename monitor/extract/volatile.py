@@ -318,17 +318,18 @@ def _together(tokens: Sequence[str], slots: set[int]) -> set[int]:
 def _joined_number(tokens: Sequence[str], index: int, step: int) -> int | None:
     """The index of the number joined to the one at ``index`` on that side, if any: one
     separator between them, with at most a space on each side of it."""
-    at = index + step
-    if 0 <= at < len(tokens) and tokens[at].isspace() and len(tokens[at]) == 1:
-        at += step
+    at = _past_a_space(tokens, index + step, step)
     if not (0 <= at < len(tokens) and _JOINER.fullmatch(tokens[at])):
         return None
-    at += step
+    at = _past_a_space(tokens, at + step, step)
+    return at if 0 <= at < len(tokens) and _NUMBER.fullmatch(tokens[at]) else None
+
+
+def _past_a_space(tokens: Sequence[str], at: int, step: int) -> int:
+    """``at``, or the index after it (on ``step``'s side) if it holds a single space."""
     if 0 <= at < len(tokens) and tokens[at].isspace() and len(tokens[at]) == 1:
-        at += step
-    if 0 <= at < len(tokens) and _NUMBER.fullmatch(tokens[at]):
-        return at
-    return None
+        return at + step
+    return at
 
 
 def _merged_templates(templates: Iterable[str]) -> tuple[str, ...]:
