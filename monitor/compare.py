@@ -17,7 +17,7 @@ from monitor.classify import Verdict, classify_article, is_collapse
 from monitor.config import Config
 from monitor.extract import EXTRACTOR_VERSION
 from monitor.fetch import decode_html
-from monitor.history import is_silent_edit
+from monitor.history import is_silent_edit, version_ref
 from monitor.identity import PageSignals, Seen, first_check_gate, judge, page_signals
 from monitor.models import CheckStatus, FetchResult, Metadata
 from monitor.store import Baseline, CheckRecord, NewChange, Snapshot, Store, Watch
@@ -58,12 +58,10 @@ class Comparer:
         if verdict.status is not None:
             return _with(base, status=verdict.status, error=verdict.error)
         if current is not None and analysis.diff is None:  # (less what is learned to churn)
-            return _with(base, status=CheckStatus.UNCHANGED, snapshot_id=current.id)
+            return _unchanged(base, current)
         if current is not None and not self._seen_before(watch, held, sha):
             return _with(
-                base,
-                status=CheckStatus.UNCHANGED,
-                snapshot_id=current.id,
+                _unchanged(base, current),
                 content_key=None,  # the page must be read again next time, to confirm,
                 etag=watch.etag,  # and not as a 304 to the new version's validators
                 last_modified=watch.last_modified,
@@ -73,8 +71,14 @@ class Comparer:
         earlier = self.store.versions.by_sha(watch.id, sha)
         if earlier is not None:
             kind = "flap" if earlier.id in held.recent else "revert"
-            change = _change(current, earlier.id, kind, analysis)
-            return _with(base, status=CheckStatus.CHANGED, snapshot_id=earlier.id, change=change)
+            change = _change(current, earlier, kind, analysis)
+            return _with(
+                base,
+                status=CheckStatus.CHANGED,
+                snapshot_id=earlier.id,
+                version=earlier.version,
+                change=change,
+            )
         snapshot = new_snapshot(article, sha, fetched, html_gz, extractor_version=EXTRACTOR_VERSION)
         if current is None:
             return _with(base, status=CheckStatus.NEW, new_snapshot=snapshot)
@@ -183,14 +187,22 @@ def _with(record: CheckRecord, **changes: Any) -> CheckRecord:
     return replace(record, **changes)
 
 
+def _unchanged(base: CheckRecord, current: Snapshot) -> CheckRecord:
+    return _with(
+        base, status=CheckStatus.UNCHANGED, snapshot_id=current.id, version=current.version
+    )
+
+
 def _change(
-    current: Snapshot | None, new_id: int | None, kind: str, analysis: Analysis
+    current: Snapshot | None, earlier: Snapshot | None, kind: str, analysis: Analysis
 ) -> NewChange:
+    """The change to store, with what its report shows (``earlier``: the version a revert
+    returns to; None for a new version)."""
     diff = analysis.diff
     assert diff is not None, "a change always has a diff against the current version"
     return NewChange(
         old_snapshot_id=current.id if current else None,
-        new_snapshot_id=new_id,
+        new_snapshot_id=earlier.id if earlier else None,
         kind=kind,
         chars_added=diff.chars_added,
         chars_removed=diff.chars_removed,
@@ -200,4 +212,7 @@ def _change(
             {"granularity": diff.granularity, "ops": [[op.op, op.text] for op in diff.ops]},
             ensure_ascii=False,
         ),
+        old=version_ref(current) if current else None,
+        returned_to=version_ref(earlier) if earlier else None,
+        diff=diff,
     )

@@ -32,7 +32,6 @@ from monitor.errors import ExtractError, StaleBaselineError
 from monitor.extract import EXTRACTOR_VERSION, Volatility
 from monitor.extract.replay import Learned
 from monitor.fetch import Fetcher
-from monitor.history import build_report
 from monitor.learn import after_unchanged, document, first_look, fresh, learned_for, second_look
 from monitor.models import (
     ChangeReport,
@@ -41,6 +40,7 @@ from monitor.models import (
     FetchOutcome,
     FetchResult,
     Validators,
+    VersionRef,
 )
 from monitor.reextract import reextract_watch
 from monitor.request import RequestOptions
@@ -151,6 +151,7 @@ class Checker:
         channels: Mapping[str, tuple[str, ...]] | None = None,
         plan_next: Callable[[Watch, CheckRecord], CheckRecord] | None = None,
         sleep: Callable[[float], Awaitable[None]] = asyncio.sleep,
+        analyse: Callable[..., Analysis] = analyse_page,
     ) -> None:
         self.store = store
         # Sets the next check (or retires the watch) of articles found through feeds, whose
@@ -166,6 +167,7 @@ class Checker:
         self._pages = asyncio.Semaphore(2 * config.settings.fetch.concurrency)
         self.comparer = Comparer(store, config)
         self.sleep = sleep  # how the first check waits for its second fetch (tests pass theirs)
+        self.analyse = analyse  # the full analysis of a page (picklable, for worker processes)
         self.replays = 0  # checks that a replay found unchanged, without a full analysis
         self._feed_urls: dict[int, str] = {}
 
@@ -223,9 +225,6 @@ class Checker:
 
     def result(self, watch: Watch, record: CheckRecord, recorded: Recorded) -> CheckResult:
         """How the check of ``watch`` that ``record`` describes ended, once stored."""
-        report = None
-        if record.change is not None and recorded.change_id is not None:
-            report = self.change_report(recorded.change_id)
         result = CheckResult(
             watch=watch,
             status=record.status,
@@ -233,9 +232,9 @@ class Checker:
             http_status=record.http_status,
             error=record.error,
             snapshot_id=recorded.snapshot_id,
-            version=self._version(recorded.snapshot_id),
+            version=recorded.version or record.version or self._version(recorded.snapshot_id),
             change_id=recorded.change_id,
-            report=report,
+            report=change_report(watch, record, recorded),
             duration_ms=record.duration_ms,
             confidence=record.new_snapshot.confidence if record.new_snapshot else None,
             replayed=record.replayed,
@@ -361,14 +360,14 @@ class Checker:
         churn = learned.article if learned is not None else Volatility()
         previous = document(current.title, current.text, churn) if current else None
         url = fetched.final_url or watch.url
-        analysis = await self._cpu(analyse_page, fetched.text, url, rules, previous, churn)
+        analysis = await self._cpu(self.analyse, fetched.text, url, rules, previous, churn)
         if current is not None and analysis.diff is None:
             return Looked(fetched, analysis, after_unchanged(learned, analysis, rules))
         second = await self._second_fetch(watch, first_check=current is None)
         if second is None:
             origin = "one fetch (the second failed)"
             return Looked(fetched, analysis, learned or fresh(analysis, rules, origin))
-        again = await self._cpu(analyse_page, second.text, url, rules, previous, churn)
+        again = await self._cpu(self.analyse, second.text, url, rules, previous, churn)
         if current is None:
             wait = self.config.settings.fetch.second_fetch
             found, analysis = first_look(analysis, again, rules, f"two fetches {wait:g}s apart")
@@ -418,11 +417,6 @@ class Checker:
         log.info("watch=%s baseline re-extracted after an upgrade: %s", watch.label, done.note)
         return self.store.watches.get(watch.id)
 
-    def change_report(self, change_id: int) -> ChangeReport:
-        """The report of a stored change."""
-        row = self.store.changes.get(change_id)
-        return build_report(self.store, row)
-
 
 @dataclass(frozen=True)
 class Looked:
@@ -432,6 +426,40 @@ class Looked:
     fetched: FetchResult
     analysis: Analysis
     learned: Learned | None
+
+
+def change_report(watch: Watch, record: CheckRecord, recorded: Recorded) -> ChangeReport | None:
+    """The report of the change a check found, once stored, from what the check held (the
+    versions it compared and the diff it made): nothing is read back."""
+    change = record.change
+    if change is None or recorded.change_id is None:
+        return None
+    assert change.diff is not None, "a check's change holds its diff"
+    new = change.returned_to
+    if new is None:
+        stored = record.new_snapshot
+        assert stored is not None and recorded.snapshot_id is not None
+        assert recorded.version is not None
+        new = VersionRef(
+            snapshot_id=recorded.snapshot_id,
+            version=recorded.version,
+            created_at=record.checked_at,
+            title=stored.title,
+            modified_at=stored.metadata.modified_at,
+        )
+    return ChangeReport(
+        watch_id=watch.id,
+        watch_name=watch.label,
+        url=watch.url,
+        old=change.old,
+        new=new,
+        diff=change.diff,
+        change_id=recorded.change_id,
+        detected_at=record.checked_at,
+        reverted_to=new.version if change.kind in ("revert", "flap") else None,
+        silent_edit=change.silent_edit,
+        kind=change.kind,
+    )
 
 
 def _agrees_with_baseline(record: CheckRecord) -> bool:

@@ -13,8 +13,10 @@ from harness import Harness, Site, static
 from server import Handler, LocalServer, Response, truncated
 
 from monitor import samplesite
+from monitor.analyse import Analysis
 from monitor.config import Config, Rules, SiteRule, WatchConfig
 from monitor.fetch import Fetcher
+from monitor.history import build_report
 from monitor.models import CheckStatus
 from monitor.pipeline import Checker, CheckResult
 from monitor.reextract import reextract_watch
@@ -184,6 +186,32 @@ def test_a_revert_is_reported_as_such(harness: Harness, ja_site: Site) -> None:
     assert back.version == 1
     assert [s.version for s in harness.store.versions.of(watch)] == [1, 2]
     assert back.as_dict()["change"]["reverted_to"] == 1
+
+
+def test_a_checks_report_is_the_stored_changes_report(harness: Harness, ja_site: Site) -> None:
+    """The check builds its report from what it held; reading the stored change back (as
+    the outbox and `monitor diff` do) gives the very same report, for an edit and a revert."""
+    watch = harness.store.watches.add(ja_site.url, name="ja")
+    original = ja_site.article
+    harness.check(watch)
+    ja_site.article = samplesite.replace_text(original, "1万人", "1万2000人")
+    edited = harness.check(watch)
+    ja_site.article = original
+    harness.check(watch)  # a flap back to version 1 (recorded, not reported)
+    harness.check(watch)
+    ja_site.article = samplesite.replace_text(original, "1万人", "1万2000人")
+    harness.check(watch)  # a flap to version 2
+    harness.check(watch)
+    harness.check(watch)
+    ja_site.article = original
+    reverted = harness.check(watch)
+    assert reverted.report is not None and reverted.report.kind == "revert"
+    for result in (edited, reverted):
+        assert result.report is not None and result.change_id is not None
+        stored = build_report(harness.store, harness.store.changes.get(result.change_id))
+        assert result.report == stored
+    assert edited.report is not None
+    assert [op.text for op in edited.report.diff.ops if op.op == 1] == ["2000"]
 
 
 def test_a_flip_flopping_article_is_reported_once(harness: Harness, ja_site: Site) -> None:
@@ -369,16 +397,19 @@ def test_collapse_confirm_1_accepts_at_once(harness: Harness, ja_site: Site) -> 
 
 
 def test_a_page_that_breaks_the_extractor_is_a_recorded_failure(
-    harness: Harness, ja_site: Site, monkeypatch: pytest.MonkeyPatch
+    harness: Harness, ja_site: Site
 ) -> None:
-    import monitor.pipeline
-
-    def broken(*args: object) -> None:
+    def broken(*args: object) -> Analysis:
         raise ValueError("Invalid IPv6 URL")
 
     watch = harness.store.watches.add(ja_site.url)
-    monkeypatch.setattr(monitor.pipeline, "analyse_page", broken)
-    result = harness.check(watch)
+
+    async def run() -> CheckResult:
+        async with Fetcher(harness.config.settings.fetch) as fetcher:
+            checker = Checker(harness.store, fetcher, harness.config, analyse=broken)
+            return await checker.check(watch)
+
+    result = asyncio.run(run())
     assert result.status is CheckStatus.SOFT_ERROR
     assert "cannot extract the article: ValueError: Invalid IPv6 URL" in (result.error or "")
     assert harness.store.versions.checks(watch)[0]["status"] == "soft_error"

@@ -8,7 +8,15 @@ from typing import Any
 
 from monitor.clock import iso, system_clock
 from monitor.config import Rules
-from monitor.models import Article, CheckStatus, Confidence, FetchResult, Metadata
+from monitor.models import (
+    Article,
+    CheckStatus,
+    Confidence,
+    FetchResult,
+    Metadata,
+    TextDiff,
+    VersionRef,
+)
 
 
 def utcnow() -> str:
@@ -109,6 +117,10 @@ class NewChange:
     share_changed: float
     silent_edit: bool
     diff_json: str
+    # What the report of this change shows, held by the check that found it (not stored):
+    old: VersionRef | None = field(default=None, compare=False)
+    returned_to: VersionRef | None = field(default=None, compare=False)  # a revert's version
+    diff: TextDiff | None = field(default=None, compare=False, repr=False)
 
 
 @dataclass(frozen=True)
@@ -138,6 +150,7 @@ class CheckRecord:
     duplicate_of: int | None = None  # retired because the page is another watch's article
     learned: str | None = None  # set: what the watch learned now (JSON; "" forgets it)
     replayed: bool = False  # found unchanged by a replay (how the check decided; not stored)
+    version: int | None = None  # the number of snapshot_id, if the check holds it (not stored)
 
 
 @dataclass(frozen=True)
