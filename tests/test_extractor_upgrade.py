@@ -13,8 +13,8 @@ from pathlib import Path
 
 import sqlite_utils
 from click.testing import CliRunner
+from daemon import Daemon, Hook, count, query, wait_for, write_config
 from server import LocalServer, Request, Response
-from test_service import Daemon, Hook, count, query, wait_for, write_config
 
 from monitor.cli import cli
 from monitor.extract import EXTRACTOR_VERSION

@@ -105,3 +105,19 @@ def test_no_class_over_300_lines() -> None:
                 if lines > MAX_CLASS_LINES:
                     long.append(f"{_module(path)}.{node.name}: {lines} lines")
     assert long == []
+
+
+def test_tests_import_helpers_not_other_tests() -> None:
+    """What tests share lives in helper modules beside conftest.py (harness, server, daemon,
+    webdb, ...), never in another test module: a test file can be moved or run alone."""
+    tests = Path(__file__).resolve().parent
+    shared = []
+    for path in tests.rglob("test_*.py"):
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = []
+            if isinstance(node, ast.ImportFrom) and node.module:
+                names = [node.module]
+            elif isinstance(node, ast.Import):
+                names = [alias.name for alias in node.names]
+            shared += [f"{path.relative_to(tests)}: {n}" for n in names if "test_" in n]
+    assert shared == []

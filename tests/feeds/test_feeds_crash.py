@@ -12,8 +12,8 @@ from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from daemon import Daemon, query, write_config
 from server import LocalServer, Request, Response
-from test_service import Daemon, query, write_config
 
 from monitor import samplesite
 from monitor.samplesite.feeds import FeedItem, rss

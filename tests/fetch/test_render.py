@@ -15,11 +15,11 @@ from pathlib import Path
 
 import pytest
 from browser import require_chromium
+from daemon import Daemon, count, query, wait_for
 from harness import FAST, Harness
 from jssite import PARAGRAPHS, JsSite
 from proxy import HttpProxy
 from server import LocalServer, Request, Response
-from test_service import Daemon, count, query, wait_for
 
 from monitor.config import Config, FetchSettings, Rules, Settings, SiteRule
 from monitor.fetch import Fetcher

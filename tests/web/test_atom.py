@@ -9,8 +9,9 @@ from collections.abc import Iterator
 import feedparser
 import lxml.etree
 import pytest
+from reports import make_report
 from starlette.applications import Starlette
-from test_web import HOST, Built, build_database, get
+from webdb import HOST, Built, build_database, get
 
 from monitor import samplesite
 from monitor.atom import FeedInfo, render_atom
@@ -159,8 +160,6 @@ def test_empty_feed_is_valid() -> None:
 def test_a_feed_never_fails_because_of_page_text() -> None:
     """Changes stored before noncharacters were kept out of texts (or text from anywhere)
     must not make a feed answer 500: lxml refuses U+FFFE, U+FFFF and control characters."""
-    from test_report import make_report
-
     from monitor.atom import FeedEntry
 
     bad = "本文\ufffe\uffff と \x01制御文字 \ud800"

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 from starlette.applications import Starlette
 from starlette.routing import Route
-from test_web import HOST, HOSTILE_FEED, Built, Followed, build_database, build_followed, fetch, get
+from webdb import HOST, HOSTILE_FEED, Built, Followed, build_database, build_followed, fetch, get
 
 from monitor.cli import cli
 from monitor.config import Settings
