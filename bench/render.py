@@ -189,6 +189,30 @@ def tree_memory(root: int, skip: int = 0) -> tuple[int, int]:
     return pss, rss
 
 
+def tree_breakdown(root: int) -> list[tuple[str, int]]:
+    """PSS (kB) of each process of a tree, named by its kind (Chromium's --type, the
+    Playwright driver, monitor and its workers)."""
+    found = []
+    for pid in tree(root, 0):
+        try:
+            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+        except OSError:
+            continue
+        pss = next((int(x.split()[1]) for x in text.splitlines() if x.startswith("Pss:")), 0)
+        found.append((_kind(_cmdline(pid)), pss))
+    return sorted(found, key=lambda item: -item[1])
+
+
+def _kind(cmdline: str) -> str:
+    if "chromium" in cmdline:
+        kind = next((a[7:] for a in cmdline.split() if a.startswith("--type=")), "browser")
+        service = next((a for a in cmdline.split() if a.startswith("--utility-sub-type=")), "")
+        return f"chromium {kind} {service.split('.')[-2] if service else ''}".strip()
+    if "playwright" in cmdline or "node" in cmdline.split(" ", 1)[0]:
+        return "playwright driver"
+    return "monitor worker" if "multiprocessing" in cmdline else cmdline.split(" ", 3)[-1][:40]
+
+
 def pct(values: list[float], p: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(p * (len(ordered) - 1)))]
@@ -240,19 +264,25 @@ def daemon(url: Callable[[int], str], args: argparse.Namespace) -> str:
     lines = [
         '[monitor]\ndatabase = "m.db"\ninterval = "5s"\njitter = "0s"\nretries = 0',
         f"render_concurrency = {args.concurrency}\nconcurrency = {max(args.concurrency, 10)}",
-        'shutdown_grace = "20s"\n',
+        'shutdown_grace = "20s"',
+        *args.option,
+        "",
         '[[site]]\nmatch = "http://127.0.0.1:*"\nrender = "browser"\n',
     ]
     lines += [f'[[watch]]\nurl = "{url(n)}"\n' for n in range(args.watches)]
     (folder / "config.toml").write_text("\n".join(lines), encoding="utf-8")
     env = {**os.environ, "TMPDIR": str(folder)}
     command = [sys.executable, "-m", "monitor", "--config", str(folder / "config.toml"), "run"]
+    command += ["--workers", str(args.workers)] if args.workers is not None else []
     log = (folder / "daemon.log").open("wb")
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, env=env)
     peak_pss = peak_rss = 0
+    at_peak: list[tuple[str, int]] = []
     deadline = time.monotonic() + args.duration
     while time.monotonic() < deadline and process.poll() is None:
         pss, rss = tree_memory(process.pid)
+        if pss > peak_pss and args.breakdown:
+            at_peak = tree_breakdown(process.pid)
         peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
         time.sleep(0.25)
     checks = _checks(folder / "m.db")
@@ -265,12 +295,13 @@ def daemon(url: Callable[[int], str], args: argparse.Namespace) -> str:
     text = (folder / "daemon.log").read_text(errors="replace")
     starts = text.count("browser started:")
     shutil.rmtree(folder, ignore_errors=True)
+    parts = "".join(f"\n    {pss / 1024:6.0f} MB PSS  {kind}" for kind, pss in at_peak)
     return (
         f"  monitor run, {args.watches} watches, {args.concurrency} renders at once: "
         f"{checks} checks in {args.duration:.0f} s ({checks / args.duration:.1f}/s), peak "
         f"memory of the process tree {peak_pss / 1024:.0f} MB PSS ({peak_rss / 1024:.0f} MB RSS "
         f"summed); browsers started {starts}; stopped in {stop:.1f} s (exit {code}); "
-        f"browser processes left: {len(left)}"
+        f"browser processes left: {len(left)}{parts}"
     )
 
 
@@ -396,6 +427,15 @@ def main() -> None:
     parser.add_argument("--duration", type=float, default=90.0, help="seconds of monitor run")
     parser.add_argument("--peer-checks", type=int, default=10, help="urlwatch single-job runs")
     parser.add_argument("--no-peers", action="store_true")
+    parser.add_argument(
+        "--option",
+        action="append",
+        default=[],
+        help='a line for the daemon\'s [monitor] table, e.g. browser_args = ["--single-process"]',
+    )
+    parser.add_argument("--workers", type=int, help="monitor run --workers (default: its own)")
+    parser.add_argument("--breakdown", action="store_true", help="memory per process at peak")
+    parser.add_argument("--skip-checks", action="store_true", help="the daemon's run only")
     parser.add_argument("--farm", choices=("app", "wordpress", "both"), default="both")
     args = parser.parse_args()
     if shutil.which("chromium") is None:
@@ -405,7 +445,8 @@ def main() -> None:
     for name in ("app", "wordpress") if args.farm == "both" else (args.farm,):
         with farms[name]() as (url, farm_pid):
             print(f"farm {name}: {url(0)}", flush=True)
-            print(rendered_checks(url, farm_pid, args.checks), flush=True)
+            if not args.skip_checks:
+                print(rendered_checks(url, farm_pid, args.checks), flush=True)
             if not args.no_peers:
                 for text in urlwatch_peer(url, args):
                     print(text, flush=True)

@@ -58,7 +58,17 @@ log = logging.getLogger(__name__)
 NEEDS_EXTRA = (
     "render = \"browser\" needs Playwright, the browser extra: pip install 'monitor[browser]'"
 )
-EXECUTABLES = ("chromium", "chromium-browser", "google-chrome", "google-chrome-stable", "chrome")
+#: Debian's chromium-headless-shell first where it is installed: Chromium's headless-only
+#: build, made for automation (measured at 50 pages, 4 at once: its browser process 87 MB
+#: PSS against 178, and no storage service process of 35 MB; 20% more renders a minute).
+EXECUTABLES = (
+    "chromium-headless-shell",
+    "chromium",
+    "chromium-browser",
+    "google-chrome",
+    "google-chrome-stable",
+    "chrome",
+)
 #: Chromium without what it does on its own: phoning home (refused, over and over, on a
 #: closed network), extensions, the omnibox popup's WebUI renderer (about 50 MB a window), a
 #: spare renderer kept warm (25 MB), a network service process of its own (25 MB), timers
@@ -151,20 +161,50 @@ def load_playwright() -> Any:
 
 
 def find_chromium(configured: str | None) -> str:
-    """The Chromium executable: ``[monitor] browser``, else the first found on PATH."""
+    """The Chromium executable: ``[monitor] browser``, else the first found on PATH; the
+    program a wrapper script runs, when it is one that runs a single program with its
+    arguments (see :func:`wrapped_program`)."""
     if configured:
         found = shutil.which(configured)
         if found is None:
             raise BrowserUnavailable(f"[monitor] browser = {configured!r}: no such program")
-        return found
+        return wrapped_program(found)
     for name in EXECUTABLES:
         found = shutil.which(name)
         if found is not None:
-            return found
+            return wrapped_program(found)
     raise BrowserUnavailable(
         'render = "browser" needs Chromium: none found on PATH (apt-get install chromium), '
         'or set [monitor] browser = "/path/to/chromium"'
     )
+
+
+_WRAPPED = re.compile(r'^\s*(?:exec\s+)?(/\S+)\s+"\$@"\s*$')
+
+
+def wrapped_program(path: str) -> str:
+    """The program that ``path`` runs, if ``path`` is a small shell script whose one command
+    is ``/absolute/program "$@"`` (Debian's chromium-headless-shell); else ``path``.
+
+    Such a script does not ``exec``: the browser would be the script's child, and the
+    death signal that ``setpriv`` gives the script (so that Chromium dies with monitor, even
+    on ``kill -9``) would never reach it."""
+    try:
+        with open(path, "rb") as script:
+            head = script.read(4097)
+    except OSError:
+        return path
+    if not head.startswith(b"#!") or len(head) > 4096:
+        return path
+    lines = [
+        line
+        for line in head.decode("utf-8", "replace").splitlines()[1:]
+        if line.strip() and not line.lstrip().startswith("#")
+    ]
+    found = _WRAPPED.match(lines[0]) if len(lines) == 1 else None
+    if found is None or not os.access(found[1], os.X_OK):
+        return path
+    return found[1]
 
 
 @dataclass

@@ -23,7 +23,7 @@ from server import LocalServer, Request, Response
 
 from monitor.config import Config, FetchSettings, Rules, Settings, SiteRule
 from monitor.fetch import Fetcher
-from monitor.fetch.render import NEEDS_EXTRA, BrowserUnavailable, Renderer
+from monitor.fetch.render import NEEDS_EXTRA, BrowserUnavailable, Renderer, wrapped_program
 from monitor.models import CheckStatus, FetchOutcome, FetchResult
 from monitor.request import RequestOptions
 from monitor.store import Store
@@ -364,3 +364,28 @@ def test_a_daemon_killed_takes_its_browser_along(
     daemon.process.kill()
     daemon.process.wait(10)
     wait_for(lambda: _group(pid) == [] and _ours(tmp_path) == [], 15)
+
+
+def test_a_wrapper_script_that_does_not_exec_is_seen_through(tmp_path: Path) -> None:
+    """Debian's chromium-headless-shell is `#!/bin/sh -e` then `/usr/lib/.../program "$@"`
+    (no exec): the program itself is started, so that it dies with monitor."""
+    program = tmp_path / "chromium-real"
+    program.write_text("#!/bin/sh\n", encoding="utf-8")
+    program.chmod(0o755)
+
+    def script(name: str, body: str) -> str:
+        path = tmp_path / name
+        path.write_text(body, encoding="utf-8")
+        path.chmod(0o755)
+        return str(path)
+
+    plain = script("plain", f'#!/bin/sh -e\n\n{program} "$@"\n')
+    execs = script("execs", f'#!/bin/sh\n# a comment\nexec {program} "$@"\n')
+    assert wrapped_program(plain) == wrapped_program(execs) == str(program)
+    more = script("more", f'#!/bin/sh\nexport X=1\n{program} "$@"\n')
+    missing = script("missing", f'#!/bin/sh\n{tmp_path / "nowhere"} "$@"\n')
+    fixed = script("fixed", f"#!/bin/sh\n{program} --always\n")
+    assert [wrapped_program(p) for p in (more, missing, fixed)] == [more, missing, fixed]
+    binary = tmp_path / "binary"
+    binary.write_bytes(b"\x7fELF" + bytes(100))
+    assert wrapped_program(str(binary)) == str(binary)
