@@ -65,6 +65,9 @@ def routes() -> list[BaseRoute]:
     ]
 
 
+DEFAULT_PAGE_SIZES = pages.PageSizes()
+
+
 def create_app(
     db_path: str | Path,
     *,
@@ -72,6 +75,7 @@ def create_app(
     allowed_hosts: Iterable[str] = (),
     default_interval: float | None = None,
     clock: Clock = system_clock,
+    page_sizes: pages.PageSizes = DEFAULT_PAGE_SIZES,
 ) -> Starlette:
     """The read-only web UI and JSON API over the database at ``db_path``.
 
@@ -80,7 +84,7 @@ def create_app(
     is a loopback address or one of ``allowed_hosts`` (the host listened on) are answered
     (see :mod:`monitor.web.security`). ``default_interval`` is the config's check interval,
     shown as the pace of watches without their own (unknown if None); ``clock`` tells the
-    time that paces are computed for.
+    time that paces are computed for; ``page_sizes``, how many rows each page shows.
     """
     if token is not None and not token:
         raise ValueError("the token must not be empty")
@@ -109,6 +113,7 @@ def create_app(
     app.state.templates = _templates()
     app.state.default_interval = default_interval
     app.state.clock = clock
+    app.state.page_sizes = page_sizes
     app.state.diffs = DiffCache(DIFF_CACHE_SIZE)
     return app
 

@@ -9,6 +9,7 @@ markup. The DOM ids and classes are a contract (browser tests rely on them): see
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from starlette.requests import Request
@@ -58,14 +59,27 @@ from monitor.web.views import (
 
 log = logging.getLogger(__name__)
 
-WATCHES_PER_PAGE = 500
-VERSIONS_PER_PAGE = 100
-CHECKS_PER_PAGE = 50
-CHANGES_PER_PAGE = 50
-HITS_PER_PAGE = 20
-FEED_CHANGES_SHOWN = 100
-FEEDS_PER_PAGE = 500
-ARTICLES_PER_PAGE = 100
+
+@dataclass(frozen=True)
+class PageSizes:
+    """How many rows each page shows (``create_app(page_sizes=...)`` takes others)."""
+
+    watches: int = 500
+    versions: int = 100
+    checks: int = 50
+    changes: int = 50
+    hits: int = 20
+    feed_changes: int = 100  # a feed article's changes shown on its watch page
+    feeds: int = 500
+    articles: int = 100  # a feed's articles
+
+
+def sizes(request: Request) -> PageSizes:
+    """The page sizes of the app that ``request`` came to."""
+    found: PageSizes = request.app.state.page_sizes
+    return found
+
+
 COLUMNS = (  # watch-list columns: (sort key or None, heading)
     ("name", "Name"),
     (None, "URL"),
@@ -80,15 +94,16 @@ COLUMNS = (  # watch-list columns: (sort key or None, heading)
 
 def watch_list(request: Request) -> Response:
     """GET /: every watch, filtered and sorted."""
+    size = sizes(request)
     page = page_number(request)
-    query = watch_query(request, WATCHES_PER_PAGE + 1, (page - 1) * WATCHES_PER_PAGE)
+    query = watch_query(request, size.watches + 1, (page - 1) * size.watches)
     with read(request) as store:
         rows = list_watches(store, query)
         total = count_watches(store, query)
-        sure = confidences(store, (row.watch.id for row in rows[:WATCHES_PER_PAGE]))
-    more = len(rows) > WATCHES_PER_PAGE
+        sure = confidences(store, (row.watch.id for row in rows[: size.watches]))
+    more = len(rows) > size.watches
     context = {
-        "rows": rows[:WATCHES_PER_PAGE],
+        "rows": rows[: size.watches],
         "uncertain": {i: c.reason for i, c in sure.items() if c.is_uncertain},
         "total": total,
         "query": query,
@@ -130,20 +145,27 @@ def learned_lines(watch: Watch) -> list[str]:
 
 def watch_page(request: Request) -> Response:
     """GET /watches/{id}: metadata, the versions timeline and the checks."""
+    size = sizes(request)
     watch_id = path_int(request, "watch_id")
     vpage, cpage = page_number(request, "vpage"), page_number(request, "cpage")
     with read(request) as store:
         watch = get_watch(store, watch_id)
         versions, changes = watch_counts(store, watch_id)
         timeline = list_versions(
-            store, watch_id, limit=VERSIONS_PER_PAGE, offset=(vpage - 1) * VERSIONS_PER_PAGE
+            store,
+            watch_id,
+            limit=size.versions,
+            offset=(vpage - 1) * size.versions,
         )
         checks = list_checks(
-            store, watch_id, limit=CHECKS_PER_PAGE + 1, offset=(cpage - 1) * CHECKS_PER_PAGE
+            store,
+            watch_id,
+            limit=size.checks + 1,
+            offset=(cpage - 1) * size.checks,
         )
         extras = watch_extras(request, store, [watch])[watch_id]
         feed_changes = (
-            feed_entry_changes(store, watch_id, limit=FEED_CHANGES_SHOWN) if watch.feed_id else []
+            feed_entry_changes(store, watch_id, limit=size.feed_changes) if watch.feed_id else []
         )
     context = {
         "watch": watch,
@@ -155,14 +177,12 @@ def watch_page(request: Request) -> Response:
         "version_count": versions,
         "change_count": changes,
         "timeline": timeline,
-        "checks": checks[:CHECKS_PER_PAGE],
+        "checks": checks[: size.checks],
         "versions_next": with_query(request, vpage=vpage + 1)
-        if vpage * VERSIONS_PER_PAGE < versions
+        if vpage * size.versions < versions
         else None,
         "versions_prev": with_query(request, vpage=vpage - 1) if vpage > 1 else None,
-        "checks_next": with_query(request, cpage=cpage + 1)
-        if len(checks) > CHECKS_PER_PAGE
-        else None,
+        "checks_next": with_query(request, cpage=cpage + 1) if len(checks) > size.checks else None,
         "checks_prev": with_query(request, cpage=cpage - 1) if cpage > 1 else None,
     }
     return render(request, "watch.html", context)
@@ -250,11 +270,12 @@ def raw_page(request: Request) -> Response:
 
 def changes_page(request: Request) -> Response:
     """GET /changes: the latest changes of every watch, newest first (keyset: ?before=)."""
+    size = sizes(request)
     before = int_param(request, "before", None, low=1)
     with read(request) as store:
-        rows = list_changes(store, limit=CHANGES_PER_PAGE + 1, before=before, with_diff=True)
-    more = len(rows) > CHANGES_PER_PAGE
-    rows = rows[:CHANGES_PER_PAGE]
+        rows = list_changes(store, limit=size.changes + 1, before=before, with_diff=True)
+    more = len(rows) > size.changes
+    rows = rows[: size.changes]
     context = {
         "changes": [change_entry(row) for row in rows],
         "next_url": with_query(request, before=rows[-1]["id"]) if more else None,
@@ -265,18 +286,19 @@ def changes_page(request: Request) -> Response:
 
 def search_page(request: Request) -> Response:
     """GET /search?q=: every version whose title or text contains the words."""
+    size = sizes(request)
     query = clean_query(text_param(request, "q")).strip()
     page = page_number(request)
     found = Found([])
     if query:
         with read(request) as store:
-            found = search(store, query, limit=HITS_PER_PAGE + 1, offset=(page - 1) * HITS_PER_PAGE)
+            found = search(store, query, limit=size.hits + 1, offset=(page - 1) * size.hits)
     hits = found.hits
     context = {
         "q": query,
-        "hits": hits[:HITS_PER_PAGE],
+        "hits": hits[: size.hits],
         "note": scan_note(found),
-        "next_url": with_query(request, page=page + 1) if len(hits) > HITS_PER_PAGE else None,
+        "next_url": with_query(request, page=page + 1) if len(hits) > size.hits else None,
         "prev_url": with_query(request, page=page - 1) if page > 1 else None,
     }
     return render(request, "search.html", context)
@@ -284,16 +306,17 @@ def search_page(request: Request) -> Response:
 
 def feeds_page(request: Request) -> Response:
     """GET /feeds: the followed feeds (``?all=1``: also those no longer followed)."""
+    size = sizes(request)
     everything = show_all(request)
     page = page_number(request)
     with read(request) as store:
         listed = list_feeds(
             store,
             active_only=not everything,
-            limit=FEEDS_PER_PAGE + 1,
-            offset=(page - 1) * FEEDS_PER_PAGE,
+            limit=size.feeds + 1,
+            offset=(page - 1) * size.feeds,
         )
-        rows = feed_rows(store, listed[:FEEDS_PER_PAGE])
+        rows = feed_rows(store, listed[: size.feeds])
         followed, unfollowed = count_feeds(store)
     context = {
         "rows": rows,
@@ -301,7 +324,7 @@ def feeds_page(request: Request) -> Response:
         "followed": followed,
         "unfollowed": unfollowed,
         "all_url": with_query(request, all=None if everything else 1, page=None),
-        "next_url": with_query(request, page=page + 1) if len(listed) > FEEDS_PER_PAGE else None,
+        "next_url": with_query(request, page=page + 1) if len(listed) > size.feeds else None,
         "prev_url": with_query(request, page=page - 1 if page > 2 else None) if page > 1 else None,
     }
     return render(request, "feeds.html", context)
@@ -309,12 +332,16 @@ def feeds_page(request: Request) -> Response:
 
 def feed_page(request: Request) -> Response:
     """GET /feeds/{id}: a feed's state and the articles it found, newest published first."""
+    size = sizes(request)
     feed_id = path_int(request, "feed_id")
     page = page_number(request)
     with read(request) as store:
         (row,) = feed_rows(store, [find_feed(store, feed_id)])
         articles = list_feed_articles(
-            store, feed_id, limit=ARTICLES_PER_PAGE, offset=(page - 1) * ARTICLES_PER_PAGE
+            store,
+            feed_id,
+            limit=size.articles,
+            offset=(page - 1) * size.articles,
         )
         paces = schedules(request, store, [article.watch for article in articles])
     context = {
@@ -322,9 +349,9 @@ def feed_page(request: Request) -> Response:
         "feed": row.feed,
         "articles": articles,
         "paces": paces,
-        "first": (page - 1) * ARTICLES_PER_PAGE + 1,
+        "first": (page - 1) * size.articles + 1,
         "next_url": with_query(request, page=page + 1)
-        if page * ARTICLES_PER_PAGE < row.articles
+        if page * size.articles < row.articles
         else None,
         "prev_url": with_query(request, page=page - 1 if page > 2 else None) if page > 1 else None,
     }

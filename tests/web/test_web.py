@@ -842,23 +842,24 @@ def test_feed_page_shows_its_articles(feeds_app: Starlette, followed: Followed) 
     assert not gone.cssselect("tr.watch") and gone.cssselect("p.empty")
 
 
-def test_feed_articles_are_paged(
-    feeds_app: Starlette, followed: Followed, monkeypatch: pytest.MonkeyPatch
-) -> None:
-    monkeypatch.setattr(web_pages, "ARTICLES_PER_PAGE", 3)
-    first = page(feeds_app, f"/feeds/{followed.feed}")
-    assert len(first.cssselect("tr.watch")) == 3 and not first.cssselect("a[rel=prev]")
-    second = page(feeds_app, first.cssselect("a[rel=next]")[0].get("href"))
-    assert [int(r.get("data-watch-id")) for r in second.cssselect("tr.watch")] == [followed.old]
-    assert not second.cssselect("a[rel=next]")
-    assert second.cssselect("a[rel=prev]")[0].get("href") == f"/feeds/{followed.feed}"
-    beyond = page(feeds_app, f"/feeds/{followed.feed}?page=9")
-    assert not beyond.cssselect("tr.watch") and beyond.cssselect("a[rel=prev]")
-    monkeypatch.setattr(web_pages, "FEEDS_PER_PAGE", 1)
-    listed = page(feeds_app, "/feeds?all=1")
-    assert [r.get("data-feed-id") for r in listed.cssselect("tr.feed")] == [str(followed.feed)]
-    rest = page(feeds_app, listed.cssselect("a[rel=next]")[0].get("href"))
-    assert [r.get("data-feed-id") for r in rest.cssselect("tr.feed")] == [str(followed.gone)]
+def test_feed_articles_are_paged(followed: Followed) -> None:
+    sizes = web_pages.PageSizes(articles=3, feeds=1)
+    feeds_app = create_app(followed.path, allowed_hosts=[HOST], page_sizes=sizes)
+    try:
+        first = page(feeds_app, f"/feeds/{followed.feed}")
+        assert len(first.cssselect("tr.watch")) == 3 and not first.cssselect("a[rel=prev]")
+        second = page(feeds_app, first.cssselect("a[rel=next]")[0].get("href"))
+        assert [int(r.get("data-watch-id")) for r in second.cssselect("tr.watch")] == [followed.old]
+        assert not second.cssselect("a[rel=next]")
+        assert second.cssselect("a[rel=prev]")[0].get("href") == f"/feeds/{followed.feed}"
+        beyond = page(feeds_app, f"/feeds/{followed.feed}?page=9")
+        assert not beyond.cssselect("tr.watch") and beyond.cssselect("a[rel=prev]")
+        listed = page(feeds_app, "/feeds?all=1")
+        assert [r.get("data-feed-id") for r in listed.cssselect("tr.feed")] == [str(followed.feed)]
+        rest = page(feeds_app, listed.cssselect("a[rel=next]")[0].get("href"))
+        assert [r.get("data-feed-id") for r in rest.cssselect("tr.feed")] == [str(followed.gone)]
+    finally:
+        feeds_app.state.pool.close()
 
 
 def test_feed_pages_404_and_escape(feeds_app: Starlette, followed: Followed) -> None:
