@@ -19,7 +19,13 @@ from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
 
-from monitor.extract.boilerplate import PARAGRAPH_UNITS, boilerplate_reason, is_notice, units
+from monitor.extract.boilerplate import (
+    PARAGRAPH_UNITS,
+    boilerplate_reason,
+    is_credit,
+    is_notice,
+    units,
+)
 from monitor.extract.text import BLOCK_TAGS, CELL_TAGS, Element, agrees, is_skipped, tokens
 
 log = logging.getLogger(__name__)
@@ -134,6 +140,8 @@ class _Serialiser:
     def open(self, element: Element) -> bool:
         name = element.tag
         if is_skipped(element) or (name == "form" and not self.holds_content(element)):
+            return False
+        if self.names and is_credit(element):  # a picture's credit, inside its caption
             return False
         if name == "br":
             self.flush()

@@ -78,6 +78,16 @@ CREDIT = re.compile(
     re.IGNORECASE,
 )
 CREDIT_UNITS = 8
+#: Elements named as a picture's credit ("copyright", "photo-credit", "image-source",
+#: "c-picture__source"): the credit inside or beside a caption, whose own line the CREDIT
+#: pattern cannot see (it is written into the caption's line).
+CREDIT_NAMES = re.compile(
+    r"(?<![a-z])(?:copyright|credits?|(?:photo|image|img|picture|foto|bild)[-_]*"
+    r"(?:credits?|copyright|source|rights))(?![a-z])",
+    re.IGNORECASE,
+)
+#: A credit element holds a name and an agency, not a caption: at most this many units.
+CREDIT_ELEMENT_UNITS = 12
 BARE_LINK = re.compile(r"https?://\S+$")
 #: Newsletter, follow-us, app, shop and donation prompts, in the languages of the web's
 #: news: what a site says to its readers about itself, never what its article says.
@@ -219,6 +229,34 @@ def boilerplate_reason(element: Element, names: bool = True) -> str:
     given = f"{element.get('class') or ''} {'' if _DIGIT.search(ident) else ident}"
     match = BOILERPLATE_NAMES.search(given) if given.strip() else None
     return f"name {match.group(0).lower()!r}" if match else ""
+
+
+#: A picture credit written at the end of its caption ("… am Mahnmal. Foto: GdP/H. Immel").
+TRAILING_CREDIT = re.compile(
+    r"(?:(?<=[.!?。])\s*[(（]?|\s*[(（]|\s+(?=©))\s*"
+    r"(?:(?:(?:photo|foto|bild|image|picture)s?|写真|画像)\s*(?:credit)?\s*[:：]|credits?\s*[:：]|©)"
+    r"[^.!?。]*[)）]?\s*$",
+    re.IGNORECASE,
+)
+
+
+def without_trailing_credit(caption: str) -> str:
+    """A caption's text without the picture credit written at its end, if it ends in one
+    of at most :data:`CREDIT_UNITS` units (and something is left of the caption)."""
+    found = TRAILING_CREDIT.search(caption)
+    if found is None or units(found.group(0)) > CREDIT_UNITS:
+        return caption
+    kept = caption[: found.start()].rstrip()
+    return kept if kept else caption
+
+
+def is_credit(element: Element) -> bool:
+    """True for a small element named as a picture credit (:data:`CREDIT_NAMES`)."""
+    ident = element.get("id") or ""
+    given = f"{element.get('class') or ''} {'' if _DIGIT.search(ident) else ident}"
+    if not given.strip() or CREDIT_NAMES.search(given) is None:
+        return False
+    return units("".join(element.itertext())) <= CREDIT_ELEMENT_UNITS
 
 
 def crumb_reason(text: str, tag: object) -> str:

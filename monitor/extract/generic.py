@@ -41,6 +41,7 @@ from monitor.extract.boilerplate import (
     is_closing,
     is_sentence,
     units,
+    without_trailing_credit,
 )
 from monitor.extract.choice import Candidate, choose, projected_values
 from monitor.extract.declared import (
@@ -193,7 +194,7 @@ def _part(
     for block in undeclared(kept, declared):
         block.reason = "not in the JSON-LD articleBody"
         dropped.append(block)
-    lines = [b.text for b in kept if not b.reason]
+    lines = [_line(b) for b in kept if not b.reason]
     titled = support(blocks, start, end, evidence).titled
     chosen = text_support(" ".join(lines), evidence, titled)
     region = container
@@ -502,6 +503,13 @@ def _is_photo_caption(block: Block) -> bool:
     link = next(element.iterancestors("a"), None)
     figure = next(element.iterancestors("figure"), None)
     return link is not None and figure is not None and link.find(".//img") is not None
+
+
+def _line(block: Block) -> str:
+    """A kept block's text: a caption's without the picture credit at its end."""
+    if block.element.tag != "figcaption":
+        return block.text
+    return without_trailing_credit(block.text)
 
 
 def _holder_tag(block: Block) -> object:
