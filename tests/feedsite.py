@@ -14,7 +14,8 @@ from server import LocalServer, Response
 from monitor import samplesite
 from monitor.cli import cli
 from monitor.config import Config, FeedConfig, Settings
-from monitor.feeds.discover import Discovery, FeedPacer, poll_feed
+from monitor.feeds.discover import Discovery, FeedPacer, FeedReader, poll_feed
+from monitor.feeds.poll import fetch_feed
 from monitor.fetch import Fetcher
 from monitor.pipeline import Checker, CheckResult
 from monitor.samplesite.feeds import FeedItem, atom, rss, sitemap, sitemap_index
@@ -103,11 +104,13 @@ class Follow:
         self.feeds = self.store.feeds
         self.feeds.sync_config(self.config)
 
-    def poll(self) -> list[Discovery]:
+    def poll(self, read: FeedReader = fetch_feed) -> list[Discovery]:
+        """Poll every feed once, reading each with ``read`` (tests pass a broken one)."""
+
         async def run() -> list[Discovery]:
             async with Fetcher(FAST) as fetcher:
                 return [
-                    await poll_feed(self.store, fetcher, feed, self.clock.now)
+                    await poll_feed(self.store, fetcher, feed, self.clock.now, read=read)
                     for feed in self.feeds.all()
                 ]
 

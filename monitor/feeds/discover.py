@@ -19,7 +19,7 @@ from __future__ import annotations
 import logging
 import sqlite3
 from collections import Counter
-from collections.abc import Collection, Iterable
+from collections.abc import Awaitable, Callable, Collection, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from functools import partial
@@ -46,6 +46,10 @@ from monitor.urls import (
 )
 
 log = logging.getLogger(__name__)
+#: How a poll fetches and reads a feed: :func:`~monitor.feeds.poll.fetch_feed`'s signature.
+FeedReader = Callable[
+    [Fetcher, str, FeedState, Callable[[str], bool], RequestOptions | None], Awaitable[FeedFetch]
+]
 
 
 @dataclass(frozen=True)
@@ -183,16 +187,19 @@ async def poll_feed(
     feed: Feed,
     now: datetime,
     options: RequestOptions | None = None,
+    *,
+    read: FeedReader = fetch_feed,
 ) -> Discovery:
-    """Fetch one feed (with its request ``options``: headers, cookies, proxy) and record what
-    it found (one transaction); a failure (including one nobody foresaw while reading the
-    document) is recorded on the feed and returned, never raised."""
+    """Fetch one feed (with its request ``options``: headers, cookies, proxy; ``read``: how,
+    :func:`~monitor.feeds.poll.fetch_feed`) and record what it found (one transaction); a
+    failure (including one nobody foresaw while reading the document) is recorded on the
+    feed and returned, never raised."""
     feeds = store.feeds
     polled_at = now.astimezone(UTC).isoformat(timespec="seconds")
     state = FeedState(Validators(feed.etag, feed.last_modified), feed.kind, feed.children)
     try:
         allow = partial(accepts, feed)
-        fetched = await fetch_feed(fetcher, feed.url, state, allow, options)
+        fetched = await read(fetcher, feed.url, state, allow, options)
     except FeedError as exc:
         return _failed(feeds, feed, polled_at, str(exc))
     except FetchCancelled:

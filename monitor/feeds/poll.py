@@ -71,9 +71,12 @@ async def fetch_feed(
     state: FeedState | Validators,
     allow: Callable[[str], bool] = _everything,
     options: RequestOptions | None = None,
+    *,
+    max_children: int = MAX_CHILDREN,
 ) -> FeedFetch:
-    """Fetch and parse a feed or sitemap (and an index's sitemaps whose URL ``allow``s),
-    with the feed's request ``options`` (headers, cookies, proxy); FeedError if it fails."""
+    """Fetch and parse a feed or sitemap (and an index's sitemaps whose URL ``allow``s, at
+    most ``max_children``), with the feed's request ``options`` (headers, cookies, proxy);
+    FeedError if it fails."""
     if isinstance(state, Validators):
         state = FeedState(state)
     index = state.kind == "sitemapindex"
@@ -83,11 +86,11 @@ async def fetch_feed(
     document = await _parsed(result)
     if document.kind != "sitemapindex":
         return FeedFetch(url, False, document.kind, document.entries, result.validators)
-    chosen = _chosen(document.children, allow)
+    chosen = _chosen(document.children, allow, max_children)
     read = await _read_children(fetcher, chosen, state.children, options)
-    if len(document.children) > MAX_CHILDREN:
+    if len(document.children) > max_children:
         log.info(
-            "sitemap index %s lists %d sitemaps; read %d", url, len(document.children), MAX_CHILDREN
+            "sitemap index %s lists %d sitemaps; read %d", url, len(document.children), max_children
         )
     return FeedFetch(
         url,
@@ -114,13 +117,15 @@ async def _parsed(result: FetchResult) -> FeedDocument:
     return await asyncio.to_thread(_document, result)
 
 
-def newest_children(children: tuple[ChildSitemap, ...]) -> list[ChildSitemap]:
-    """The ``MAX_CHILDREN`` newest child sitemaps: by ``lastmod``, newest first; those without
+def newest_children(
+    children: tuple[ChildSitemap, ...], limit: int = MAX_CHILDREN
+) -> list[ChildSitemap]:
+    """The ``limit`` newest child sitemaps: by ``lastmod``, newest first; those without
     one after them, the last listed first (sites list their sitemaps oldest first)."""
     ranked = sorted(
         enumerate(children), key=lambda pair: (pair[1].lastmod or "", pair[0]), reverse=True
     )
-    return [child for _, child in ranked[:MAX_CHILDREN]]
+    return [child for _, child in ranked[:limit]]
 
 
 @dataclass
@@ -134,11 +139,11 @@ class _Children:
 
 
 def _chosen(
-    children: tuple[ChildSitemap, ...], allow: Callable[[str], bool]
+    children: tuple[ChildSitemap, ...], allow: Callable[[str], bool], limit: int
 ) -> tuple[list[ChildSitemap], list[str]]:
     allowed = tuple(c for c in children if allow(c.url))
     skipped = [f"{c.url}: not on the feed's site, not read" for c in children if not allow(c.url)]
-    return newest_children(allowed), skipped
+    return newest_children(allowed, limit), skipped
 
 
 async def _read_children(

@@ -21,6 +21,7 @@ from monitor.config import FeedConfig, WatchConfig
 from monitor.errors import FeedError, UsageError
 from monitor.feeds.discover import FeedPacer
 from monitor.feeds.parse import parse_document
+from monitor.feeds.poll import FeedFetch
 from monitor.fetch import Fetcher
 from monitor.models import CheckStatus
 from monitor.pace import DecaySchedule, Tier
@@ -438,17 +439,14 @@ def test_check_feeds_survives_an_out_of_range_date(
     assert f"new  {http_server.url('/b/')}\n" in result.output  # unnamed: its URL once
 
 
-def test_an_unexpected_parse_error_is_a_feed_failure(
-    follow: Follow, site: Site, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_an_unexpected_parse_error_is_a_feed_failure(follow: Follow, site: Site) -> None:
     site.publish("/a/", "Kept", START)
     follow.poll()
 
-    def broken(content: bytes, url: str) -> object:
+    async def broken(*args: object) -> FeedFetch:
         raise RuntimeError("parser bug")
 
-    monkeypatch.setattr("monitor.feeds.poll.parse_document", broken)
-    (failed,) = follow.poll()
+    (failed,) = follow.poll(read=broken)
     assert failed.status == "error" and "unexpected RuntimeError: parser bug" in str(failed.error)
     (feed,) = follow.feeds.all()
     assert feed.last_status == "error" and feed.error_streak == 1

@@ -10,6 +10,7 @@ import threading
 from collections.abc import Iterable, Iterator
 from dataclasses import replace
 from datetime import timedelta
+from functools import partial
 from pathlib import Path
 
 import pytest
@@ -22,6 +23,7 @@ from server import LocalServer
 from monitor.cli import Environment, cli
 from monitor.config import FeedConfig, WatchConfig
 from monitor.feeds.discover import Discovery, poll_feed
+from monitor.feeds.poll import fetch_feed
 from monitor.fetch import Fetcher
 from monitor.samplesite.feeds import FeedItem, rss
 from monitor.store import SCHEMA_VERSION, Store
@@ -338,22 +340,21 @@ def test_a_child_sitemap_read_for_the_first_time_later_is_its_back_catalogue(
     http_server: LocalServer,
     server_site: Site,
     opened: list[Follow],
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setattr("monitor.feeds.poll.MAX_CHILDREN", 1)
+    one = partial(fetch_feed, max_children=1)  # the newest child sitemap only
     _index(http_server, ("/old.xml", "2026-01-01"), ("/new.xml", "2026-11-01"))
     _undated(http_server, "/old.xml", "old", 200)
     http_server.set("/new.xml", _urlset((http_server.url("/n0/"), None)))
     follow = _follow(tmp_path, server_site, opened, FeedConfig(url=http_server.url("/index.xml")))
-    assert follow.poll()[0].new == ()  # /new.xml only: its one undated entry is a baseline
+    assert follow.poll(one)[0].new == ()  # /new.xml only: its one undated entry is a baseline
     _index(http_server, ("/old.xml", "2026-11-27"), ("/new.xml", "2026-11-01"))  # bumped
     dated = (http_server.url("/old-dated/"), START.isoformat())
     old = [(http_server.url(f"/old{i}/"), None) for i in range(200)]
     http_server.set("/old.xml", _urlset(*old, dated))
-    (found,) = follow.poll()
+    (found,) = follow.poll(one)
     assert [w.url for w in found.new] == [dated[0]]  # the 200 undated: its back catalogue
     http_server.set("/old.xml", _urlset(*old, dated, (http_server.url("/old200/"), None)))
-    assert [w.url for w in follow.poll()[0].new] == [http_server.url("/old200/")]
+    assert [w.url for w in follow.poll(one)[0].new] == [http_server.url("/old200/")]
 
 
 # -- 5: other sites: a warning kept on the feed, --any-host, and the upgrade -------------------
