@@ -391,9 +391,12 @@ def churned_alike(stored: Sequence[str], first: Sequence[str], second: Sequence[
     lines only where it churned between the two fetches: every line of it that is not the
     stored one was also another line in ``first``, and the stored line has that line's words
     wherever the two fetches agree (a rotating teaser sentence, a caption whose words are
-    drawn anew on every request). Lines are never learned from this (prose is not churn to
-    keep); it decides one comparison. An edit, which both fetches show alike, is never such
-    a line; nor is a line that came or went."""
+    drawn anew on every request), or the line was drawn anew between them: fewer than half
+    of its words are the first fetch's (:func:`_redrawn`; a promotion whose words are picked
+    on every request, where chance agreements of "on" and "the" would otherwise count).
+    Lines are never learned from this (prose is not churn to keep); it decides one
+    comparison. An edit, which both fetches show alike, is never such a line; nor is a line
+    that came or went."""
     counterpart = _counterparts(first, second)
     matcher = difflib.SequenceMatcher(None, list(stored), list(second), autojunk=False)
     opcodes = [op for op in matcher.get_opcodes() if op[0] != "equal"]
@@ -406,9 +409,24 @@ def churned_alike(stored: Sequence[str], first: Sequence[str], second: Sequence[
             before = counterpart.get(index)
             if before is None or before == second[index]:
                 return False
+            if _redrawn(before, second[index]):
+                continue
             if _alike(before, second[index]).fullmatch(old) is None:
                 return False
     return True
+
+
+def _redrawn(first: str, second: str) -> bool:
+    """Whether fewer than half of the words of ``second`` are ``first``'s, in order: the
+    line was drawn anew between two fetches a moment apart (a sentence with a churning
+    number keeps nearly all its words)."""
+    a = [t for t in _TOKENS.findall(first) if t[0].isalnum()]
+    b = [t for t in _TOKENS.findall(second) if t[0].isalnum()]
+    if not b:
+        return False
+    matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
+    shared = sum(block.size for block in matcher.get_matching_blocks())
+    return shared * 2 < len(b)
 
 
 def _counterparts(first: Sequence[str], second: Sequence[str]) -> dict[int, str]:

@@ -131,3 +131,17 @@ def test_a_line_churned_alike_only_where_the_two_fetches_differ() -> None:
     assert not churned_alike(stored, *partners)  # an edit of the words the fetches share
     assert not churned_alike(stored, second, second)  # the same in both: an edit
     assert not churned_alike(stored, first, [*second, "A line that came"])
+
+
+def test_a_line_drawn_anew_between_the_two_fetches_is_churn_whatever_it_shares() -> None:
+    """A promotion whose words are picked on every request: the two fetches agree on "on"
+    and "the" by chance where the stored line has other words; most of its words changed
+    between two fetches a moment apart, so it is not the article's."""
+    stored = [*PARAGRAPHS, "A earn with of protect get why; life, check out the news on BUY"]
+    first = [*PARAGRAPHS, "A from on on protect buy data; even, design out the lead on TO"]
+    second = [*PARAGRAPHS, "A safer way buy written lead make; even, jeenah out be tracee on AI"]
+    assert churned_alike(stored, first, second)
+    counter = "The council met for {} hours on Tuesday and voted on the budget for next year."
+    sentence = [*PARAGRAPHS, counter.format(3)]
+    edited = [[*PARAGRAPHS, counter.format(n).replace("Tuesday", "Monday")] for n in (4, 5)]
+    assert not churned_alike(sentence, *edited)  # a counter churns; the edit of a word shows
