@@ -24,6 +24,7 @@ from monitor.extract.boilerplate import (
     boilerplate_reason,
     is_credit,
     is_notice,
+    is_picture_counter,
     units,
 )
 from monitor.extract.text import BLOCK_TAGS, CELL_TAGS, Element, agrees, is_skipped, tokens
@@ -141,8 +142,8 @@ class _Serialiser:
         name = element.tag
         if is_skipped(element) or (name == "form" and not self.holds_content(element)):
             return False
-        if self.names and is_credit(element):  # a picture's credit, inside its caption
-            return False
+        if self.names and (is_credit(element) or is_picture_counter(element)):
+            return False  # a picture's credit or its place in a gallery, inside its caption
         if name == "br":
             self.flush()
             return False

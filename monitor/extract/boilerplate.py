@@ -250,6 +250,21 @@ def without_trailing_credit(caption: str) -> str:
     return kept if kept else caption
 
 
+#: A gallery's position counter ("3 of 12", "3/12") in an element of its own.
+COUNTER = re.compile(r"^\s*\d+\s*(?:of|/|／|von|de|sur|di|из)\s*\d+\s*$", re.IGNORECASE)
+
+
+def is_picture_counter(element: Element) -> bool:
+    """True for an element inside a figure whose whole text is a gallery position counter
+    (``<span class="count">3<span>of</span>4</span>`` in a slide's caption)."""
+    if element.tag in ("figure", "figcaption") or len(element) > 2:  # cheap tests first
+        return False
+    head = (element.text or "").lstrip()
+    if not head[:1].isdigit() or not COUNTER.match("".join(element.itertext())):
+        return False
+    return any(a.tag in ("figure", "figcaption") for a in element.iterancestors())
+
+
 def is_credit(element: Element) -> bool:
     """True for a small element named as a picture credit (:data:`CREDIT_NAMES`)."""
     ident = element.get("id") or ""
