@@ -255,23 +255,52 @@ COUNTER = re.compile(r"^\s*\d+\s*(?:of|/|／|von|de|sur|di|из)\s*\d+\s*$", re.
 
 
 def is_picture_counter(element: Element) -> bool:
-    """True for an element inside a figure whose whole text is a gallery position counter
-    (``<span class="count">3<span>of</span>4</span>`` in a slide's caption)."""
+    """True for an element inside a picture's figure whose whole text is a gallery position
+    counter (``<span class="count">3<span>of</span>4</span>`` in a slide's caption); never
+    a table's cell ("3/4" in a results table that WordPress wraps in a ``<figure>``)."""
     if element.tag in ("figure", "figcaption") or len(element) > 2:  # cheap tests first
         return False
     head = (element.text or "").lstrip()
     if not head[:1].isdigit() or not COUNTER.match("".join(element.itertext())):
         return False
-    return any(a.tag in ("figure", "figcaption") for a in element.iterancestors())
+    return _in_picture_figure(element)
+
+
+def _in_picture_figure(element: Element) -> bool:
+    """Whether ``element`` is in a figure (or caption) that shows a picture, not a table."""
+    for ancestor in element.iterancestors():
+        if ancestor.tag in ("table", "td", "th"):
+            return False
+        if ancestor.tag == "figure" or ancestor.tag == "figcaption":
+            figure = ancestor if ancestor.tag == "figure" else ancestor.getparent()
+            if figure is None:
+                return True
+            return next(figure.iter("table"), None) is None
+    return False
+
+
+#: How a credit reads when it is not inside a figure: "© …", "Foto: …", "(Quelle: …)", or a
+#: name and an agency ("Jana Roth / dpa", "Verlag | Jana Roth").
+CREDIT_TEXT = re.compile(
+    r"^\(?\s*(?:©|\(c\)|(?:photo|foto|bild|image|picture|quelle|source|credit)s?\b)|[/|]",
+    re.IGNORECASE,
+)
 
 
 def is_credit(element: Element) -> bool:
-    """True for a small element named as a picture credit (:data:`CREDIT_NAMES`)."""
+    """True for a small element named as a picture credit (:data:`CREDIT_NAMES`) that reads
+    as one: not a sentence, and inside a figure or written as a credit (:data:`CREDIT_TEXT`).
+    A caption itself is never one (``figcaption.caption-credit`` is the caption)."""
+    if element.tag == "figcaption":
+        return False
     ident = element.get("id") or ""
     given = f"{element.get('class') or ''} {'' if _DIGIT.search(ident) else ident}"
     if not given.strip() or CREDIT_NAMES.search(given) is None:
         return False
-    return units("".join(element.itertext())) <= CREDIT_ELEMENT_UNITS
+    text = " ".join("".join(element.itertext()).split())
+    if units(text) > CREDIT_ELEMENT_UNITS or is_sentence(text):
+        return False
+    return CREDIT_TEXT.search(text) is not None or _in_picture_figure(element)
 
 
 def crumb_reason(text: str, tag: object) -> str:

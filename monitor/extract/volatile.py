@@ -409,11 +409,20 @@ def churned_alike(stored: Sequence[str], first: Sequence[str], second: Sequence[
             before = counterpart.get(index)
             if before is None or before == second[index]:
                 return False
-            if _redrawn(before, second[index]):
+            if _redrawn(before, second[index]) and _same_shape(old, second[index]):
                 continue
             if _alike(before, second[index]).fullmatch(old) is None:
                 return False
     return True
+
+
+def _same_shape(stored: str, line: str) -> bool:
+    """Whether ``stored`` could be a drawing of the slot that ``line`` is: about as many
+    words (within half as many again), so that a sentence the page replaced by a slot drawn
+    anew is still a change."""
+    a = sum(1 for t in _TOKENS.findall(stored) if t[0].isalnum())
+    b = sum(1 for t in _TOKENS.findall(line) if t[0].isalnum())
+    return 2 * min(a, b) >= max(a, b) * 4 / 3
 
 
 def _redrawn(first: str, second: str) -> bool:

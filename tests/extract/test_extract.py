@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import lxml.html
 import pytest
 
 from monitor.config import Rules
@@ -480,3 +481,29 @@ def test_the_headline_readers_see_is_the_title_when_og_title_is_a_variant() -> N
     assert before.text == after.text and before.document != after.document
     logo = HEADLINE_PAGE.replace("<nav>", "<nav><h1>The Gazette</h1>").format(headline="x")
     assert extract_article(logo).title == "Harbor Town approves new ferry terminal"  # og:title
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        '<figure class="wp-block-table"><table><tr><td>Bayern</td><td>3/4</td><td>Sieg</td></tr>'
+        "<tr><td>Dortmund</td><td>2 von 5</td><td>12/2024</td></tr></table></figure>",
+        '<figure><img src="a.jpg"><figcaption class="caption-credit">Kapitän Tobias Brenner auf'
+        " der Brücke am Montag früh.</figcaption></figure>",
+        '<p>Die Stadt leiht sich Geld. <span class="credit">Der Kredit beträgt drei Millionen'
+        " Euro.</span> Das sagte der Kämmerer am Montag im Rat der Stadt.</p>",
+        '<p>Zum Schluss: <span id="copyright">Das Urheberrecht liegt beim Verlag.</span> Mehr'
+        " dazu im nächsten Heft der Zeitung morgen.</p>",
+    ],
+)
+def test_what_looks_like_a_credit_or_a_counter_but_is_article_text_stays(markup: str) -> None:
+    """A table's "3/4" in a WordPress figure, a caption named as a credit, a sentence in an
+    element named credit or copyright: article text, kept whole."""
+    paragraph = "<p>" + "Ein langer Absatz über die Saison und ihre Spiele im Land. " * 4 + "</p>"
+    html = (
+        "<html><head><title>Saison</title></head><body><article><h1>Saison</h1>"
+        f"{paragraph}{markup}{paragraph}</article></body></html>"
+    )
+    text = extract_article(html, "https://example.test/saison/").text
+    wanted = lxml.html.fragment_fromstring(markup, create_parent="div").text_content()
+    assert "".join(wanted.split()) in "".join(text.split())  # cells: spaces aside

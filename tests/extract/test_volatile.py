@@ -145,3 +145,15 @@ def test_a_line_drawn_anew_between_the_two_fetches_is_churn_whatever_it_shares()
     sentence = [*PARAGRAPHS, counter.format(3)]
     edited = [[*PARAGRAPHS, counter.format(n).replace("Tuesday", "Monday")] for n in (4, 5)]
     assert not churned_alike(sentence, *edited)  # a counter churns; the edit of a word shows
+
+
+def test_a_sentence_replaced_by_a_slot_drawn_anew_is_still_a_change() -> None:
+    """The stored line was a sentence of the article; the page now has a short slot there
+    that is drawn anew on every request: the sentence is gone, and that is a change."""
+    stored = [
+        *PARAGRAPHS,
+        "The mayor said the bridge would reopen in May after two years of works.",
+    ]
+    first = [*PARAGRAPHS, "Buy now: solar lamp"]
+    second = [*PARAGRAPHS, "Sale today: garden chairs"]
+    assert not churned_alike(stored, first, second)
