@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import json
 import logging
-from dataclasses import replace
 from typing import Any
 
 from monitor.diff import diff_from_ops, diff_texts
@@ -41,13 +40,43 @@ def report_from_change(
     ops hold them): callers reading many changes may leave them out."""
     ops, granularity = stored_ops(change["diff_json"])
     diff = diff_from_ops([(op.op, op.text) for op in ops], granularity=granularity)
-    return replace(
-        _report(watch, old, new, diff),
+    return change_report_of(
+        watch,
+        version_ref(old) if old else None,
+        version_ref(new),
+        diff,
         change_id=change["id"],
         detected_at=change["detected_at"],
-        reverted_to=new.version if change["kind"] in ("revert", "flap") else None,
-        silent_edit=bool(change["silent_edit"]),
         kind=change["kind"],
+        silent_edit=bool(change["silent_edit"]),
+    )
+
+
+def change_report_of(
+    watch: Watch,
+    old: VersionRef | None,
+    new: VersionRef,
+    diff: TextDiff,
+    *,
+    change_id: int,
+    detected_at: str,
+    kind: str,
+    silent_edit: bool,
+) -> ChangeReport:
+    """The report of a recorded change of ``watch`` from ``old`` to ``new`` (a revert or a
+    flap returns to ``new``'s version): as stored, or as the check that found it holds it."""
+    return ChangeReport(
+        watch_id=watch.id,
+        watch_name=watch.label,
+        url=watch.url,
+        old=old,
+        new=new,
+        diff=diff,
+        change_id=change_id,
+        detected_at=detected_at,
+        reverted_to=new.version if kind in ("revert", "flap") else None,
+        silent_edit=silent_edit,
+        kind=kind,
     )
 
 

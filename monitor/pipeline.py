@@ -32,6 +32,7 @@ from monitor.errors import ExtractError, StaleBaselineError
 from monitor.extract import EXTRACTOR_VERSION, Volatility
 from monitor.extract.replay import Learned
 from monitor.fetch import Fetcher
+from monitor.history import change_report_of
 from monitor.learn import after_unchanged, document, first_look, fresh, learned_for, second_look
 from monitor.models import (
     ChangeReport,
@@ -447,18 +448,15 @@ def change_report(watch: Watch, record: CheckRecord, recorded: Recorded) -> Chan
             title=stored.title,
             modified_at=stored.metadata.modified_at,
         )
-    return ChangeReport(
-        watch_id=watch.id,
-        watch_name=watch.label,
-        url=watch.url,
-        old=change.old,
-        new=new,
-        diff=change.diff,
+    return change_report_of(
+        watch,
+        change.old,
+        new,
+        change.diff,
         change_id=recorded.change_id,
         detected_at=record.checked_at,
-        reverted_to=new.version if change.kind in ("revert", "flap") else None,
-        silent_edit=change.silent_edit,
         kind=change.kind,
+        silent_edit=change.silent_edit,
     )
 
 
