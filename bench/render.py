@@ -189,17 +189,17 @@ def tree_memory(root: int, skip: int = 0) -> tuple[int, int]:
     return pss, rss
 
 
-def tree_breakdown(root: int) -> list[tuple[str, int]]:
-    """PSS (kB) of each process of a tree, named by its kind (Chromium's --type, the
-    Playwright driver, monitor and its workers)."""
+def tree_breakdown(root: int) -> list[tuple[str, int, int]]:
+    """PSS and its anonymous part (kB) of each process of a tree, named by its kind
+    (Chromium's --type, the Playwright driver, monitor and its workers)."""
     found = []
     for pid in tree(root, 0):
         try:
             text = Path(f"/proc/{pid}/smaps_rollup").read_text()
         except OSError:
             continue
-        pss = next((int(x.split()[1]) for x in text.splitlines() if x.startswith("Pss:")), 0)
-        found.append((_kind(_cmdline(pid)), pss))
+        fields = {x.split(":")[0]: int(x.split()[1]) for x in text.splitlines()[1:]}
+        found.append((_kind(_cmdline(pid)), fields.get("Pss", 0), fields.get("Pss_Anon", 0)))
     return sorted(found, key=lambda item: -item[1])
 
 
@@ -277,7 +277,7 @@ def daemon(url: Callable[[int], str], args: argparse.Namespace) -> str:
     log = (folder / "daemon.log").open("wb")
     process = subprocess.Popen(command, stdout=subprocess.DEVNULL, stderr=log, env=env)
     peak_pss = peak_rss = 0
-    at_peak: list[tuple[str, int]] = []
+    at_peak: list[tuple[str, int, int]] = []
     deadline = time.monotonic() + args.duration
     while time.monotonic() < deadline and process.poll() is None:
         pss, rss = tree_memory(process.pid)
@@ -285,7 +285,7 @@ def daemon(url: Callable[[int], str], args: argparse.Namespace) -> str:
             at_peak = tree_breakdown(process.pid)
         peak_pss, peak_rss = max(peak_pss, pss), max(peak_rss, rss)
         time.sleep(0.25)
-    checks = _checks(folder / "m.db")
+    checks, statuses = _checks(folder / "m.db")
     started = time.monotonic()
     process.send_signal(signal.SIGTERM)
     code = process.wait(60)
@@ -295,24 +295,31 @@ def daemon(url: Callable[[int], str], args: argparse.Namespace) -> str:
     text = (folder / "daemon.log").read_text(errors="replace")
     starts = text.count("browser started:")
     shutil.rmtree(folder, ignore_errors=True)
-    parts = "".join(f"\n    {pss / 1024:6.0f} MB PSS  {kind}" for kind, pss in at_peak)
+    parts = "".join(
+        f"\n    {pss / 1024:6.0f} MB PSS ({anon / 1024:3.0f} anonymous)  {kind}"
+        for kind, pss, anon in at_peak
+    )
     return (
         f"  monitor run, {args.watches} watches, {args.concurrency} renders at once: "
-        f"{checks} checks in {args.duration:.0f} s ({checks / args.duration:.1f}/s), peak "
+        f"{checks} checks ({statuses}) in {args.duration:.0f} s ({checks / args.duration:.1f}/s), "
+        "peak "
         f"memory of the process tree {peak_pss / 1024:.0f} MB PSS ({peak_rss / 1024:.0f} MB RSS "
         f"summed); browsers started {starts}; stopped in {stop:.1f} s (exit {code}); "
         f"browser processes left: {len(left)}{parts}"
     )
 
 
-def _checks(db: Path) -> dict[str, int] | int:
+def _checks(db: Path) -> tuple[int, str]:
+    """The checks the daemon recorded, and how many of each status."""
     import sqlite3
 
     conn = sqlite3.connect(f"{db.as_uri()}?mode=ro", uri=True, timeout=10)
     try:
-        return int(conn.execute("SELECT count(*) FROM checks").fetchone()[0])
+        rows = conn.execute("SELECT status, count(*) FROM checks GROUP BY 1 ORDER BY 2 DESC")
+        counts = [(str(status), int(n)) for status, n in rows]
     finally:
         conn.close()
+    return sum(n for _, n in counts), ", ".join(f"{n} {status}" for status, n in counts)
 
 
 def _cmdline(pid: int) -> str:

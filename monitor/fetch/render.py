@@ -72,7 +72,9 @@ EXECUTABLES = (
 #: Chromium without what it does on its own: phoning home (refused, over and over, on a
 #: closed network), extensions, the omnibox popup's WebUI renderer (about 50 MB a window), a
 #: spare renderer kept warm (25 MB), a network service process of its own (25 MB), timers
-#: slowed in pages it thinks hidden (a render would wait on them).
+#: slowed in pages it thinks hidden (a render would wait on them); and no compositor thread
+#: in each renderer, which only paints (measured at 50 pages, 4 at once: renderers 70 MB PSS
+#: against 85 on WordPress-like pages, the whole tree 20 to 50 MB less).
 CHROMIUM_ARGS = (
     "--headless",
     "--disable-gpu",
@@ -92,6 +94,8 @@ CHROMIUM_ARGS = (
     "--disable-background-timer-throttling",
     "--disable-backgrounding-occluded-windows",
     "--disable-renderer-backgrounding",
+    "--disable-threaded-compositing",
+    "--disable-threaded-animation",
     "--disable-features=WebUIOmniboxPopup,WebUIOmniboxAimPopup,SpareRendererForSitePerProcess,"
     "Translate,MediaRouter,OptimizationHints,AutofillServerCommunication,"
     "CertificateTransparencyComponentUpdater",
