@@ -188,19 +188,20 @@ class _Serialiser:
         return share > MAX_BOILERPLATE_SHARE and units(text) >= FORM_PARAGRAPHS * PARAGRAPH_UNITS
 
     def walk(self, root: Element) -> list[Block]:
-        stack: list[tuple[Element, bool]] = [(root, False)]
+        # (element, its parent in the walk (None for the root), whether it is closing)
+        stack: list[tuple[Element, Element | None, bool]] = [(root, None, False)]
         while stack:
-            element, closing = stack.pop()
+            element, parent, closing = stack.pop()
             if closing:
                 self.close(element)
-                if element is not root:
-                    self.text(element.tail, element.getparent())
             elif self.open(element):
-                stack.append((element, True))
-                self.text(element.text, element)
-                stack.extend((child, False) for child in reversed(element))
-            elif element is not root:
-                self.text(element.tail, element.getparent())
+                stack.append((element, parent, True))
+                if element.text:
+                    self.text(element.text, element)
+                stack.extend((child, element, False) for child in reversed(element))
+                continue
+            if parent is not None and element.tail:
+                self.text(element.tail, parent)
         self.flush()
         return self.blocks
 

@@ -224,11 +224,25 @@ def boilerplate_reason(element: Element, names: bool = True) -> str:
         return f"role={element.get('role')}"
     if tag in NEUTRAL_TAGS or not names:
         return ""
-    ident = element.get("id") or ""
-    # Ids with digits are often generated per page view: not a stable signal.
-    given = f"{element.get('class') or ''} {'' if _DIGIT.search(ident) else ident}"
-    match = BOILERPLATE_NAMES.search(given) if given.strip() else None
+    return _named_boilerplate(element.get("class"), element.get("id"))
+
+
+@lru_cache(maxsize=8192)  # a page repeats its class names: each is looked at once
+def _named_boilerplate(classes: str | None, ident: str | None) -> str:
+    match = BOILERPLATE_NAMES.search(_names(classes, ident))
     return f"name {match.group(0).lower()!r}" if match else ""
+
+
+def _names(classes: str | None, ident: str | None) -> str:
+    """An element's class and id names as one string; not an id with digits, which is
+    often generated per page view (not a stable signal)."""
+    ident = ident or ""
+    return f"{classes or ''} {'' if _DIGIT.search(ident) else ident}"
+
+
+@lru_cache(maxsize=8192)
+def _named_credit(classes: str | None, ident: str | None) -> bool:
+    return CREDIT_NAMES.search(_names(classes, ident)) is not None
 
 
 #: A picture credit written at the end of its caption ("… am Mahnmal. Foto: GdP/H. Immel").
@@ -293,9 +307,8 @@ def is_credit(element: Element) -> bool:
     A caption itself is never one (``figcaption.caption-credit`` is the caption)."""
     if element.tag == "figcaption":
         return False
-    ident = element.get("id") or ""
-    given = f"{element.get('class') or ''} {'' if _DIGIT.search(ident) else ident}"
-    if not given.strip() or CREDIT_NAMES.search(given) is None:
+    classes, ident = element.get("class"), element.get("id")
+    if (classes is None and ident is None) or not _named_credit(classes, ident):
         return False
     text = " ".join("".join(element.itertext()).split())
     if units(text) > CREDIT_ELEMENT_UNITS or is_sentence(text):

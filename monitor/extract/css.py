@@ -46,6 +46,12 @@ class _Simple:
     classes: frozenset[str]
     attrs: tuple[tuple[str, str | None], ...]
 
+    @property
+    def is_one_key(self) -> bool:
+        """Whether the index's key answers it alone: a tag, an id or one class."""
+        parts = (self.tag is not None) + (self.id is not None) + len(self.classes)
+        return parts == 1 and not self.attrs
+
     def matches(self, element: Element) -> bool:
         if self.tag is not None and element.tag != self.tag:
             return False
@@ -84,17 +90,18 @@ class _Index:
 
     def __init__(self, root: Element) -> None:
         self.order: dict[Element, int] = {}
-        self.by_key: dict[str, list[Element]] = {}
-        for position, element in enumerate(root.iter()):
-            if not isinstance(element.tag, str):
-                continue
+        by_key: dict[str, list[Element]] = {}
+        self.by_key = by_key
+        for position, element in enumerate(root.iter(etree.Element)):  # no comments
             self.order[element] = position
-            self.by_key.setdefault(element.tag, []).append(element)
-            for name in _class_names(element):
-                self.by_key.setdefault("." + name, []).append(element)
+            by_key.setdefault(str(element.tag), []).append(element)
+            classes = element.get("class")
+            if classes:
+                for name in _split_classes(classes):
+                    by_key.setdefault("." + name, []).append(element)
             ident = element.get("id")
             if ident:
-                self.by_key.setdefault("#" + ident, []).append(element)
+                by_key.setdefault("#" + ident, []).append(element)
 
     def candidates(self, simple: _Simple) -> list[Element]:
         if simple.id is not None:
@@ -111,7 +118,13 @@ _ASCII_SPACE = re.compile(r"[ \t\n\f\r]+")
 
 def _class_names(element: Element) -> list[str]:
     """The element's classes, split on ASCII whitespace only (as HTML and CSS do)."""
-    return [name for name in _ASCII_SPACE.split(element.get("class") or "") if name]
+    return _split_classes(element.get("class") or "")
+
+
+def _split_classes(value: str) -> list[str]:
+    if value.isascii() and value.isprintable():  # no whitespace but spaces: str.split's
+        return value.split()
+    return [name for name in _ASCII_SPACE.split(value) if name]
 
 
 class Document:
@@ -150,7 +163,9 @@ class Document:
         found: set[Element] = set()
         for selector in wanted:
             simple = _simple(selector)
-            if simple is not None:
+            if simple is not None and simple.is_one_key:
+                found.update(index.candidates(simple))
+            elif simple is not None:
                 found.update(e for e in index.candidates(simple) if simple.matches(e))
             else:
                 found.update(_xpath(self.root, selector))

@@ -40,6 +40,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Sequence
+from functools import lru_cache
 
 from lxml import etree
 
@@ -277,6 +278,11 @@ _ARTICLE_LIKE = etree.XPath(
 _PROSE_PARAGRAPHS = etree.XPath(".//p[string-length(normalize-space()) >= 150]")
 
 
+@lru_cache(maxsize=8192)  # a page repeats its class names: each is looked at once
+def _hints_live(names: str) -> bool:
+    return _NAME_HINT.search(names.lower()) is not None
+
+
 def _candidates(root: Element) -> tuple[list[Element], list[Element]]:
     """In one pass over the attributes: elements that may be live (:func:`live_reason`
     decides): those with a live role, microdata or a marking data attribute, a class or id
@@ -286,7 +292,7 @@ def _candidates(root: Element) -> tuple[list[Element], list[Element]]:
     for value in _ATTRIBUTES(root):
         name = value.attrname
         if name == "class" or name == "id":
-            hit = _NAME_HINT.search(value.lower()) is not None
+            hit = _hints_live(str(value))
         elif name == "role":
             hit = value in _LIVE_ROLES
         elif name == "itemprop":
