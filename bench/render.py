@@ -174,19 +174,19 @@ def tree_cpu(root: int, skip: int = 0) -> float:
     return total / TICK
 
 
+def _rollup(pid: int) -> dict[str, int] | None:
+    """A process's /proc smaps_rollup fields (kB), or None when it is gone."""
+    try:
+        text = Path(f"/proc/{pid}/smaps_rollup").read_text()
+    except OSError:
+        return None
+    return {x.split(":")[0]: int(x.split()[1]) for x in text.splitlines()[1:]}
+
+
 def tree_memory(root: int, skip: int = 0) -> tuple[int, int]:
     """PSS and RSS of a tree, summed, in kB."""
-    pss = rss = 0
-    for pid in tree(root, skip):
-        try:
-            for line in Path(f"/proc/{pid}/smaps_rollup").read_text().splitlines():
-                if line.startswith("Pss:"):
-                    pss += int(line.split()[1])
-                elif line.startswith("Rss:"):
-                    rss += int(line.split()[1])
-        except OSError:
-            continue
-    return pss, rss
+    rollups = [r for r in map(_rollup, tree(root, skip)) if r is not None]
+    return sum(r.get("Pss", 0) for r in rollups), sum(r.get("Rss", 0) for r in rollups)
 
 
 def tree_breakdown(root: int) -> list[tuple[str, int, int]]:
@@ -194,12 +194,9 @@ def tree_breakdown(root: int) -> list[tuple[str, int, int]]:
     (Chromium's --type, the Playwright driver, monitor and its workers)."""
     found = []
     for pid in tree(root, 0):
-        try:
-            text = Path(f"/proc/{pid}/smaps_rollup").read_text()
-        except OSError:
-            continue
-        fields = {x.split(":")[0]: int(x.split()[1]) for x in text.splitlines()[1:]}
-        found.append((_kind(_cmdline(pid)), fields.get("Pss", 0), fields.get("Pss_Anon", 0)))
+        fields = _rollup(pid)
+        if fields is not None:
+            found.append((_kind(_cmdline(pid)), fields.get("Pss", 0), fields.get("Pss_Anon", 0)))
     return sorted(found, key=lambda item: -item[1])
 
 

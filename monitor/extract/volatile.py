@@ -420,17 +420,20 @@ def _same_shape(stored: str, line: str) -> bool:
     """Whether ``stored`` could be a drawing of the slot that ``line`` is: about as many
     words (within half as many again), so that a sentence the page replaced by a slot drawn
     anew is still a change."""
-    a = sum(1 for t in _TOKENS.findall(stored) if t[0].isalnum())
-    b = sum(1 for t in _TOKENS.findall(line) if t[0].isalnum())
+    a, b = len(_words(stored)), len(_words(line))
     return 2 * min(a, b) >= max(a, b) * 4 / 3
+
+
+def _words(line: str) -> list[str]:
+    """The words of a line (its tokens less spaces and punctuation)."""
+    return [token for token in _TOKENS.findall(line) if token[0].isalnum()]
 
 
 def _redrawn(first: str, second: str) -> bool:
     """Whether fewer than half of the words of ``second`` are ``first``'s, in order: the
     line was drawn anew between two fetches a moment apart (a sentence with a churning
     number keeps nearly all its words)."""
-    a = [t for t in _TOKENS.findall(first) if t[0].isalnum()]
-    b = [t for t in _TOKENS.findall(second) if t[0].isalnum()]
+    a, b = _words(first), _words(second)
     if not b:
         return False
     matcher = difflib.SequenceMatcher(None, a, b, autojunk=False)
