@@ -28,11 +28,17 @@ _parsers = threading.local()
 
 
 def _parser() -> etree.HTMLParser:
-    """One parser per thread (lxml parsers must not be shared between threads)."""
+    """One parser per thread (lxml parsers must not be shared between threads), reading
+    UTF-8: libxml2 reads a page given as UTF-8 bytes about a third faster than the same
+    page given as a Python string (which lxml hands over in a wider encoding)."""
     parser: etree.HTMLParser | None = getattr(_parsers, "parser", None)
     if parser is None:
         parser = etree.HTMLParser(
-            huge_tree=True, remove_comments=True, remove_pis=True, no_network=True
+            huge_tree=True,
+            remove_comments=True,
+            remove_pis=True,
+            no_network=True,
+            encoding="utf-8",
         )
         _parsers.parser = parser
     return parser
@@ -45,7 +51,7 @@ def parse_html(html: str) -> Element:
         return etree.Element("html")
     parser = _parser()
     try:
-        root = etree.fromstring(html, parser)
+        root = etree.fromstring(html.encode("utf-8", "surrogatepass"), parser)
     except (etree.ParserError, ValueError) as exc:
         log.debug("unparseable document (%s); treating it as empty", exc)
         root = None
