@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import hashlib
 import signal
-from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 
 from monitor.config import Rules
@@ -84,9 +83,9 @@ def without_churn(title: str, text: str, churn: Volatility) -> tuple[str, str]:
     return "", "\n".join(lines)
 
 
-def replay_page(html: str, path: Sequence[str], churn: Volatility) -> str | None:
+def replay_page(html: str, learning: Learning, churn: Volatility) -> str | None:
     """The replay fingerprint of a page (None: the learned region is not on it)."""
-    return replay_fingerprint(html, path, churn)
+    return replay_fingerprint(html, learning, churn)
 
 
 def worker_ignores_signals() -> None:

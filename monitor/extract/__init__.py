@@ -24,7 +24,7 @@ is shared between runs or threads.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+from collections.abc import Callable
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -51,7 +51,13 @@ from monitor.extract.metadata import extract_metadata
 from monitor.extract.packs import RULE_PACKS
 from monitor.extract.parse import parse_html
 from monitor.extract.plugin import plugin_lines, run_plugin
-from monitor.extract.replay import Learning, RawPaths, learning_of, page_fingerprint
+from monitor.extract.replay import (
+    Learning,
+    RawPaths,
+    anchored_fingerprint,
+    learning_of,
+    page_fingerprint,
+)
 from monitor.extract.second import SecondView, trafilatura_view
 from monitor.extract.text import (
     Element,
@@ -136,13 +142,17 @@ def learn_article(
     article, _, path = _extract(markup, url, rules or Rules(), NO_TRACE, second_view, learn=True)
     if not path or not article.text:
         return article, None
-    return article, learning_of(parse_html(markup), path)
+    return article, learning_of(parse_html(markup), path, markup)
 
 
-def replay_fingerprint(html: str, path: Sequence[str], volatility: Volatility) -> str | None:
-    """The fingerprint a page has for a check replaying ``path`` (None: the region is not
-    on the page): the page is parsed, nothing more (:mod:`.replay`)."""
-    return page_fingerprint(parse_html(clean_markup(html)), path, volatility)
+def replay_fingerprint(html: str, learning: Learning, volatility: Volatility) -> str | None:
+    """The fingerprint a page has for a check replaying ``learning`` (None: the region is
+    not on the page): the region's markup is cut out and parsed alone where the learning
+    says how, else the page is parsed, nothing more (:mod:`.replay`)."""
+    markup = clean_markup(html)
+    if learning.anchor is not None:
+        return anchored_fingerprint(markup, learning.anchor, volatility)
+    return page_fingerprint(parse_html(markup), learning.region, volatility)
 
 
 def explain_article(

@@ -15,6 +15,12 @@ same fingerprint means the same region lines, the same title sources and the sam
 around: the full extraction would find the same article, so it need not run. Anything else
 (another fingerprint, a region that is gone) and the full extraction runs before anything
 is decided.
+
+Parsing the whole page is most of that time, so where it can, a full analysis also finds the
+region's markup in the page's source (:mod:`.source`: an :class:`~.source.Anchor`), and a
+replay parses that markup alone and reads the title sources and the prose around off the
+source (:func:`anchored_fingerprint`). A page whose markup cannot be cut out that way is
+replayed from the whole parsed page (:func:`page_fingerprint`).
 """
 
 from __future__ import annotations
@@ -26,36 +32,42 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from monitor.extract import source as raw
 from monitor.extract.blocks import walk
+from monitor.extract.source import OUTSIDE_PROSE, Anchor
 from monitor.extract.text import Element, normalize_line
 from monitor.extract.volatile import Volatility
 
-#: A paragraph outside the region this long could be article text the next extraction takes.
-OUTSIDE_PROSE = 200
 _GENERATED = re.compile(r"\d")  # ids and classes with digits are often made per page view
 PATH_LIMIT = 40
 
 
 @dataclass(frozen=True)
 class Learning:
-    """What a full extraction of a page found out, for replaying it (JSON-ready parts)."""
+    """What a full extraction of a page found out, for replaying it (JSON-ready parts).
+    With an ``anchor``, the title sources and the prose outside were read off the page's
+    source (:mod:`.source`), and a replay reads them the same way."""
 
     region: tuple[str, ...]  # the region's path (see :func:`region_path`)
     lines: tuple[str, ...]  # its normalised lines
     titles: str  # the title sources
     outside: str  # the hash of the long paragraphs outside the region
+    anchor: Anchor | None = None  # where the region's markup is in the page's source
 
     def fingerprint(self, volatility: Volatility) -> str:
         """The hash a replay compares (:func:`fingerprint`)."""
         return fingerprint(self.lines, self.titles, self.outside, volatility)
 
     def as_dict(self) -> dict[str, Any]:
-        return {
+        data = {
             "region": list(self.region),
             "lines": list(self.lines),
             "titles": self.titles,
             "outside": self.outside,
         }
+        if self.anchor is not None:
+            data["anchor"] = self.anchor.as_list()
+        return data
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Learning:
@@ -64,17 +76,25 @@ class Learning:
             tuple(str(s) for s in data.get("lines", ())),
             str(data.get("titles", "")),
             str(data.get("outside", "")),
+            Anchor.from_list(data.get("anchor")),
         )
 
 
-def learning_of(root: Element, path: tuple[str, ...]) -> Learning | None:
+def learning_of(root: Element, path: tuple[str, ...], source: str | None = None) -> Learning | None:
     """What to replay, read from the page as parsed (``path``: where extraction found its
-    region, :class:`RawPaths`); None if the path leads nowhere."""
+    region, :class:`RawPaths`) and, if it can be cut out of it, from the page's ``source``;
+    None if the path leads nowhere."""
     region = find_region(root, path)
     if region is None:
         return None
-    lines = tuple(region_lines(region))
-    return Learning(path, lines, title_sources(root), outside_prose(root, region))
+    found = region_lines(region)
+    lines = tuple(found)
+    anchor = raw.anchor_of(source, region, found, region_lines) if source is not None else None
+    span = raw.locate(source, anchor) if source is not None and anchor is not None else None
+    if source is None or anchor is None or span is None:
+        return Learning(path, lines, title_sources(root), outside_prose(root, region))
+    titles, outside = raw.around(source, span)
+    return Learning(path, lines, titles, outside, anchor)
 
 
 def region_lines(region: Element) -> list[str]:
@@ -115,6 +135,17 @@ def fingerprint(lines: Sequence[str], titles: str, outside: str, volatility: Vol
     for line in volatility.apply(lines):
         digest.update(line.encode("utf-8", "surrogatepass") + b"\n")
     return digest.hexdigest()
+
+
+def anchored_fingerprint(source: str, anchor: Anchor, volatility: Volatility) -> str | None:
+    """The fingerprint of a page's source, its region's markup found by ``anchor`` and
+    parsed alone (None: not found)."""
+    span = raw.locate(source, anchor)
+    region = raw.cut(source, span) if span is not None else None
+    if span is None or region is None:
+        return None
+    titles, outside = raw.around(source, span)
+    return fingerprint(region_lines(region), titles, outside, volatility)
 
 
 def page_fingerprint(root: Element, path: Sequence[str], volatility: Volatility) -> str | None:
@@ -248,9 +279,16 @@ class Learned:
 
     def describe(self) -> list[str]:
         """A few lines for `monitor log` and `extract --explain`."""
+        anchor = self.learning.anchor
         out = [
             f"article region: {' > '.join(self.learning.region)} "
             f"({len(self.learning.lines)} lines; extractor {self.extractor})",
+            "replayed from: "
+            + (
+                f"its markup alone, found in the page's source by {anchor.start_tag[:120]}"
+                if anchor is not None
+                else "the whole page, parsed"
+            ),
             f"learned from: {self.origin or 'a full analysis'}",
         ]
         churn = self.article.describe()
