@@ -367,7 +367,12 @@ class Checker:
         if second is None:
             origin = "one fetch (the second failed)"
             return Looked(fetched, analysis, learned or fresh(analysis, rules, origin))
-        again = await self._cpu(self.analyse, second.text, url, rules, previous, churn)
+        if await shows_the_same(second, analysis, learned):
+            # The second fetch replays what the first one's analysis found: its analysis
+            # would find the same article, and no churn between the two.
+            again, second = analysis, fetched
+        else:
+            again = await self._cpu(self.analyse, second.text, url, rules, previous, churn)
         if current is None:
             wait = self.config.settings.fetch.second_fetch
             found, analysis = first_look(analysis, again, rules, f"two fetches {wait:g}s apart")
@@ -438,6 +443,17 @@ async def replayed(html: str, learning: Learning, churn: Volatility) -> str | No
     # as much as sending the page to a worker and back would).
     loop = asyncio.get_running_loop()
     return await loop.run_in_executor(None, replay_page, html, learning, churn)
+
+
+async def shows_the_same(second: FetchResult, analysis: Analysis, learned: Learned | None) -> bool:
+    """Whether a page fetched again replays what ``analysis`` (of the first fetch) learned,
+    less the churn known: the same region lines, title sources and prose around, so a full
+    analysis of it would find what the first one found, and no churn between the two."""
+    if analysis.learning is None:
+        return False
+    churn = learned.churn if learned is not None else Volatility()
+    found = await replayed(second.text, analysis.learning, churn)
+    return found == analysis.learning.fingerprint(churn)
 
 
 def change_report(watch: Watch, record: CheckRecord, recorded: Recorded) -> ChangeReport | None:

@@ -9,6 +9,7 @@ import json
 import sqlite3
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import pytest
 from click.testing import CliRunner
@@ -16,6 +17,7 @@ from harness import FAST, FAST_CONFIG, Harness, Site
 from server import LocalServer, Request, Response
 
 from monitor import samplesite
+from monitor.analyse import analyse_page
 from monitor.cli import cli
 from monitor.config import Config, Settings
 from monitor.fetch import Fetcher
@@ -272,3 +274,58 @@ def test_first_checks_give_their_page_slot_back_while_they_wait(
             return [result.status for result in results]
 
     assert asyncio.run(run()) == [CheckStatus.NEW] * 3
+
+
+class QuietPage(ChurningPage):
+    """The same page with nothing churning in its article (only its edits change it)."""
+
+    def render(self) -> str:
+        return CHURNING.format(title=self.title, views=1000, minutes=5, teaser="Budget news")
+
+
+class CountingAnalysis:
+    """The full analysis, counting the pages it is given."""
+
+    def __init__(self) -> None:
+        self.pages = 0
+
+    def __call__(self, *args: Any) -> Any:
+        self.pages += 1
+        return analyse_page(*args)
+
+
+def test_a_second_fetch_that_replays_the_first_is_not_analysed_again(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    """The second fetch of a first check, or of a check that saw the article change, is
+    analysed in full only when it differs from the first fetch where a replay looks: a page
+    with no churn in its article costs one full analysis a change, not two."""
+    churning = ChurningPage(http_server)
+    churning.url = http_server.url("/b/")
+    http_server.route("/b/", churning.respond)
+    page = QuietPage(http_server)  # at /a/
+    analysis = CountingAnalysis()
+
+    def check(watch_id: int) -> Any:
+        async def run() -> Any:
+            async with Fetcher(harness.config.settings.fetch) as fetcher:
+                checker = Checker(harness.store, fetcher, harness.config, analyse=analysis)
+                return await checker.check(harness.store.watches.get(watch_id))
+
+        return asyncio.run(run())
+
+    quiet = harness.store.watches.add(page.url)
+    assert check(quiet.id).status is CheckStatus.NEW
+    assert (page.requests, analysis.pages) == (2, 1)  # looked at twice, analysed once
+    page.edits["voted 7-2"] = "voted 6-3"
+    changed = check(quiet.id)
+    assert changed.status is CheckStatus.CHANGED and changed.report is not None
+    assert "6-3" in "".join(op.text for op in changed.report.diff.ops if op.op == 1)
+    assert (page.requests, analysis.pages) == (4, 2)
+    assert check(quiet.id).status is CheckStatus.UNCHANGED and analysis.pages == 2
+
+    busy = harness.store.watches.add(churning.url)
+    assert check(busy.id).status is CheckStatus.NEW
+    assert (churning.requests, analysis.pages) == (2, 4)  # its article's lines churn
+    stored = harness.store.versions.current(harness.store.watches.get(busy.id))
+    assert stored is not None and "views" not in stored.text
