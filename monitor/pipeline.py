@@ -28,7 +28,7 @@ from monitor.analyse import Analysis, analyse_page, replay_page, worker_ignores_
 from monitor.classify import classify_fetch
 from monitor.compare import FLAP_WINDOW, Comparer
 from monitor.config import Config, Rules
-from monitor.errors import ExtractError, StaleBaselineError
+from monitor.errors import ExtractError, FetchCancelled, StaleBaselineError
 from monitor.extract import EXTRACTOR_VERSION, Volatility
 from monitor.extract.replay import Learned, Learning
 from monitor.fetch import Fetcher
@@ -383,10 +383,15 @@ class Checker:
 
     async def _second_fetch(self, watch: Watch, *, first_check: bool) -> FetchResult | None:
         """The page again, unconditionally: a few seconds after a first check's fetch, at
-        once after a fetch that showed a change. None if it did not come back whole."""
+        once after a fetch that showed a change. None if it did not come back whole, or
+        was not started because monitor is stopping (the check ends on its first fetch)."""
         if first_check:
             await self._wait(self.config.settings.fetch.second_fetch)
-        again = await self.fetcher.fetch(watch.url, Validators(), self.request_for(watch))
+        try:
+            again = await self.fetcher.fetch(watch.url, Validators(), self.request_for(watch))
+        except FetchCancelled:
+            log.info("watch=%s: no second fetch: monitor is stopping", watch.label)
+            return None
         if again.outcome is not FetchOutcome.OK or classify_fetch(again, 0, 1).status is not None:
             log.info("watch=%s: the second fetch failed: %s", watch.label, again.error)
             return None

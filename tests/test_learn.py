@@ -329,3 +329,27 @@ def test_a_second_fetch_that_replays_the_first_is_not_analysed_again(
     assert (churning.requests, analysis.pages) == (2, 4)  # its article's lines churn
     stored = harness.store.versions.current(harness.store.watches.get(busy.id))
     assert stored is not None and "views" not in stored.text
+
+
+def test_a_first_check_cut_short_by_stopping_ends_on_its_one_fetch(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    """monitor stops while a first check waits for its second fetch: the check is recorded
+    from the fetch it has (never as a page it could not extract), and learns from it."""
+    page = QuietPage(http_server)
+    watch = harness.store.watches.add(page.url)
+
+    async def run() -> Any:
+        async with Fetcher(harness.config.settings.fetch) as fetcher:
+
+            async def stopping(seconds: float) -> None:
+                fetcher.refuse_new()
+
+            checker = Checker(harness.store, fetcher, harness.config, sleep=stopping)
+            return await checker.check(watch)
+
+    result = asyncio.run(run())
+    assert result.status is CheckStatus.NEW and result.error is None
+    assert page.requests == 1
+    learned = harness.store.watches.get(watch.id).learned
+    assert learned is not None and "one fetch" in learned
