@@ -13,6 +13,7 @@ article anyway).
 
 from __future__ import annotations
 
+import functools
 import ipaddress
 from urllib.parse import unquote_plus, urlsplit, urlunsplit
 
@@ -124,7 +125,13 @@ def clean_url(url: str) -> str:
 
 # -- whose site an entry is on --------------------------------------------------------------
 
-_SUFFIXES = PublicSuffixList()  # the list bundled with the package; it never fetches one
+
+@functools.cache
+def _suffixes() -> PublicSuffixList:
+    """The list bundled with the package (it never fetches one), read when first needed:
+    reading it costs about 50 ms, which a `monitor check` of pages without site-bound
+    headers or cookies never needs to pay."""
+    return PublicSuffixList()
 
 
 def site_of(host: str) -> str:
@@ -138,7 +145,7 @@ def site_of(host: str) -> str:
         return host
     except ValueError:
         pass
-    return _SUFFIXES.privatesuffix(host) or host
+    return _suffixes().privatesuffix(host) or host
 
 
 def host_of(url: str) -> str:

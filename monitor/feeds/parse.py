@@ -21,8 +21,6 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 from urllib.parse import urljoin
 
-import feedparser
-from feedparser.datetimes import _parse_date
 from lxml import etree
 
 from monitor.errors import FeedError
@@ -130,6 +128,8 @@ def _loose_feed(content: bytes, url: str, error: str) -> FeedDocument:
 
 
 def _feedparser(content: bytes, url: str) -> Any:
+    import feedparser  # only for feeds lxml cannot read (20 ms to import, in every command)
+
     return feedparser.parse(
         io.BytesIO(content),
         response_headers={"content-location": url, "content-type": "application/xml"},
@@ -222,6 +222,8 @@ def _any_date(value: str | None) -> str | None:
         return _aware(parsedate_to_datetime(value.strip()))
     except (TypeError, ValueError, IndexError, OverflowError):
         pass
+    from feedparser.datetimes import _parse_date  # the forgiving parser's, when needed
+
     return iso_date(value) or _struct_time(_parse_date(value.strip()))
 
 

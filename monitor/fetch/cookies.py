@@ -65,11 +65,14 @@ class FetchCookies:
         """Give ``request`` the Cookie header of this fetch (or none)."""
         if "cookie" in request.headers:
             del request.headers["cookie"]
-        on_site = self._site is None or same_site(str(request.url), self._site)
-        pairs = list(self._fixed.items()) if on_site else []
-        scratch = httpx.Request(request.method, request.url)
-        self._jar.set_cookie_header(scratch)
-        sent = scratch.headers.get("cookie")
+        pairs: list[tuple[str, str]] = []
+        if self._fixed and (self._site is None or same_site(str(request.url), self._site)):
+            pairs = list(self._fixed.items())
+        sent = None
+        if self._jar.jar:  # (most fetches: no answer set a cookie)
+            scratch = httpx.Request(request.method, request.url)
+            self._jar.set_cookie_header(scratch)
+            sent = scratch.headers.get("cookie")
         header = "; ".join([f"{name}={value}" for name, value in pairs] + ([sent] if sent else []))
         if header:
             request.headers["Cookie"] = header[:MAX_HEADER_BYTES]
