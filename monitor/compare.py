@@ -105,7 +105,8 @@ class Comparer:
         and only if the shrunk text comes from the article."""
         last_final = held.final_url or current.final_url
         baseline = _seen(current.title, current.text, last_final, current.metadata)
-        baseline = replace(baseline, signals=self.signals.of(current))
+        if _may_show_a_gate(analysis.signals):
+            baseline = replace(baseline, signals=self.signals.of(current))
         article = analysis.article
         page = _seen(article.title, article.text, fetched.final_url, article.metadata)
         judgement = judge(baseline, replace(page, signals=analysis.signals))
@@ -155,6 +156,15 @@ class StoredSignals:
                 self._kept.pop(next(iter(self._kept)))
             self._kept[snapshot.id] = signals
         return signals
+
+
+def _may_show_a_gate(signals: PageSignals) -> bool:
+    """Whether the baseline's signals can change the judgement of a page with ``signals``:
+    only a gate this page shows (it counts only if the baseline did not show it) or an
+    og:type other than article (it counts only if the baseline's was article) look at
+    them. Most pages show neither, and reading the baseline's stored page to find its
+    signals costs a few milliseconds."""
+    return bool(signals.gates()) or signals.og_type not in (None, "article")
 
 
 def _seen(title: str, text: str, final_url: str | None, metadata: Metadata) -> Seen:

@@ -239,10 +239,11 @@ def _shingles(text: str) -> set[str]:
 def containment(part: str, whole: str) -> float:
     """The share of ``part``'s character 5-grams (whitespace and case aside) that ``whole``
     holds: 1.0 when all of ``part`` is in ``whole``; 1.0 for an empty ``part``."""
-    mine = _shingles(part)
-    if not mine:
-        return 1.0
-    return len(mine & _shingles(whole)) / len(mine)
+    return _held(_shingles(part), _shingles(whole))
+
+
+def _held(mine: set[str], theirs: set[str]) -> float:
+    return len(mine & theirs) / len(mine) if mine else 1.0
 
 
 def _title_tokens(title: str) -> set[str]:
@@ -285,8 +286,8 @@ class Judgement:
 
 def judge(baseline: Seen, page: Seen) -> Judgement:
     """Is ``page`` the article that ``baseline`` is a version of? (see the module doc)"""
-    new_in_old = containment(page.text, baseline.text)
-    old_in_new = containment(baseline.text, page.text)
+    new, old = _shingles(page.text), _shingles(baseline.text)  # each text's once
+    new_in_old, old_in_new = _held(new, old), _held(old, new)
     contained = new_in_old >= CONTAINED
     gates = _new_gates(baseline, page)
     lost = old_in_new < LOST and len(page.text) < len(baseline.text)
