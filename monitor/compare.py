@@ -79,7 +79,14 @@ class Comparer:
                 version=earlier.version,
                 change=change,
             )
-        snapshot = new_snapshot(article, sha, fetched, html_gz, extractor_version=EXTRACTOR_VERSION)
+        snapshot = new_snapshot(
+            article,
+            sha,
+            fetched,
+            html_gz,
+            extractor_version=EXTRACTOR_VERSION,
+            signals_json=analysis.signals.as_json(),
+        )
         if current is None:
             return _with(base, status=CheckStatus.NEW, new_snapshot=snapshot)
         change = _change(current, None, "changed", analysis)
@@ -137,8 +144,9 @@ class Comparer:
 
 
 class StoredSignals:
-    """The :class:`~monitor.identity.PageSignals` of stored versions' pages, read from the
-    stored page once per version and kept (a bounded number of them)."""
+    """The :class:`~monitor.identity.PageSignals` of stored versions' pages: stored with the
+    version (schema 9), or for a version stored before, read from its stored page once and
+    kept (a bounded number of them)."""
 
     KEPT = 1024
 
@@ -147,6 +155,9 @@ class StoredSignals:
         self._kept: dict[int, PageSignals] = {}
 
     def of(self, snapshot: Snapshot) -> PageSignals:
+        stored = PageSignals.from_json(snapshot.signals_json)
+        if stored is not None:
+            return stored
         signals = self._kept.get(snapshot.id)
         if signals is None:
             raw, encoding = self.store.versions.page(snapshot.id)

@@ -30,8 +30,9 @@ in the old one.
 
 from __future__ import annotations
 
+import json
 import re
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 from urllib.parse import urljoin, urlsplit
 
 #: Both overlaps at least this: the same article (edited, retitled or moved).
@@ -108,6 +109,22 @@ class PageSignals:
     consent: bool = False
     paywall: bool = False
     og_type: str | None = None
+
+    def as_json(self) -> str:
+        """JSON, as stored with the version whose page these are (schema 9)."""
+        return json.dumps(asdict(self), sort_keys=True)
+
+    @classmethod
+    def from_json(cls, text: str | None) -> PageSignals | None:
+        """Signals stored with a version (None: none stored, or not readable)."""
+        if not text:
+            return None
+        try:
+            data = json.loads(text)
+            known = {f.name for f in fields(cls)}
+            return cls(**{k: v for k, v in data.items() if k in known})
+        except (ValueError, TypeError, AttributeError):
+            return None
 
     def gates(self) -> set[str]:
         """The names of the gates this page shows."""

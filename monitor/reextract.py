@@ -15,6 +15,7 @@ from monitor.config import Config
 from monitor.errors import ExtractError, StaleBaselineError
 from monitor.extract import EXTRACTOR_VERSION, extract_article
 from monitor.fetch import decode_html
+from monitor.identity import page_signals
 from monitor.models import FetchOutcome, FetchResult
 from monitor.store import Store, Watch, utcnow
 from monitor.store.records import new_snapshot
@@ -78,7 +79,13 @@ def reextract_watch(
     try:
         version = store.add_baseline(
             watch.id,
-            new_snapshot(article, sha, fetched, extractor_version=EXTRACTOR_VERSION),
+            new_snapshot(
+                article,
+                sha,
+                fetched,
+                extractor_version=EXTRACTOR_VERSION,
+                signals_json=page_signals(html, current.final_url or watch.url).as_json(),
+            ),
             utcnow(),
             expected_current=current.id,
         )

@@ -81,6 +81,9 @@ class Snapshot:
     origin: str = "fetch"  # or "reextract": a new extraction of an earlier version's page
     confidence: Confidence = field(default_factory=Confidence)  # not assessed: older
     extractor_version: str | None = None  # the EXTRACTOR_VERSION of its text (None: older)
+    #: what its page's markup says the page is (monitor.identity.PageSignals as JSON; None:
+    #: stored before schema 9, read from the stored page when needed)
+    signals_json: str | None = None
 
     @property
     def document(self) -> str:
@@ -103,6 +106,7 @@ class NewSnapshot:
     html_gz: bytes | None = None  # ``raw`` compressed already (off the event loop), if done
     confidence: Confidence = field(default_factory=Confidence)
     extractor_version: str | None = None
+    signals_json: str | None = None  # what the page's markup says it is (monitor.identity)
 
 
 @dataclass(frozen=True)
@@ -274,6 +278,7 @@ def snapshot_from_row(row: dict[str, Any]) -> Snapshot:
         origin=row["origin"],
         confidence=Confidence(row.get("confidence") or "", row.get("confidence_reason") or ""),
         extractor_version=row.get("extractor_version"),
+        signals_json=row.get("signals_json"),
     )
 
 
@@ -284,9 +289,10 @@ def new_snapshot(
     html_gz: bytes | None = None,
     *,
     extractor_version: str | None = None,
+    signals_json: str | None = None,
 ) -> NewSnapshot:
-    """A version to store: the article, its identity, the page it came from, and the
-    extractor (its ``EXTRACTOR_VERSION``) that made the text."""
+    """A version to store: the article, its identity, the page it came from (and what its
+    markup says it is), and the extractor (its ``EXTRACTOR_VERSION``) that made the text."""
     return NewSnapshot(
         title=article.title,
         text=article.text,
@@ -299,4 +305,5 @@ def new_snapshot(
         html_gz=html_gz,
         confidence=article.confidence,
         extractor_version=extractor_version,
+        signals_json=signals_json,
     )

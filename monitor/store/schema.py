@@ -274,6 +274,15 @@ def add_watch_learning(db: sqlite_utils.Database) -> None:
     _add_column(db, "watches", "learned_at", "TEXT")
 
 
+def add_snapshot_signals(db: sqlite_utils.Database) -> None:
+    """Versions gain ``signals_json``: what the markup of the page a version was read from
+    says the page is (:class:`monitor.identity.PageSignals`: gates such as a login form or
+    a consent manager, ``og:type``), which judging a later page compares with. NULL for
+    versions stored before: read from their stored page when needed, as before. Idempotent,
+    and independent of the migrations around it."""
+    _add_column(db, "snapshots", "signals_json", "TEXT")
+
+
 #: Schema migrations; index + 1 is the schema version each one produces.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     create_tables,
@@ -284,6 +293,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     add_feed_warnings,
     add_snapshot_extraction,
     add_watch_learning,
+    add_snapshot_signals,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: The schema version that added ``snapshots.confidence`` (its place in :data:`MIGRATIONS`).

@@ -216,6 +216,7 @@ class Versions(VersionReader):
             "confidence_reason": new.confidence.reason or None,
             "html_gz": new.html_gz if new.html_gz is not None else zlib.compress(new.raw, 6),
             "html_encoding": new.encoding,
+            "signals_json": new.signals_json,
         }
         return self.database.insert("snapshots", row), version
 
