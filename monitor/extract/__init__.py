@@ -25,6 +25,7 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Callable
+from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from lxml import etree
@@ -126,7 +127,7 @@ def extract_article(
     """The article of one page: rules from config first, then rule packs, then generic.
     ``second_view``: the second extractor the generic extractor asks when the page's
     evidence does not confirm its first choice (:mod:`.choice`)."""
-    return _extract(html, url, rules or Rules(), NO_TRACE, second_view)[0]
+    return _extract(html, url, rules or Rules(), NO_TRACE, second_view).article
 
 
 def learn_article(
@@ -139,10 +140,10 @@ def learn_article(
     """The article of one page, and what a later check replays to tell cheaply whether the
     article can have changed (:mod:`.replay`; None when no text was found)."""
     markup = clean_markup(html)
-    article, _, path = _extract(markup, url, rules or Rules(), NO_TRACE, second_view, learn=True)
-    if not path or not article.text:
-        return article, None
-    return article, learning_of(parse_html(markup), path, markup)
+    found = _extract(markup, url, rules or Rules(), NO_TRACE, second_view, learn=True)
+    if not found.path or not found.article.text:
+        return found.article, None
+    return found.article, learning_of(parse_html(markup), found.path, markup, found.removed)
 
 
 def replay_fingerprint(html: str, learning: Learning, volatility: Volatility) -> str | None:
@@ -151,8 +152,8 @@ def replay_fingerprint(html: str, learning: Learning, volatility: Volatility) ->
     says how, else the page is parsed, nothing more (:mod:`.replay`)."""
     markup = clean_markup(html)
     if learning.anchor is not None:
-        return anchored_fingerprint(markup, learning.anchor, volatility)
-    return page_fingerprint(parse_html(markup), learning.region, volatility)
+        return anchored_fingerprint(markup, learning, volatility)
+    return page_fingerprint(parse_html(markup), learning, volatility)
 
 
 def explain_article(
@@ -165,7 +166,7 @@ def explain_article(
     """The article of one page, as :func:`extract_article` finds it, and how it was found
     (:attr:`Explanation.article` is the article of this very run)."""
     recorder = Recorder()
-    article = _extract(html, url, rules or Rules(), recorder, second_view)[0]
+    article = _extract(html, url, rules or Rules(), recorder, second_view).article
     return recorder.explanation(article, EXTRACTOR_VERSION)
 
 
@@ -187,9 +188,10 @@ def _extract(
     second_view: ViewMaker,
     *,
     learn: bool = False,
-) -> tuple[Article, Document, tuple[str, ...]]:
-    """The article, the page it was read from, and (with ``learn``) the path of its region
-    on the page as parsed (:class:`.replay.RawPaths`)."""
+) -> _Extracted:
+    """The article, and (with ``learn``) the path of its region on the page as parsed
+    (:class:`.replay.RawPaths`) and the selectors whose elements were removed from the page
+    before anything was read off it."""
     plugged = run_plugin(rules, html, url) if rules.plugin else None  # the page as it came
     html = clean_markup(html)
     doc = Document(parse_html(html))
@@ -216,7 +218,18 @@ def _extract(
     if not text:
         sure = Confidence("low", "no article text was found on the page")
     path = paths.path(region) if paths is not None and region is not None else ()
-    return clean_article(Article(title, text, metadata, extractor, sure)), doc, path
+    article = clean_article(Article(title, text, metadata, extractor, sure))
+    return _Extracted(article, path, (*ALWAYS_REMOVE, *chosen.remove))
+
+
+@dataclass(frozen=True)
+class _Extracted:
+    """What :func:`_extract` found: the article, the path of its region (with ``learn``),
+    and the selectors of what was removed from the page first (never article text)."""
+
+    article: Article
+    path: tuple[str, ...]
+    removed: tuple[str, ...]
 
 
 def _drop_live(doc: Document, chosen: Rules, trace: Trace) -> None:

@@ -29,11 +29,12 @@ import hashlib
 import json
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from monitor.extract import source as raw
 from monitor.extract.blocks import walk
+from monitor.extract.css import Document
 from monitor.extract.source import OUTSIDE_PROSE, Anchor
 from monitor.extract.text import Element, normalize_line
 from monitor.extract.volatile import Volatility
@@ -49,10 +50,18 @@ class Learning:
     source (:mod:`.source`), and a replay reads them the same way."""
 
     region: tuple[str, ...]  # the region's path (see :func:`region_path`)
-    lines: tuple[str, ...]  # its normalised lines
+    lines: tuple[str, ...]  # its normalised lines, less what ``removed`` selects
     titles: str  # the title sources
     outside: str  # the hash of the long paragraphs outside the region
     anchor: Anchor | None = None  # where the region's markup is in the page's source
+    #: selectors of what extraction removes from the page before it reads anything (the
+    #: rules' and rule packs' ``remove``, screen-reader text): never article text, so left
+    #: out of the region's lines (a related-posts box inside the region rotates its teasers)
+    removed: tuple[str, ...] = ()
+
+    def lines_of(self, region: Element) -> list[str]:
+        """The lines of a region as this learning reads them (:func:`region_lines`)."""
+        return region_lines(region, self.removed)
 
     def fingerprint(self, volatility: Volatility) -> str:
         """The hash a replay compares (:func:`fingerprint`)."""
@@ -67,6 +76,8 @@ class Learning:
         }
         if self.anchor is not None:
             data["anchor"] = self.anchor.as_list()
+        if self.removed:
+            data["removed"] = list(self.removed)
         return data
 
     @classmethod
@@ -77,28 +88,42 @@ class Learning:
             str(data.get("titles", "")),
             str(data.get("outside", "")),
             Anchor.from_list(data.get("anchor")),
+            tuple(str(s) for s in data.get("removed", ())),
         )
 
 
-def learning_of(root: Element, path: tuple[str, ...], source: str | None = None) -> Learning | None:
+def learning_of(
+    root: Element,
+    path: tuple[str, ...],
+    source: str | None = None,
+    removed: tuple[str, ...] = (),
+) -> Learning | None:
     """What to replay, read from the page as parsed (``path``: where extraction found its
-    region, :class:`RawPaths`) and, if it can be cut out of it, from the page's ``source``;
-    None if the path leads nowhere."""
+    region, :class:`RawPaths`; ``removed``: what extraction removed first) and, if the
+    region can be cut out of it, from the page's ``source``; None if the path leads
+    nowhere."""
     region = find_region(root, path)
     if region is None:
         return None
-    found = region_lines(region)
+    base = Learning(path, (), "", "", removed=removed)
+    found = base.lines_of(region)
     lines = tuple(found)
-    anchor = raw.anchor_of(source, region, found, region_lines) if source is not None else None
+    anchor = raw.anchor_of(source, region, found, base.lines_of) if source is not None else None
     span = raw.locate(source, anchor) if source is not None and anchor is not None else None
     if source is None or anchor is None or span is None:
-        return Learning(path, lines, title_sources(root), outside_prose(root, region))
+        titles, outside = title_sources(root), outside_prose(root, region)
+        return replace(base, lines=lines, titles=titles, outside=outside)
     titles, outside = raw.around(source, span)
-    return Learning(path, lines, titles, outside, anchor)
+    return replace(base, lines=lines, titles=titles, outside=outside, anchor=anchor)
 
 
-def region_lines(region: Element) -> list[str]:
-    """The region's lines, normalised as extraction normalises them (empty ones dropped)."""
+def region_lines(region: Element, removed: Sequence[str] = ()) -> list[str]:
+    """The region's lines, normalised as extraction normalises them (empty ones dropped),
+    less the elements inside it that ``removed`` selects (they are removed from the page
+    as parsed for the replay: it is parsed for nothing else)."""
+    if removed:
+        doc = Document(region)
+        doc.remove(e for e in doc.select_outermost(removed) if e is not region)
     lines = (normalize_line(part) for block in walk(region) for part in block.text.split("\n"))
     return [line for line in lines if line]
 
@@ -137,25 +162,26 @@ def fingerprint(lines: Sequence[str], titles: str, outside: str, volatility: Vol
     return digest.hexdigest()
 
 
-def anchored_fingerprint(source: str, anchor: Anchor, volatility: Volatility) -> str | None:
-    """The fingerprint of a page's source, its region's markup found by ``anchor`` and
-    parsed alone (None: not found)."""
-    span = raw.locate(source, anchor)
+def anchored_fingerprint(source: str, learning: Learning, volatility: Volatility) -> str | None:
+    """The fingerprint of a page's source, its region's markup found by the learning's
+    anchor and parsed alone (None: not found)."""
+    span = raw.locate(source, learning.anchor) if learning.anchor is not None else None
     region = raw.cut(source, span) if span is not None else None
     if span is None or region is None:
         return None
     titles, outside = raw.around(source, span)
-    return fingerprint(region_lines(region), titles, outside, volatility)
+    return fingerprint(learning.lines_of(region), titles, outside, volatility)
 
 
-def page_fingerprint(root: Element, path: Sequence[str], volatility: Volatility) -> str | None:
-    """The fingerprint of a prepared page, its region found by ``path`` (None: not found)."""
-    region = find_region(root, path)
+def page_fingerprint(root: Element, learning: Learning, volatility: Volatility) -> str | None:
+    """The fingerprint of a parsed page, its region found by the learning's path (None:
+    not found)."""
+    region = find_region(root, learning.region)
     if region is None:
         return None
-    return fingerprint(
-        region_lines(region), title_sources(root), outside_prose(root, region), volatility
-    )
+    lines = learning.lines_of(region)  # first, as learning_of reads them: it removes
+    titles, outside = title_sources(root), outside_prose(root, region)
+    return fingerprint(lines, titles, outside, volatility)
 
 
 # -- paths ----------------------------------------------------------------------------------
@@ -291,6 +317,11 @@ class Learned:
             ),
             f"learned from: {self.origin or 'a full analysis'}",
         ]
+        if self.learning.removed:
+            out.append(
+                f"left out of the region: what extraction removes first "
+                f"({len(self.learning.removed)} selectors, e.g. {self.learning.removed[-1]})"
+            )
         churn = self.article.describe()
         out += [f"churn in the article, dropped: {line}" for line in churn] or [
             "churn in the article: none seen"
