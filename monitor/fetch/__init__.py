@@ -36,6 +36,7 @@ import asyncio
 import itertools
 import logging
 import random
+import ssl
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from contextlib import asynccontextmanager
@@ -145,6 +146,7 @@ class Fetcher:
         self._transport = transport
         self._backend = network_backend
         self._pools: dict[str | None, Iterator[httpx.AsyncClient]] = {}
+        self._tls: ssl.SSLContext | None = None
         self._clients: list[httpx.AsyncClient] = []
         self._pool(None)  # the direct clients, built now
         self._renderer = renderer
@@ -160,13 +162,21 @@ class Fetcher:
         if pool is None:
             shards = max(1, -(-self.settings.concurrency // CLIENT_CONNECTIONS))
             size = -(-self.settings.concurrency // shards)
+            tls = self._tls_context()
             clients = [
-                _make_client(self.settings, self._transport, size, self._backend, proxy)
+                _make_client(self.settings, self._transport, size, self._backend, proxy, tls)
                 for _ in range(shards)
             ]
             self._clients.extend(clients)
             pool = self._pools[proxy] = itertools.cycle(clients)
         return pool
+
+    def _tls_context(self) -> ssl.SSLContext:
+        """One TLS context (the system's CA bundle, via httpx) for every client: each one
+        loads the bundle again otherwise (about 30 ms and 1 MB a client)."""
+        if self._tls is None:
+            self._tls = httpx.create_ssl_context()
+        return self._tls
 
     @property
     def renderer(self) -> Renderer:
@@ -427,6 +437,7 @@ def _make_client(
     connections: int,
     backend: httpcore.AsyncNetworkBackend | None,
     proxy: str | None = None,
+    tls: ssl.SSLContext | bool = True,
 ) -> httpx.AsyncClient:
     """A shared client (through ``proxy``, if given: httpx's own proxy transport, to a
     proxy the user configured, whatever its address); redirects are followed by
@@ -439,9 +450,10 @@ def _make_client(
     )
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     if transport is None and backend is not None and proxy is None:
-        transport = pinned_transport(limits, backend)
+        transport = pinned_transport(limits, backend, tls)
     return httpx.AsyncClient(
         transport=transport,
+        verify=tls,
         proxy=proxy,
         timeout=timeout,
         limits=limits,

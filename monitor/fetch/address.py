@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import ipaddress
 import socket
+import ssl
 from collections.abc import Awaitable, Callable, Iterable
 
 import httpcore
@@ -124,13 +125,15 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
 
 
 def pinned_transport(
-    limits: httpx.Limits, backend: httpcore.AsyncNetworkBackend
+    limits: httpx.Limits,
+    backend: httpcore.AsyncNetworkBackend,
+    tls: ssl.SSLContext | bool = True,
 ) -> httpx.AsyncHTTPTransport:
     """httpx's own transport, opening its connections through ``backend``.
 
     httpx takes no network backend as an argument; the pool it builds does, so it is set there
     before the first request (``test_fetch`` proves that connections go through it).
     """
-    transport = httpx.AsyncHTTPTransport(limits=limits)
+    transport = httpx.AsyncHTTPTransport(verify=tls, limits=limits)
     transport._pool._network_backend = backend
     return transport
