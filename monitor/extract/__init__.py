@@ -278,6 +278,8 @@ def _content_lines(
         trace.chose(extractor, path)
         for block in result.dropped:
             trace.removed_texts(f"generic: {block.reason}", [normalize_line(block.text)])
+        for why, element in result.skipped:
+            trace.removed_texts(f"generic: {why}", [sample_of(element)])
     return result.lines, result.heading, result.confidence, result.region
 
 

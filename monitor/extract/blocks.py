@@ -93,7 +93,14 @@ class _Serialiser:
     """One walk of a tree into :class:`Block` s. ``names``: None does not annotate
     boilerplate; True by tags, roles and names; False by tags and roles only."""
 
-    def __init__(self, root: Element, names: bool | None, titles: Sequence[str] = ()) -> None:
+    def __init__(
+        self,
+        root: Element,
+        names: bool | None,
+        titles: Sequence[str] = (),
+        skipped: list[tuple[str, Element]] | None = None,
+    ) -> None:
+        self.skipped = skipped  # where to tell of the credits and counters left out
         self.page_chars = len("".join(root.itertext()))
         self.names = names
         self.titles = [set(tokens(title)) for title in titles if title.strip()]
@@ -143,7 +150,11 @@ class _Serialiser:
         if is_skipped(element) or (name == "form" and not self.holds_content(element)):
             return False
         if self.names and (is_credit(element) or is_picture_counter(element)):
-            return False  # a picture's credit or its place in a gallery, inside its caption
+            # a picture's credit or its place in a gallery, inside its caption
+            if self.skipped is not None:
+                what = "picture credit" if is_credit(element) else "gallery counter"
+                self.skipped.append((what, element))
+            return False
         if name == "br":
             self.flush()
             return False
@@ -211,15 +222,26 @@ def _is_link(element: Element) -> bool:
     return element.tag == "a" and element.get("href") is not None
 
 
-def walk(root: Element, names: bool | None = None, titles: Sequence[str] = ()) -> list[Block]:
+def walk(
+    root: Element,
+    names: bool | None = None,
+    titles: Sequence[str] = (),
+    skipped: list[tuple[str, Element]] | None = None,
+) -> list[Block]:
     """The blocks of ``root``; ``names`` annotates boilerplate (see :class:`_Serialiser`),
-    knowing the page's ``titles`` (a header holding one heads the article)."""
-    return _Serialiser(root, names, titles).walk(root)
+    knowing the page's ``titles`` (a header holding one heads the article); the picture
+    credits and gallery counters it leaves out are told to ``skipped``, with why."""
+    return _Serialiser(root, names, titles, skipped).walk(root)
 
 
-def annotated_blocks(body: Element, names: bool = True, titles: Sequence[str] = ()) -> list[Block]:
+def annotated_blocks(
+    body: Element,
+    names: bool = True,
+    titles: Sequence[str] = (),
+    skipped: list[tuple[str, Element]] | None = None,
+) -> list[Block]:
     """The blocks of ``body``, annotated; ``names=False``: boilerplate by tags and roles only."""
-    return walk(body, names, titles)
+    return walk(body, names, titles, skipped)
 
 
 def blocks_of(roots: Iterable[Element]) -> Iterator[str]:

@@ -94,6 +94,8 @@ class GenericResult:
     confidence: Confidence = field(default_factory=Confidence)
     notes: list[str] = field(default_factory=list)
     region: Element | None = None  # the deepest element holding every kept line
+    #: picture credits and gallery counters inside the container, left out, with why
+    skipped: list[tuple[str, Element]] = field(default_factory=list)
 
 
 def best_run(values: list[float]) -> tuple[int, int]:
@@ -134,13 +136,19 @@ def generic_content(
     declared = declared or set()
     evidence = evidence or page_evidence(titles, (), declared)
     body = root.find("body")
-    blocks, run = _core(body if body is not None else root, titles)
+    skipped: list[tuple[str, Element]] = []
+    blocks, run = _core(body if body is not None else root, titles, skipped)
     densest = _part(blocks, run, titles, declared, evidence, "the densest part")
     rival = _rival(blocks, run, evidence)
     sure = confidence("\n".join(densest.lines), densest.support, *rival)
     if sure.level == "high":
-        return densest.result(sure)
-    return _decide(blocks, (densest, sure), titles, declared, evidence, second)
+        result = densest.result(sure)
+    else:
+        result = _decide(blocks, (densest, sure), titles, declared, evidence, second)
+    if result.container is not None:
+        inside = set(result.container.iter())
+        result.skipped = [(why, element) for why, element in skipped if element in inside]
+    return result
 
 
 @dataclass
@@ -322,14 +330,18 @@ def _titled_opening(blocks: list[Block], inside: list[Block], titles: Sequence[s
     return []
 
 
-def _core(body: Element, titles: Sequence[str]) -> tuple[list[Block], tuple[int, int]]:
+def _core(
+    body: Element, titles: Sequence[str], skipped: list[tuple[str, Element]]
+) -> tuple[list[Block], tuple[int, int]]:
     """The page's blocks and the best run. When the run holds not even a paragraph's worth,
     class and id names hid the article (``non-ad-column``, ``post-share-wrapper``): the
-    blocks are annotated again with boilerplate by tags and roles only."""
-    blocks = annotated_blocks(body, titles=titles)
+    blocks are annotated again with boilerplate by tags and roles only. ``skipped`` hears
+    of the credits and counters the blocks leave out (by names: none in the second walk)."""
+    blocks = annotated_blocks(body, titles=titles, skipped=skipped)
     start, end = best_run([block.value for block in blocks])
     if sum(block.value for block in blocks[start : end + 1]) >= PARAGRAPH_UNITS:
         return blocks, (start, end)
+    skipped.clear()
     blocks = annotated_blocks(body, names=False, titles=titles)
     return blocks, best_run([block.value for block in blocks])
 

@@ -507,3 +507,13 @@ def test_what_looks_like_a_credit_or_a_counter_but_is_article_text_stays(markup:
     text = extract_article(html, "https://example.test/saison/").text
     wanted = lxml.html.fragment_fromstring(markup, create_parent="div").text_content()
     assert "".join(wanted.split()) in "".join(text.split())  # cells: spaces aside
+
+
+def test_explain_lists_the_picture_credits_and_gallery_counters_left_out() -> None:
+    html = (CASES / "caption_credits.html").read_text(encoding="utf-8")
+    explanation = explain_article(html)
+    found = {r.reason: (r.count, r.sample) for r in explanation.removed}
+    assert found["generic: picture credit"] == (2, "© Werft Mittelsee | Jana Roth")
+    assert found["generic: gallery counter"][0] == 1
+    assert "Werft Mittelsee | Jana Roth" not in explanation.article.text
+    assert "picture credit" in explanation.describe()
