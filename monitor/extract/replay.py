@@ -59,9 +59,15 @@ class Learning:
     #: out of the region's lines (a related-posts box inside the region rotates its teasers)
     removed: tuple[str, ...] = ()
 
-    def lines_of(self, region: Element) -> list[str]:
-        """The lines of a region as this learning reads them (:func:`region_lines`)."""
-        return region_lines(region, self.removed)
+    def lines_of(self, region: Element, markup: str | None = None) -> list[str]:
+        """The lines of a region as this learning reads them (:func:`region_lines`); with
+        its ``markup``, only the selectors that may match something in it are applied (a
+        replay of a page where none can skips the selection: an element they would have
+        removed gives lines that were not learned, and a full analysis)."""
+        removed = self.removed
+        if markup is not None:
+            removed = tuple(s for s in removed if raw.may_match(s, markup))
+        return region_lines(region, removed)
 
     def fingerprint(self, volatility: Volatility) -> str:
         """The hash a replay compares (:func:`fingerprint`)."""
@@ -170,7 +176,8 @@ def anchored_fingerprint(source: str, learning: Learning, volatility: Volatility
     if span is None or region is None:
         return None
     titles, outside = raw.around(source, span)
-    return fingerprint(learning.lines_of(region), titles, outside, volatility)
+    lines = learning.lines_of(region, source[span[0] : span[1]])
+    return fingerprint(lines, titles, outside, volatility)
 
 
 def page_fingerprint(root: Element, learning: Learning, volatility: Volatility) -> str | None:

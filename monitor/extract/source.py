@@ -36,6 +36,7 @@ _WHOLE = frozenset({"html", "body", "head"})
 _ATTRIBUTES = r"""(?:[^>"']|"[^"]*"|'[^']*')*"""
 _RAW_TEXT = r"<!--.*?(?:-->|\Z)|<(script|style|textarea|xmp)(?=[\s/>]).*?(?:</\1\s*>|\Z)"
 _TAGS = re.compile(r"<[^>]*>")
+_WORD = re.compile(r"[\w-]+")
 #: What a replay reads off the source besides the region: title sources and paragraphs.
 _SCANNED = re.compile(r"<(title|h1|meta|p)(?=[\s/>])" + _ATTRIBUTES + ">", re.IGNORECASE)
 _CLOSING = {
@@ -160,6 +161,22 @@ def _attributes(start_tag: str) -> dict[str, str]:
         value = next((v for v in match.groups()[1:] if v is not None), "")
         found.setdefault(name, html_module.unescape(value))
     return found
+
+
+def may_match(selector: str, markup: str) -> bool:
+    """Whether ``selector`` can match an element of ``markup``: False only when a name it
+    needs (a class, an id, a tag, an attribute or its value) is nowhere in the markup. A
+    selector with a pseudo-class (``:not(.x)`` needs no ``x``) may always match."""
+    needed = _needed(selector)
+    return needed is None or all(word in markup for word in needed)
+
+
+@functools.lru_cache(maxsize=1024)
+def _needed(selector: str) -> tuple[str, ...] | None:
+    """The names a selector needs in the markup it matches (None: it may match without)."""
+    if ":" in selector or "(" in selector:
+        return None
+    return tuple(_WORD.findall(selector))
 
 
 # -- what else a replay reads off the source ------------------------------------------------------

@@ -9,7 +9,7 @@ import pytest
 from monitor.extract import learn_article, replay_fingerprint
 from monitor.extract.parse import parse_html
 from monitor.extract.replay import Learning, find_region, region_lines
-from monitor.extract.source import Anchor, anchor_of, locate
+from monitor.extract.source import Anchor, anchor_of, locate, may_match
 from monitor.extract.volatile import Volatility, learn
 
 PARAGRAPHS = (
@@ -186,3 +186,11 @@ def test_what_extraction_removes_first_is_left_out_of_the_region() -> None:
     assert fingerprint(edited, learning) != same
     again = Learning.from_dict(learning.as_dict())
     assert again.removed == learning.removed
+
+
+def test_a_selector_may_match_only_markup_holding_the_names_it_needs() -> None:
+    markup = '<div class="share-bar" role="dialog"><a id="respond">x</a></div>'
+    assert may_match(".share-bar", markup) and may_match("#respond", markup)
+    assert may_match("[role=dialog]", markup) and may_match("div.share-bar a", markup)
+    assert not may_match(".jp-relatedposts", markup) and not may_match("#comments", markup)
+    assert may_match("div:not(.absent)", markup)  # needs no 'absent'
