@@ -162,21 +162,16 @@ class Fetcher:
         if pool is None:
             shards = max(1, -(-self.settings.concurrency // CLIENT_CONNECTIONS))
             size = -(-self.settings.concurrency // shards)
-            tls = self._tls_context()
+            # one TLS context (the CA bundle) for every client: each would load the bundle
+            # again otherwise (about 30 ms and 1 MB a client)
+            self._tls = self._tls or httpx.create_ssl_context()
             clients = [
-                _make_client(self.settings, self._transport, size, self._backend, proxy, tls)
+                _make_client(self.settings, self._transport, size, self._backend, proxy, self._tls)
                 for _ in range(shards)
             ]
             self._clients.extend(clients)
             pool = self._pools[proxy] = itertools.cycle(clients)
         return pool
-
-    def _tls_context(self) -> ssl.SSLContext:
-        """One TLS context (the system's CA bundle, via httpx) for every client: each one
-        loads the bundle again otherwise (about 30 ms and 1 MB a client)."""
-        if self._tls is None:
-            self._tls = httpx.create_ssl_context()
-        return self._tls
 
     @property
     def renderer(self) -> Renderer:
