@@ -66,21 +66,67 @@ _CHALLENGE = re.compile(
     r"_Incapsula_Resource|aws-waf-token|awswaf|sucuri_cloudproxy|ddos-guard",
     re.IGNORECASE,
 )
+
+
+def _named(markers: str) -> re.Pattern[str]:
+    """A whole name (a run of word characters and dashes) of a class or id value that is
+    one of ``markers``, alone or joined to other words by ``-`` or ``_``."""
+    return re.compile(
+        rf"(?<![\w-])(?:[\w-]*[-_])?(?:{markers})(?:[-_][\w-]*)?(?![\w-])", re.IGNORECASE
+    )
+
+
 # Consent managers, by the names they give their markup (OneTrust, Didomi, Quantcast,
 # Funding Choices, Sourcepoint, TrustArc, Cookiebot, Usercentrics) and the generic words.
-_CONSENT = re.compile(
-    r"""(?:class|id)\s*=\s*["'][^"']*(?<![\w-])(?:[\w-]*[-_])?"""
-    r"""(?:consent|cmp|gdpr|onetrust|didomi|qc-cmp2?|fc-consent|sp_message|truste|"""
-    r"""cookiebot|usercentrics|cookie-?(?:banner|notice|wall|consent))(?:[-_][\w-]*)?(?![\w-])""",
-    re.IGNORECASE,
+_CONSENT_NAME = _named(
+    "consent|cmp|gdpr|onetrust|didomi|qc-cmp2?|fc-consent|sp_message|truste|"
+    "cookiebot|usercentrics|cookie-?(?:banner|notice|wall|consent)"
 )
-_PAYWALL_MARKUP = re.compile(
-    r""""isAccessibleForFree"\s*:\s*"?false|"""
-    r"""(?:class|id)\s*=\s*["'][^"']*(?<![\w-])(?:[\w-]*[-_])?"""
-    r"""(?:paywall|pay-wall|regwall|reg-wall|meter(?:ed)?|piano|tp-modal|tp-container|"""
-    r"""subscriber-only|subscribers-only|premium-gate|content-gate|gated)(?:[-_][\w-]*)?(?![\w-])""",
-    re.IGNORECASE,
+_PAYWALL_NAME = _named(
+    "paywall|pay-wall|regwall|reg-wall|meter(?:ed)?|piano|tp-modal|tp-container|"
+    "subscriber-only|subscribers-only|premium-gate|content-gate|gated"
 )
+_NOT_FREE = re.compile(r'"isAccessibleForFree"\s*:\s*"?false', re.IGNORECASE)
+
+
+def _has_name(page: str, low: str, name: re.Pattern[str], words: tuple[str, ...]) -> bool:
+    """Whether a class or id value of ``page`` (``low``: the page lowercased) holds a name
+    ``name`` matches. Every such name holds one of ``words``: each place a word is found,
+    the value around it (between the quotes) is checked to be a class or id value, and
+    only then is ``name`` looked for in it. One pattern over the whole page, trying every
+    position, cost 4-6 ms on a news page."""
+    seen: set[int] = set()
+    for word in words:
+        at = low.find(word)
+        while at != -1:
+            opening = max(low.rfind('"', 0, at), low.rfind("'", 0, at))
+            if opening not in seen:
+                seen.add(opening)
+                closing = _next_quote(low, at)
+                if _names_value(low, opening) and name.search(page, opening + 1, closing):
+                    return True
+            at = low.find(word, at + 1)
+    return False
+
+
+def _names_value(low: str, opening: int) -> bool:
+    """Whether the quote at ``opening`` opens a class or id attribute's value:
+    ``(class|id)\\s*=\\s*`` right before it."""
+    if opening < 0:
+        return False
+    end = len(low[:opening].rstrip())
+    if not end or low[end - 1] != "=":
+        return False
+    end = len(low[: end - 1].rstrip())
+    return low.endswith("class", 0, end) or low.endswith("id", 0, end)
+
+
+def _next_quote(low: str, at: int) -> int:
+    """Where the value holding ``at`` ends: the next quote of either kind (or the end)."""
+    found = [i for i in (low.find('"', at), low.find("'", at)) if i != -1]
+    return min(found) if found else len(low)
+
+
 #: What a paywall says where it cuts the article (in its text).
 PAYWALL_PROMPT = re.compile(
     r"(?:subscribe|sign up|log ?in|register)\b.{0,40}\b(?:to (?:continue|keep) reading|"
@@ -153,8 +199,9 @@ def page_signals(html: str, url: str | None) -> PageSignals:
         refresh_to=_redirect_target(head, url) if _holds(low, _REDIRECT_WORDS) else None,
         password_field="password" in low and _PASSWORD.search(head) is not None,
         challenge=_holds(low, _CHALLENGE_WORDS),
-        consent=_holds(low, _CONSENT_WORDS) and _CONSENT.search(head) is not None,
-        paywall=_holds(low, _PAYWALL_WORDS) and _PAYWALL_MARKUP.search(head) is not None,
+        consent=_has_name(head, low, _CONSENT_NAME, _CONSENT_WORDS),
+        paywall=("isaccessibleforfree" in low and _NOT_FREE.search(head) is not None)
+        or _has_name(head, low, _PAYWALL_NAME, _PAYWALL_WORDS),
         og_type=og_type.group(1).strip().lower() if og_type else None,
     )
 

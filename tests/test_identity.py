@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import pytest
+
 from monitor.identity import (
     PageSignals,
     Seen,
@@ -117,6 +119,32 @@ def test_signals_from_markup() -> None:
     assert signals.og_type == "website"
     assert first_check_gate(signals, "Redirecting…") is not None
     assert first_check_gate(signals, ARTICLE) is None  # a long page: an article
+
+
+@pytest.mark.parametrize(
+    ("markup", "consent", "paywall"),
+    [
+        ('<div class="x cookie-banner y">', True, False),
+        ('<div CLASS = "Cookie-Notice">', True, False),
+        ("<div id=\"a class='cookie-banner'\">", True, False),  # a value in a value
+        ('<div class="qc-cmp2-ui">', True, False),
+        ('<div class="my_consent-box">', True, False),
+        ('<div class="consentx">', False, False),  # another word
+        ('<div data-class="gdpr">', True, False),  # "class=": as a search finds it
+        ('<div title="consent" class="other">', False, False),  # not a class or id
+        ("<p>Read our cookie banner policy.</p>", False, False),  # text, not markup
+        ('<div class="metered-wall">', False, True),
+        ('<a id="tp-modal_1">', False, True),
+        ('{"isAccessibleForFree": "False"}', False, True),
+        ('<div class="paywalled">', False, False),
+        ('<div class="site-meter">', False, True),
+    ],
+)
+def test_consent_and_paywall_markup_is_read_from_class_and_id_names(
+    markup: str, consent: bool, paywall: bool
+) -> None:
+    signals = page_signals(f"<html><body>{markup}<p>Text.</p></body></html>", URL)
+    assert (signals.consent, signals.paywall) == (consent, paywall)
 
 
 def test_a_refresh_to_the_same_page_is_no_redirect() -> None:
