@@ -27,7 +27,15 @@ from monitor.extract.boilerplate import (
     is_picture_counter,
     units,
 )
-from monitor.extract.text import BLOCK_TAGS, CELL_TAGS, Element, agrees, is_skipped, tokens
+from monitor.extract.text import (
+    BLOCK_TAGS,
+    CELL_TAGS,
+    SKIP_TAGS,
+    Element,
+    agrees,
+    is_hidden,
+    tokens,
+)
 
 log = logging.getLogger(__name__)
 
@@ -101,7 +109,8 @@ class _Serialiser:
         skipped: list[tuple[str, Element]] | None = None,
     ) -> None:
         self.skipped = skipped  # where to tell of the credits and counters left out
-        self.page_chars = len("".join(root.itertext()))
+        self.root = root
+        self._page_chars: int | None = None
         self.names = names
         self.titles = [set(tokens(title)) for title in titles if title.strip()]
         self.blocks: list[Block] = []
@@ -114,7 +123,18 @@ class _Serialiser:
         self.pre_depth = 0
         self.anchor: Element | None = None
 
+    @property
+    def page_chars(self) -> int:
+        """The length of the walked text (read when a boilerplate name or a form first asks;
+        a walk that annotates nothing seldom does)."""
+        if self._page_chars is None:
+            self._page_chars = len("".join(self.root.itertext()))
+        return self._page_chars
+
     def flush(self) -> None:
+        if not self.parts:  # nothing since the last block: no text, no link text, no anchor
+            self.links = 0
+            return
         text = "".join(self.parts)
         if text.strip():
             element, reason = self.boilerplate[-1] if self.boilerplate else (None, "")
@@ -147,7 +167,9 @@ class _Serialiser:
 
     def open(self, element: Element) -> bool:
         name = element.tag
-        if is_skipped(element) or (name == "form" and not self.holds_content(element)):
+        if not isinstance(name, str) or name in SKIP_TAGS or is_hidden(element):
+            return False  # (is_skipped, without reading the tag again)
+        if name == "form" and not self.holds_content(element):
             return False
         if self.names and (is_credit(element) or is_picture_counter(element)):
             # a picture's credit or its place in a gallery, inside its caption
@@ -164,7 +186,7 @@ class _Serialiser:
         reason = self.boilerplate_of(element)
         if reason:
             self.boilerplate.append((element, reason))
-        if _is_link(element):
+        if name == "a" and element.get("href") is not None:  # (_is_link)
             self.link_depth += 1
             self.links += 1
         self.pre_depth += name == "pre"
@@ -179,7 +201,7 @@ class _Serialiser:
             self.text(" ", element)
         if self.boilerplate and self.boilerplate[-1][0] is element:
             self.boilerplate.pop()
-        if _is_link(element):
+        if name == "a" and element.get("href") is not None:  # (_is_link)
             self.link_depth -= 1
         self.pre_depth -= name == "pre"
 
