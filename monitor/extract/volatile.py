@@ -110,8 +110,12 @@ class Volatility:
         for line in lines:
             if not self.is_volatile(line):
                 kept.append(line)
-            elif not _is_counter(line):
-                kept.append(self._masked(line))
+                continue
+            masked = self._masked(line)
+            # how long a line is, its churning numbers counted as the numbers they are: a
+            # line seen again already masked (a stored version's) is judged as it was
+            if not _is_counter(masked.replace("#", "0")):
+                kept.append(masked)
         for span in self.spans:
             kept = _without_span(kept, span)
         return _ordered(kept, self.unordered) if self.unordered else kept
