@@ -452,11 +452,14 @@ async def replayed(html: str, learning: Learning, churn: Volatility) -> str | No
 
 async def shows_the_same(second: FetchResult, analysis: Analysis, learned: Learned | None) -> bool:
     """Whether a page fetched again replays what ``analysis`` (of the first fetch) learned,
-    less the churn known: the same region lines, title sources and prose around, so a full
-    analysis of it would find what the first one found, and no churn between the two."""
+    less the churn known in the article: the same region lines, title sources and prose
+    around, so a full analysis of it would find what the first one found, and no churn
+    between the two. Churn learned around the article (for the fingerprint only) is not
+    left out: an article line that differs between the two fetches is evidence that the
+    comparison with the stored version needs (a line drawn anew on every request)."""
     if analysis.learning is None:
         return False
-    churn = learned.churn if learned is not None else Volatility()
+    churn = learned.article if learned is not None else Volatility()
     found = await replayed(second.text, analysis.learning, churn)
     return found == analysis.learning.fingerprint(churn)
 
