@@ -62,9 +62,6 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 STALE_RETRIES = 3
-#: A replay that cuts the region's markup out of a page this long or shorter runs on the
-#: event loop (about 0.5 ms for a 100 kB news page); a longer page's, in a thread.
-INLINE_REPLAY_CHARS = 1_000_000
 
 
 @dataclass(frozen=True)
@@ -439,15 +436,16 @@ class Looked:
 
 
 async def replayed(html: str, learning: Learning, churn: Volatility) -> str | None:
-    """The replay fingerprint of a page (:func:`~monitor.analyse.replay_page`)."""
-    if learning.anchor is not None and len(html) <= INLINE_REPLAY_CHARS:
-        # The region's markup alone is parsed: well under a millisecond, less than handing
-        # the page to a thread costs.
-        return replay_page(html, learning, churn)
-    # The whole page is parsed: in a thread, never a worker process (a replay costs about
-    # as much as sending the page to a worker and back would).
+    """The replay fingerprint of a page (:func:`~monitor.analyse.replay_page`), in a thread
+    (parsing releases the GIL), never a worker process: a replay costs about as much as
+    sending the page to a worker and back would. A page that breaks the replay is analysed
+    in full (None)."""
     loop = asyncio.get_running_loop()
-    return await loop.run_in_executor(None, replay_page, html, learning, churn)
+    try:
+        return await loop.run_in_executor(None, replay_page, html, learning, churn)
+    except Exception:
+        log.exception("replay failed; the page is analysed in full")
+        return None
 
 
 async def shows_the_same(second: FetchResult, analysis: Analysis, learned: Learned | None) -> bool:

@@ -52,13 +52,7 @@ from monitor.extract.metadata import extract_metadata
 from monitor.extract.packs import RULE_PACKS
 from monitor.extract.parse import parse_html
 from monitor.extract.plugin import plugin_lines, run_plugin
-from monitor.extract.replay import (
-    Learning,
-    RawPaths,
-    anchored_fingerprint,
-    learning_of,
-    page_fingerprint,
-)
+from monitor.extract.replay import Learning, RawPaths, learning_of, page_fingerprint
 from monitor.extract.second import SecondView, trafilatura_view
 from monitor.extract.text import (
     Element,
@@ -143,17 +137,13 @@ def learn_article(
     found = _extract(markup, url, rules or Rules(), NO_TRACE, second_view, learn=True)
     if not found.path or not found.article.text:
         return found.article, None
-    return found.article, learning_of(parse_html(markup), found.path, markup, found.removed)
+    return found.article, learning_of(parse_html(markup), found.path, found.removed)
 
 
 def replay_fingerprint(html: str, learning: Learning, volatility: Volatility) -> str | None:
     """The fingerprint a page has for a check replaying ``learning`` (None: the region is
-    not on the page): the region's markup is cut out and parsed alone where the learning
-    says how, else the page is parsed, nothing more (:mod:`.replay`)."""
-    markup = clean_markup(html)
-    if learning.anchor is not None:
-        return anchored_fingerprint(markup, learning, volatility)
-    return page_fingerprint(parse_html(markup), learning, volatility)
+    not on the page): the page is parsed, nothing more (:mod:`.replay`)."""
+    return page_fingerprint(parse_html(clean_markup(html)), learning, volatility)
 
 
 def explain_article(

@@ -16,11 +16,17 @@ around: the full extraction would find the same article, so it need not run. Any
 (another fingerprint, a region that is gone) and the full extraction runs before anything
 is decided.
 
-Parsing the whole page is most of that time, so where it can, a full analysis also finds the
-region's markup in the page's source (:mod:`.source`: an :class:`~.source.Anchor`), and a
-replay parses that markup alone and reads the title sources and the prose around off the
-source (:func:`anchored_fingerprint`). A page whose markup cannot be cut out that way is
-replayed from the whole parsed page (:func:`page_fingerprint`).
+What extraction removes from every page before it reads anything (the ``remove`` selectors
+of site rules and rule packs, screen-reader text: :attr:`Learning.removed`) is never article
+text, and is left out of the region's lines on both sides: a related-posts box inside a
+WordPress article's container rotates its teasers on every request. The selectors are
+applied with the region as the root, so they match a part of what they match on the whole
+page (never more): a replay may read more lines than were learned (and the page is analysed
+in full), never fewer.
+
+(Cutting the region's markup out of the page's source and parsing it alone was tried, and
+given up: an HTML parser's view of where an element ends and what encloses it cannot be
+told from the source by a scanner without missing edits on some pages.)
 """
 
 from __future__ import annotations
@@ -32,42 +38,33 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from monitor.extract import source as raw
 from monitor.extract.blocks import walk
 from monitor.extract.css import Document
-from monitor.extract.source import OUTSIDE_PROSE, Anchor
 from monitor.extract.text import Element, normalize_line
 from monitor.extract.volatile import Volatility
 
+#: A paragraph outside the region this long could be article text the next extraction takes.
+OUTSIDE_PROSE = 200
 _GENERATED = re.compile(r"\d")  # ids and classes with digits are often made per page view
 PATH_LIMIT = 40
 
 
 @dataclass(frozen=True)
 class Learning:
-    """What a full extraction of a page found out, for replaying it (JSON-ready parts).
-    With an ``anchor``, the title sources and the prose outside were read off the page's
-    source (:mod:`.source`), and a replay reads them the same way."""
+    """What a full extraction of a page found out, for replaying it (JSON-ready parts)."""
 
     region: tuple[str, ...]  # the region's path (see :func:`region_path`)
     lines: tuple[str, ...]  # its normalised lines, less what ``removed`` selects
     titles: str  # the title sources
     outside: str  # the hash of the long paragraphs outside the region
-    anchor: Anchor | None = None  # where the region's markup is in the page's source
     #: selectors of what extraction removes from the page before it reads anything (the
     #: rules' and rule packs' ``remove``, screen-reader text): never article text, so left
     #: out of the region's lines (a related-posts box inside the region rotates its teasers)
     removed: tuple[str, ...] = ()
 
-    def lines_of(self, region: Element, markup: str | None = None) -> list[str]:
-        """The lines of a region as this learning reads them (:func:`region_lines`); with
-        its ``markup``, only the selectors that may match something in it are applied (a
-        replay of a page where none can skips the selection: an element they would have
-        removed gives lines that were not learned, and a full analysis)."""
-        removed = self.removed
-        if markup is not None:
-            removed = tuple(s for s in removed if raw.may_match(s, markup))
-        return region_lines(region, removed)
+    def lines_of(self, region: Element) -> list[str]:
+        """The lines of a region as this learning reads them (:func:`region_lines`)."""
+        return region_lines(region, self.removed)
 
     def fingerprint(self, volatility: Volatility) -> str:
         """The hash a replay compares (:func:`fingerprint`)."""
@@ -80,8 +77,6 @@ class Learning:
             "titles": self.titles,
             "outside": self.outside,
         }
-        if self.anchor is not None:
-            data["anchor"] = self.anchor.as_list()
         if self.removed:
             data["removed"] = list(self.removed)
         return data
@@ -93,34 +88,24 @@ class Learning:
             tuple(str(s) for s in data.get("lines", ())),
             str(data.get("titles", "")),
             str(data.get("outside", "")),
-            Anchor.from_list(data.get("anchor")),
             tuple(str(s) for s in data.get("removed", ())),
         )
 
 
 def learning_of(
-    root: Element,
-    path: tuple[str, ...],
-    source: str | None = None,
-    removed: tuple[str, ...] = (),
+    root: Element, path: tuple[str, ...], removed: tuple[str, ...] = ()
 ) -> Learning | None:
     """What to replay, read from the page as parsed (``path``: where extraction found its
-    region, :class:`RawPaths`; ``removed``: what extraction removed first) and, if the
-    region can be cut out of it, from the page's ``source``; None if the path leads
-    nowhere."""
+    region, :class:`RawPaths`; ``removed``: what extraction removed first); None if the
+    path leads nowhere."""
     region = find_region(root, path)
     if region is None:
         return None
     base = Learning(path, (), "", "", removed=removed)
-    found = base.lines_of(region)
-    lines = tuple(found)
-    anchor = raw.anchor_of(source, region, found, base.lines_of) if source is not None else None
-    span = raw.locate(source, anchor) if source is not None and anchor is not None else None
-    if source is None or anchor is None or span is None:
-        titles, outside = title_sources(root), outside_prose(root, region)
-        return replace(base, lines=lines, titles=titles, outside=outside)
-    titles, outside = raw.around(source, span)
-    return replace(base, lines=lines, titles=titles, outside=outside, anchor=anchor)
+    lines = tuple(base.lines_of(region))  # first, as page_fingerprint reads them
+    return replace(
+        base, lines=lines, titles=title_sources(root), outside=outside_prose(root, region)
+    )
 
 
 def region_lines(region: Element, removed: Sequence[str] = ()) -> list[str]:
@@ -166,18 +151,6 @@ def fingerprint(lines: Sequence[str], titles: str, outside: str, volatility: Vol
     for line in volatility.apply(lines):
         digest.update(line.encode("utf-8", "surrogatepass") + b"\n")
     return digest.hexdigest()
-
-
-def anchored_fingerprint(source: str, learning: Learning, volatility: Volatility) -> str | None:
-    """The fingerprint of a page's source, its region's markup found by the learning's
-    anchor and parsed alone (None: not found)."""
-    span = raw.locate(source, learning.anchor) if learning.anchor is not None else None
-    region = raw.cut(source, span) if span is not None else None
-    if span is None or region is None:
-        return None
-    titles, outside = raw.around(source, span)
-    lines = learning.lines_of(region, source[span[0] : span[1]])
-    return fingerprint(lines, titles, outside, volatility)
 
 
 def page_fingerprint(root: Element, learning: Learning, volatility: Volatility) -> str | None:
@@ -312,16 +285,9 @@ class Learned:
 
     def describe(self) -> list[str]:
         """A few lines for `monitor log` and `extract --explain`."""
-        anchor = self.learning.anchor
         out = [
             f"article region: {' > '.join(self.learning.region)} "
             f"({len(self.learning.lines)} lines; extractor {self.extractor})",
-            "replayed from: "
-            + (
-                f"its markup alone, found in the page's source by {anchor.start_tag[:120]}"
-                if anchor is not None
-                else "the whole page, parsed"
-            ),
             f"learned from: {self.origin or 'a full analysis'}",
         ]
         if self.learning.removed:

@@ -170,9 +170,6 @@ def learned_dict(watch: Watch) -> dict[str, Any] | None:
         "origin": learned.origin,
         "region": list(learned.learning.region),
         "region_lines": len(learned.learning.lines),
-        # the region's start tag in the page's source, by which a replay cuts its markup
-        # out (None: a replay parses the whole page)
-        "region_start_tag": anchor.start_tag if (anchor := learned.learning.anchor) else None,
         "article_churn": learned.article.as_dict(),
         "region_churn": learned.region.as_dict(),
     }
