@@ -26,7 +26,7 @@ from dataclasses import replace
 from monitor.analyse import Analysis, renormalised, without_churn
 from monitor.config import Rules
 from monitor.extract import EXTRACTOR_VERSION
-from monitor.extract.replay import Learned
+from monitor.extract.replay import Learned, Learning
 from monitor.extract.volatile import Volatility, churned_alike, learn, learn_texts
 
 
@@ -80,6 +80,8 @@ def after_unchanged(learned: Learned | None, analysis: Analysis, rules: Rules) -
         return learned
     if learned is None:
         return fresh(analysis, rules, "a full analysis")
+    if not _reads_alike(learned.learning, analysis.learning):
+        return replace(learned, learning=analysis.learning, region=Volatility())
     around = learn(learned.learning.lines, analysis.learning.lines)
     return replace(learned, learning=analysis.learning, region=learned.region.merged(around))
 
@@ -104,8 +106,8 @@ def second_look(
     else:
         article = learned.article.merged(churn)
         learning = second.learning or learned.learning
-        region = learned.region.merged(around)
-        learned = replace(learned, learning=learning, article=article, region=region)
+        known = learned.region if _reads_alike(learned.learning, learning) else Volatility()
+        learned = replace(learned, learning=learning, article=article, region=known.merged(around))
     previous = document(*baseline, article)
     analysis = renormalised(second, article, previous)
     if analysis.diff is not None:
@@ -118,4 +120,13 @@ def second_look(
 def _region_churn(first: Analysis, second: Analysis) -> Volatility:
     if first.learning is None or second.learning is None:
         return Volatility()
+    if not _reads_alike(first.learning, second.learning):
+        return Volatility()
     return learn(first.learning.lines, second.learning.lines)
+
+
+def _reads_alike(one: Learning, other: Learning) -> bool:
+    """Whether two learnings read their region's lines alike (the same removals first): if
+    not (a learning of an earlier release, another rule pack), what differs between their
+    lines is no churn, and the region's churn is learned afresh."""
+    return one.removed == other.removed

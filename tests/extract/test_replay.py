@@ -195,3 +195,43 @@ def test_a_replay_never_finds_unchanged_what_a_full_analysis_finds_changed(case:
     assert (again.title, again.text) != (first.title, first.text)  # the article changed
     assert fingerprint(after, learning) != learning.fingerprint(Volatility())
 
+
+def test_a_learning_that_read_the_region_otherwise_teaches_no_churn() -> None:
+    """A watch learned by the release before left nothing out of its region; its next full
+    analysis does. What differs between the two readings (the related-posts and share boxes
+    at the article's end) is no churn: learned as churn, it would hide a short line added
+    at the article's end."""
+    from dataclasses import replace
+
+    from monitor.analyse import analyse_page
+    from monitor.config import Rules
+    from monitor.extract import EXTRACTOR_VERSION
+    from monitor.extract.parse import parse_html
+    from monitor.extract.replay import Learned, find_region, region_lines
+    from monitor.learn import after_unchanged, rules_key
+
+    def post(teaser: str, extra: str = "") -> str:
+        paragraphs = "".join(
+            f"<p>Paragraph {n} of the report, with more in it.</p>" for n in range(14)
+        )
+        return (
+            "<html><head><title>Site</title></head><body>"
+            '<article class="post type-post hentry"><h1 class="entry-title">Headline</h1>'
+            f'<div class="entry-content"><p>The council approved the budget.</p>{paragraphs}'
+            f'{extra}<div class="jp-relatedposts"><h3>Related</h3><p>{teaser}</p></div>'
+            '<div class="sharedaddy"><h3>Share this:</h3><ul><li>Twitter</li><li>Facebook</li>'
+            "</ul></div></div></article></body></html>"
+        )
+
+    url = "https://gazette.example/budget"
+    now = learned(post("Teaser one"))
+    region = find_region(parse_html(post("Teaser one")), now.region)
+    assert region is not None
+    before = replace(now, removed=(), lines=tuple(region_lines(region)))  # boxes read too
+    assert len(before.lines) == len(now.lines) + 5
+    old = Learned(EXTRACTOR_VERSION, rules_key(Rules()), before)
+    analysis = analyse_page(post("Teaser two"), url, Rules(), None)
+    after = after_unchanged(old, analysis, Rules())
+    assert after is not None and after.region.is_empty and after.learning.removed
+    update = post("Teaser two", "<p>Update: two more council members resigned over the vote</p>")
+    assert replay_fingerprint(update, after.learning, after.churn) != after.fingerprint
