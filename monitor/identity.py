@@ -111,14 +111,21 @@ def _has_name(page: str, low: str, name: re.Pattern[str], words: tuple[str, ...]
 
 def _names_value(low: str, opening: int) -> bool:
     """Whether the quote at ``opening`` opens a class or id attribute's value:
-    ``(class|id)\\s*=\\s*`` right before it."""
+    ``(class|id)\\s*=\\s*`` right before it (nothing of the page is copied)."""
     if opening < 0:
         return False
-    end = len(low[:opening].rstrip())
+    end = _before_spaces(low, opening)
     if not end or low[end - 1] != "=":
         return False
-    end = len(low[: end - 1].rstrip())
+    end = _before_spaces(low, end - 1)
     return low.endswith("class", 0, end) or low.endswith("id", 0, end)
+
+
+def _before_spaces(text: str, end: int) -> int:
+    """Where the whitespace that ends ``text[:end]`` begins."""
+    while end and text[end - 1].isspace():
+        end -= 1
+    return end
 
 
 def _next_quote(low: str, at: int) -> int:
@@ -194,14 +201,21 @@ def page_signals(html: str, url: str | None) -> PageSignals:
     lowercased page for a few words costs a fraction of the patterns' own)."""
     head = html[:_SCAN]
     low = head.lower()
+    # the page lowercased character for character (İ alone lowers to two), where a word's
+    # place is the place it has in the page
+    aligned = low if "\u0130" not in head else head.replace("\u0130", "i").lower()
     og_type = _OG_TYPE.search(head)
     return PageSignals(
         refresh_to=_redirect_target(head, url) if _holds(low, _REDIRECT_WORDS) else None,
         password_field="password" in low and _PASSWORD.search(head) is not None,
         challenge=_holds(low, _CHALLENGE_WORDS),
-        consent=_has_name(head, low, _CONSENT_NAME, _CONSENT_WORDS),
-        paywall=("isaccessibleforfree" in low and _NOT_FREE.search(head) is not None)
-        or _has_name(head, low, _PAYWALL_NAME, _PAYWALL_WORDS),
+        consent=_holds(low, _CONSENT_WORDS)
+        and _has_name(head, aligned, _CONSENT_NAME, _CONSENT_WORDS),
+        paywall=_holds(low, _PAYWALL_WORDS)
+        and (
+            _NOT_FREE.search(head) is not None
+            or _has_name(head, aligned, _PAYWALL_NAME, _PAYWALL_WORDS)
+        ),
         og_type=og_type.group(1).strip().lower() if og_type else None,
     )
 

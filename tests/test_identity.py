@@ -138,6 +138,8 @@ def test_signals_from_markup() -> None:
         ('{"isAccessibleForFree": "False"}', False, True),
         ('<div class="paywalled">', False, False),
         ('<div class="site-meter">', False, True),
+        ('<p>İstanbul</p><div class="paywall">', False, True),  # İ lowers to two characters
+        ('<p>İİİ</p><div id="onetrust-banner-sdk">', True, False),
     ],
 )
 def test_consent_and_paywall_markup_is_read_from_class_and_id_names(
