@@ -17,9 +17,15 @@ from dataclasses import dataclass, field, replace
 
 from monitor.config import Rules
 from monitor.diff import diff_texts
-from monitor.extract import Learning, Volatility, learn_article, replay_fingerprint
+from monitor.extract import (
+    Learning,
+    Volatility,
+    learn_article,
+    replay_fingerprint,
+    replay_view,
+)
 from monitor.identity import PageSignals, page_signals
-from monitor.models import Article, TextDiff
+from monitor.models import Article, Metadata, TextDiff
 
 
 @dataclass(frozen=True)
@@ -83,9 +89,27 @@ def without_churn(title: str, text: str, churn: Volatility) -> tuple[str, str]:
     return "", "\n".join(lines)
 
 
-def replay_page(html: str, learning: Learning, churn: Volatility) -> str | None:
+def replay_page(html: str, learning: Learning, churn: Volatility, rules: Rules) -> str | None:
     """The replay fingerprint of a page (None: the learned region is not on it)."""
-    return replay_fingerprint(html, learning, churn)
+    return replay_fingerprint(html, learning, churn, rules)
+
+
+@dataclass(frozen=True)
+class SecondLook:
+    """What a page fetched again shows where a check looks without a full analysis: its
+    replay fingerprint, its signals and its metadata."""
+
+    fingerprint: str | None
+    signals: PageSignals
+    metadata: Metadata
+
+
+def second_look_at(
+    html: str, url: str, learning: Learning, churn: Volatility, rules: Rules
+) -> SecondLook:
+    """:class:`SecondLook` of a page (CPU only)."""
+    fingerprint, metadata = replay_view(html, url, learning, churn, rules)
+    return SecondLook(fingerprint, page_signals(html, url), metadata)
 
 
 def worker_ignores_signals() -> None:

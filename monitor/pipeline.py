@@ -24,7 +24,13 @@ from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
 
-from monitor.analyse import Analysis, analyse_page, replay_page, worker_ignores_signals
+from monitor.analyse import (
+    Analysis,
+    analyse_page,
+    replay_page,
+    second_look_at,
+    worker_ignores_signals,
+)
 from monitor.classify import classify_fetch
 from monitor.compare import FLAP_WINDOW, Comparer
 from monitor.config import Config, Rules
@@ -296,7 +302,7 @@ class Checker:
         if baseline is not None and key == watch.content_key:
             return _with(base, status=CheckStatus.UNCHANGED, snapshot_id=baseline, content_key=key)
         learned = learned_for(watch.learned, rules)
-        if baseline is not None and learned is not None and await self._replays(fetched, learned):
+        if baseline is not None and await self._replays(fetched, learned, rules):
             self.replays += 1
             return _with(
                 base,
@@ -339,9 +345,11 @@ class Checker:
         record = self.comparer.compare(watch, held, fetched, analysis, base, html_gz)
         return record if _agrees_with_baseline(record) else _with(record, learned=None)
 
-    async def _replays(self, fetched: FetchResult, learned: Learned) -> bool:
+    async def _replays(self, fetched: FetchResult, learned: Learned | None, rules: Rules) -> bool:
         """Whether the page replays what the watch learned (the same fingerprint)."""
-        found = await replayed(fetched.text, learned.learning, learned.churn)
+        if learned is None:
+            return False
+        found = await replayed(fetched.text, learned.learning, learned.churn, rules)
         return found == learned.fingerprint
 
     async def _look(
@@ -364,7 +372,7 @@ class Checker:
         if second is None:
             origin = "one fetch (the second failed)"
             return Looked(fetched, analysis, learned or fresh(analysis, rules, origin))
-        if await shows_the_same(second, analysis, learned):
+        if await shows_the_same(second, fetched, analysis, learned, rules):
             # The second fetch replays what the first one's analysis found: its analysis
             # would find the same article, and no churn between the two.
             again, second = analysis, fetched
@@ -435,31 +443,51 @@ class Looked:
     learned: Learned | None
 
 
-async def replayed(html: str, learning: Learning, churn: Volatility) -> str | None:
+async def replayed(html: str, learning: Learning, churn: Volatility, rules: Rules) -> str | None:
     """The replay fingerprint of a page (:func:`~monitor.analyse.replay_page`), in a thread
     (parsing releases the GIL), never a worker process: a replay costs about as much as
     sending the page to a worker and back would. A page that breaks the replay is analysed
     in full (None)."""
     loop = asyncio.get_running_loop()
     try:
-        return await loop.run_in_executor(None, replay_page, html, learning, churn)
+        return await loop.run_in_executor(None, replay_page, html, learning, churn, rules)
     except Exception:
         log.exception("replay failed; the page is analysed in full")
         return None
 
 
-async def shows_the_same(second: FetchResult, analysis: Analysis, learned: Learned | None) -> bool:
-    """Whether a page fetched again replays what ``analysis`` (of the first fetch) learned,
-    less the churn known in the article: the same region lines, title sources and prose
-    around, so a full analysis of it would find what the first one found, and no churn
-    between the two. Churn learned around the article (for the fingerprint only) is not
-    left out: an article line that differs between the two fetches is evidence that the
+async def shows_the_same(
+    second: FetchResult,
+    first: FetchResult,
+    analysis: Analysis,
+    learned: Learned | None,
+    rules: Rules,
+) -> bool:
+    """Whether a page fetched again shows what ``analysis`` (of the ``first`` fetch) found
+    wherever a check looks: the same replay fingerprint less the churn known in the article
+    (the region's lines, the title sources, the prose around), the same signals (a consent
+    banner on one fetch only is no reason to judge by the other), the same metadata and the
+    same final URL. Then its full analysis would find what the first one found, and no
+    churn between the two. Churn learned around the article (for the fingerprint only) is
+    not left out: an article line that differs between the two fetches is evidence that the
     comparison with the stored version needs (a line drawn anew on every request)."""
-    if analysis.learning is None:
+    if analysis.learning is None or second.final_url != first.final_url:
         return False
     churn = learned.article if learned is not None else Volatility()
-    found = await replayed(second.text, analysis.learning, churn)
-    return found == analysis.learning.fingerprint(churn)
+    url = first.final_url or first.url
+    loop = asyncio.get_running_loop()
+    try:
+        look = await loop.run_in_executor(
+            None, second_look_at, second.text, url, analysis.learning, churn, rules
+        )
+    except Exception:
+        log.exception("second look failed; the page is analysed again in full")
+        return False
+    return (
+        look.fingerprint == analysis.learning.fingerprint(churn)
+        and look.signals == analysis.signals
+        and look.metadata == analysis.article.metadata
+    )
 
 
 def change_report(watch: Watch, record: CheckRecord, recorded: Recorded) -> ChangeReport | None:

@@ -400,7 +400,7 @@ def _as_watched(article: Any, html: str, watch: Any, rules: Any) -> tuple[Any, l
     if learned is None:
         return article, ["nothing yet: its next check analyses the page in full"]
     title, text = without_churn(article.title, article.text, learned.article)
-    found = replay_page(html, learned.learning, learned.churn)
+    found = replay_page(html, learned.learning, learned.churn, rules)
     verdict = (
         "this page replays it: a check finds it unchanged without a full analysis"
         if found == learned.fingerprint

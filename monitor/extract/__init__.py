@@ -34,7 +34,7 @@ from monitor.config import Rules
 from monitor.extract.blocks import blocks_of
 from monitor.extract.boilerplate import boilerplate_reason, clean_lines
 from monitor.extract.chars import clean_article, clean_markup
-from monitor.extract.css import Document
+from monitor.extract.css import Document, names_only
 from monitor.extract.declared import declared_body, declared_description
 from monitor.extract.evidence import page_evidence
 from monitor.extract.explain import (
@@ -137,13 +137,47 @@ def learn_article(
     found = _extract(markup, url, rules or Rules(), NO_TRACE, second_view, learn=True)
     if not found.path or not found.article.text:
         return found.article, None
-    return found.article, learning_of(parse_html(markup), found.path, found.removed)
+    root = parse_html(markup)
+    return found.article, learning_of(root, found.path, found.removed, found.titled)
 
 
-def replay_fingerprint(html: str, learning: Learning, volatility: Volatility) -> str | None:
+def replay_fingerprint(
+    html: str, learning: Learning, volatility: Volatility, rules: Rules | None = None
+) -> str | None:
     """The fingerprint a page has for a check replaying ``learning`` (None: the region is
-    not on the page): the page is parsed, nothing more (:mod:`.replay`)."""
-    return page_fingerprint(parse_html(clean_markup(html)), learning, volatility)
+    not on the page, or the page would not be read as it was): the page is parsed, nothing
+    more (:mod:`.replay`). ``rules``: the rules it was learned under."""
+    return _replayed(parse_html(clean_markup(html)), learning, volatility, rules or Rules())
+
+
+def replay_view(
+    html: str, url: str | None, learning: Learning, volatility: Volatility, rules: Rules
+) -> tuple[str | None, Metadata]:
+    """:func:`replay_fingerprint`, and the page's metadata (one parse for both)."""
+    root = parse_html(clean_markup(html))
+    metadata = extract_metadata(root, url)  # first: a replay removes from the tree
+    return _replayed(root, learning, volatility, rules), metadata
+
+
+def _replayed(
+    root: Element, learning: Learning, volatility: Volatility, rules: Rules
+) -> str | None:
+    """The fingerprint of a parsed page. What extraction removes first is left out of the
+    region only if this page chooses the same rules: a page that stopped matching a rule
+    pack keeps the pack's boxes, so its replay must read them (and differs from what was
+    learned)."""
+    if learning.removed:
+        chosen = _rules_for(Document(root), rules)[0]
+        if _replayable_removal(chosen) != learning.removed or chosen.title != learning.titled:
+            return None
+    return page_fingerprint(root, learning, volatility)
+
+
+def _replayable_removal(chosen: Rules) -> tuple[str, ...]:
+    """What extraction removes first under ``chosen`` that a replay removes too: the
+    selectors matching by names and attributes alone (:func:`.css.names_only`), which a
+    removal before them cannot make match more."""
+    return tuple(s for s in (*ALWAYS_REMOVE, *chosen.remove) if names_only(s))
 
 
 def explain_article(
@@ -209,7 +243,7 @@ def _extract(
         sure = Confidence("low", "no article text was found on the page")
     path = paths.path(region) if paths is not None and region is not None else ()
     article = clean_article(Article(title, text, metadata, extractor, sure))
-    return _Extracted(article, path, (*ALWAYS_REMOVE, *chosen.remove))
+    return _Extracted(article, path, _replayable_removal(chosen), chosen.title)
 
 
 @dataclass(frozen=True)
@@ -220,6 +254,7 @@ class _Extracted:
     article: Article
     path: tuple[str, ...]
     removed: tuple[str, ...]
+    titled: tuple[str, ...]  # the chosen rules' title selectors
 
 
 def _drop_live(doc: Document, chosen: Rules, trace: Trace) -> None:
@@ -296,6 +331,7 @@ def _choose_rules(doc: Document, rules: Rules, trace: Trace) -> tuple[Rules, str
     chosen, extractor, note = _rules_for(doc, rules)
     trace.chose(extractor)
     if note:
+        log.info(note)
         trace.note(note)
     return chosen, extractor
 
@@ -313,7 +349,6 @@ def _rules_for(doc: Document, rules: Rules) -> tuple[Rules, str, str]:
     note = ""
     if rules.content:
         note = f"content selectors {list(rules.content)} match nothing; using generic extraction"
-        log.info(note)
     return Rules(title=rules.title, remove=rules.remove, ignore=rules.ignore), "generic", note
 
 

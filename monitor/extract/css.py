@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -124,6 +124,7 @@ class _Index:
 
 
 _ASCII_SPACE = re.compile(r"[ \t\n\f\r]+")
+_COMBINATOR = re.compile(r"\s*>\s*|\s+")
 
 
 def _class_names(element: Element) -> list[str]:
@@ -142,9 +143,12 @@ class Document:
     the first selection and dropped by every edit made through :meth:`remove` or told of
     with :meth:`changed`. Nothing is shared between extractions or threads."""
 
-    def __init__(self, root: Element) -> None:
+    def __init__(self, root: Element, *, indexed: bool = True) -> None:
         self.root = root
         self._index: _Index | None = None
+        #: False for a page selected from once or twice (a replay): indexing every element
+        #: costs more than finding each selector's candidates with libxml2's XPath
+        self.indexed = indexed
 
     def changed(self) -> None:
         """The tree was edited: the index is stale."""
@@ -169,17 +173,21 @@ class Document:
         if any(mark in joined for mark in "\"'(\\"):  # a comma may sit in a value or :not()
             return _xpath(self.root, joined)
         wanted = [part.strip() for part in joined.split(",") if part.strip()]
-        index = self.index()
+        if not self.indexed and self._index is None:
+            return _scanned(self.root, wanted)
         found: set[Element] = set()
         for selector in wanted:
             simple = _simple(selector)
             if simple is not None and simple.is_one_key:
-                found.update(index.candidates(simple))
+                found.update(self.index().candidates(simple))
             elif simple is not None:
-                found.update(e for e in index.candidates(simple) if simple.matches(e))
+                found.update(e for e in self.index().candidates(simple) if simple.matches(e))
             else:
                 found.update(_xpath(self.root, selector))
-        return sorted(found, key=lambda e: index.order.get(e, -1))
+        if len(found) < 2:  # no order to find: the index is built only if a selector needs it
+            return list(found)
+        order = self.index().order
+        return sorted(found, key=lambda e: order.get(e, -1))
 
     def select_one(self, selectors: Iterable[str]) -> Element | None:
         """The first element matching any selector, in document order."""
@@ -202,9 +210,125 @@ class Document:
             self._index.forget(dropped)
 
 
+#: A selector made of type, ``#id``, ``.class`` and ``[attr]`` parts joined by descendant or
+#: child combinators: what it matches depends on each element and its ancestors alone, so
+#: removing other elements first can never make it match more.
+_NAMES_ONLY = re.compile(
+    r"""^\s*(?:[\w\-.#*]|\[[\w\-]+(?:[~|^$*]?=(?:[\w\-]+|"[^"]*"|'[^']*'))?\])+"""
+    r"""(?:\s*[\s>]\s*(?:[\w\-.#*]|\[[\w\-]+(?:[~|^$*]?=(?:[\w\-]+|"[^"]*"|'[^']*'))?\])+)*\s*$"""
+)
+
+
+def names_only(selector: str) -> bool:
+    """Whether ``selector`` matches by names and attributes only (see :data:`_NAMES_ONLY`):
+    not ``:nth-child``, ``+``, ``~``, ``:not``, ``:has``, ``:contains``, whose matches
+    depend on the elements around, which a removal before them may change."""
+    return _NAMES_ONLY.match(selector) is not None
+
+
+def any_may_match(selectors: Iterable[str], elements: Sequence[Element], root: Element) -> bool:
+    """Whether one of ``selectors`` may match one of ``elements`` (of the tree under
+    ``root``): its last compound matches one (a superset of what the selector matches),
+    or, where that part needs the full engine, the selector itself matches one over the
+    whole tree."""
+    keys = {key for element in elements for key in _keys(element)}
+    for selector in selectors:
+        last = _last_part(selector)
+        if last is None:
+            found = set(_xpath(root, selector))
+            if any(e in found for e in elements):
+                return True
+        elif _key(last) in keys and any(last.matches(e) for e in elements):
+            return True
+    return False
+
+
+@lru_cache(maxsize=1024)
+def _last_part(selector: str) -> _Simple | None:
+    return _simple(_COMBINATOR.split(selector.strip())[-1])
+
+
+def _key(simple: _Simple) -> str:
+    """The one name an element must have for ``simple`` to match it (as the index keys)."""
+    if simple.id is not None:
+        return "#" + simple.id
+    if simple.classes:
+        return "." + min(simple.classes)
+    if simple.tag is not None:
+        return simple.tag
+    return "*"
+
+
+def _keys(element: Element) -> list[str]:
+    found = [str(element.tag), "*"]
+    ident = element.get("id")
+    if ident:
+        found.append("#" + ident)
+    found += ["." + name for name in _class_names(element)]
+    return found
+
+
 def select(root: Element, selectors: Iterable[str]) -> list[Element]:
     """Elements of ``root`` matching any selector, in document order (one-off)."""
     return Document(root).select(selectors)
+
+
+def _scanned(root: Element, selectors: list[str]) -> list[Element]:
+    """What :meth:`Document.select` finds, in document order, without an index: one XPath
+    union of the selectors (a simple selector's candidates by one of its parts, a superset
+    its :meth:`_Simple.matches` then decides on, as the index's would)."""
+    simples: list[_Simple] = []
+    exact: list[str] = []  # the selectors the full engine answers
+    paths: list[str] = []
+    for selector in selectors:
+        simple = _simple(selector)
+        if simple is None:
+            exact.append(_TRANSLATOR.css_to_xpath(selector))
+            paths.append(exact[-1])
+        else:
+            simples.append(simple)
+            paths.append(_candidates_path(simple))
+    if not simples:  # each alone (a union of such paths costs libxml2 more), in order
+        found = {e for path in exact for e in _elements(root, path)}
+        return _elements(root, " | ".join(exact)) if len(found) > 1 else list(found)
+    answered = set(_elements(root, " | ".join(exact))) if exact else set()
+    return [
+        e
+        for e in _elements(root, " | ".join(paths))
+        if any(simple.matches(e) for simple in simples) or e in answered
+    ]
+
+
+def _elements(root: Element, path: str) -> list[Element]:
+    result = _compiled_path(path)(root)
+    return [e for e in result if isinstance(e, etree._Element)] if isinstance(result, list) else []
+
+
+def _candidates_path(simple: _Simple) -> str:
+    """An XPath finding every element ``simple`` may match (and maybe a few more)."""
+    tag = simple.tag or "*"
+    if simple.id is not None:
+        return f"descendant-or-self::{tag}[@id={_literal(simple.id)}]"
+    if simple.classes:
+        name = min(simple.classes)
+        return f"descendant-or-self::{tag}[contains(@class, {_literal(name)})]"
+    if simple.attrs:
+        return f"descendant-or-self::{tag}[@{simple.attrs[0][0]}]"
+    return f"descendant-or-self::{tag}"
+
+
+def _literal(text: str) -> str:
+    """``text`` as an XPath string literal."""
+    if "'" not in text:
+        return f"'{text}'"
+    if '"' not in text:
+        return f'"{text}"'
+    return "concat(" + ', "\'", '.join(f"'{part}'" for part in text.split("'")) + ")"
+
+
+@lru_cache(maxsize=256)
+def _compiled_path(path: str) -> etree.XPath:
+    return etree.XPath(path)
 
 
 def _xpath(root: Element, selector: str) -> list[Element]:

@@ -39,7 +39,7 @@ from dataclasses import dataclass, field, replace
 from typing import Any
 
 from monitor.extract.blocks import walk
-from monitor.extract.css import Document
+from monitor.extract.css import Document, any_may_match
 from monitor.extract.text import Element, normalize_line
 from monitor.extract.volatile import Volatility
 
@@ -61,6 +61,9 @@ class Learning:
     #: rules' and rule packs' ``remove``, screen-reader text): never article text, so left
     #: out of the region's lines (a related-posts box inside the region rotates its teasers)
     removed: tuple[str, ...] = ()
+    #: the chosen rules' (or rule pack's) title selectors: what they select may be the title
+    #: wherever it is on the page, so it is a title source too
+    titled: tuple[str, ...] = ()
 
     def lines_of(self, region: Element) -> list[str]:
         """The lines of a region as this learning reads them (:func:`region_lines`)."""
@@ -79,6 +82,8 @@ class Learning:
         }
         if self.removed:
             data["removed"] = list(self.removed)
+        if self.titled:
+            data["titled"] = list(self.titled)
         return data
 
     @classmethod
@@ -89,23 +94,26 @@ class Learning:
             str(data.get("titles", "")),
             str(data.get("outside", "")),
             tuple(str(s) for s in data.get("removed", ())),
+            tuple(str(s) for s in data.get("titled", ())),
         )
 
 
 def learning_of(
-    root: Element, path: tuple[str, ...], removed: tuple[str, ...] = ()
+    root: Element,
+    path: tuple[str, ...],
+    removed: tuple[str, ...] = (),
+    titled: tuple[str, ...] = (),
 ) -> Learning | None:
     """What to replay, read from the page as parsed (``path``: where extraction found its
-    region, :class:`RawPaths`; ``removed``: what extraction removed first); None if the
-    path leads nowhere."""
+    region, :class:`RawPaths`; ``removed``: what extraction removed first; ``titled``: the
+    title selectors of the rules it chose); None if the path leads nowhere."""
     region = find_region(root, path)
     if region is None:
         return None
-    base = Learning(path, (), "", "", removed=removed)
+    base = Learning(path, (), "", "", removed=removed, titled=titled)
     lines = tuple(base.lines_of(region))  # first, as page_fingerprint reads them
-    return replace(
-        base, lines=lines, titles=title_sources(root), outside=outside_prose(root, region)
-    )
+    titles, outside = title_sources(root, titled), outside_prose(root, region)
+    return replace(base, lines=lines, titles=titles, outside=outside)
 
 
 def region_lines(region: Element, removed: Sequence[str] = ()) -> list[str]:
@@ -119,13 +127,17 @@ def region_lines(region: Element, removed: Sequence[str] = ()) -> list[str]:
     return [line for line in lines if line]
 
 
-def title_sources(root: Element) -> str:
-    """Every source a title may come from, in one string: og:title, <title>, the <h1>s."""
+def title_sources(root: Element, titled: Sequence[str] = ()) -> str:
+    """Every source a title may come from, in one string: og:title, <title>, the <h1>s,
+    and what the rules' title selectors (``titled``) select."""
     parts = [
         tag.get("content") or "" for tag in root.iter("meta") if tag.get("property") == "og:title"
     ]
     parts += ["".join(tag.itertext()) for tag in root.iter("title")]
     parts += ["".join(tag.itertext()) for tag in root.iter("h1")]
+    if titled:
+        selected = Document(root, indexed=False).select(titled)
+        parts += ["".join(tag.itertext()) for tag in selected]
     return "\x1f".join(normalize_line(part) for part in parts)
 
 
@@ -159,9 +171,11 @@ def page_fingerprint(root: Element, learning: Learning, volatility: Volatility) 
     region = find_region(root, learning.region)
     if region is None:
         return None
+    if any_may_match(learning.removed, list(region.iterancestors()), root):
+        return None  # what holds the region may be removed now: the article may be gone
     lines = learning.lines_of(region)  # first, as learning_of reads them: it removes
-    titles, outside = title_sources(root), outside_prose(root, region)
-    return fingerprint(lines, titles, outside, volatility)
+    titles = title_sources(root, learning.titled)
+    return fingerprint(lines, titles, outside_prose(root, region), volatility)
 
 
 # -- paths ----------------------------------------------------------------------------------
