@@ -167,7 +167,7 @@ def _replayed(
     pack keeps the pack's boxes, so its replay must read them (and differs from what was
     learned)."""
     if learning.removed:
-        chosen = _rules_for(Document(root), rules)[0]
+        chosen = _rules_for(Document(root, indexed=False), rules)[0]
         if _replayable_removal(chosen) != learning.removed or chosen.title != learning.titled:
             return None
     return page_fingerprint(root, learning, volatility)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.extract.css import _xpath, select
+from monitor.extract.css import Document, _xpath, select
 from monitor.extract.parse import parse_html
 
 CASES = Path(__file__).parents[1] / "data" / "extract"
@@ -14,7 +14,11 @@ HAND = """<html><body><div id="b" class="a c">x</div><div class="a&#160;b">nbsp<
 <span class="a b" role="dialog" data-x="1">y</span><p class="A">upper</p>
 <a id="x" class="y" href="#">z</a><ul><li>1</li><li class="a">2</li></ul>
 <div data-kind="a,b">comma</div><article><div class="entry-content">c</div></article>
-<h1 class="post-title entry-title">t</h1></body></html>"""
+<h1 class="post-title entry-title">t</h1>
+<section class="a"><div class="b"><div class="c"><p class="d">deep</p></div></div>
+<div class="c"><span><p class="d">not a child of .c</p></span></div></section>
+<main><section class="b"><article class="c"><p>in main</p></article></section></main>
+</body></html>"""
 SELECTORS = [
     ".a",
     "#b",
@@ -38,6 +42,23 @@ SELECTORS = [
     ".screen-reader-text",
     "#related-posts",
     "[hidden]",
+    ".a .d",
+    ".a > .d",
+    ".b > .c > .d",
+    ".b .c > .d",
+    ".a .b .c .d",
+    "section.a div.c p",
+    "section > div > div > p.d",
+    "main p",
+    "main > p",
+    "body > main section.b > article p",
+    ".c .c",
+    "html body",
+    "body > h1.entry-title",
+    ".c > span p.d",
+    "article h1.entry-title",
+    ".hentry .entry-content",
+    "div.a > p, main article",
 ]
 PAGES = {"hand": HAND} | {p.stem: p.read_text(encoding="utf-8") for p in CASES.glob("*.html")}
 
@@ -49,6 +70,35 @@ def test_fast_path_agrees_with_cssselect(page: str) -> None:
         fast = select(root, [selector])
         full = _xpath(root, selector)
         assert fast == full, selector
+
+
+@pytest.mark.parametrize("page", list(PAGES))
+def test_selections_below_an_element_and_without_an_index_agree_with_cssselect(
+    page: str,
+) -> None:
+    """Chains are matched right to left, their ancestors counted up to the element the
+    selection runs on (as cssselect's XPath from that element does), with an index or with
+    one scan (a replay's selections)."""
+    root = parse_html(PAGES[page])
+    elements = [e for e in root.iter() if isinstance(e.tag, str)]
+    tops = [root, *elements[1 : len(elements) : max(1, len(elements) // 12)]]
+    for top in tops:
+        for selector in SELECTORS:
+            full = _xpath(top, selector)
+            assert Document(top).select([selector]) == full, selector
+            assert Document(top, indexed=False).select([selector]) == full, selector
+        several = SELECTORS[-9:]
+        assert Document(top, indexed=False).select(several) == _xpath(top, ", ".join(several))
+
+
+def test_a_chain_is_matched_with_ancestors_up_to_the_root_only() -> None:
+    root = parse_html(HAND)
+    below = root.find(".//section[@class='a']/div[@class='b']")
+    assert below is not None
+    assert [e.text for e in Document(below).select([".a .d"])] == []
+    assert [e.text for e in Document(below).select([".b .d"])] == ["deep"]
+    assert [e.text for e in Document(below, indexed=False).select([".b > .c > .d"])] == ["deep"]
+    assert [e.text for e in Document(root).select([".c > .d"])] == ["deep"]
 
 
 def test_several_selectors_come_back_once_each_in_document_order() -> None:
