@@ -23,6 +23,7 @@ is shared between runs or threads.
 
 from __future__ import annotations
 
+import copy
 import logging
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -133,12 +134,10 @@ def learn_article(
 ) -> tuple[Article, Learning | None]:
     """The article of one page, and what a later check replays to tell cheaply whether the
     article can have changed (:mod:`.replay`; None when no text was found)."""
-    markup = clean_markup(html)
-    found = _extract(markup, url, rules or Rules(), NO_TRACE, second_view, learn=True)
-    if not found.path or not found.article.text:
+    found = _extract(html, url, rules or Rules(), NO_TRACE, second_view, learn=True)
+    if not found.path or not found.article.text or found.page is None:
         return found.article, None
-    root = parse_html(markup)
-    return found.article, learning_of(root, found.path, found.removed, found.titled)
+    return found.article, learning_of(found.page, found.path, found.removed, found.titled)
 
 
 def replay_fingerprint(
@@ -220,6 +219,8 @@ def _extract(
     html = clean_markup(html)
     doc = Document(parse_html(html))
     paths = RawPaths(doc.root) if learn else None
+    # the page as parsed, for the learning to read (a copy costs a third of a parse)
+    page = copy.deepcopy(doc.root) if learn else None
     metadata = extract_metadata(doc.root, url)
     # with a plugin, its article says what it lost (the page's removals only shape the title)
     chosen, extractor = _prepare(doc, rules, trace if plugged is None else NO_TRACE)
@@ -243,7 +244,7 @@ def _extract(
         sure = Confidence("low", "no article text was found on the page")
     path = paths.path(region) if paths is not None and region is not None else ()
     article = clean_article(Article(title, text, metadata, extractor, sure))
-    return _Extracted(article, path, _replayable_removal(chosen), chosen.title)
+    return _Extracted(article, path, _replayable_removal(chosen), chosen.title, page)
 
 
 @dataclass(frozen=True)
@@ -255,16 +256,16 @@ class _Extracted:
     path: tuple[str, ...]
     removed: tuple[str, ...]
     titled: tuple[str, ...]  # the chosen rules' title selectors
+    page: Element | None = None  # with ``learn``: the page as parsed, before any removal
 
 
 def _drop_live(doc: Document, chosen: Rules, trace: Trace) -> None:
     """Live elements the page marks (:mod:`.live`), never a content selector's element."""
     keep = doc.select_outermost(chosen.content) if chosen.content else []
-    removed = drop_live_elements(doc.root, keep)
-    if removed:
-        doc.changed()
+    dropped = drop_live_elements(doc.root, keep)
+    doc.forget(dropped.gone)
     if trace.recording:
-        for reason, element in removed:
+        for reason, element in dropped.removed:
             trace.removed_texts(f"live element: {reason}", [sample_of(element)])
 
 

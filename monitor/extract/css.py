@@ -265,8 +265,14 @@ class Document:
         dropped = list(elements)
         for element in dropped:
             drop_tree(element)
-        if dropped and self._index is not None:
-            self._index.forget(dropped)
+        self.forget(dropped)
+
+    def forget(self, removed: Iterable[Element]) -> None:
+        """These elements left the tree (with their subtrees) by other means than
+        :meth:`remove`: the index forgets them."""
+        gone = list(removed)
+        if gone and self._index is not None:
+            self._index.forget(gone)
 
 
 #: A selector made of type, ``#id``, ``.class`` and ``[attr]`` parts joined by descendant or

@@ -40,6 +40,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from functools import lru_cache
 
 from lxml import etree
@@ -156,15 +157,29 @@ _PHP_TRACE = re.compile(
 )
 
 
-def drop_live_elements(root: Element, keep: Sequence[Element] = ()) -> list[tuple[str, Element]]:
+@dataclass(frozen=True)
+class LiveDrop:
+    """What :func:`drop_live_elements` took out of a tree."""
+
+    #: the live elements removed, each with why
+    removed: list[tuple[str, Element]]
+    #: the elements of an obfuscated address that its decoded text replaced
+    replaced: list[Element]
+
+    @property
+    def gone(self) -> list[Element]:
+        """Every element no longer in the tree (the roots of what went)."""
+        return [*self.replaced, *(element for _, element in self.removed)]
+
+
+def drop_live_elements(root: Element, keep: Sequence[Element] = ()) -> LiveDrop:
     """Decode Cloudflare's e-mail obfuscation and remove the live elements that the page
-    marks (see the module doc); the removed elements, each with why."""
+    marks (see the module doc)."""
     candidates, obfuscated = _candidates(root)
-    for element in obfuscated:
-        decode_cf_email_of(element)
+    replaced = [child for element in obfuscated for child in decode_cf_email_of(element)]
     marked = [(reason, e) for e in candidates if (reason := live_reason(e))]
     if not marked:
-        return []
+        return LiveDrop([], replaced)
     body = root.find("body")
     page_chars = _prose_chars(body if body is not None else root)
     protected = _protected(root, keep)
@@ -182,7 +197,7 @@ def drop_live_elements(root: Element, keep: Sequence[Element] = ()) -> list[tupl
     ]
     for _, element in removed:
         drop_tree(element)
-    return removed
+    return LiveDrop(removed, replaced)
 
 
 def _protected(root: Element, keep: Iterable[Element]) -> set[Element]:
@@ -322,21 +337,24 @@ def decode_cf_email(hexed: str) -> str | None:
         return None
 
 
-def decode_cf_email_of(element: Element) -> None:
-    """An element Cloudflare obfuscated shows its address again."""
+def decode_cf_email_of(element: Element) -> list[Element]:
+    """An element Cloudflare obfuscated shows its address again; the child elements that
+    the address replaced."""
     hexed = element.get("data-cfemail")
     href = element.get("href") or ""
     if hexed is None and _CF_LINK in href and "protected" in "".join(element.itertext()):
         hexed = href.split(_CF_LINK, 1)[1]
     address = decode_cf_email(hexed) if hexed is not None else None
     if address is None:
-        return
-    for child in list(element):
+        return []
+    children = list(element)
+    for child in children:
         drop_tree(child)
     element.text = address
     if _CF_LINK in href:
         element.set("href", f"mailto:{address}")
     element.attrib.pop("data-cfemail", None)
+    return children
 
 
 def is_live_line(line: str) -> bool:

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 
+from monitor.config import Rules
 from monitor.extract import extract_article
 from monitor.extract.chars import clean_chars
 from monitor.extract.live import decode_cf_email, drop_live_lines, is_live_line
@@ -138,6 +139,22 @@ def test_cloudflare_e_mail_obfuscation_reads_as_the_address() -> None:
         link = f"/cdn-cgi/l/email-protection#{hexed}"
         linked = f'<p>Write to <a href="{link}">[email protected]</a> with tips.</p>'
         assert text_of(linked) == plain
+
+
+def test_what_live_elements_and_decoded_addresses_took_out_is_never_selected_again() -> None:
+    """The selector index forgets what went (a rebuild costs a millisecond a page): a title
+    selector then finds the headline, not an element no longer on the page."""
+    hexed = cf_obfuscate("press@news.example", 0x2B)
+    before = (
+        f'<p>Write to <a href="/cdn-cgi/l/email-protection" data-cfemail="{hexed}">'
+        '<span class="headline">[email&#160;protected]</span></a> with tips.</p>'
+        '<div class="live-updates"><p class="headline">09:41 Update 7: more soon.</p></div>'
+    )
+    html = page("").replace(
+        "<h1>Budget adopted</h1>", f'{before}<h1 class="headline">Budget adopted, at last</h1>'
+    )
+    article = extract_article(html, rules=Rules(title=(".headline",)))
+    assert article.title == "Budget adopted, at last"
 
 
 def test_characters_that_are_not_text() -> None:
