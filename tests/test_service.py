@@ -178,9 +178,14 @@ def test_kill_9_at_random_moments_loses_nothing_and_notifies_once(
     delivered = hook.changes()
     assert len(delivered) == len(set(delivered)), "no change notified twice"
     assert set(delivered) <= changes
-    lost = count(db, "SELECT count(*) FROM outbox WHERE state IN ('unknown', 'failed')")
-    states = query(db, "SELECT change_id, kind, state, error FROM outbox")
-    assert len(delivered) + lost == len(changes), f"every change notified or marked: {states}"
+    # a kill between the webhook's answer and the row marked sent leaves it 'unknown' (it
+    # may or may not have been delivered): delivered and marked may overlap
+    unsure = (
+        "SELECT change_id FROM outbox WHERE channel = 'hook'  AND state IN ('unknown', 'failed')"
+    )
+    marked = {row[0] for row in query(db, unsure)}
+    states = query(db, "SELECT change_id, channel, state, error FROM outbox")
+    assert changes == set(delivered) | marked, f"every change notified or marked: {states}"
 
 
 def test_cli_reads_while_the_daemon_writes(
