@@ -20,6 +20,8 @@ from monitor.extract.text import Element, drop_tree
 log = logging.getLogger(__name__)
 
 _TRANSLATOR = HTMLTranslator()
+#: CSS whitespace: ASCII only (a no-break or an ideographic space is part of a name to CSS)
+_CSS_SPACE = " \t\n\r\f"
 
 
 @lru_cache(maxsize=1024)
@@ -105,13 +107,13 @@ class _Chain:
         return False
 
 
-_CHAIN_SPLIT = re.compile(r"\s*(>)\s*|\s+")
+_CHAIN_SPLIT = re.compile(r"[ \t\n\r\f]*(>)[ \t\n\r\f]*|[ \t\n\r\f]+")
 
 
 @lru_cache(maxsize=1024)
 def _chain(selector: str) -> _Chain | None:
     """The selector as a _Chain of two or more simple compounds, or None."""
-    parts = _CHAIN_SPLIT.split(selector.strip())
+    parts = _CHAIN_SPLIT.split(selector.strip(_CSS_SPACE))
     if len(parts) < 3:
         return None
     compounds = [_simple(part) for part in parts[0::2]]
@@ -124,7 +126,7 @@ def _chain(selector: str) -> _Chain | None:
 @lru_cache(maxsize=1024)
 def _simple(selector: str) -> _Simple | None:
     """The selector as a _Simple, or None when it needs the full CSS engine."""
-    match = _SIMPLE.match(selector.strip())
+    match = _SIMPLE.match(selector.strip(_CSS_SPACE))
     if match is None or not (match.group("tag") or match.group("parts")):
         return None
     ident, classes, attrs = None, set(), []
@@ -180,7 +182,7 @@ class _Index:
 
 
 _ASCII_SPACE = re.compile(r"[ \t\n\f\r]+")
-_COMBINATOR = re.compile(r"\s*>\s*|\s+")
+_COMBINATOR = re.compile(r"[ \t\n\r\f]*>[ \t\n\r\f]*|[ \t\n\r\f]+")
 
 
 def _class_names(element: Element) -> list[str]:
@@ -228,7 +230,7 @@ class Document:
             return []
         if any(mark in joined for mark in "\"'(\\"):  # a comma may sit in a value or :not()
             return _xpath(self.root, joined)
-        wanted = [part.strip() for part in joined.split(",") if part.strip()]
+        wanted = [part.strip(_CSS_SPACE) for part in joined.split(",") if part.strip(_CSS_SPACE)]
         if not self.indexed and self._index is None:
             return _scanned(self.root, wanted)
         found: set[Element] = set()
@@ -310,7 +312,7 @@ def any_may_match(selectors: Iterable[str], elements: Sequence[Element], root: E
 
 @lru_cache(maxsize=1024)
 def _last_part(selector: str) -> _Simple | None:
-    return _simple(_COMBINATOR.split(selector.strip())[-1])
+    return _simple(_COMBINATOR.split(selector.strip(_CSS_SPACE))[-1])
 
 
 def _key(simple: _Simple) -> str:
@@ -385,9 +387,12 @@ def _candidates_path(simple: _Simple) -> str:
     if simple.classes:
         name = min(simple.classes)
         return f"descendant-or-self::{tag}[contains(@class, {_literal(name)})]"
-    if simple.attrs:
+    if simple.attrs and _XPATH_NAME.match(simple.attrs[0][0]):
         return f"descendant-or-self::{tag}[@{simple.attrs[0][0]}]"
-    return f"descendant-or-self::{tag}"
+    return f"descendant-or-self::{tag}"  # (an attribute named ``-a`` is no XPath name)
+
+
+_XPATH_NAME = re.compile(r"^[A-Za-z_][\w.-]*$")
 
 
 def _literal(text: str) -> str:

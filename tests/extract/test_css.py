@@ -18,6 +18,7 @@ HAND = """<html><body><div id="b" class="a c">x</div><div class="a&#160;b">nbsp<
 <section class="a"><div class="b"><div class="c"><p class="d">deep</p></div></div>
 <div class="c"><span><p class="d">not a child of .c</p></span></div></section>
 <main><section class="b"><article class="c"><p>in main</p></article></section></main>
+<div id="a&#160;b"><p>in a no-break id</p></div><div id="a"><b>bold</b><p -a="v">dash</p></div>
 </body></html>"""
 SELECTORS = [
     ".a",
@@ -59,6 +60,12 @@ SELECTORS = [
     "article h1.entry-title",
     ".hentry .entry-content",
     "div.a > p, main article",
+    "#a\xa0b",
+    "#a\xa0b p",
+    "div\xa0p",
+    "div\u3000.b",
+    "div [-a]",
+    "#a > [-a=v]",
 ]
 PAGES = {"hand": HAND} | {p.stem: p.read_text(encoding="utf-8") for p in CASES.glob("*.html")}
 
