@@ -200,10 +200,8 @@ def page_signals(html: str, url: str | None) -> PageSignals:
     Each pattern runs only on a page that holds one of its words at all (a scan of the
     lowercased page for a few words costs a fraction of the patterns' own)."""
     head = html[:_SCAN]
-    low = head.lower()
-    # the page lowercased character for character (İ alone lowers to two), where a word's
-    # place is the place it has in the page
-    aligned = low if "\u0130" not in head else head.replace("\u0130", "i").lower()
+    # where a word's place is the place it has in the page
+    low = aligned = folded(head)
     og_type = _OG_TYPE.search(head)
     return PageSignals(
         refresh_to=_redirect_target(head, url) if _holds(low, _REDIRECT_WORDS) else None,
@@ -255,6 +253,46 @@ _PAYWALL_WORDS = (
 
 def _holds(low: str, words: tuple[str, ...]) -> bool:
     return any(word in low for word in words)
+
+
+#: The characters that a case-insensitive regular expression takes for an ASCII letter and
+#: ``str.lower`` does not lower to it (İ lowers to two characters).
+_CASE_ODD = ("\u0130", "i"), ("\u0131", "i"), ("\u017f", "s")
+
+
+def folded(text: str) -> str:
+    """``text`` lowercased character for character, so that it holds a word (lowercase) if
+    a case-insensitive regular expression finds the word in ``text``: a word's place in it
+    is its place in ``text``."""
+    for odd, letter in _CASE_ODD:
+        if odd in text:
+            text = text.replace(odd, letter)
+    return text.lower()
+
+
+#: Words one of which every match of :data:`PAYWALL_PROMPT` holds (lowercase).
+_PROMPT_WORDS = (
+    "subscribe",
+    "sign up",
+    "login",
+    "log in",
+    "register",
+    "continue reading",
+    "members",
+    "already a",
+    "続きを読むには",
+    "有料会員",
+    "会員限定",
+    "この記事は有料",
+    "残り",
+    "登録すると続きを",
+)
+
+
+def paywall_prompt(text: str) -> bool:
+    """Whether ``text`` holds what a paywall says where it cuts the article
+    (:data:`PAYWALL_PROMPT`), the pattern run only on a text holding one of its words."""
+    return _holds(folded(text), _PROMPT_WORDS) and PAYWALL_PROMPT.search(text) is not None
 
 
 def _redirect_target(html: str, url: str | None) -> str | None:
@@ -365,7 +403,9 @@ class Judgement:
 def judge(baseline: Seen, page: Seen) -> Judgement:
     """Is ``page`` the article that ``baseline`` is a version of? (see the module doc)"""
     new, old = _shingles(page.text), _shingles(baseline.text)  # each text's once
-    new_in_old, old_in_new = _held(new, old), _held(old, new)
+    both = len(new & old)  # once for both shares
+    new_in_old = both / len(new) if new else 1.0
+    old_in_new = both / len(old) if old else 1.0
     contained = new_in_old >= CONTAINED
     gates = _new_gates(baseline, page)
     lost = old_in_new < LOST and len(page.text) < len(baseline.text)
@@ -386,7 +426,7 @@ def _new_gates(baseline: Seen, page: Seen) -> list[str]:
     widget on every page of a site is no evidence): from the markup, and a paywall prompt
     in the text."""
     gates = page.signals.gates() - baseline.signals.gates()
-    if PAYWALL_PROMPT.search(page.text) and not PAYWALL_PROMPT.search(baseline.text):
+    if paywall_prompt(page.text) and not paywall_prompt(baseline.text):
         gates.add("a paywall")
     return sorted(gates)
 

@@ -5,12 +5,15 @@ from __future__ import annotations
 import pytest
 
 from monitor.identity import (
+    PAYWALL_PROMPT,
     PageSignals,
     Seen,
     containment,
     first_check_gate,
+    folded,
     judge,
     page_signals,
+    paywall_prompt,
     titles_agree,
 )
 
@@ -88,6 +91,29 @@ def test_a_paywall_that_appeared_and_cut_the_text_is_a_stand_in() -> None:
     reason = judge(seen(), cut).stand_in
     assert reason is not None and "paywall" in reason
     assert judge(seen(), cut).contained
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "Subscribe to continue reading.",
+        "SIGN UP TO KEEP READING",
+        "SİGN UP TO KEEP READING",  # İ: an i to the pattern, two characters lowered
+        "sıgn up to read more",  # ı, ſ: an i and an s to the pattern, not to str.lower
+        "ſubſcribe to read the rest",
+        "Already a member? Log in",
+        "This story is only available to subscribers",
+        "この記事は有料会員限定です",
+        "残り1200文字",
+        "Remember the blog post about technology and the members of the council.",
+        "",
+    ],
+)
+def test_a_paywall_prompt_is_found_where_its_pattern_finds_it(text: str) -> None:
+    """The pattern runs only on a text holding one of its words (a few words looked for in
+    the lowered text cost a twentieth of the pattern on an article)."""
+    assert paywall_prompt(text) == (PAYWALL_PROMPT.search(text) is not None)
+    assert len(folded(text)) == len(text)
 
 
 def test_a_deletion_on_a_page_whose_furniture_did_not_change_is_reported() -> None:
