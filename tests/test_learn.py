@@ -7,6 +7,7 @@ from __future__ import annotations
 import asyncio
 import json
 import sqlite3
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
 from pathlib import Path
 from typing import Any
@@ -329,6 +330,46 @@ def test_a_second_fetch_that_replays_the_first_is_not_analysed_again(
     assert (churning.requests, analysis.pages) == (2, 4)  # its article's lines churn
     stored = harness.store.versions.current(harness.store.watches.get(busy.id))
     assert stored is not None and "views" not in stored.text
+
+
+class RecordingExecutor(ThreadPoolExecutor):
+    """Threads that note the name of each function they are given."""
+
+    def __init__(self) -> None:
+        super().__init__(max_workers=2)
+        self.names: list[str] = []
+
+    def submit(self, fn: Any, /, *args: Any, **kwargs: Any) -> Any:
+        self.names.append(fn.__name__)
+        return super().submit(fn, *args, **kwargs)
+
+
+def test_replays_and_second_looks_run_in_the_checker_s_executor(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    """The extraction workers replay and look again, not the event loop's threads: a replay
+    costs several times what sending the page to a worker does."""
+    page = ChurningPage(http_server)
+    executor = RecordingExecutor()
+    watch = harness.store.watches.add(page.url)
+
+    def check() -> Any:
+        async def run() -> Any:
+            async with Fetcher(harness.config.settings.fetch) as fetcher:
+                checker = Checker(harness.store, fetcher, harness.config, executor=executor)
+                return await checker.check(harness.store.watches.get(watch.id))
+
+        return asyncio.run(run())
+
+    try:
+        assert check().status is CheckStatus.NEW
+        assert "analyse_page" in executor.names and "second_look_at" in executor.names
+        executor.names.clear()
+        routine = check()
+        assert routine.status is CheckStatus.UNCHANGED and routine.replayed
+        assert executor.names == ["replay_page"]
+    finally:
+        executor.shutdown()
 
 
 def test_a_first_check_cut_short_by_stopping_ends_on_its_one_fetch(
