@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 from server import Handler, LocalServer, Request, Response
 
@@ -57,11 +58,13 @@ class Harness:
     store: Store
     config: Config
 
-    def check(self, watch: Watch) -> CheckResult:
+    def check(self, watch: Watch, **options: Any) -> CheckResult:
+        """One check of ``watch`` as stored now, by a Checker given ``options``."""
+
         async def run() -> CheckResult:
             async with Fetcher(self.config.settings.fetch) as fetcher:
                 fresh = self.store.watches.get(watch.id)
-                return await Checker(self.store, fetcher, self.config).check(fresh)
+                return await Checker(self.store, fetcher, self.config, **options).check(fresh)
 
         return asyncio.run(run())
 

@@ -308,12 +308,7 @@ def test_a_second_fetch_that_replays_the_first_is_not_analysed_again(
     analysis = CountingAnalysis()
 
     def check(watch_id: int) -> Any:
-        async def run() -> Any:
-            async with Fetcher(harness.config.settings.fetch) as fetcher:
-                checker = Checker(harness.store, fetcher, harness.config, analyse=analysis)
-                return await checker.check(harness.store.watches.get(watch_id))
-
-        return asyncio.run(run())
+        return harness.check(harness.store.watches.get(watch_id), analyse=analysis)
 
     quiet = harness.store.watches.add(page.url)
     assert check(quiet.id).status is CheckStatus.NEW
@@ -354,12 +349,7 @@ def test_replays_and_second_looks_run_in_the_checker_s_executor(
     watch = harness.store.watches.add(page.url)
 
     def check() -> Any:
-        async def run() -> Any:
-            async with Fetcher(harness.config.settings.fetch) as fetcher:
-                checker = Checker(harness.store, fetcher, harness.config, executor=executor)
-                return await checker.check(harness.store.watches.get(watch.id))
-
-        return asyncio.run(run())
+        return harness.check(watch, executor=executor)
 
     try:
         assert check().status is CheckStatus.NEW

@@ -221,12 +221,7 @@ def test_a_flip_flopping_article_is_reported_once(harness: Harness, ja_site: Sit
     edited = samplesite.replace_text(original, "1万人", "1万2000人")
 
     def check() -> CheckResult:
-        async def run() -> CheckResult:
-            async with Fetcher(harness.config.settings.fetch) as fetcher:
-                checker = Checker(harness.store, fetcher, harness.config, channels=channels)
-                return await checker.check(harness.store.watches.get(watch.id))
-
-        return asyncio.run(run())
+        return harness.check(watch, channels=channels)
 
     check()
     kinds = []
@@ -300,12 +295,7 @@ def test_events_are_queued_once_for_changes_failures_and_recovery(
     }
 
     def check() -> CheckResult:
-        async def run() -> CheckResult:
-            async with Fetcher(harness.config.settings.fetch) as fetcher:
-                checker = Checker(harness.store, fetcher, harness.config, channels=channels)
-                return await checker.check(harness.store.watches.get(watch.id))
-
-        return asyncio.run(run())
+        return harness.check(watch, channels=channels)
 
     watch = harness.store.watches.add(ja_site.url)
     check()

@@ -182,7 +182,6 @@ class _Index:
 
 
 _ASCII_SPACE = re.compile(r"[ \t\n\f\r]+")
-_COMBINATOR = re.compile(r"[ \t\n\r\f]*>[ \t\n\r\f]*|[ \t\n\r\f]+")
 
 
 def _class_names(element: Element) -> list[str]:
@@ -312,7 +311,7 @@ def any_may_match(selectors: Iterable[str], elements: Sequence[Element], root: E
 
 @lru_cache(maxsize=1024)
 def _last_part(selector: str) -> _Simple | None:
-    return _simple(_COMBINATOR.split(selector.strip(_CSS_SPACE))[-1])
+    return _simple(_CHAIN_SPLIT.split(selector.strip(_CSS_SPACE))[-1])
 
 
 def _key(simple: _Simple) -> str:
