@@ -1,10 +1,10 @@
 """Element tree -> text blocks: the one serialiser of extraction.
 
 Every path that turns markup into text goes through :func:`walk`: site rules, rule packs, the
-generic extractor, titles and ``--explain`` samples. It walks the tree with an explicit stack
-(no recursion, so 10,000 nested tags are fine), cutting one block per block element or
-``<br>``; text in ``<pre>`` keeps its line breaks. Skipped: scripts, media, form controls,
-hidden elements (:func:`.text.is_skipped`) and forms that do not wrap page content.
+generic extractor, titles and ``--explain`` samples. libxml2 walks the tree for it (lxml's
+``iterwalk``: no recursion, so 10,000 nested tags are fine); it cuts one block per block
+element or ``<br>``; text in ``<pre>`` keeps its line breaks. Skipped: scripts, media, form
+controls, hidden elements (:func:`.text.is_skipped`) and forms that do not wrap page content.
 
 Each :class:`Block` knows the block element holding it, its link text and number of links,
 and, when the walk annotates (the generic extractor's), its innermost boilerplate ancestor
@@ -18,6 +18,8 @@ import logging
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from functools import cached_property
+
+from lxml import etree
 
 from monitor.extract.boilerplate import (
     PARAGRAPH_UNITS,
@@ -160,7 +162,9 @@ class _Serialiser:
         reason = boilerplate_reason(element, self.names)
         if reason and element.tag == "header" and self.heads_the_article(element):
             return ""
-        if reason and self.page_chars:
+        if reason and self.page_chars and not self.boilerplate:
+            # (inside boilerplate already: this element holds less text than the open one,
+            # which passed this very test)
             share = len("".join(element.itertext())) / self.page_chars
             return "" if share > MAX_BOILERPLATE_SHARE else reason
         return reason
@@ -221,20 +225,23 @@ class _Serialiser:
         return share > MAX_BOILERPLATE_SHARE and units(text) >= FORM_PARAGRAPHS * PARAGRAPH_UNITS
 
     def walk(self, root: Element) -> list[Block]:
-        # (element, its parent in the walk (None for the root), whether it is closing)
-        stack: list[tuple[Element, Element | None, bool]] = [(root, None, False)]
-        while stack:
-            element, parent, closing = stack.pop()
-            if closing:
-                self.close(element)
-            elif self.open(element):
-                stack.append((element, parent, True))
-                if element.text:
-                    self.text(element.text, element)
-                stack.extend((child, element, False) for child in reversed(element))
+        # libxml2 walks the tree (a start and an end per node, no recursion); a subtree the
+        # serialiser does not open is skipped whole, its end event reads only its tail
+        walker = etree.iterwalk(root, events=("start", "end"))
+        skipped = None
+        for event, element in walker:
+            if event == "start":
+                if self.open(element):
+                    if element.text:
+                        self.text(element.text, element)
+                else:
+                    walker.skip_subtree()
+                    skipped = element
                 continue
-            if parent is not None and element.tail:
-                self.text(element.tail, parent)
+            if element is not skipped:
+                self.close(element)
+            if element is not root and element.tail:
+                self.text(element.tail, element.getparent())
         self.flush()
         return self.blocks
 

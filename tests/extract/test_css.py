@@ -113,3 +113,15 @@ def test_several_selectors_come_back_once_each_in_document_order() -> None:
     found = select(root, [".a", "#b", "li"])
     assert found == sorted(set(found), key=lambda e: list(root.iter()).index(e))
     assert len(found) == len(set(found))
+
+
+def test_an_indexed_page_selects_by_attribute_only_what_is_still_in_the_tree() -> None:
+    """``[role=dialog]`` on an indexed page is answered by libxml2 from the tree as it is:
+    an element removed since the index was built is not found, one still there is."""
+    root = parse_html(HAND)
+    doc = Document(root)
+    assert [e.text for e in doc.select(["[role=dialog]"])] == ["y"]  # builds the index
+    doc.remove(doc.select(["span"]))
+    assert doc.select(["[role=dialog]"]) == [] == _xpath(root, "[role=dialog]")
+    assert doc.select(["[data-kind]", "#b"]) == _xpath(root, "[data-kind], #b")
+    assert len(doc.select(["[data-kind]", "#b"])) == 2
