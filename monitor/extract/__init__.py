@@ -262,7 +262,7 @@ class _Extracted:
 def _drop_live(doc: Document, chosen: Rules, trace: Trace) -> None:
     """Live elements the page marks (:mod:`.live`), never a content selector's element."""
     keep = doc.select_outermost(chosen.content) if chosen.content else []
-    dropped = drop_live_elements(doc.root, keep)
+    dropped = drop_live_elements(doc, keep)
     doc.forget(dropped.gone)
     if trace.recording:
         for reason, element in dropped.removed:

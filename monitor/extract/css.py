@@ -144,11 +144,10 @@ def _simple(selector: str) -> _Simple | None:
 
 
 class _Index:
-    """One pass over a document: its elements in order, and by id, class and tag; less
-    those removed since (:meth:`forget`)."""
+    """One pass over a document: its elements in order, and by id, class, tag and the names
+    of their attributes; less those removed since (:meth:`forget`)."""
 
     def __init__(self, root: Element) -> None:
-        self.root = root
         self.gone: set[Element] = set()
         self.order: dict[Element, int] = {}
         by_key: dict[str, list[Element]] = {}
@@ -156,13 +155,13 @@ class _Index:
         for position, element in enumerate(root.iter(etree.Element)):  # no comments
             self.order[element] = position
             by_key.setdefault(str(element.tag), []).append(element)
-            classes = element.get("class")
-            if classes:
-                for name in _split_classes(classes):
-                    by_key.setdefault("." + name, []).append(element)
-            ident = element.get("id")
-            if ident:
-                by_key.setdefault("#" + ident, []).append(element)
+            for name, value in element.items():
+                by_key.setdefault("[" + name, []).append(element)
+                if name == "class" and value:
+                    for part in _split_classes(value):
+                        by_key.setdefault("." + part, []).append(element)
+                elif name == "id" and value:
+                    by_key.setdefault("#" + value, []).append(element)
 
     def forget(self, removed: Iterable[Element]) -> None:
         """These elements were removed from the document, with their subtrees."""
@@ -177,11 +176,8 @@ class _Index:
             found = self.by_key.get("." + min(simple.classes), [])
         elif simple.tag is not None:
             found = self.by_key.get(simple.tag, [])
-        elif simple.attrs and _XPATH_NAME.match(simple.attrs[0][0]):
-            # ``[role=dialog]``: libxml2 finds the elements with the attribute (what it
-            # finds is in the tree: nothing removed) in a third of the time the index's
-            # every element takes to be tested in Python
-            return _elements(self.root, f"descendant-or-self::*/@{simple.attrs[0][0]}/..")
+        elif simple.attrs:
+            found = self.by_key.get("[" + simple.attrs[0][0], [])
         else:
             found = self.order
         return [e for e in found if e not in self.gone] if self.gone else list(found)
@@ -252,8 +248,21 @@ class Document:
                 found.update(_xpath(self.root, selector))
         if len(found) < 2:  # no order to find: the index is built only if a selector needs it
             return list(found)
+        return self.in_order(found)
+
+    def having(self, attribute: str) -> list[Element]:
+        """The elements with ``attribute`` (a lowercase name), in no particular order: the
+        index's answer, with no selector to match."""
+        if self.indexed or self._index is not None:
+            return self.index().candidates(_Simple(None, None, frozenset(), ((attribute, None),)))
+        if _XPATH_NAME.match(attribute):
+            return _elements(self.root, f"descendant-or-self::*[@{attribute}]")
+        return [e for e in self.root.iter(etree.Element) if e.get(attribute) is not None]
+
+    def in_order(self, elements: Iterable[Element]) -> list[Element]:
+        """``elements`` (of this document) in document order."""
         order = self.index().order
-        return sorted(found, key=lambda e: order.get(e, -1))
+        return sorted(elements, key=lambda e: order.get(e, -1))
 
     def select_one(self, selectors: Iterable[str]) -> Element | None:
         """The first element matching any selector, in document order."""

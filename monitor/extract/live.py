@@ -39,12 +39,13 @@ from __future__ import annotations
 
 import itertools
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
 from lxml import etree
 
+from monitor.extract.css import Document
 from monitor.extract.text import Element, drop_tree
 
 #: An element holding more than this share of the page's text is never removed.
@@ -172,10 +173,12 @@ class LiveDrop:
         return [*self.replaced, *(element for _, element in self.removed)]
 
 
-def drop_live_elements(root: Element, keep: Sequence[Element] = ()) -> LiveDrop:
+def drop_live_elements(doc: Document, keep: Sequence[Element] = ()) -> LiveDrop:
     """Decode Cloudflare's e-mail obfuscation and remove the live elements that the page
-    marks (see the module doc)."""
-    candidates, obfuscated = _candidates(root)
+    marks (see the module doc). ``doc``'s index is not told of what goes (the caller
+    forgets :attr:`LiveDrop.gone`)."""
+    root = doc.root
+    candidates, obfuscated = _candidates(doc)
     replaced = [child for element in obfuscated for child in decode_cf_email_of(element)]
     marked = [(reason, e) for e in candidates if (reason := live_reason(e))]
     if not marked:
@@ -280,8 +283,8 @@ _NAME_HINT = re.compile(
     r"comment|disqus|dsq|\bads?\b|advert|sponsor|outbrain|taboola|dfp|consent|gdpr|"
     r"liveblog|ticker|live|cookie|native|ab-?_?test|experiment"
 )
-_ATTRIBUTES = etree.XPath("//@*")
-_MARKING_ATTRIBUTES = frozenset(
+#: The attributes that make an element a candidate whatever their value.
+_MARKING_ATTRIBUTES = (
     "aria-live itemtype data-variant data-experiment data-ab data-abtest data-ab-test "
     "data-optimizely data-ad-slot data-ad-client data-ad-unit data-ad-unit-path data-adunit "
     "data-ad-format data-google-query-id".split()
@@ -298,28 +301,27 @@ def _hints_live(names: str) -> bool:
     return _NAME_HINT.search(names.lower()) is not None
 
 
-def _candidates(root: Element) -> tuple[list[Element], list[Element]]:
-    """In one pass over the attributes: elements that may be live (:func:`live_reason`
+#: The attributes whose value makes an element a candidate, and the test of the value.
+_HINTS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("class", _hints_live),
+    ("id", _hints_live),
+    ("role", _LIVE_ROLES.__contains__),
+    ("itemprop", ("comment", "comments").__contains__),
+)
+
+
+def _candidates(doc: Document) -> tuple[list[Element], list[Element]]:
+    """From the page's selector index: elements that may be live (:func:`live_reason`
     decides): those with a live role, microdata or a marking data attribute, a class or id
     holding a name hint, and ``<time>`` elements; and the elements Cloudflare obfuscated."""
-    found: set[Element] = set(root.iter("time"))
-    obfuscated: list[Element] = []
-    for value in _ATTRIBUTES(root):
-        name = value.attrname
-        if name == "class" or name == "id":
-            hit = _hints_live(str(value))
-        elif name == "role":
-            hit = value in _LIVE_ROLES
-        elif name == "itemprop":
-            hit = value in ("comment", "comments")
-        elif name == "data-cfemail" or (name == "href" and _CF_LINK in value):
-            obfuscated.append(value.getparent())
-            continue
-        else:
-            hit = name in _MARKING_ATTRIBUTES
-        if hit:
-            found.add(value.getparent())
-    return list(found), obfuscated
+    found: set[Element] = set(doc.select(("time",)))
+    for name in _MARKING_ATTRIBUTES:
+        found.update(doc.having(name))
+    for name, hit in _HINTS:
+        found.update(e for e in doc.having(name) if hit(e.get(name) or ""))
+    obfuscated = doc.having("data-cfemail")
+    obfuscated += (e for e in doc.having("href") if _CF_LINK in (e.get("href") or ""))
+    return list(found), doc.in_order(set(obfuscated)) if obfuscated else []
 
 
 def decode_cf_email(hexed: str) -> str | None:

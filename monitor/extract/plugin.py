@@ -109,7 +109,7 @@ def plugin_lines(
             dropped = doc.select_outermost(selectors)
             trace.removed_elements(reason, selectors, dropped, doc)
             doc.remove(dropped)
-        for reason, element in drop_live_elements(part, [part]).removed:
+        for reason, element in drop_live_elements(doc, [part]).removed:
             trace.removed_texts(f"live element: {reason}", [sample_of(element)])
         lines.extend(blocks_of([part]))
     return lines

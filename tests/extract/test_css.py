@@ -125,3 +125,17 @@ def test_an_indexed_page_selects_by_attribute_only_what_is_still_in_the_tree() -
     assert doc.select(["[role=dialog]"]) == [] == _xpath(root, "[role=dialog]")
     assert doc.select(["[data-kind]", "#b"]) == _xpath(root, "[data-kind], #b")
     assert len(doc.select(["[data-kind]", "#b"])) == 2
+
+
+@pytest.mark.parametrize("indexed", [True, False])
+def test_elements_having_an_attribute_are_those_the_attribute_selector_finds(
+    indexed: bool,
+) -> None:
+    root = parse_html(HAND)
+    for name in ("role", "data-x", "class", "href", "-a", "hidden"):
+        doc = Document(root, indexed=indexed)
+        having = doc.having(name)
+        assert set(having) == set(Document(root).select([f"[{name}]"]))
+        if name != "-a":  # (no XPath name)
+            assert doc.in_order(having) == _xpath(root, f"[{name}]")
+    assert [e.get("-a") for e in Document(root, indexed=indexed).having("-a")] == ["v"]
