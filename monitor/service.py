@@ -34,7 +34,7 @@ from monitor.errors import FetchCancelled, LockError, MonitorError
 from monitor.fetch import Fetcher
 from monitor.follow import Follower
 from monitor.outbox import Outbox
-from monitor.pipeline import Checker, CheckResult, process_pool
+from monitor.pipeline import Checker, CheckResult, auto_workers, process_pool
 from monitor.schedule import WatchScheduler, WatchTiming, plan_first_runs
 from monitor.store import Store, Watch
 from monitor.wiring import build_checker
@@ -154,7 +154,7 @@ class Daemon:
         self.web_url: str | None = None
         self.config = load_config()
         self.database = database or self.config.settings.database
-        self.workers = (os.cpu_count() or 1) if workers is None else workers
+        self.workers = workers  # None: as many as the watches call for (auto_workers)
         self.on_result = on_result
         self.install_signals = install_signals
         self.tally = Tally()
@@ -184,6 +184,10 @@ class Daemon:
         self.store = store
         # Without a config file, config watches are not ours to deactivate.
         store.sync_config(self.config, deactivate=self.config.path is not None)
+        if self.workers is None:
+            self.workers = auto_workers(self.config, store.watches.interval_watches())
+        where = f"{self.workers} worker processes" if self.workers else "threads"
+        log.info("extraction in %s (--workers to choose)", where)
         self.executor = self._executor()
         async with Fetcher(self.config.settings.fetch) as fetcher:
             self._assemble(store, fetcher)
@@ -256,7 +260,7 @@ class Daemon:
         return web
 
     def _executor(self) -> Executor | None:
-        return process_pool(self.workers)
+        return process_pool(self.workers or 0)
 
     def _replace_broken_executor(self, broken: Executor | None) -> None:
         """A worker died (killed, out of memory): start a new pool for the next checks, once

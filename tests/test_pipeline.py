@@ -4,9 +4,11 @@ the real fetcher, extractor, store and differ check them."""
 from __future__ import annotations
 
 import asyncio
+import os
 import sqlite3
 from dataclasses import replace
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 
 import pytest
 from harness import Harness, Site, static
@@ -14,12 +16,13 @@ from server import Handler, LocalServer, Response, truncated
 
 from monitor import samplesite
 from monitor.analyse import Analysis
-from monitor.config import Config, Rules, SiteRule, WatchConfig
+from monitor.config import Config, Rules, Settings, SiteRule, WatchConfig
 from monitor.fetch import Fetcher
 from monitor.history import build_report
 from monitor.models import CheckStatus
-from monitor.pipeline import Checker, CheckResult
+from monitor.pipeline import Checker, CheckResult, auto_workers
 from monitor.reextract import reextract_watch
+from monitor.request import RequestOptions
 from monitor.revalidate import REVALIDATE_AFTER_304S, REVALIDATE_AFTER_SECONDS
 from monitor.samplesite import Noise
 from monitor.store import Store
@@ -538,3 +541,23 @@ def test_a_run_of_304s_is_confirmed_by_a_full_fetch_after_a_day(
     day = timedelta(seconds=REVALIDATE_AFTER_SECONDS)
     _clocked_checks(harness, watch.id, Clock(), [timedelta(0), timedelta(hours=1), day, day])
     assert _conditional(http_server) == [False, False, True, False, True]  # 1st check: 2 fetches
+
+
+def test_extraction_processes_are_for_watches_fetched_without_a_browser(tmp_path: Path) -> None:
+    """One per CPU from 25 plain watches on; rendered watches (their time is the browser's)
+    and fewer plain ones run their extraction in threads, no process started."""
+    rendered = SiteRule("https://app.example/*", Rules(), request=RequestOptions(render="browser"))
+    config = Config(settings=Settings(database=str(tmp_path / "m.db")), sites=(rendered,))
+    cpus = os.cpu_count() or 1
+    with Store(tmp_path / "m.db") as store:
+        for i in range(50):
+            store.watches.add(f"https://app.example/{i}")
+        assert auto_workers(config, store.watches.all()) == 0
+        for i in range(24):
+            store.watches.add(f"https://news.example/{i}")
+        assert auto_workers(config, store.watches.all()) == 0
+        store.watches.add("https://news.example/24")
+        assert auto_workers(config, store.watches.all()) == min(cpus, 1)
+        for i in range(25, 50):
+            store.watches.add(f"https://news.example/{i}")
+        assert auto_workers(config, store.watches.all()) == min(cpus, 2)

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import shlex
 import sys
 import time
@@ -47,8 +46,8 @@ class _CheckOptions:
 @click.option(
     "--workers",
     type=click.IntRange(min=0),
-    help="Processes for parsing and diffing (default: one per CPU for many watches, else 0: "
-    "threads).",
+    help="Processes for parsing and diffing (default: one per CPU from 25 watches fetched "
+    "without a browser, else 0: threads).",
 )
 @click.option("--stats", is_flag=True, help="Print timing figures to stderr at the end.")
 @click.option(
@@ -116,20 +115,14 @@ def _database_exists(app: App) -> bool:
     return app.database == ":memory:" or Path(app.database).exists()
 
 
-def _auto_workers(requested: int | None, watches: int) -> int:
-    """Processes are worth their start-up time from a few dozen pages on."""
-    if requested is not None:
-        return requested
-    return min(os.cpu_count() or 1, watches // 25)
-
-
 async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOptions) -> None:
     from monitor.fetch import Fetcher
     from monitor.outbox import Outbox
-    from monitor.pipeline import process_pool
+    from monitor.pipeline import auto_workers, process_pool
     from monitor.wiring import build_checker
 
-    executor = process_pool(_auto_workers(options.workers, len(watches)))
+    workers = options.workers
+    executor = process_pool(auto_workers(app.config, watches) if workers is None else workers)
     probe = _LagProbe()
     progress = _Progress(len(watches), enabled=not options.as_json and sys.stderr.isatty())
     try:
