@@ -8,10 +8,12 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from browser import require_chromium
@@ -23,7 +25,14 @@ from server import LocalServer, Request, Response
 
 from monitor.config import Config, FetchSettings, Rules, Settings, SiteRule
 from monitor.fetch import Fetcher
-from monitor.fetch.render import NEEDS_EXTRA, BrowserUnavailable, Renderer, wrapped_program
+from monitor.fetch.render import (
+    DRIVER_V8_FLAGS,
+    NEEDS_EXTRA,
+    BrowserUnavailable,
+    Renderer,
+    load_playwright,
+    wrapped_program,
+)
 from monitor.models import CheckStatus, FetchOutcome, FetchResult
 from monitor.request import RequestOptions
 from monitor.store import Store
@@ -389,3 +398,57 @@ def test_a_wrapper_script_that_does_not_exec_is_seen_through(tmp_path: Path) -> 
     binary = tmp_path / "binary"
     binary.write_bytes(b"\x7fELF" + bytes(100))
     assert wrapped_program(str(binary)) == str(binary)
+
+
+def _driver_arguments() -> list[str]:
+    """The command line of this process's Playwright driver (Node.js running run-driver)."""
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                stat = Path(f"/proc/{entry}/stat").read_text()
+                arguments = Path(f"/proc/{entry}/cmdline").read_bytes().split(b"\0")
+            except OSError:
+                continue
+            parent = int(stat.rsplit(")", 1)[1].split()[1])
+            if parent == os.getpid() and b"run-driver" in arguments:
+                return [a.decode() for a in arguments if a]
+    return []
+
+
+def _render_with(loader: Callable[[], Any], url: str) -> tuple[FetchResult, list[str]]:
+    """One render, and the driver's command line while it ran."""
+
+    async def run() -> tuple[FetchResult, list[str]]:
+        async with Fetcher(RENDER, renderer=Renderer(RENDER, loader=loader)) as fetcher:
+            result = await fetcher.fetch(url, options=BROWSER)
+            return result, _driver_arguments()
+
+    return asyncio.run(run())
+
+
+def test_playwright_s_driver_runs_with_v8_switches_and_leaves_no_script_behind(
+    chromium: str, js_site: JsSite, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Node.js takes them from a script that execs it, removed once the driver runs; a
+    script that cannot run (a noexec temporary folder) leaves the driver as Playwright
+    starts it; a Node.js the environment names is left alone."""
+    monkeypatch.setattr(tempfile, "tempdir", str(tmp_path))
+    monkeypatch.delenv("PLAYWRIGHT_NODEJS_PATH", raising=False)
+    result, driver = _render_with(load_playwright, js_site.url)
+    assert result.outcome is FetchOutcome.OK, result.error
+    assert driver[1:3] == list(DRIVER_V8_FLAGS) and driver[-1] == "run-driver"
+    assert not list(tmp_path.glob("monitor-node-*"))
+
+    def broken() -> object:
+        api = load_playwright()
+        api.node = lambda: str(tmp_path / "no-node")
+        return api
+
+    result, driver = _render_with(broken, js_site.url)
+    assert result.outcome is FetchOutcome.OK, result.error
+    assert driver and not set(DRIVER_V8_FLAGS) & set(driver)
+    node = load_playwright().node()
+    monkeypatch.setenv("PLAYWRIGHT_NODEJS_PATH", node)
+    result, driver = _render_with(load_playwright, js_site.url)
+    assert result.outcome is FetchOutcome.OK, result.error
+    assert driver[0] == node and not set(DRIVER_V8_FLAGS) & set(driver)
