@@ -289,7 +289,7 @@ _MARKING_ATTRIBUTES = (
     "data-optimizely data-ad-slot data-ad-client data-ad-unit data-ad-unit-path data-adunit "
     "data-ad-format data-google-query-id".split()
 )
-_LINK_TEXTS = etree.XPath("//a//text()")
+_LINK_TEXTS = etree.XPath(".//a//text()")
 _ARTICLE_LIKE = etree.XPath(
     "//article | //main | //*[@role='article' or @role='main' or @itemprop='articleBody'] | //h1"
 )

@@ -164,3 +164,25 @@ def test_characters_that_are_not_text() -> None:
     assert "\ufffd" not in nul and "Before after, still a sentence" in nul
     article = extract_article(page("<p>Odd \ufffe&#xFFFF; characters &#xFDD0;in a line.</p>"))
     assert "Odd characters in a line." in article.text
+
+
+def test_a_live_region_holding_most_of_the_page_s_prose_stays_however_many_links_the_page_has() -> (
+    None
+):
+    """A live blog's feed marked ``aria-live`` is the article: an element holding more than
+    MAX_SHARE of the page's text outside links is never removed. Its own links are what
+    count against it, not the menus of the rest of the page."""
+    entries = "".join(
+        f"<p>{SENTENCE} Entry {n} of the live blog, with words enough to be prose.</p>"
+        for n in range(6)
+    )
+    menu = "".join(
+        f"<li><a href='/s/{n}'>Section number {n} of the site</a></li>" for n in range(80)
+    )
+    html = (
+        "<html><head><title>Budget: live</title></head><body>"
+        f"<nav><ul>{menu}</ul></nav><article><h1>Budget: live</h1>"
+        f'<div class="feed" aria-live="polite">{entries}</div></article></body></html>'
+    )
+    text = extract_article(html, "https://news.example/live/").text
+    assert text.count(SENTENCE) == 6
