@@ -154,7 +154,8 @@ def replay_view(
 ) -> tuple[str | None, Metadata]:
     """:func:`replay_fingerprint`, and the page's metadata (one parse for both)."""
     root = parse_html(clean_markup(html))
-    metadata = extract_metadata(root, url)  # first: a replay removes from the tree
+    # first: a replay removes from the tree
+    metadata = extract_metadata(Document(root, indexed=False), url)
     return _replayed(root, learning, volatility, rules), metadata
 
 
@@ -221,7 +222,7 @@ def _extract(
     paths = RawPaths(doc.root) if learn else None
     # the page as parsed, for the learning to read (a copy costs a third of a parse)
     page = copy.deepcopy(doc.root) if learn else None
-    metadata = extract_metadata(doc.root, url)
+    metadata = extract_metadata(doc, url)
     # with a plugin, its article says what it lost (the page's removals only shape the title)
     chosen, extractor = _prepare(doc, rules, trace if plugged is None else NO_TRACE)
     title, source = _title(doc, chosen, metadata, url)
@@ -291,8 +292,8 @@ def _content_lines(
         sure = Confidence("high", f"the {extractor!r} rule pack's selectors chose it")
         return _pack_lines(lines, extractor, trace), "", sure, region
     metadata, second = page
-    declared = declared_body(doc.root)  # before the scripts go
-    descriptions = (metadata.description, declared_description(doc.root))
+    declared = declared_body(doc)  # before the scripts go
+    descriptions = (metadata.description, declared_description(doc))
     evidence = page_evidence(titles, descriptions, declared)
     etree.strip_elements(doc.root, *NOISE_TAGS, with_tail=False)
     doc.changed()

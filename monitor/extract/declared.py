@@ -21,6 +21,7 @@ from collections.abc import Iterable
 
 from monitor.extract.blocks import Block
 from monitor.extract.boilerplate import PARAGRAPH_UNITS, units
+from monitor.extract.css import Document
 from monitor.extract.metadata import jsonld_objects
 from monitor.extract.text import TITLE_AGREEMENT, Element, agrees, tokens
 
@@ -84,22 +85,22 @@ def _holds_a_paragraph(article: Element, core: list[Block]) -> bool:
     return sum(units(b.text) for b in core if b.is_inside(article)) >= PARAGRAPH_UNITS
 
 
-def declared_body(root: Element) -> Trigrams:
+def declared_body(doc: Document) -> Trigrams:
     """The token trigrams of the page's JSON-LD ``articleBody`` (empty when there is none)."""
-    for obj in jsonld_objects(root):
+    for obj in jsonld_objects(doc):
         body = obj.get("articleBody")
         if isinstance(body, str) and body.strip():
             return trigrams(body)
     return set()
 
 
-def declared_description(root: Element) -> str | None:
+def declared_description(doc: Document) -> str | None:
     """The JSON-LD ``description`` of the page's article, if any."""
-    for obj in jsonld_objects(root):
+    for obj in jsonld_objects(doc):
         description = obj.get("description")
         if isinstance(description, str) and description.strip() and "articleBody" in obj:
             return description
-    for obj in jsonld_objects(root):
+    for obj in jsonld_objects(doc):
         description = obj.get("description")
         if isinstance(description, str) and description.strip():
             return description

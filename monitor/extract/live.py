@@ -185,7 +185,7 @@ def drop_live_elements(doc: Document, keep: Sequence[Element] = ()) -> LiveDrop:
         return LiveDrop([], replaced)
     body = root.find("body")
     page_chars = _prose_chars(body if body is not None else root)
-    protected = _protected(root, keep)
+    protected = _protected(doc, keep)
     chosen = {
         element: reason
         for reason, element in marked
@@ -203,12 +203,12 @@ def drop_live_elements(doc: Document, keep: Sequence[Element] = ()) -> LiveDrop:
     return LiveDrop(removed, replaced)
 
 
-def _protected(root: Element, keep: Iterable[Element]) -> set[Element]:
+def _protected(doc: Document, keep: Iterable[Element]) -> set[Element]:
     """Elements never removed: the content selectors' elements, the declared article body,
     ``<article>``/``<main>`` (and their roles) and the page's ``<h1>``, with all their
     ancestors (a Drupal ``node--promoted`` article or a body named ``cuerpo-ad`` stays)."""
-    roots = [*keep, *_ARTICLE_LIKE(root)]
-    protected: set[Element] = {root}
+    roots = [*keep, *doc.select(_ARTICLE_LIKE)]
+    protected: set[Element] = {doc.root}
     for element in roots:
         if element.tag != "h1":  # a headline in an A/B test may go: the title has other sources
             protected.add(element)
@@ -290,8 +290,13 @@ _MARKING_ATTRIBUTES = (
     "data-ad-format data-google-query-id".split()
 )
 _LINK_TEXTS = etree.XPath(".//a//text()")
-_ARTICLE_LIKE = etree.XPath(
-    "//article | //main | //*[@role='article' or @role='main' or @itemprop='articleBody'] | //h1"
+_ARTICLE_LIKE = (
+    "article",
+    "main",
+    "[role=article]",
+    "[role=main]",
+    "[itemprop=articleBody]",
+    "h1",
 )
 _PROSE_PARAGRAPHS = etree.XPath(".//p[string-length(normalize-space()) >= 150]")
 

@@ -11,6 +11,7 @@ from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urljoin
 
+from monitor.extract.css import Document
 from monitor.extract.text import Element
 from monitor.models import Metadata
 
@@ -32,35 +33,30 @@ ARTICLE_TYPES = frozenset(
 _MAX_JSONLD = 1_000_000
 
 
-def extract_metadata(root: Element, url: str | None = None) -> Metadata:
+def extract_metadata(doc: Document, url: str | None = None) -> Metadata:
     """Canonical URL, author, dates, language, description and site name of a page."""
-    ld = jsonld_article(root)
-    meta = _meta_tags(root)
+    ld = jsonld_article(doc)
+    meta = _meta_tags(doc)
     return Metadata(
-        canonical_url=_canonical(root, url) or meta.get("og:url"),
+        canonical_url=_canonical(doc, url) or meta.get("og:url"),
         author=_ld_author(ld) or meta.get("author") or meta.get("article:author"),
         published_at=_ld_str(ld, "datePublished")
         or meta.get("article:published_time")
-        or _time_tag(root, "published"),
+        or _time_tag(doc, "published"),
         modified_at=_ld_str(ld, "dateModified")
         or meta.get("article:modified_time")
         or meta.get("og:updated_time")
-        or _time_tag(root, "updated"),
-        language=_language(root) or _ld_str(ld, "inLanguage") or meta.get("og:locale"),
+        or _time_tag(doc, "updated"),
+        language=_language(doc.root) or _ld_str(ld, "inLanguage") or meta.get("og:locale"),
         description=meta.get("og:description") or meta.get("description"),
         site_name=meta.get("og:site_name"),
     )
 
 
-def _elements(root: Element, path: str) -> list[Element]:
-    found = root.xpath(path)
-    return [e for e in found if isinstance(e, Element)] if isinstance(found, list) else []
-
-
-def _meta_tags(root: Element) -> dict[str, str]:
+def _meta_tags(doc: Document) -> dict[str, str]:
     """<meta property|name=... content=...>, the first of each name, names lowercased."""
     found: dict[str, str] = {}
-    for tag in _elements(root, "//meta[@content]"):
+    for tag in doc.select(("meta[content]",)):
         key = tag.get("property") or tag.get("name")
         content = tag.get("content")
         if key and content and content.strip():
@@ -68,8 +64,8 @@ def _meta_tags(root: Element) -> dict[str, str]:
     return found
 
 
-def _canonical(root: Element, url: str | None) -> str | None:
-    for link in _elements(root, "//link[@href and @rel]"):
+def _canonical(doc: Document, url: str | None) -> str | None:
+    for link in doc.select(("link[href][rel]",)):
         if "canonical" in (link.get("rel") or "").lower().split():
             href = (link.get("href") or "").strip()
             return urljoin(url, href) if url else href
@@ -81,9 +77,9 @@ def _language(root: Element) -> str | None:
     return lang.strip() if lang and lang.strip() else None
 
 
-def _time_tag(root: Element, kind: str) -> str | None:
+def _time_tag(doc: Document, kind: str) -> str | None:
     """The datetime of the first <time> that looks like a published/updated date."""
-    times = _elements(root, "//time[@datetime]")
+    times = doc.select(("time[datetime]",))
     for tag in times:
         classes = f"{tag.get('class') or ''} {tag.get('itemprop') or ''}".lower()
         if kind in classes or (kind == "published" and "date" in classes):
@@ -91,9 +87,10 @@ def _time_tag(root: Element, kind: str) -> str | None:
     return (times[0].get("datetime") or "").strip() if times and kind == "published" else None
 
 
-def jsonld_objects(root: Element) -> Iterator[dict[str, Any]]:
+def jsonld_objects(doc: Document) -> Iterator[dict[str, Any]]:
     """Every object of the page's JSON-LD blocks, ``@graph`` members included."""
-    for script in _elements(root, "//script[@type='application/ld+json']"):
+    scripts = doc.select(("script[type]",))
+    for script in (s for s in scripts if s.get("type") == "application/ld+json"):
         raw = script.text or ""
         if len(raw) > _MAX_JSONLD:
             continue
@@ -124,10 +121,10 @@ def _types(obj: dict[str, Any]) -> set[str]:
     return {k for k in kinds if isinstance(k, str)}
 
 
-def jsonld_article(root: Element) -> dict[str, Any]:
+def jsonld_article(doc: Document) -> dict[str, Any]:
     """The most specific article object of the page's JSON-LD (an Article beats a WebPage)."""
     best: dict[str, Any] = {}
-    for obj in jsonld_objects(root):
+    for obj in jsonld_objects(doc):
         kinds = _types(obj) & ARTICLE_TYPES
         if kinds and (kinds != {"WebPage"} or not best):
             best = obj
