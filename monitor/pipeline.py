@@ -128,13 +128,17 @@ _HOLDS_PAGE: ContextVar[bool] = ContextVar("holds_page", default=False)
 WATCHES_PER_WORKER = 25
 
 
-def auto_workers(config: Config, watches: Iterable[Watch]) -> int:
+def auto_workers(config: Config, watches: Iterable[Watch], feed_urls: Mapping[int, str]) -> int:
     """How many extraction processes to run for ``watches`` when the user does not say: one
     per CPU from :data:`WATCHES_PER_WORKER` watches fetched without a browser (a process
     costs about 20 MB and its start-up, worth it from a few dozen pages on), none below. A
     rendered check spends its time in the browser, so it does not count: 50 rendered
-    watches run with threads, 45 MB less (counted by their site and watch rules)."""
-    plain = sum(not config.request_for(watch.url).uses_browser for watch in watches)
+    watches run with threads, 45 MB less. ``feed_urls``: the URL of each feed by id (an
+    article a feed found is requested as that feed says, as :meth:`Checker.request_for`)."""
+    plain = sum(
+        not config.request_for(watch.url, feed_urls.get(watch.feed_id or 0)).uses_browser
+        for watch in watches
+    )
     return min(os.cpu_count() or 1, plain // WATCHES_PER_WORKER)
 
 

@@ -154,7 +154,8 @@ class Daemon:
         self.web_url: str | None = None
         self.config = load_config()
         self.database = database or self.config.settings.database
-        self.workers = workers  # None: as many as the watches call for (auto_workers)
+        self.requested_workers = workers  # None: as many as the watches call for
+        self.workers = 0  # extraction processes (0: threads), chosen when the daemon starts
         self.on_result = on_result
         self.install_signals = install_signals
         self.tally = Tally()
@@ -184,8 +185,7 @@ class Daemon:
         self.store = store
         # Without a config file, config watches are not ours to deactivate.
         store.sync_config(self.config, deactivate=self.config.path is not None)
-        if self.workers is None:
-            self.workers = auto_workers(self.config, store.watches.interval_watches())
+        self.workers = self._worker_count(store)
         where = f"{self.workers} worker processes" if self.workers else "threads"
         log.info("extraction in %s (--workers to choose)", where)
         self.executor = self._executor()
@@ -259,8 +259,16 @@ class Daemon:
         log.info("web UI (read-only) at %s", web.url)
         return web
 
+    def _worker_count(self, store: Store) -> int:
+        """The extraction processes asked for, else as many as the active watches (those
+        the feeds found included) call for (:func:`~monitor.pipeline.auto_workers`)."""
+        if self.requested_workers is not None:
+            return self.requested_workers
+        feed_urls = {feed.id: feed.url for feed in store.feeds.all()}
+        return auto_workers(self.config, store.watches.all(), feed_urls)
+
     def _executor(self) -> Executor | None:
-        return process_pool(self.workers or 0)
+        return process_pool(self.workers)
 
     def _replace_broken_executor(self, broken: Executor | None) -> None:
         """A worker died (killed, out of memory): start a new pool for the next checks, once

@@ -16,7 +16,7 @@ from server import Handler, LocalServer, Response, truncated
 
 from monitor import samplesite
 from monitor.analyse import Analysis
-from monitor.config import Config, Rules, Settings, SiteRule, WatchConfig
+from monitor.config import Config, FeedConfig, Rules, Settings, SiteRule, WatchConfig
 from monitor.fetch import Fetcher
 from monitor.history import build_report
 from monitor.models import CheckStatus
@@ -544,20 +544,28 @@ def test_a_run_of_304s_is_confirmed_by_a_full_fetch_after_a_day(
 
 
 def test_extraction_processes_are_for_watches_fetched_without_a_browser(tmp_path: Path) -> None:
-    """One per CPU from 25 plain watches on; rendered watches (their time is the browser's)
-    and fewer plain ones run their extraction in threads, no process started."""
+    """One per CPU from 25 plain watches on; rendered watches (their time is the browser's:
+    by a site rule, or by the feed that found them) and fewer plain ones run their
+    extraction in threads, no process started."""
     rendered = SiteRule("https://app.example/*", Rules(), request=RequestOptions(render="browser"))
-    config = Config(settings=Settings(database=str(tmp_path / "m.db")), sites=(rendered,))
+    feed = FeedConfig("https://news.example/feed", request=RequestOptions(render="browser"))
+    config = Config(
+        settings=Settings(database=str(tmp_path / "m.db")), sites=(rendered,), feeds=(feed,)
+    )
+    feeds = {7: feed.url}
     cpus = os.cpu_count() or 1
     with Store(tmp_path / "m.db") as store:
         for i in range(50):
             store.watches.add(f"https://app.example/{i}")
-        assert auto_workers(config, store.watches.all()) == 0
+        assert auto_workers(config, store.watches.all(), feeds) == 0
         for i in range(24):
             store.watches.add(f"https://news.example/{i}")
-        assert auto_workers(config, store.watches.all()) == 0
-        store.watches.add("https://news.example/24")
-        assert auto_workers(config, store.watches.all()) == min(cpus, 1)
-        for i in range(25, 50):
-            store.watches.add(f"https://news.example/{i}")
-        assert auto_workers(config, store.watches.all()) == min(cpus, 2)
+        assert auto_workers(config, store.watches.all(), feeds) == 0
+        found = [
+            replace(store.watches.add(f"https://news.example/f{i}"), feed_id=7) for i in range(9)
+        ]
+        others = [w for w in store.watches.all() if "/f" not in w.url]
+        assert auto_workers(config, [*others, *found], feeds) == 0  # the feed's: rendered
+        assert auto_workers(config, [*others, *found], {}) == min(cpus, 1)
+        more = [store.watches.add(f"https://news.example/{i}") for i in range(24, 50)]
+        assert auto_workers(config, [*others, *more], feeds) == min(cpus, 2)  # 50 plain

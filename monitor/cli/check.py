@@ -122,7 +122,10 @@ async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOp
     from monitor.wiring import build_checker
 
     workers = options.workers
-    executor = process_pool(auto_workers(app.config, watches) if workers is None else workers)
+    if workers is None:
+        feed_urls = {feed.id: feed.url for feed in store.feeds.all(active_only=False)}
+        workers = auto_workers(app.config, watches, feed_urls)
+    executor = process_pool(workers)
     probe = _LagProbe()
     progress = _Progress(len(watches), enabled=not options.as_json and sys.stderr.isatty())
     try:

@@ -227,9 +227,13 @@ class _Serialiser:
     def walk(self, root: Element) -> list[Block]:
         # libxml2 walks the tree (a start and an end per node, no recursion); a subtree the
         # serialiser does not open is skipped whole, its end event reads only its tail
-        walker = etree.iterwalk(root, events=("start", "end"))
+        walker = etree.iterwalk(root, events=("start", "end", "comment", "pi"))
         skipped = None
         for event, element in walker:
+            if event == "comment" or event == "pi":  # no text of its own, but its tail
+                if element.tail:
+                    self.text(element.tail, element.getparent())
+                continue
             if event == "start":
                 if self.open(element):
                     if element.text:

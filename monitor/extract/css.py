@@ -251,7 +251,7 @@ class Document:
         return self.in_order(found)
 
     def having(self, attribute: str) -> list[Element]:
-        """The elements with ``attribute`` (a lowercase name), in no particular order: the
+        """The elements with ``attribute`` (a lowercase name), in document order: the
         index's answer, with no selector to match."""
         if self.indexed or self._index is not None:
             return self.index().candidates(_Simple(None, None, frozenset(), ((attribute, None),)))

@@ -217,7 +217,10 @@ def _protected(doc: Document, keep: Iterable[Element]) -> set[Element]:
 
 
 def _prose_chars(element: Element) -> int:
-    """The characters of ``element``'s text outside links (menus are links, articles not)."""
+    """The characters of ``element``'s text outside links (menus are links, articles not):
+    none for a link or what a link holds, else less the text of the links it holds."""
+    if _IN_LINK(element):
+        return 0
     return len("".join(element.itertext())) - len("".join(_LINK_TEXTS(element)))
 
 
@@ -290,6 +293,7 @@ _MARKING_ATTRIBUTES = (
     "data-ad-format data-google-query-id".split()
 )
 _LINK_TEXTS = etree.XPath(".//a//text()")
+_IN_LINK = etree.XPath("boolean(ancestor-or-self::a)")
 _ARTICLE_LIKE = (
     "article",
     "main",

@@ -175,7 +175,10 @@ def load_playwright() -> Any:
 
 
 def _playwright_node() -> str | None:
-    """The Node.js that Playwright runs its driver on (None: not found)."""
+    """Playwright's own Node.js, which its driver runs on (None: not found, or the
+    environment names another with PLAYWRIGHT_NODEJS_PATH, left as it is)."""
+    if "PLAYWRIGHT_NODEJS_PATH" in os.environ:
+        return None
     try:
         from playwright._impl._driver import compute_driver_executable
 
@@ -268,6 +271,7 @@ class Renderer:
         self._pages = asyncio.Semaphore(settings.render_concurrency)
         self.starts = 0  # browsers started (1 + restarts)
         self._closed = False
+        self._v8_switches = True  # False once the driver did not start with them
 
     @property
     def pid(self) -> int | None:
@@ -387,15 +391,17 @@ class Renderer:
         if self._api is None:
             self._api = self._loader()
         if self._playwright is None:
-            node = getattr(self._api, "node", lambda: None)()
+            node = getattr(self._api, "node", lambda: None)() if self._v8_switches else None
             try:
                 with _driver_environment(node):
                     self._playwright = await self._api.start().start()
             except Exception as exc:
                 if node is None:
                     raise
-                # a temporary folder mounted noexec, say: the driver as Playwright starts it
-                log.info("Playwright's driver did not start with V8 switches: %s", exc)
+                # a temporary folder mounted noexec, say: the driver as Playwright starts
+                # it, from now on
+                log.warning("Playwright's driver did not start with V8 switches: %s", exc)
+                self._v8_switches = False
                 with _driver_environment(None):
                     self._playwright = await self._api.start().start()
         return self._playwright

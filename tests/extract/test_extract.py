@@ -119,6 +119,13 @@ def test_deeply_nested_markup_does_not_recurse() -> None:
     assert "deep text" in article.text
 
 
+def test_the_text_after_a_comment_or_processing_instruction_is_read() -> None:
+    """The page parser drops them, but a tree given to the serialiser may hold them: their
+    tails are text of the element around them."""
+    root = lxml.html.fromstring("<div><p>a<!--c-->b<?pi x?>c</p><!--x-->tail</div>")
+    assert list(blocks_of([root])) == ["abc", "tail"]
+
+
 def test_same_body_same_text_whatever_surrounds_it() -> None:
     body = "<div class='entry-content'><p>本文です。</p><p>Second para.</p></div>"
     one = f"<html><body><nav>a</nav><article class='post'>{body}</article><aside>x</aside>"

@@ -186,3 +186,20 @@ def test_a_live_region_holding_most_of_the_page_s_prose_stays_however_many_links
     )
     text = extract_article(html, "https://news.example/live/").text
     assert text.count(SENTENCE) == 6
+
+
+def test_a_link_marked_as_an_ad_has_no_prose_of_its_own_however_long() -> None:
+    """A sponsored link, or an ad inside a link, is all link text: it goes, even when it
+    holds most of a short page's text."""
+    promo = "Sponsored content: discover the best mortgage rates in town, click here"
+    for box in (
+        f'<a class="sponsor" href="/promo">{promo}</a>',
+        f'<a href="/promo"><div class="ad">{promo}</div></a>',
+    ):
+        html = (
+            "<html><head><title>Brief note</title></head><body><article><h1>Brief note</h1>"
+            f"<p>The council met on Tuesday and approved the budget.</p>{box}</article>"
+            "</body></html>"
+        )
+        text = extract_article(html, "https://e.example/x", Rules(content=("article",))).text
+        assert text == "The council met on Tuesday and approved the budget."
