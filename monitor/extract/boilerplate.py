@@ -211,7 +211,8 @@ DATE = re.compile(
 @lru_cache(maxsize=8192)  # the same block's text is measured by several rules
 def units(text: str) -> float:
     """The amount of text: words, plus half a unit per CJK character."""
-    return len(_WORDS.findall(text)) + 0.5 * len(_CJK.findall(text))
+    words = len(_WORDS.findall(text))
+    return words if text.isascii() else words + 0.5 * len(_CJK.findall(text))
 
 
 def boilerplate_reason(element: Element, names: bool = True) -> str:

@@ -149,11 +149,11 @@ class _Index:
 
     def __init__(self, root: Element) -> None:
         self.gone: set[Element] = set()
-        self.order: dict[Element, int] = {}
+        elements = list(root.iter(etree.Element))  # no comments
+        self.order: dict[Element, int] = {e: i for i, e in enumerate(elements)}
         by_key: dict[str, list[Element]] = {}
         self.by_key = by_key
-        for position, element in enumerate(root.iter(etree.Element)):  # no comments
-            self.order[element] = position
+        for element in elements:
             by_key.setdefault(str(element.tag), []).append(element)
             for name, value in element.items():
                 by_key.setdefault("[" + name, []).append(element)
