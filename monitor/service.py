@@ -136,6 +136,18 @@ class WebOptions:
     token: str | None = None
 
 
+def _worker_count(requested: int | None, config: Config, store: Store) -> int:
+    """The extraction processes asked for, else as many as the active watches (those the
+    feeds found included) call for (:func:`~monitor.pipeline.auto_workers`); logged."""
+    workers = requested
+    if workers is None:
+        feed_urls = {feed.id: feed.url for feed in store.feeds.all()}
+        workers = auto_workers(config, store.watches.all(), feed_urls)
+    where = f"{workers} worker processes" if workers else "threads"
+    log.info("extraction in %s (--workers to choose)", where)
+    return workers
+
+
 class Daemon:
     """Schedules checks of every active watch until stopped."""
 
@@ -185,9 +197,7 @@ class Daemon:
         self.store = store
         # Without a config file, config watches are not ours to deactivate.
         store.sync_config(self.config, deactivate=self.config.path is not None)
-        self.workers = self._worker_count(store)
-        where = f"{self.workers} worker processes" if self.workers else "threads"
-        log.info("extraction in %s (--workers to choose)", where)
+        self.workers = _worker_count(self.requested_workers, self.config, store)
         self.executor = self._executor()
         async with Fetcher(self.config.settings.fetch) as fetcher:
             self._assemble(store, fetcher)
@@ -258,14 +268,6 @@ class Daemon:
         self.web_url = web.url
         log.info("web UI (read-only) at %s", web.url)
         return web
-
-    def _worker_count(self, store: Store) -> int:
-        """The extraction processes asked for, else as many as the active watches (those
-        the feeds found included) call for (:func:`~monitor.pipeline.auto_workers`)."""
-        if self.requested_workers is not None:
-            return self.requested_workers
-        feed_urls = {feed.id: feed.url for feed in store.feeds.all()}
-        return auto_workers(self.config, store.watches.all(), feed_urls)
 
     def _executor(self) -> Executor | None:
         return process_pool(self.workers)
