@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 
@@ -208,10 +208,21 @@ class Document:
         #: False for a page selected from once or twice (a replay): indexing every element
         #: costs more than finding each selector's candidates with libxml2's XPath
         self.indexed = indexed
+        #: without an index, what each candidate XPath found (rule packs look for the
+        #: same ``.entry-content``), until the tree is edited
+        self._scans: dict[str, list[Element]] = {}
 
     def changed(self) -> None:
         """The tree was edited: the index is stale."""
         self._index = None
+        self._scans.clear()
+
+    def _scan(self, path: str) -> list[Element]:
+        """The elements a candidate XPath finds (once per path, until an edit)."""
+        found = self._scans.get(path)
+        if found is None:
+            found = self._scans[path] = _elements(self.root, path)
+        return found
 
     def index(self) -> _Index:
         if self._index is None:
@@ -233,7 +244,7 @@ class Document:
             return _xpath(self.root, joined)
         wanted = [part.strip(_CSS_SPACE) for part in joined.split(",") if part.strip(_CSS_SPACE)]
         if not self.indexed and self._index is None:
-            return _scanned(self.root, wanted)
+            return _scanned(self.root, wanted, self._scan)
         found: set[Element] = set()
         for selector in wanted:
             simple = _simple(selector)
@@ -287,6 +298,8 @@ class Document:
         """These elements left the tree (with their subtrees) by other means than
         :meth:`remove`: the index forgets them."""
         gone = list(removed)
+        if gone:
+            self._scans.clear()
         if gone and self._index is not None:
             self._index.forget(gone)
 
@@ -354,15 +367,18 @@ def select(root: Element, selectors: Iterable[str]) -> list[Element]:
     return Document(root).select(selectors)
 
 
-def _scanned(root: Element, selectors: list[str]) -> list[Element]:
+def _scanned(
+    root: Element, selectors: list[str], scan: Callable[[str], list[Element]] | None = None
+) -> list[Element]:
     """What :meth:`Document.select` finds, in document order, without an index: one XPath
     union of the selectors (a simple selector's candidates by one of its parts, and a
     chain's by its last compound's: a superset that :meth:`_Simple.matches` and
-    :meth:`_Chain.matches` then decide on, as the index's would)."""
+    :meth:`_Chain.matches` then decide on, as the index's would). ``scan``: how a
+    candidate XPath is evaluated (a document's, which remembers what each found)."""
     simples: list[_Simple] = []
     chains: list[_Chain] = []
     exact: list[str] = []  # the selectors the full engine answers
-    paths: list[str] = []
+    paths: list[str] = []  # the candidates of the others
     for selector in selectors:
         simple = _simple(selector)
         chain = _chain(selector) if simple is None else None
@@ -374,18 +390,31 @@ def _scanned(root: Element, selectors: list[str]) -> list[Element]:
             paths.append(_candidates_path(chain.last))
         else:
             exact.append(_TRANSLATOR.css_to_xpath(selector))
-            paths.append(exact[-1])
     if not simples and not chains:  # each alone (a union costs libxml2 more), in order
         found = {e for path in exact for e in _elements(root, path)}
         return _elements(root, " | ".join(exact)) if len(found) > 1 else list(found)
     answered = set(_elements(root, " | ".join(exact))) if exact else set()
+    union = " | ".join([*_unsubsumed(paths), *exact])
+    candidates = scan(union) if scan is not None else _elements(root, union)
     return [
         e
-        for e in _elements(root, " | ".join(dict.fromkeys(paths)))
+        for e in candidates
         if any(simple.matches(e) for simple in simples)
         or any(chain.matches(e, root) for chain in chains)
         or e in answered
     ]
+
+
+def _unsubsumed(paths: list[str]) -> list[str]:
+    """Candidate paths (:func:`_candidates_path`) once each, less those the same path for
+    any tag finds a superset of (``h1/@class[contains(., 'x')]`` beside
+    ``*/@class[contains(., 'x')]``): libxml2 walks the page once for each path of a union."""
+    unique = list(dict.fromkeys(paths))
+    found = set(unique)
+    return [p for p in unique if p == (star := _ANY_TAG.sub(r"\1*", p, 1)) or star not in found]
+
+
+_ANY_TAG = re.compile(r"^(descendant-or-self::)[\w-]+(?=/@|\[|$)")
 
 
 def _elements(root: Element, path: str) -> list[Element]:

@@ -139,3 +139,20 @@ def test_elements_having_an_attribute_are_those_the_attribute_selector_finds(
         if name != "-a":  # (no XPath name)
             assert doc.in_order(having) == _xpath(root, f"[{name}]")
     assert [e.get("-a") for e in Document(root, indexed=indexed).having("-a")] == ["v"]
+
+
+def test_an_unindexed_page_scans_once_per_candidate_path_and_again_after_an_edit() -> None:
+    """Rule packs look for the same ``.entry-content``: the second look reuses the first
+    scan; a removal makes the page scanned again; a tag-bound candidate path beside the same
+    path for any tag is not walked twice, and the answer is cssselect's."""
+    root = parse_html(HAND)
+    doc = Document(root, indexed=False)
+    assert [e.text for e in doc.select(["article .entry-content"])] == ["c"]
+    scans = dict(doc._scans)
+    assert [e.text for e in doc.select([".hentry .entry-content, article .entry-content"])] == ["c"]
+    assert doc._scans == scans  # the same candidate path: no new scan
+    assert doc.select(["h1.entry-title", ".entry-title"]) == _xpath(root, "h1.entry-title")
+    assert len(doc._scans) == 2 and all(" | " not in path for path in doc._scans)
+    doc.remove(doc.select([".entry-content"]))
+    assert doc._scans == {}
+    assert doc.select(["article .entry-content"]) == [] == _xpath(root, "article .entry-content")
