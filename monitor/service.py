@@ -141,8 +141,7 @@ def _worker_count(requested: int | None, config: Config, store: Store) -> int:
     feeds found included) call for (:func:`~monitor.pipeline.auto_workers`); logged."""
     workers = requested
     if workers is None:
-        feed_urls = {feed.id: feed.url for feed in store.feeds.all()}
-        workers = auto_workers(config, store.watches.all(), feed_urls)
+        workers = auto_workers(config, store.watches.all(), store.feeds.urls())
     where = f"{workers} worker processes" if workers else "threads"
     log.info("extraction in %s (--workers to choose)", where)
     return workers

@@ -123,8 +123,7 @@ async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOp
 
     workers = options.workers
     if workers is None:
-        feed_urls = {feed.id: feed.url for feed in store.feeds.all(active_only=False)}
-        workers = auto_workers(app.config, watches, feed_urls)
+        workers = auto_workers(app.config, watches, store.feeds.urls())
     executor = process_pool(workers)
     probe = _LagProbe()
     progress = _Progress(len(watches), enabled=not options.as_json and sys.stderr.isatty())

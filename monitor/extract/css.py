@@ -266,9 +266,7 @@ class Document:
         index's answer, with no selector to match."""
         if self.indexed or self._index is not None:
             return self.index().candidates(_Simple(None, None, frozenset(), ((attribute, None),)))
-        if _XPATH_NAME.match(attribute):
-            return _elements(self.root, f"descendant-or-self::*[@{attribute}]")
-        return [e for e in self.root.iter(etree.Element) if e.get(attribute) is not None]
+        return _scanned(self.root, [f"[{attribute}]"], self._scan)
 
     def in_order(self, elements: Iterable[Element]) -> list[Element]:
         """``elements`` (of this document) in document order."""
@@ -368,13 +366,13 @@ def select(root: Element, selectors: Iterable[str]) -> list[Element]:
 
 
 def _scanned(
-    root: Element, selectors: list[str], scan: Callable[[str], list[Element]] | None = None
+    root: Element, selectors: list[str], scan: Callable[[str], list[Element]]
 ) -> list[Element]:
     """What :meth:`Document.select` finds, in document order, without an index: one XPath
     union of the selectors (a simple selector's candidates by one of its parts, and a
     chain's by its last compound's: a superset that :meth:`_Simple.matches` and
     :meth:`_Chain.matches` then decide on, as the index's would). ``scan``: how a
-    candidate XPath is evaluated (a document's, which remembers what each found)."""
+    candidate XPath is evaluated (the document's, which remembers what each found)."""
     simples: list[_Simple] = []
     chains: list[_Chain] = []
     exact: list[str] = []  # the selectors the full engine answers
@@ -395,10 +393,9 @@ def _scanned(
         return _elements(root, " | ".join(exact)) if len(found) > 1 else list(found)
     answered = set(_elements(root, " | ".join(exact))) if exact else set()
     union = " | ".join([*_unsubsumed(paths), *exact])
-    candidates = scan(union) if scan is not None else _elements(root, union)
     return [
         e
-        for e in candidates
+        for e in scan(union)
         if any(simple.matches(e) for simple in simples)
         or any(chain.matches(e, root) for chain in chains)
         or e in answered

@@ -601,13 +601,13 @@ def page_headers(base: Mapping[str, str], options: RequestOptions) -> dict[str, 
 @contextlib.contextmanager
 def _driver_environment(node: str | None) -> Iterator[None]:
     """The environment Playwright's driver inherits while it starts: NODE_OPTIONS (unless
-    the environment sets it), and, given ``node`` (Playwright's Node.js) and unless the
-    environment names a Node.js of its own, PLAYWRIGHT_NODEJS_PATH set to a script that
-    runs ``node`` with :data:`DRIVER_V8_FLAGS`, removed once the driver runs."""
+    the environment sets it), and, given ``node`` (Playwright's own Node.js: none when the
+    environment names another, :func:`_playwright_node`), PLAYWRIGHT_NODEJS_PATH set to a
+    script that runs ``node`` with :data:`DRIVER_V8_FLAGS`, removed once the driver runs."""
     with contextlib.ExitStack() as stack:
         if "NODE_OPTIONS" not in os.environ:
             stack.enter_context(_environment("NODE_OPTIONS", DRIVER_NODE_OPTIONS))
-        if node is not None and "PLAYWRIGHT_NODEJS_PATH" not in os.environ:
+        if node is not None:
             folder = stack.enter_context(tempfile.TemporaryDirectory(prefix="monitor-node-"))
             script = Path(folder) / "node"
             flags = " ".join(DRIVER_V8_FLAGS)

@@ -239,6 +239,11 @@ class FeedReader:
         rows = self.db.query(f"SELECT * FROM feeds {where} ORDER BY id")
         return [feed_from_row(r) for r in rows]
 
+    def urls(self) -> dict[int, str]:
+        """Every feed's URL by id (those no longer polled too: their articles may be
+        checked still, and are requested as their feed says)."""
+        return {row["id"]: row["url"] for row in self.db.query("SELECT id, url FROM feeds")}
+
     def entry_counts(self) -> dict[int, tuple[int, int]]:
         """Per feed id: (articles found, articles still checked)."""
         rows = self.db.query(
