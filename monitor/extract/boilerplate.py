@@ -208,7 +208,13 @@ DATE = re.compile(
 )
 
 
-@lru_cache(maxsize=8192)  # the same block's text is measured by several rules
+#: Entries in each of the caches of what a page repeats (its class names, a block's text
+#: measured by several rules). They live as long as the process: 1,024 each hold about 1 MB
+#: in all where 8,192 held 9 MB in every extraction process, for 4% more hits.
+PAGE_CACHE = 1024
+
+
+@lru_cache(maxsize=PAGE_CACHE)  # the same block's text is measured by several rules
 def units(text: str) -> float:
     """The amount of text: words, plus half a unit per CJK character."""
     words = len(_WORDS.findall(text))
@@ -228,7 +234,7 @@ def boilerplate_reason(element: Element, names: bool = True) -> str:
     return _named_boilerplate(element.get("class"), element.get("id"))
 
 
-@lru_cache(maxsize=8192)  # a page repeats its class names: each is looked at once
+@lru_cache(maxsize=PAGE_CACHE)  # a page repeats its class names: each is looked at once
 def _named_boilerplate(classes: str | None, ident: str | None) -> str:
     match = BOILERPLATE_NAMES.search(_names(classes, ident))
     return f"name {match.group(0).lower()!r}" if match else ""
@@ -241,7 +247,7 @@ def _names(classes: str | None, ident: str | None) -> str:
     return f"{classes or ''} {'' if _DIGIT.search(ident) else ident}"
 
 
-@lru_cache(maxsize=8192)
+@lru_cache(maxsize=PAGE_CACHE)
 def _named_credit(classes: str | None, ident: str | None) -> bool:
     return CREDIT_NAMES.search(_names(classes, ident)) is not None
 

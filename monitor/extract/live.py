@@ -45,6 +45,7 @@ from functools import lru_cache
 
 from lxml import etree
 
+from monitor.extract.boilerplate import PAGE_CACHE
 from monitor.extract.css import Document
 from monitor.extract.text import Element, drop_tree
 
@@ -305,7 +306,7 @@ _ARTICLE_LIKE = (
 _PROSE_PARAGRAPHS = etree.XPath(".//p[string-length(normalize-space()) >= 150]")
 
 
-@lru_cache(maxsize=8192)  # a page repeats its class names: each is looked at once
+@lru_cache(maxsize=PAGE_CACHE)  # a page repeats its class names: each is looked at once
 def _hints_live(names: str) -> bool:
     return _NAME_HINT.search(names.lower()) is not None
 
