@@ -28,6 +28,7 @@ from monitor.fetch import Fetcher
 from monitor.fetch.render import (
     DRIVER_V8_FLAGS,
     NEEDS_EXTRA,
+    VIEWPORT,
     BrowserUnavailable,
     Renderer,
     load_playwright,
@@ -136,6 +137,22 @@ def test_no_cookie_carries_from_one_render_to_the_next(chromium: str, js_site: J
     ]
     assert len(shells) == 2
     assert "cookie" not in shells[1].headers  # the first render's script set seen=1
+
+
+def test_a_page_is_laid_out_in_a_desktop_window(chromium: str, js_site: JsSite) -> None:
+    """The browser keeps a composited frame of each open page's window: a desktop's."""
+    script = "document.getElementById('size').textContent = innerWidth + 'x' + innerHeight"
+    page = f'<html><body><p id="size"></p><script>{script}</script></body></html>'
+    js_site.server.set("/app/size", page.encode())
+
+    async def run() -> FetchResult:
+        async with Fetcher(RENDER) as fetcher:
+            return await fetcher.fetch(js_site.server.url("/app/size"), options=BROWSER)
+
+    result = asyncio.run(run())
+    assert result.outcome is FetchOutcome.OK, result.error
+    assert f'<p id="size">{VIEWPORT["width"]}x{VIEWPORT["height"]}</p>' in result.text
+    assert VIEWPORT == {"width": 1280, "height": 720}
 
 
 def test_error_statuses_and_a_selector_that_never_comes(chromium: str, js_site: JsSite) -> None:
@@ -436,7 +453,8 @@ def test_playwright_s_driver_runs_with_v8_switches_and_leaves_no_script_behind(
     monkeypatch.delenv("PLAYWRIGHT_NODEJS_PATH", raising=False)
     result, driver = _render_with(load_playwright, js_site.url)
     assert result.outcome is FetchOutcome.OK, result.error
-    assert driver[1:3] == list(DRIVER_V8_FLAGS) and driver[-1] == "run-driver"
+    flags = driver[1 : 1 + len(DRIVER_V8_FLAGS)]
+    assert flags == list(DRIVER_V8_FLAGS) and driver[-1] == "run-driver"
     assert not list(tmp_path.glob("monitor-node-*"))
 
     def broken() -> object:
