@@ -5,11 +5,13 @@ click's usage errors exit with status 2.
 
 This package holds the click group and what every command shares; the commands live in
 :mod:`.check` (check), :mod:`.history` (list, log, show, diff, status), :mod:`.pages` (add,
-extract, reextract) and :mod:`.service` (run, demo), imported at the end so they register.
+extract, reextract), :mod:`.service` (run, demo) and :mod:`.web` (web), imported when the
+group first looks a command up (each registers its own), not with this package.
 """
 
 from __future__ import annotations
 
+import importlib
 import logging
 import signal
 import sys
@@ -31,8 +33,23 @@ log = logging.getLogger(__name__)
 FORMAT_ALIASES = {"md": "markdown", "txt": "text", "term": "terminal"}
 
 
+#: The modules that define the commands. An extraction worker process imports the
+#: program's main module (multiprocessing's spawn does), and the ``monitor`` console script
+#: imports this package: without the commands, a worker is 32 MB, not 49.
+COMMAND_MODULES = ("check", "history", "pages", "service", "web")
+
+
 class MonitorGroup(click.Group):
-    """A click group that turns monitor's own errors into one message and exit status 1."""
+    """A click group that turns monitor's own errors into one message and exit status 1,
+    and whose commands are imported when it first looks one up."""
+
+    def list_commands(self, ctx: click.Context) -> list[str]:
+        _register_commands()
+        return super().list_commands(ctx)
+
+    def get_command(self, ctx: click.Context, cmd_name: str) -> click.Command | None:
+        _register_commands()
+        return super().get_command(ctx, cmd_name)
 
     def invoke(self, ctx: click.Context) -> Any:
         try:
@@ -202,5 +219,7 @@ def _interrupt(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
-# The command modules register their commands on `cli`, so they come after it.
-from monitor.cli import check, history, pages, service, web  # noqa: E402, F401
+def _register_commands() -> None:
+    """Import the command modules (once): each registers its commands on :data:`cli`."""
+    for name in COMMAND_MODULES:
+        importlib.import_module(f"{__name__}.{name}")

@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 import re
+import subprocess
+import sys
 from pathlib import Path
 
+import click
 from click.testing import CliRunner, Result
 from harness import FAST_CONFIG
 from server import LocalServer
@@ -29,11 +32,24 @@ def serve_article(server: LocalServer, name: str = "ja", **edits: str) -> str:
 
 
 def test_every_command_has_help() -> None:
-    for name in cli.commands:
+    names = cli.list_commands(click.Context(cli))
+    assert {"check", "run", "serve", "add", "log"} <= set(names)
+    for name in names:
         result = run(name, "--help")
         assert result.exit_code == 0, name
         assert "Usage:" in result.output
     assert "Watch published articles" in run("--help").output
+
+
+def test_the_commands_are_imported_only_when_one_is_looked_up() -> None:
+    """The console script imports monitor.cli, and so does every extraction worker it
+    starts (multiprocessing's spawn imports the main module): none needs a command, nor
+    what the commands import."""
+    heavy = ("monitor.cli.", "monitor.store", "httpx", "sqlite_utils", "apscheduler", "lxml")
+    code = f"import sys, monitor.cli; print([m for m in sys.modules if m.startswith({heavy})])"
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.strip() == "[]"
 
 
 def test_add_check_edit_check_diff(workdir: Path, http_server: LocalServer) -> None:
