@@ -4,9 +4,10 @@ Every ``MonitorError`` becomes one line on stderr and exit status 1, here and on
 click's usage errors exit with status 2.
 
 This package holds the click group and what every command shares; the commands live in
-:mod:`.check` (check), :mod:`.history` (list, log, show, diff, status), :mod:`.pages` (add,
-extract, reextract), :mod:`.service` (run, demo) and :mod:`.web` (web), imported when the
-group first looks a command up (each registers its own), not with this package.
+:mod:`.check` (check), :mod:`.history` (list, log, show, diff, status, relearn, search),
+:mod:`.pages` (add, extract, feeds, reextract), :mod:`.service` (run, demo) and :mod:`.web`
+(serve), imported when the group first looks a command up (each registers its own), not
+with this package.
 """
 
 from __future__ import annotations
@@ -35,7 +36,7 @@ FORMAT_ALIASES = {"md": "markdown", "txt": "text", "term": "terminal"}
 
 #: The modules that define the commands. An extraction worker process imports the
 #: program's main module (multiprocessing's spawn does), and the ``monitor`` console script
-#: imports this package: without the commands, a worker is 32 MB, not 49.
+#: imports this package: without the commands, a worker is 33 MB of RSS, not 49.
 COMMAND_MODULES = ("check", "history", "pages", "service", "web")
 
 
@@ -220,6 +221,7 @@ def _interrupt(signum: int, frame: object) -> None:
 
 
 def _register_commands() -> None:
-    """Import the command modules (once): each registers its commands on :data:`cli`."""
+    """Import the command modules: each registers its commands on :data:`cli` when it is
+    first imported (later calls find them in ``sys.modules``)."""
     for name in COMMAND_MODULES:
         importlib.import_module(f"{__name__}.{name}")

@@ -209,8 +209,9 @@ DATE = re.compile(
 
 
 #: Entries in each of the caches of what a page repeats (its class names, a block's text
-#: measured by several rules). They live as long as the process: 1,024 each hold about 1 MB
-#: in all where 8,192 held 9 MB in every extraction process, for 4% more hits.
+#: measured by several rules). They live as long as the process: at 1,024 entries each they
+#: hold about 1 MB in all, where 8,192 held 9 MB in every extraction process after 300
+#: corpus pages and answered 3-10% more lookups (extraction as fast).
 PAGE_CACHE = 1024
 
 

@@ -117,8 +117,10 @@ DRIVER_NODE_OPTIONS = "--max-semi-space-size=1"
 #: size, no V8 helper threads, and no JIT compiler (the driver only relays the DevTools
 #: protocol: its interpreter keeps up, and the compiler's code is never paged in; measured at
 #: 50 pages, 4 at once: 132 -> 115 MB PSS for the first two, 115 -> 103 with --jitless, as
-#: many renders a minute). Node.js gets them from a two-line script that ``exec``s
-#: Playwright's own Node.js (see :func:`_driver_environment`).
+#: many renders a minute). Without the JIT there is no WebAssembly in the driver: Playwright
+#: needs it only for WebP screenshots and image comparison, and Node.js for its built-in
+#: ``fetch``; monitor asks for neither. Node.js gets the switches from a two-line script
+#: that ``exec``s Playwright's own Node.js (see :func:`_driver_environment`).
 DRIVER_V8_FLAGS = ("--optimize-for-size", "--single-threaded", "--jitless")
 BLOCKED_RESOURCES = frozenset({"image", "media", "font"})
 #: The window a page is laid out in: a desktop's, Playwright's default. The browser keeps a
@@ -582,7 +584,7 @@ def context_options(
         "java_script_enabled": True,
         "service_workers": "block",
         "accept_downloads": False,
-        "viewport": VIEWPORT,
+        "viewport": dict(VIEWPORT),
     }
     locale = language.split(",")[0].split(";")[0].strip()
     if locale and locale != "*":
