@@ -58,6 +58,7 @@ from monitor.store import (
     CheckRecord,
     OutboxItem,
     Recorded,
+    Requested,
     Snapshot,
     Store,
     Watch,
@@ -128,10 +129,12 @@ _HOLDS_PAGE: ContextVar[bool] = ContextVar("holds_page", default=False)
 WATCHES_PER_WORKER = 25
 
 
-def auto_workers(config: Config, watches: Iterable[Watch], feed_urls: Mapping[int, str]) -> int:
+def auto_workers(
+    config: Config, watches: Iterable[Watch | Requested], feed_urls: Mapping[int, str]
+) -> int:
     """How many extraction processes to run for ``watches`` when the user does not say: one
     per CPU from :data:`WATCHES_PER_WORKER` watches fetched without a browser (a process
-    costs about 20 MB and its start-up, worth it from a few dozen pages on), none below. A
+    costs about 30 MB and its start-up, worth it from a few dozen pages on), none below. A
     rendered check spends its time in the browser, so it does not count: 50 rendered
     watches run with threads, 45 MB less. ``feed_urls``: the URL of each feed by id (an
     article a feed found is requested as that feed says, as :meth:`Checker.request_for`)."""

@@ -141,7 +141,7 @@ def _worker_count(requested: int | None, config: Config, store: Store) -> int:
     feeds found included) call for (:func:`~monitor.pipeline.auto_workers`); logged."""
     workers = requested
     if workers is None:
-        workers = auto_workers(config, store.watches.all(), store.feeds.urls())
+        workers = auto_workers(config, store.watches.requested(), store.feeds.urls())
     where = f"{workers} worker processes" if workers else "threads"
     log.info("extraction in %s (--workers to choose)", where)
     return workers

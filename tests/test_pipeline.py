@@ -569,3 +569,9 @@ def test_extraction_processes_are_for_watches_fetched_without_a_browser(tmp_path
         assert auto_workers(config, [*others, *found], {}) == min(cpus, 1)
         more = [store.watches.add(f"https://news.example/{i}") for i in range(24, 50)]
         assert auto_workers(config, [*others, *more], feeds) == min(cpus, 2)  # 50 plain
+        # the daemon reads only what decides how a page is requested: the same count
+        watches = store.watches.all()
+        assert store.watches.requested() == [(w.url, w.feed_id) for w in watches]
+        assert auto_workers(config, store.watches.requested(), feeds) == auto_workers(
+            config, watches, feeds
+        )

@@ -41,7 +41,7 @@ from monitor.store.records import (
 )
 from monitor.store.schema import SCHEMA_VERSION
 from monitor.store.versions import Baseline, VersionReader, Versions
-from monitor.store.watches import Watches, WatchReader
+from monitor.store.watches import Requested, Watches, WatchReader
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -53,6 +53,7 @@ __all__ = [
     "OutboxItem",
     "OutboxRow",
     "Recorded",
+    "Requested",
     "Snapshot",
     "Store",
     "StoreReader",

