@@ -20,6 +20,7 @@ import logging
 import re
 from collections.abc import Sequence
 from functools import lru_cache
+from itertools import pairwise
 
 from monitor.extract.text import Element, normalize_line
 
@@ -166,6 +167,8 @@ CLOSING = re.compile(
     r"über (?:den autor|die autorin|[A-ZÄÖÜ][\w.-]+ [A-ZÄÖÜ][\w-]+)|"
     r"(?:more )?related(?: articles| stories| posts| coverage| content| news)?|"
     r"weitere (?:beiträge|artikel)\b.*|more from\b.*|read more\b.*|"
+    # "More stories", "More Great WIRED Stories": one to three words between
+    r"more(?: [\w'’.&-]+){0,3} (?:stories|articles|posts|reads|news|coverage)|"
     r"comments?|\d+ comments?|leave a (?:reply|comment)|tell us what you think\b.*|trackbacks?|"
     r"(?:you (?:may|might) )?also like\b.*|recommended(?: for you)?|"
     r"(?:você|vc) (?:também )?pode gostar\b.*|leia (?:também|mais)\b.*|veja também\b.*|"
@@ -187,6 +190,10 @@ CLOSING_UNITS = 8
 CLOSING_AFTER = 0.5
 
 
+#: A line of this many numbers counting up is a pager or a calendar's week, if at least
+NUMBER_RUN = 3
+#: ... this share of whose steps add one (a calendar's week may start a month).
+NUMBER_RUN_STEPS = 2 / 3
 #: A block of this many units is a paragraph.
 PARAGRAPH_UNITS = 20
 SHORT_LINE = 16
@@ -206,6 +213,22 @@ DATE = re.compile(
     r"\s+(?:19|20)\d\d",
     re.IGNORECASE,
 )
+#: A line saying when (and by whom) the text was posted or updated: "Posted by Ann Lee on
+#: March 3, 2020", "UPDATED: November 8, 2023 at 6:00 p.m.", a forum's "本贴由大卫于2005年8月12日
+#: 16:12:21在〖…〗发表." or "海姑娘写于2005年3月16日". A page may rewrite it on every view.
+DATELINE = re.compile(
+    r"^(?:(?:last )?updated|posted|published|geschrieben|veröffentlicht|aktualisiert|publié|"
+    r"mis à jour|publicado|actualizado|pubblicato|aggiornato)\b",
+    re.IGNORECASE,
+)
+CJK_DATELINE = re.compile(
+    r"^本[贴帖](?:最后)?由\s*\S{1,20}?\s*于\s*(?:19|20)\d\d\s*[-/.年]|"
+    r"^\S{1,12}?(?:写|发表|發表|发布|發佈)于\s*(?:19|20)\d\d\s*[-/.年]\s*\d{1,2}"
+    r"[\d\s年月日号號时時分秒:：/.-]*$"
+)
+DATELINE_UNITS = 30
+#: What a dateline may say after its last date ("at 6:00 p.m.").
+DATELINE_TAIL_UNITS = 4
 
 
 #: Entries in each of the caches of what a page repeats (its class names, a block's text
@@ -333,9 +356,23 @@ def crumb_reason(text: str, tag: object) -> str:
     size = units(text)
     if size <= SHORT_LINE and (BYLINE.search(text) or DATE.search(text)):
         return "byline or date"
+    if size <= DATELINE_UNITS and is_dateline(text):
+        return "byline or date"
     if size <= LABEL_UNITS and (tag not in TEXT_TAGS or text.endswith((":", "："))):
         return "" if is_sentence(text) else "short label"
     return line_reason(text)
+
+
+def is_dateline(text: str) -> bool:
+    """True for a line saying when the text was posted or updated (:data:`DATELINE`): a
+    label, a date, and no sentence after the date ("Published on May 3, 2020, the report
+    found ..." is article text)."""
+    if CJK_DATELINE.search(text):
+        return True
+    if not DATELINE.search(text):
+        return False
+    dates = list(DATE.finditer(text))
+    return bool(dates) and units(text[dates[-1].end() :]) <= DATELINE_TAIL_UNITS
 
 
 def is_sentence(text: str) -> bool:
@@ -353,9 +390,24 @@ def line_reason(text: str) -> str:
         return "furniture"
     if (size <= CREDIT_UNITS and CREDIT.search(text)) or BARE_LINK.match(text):
         return "credit or link"
+    if is_number_run(text):
+        return "pager or calendar"
     if not is_notice(text, size):
         return ""
     return "promotion" if PROMOTION.search(text) else "notice"
+
+
+def is_number_run(text: str) -> bool:
+    """True for a line of three or more whole numbers most of which are one more than the
+    one before ("1 2 3 4 5 6 7 8", "1 2 3 … 9", a calendar's week "29 30 31 1 2 3 4"): a
+    pager's links or a calendar, never a sentence of an article."""
+    numbers = [n for n in text.split() if n not in ("…", "...")]
+    # not a table's row of years (2019 2020 2021)
+    if len(numbers) < NUMBER_RUN or not all(n.isdecimal() and len(n) <= 3 for n in numbers):
+        return False
+    values = [int(n) for n in numbers]
+    steps = sum(b == a + 1 for a, b in pairwise(values))
+    return steps >= NUMBER_RUN_STEPS * (len(values) - 1)
 
 
 def is_notice(text: str, size: float) -> bool:

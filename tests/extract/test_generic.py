@@ -7,6 +7,8 @@ from monitor.extract.boilerplate import (
     boilerplate_reason,
     closing_start,
     crumb_reason,
+    is_dateline,
+    is_number_run,
     line_reason,
 )
 from monitor.extract.parse import parse_html
@@ -116,6 +118,45 @@ def test_closing_headings_in_other_languages() -> None:
     for heading in headings:
         texts = ["Paragraph one of the story, long enough."] * 4 + [heading, "A teaser."]
         assert closing_start(texts) == 4, heading
+
+
+def test_more_stories_headings_close_the_article() -> None:
+    for heading in ("More Great WIRED Stories", "More stories", "More CNN Business news"):
+        texts = ["Paragraph one of the story, long enough."] * 4 + [heading, "A teaser."]
+        assert closing_start(texts) == 4, heading
+    # a heading of the article that happens to start with "More"
+    texts = ["Paragraph one of the story, long enough."] * 4 + ["More rain is on the way"]
+    assert closing_start(texts) == 5
+
+
+def test_a_line_saying_when_it_was_posted_is_a_dateline() -> None:
+    for line in (
+        "Posted by Ann Lee on March 3, 2020",
+        "UPDATED: November 8, 2023 at 6:00 p.m.",
+        "PUBLISHED: November 8, 2023 at 4:56 p.m. | UPDATED: November 8, 2023 at 6:00 p.m.",
+        "Aktualisiert am 19.02.2020",
+        "本贴由大卫于2005年8月12日16:12:21在〖心灵体操（在线心理咨询）〗发表.",
+        "本帖最后由 小林 于 2012-3-4 12:00 编辑",
+        "海姑娘写于2005年3月16日",
+    ):
+        assert is_dateline(line), line
+        assert crumb_reason(line, "p") == "byline or date", line
+    for line in (
+        "Published on March 3, 2020, the report found that the city's budget grew by a third.",
+        "Updated figures show the river rose 2 metres overnight.",  # no date
+        "他在信中写于2005年的那段话，后来被反复引用，成为了这本书的开篇。",
+        "鲁迅写于1925年3月的这篇文章，至今仍被广泛阅读。",
+        "Posted in Uncategorized",
+    ):
+        assert not crumb_reason(line, "p"), line
+
+
+def test_a_line_of_numbers_counting_up_is_a_pager_or_a_calendar() -> None:
+    for line in ("1 2 3 4 5 6 7 8", "1 2 3 … 9", "29 30 31 1 2 3 4", "01 02 03 04"):
+        assert is_number_run(line), line
+        assert line_reason(line) == "pager or calendar", line
+    for line in ("2019 2020 2021", "12 45 67", "3 4", "10 20 30", "1 2 3 go"):
+        assert not is_number_run(line), line
 
 
 def test_cjk_prompts_that_run_on_are_furniture_but_cjk_words_keep_their_boundary() -> None:
