@@ -544,31 +544,35 @@ def test_a_run_of_304s_is_confirmed_by_a_full_fetch_after_a_day(
 
 
 def test_extraction_processes_are_for_watches_fetched_without_a_browser(tmp_path: Path) -> None:
-    """One per CPU from 25 plain watches on; rendered watches (their time is the browser's:
-    by a site rule, or by the feed that found them) and fewer plain ones run their
-    extraction in threads, no process started."""
+    """One per CPU but one (the event loop's), at least one, from 25 plain watches on;
+    rendered watches (their time is the browser's: by a site rule, or by the feed that found
+    them) and fewer plain ones run their extraction in threads, no process started."""
     rendered = SiteRule("https://app.example/*", Rules(), request=RequestOptions(render="browser"))
     feed = FeedConfig("https://news.example/feed", request=RequestOptions(render="browser"))
     config = Config(
         settings=Settings(database=str(tmp_path / "m.db")), sites=(rendered,), feeds=(feed,)
     )
     feeds = {7: feed.url}
-    cpus = os.cpu_count() or 1
     with Store(tmp_path / "m.db") as store:
         for i in range(50):
             store.watches.add(f"https://app.example/{i}")
-        assert auto_workers(config, store.watches.all(), feeds) == 0
+        assert auto_workers(config, store.watches.all(), feeds, cpus=8) == 0
         for i in range(24):
             store.watches.add(f"https://news.example/{i}")
-        assert auto_workers(config, store.watches.all(), feeds) == 0
+        assert auto_workers(config, store.watches.all(), feeds, cpus=8) == 0
         found = [
             replace(store.watches.add(f"https://news.example/f{i}"), feed_id=7) for i in range(9)
         ]
         others = [w for w in store.watches.all() if "/f" not in w.url]
-        assert auto_workers(config, [*others, *found], feeds) == 0  # the feed's: rendered
-        assert auto_workers(config, [*others, *found], {}) == min(cpus, 1)
+        assert auto_workers(config, [*others, *found], feeds, cpus=8) == 0  # the feed's: rendered
+        assert auto_workers(config, [*others, *found], {}, cpus=8) == 1
         more = [store.watches.add(f"https://news.example/{i}") for i in range(24, 50)]
-        assert auto_workers(config, [*others, *more], feeds) == min(cpus, 2)  # 50 plain
+        plain = [*others, *more]  # 50 fetched without a browser
+        assert auto_workers(config, plain, feeds, cpus=8) == 2
+        assert auto_workers(config, plain * 10, feeds, cpus=8) == 7  # the event loop's CPU
+        assert auto_workers(config, plain * 10, feeds, cpus=2) == 1
+        assert auto_workers(config, plain * 10, feeds, cpus=1) == 1
+        assert auto_workers(config, plain * 10, feeds) == max((os.cpu_count() or 1) - 1, 1)
         # the daemon reads only what decides how a page is requested: the same count
         watches = store.watches.all()
         assert store.watches.requested() == [(w.url, w.feed_id) for w in watches]

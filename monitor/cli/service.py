@@ -30,8 +30,8 @@ if TYPE_CHECKING:
 @click.option(
     "--workers",
     type=click.IntRange(min=0),
-    help="Processes for parsing and diffing (default: one per CPU from 25 watches fetched "
-    "without a browser when the daemon starts, else 0: threads).",
+    help="Processes for parsing and diffing (default: one per CPU but one, at least one, "
+    "from 25 watches fetched without a browser when the daemon starts, else 0: threads).",
 )
 @click.option(
     "--web",
