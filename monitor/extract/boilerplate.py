@@ -170,6 +170,12 @@ CLOSING = re.compile(
     # "More stories", "More Great WIRED Stories": one to three words between
     r"more(?: [\w'’.&-]+){0,3} (?:stories|articles|posts|reads|news|coverage)|"
     r"comments?|\d+ comments?|leave a (?:reply|comment)|tell us what you think\b.*|trackbacks?|"
+    # the comments in German, French, Spanish, Portuguese, Italian (not "Kommentar": an
+    # opinion piece's label)
+    r"(?:\d+|keine|aucun|sin|sem|nessun) (?:kommentare?|commentaires?|comentarios?|"
+    r"comentários?|commenti?)\b.*|kommentare(?: geschlossen)?|kommentar schreiben|kommentarfeed|"
+    r"trackback-url|commentaires|laisser un commentaire|comentarios|deja (?:un|tu) comentario|"
+    r"comentários|deixe (?:um|seu) comentário|commenti|lascia un commento|"
     r"(?:you (?:may|might) )?also like\b.*|recommended(?: for you)?|"
     r"(?:você|vc) (?:também )?pode gostar\b.*|leia (?:também|mais)\b.*|veja também\b.*|"
     r"(?:artigos|posts|notícias|matérias|artículos|noticias) relacionad[oa]s|"

@@ -114,10 +114,18 @@ def test_subscription_and_follow_prompts_are_furniture() -> None:
 
 
 def test_closing_headings_in_other_languages() -> None:
-    headings = ("Você pode gostar...", "Читайте также", "À lire aussi", "猜你喜欢", "免责声明")
+    headings = (
+        *("Você pode gostar...", "Читайте также", "À lire aussi", "猜你喜欢", "免责声明"),
+        *("Keine Kommentare", "3 Kommentare", "Laisser un commentaire", "Deja un comentario"),
+    )
     for heading in headings:
         texts = ["Paragraph one of the story, long enough."] * 4 + [heading, "A teaser."]
         assert closing_start(texts) == 4, heading
+
+
+def test_an_opinion_pieces_label_closes_nothing() -> None:
+    texts = ["Paragraph one of the story, long enough."] * 4 + ["Kommentar", "Der Text."]
+    assert closing_start(texts) == 6
 
 
 def test_more_stories_headings_close_the_article() -> None:
