@@ -200,6 +200,23 @@ CLOSING_AFTER = 0.5
 NUMBER_RUN = 3
 #: ... this share of whose steps add one (a calendar's week may start a month).
 NUMBER_RUN_STEPS = 2 / 3
+#: What a pager holds besides its numbers.
+PAGER_WORD = re.compile(
+    r"^(?:«|»|‹|›|<<?|>>?|←|→|…|\.\.\.|prev(?:ious)?|next|first|last|older|newer|page|of|"
+    r"seite|von|zurück|weiter|vorherige|nächste|précédente?|suivante?|de|anterior|siguiente|"
+    r"página|上一页|下一页|上一頁|下一頁|首页|首頁|尾页|尾頁|末页|第\d+页|共\d+页|前へ|次へ|前のページ|次のページ)$",
+    re.IGNORECASE,
+)
+_PAGER_SPLIT = re.compile(r"[\s|/]+")
+#: A line that only counts the page's readers: "1,234 views", "阅读次数：154",
+#: "您是本文第 154 个阅览者".
+READER_COUNT = re.compile(
+    r"^(?:(?:views?|hits|reads|aufrufe|visualizações|lecturas|阅读|閱讀|浏览|瀏覽|点击|點擊|人气|"
+    r"人氣|阅览|閱覽)(?:次数|次數|数|數|量|人数)?\s*[:：]?\s*[(（]?\d[\d,.]*[)）]?\s*次?|"
+    r"\d[\d,.]*\s*(?:views?|reads|hits|aufrufe|visualizações|lecturas|次(?:阅读|浏览|点击))|"
+    r".{0,4}第\s*\d+\s*[个位名](?:阅览者|读者|访客|訪客|访问者|浏览者))$",
+    re.IGNORECASE,
+)
 #: A block of this many units is a paragraph.
 PARAGRAPH_UNITS = 20
 SHORT_LINE = 16
@@ -396,8 +413,10 @@ def line_reason(text: str) -> str:
         return "furniture"
     if (size <= CREDIT_UNITS and CREDIT.search(text)) or BARE_LINK.match(text):
         return "credit or link"
-    if is_number_run(text):
+    if is_number_run(text) or is_pager(text):
         return "pager or calendar"
+    if size <= FURNITURE_UNITS and READER_COUNT.match(text):
+        return "reader count"
     if not is_notice(text, size):
         return ""
     return "promotion" if PROMOTION.search(text) else "notice"
@@ -414,6 +433,18 @@ def is_number_run(text: str) -> bool:
     values = [int(n) for n in numbers]
     steps = sum(b == a + 1 for a, b in pairwise(values))
     return steps >= NUMBER_RUN_STEPS * (len(values) - 1)
+
+
+def is_pager(text: str) -> bool:
+    """True for a line made of a pager's parts only, two or more: page numbers, arrows and
+    the words around them ("« Previous 1 2 3 Next »", "Page 2 of 5", "上一页 下一页",
+    "第1页/共3页 << 上一页 | 下一页 >>")."""
+    parts = [part for part in _PAGER_SPLIT.split(text.strip()) if part]
+    if len(parts) < 2:
+        return False
+    if not all((p.isdecimal() and len(p) <= 3) or PAGER_WORD.match(p) for p in parts):
+        return False
+    return not all(p.isdecimal() for p in parts)  # numbers alone: is_number_run
 
 
 def is_notice(text: str, size: float) -> bool:

@@ -9,6 +9,7 @@ from monitor.extract.boilerplate import (
     crumb_reason,
     is_dateline,
     is_number_run,
+    is_pager,
     line_reason,
 )
 from monitor.extract.parse import parse_html
@@ -165,6 +166,19 @@ def test_a_line_of_numbers_counting_up_is_a_pager_or_a_calendar() -> None:
         assert line_reason(line) == "pager or calendar", line
     for line in ("2019 2020 2021", "12 45 67", "3 4", "10 20 30", "1 2 3 go"):
         assert not is_number_run(line), line
+
+
+def test_a_pagers_words_and_a_reader_count_are_furniture() -> None:
+    pagers = ("« Previous 1 2 3 Next »", "Page 2 of 5", "上一页 下一页", "Older / Newer")
+    for line in (*pagers, "第1页/共3页 << 上一页 | 下一页 >>"):
+        assert is_pager(line), line
+        assert line_reason(line) == "pager or calendar", line
+    for line in ("Next", "The next page", "First of all", "Last of the Mohicans", "1 2 3"):
+        assert not is_pager(line), line
+    counts = ("您是本文第 154 个阅览者", "阅读次数：154", "1,234 views", "Views: 12", "浏览 (23)")
+    for line in counts:
+        assert line_reason(line) == "reader count", line
+    assert not line_reason("12 views of the river")
 
 
 def test_cjk_prompts_that_run_on_are_furniture_but_cjk_words_keep_their_boundary() -> None:
