@@ -217,6 +217,14 @@ READER_COUNT = re.compile(
     r".{0,4}第\s*\d+\s*[个位名](?:阅览者|读者|访客|訪客|访问者|浏览者))$",
     re.IGNORECASE,
 )
+#: A line that lists the article's tags or topics ("Tags: Haute Couture, Paris"), up to
+#: this many units.
+TAGS = re.compile(
+    r"^(?:tags?|tagged(?: with)?|schlagw(?:ö|oe)rter|schlagworte|stichw(?:ö|oe)rter|themen|"
+    r"etiquetas|mots[- ]clés|标签|標籤|タグ|关键词|關鍵詞)\s*[:：]",
+    re.IGNORECASE,
+)
+TAGS_UNITS = 25
 #: A block of this many units is a paragraph.
 PARAGRAPH_UNITS = 20
 SHORT_LINE = 16
@@ -417,6 +425,8 @@ def line_reason(text: str) -> str:
         return "pager or calendar"
     if size <= FURNITURE_UNITS and READER_COUNT.match(text):
         return "reader count"
+    if size <= TAGS_UNITS and TAGS.match(text):
+        return "tags"
     if not is_notice(text, size):
         return ""
     return "promotion" if PROMOTION.search(text) else "notice"

@@ -181,6 +181,13 @@ def test_a_pagers_words_and_a_reader_count_are_furniture() -> None:
     assert not line_reason("12 views of the river")
 
 
+def test_a_line_listing_the_tags_is_furniture() -> None:
+    for line in ("Tags: Haute Couture, Paris, SS14", "Etiquetas:", "Schlagwörter: Konsum News"):
+        assert line_reason(line) == "tags", line
+    for line in ("Tags are what shoppers read first, the survey found.", "Themen des Tages"):
+        assert line_reason(line) != "tags", line
+
+
 def test_cjk_prompts_that_run_on_are_furniture_but_cjk_words_keep_their_boundary() -> None:
     assert line_reason("扫一扫在手机打开当前页") == "furniture"
     assert line_reason("分享到微博") == "furniture"
