@@ -38,9 +38,13 @@ class _NeverStores(CookieJar):
         return
 
 
-def no_jar() -> httpx.Cookies:
-    """Cookies for a shared client: nothing is ever stored in them."""
-    return httpx.Cookies(_NeverStores())
+def no_jar() -> CookieJar:
+    """The cookie jar of a shared client: nothing is ever stored in it. A jar, not an
+    ``httpx.Cookies``: a client copies the cookies of a ``Cookies`` it is given into a jar
+    of its own, which keeps every cookie every answer sets, for as long as the client
+    lives, and copies them all into every request it builds (where :class:`FetchCookies`
+    replaced them)."""
+    return _NeverStores()
 
 
 class FetchCookies:

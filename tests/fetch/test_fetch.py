@@ -17,6 +17,7 @@ from server import LocalServer, Request, Response, redirect, reset, truncated
 from monitor.config import FetchSettings
 from monitor.fetch import Fetcher, decode_html
 from monitor.fetch.address import PublicOnlyBackend
+from monitor.fetch.cookies import no_jar
 from monitor.models import FetchOutcome, FetchResult, Validators
 
 OK = FetchOutcome.OK
@@ -796,6 +797,24 @@ def test_cookies_follow_the_redirects_of_one_fetch_and_nothing_else(
     asyncio.run(main())
     cookies = [(r.path, r.headers.get("cookie")) for r in http_server.requests]
     assert cookies == [("/start", None), ("/check", "seen=1"), ("/other", None), ("/check", None)]
+
+
+def test_a_shared_client_keeps_no_cookie() -> None:
+    """httpx copies the cookies of an ``httpx.Cookies`` into a jar of its own (which would
+    keep every cookie of every site for the client's life); ``no_jar`` is the jar itself."""
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(200, headers={"Set-Cookie": "seen=1; Path=/"}, text="ok")
+
+    async def main() -> httpx.AsyncClient:
+        client = httpx.AsyncClient(transport=httpx.MockTransport(answer), cookies=no_jar())
+        async with client:
+            await client.get("http://news.example/a")
+            request = client.build_request("GET", "http://news.example/b")
+        assert "cookie" not in request.headers
+        return client
+
+    assert not list(asyncio.run(main()).cookies.jar)
 
 
 def test_the_cookies_of_one_fetch_are_bounded(http_server: LocalServer) -> None:
