@@ -135,15 +135,15 @@ def auto_workers(
     feed_urls: Mapping[int, str],
     cpus: int | None = None,
 ) -> int:
-    """How many extraction processes to run for ``watches`` when the user does not say: from
-    :data:`WATCHES_PER_WORKER` watches fetched without a browser, one per CPU but the one
-    the event loop keeps busy (fetching, storing; at least one process), none below. A
-    process costs about 30 MB and its start-up, worth it from a few dozen pages on; on two
-    CPUs a second one checked no more pages a second in a routine pass (both farms, 1,000
-    pages) and cost 33 MB. A rendered check spends its time in the browser, so it does not
-    count: 50 rendered watches run with threads, 45 MB less. ``feed_urls``: the URL of each
-    feed by id (an article a feed found is requested as that feed says, as
-    :meth:`Checker.request_for`); ``cpus``: ``os.cpu_count()`` unless given."""
+    """How many extraction processes to run for ``watches`` when the user does not say: one
+    per :data:`WATCHES_PER_WORKER` watches fetched without a browser, up to one per CPU but
+    the one the event loop keeps busy (fetching, storing; at least one process), none below.
+    A process costs about 30 MB and its start-up, worth it from a few dozen pages on; on two
+    CPUs a second one checked 2-3% more pages a second in a routine pass (both farms, 1,000
+    pages, within the machine's noise) and cost 33 MB. A rendered check spends its time in
+    the browser, so it does not count: 50 rendered watches run with threads, 45 MB less.
+    ``feed_urls``: the URL of each feed by id (an article a feed found is requested as that
+    feed says, as :meth:`Checker.request_for`); ``cpus``: ``os.cpu_count()`` unless given."""
     plain = sum(
         not config.request_for(watch.url, feed_urls.get(watch.feed_id or 0)).uses_browser
         for watch in watches

@@ -46,8 +46,8 @@ class _CheckOptions:
 @click.option(
     "--workers",
     type=click.IntRange(min=0),
-    help="Processes for parsing and diffing (default: one per CPU but one, at least one, "
-    "from 25 watches fetched without a browser, else 0: threads).",
+    help="Processes for parsing and diffing (default: one per 25 watches fetched without a "
+    "browser, up to one per CPU but one, at least one; 0 below 25: threads).",
 )
 @click.option("--stats", is_flag=True, help="Print timing figures to stderr at the end.")
 @click.option(

@@ -30,8 +30,9 @@ if TYPE_CHECKING:
 @click.option(
     "--workers",
     type=click.IntRange(min=0),
-    help="Processes for parsing and diffing (default: one per CPU but one, at least one, "
-    "from 25 watches fetched without a browser when the daemon starts, else 0: threads).",
+    help="Processes for parsing and diffing (default: one per 25 watches fetched without a "
+    "browser when the daemon starts, up to one per CPU but one, at least one; 0 below 25: "
+    "threads).",
 )
 @click.option(
     "--web",

@@ -167,13 +167,16 @@ CLOSING = re.compile(
     r"über (?:den autor|die autorin|[A-ZÄÖÜ][\w.-]+ [A-ZÄÖÜ][\w-]+)|"
     r"(?:more )?related(?: articles| stories| posts| coverage| content| news)?|"
     r"weitere (?:beiträge|artikel)\b.*|more from\b.*|read more\b.*|"
-    # "More stories", "More Great WIRED Stories": one to three words between
-    r"more(?: [\w'’.&-]+){0,3} (?:stories|articles|posts|reads|news|coverage)|"
+    # "More stories", "More Great WIRED Stories": up to two words between, never "than"
+    # (not "news" or "coverage": "More bad news" heads a section of the article)
+    r"more(?! than\b)(?: [\w'’.&-]+){0,2} (?:stories|articles|posts|reads)|"
     r"comments?|\d+ comments?|leave a (?:reply|comment)|tell us what you think\b.*|trackbacks?|"
     # the comments in German, French, Spanish, Portuguese, Italian (not "Kommentar": an
-    # opinion piece's label)
-    r"(?:\d+|keine|aucun|sin|sem|nessun) (?:kommentare?|commentaires?|comentarios?|"
-    r"comentários?|commenti?)\b.*|kommentare(?: geschlossen)?|kommentar schreiben|kommentarfeed|"
+    # opinion piece's label; "no comments" only with what a comment box adds in brackets:
+    # "Sin comentarios." is a spokesman's answer)
+    r"\d+ (?:kommentare?|commentaires?|comentarios?|comentários?|comment[oi])(?: \(.*\))?|"
+    r"(?:keine|aucun|sin|sem|nessun) (?:kommentare|commentaire|comentarios|comentários|"
+    r"commento) \(.*\)|kommentare(?: geschlossen)?|kommentar schreiben|kommentarfeed|"
     r"trackback-url|commentaires|laisser un commentaire|comentarios|deja (?:un|tu) comentario|"
     r"comentários|deixe (?:um|seu) comentário|commenti|lascia un commento|"
     r"(?:you (?:may|might) )?also like\b.*|recommended(?: for you)?|"
@@ -196,35 +199,55 @@ CLOSING_UNITS = 8
 CLOSING_AFTER = 0.5
 
 
-#: A line of this many numbers counting up is a pager or a calendar's week, if at least
-NUMBER_RUN = 3
-#: ... this share of whose steps add one (a calendar's week may start a month).
+#: A line of at least this many numbers counting up is a pager or a calendar's week, if at
+#: least ...
+NUMBER_RUN = 4
+#: ... this share of its steps add one (a calendar's week may start a month), and its
+#: numbers are days of a month or it starts at 1 (a pager): not a table's row of figures.
 NUMBER_RUN_STEPS = 2 / 3
+NUMBER_RUN_DAYS = 31
+#: A pager's line is at most this long (a cheap first look).
+PAGER_UNITS = 40
 #: What a pager holds besides its numbers.
 PAGER_WORD = re.compile(
-    r"^(?:«|»|‹|›|<<?|>>?|←|→|…|\.\.\.|prev(?:ious)?|next|first|last|older|newer|page|of|"
+    r"^(?:«|»|‹|›|<<|>>|←|→|…|\.\.\.|prev(?:ious)?|next|first|last|older|newer|page|of|"
     r"seite|von|zurück|weiter|vorherige|nächste|précédente?|suivante?|de|anterior|siguiente|"
     r"página|上一页|下一页|上一頁|下一頁|首页|首頁|尾页|尾頁|末页|第\d+页|共\d+页|前へ|次へ|前のページ|次のページ)$",
     re.IGNORECASE,
 )
+#: ... of which a pager holds one, or a page's word and two numbers ("Page 2 of 5"; "4 von
+#: 5" is a rating, "Seite 3" a section).
+PAGER_STEP = re.compile(
+    r"^(?:«|»|‹|›|<<|>>|←|→|prev(?:ious)?|next|older|newer|zurück|weiter|vorherige|nächste|"
+    r"précédente?|suivante?|anterior|siguiente|上一页|下一页|上一頁|下一頁|前へ|次へ|前のページ|"
+    r"次のページ)$",
+    re.IGNORECASE,
+)
+_PAGE = re.compile(r"^(?:page|seite|página|第\d+页|共\d+页)$", re.IGNORECASE)
 _PAGER_SPLIT = re.compile(r"[\s|/]+")
 #: A line that only counts the page's readers: "1,234 views", "阅读次数：154",
 #: "您是本文第 154 个阅览者".
 READER_COUNT = re.compile(
-    r"^(?:(?:views?|hits|reads|aufrufe|visualizações|lecturas|阅读|閱讀|浏览|瀏覽|点击|點擊|人气|"
-    r"人氣|阅览|閱覽)(?:次数|次數|数|數|量|人数)?\s*[:：]?\s*[(（]?\d[\d,.]*[)）]?\s*次?|"
-    r"\d[\d,.]*\s*(?:views?|reads|hits|aufrufe|visualizações|lecturas|次(?:阅读|浏览|点击))|"
-    r".{0,4}第\s*\d+\s*[个位名](?:阅览者|读者|访客|訪客|访问者|浏览者))$",
+    r"^(?:(?:views?|aufrufe|visualizações|lecturas)\s*[:：]\s*\d[\d,.]*|"
+    r"(?:阅读|閱讀|浏览|瀏覽|点击|點擊|人气|人氣|阅览|閱覽)(?:次数|次數|数|數|量|人数)?\s*"
+    r"(?:[:：]\s*\d[\d,.]*|[(（]\d[\d,.]*[)）])\s*次?|"
+    r"\d[\d,.]*\s*(?:views?|aufrufe|visualizações|lecturas|次(?:阅读|浏览|点击))|"
+    r"(?:您|你)是(?:本文|本站|本帖|本页)?(?:的)?第\s*\d+\s*[个位名](?:阅览者|读者|访客|訪客|访问者|浏览者))$",
     re.IGNORECASE,
 )
-#: A line that lists the article's tags or topics ("Tags: Haute Couture, Paris"), up to
-#: this many units.
+#: A line that lists the article's tags ("Tags: Haute Couture, Paris"): the label, then
+#: nothing, a list of short items, or a few words (not "Themen" or 关键词: a topic line and
+#: a paper's keywords may be article text).
 TAGS = re.compile(
-    r"^(?:tags?|tagged(?: with)?|schlagw(?:ö|oe)rter|schlagworte|stichw(?:ö|oe)rter|themen|"
-    r"etiquetas|mots[- ]clés|标签|標籤|タグ|关键词|關鍵詞)\s*[:：]",
+    r"^(?:tags?|tagged(?: with)?|schlagw(?:ö|oe)rter|schlagworte|stichw(?:ö|oe)rter|"
+    r"etiquetas|mots[- ]clés|标签|標籤|タグ)\s*[:：]\s*(?P<items>.*)$",
     re.IGNORECASE,
 )
 TAGS_UNITS = 25
+#: Tags without separators between them: at most this many units.
+TAGS_BARE_UNITS = 8
+_TAG_SEPARATOR = re.compile(r"[,;|·，、；]")
+_LETTER = re.compile(r"[^\W\d_]")
 #: A block of this many units is a paragraph.
 PARAGRAPH_UNITS = 20
 SHORT_LINE = 16
@@ -247,19 +270,29 @@ DATE = re.compile(
 #: A line saying when (and by whom) the text was posted or updated: "Posted by Ann Lee on
 #: March 3, 2020", "UPDATED: November 8, 2023 at 6:00 p.m.", a forum's "本贴由大卫于2005年8月12日
 #: 16:12:21在〖…〗发表." or "海姑娘写于2005年3月16日". A page may rewrite it on every view.
+#: The label, then a colon, a date or a word that leads to one ("Posted by", "Updated on",
+#: "Veröffentlicht am"): "Posted guards stood ...", "Updated guidance ..." go on otherwise.
 DATELINE = re.compile(
     r"^(?:(?:last )?updated|posted|published|geschrieben|veröffentlicht|aktualisiert|publié|"
-    r"mis à jour|publicado|actualizado|pubblicato|aggiornato)\b",
+    r"mis à jour|publicado|actualizado|pubblicato|aggiornato)"
+    r"(?:\s*[:：|]|\s+(?=\d)|\s+(?:on|at|by|am|um|le|el|il|par|por|von|di)\b)",
     re.IGNORECASE,
 )
+_CJK_DATE = r"(?:19|20)\d\d\s*[-/.年]\s*\d{1,2}[\d\s年月日号號时時分秒:：/.-]*"
+#: A forum's "本帖最后由 X 于 <date> 编辑", "本贴由X于<date>在〖…〗发表.", a signature's
+#: "X写于<date>" (a day's date): nothing after the date but where and what was done.
 CJK_DATELINE = re.compile(
-    r"^本[贴帖](?:最后)?由\s*\S{1,20}?\s*于\s*(?:19|20)\d\d\s*[-/.年]|"
-    r"^\S{1,12}?(?:写|发表|發表|发布|發佈)于\s*(?:19|20)\d\d\s*[-/.年]\s*\d{1,2}"
-    r"[\d\s年月日号號时時分秒:：/.-]*$"
+    rf"^本[贴帖](?:最后)?由\s*\S{{1,20}}?\s*于\s*{_CJK_DATE}"
+    r"(?:在\s*\S{0,30}?)?(?:发表|發表|编辑|編輯)?\s*[.。]?$|"
+    r"^\S{1,8}?写于\s*(?:19|20)\d\d\s*年\s*\d{1,2}\s*月\s*\d{1,2}\s*[日号號]"
+    r"[\d\s时時分秒:：]*$"
 )
 DATELINE_UNITS = 30
-#: What a dateline may say after its last date ("at 6:00 p.m.").
+#: What a dateline may say after its last date ("at 6:00 p.m."), and before its first
+#: ("Posted by Ann Lee, health reporter, on").
 DATELINE_TAIL_UNITS = 4
+DATELINE_HEAD_UNITS = 12
+_CLOCK = re.compile(r"\b[ap]\.m\.$", re.IGNORECASE)
 
 
 #: Entries in each of the caches of what a page repeats (its class names, a block's text
@@ -396,14 +429,20 @@ def crumb_reason(text: str, tag: object) -> str:
 
 def is_dateline(text: str) -> bool:
     """True for a line saying when the text was posted or updated (:data:`DATELINE`): a
-    label, a date, and no sentence after the date ("Published on May 3, 2020, the report
-    found ..." is article text)."""
+    label, a little (a name), a date, and no sentence after the date ("Published on May 3,
+    2020, the report found ..." is article text); a line ending as a sentence only when the
+    date follows the label at once ("Posted on March 3, 2020.")."""
     if CJK_DATELINE.search(text):
         return True
     if not DATELINE.search(text):
         return False
     dates = list(DATE.finditer(text))
-    return bool(dates) and units(text[dates[-1].end() :]) <= DATELINE_TAIL_UNITS
+    if not dates or units(text[dates[-1].end() :]) > DATELINE_TAIL_UNITS:
+        return False
+    head = units(text[: dates[0].start()])
+    if is_sentence(text) and not _CLOCK.search(text):
+        return head <= LABEL_UNITS
+    return head <= DATELINE_HEAD_UNITS
 
 
 def is_sentence(text: str) -> bool:
@@ -421,11 +460,11 @@ def line_reason(text: str) -> str:
         return "furniture"
     if (size <= CREDIT_UNITS and CREDIT.search(text)) or BARE_LINK.match(text):
         return "credit or link"
-    if is_number_run(text) or is_pager(text):
+    if size <= PAGER_UNITS and (is_number_run(text) or is_pager(text)):
         return "pager or calendar"
     if size <= FURNITURE_UNITS and READER_COUNT.match(text):
         return "reader count"
-    if size <= TAGS_UNITS and TAGS.match(text):
+    if size <= TAGS_UNITS and is_tag_list(text):
         return "tags"
     if not is_notice(text, size):
         return ""
@@ -436,13 +475,32 @@ def is_number_run(text: str) -> bool:
     """True for a line of three or more whole numbers most of which are one more than the
     one before ("1 2 3 4 5 6 7 8", "1 2 3 … 9", a calendar's week "29 30 31 1 2 3 4"): a
     pager's links or a calendar, never a sentence of an article."""
+    if not text[:1].isdecimal():  # a cheap first look
+        return False
     numbers = [n for n in text.split() if n not in ("…", "...")]
-    # not a table's row of years (2019 2020 2021)
     if len(numbers) < NUMBER_RUN or not all(n.isdecimal() and len(n) <= 3 for n in numbers):
         return False
     values = [int(n) for n in numbers]
+    if values[0] != 1 and max(values) > NUMBER_RUN_DAYS:
+        return False
     steps = sum(b == a + 1 for a, b in pairwise(values))
     return steps >= NUMBER_RUN_STEPS * (len(values) - 1)
+
+
+def is_tag_list(text: str) -> bool:
+    """True for a line listing the article's tags (:data:`TAGS`): the label alone, short
+    items between separators, or a few words; never a sentence."""
+    match = TAGS.match(text)
+    if match is None or is_sentence(text):
+        return False
+    items = match.group("items")
+    if not items:
+        return True
+    if not _LETTER.search(items):
+        return False  # "Tag: 1" is a day
+    if _TAG_SEPARATOR.search(items):
+        return all(units(item) <= TAGS_BARE_UNITS for item in _TAG_SEPARATOR.split(items))
+    return units(items) <= TAGS_BARE_UNITS
 
 
 def is_pager(text: str) -> bool:
@@ -454,7 +512,12 @@ def is_pager(text: str) -> bool:
         return False
     if not all((p.isdecimal() and len(p) <= 3) or PAGER_WORD.match(p) for p in parts):
         return False
-    return not all(p.isdecimal() for p in parts)  # numbers alone: is_number_run
+    numbers = sum(p.isdecimal() for p in parts)
+    if numbers == len(parts):
+        return False  # numbers alone: is_number_run
+    if any(PAGER_STEP.match(p) for p in parts):
+        return True
+    return numbers >= 2 and any(_PAGE.match(p) for p in parts)
 
 
 def is_notice(text: str, size: float) -> bool:

@@ -117,25 +117,29 @@ def test_subscription_and_follow_prompts_are_furniture() -> None:
 def test_closing_headings_in_other_languages() -> None:
     headings = (
         *("Você pode gostar...", "Читайте также", "À lire aussi", "猜你喜欢", "免责声明"),
-        *("Keine Kommentare", "3 Kommentare", "Laisser un commentaire", "Deja un comentario"),
+        *("3 Kommentare", "Laisser un commentaire", "Deja un comentario", "1 commento"),
+        "Keine Kommentare (Kommentare erscheinen erst nach unserer Freigabe)",
     )
     for heading in headings:
         texts = ["Paragraph one of the story, long enough."] * 4 + [heading, "A teaser."]
         assert closing_start(texts) == 4, heading
 
 
-def test_an_opinion_pieces_label_closes_nothing() -> None:
-    texts = ["Paragraph one of the story, long enough."] * 4 + ["Kommentar", "Der Text."]
-    assert closing_start(texts) == 6
+def test_an_opinion_pieces_label_and_a_spokesmans_no_comment_close_nothing() -> None:
+    lines = ("Kommentar", "Sin comentarios.", "Aucun commentaire de l'Élysée.")
+    for line in (*lines, "3 Kommentare zu viel?"):
+        texts = ["Paragraph one of the story, long enough."] * 4 + [line, "Der Text."]
+        assert closing_start(texts) == 6, line
 
 
 def test_more_stories_headings_close_the_article() -> None:
-    for heading in ("More Great WIRED Stories", "More stories", "More CNN Business news"):
+    for heading in ("More Great WIRED Stories", "More stories", "More Top Articles"):
         texts = ["Paragraph one of the story, long enough."] * 4 + [heading, "A teaser."]
         assert closing_start(texts) == 4, heading
-    # a heading of the article that happens to start with "More"
-    texts = ["Paragraph one of the story, long enough."] * 4 + ["More rain is on the way"]
-    assert closing_start(texts) == 5
+    # headings of the article that happen to start with "More"
+    for heading in ("More rain is on the way", "More bad news", "More Than Just Stories"):
+        texts = ["Paragraph one of the story, long enough."] * 4 + [heading, "It goes on."]
+        assert closing_start(texts) == 6, heading
 
 
 def test_a_line_saying_when_it_was_posted_is_a_dateline() -> None:
@@ -153,6 +157,15 @@ def test_a_line_saying_when_it_was_posted_is_a_dateline() -> None:
     for line in (
         "Published on March 3, 2020, the report found that the city's budget grew by a third.",
         "Updated figures show the river rose 2 metres overnight.",  # no date
+        "Updated guidance from the health ministry, issued to all hospitals and care homes in "
+        "the region, took effect on March 3, 2020.",
+        "Posted guards stood outside the embassy all night, and the last of them left at 6:30",
+        "Publié par l'Insee, le rapport sur l'emploi des jeunes dans les départements "
+        "d'outre-mer date du 12/03/2024.",
+        "Veröffentlicht wurde die lange erwartete Studie zur Lage der Pflegekräfte in den "
+        "Kliniken erst am 12.03.2024.",
+        "本帖由楼主于2005年8月12日发表，以下是正文：今天我们去了长城，天气很好。",
+        "该报告最初发布于2020年3月1日",
         "他在信中写于2005年的那段话，后来被反复引用，成为了这本书的开篇。",
         "鲁迅写于1925年3月的这篇文章，至今仍被广泛阅读。",
         "Posted in Uncategorized",
@@ -164,7 +177,8 @@ def test_a_line_of_numbers_counting_up_is_a_pager_or_a_calendar() -> None:
     for line in ("1 2 3 4 5 6 7 8", "1 2 3 … 9", "29 30 31 1 2 3 4", "01 02 03 04"):
         assert is_number_run(line), line
         assert line_reason(line) == "pager or calendar", line
-    for line in ("2019 2020 2021", "12 45 67", "3 4", "10 20 30", "1 2 3 go"):
+    rows = ("2019 2020 2021", "10 11 12", "100 101 102 103", "18 19 20 33 34 35")
+    for line in (*rows, "12 45 67", "3 4", "10 20 30", "1 2 3 go"):
         assert not is_number_run(line), line
 
 
@@ -173,18 +187,26 @@ def test_a_pagers_words_and_a_reader_count_are_furniture() -> None:
     for line in (*pagers, "第1页/共3页 << 上一页 | 下一页 >>"):
         assert is_pager(line), line
         assert line_reason(line) == "pager or calendar", line
-    for line in ("Next", "The next page", "First of all", "Last of the Mohicans", "1 2 3"):
+    others = ("Next", "The next page", "First of all", "Last of the Mohicans", "1 2 3")
+    for line in (*others, "4 von 5", "3 de 5", "2 > 1", "5 < 10", "Seite 3"):
         assert not is_pager(line), line
     counts = ("您是本文第 154 个阅览者", "阅读次数：154", "1,234 views", "Views: 12", "浏览 (23)")
     for line in counts:
         assert line_reason(line) == "reader count", line
-    assert not line_reason("12 views of the river")
+    for line in ("12 views of the river", "100 hits", "Hits: 1990", "阅读 3", "他是第3位读者"):
+        assert line_reason(line) != "reader count", line
 
 
 def test_a_line_listing_the_tags_is_furniture() -> None:
     for line in ("Tags: Haute Couture, Paris, SS14", "Etiquetas:", "Schlagwörter: Konsum News"):
         assert line_reason(line) == "tags", line
-    for line in ("Tags are what shoppers read first, the survey found.", "Themen des Tages"):
+    for line in (
+        "Tags are what shoppers read first, the survey found.",
+        "Themen: Haushalt, Rente und Migration standen auf der Tagesordnung",
+        "关键词：人工智能；机器学习",
+        "Tag: 1",
+        "Tags: what the shop owners stick on every parcel before it leaves the warehouse",
+    ):
         assert line_reason(line) != "tags", line
 
 
