@@ -143,13 +143,20 @@ def auto_workers(
     pages, within the machine's noise) and cost 33 MB. A rendered check spends its time in
     the browser, so it does not count: 50 rendered watches run with threads, 45 MB less.
     ``feed_urls``: the URL of each feed by id (an article a feed found is requested as that
-    feed says, as :meth:`Checker.request_for`); ``cpus``: ``os.cpu_count()`` unless given."""
+    feed says, as :meth:`Checker.request_for`); ``cpus``: :func:`usable_cpus` unless given."""
     plain = sum(
         not config.request_for(watch.url, feed_urls.get(watch.feed_id or 0)).uses_browser
         for watch in watches
     )
-    spare = max((cpus or os.cpu_count() or 1) - 1, 1)
+    spare = max((cpus or usable_cpus()) - 1, 1)
     return min(spare, plain // WATCHES_PER_WORKER)
+
+
+def usable_cpus() -> int:
+    """The CPUs this process may run on (``taskset``, a container's cpuset), else all."""
+    if hasattr(os, "sched_getaffinity"):
+        return len(os.sched_getaffinity(0)) or 1
+    return os.cpu_count() or 1
 
 
 def process_pool(workers: int) -> Executor | None:

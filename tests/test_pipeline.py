@@ -20,7 +20,7 @@ from monitor.config import Config, FeedConfig, Rules, Settings, SiteRule, WatchC
 from monitor.fetch import Fetcher
 from monitor.history import build_report
 from monitor.models import CheckStatus
-from monitor.pipeline import Checker, CheckResult, auto_workers
+from monitor.pipeline import Checker, CheckResult, auto_workers, usable_cpus
 from monitor.reextract import reextract_watch
 from monitor.request import RequestOptions
 from monitor.revalidate import REVALIDATE_AFTER_304S, REVALIDATE_AFTER_SECONDS
@@ -572,7 +572,8 @@ def test_extraction_processes_are_for_watches_fetched_without_a_browser(tmp_path
         assert auto_workers(config, plain * 10, feeds, cpus=8) == 7  # the event loop's CPU
         assert auto_workers(config, plain * 10, feeds, cpus=2) == 1
         assert auto_workers(config, plain * 10, feeds, cpus=1) == 1
-        assert auto_workers(config, plain * 10, feeds) == max((os.cpu_count() or 1) - 1, 1)
+        assert auto_workers(config, plain * 10, feeds) == max(usable_cpus() - 1, 1)
+        assert 1 <= usable_cpus() <= (os.cpu_count() or 1)
         # the daemon reads only what decides how a page is requested: the same count
         watches = store.watches.all()
         assert store.watches.requested() == [(w.url, w.feed_id) for w in watches]
