@@ -472,9 +472,10 @@ def line_reason(text: str) -> str:
 
 
 def is_number_run(text: str) -> bool:
-    """True for a line of three or more whole numbers most of which are one more than the
-    one before ("1 2 3 4 5 6 7 8", "1 2 3 … 9", a calendar's week "29 30 31 1 2 3 4"): a
-    pager's links or a calendar, never a sentence of an article."""
+    """True for a line of :data:`NUMBER_RUN` or more whole numbers, most of them one more
+    than the one before, days of a month or counting from 1 ("1 2 3 4 5 6 7 8", "1 2 3 …
+    9", a calendar's week "29 30 31 1 2 3 4"): a pager's links or a calendar, never a
+    sentence of an article."""
     if not text[:1].isdecimal():  # a cheap first look
         return False
     numbers = [n for n in text.split() if n not in ("…", "...")]
