@@ -418,13 +418,20 @@ def crumb_reason(text: str, tag: object) -> str:
     if tag == "h1":
         return "title heading"
     size = units(text)
-    if size <= SHORT_LINE and (BYLINE.search(text) or DATE.search(text)):
+    # a short line with a date is a dateline unless it ends as a sentence ("Revenues have
+    # totaled $63 billion through June 30, 2019.")
+    if size <= SHORT_LINE and (BYLINE.search(text) or (DATE.search(text) and not _says(text))):
         return "byline or date"
     if size <= DATELINE_UNITS and is_dateline(text):
         return "byline or date"
     if size <= LABEL_UNITS and (tag not in TEXT_TAGS or text.endswith((":", "："))):
         return "" if is_sentence(text) else "short label"
     return line_reason(text)
+
+
+def _says(text: str) -> bool:
+    """True for a line ending as a sentence ends, "4:14 p.m." aside."""
+    return is_sentence(text) and not _CLOCK.search(text)
 
 
 def is_dateline(text: str) -> bool:
@@ -440,7 +447,7 @@ def is_dateline(text: str) -> bool:
     if not dates or units(text[dates[-1].end() :]) > DATELINE_TAIL_UNITS:
         return False
     head = units(text[: dates[0].start()])
-    if is_sentence(text) and not _CLOCK.search(text):
+    if _says(text):
         return head <= LABEL_UNITS
     return head <= DATELINE_HEAD_UNITS
 

@@ -173,6 +173,18 @@ def test_a_line_saying_when_it_was_posted_is_a_dateline() -> None:
         assert not crumb_reason(line, "p"), line
 
 
+def test_a_short_sentence_with_a_date_is_article_text_a_short_dated_label_is_not() -> None:
+    for line in (
+        "Revenues from the tariffs have totaled about $63 billion through June 30, 2019.",
+        "Updated guidance was issued on March 3, 2020.",
+        "而在备战国赛的紧要关头，2022年1月，疫情再次“袭击”了郑州。",
+    ):
+        assert not crumb_reason(line, "p"), line
+    labels = ("March 3, 2020", "4:14 p.m.", "2022年1月5日 10:30", "Monday, March 3, 2020 | 14:05")
+    for line in labels:
+        assert crumb_reason(line, "p") == "byline or date", line
+
+
 def test_a_line_of_numbers_counting_up_is_a_pager_or_a_calendar() -> None:
     for line in ("1 2 3 4 5 6 7 8", "1 2 3 … 9", "29 30 31 1 2 3 4", "01 02 03 04"):
         assert is_number_run(line), line
