@@ -208,22 +208,19 @@ NUMBER_RUN_STEPS = 2 / 3
 NUMBER_RUN_DAYS = 31
 #: A pager's line is at most this long (a cheap first look).
 PAGER_UNITS = 40
-#: What a pager holds besides its numbers.
-PAGER_WORD = re.compile(
-    r"^(?:«|»|‹|›|<<|>>|←|→|…|\.\.\.|prev(?:ious)?|next|first|last|older|newer|page|of|"
-    r"seite|von|zurück|weiter|vorherige|nächste|précédente?|suivante?|de|anterior|siguiente|"
-    r"página|上一页|下一页|上一頁|下一頁|首页|首頁|尾页|尾頁|末页|第\d+页|共\d+页|前へ|次へ|前のページ|次のページ)$",
-    re.IGNORECASE,
-)
-#: ... of which a pager holds one, or a page's word and two numbers ("Page 2 of 5"; "4 von
-#: 5" is a rating, "Seite 3" a section).
-PAGER_STEP = re.compile(
-    r"^(?:«|»|‹|›|<<|>>|←|→|prev(?:ious)?|next|older|newer|zurück|weiter|vorherige|nächste|"
+#: What a pager holds besides its numbers: the steps (of which it holds one, or a page's
+#: word and two numbers: "Page 2 of 5"; "4 von 5" is a rating, "Seite 3" a section), the
+#: page's words, and the rest.
+_STEPS = (
+    r"«|»|‹|›|<<|>>|←|→|prev(?:ious)?|next|older|newer|zurück|weiter|vorherige|nächste|"
     r"précédente?|suivante?|anterior|siguiente|上一页|下一页|上一頁|下一頁|前へ|次へ|前のページ|"
-    r"次のページ)$",
-    re.IGNORECASE,
+    r"次のページ"
 )
-_PAGE = re.compile(r"^(?:page|seite|página|第\d+页|共\d+页)$", re.IGNORECASE)
+_PAGES = r"page|seite|página|第\d+页|共\d+页"
+_PAGER_REST = r"…|\.\.\.|first|last|of|von|de|首页|首頁|尾页|尾頁|末页"
+PAGER_STEP = re.compile(rf"^(?:{_STEPS})$", re.IGNORECASE)
+_PAGE = re.compile(rf"^(?:{_PAGES})$", re.IGNORECASE)
+PAGER_WORD = re.compile(rf"^(?:{_STEPS}|{_PAGES}|{_PAGER_REST})$", re.IGNORECASE)
 _PAGER_SPLIT = re.compile(r"[\s|/]+")
 #: A line that only counts the page's readers: "1,234 views", "阅读次数：154",
 #: "您是本文第 154 个阅览者".
