@@ -33,6 +33,7 @@ from monitor.analyse import (
     worker_ignores_signals,
 )
 from monitor.classify import classify_fetch
+from monitor.commits import CommitGroup
 from monitor.compare import FLAP_WINDOW, Comparer
 from monitor.config import Config, Rules
 from monitor.errors import ExtractError, FetchCancelled, StaleBaselineError
@@ -209,6 +210,7 @@ class Checker:
         # memory stays flat however many watches are checked at once.
         self._pages = asyncio.Semaphore(2 * config.settings.fetch.concurrency)
         self.comparer = Comparer(store, config)
+        self.commits = CommitGroup(store)  # the checks that finish together commit together
         self.sleep = sleep  # how the first check waits for its second fetch (tests pass theirs)
         self.analyse = analyse  # the full analysis of a page (picklable, for worker processes)
         self.replays = 0  # checks that a replay found unchanged, without a full analysis
@@ -244,7 +246,7 @@ class Checker:
         for _ in range(STALE_RETRIES):
             record = await self.decide(watch, fetched, next_check_at)
             try:
-                recorded = self.store.record_check(record)
+                recorded = await self.commits.record(record)
                 break
             except StaleBaselineError:
                 # Another process (`monitor check` beside the daemon) stored a check of this

@@ -24,7 +24,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "store",
         "history report atom notify",  # reading back and rendering what was stored
         "compare revalidate",  # what a check found; which validators it sends
-        "pipeline reextract outbox feeds",  # checks, re-extraction, delivery, feed polls
+        "pipeline commits reextract outbox feeds",  # checks, their commits, delivery, feed polls
         "add follow schedule wiring",  # what runs checks and polls
         "service web demo",  # the daemon, the web UI, the demo
         "cli __main__",

@@ -18,11 +18,13 @@ StoreReader over a read-only connection, for the web UI.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from contextlib import AbstractContextManager
 from dataclasses import replace
 from pathlib import Path
 
 from monitor.config import Config, Rules
+from monitor.errors import StoreError
 from monitor.models import Confidence
 from monitor.store.changes import ChangeReader, Changes
 from monitor.store.database import Database
@@ -139,6 +141,21 @@ class Store(StoreReader):
         process has replaced meanwhile is refused (StaleBaselineError)."""
         with self.database.transaction():
             return self._write_check(record)
+
+    def record_checks(self, records: Sequence[CheckRecord]) -> list[Recorded | StoreError]:
+        """Write several checks in one transaction, one commit for all, each in a savepoint
+        of its own: a check that cannot be written (a stale baseline, a constraint) is
+        undone alone and its error takes its place in the list; the others are written. If
+        the transaction itself fails, none is written (StoreError)."""
+        outcomes: list[Recorded | StoreError] = []
+        with self.database.transaction():
+            for record in records:
+                try:
+                    with self.database.savepoint():
+                        outcomes.append(self._write_check(record))
+                except StoreError as exc:
+                    outcomes.append(exc)
+        return outcomes
 
     def add_checked_watch(
         self, url: str, first_check: CheckRecord, *, name: str | None, interval: float | None

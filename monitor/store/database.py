@@ -132,6 +132,22 @@ class Database:
             raise StoreError(f"cannot write to {self.path}: {exc}") from exc
 
     @contextmanager
+    def savepoint(self) -> Iterator[None]:
+        """A part of the open transaction that fails alone: if it raises, what it wrote is
+        undone and the rest of the transaction stays (an SQLite error becomes StoreError)."""
+        conn = self.conn
+        conn.execute("SAVEPOINT part")
+        try:
+            yield
+        except BaseException as exc:
+            conn.execute("ROLLBACK TO part")
+            conn.execute("RELEASE part")
+            if isinstance(exc, sqlite3.Error):
+                raise StoreError(f"cannot write to {self.path}: {exc}") from exc
+            raise
+        conn.execute("RELEASE part")
+
+    @contextmanager
     def snapshot(self) -> Iterator[None]:
         """One read transaction: every query inside sees one state of the database, even
         while another process writes."""
