@@ -69,7 +69,7 @@ from monitor.models import Article, Confidence, Metadata
 log = logging.getLogger(__name__)
 
 #: Bumped whenever a change to extraction can change the text of an unchanged page.
-EXTRACTOR_VERSION = "15"
+EXTRACTOR_VERSION = "16"
 #: An <h1> agrees with <title> when this share of their words are shared (Dice).
 TITLE_AGREEMENT = 0.5
 #: What sites put between a title and their name.

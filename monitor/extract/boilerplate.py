@@ -133,14 +133,16 @@ NOTICE = re.compile(
     r"\bas an amazon associate\b|\badvertisers do not influence\b|"
     r"\ball rights reserved\b|\bcopyrighted (?:property|material)\b|"
     r"\b(?:without|obtain(?:ed)?) (?:the )?(?:prior )?(?:express )?written permission\b|"
-    r"^(?:©|\(c\)\s|copyright\b)|"
+    # a label, not a sentence's subject: "Copyright 2020 …", "Copyright, …" but not
+    # "Copyright holders argue …" (a lowercase word goes on as a sentence)
+    r"^(?:©|\(c\)\s|copyright\b(?!\s+(?-i:[a-z])))|"
     # German
     r"\bwir respektieren (?:deine|ihre) privatsph[äa]re\b|"
     r"\b(?:diese|unsere) (?:website|webseite|seite) (?:verwendet|nutzt) cookies\b|"
     r"\bexterne(?:n)? inhalte?\b.{0,80}\b(?:laden|angezeigt|anzeigen|zustimm\w*|einverstanden)\b|"
     r"\bkeine verbindung zu\b.{0,40}\bher\b|\bihr browser ist veraltet\b|"
     r"\b(?:dieser beitrag|dieser artikel) enth[äa]lt (?:werbung|affiliate)\b|"
-    r"\b(?:handelt es sich um|enth[äa]lt) affiliate\b|^\*?werbung\b|"
+    r"\b(?:handelt es sich um|enth[äa]lt) affiliate\b|^\*?werbung\b(?!\s+(?-i:[a-zäöüß]))|"
     r"\bprovision\b.{0,60}\b(?:kauf|link)\w*\b|\balle rechte vorbehalten\b|"
     # French, Spanish, Portuguese, Italian
     r"\b(?:ce site|este sitio|este site|questo sito)\b.{0,20}\b(?:utilise|utiliza|usa|"

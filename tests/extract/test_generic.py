@@ -114,6 +114,25 @@ def test_subscription_and_follow_prompts_are_furniture() -> None:
         assert line_reason(line) == "promotion", line
 
 
+def test_an_ad_or_copyright_label_is_a_notice_a_sentence_about_either_is_text() -> None:
+    for line in (
+        "Werbung",
+        "*Werbung",
+        "Werbung | unbezahlt",
+        "Werbung (unbeauftragt)",
+        "Werbung Dieser Beitrag enthält Links zu unseren Partnern.",
+        "Copyright 2026 The Coast Courier.",
+        "Copyright, with a few words of small print.",
+    ):
+        assert line_reason(line) == "notice", line
+    for line in (
+        "Werbung nervt. Tracking nervt. Und mobil habe ich keine Zeit für schwere Seiten.",
+        "Werbung neuer Mitglieder",
+        "Copyright lawyers for the architect asked the council to keep the railings.",
+    ):
+        assert not line_reason(line), line
+
+
 def test_closing_headings_in_other_languages() -> None:
     headings = (
         *("Você pode gostar...", "Читайте также", "À lire aussi", "猜你喜欢", "免责声明"),
