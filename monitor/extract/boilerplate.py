@@ -292,6 +292,8 @@ DATELINE_UNITS = 30
 DATELINE_TAIL_UNITS = 4
 DATELINE_HEAD_UNITS = 12
 _CLOCK = re.compile(r"\b[ap]\.m\.$", re.IGNORECASE)
+#: What may stand after a sentence's end: a bracketed source or citation, closing quotes.
+_CLOSER = re.compile(r"(?:[\s\"'”“’‘」』»«]|[(（][^()（）]{1,30}[)）])*$")
 
 
 #: Entries in each of the caches of what a page repeats (its class names, a block's text
@@ -429,7 +431,10 @@ def crumb_reason(text: str, tag: object) -> str:
 
 
 def _says(text: str) -> bool:
-    """True for a line ending as a sentence ends, "4:14 p.m." aside."""
+    """True for a line ending as a sentence ends, "4:14 p.m." aside, before what may close
+    it: a bracketed source or citation and closing quotes ("… on Aug. 31, 2019. (AP)",
+    "“有喜乐的呢，他就该歌颂。”(雅 5:13)")."""
+    text = _CLOSER.sub("", text)
     return is_sentence(text) and not _CLOCK.search(text)
 
 

@@ -197,9 +197,15 @@ def test_a_short_sentence_with_a_date_is_article_text_a_short_dated_label_is_not
         "Revenues from the tariffs have totaled about $63 billion through June 30, 2019.",
         "Updated guidance was issued on March 3, 2020.",
         "而在备战国赛的紧要关头，2022年1月，疫情再次“袭击”了郑州。",
+        # a sentence closed by a bracketed source or citation, or by quotes
+        "A cargo ship leaves the port on Aug. 31, 2019. (AP)",
+        "“有喜乐的呢，他就该歌颂。”(雅 5:13)",
+        "„Denn also hat Gott die Welt geliebt.“ (Johannes 3:16)",
+        "“The vote is on May 3, 2020.”",
     ):
         assert not crumb_reason(line, "p"), line
     labels = ("March 3, 2020", "4:14 p.m.", "2022年1月5日 10:30", "Monday, March 3, 2020 | 14:05")
+    labels += ("Updated 14:32 (GMT)", "May 3, 2020 (updated)", "Frist: 3.5.2020 (Ausschluss)")
     for line in labels:
         assert crumb_reason(line, "p") == "byline or date", line
 
