@@ -199,7 +199,7 @@ def _part(
     opening, furniture = _opening(blocks, inside, titles)
     kept, dropped = _keep(opening + inside, container, (*titles, longer))
     dropped += furniture
-    for block in undeclared(kept, declared):
+    for block in _less_standfirst(undeclared(kept, declared), kept):
         block.reason = "not in the JSON-LD articleBody"
         dropped.append(block)
     lines = [_line(b) for b in kept if not b.reason]
@@ -210,6 +210,20 @@ def _part(
         if not block.reason and not block.is_inside(region):
             region = common_ancestor(region, block.element)
     return _Part(name, run, container, lines, dropped, heading, chosen, region)
+
+
+def _less_standfirst(outside: list[Block], kept: list[Block]) -> list[Block]:
+    """The blocks ``outside`` the JSON-LD articleBody less the article's standfirst: the
+    standfirst-like blocks (:func:`_is_standfirst`) before the first block the body holds,
+    which sites leave out of it (it is their description, or nowhere)."""
+    out = {id(block) for block in outside}
+    head: set[int] = set()
+    for block in kept if outside else ():
+        if id(block) not in out:
+            break
+        if _is_standfirst(block):
+            head.add(id(block))
+    return [block for block in outside if id(block) not in head]
 
 
 def _decide(
