@@ -314,14 +314,17 @@ def _own_text(block: Block) -> float:
 
 
 def _is_standfirst(block: Block) -> bool:
-    """A subtitle heading, a sentence, or a paragraph's worth of text; not a dateline."""
+    """A subtitle heading, a sentence (or one cut short with an ellipsis), or a paragraph's
+    worth of text; not a dateline."""
     size, text = units(block.text), block.text.strip()
     if size >= PARAGRAPH_UNITS:
         return True
     if DATE.search(text):  # "— Ann Lee on Sunday, October 13th, 2019": a dateline
         return False
     is_heading = block.element.tag in ("h2", "h3", "h4")
-    return size >= OPENING_UNITS and (is_heading or is_sentence(text))
+    return size >= OPENING_UNITS and (
+        is_heading or is_sentence(text) or text.endswith(("...", "…"))
+    )
 
 
 def _titled_opening(blocks: list[Block], inside: list[Block], titles: Sequence[str]) -> list[Block]:

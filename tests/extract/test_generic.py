@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import json
+import re
+
 from monitor.extract import explain_article, extract_article
 from monitor.extract.boilerplate import (
     boilerplate_reason,
@@ -260,6 +263,25 @@ def test_a_short_line_ending_as_a_sentence_is_not_a_label() -> None:
     )
     lines = extract_article(html).text.splitlines()
     assert lines[-1] == "特此通告。" and "菜单" not in lines
+
+
+def test_a_standfirst_may_end_in_an_ellipsis_a_short_teaser_may_not() -> None:
+    body = _paragraphs(8)
+    declared = " ".join(re.findall(r"<p>(.*?)</p>", body))
+    jsonld = json.dumps({"@type": "NewsArticle", "articleBody": declared})
+
+    def page(standfirst: str) -> str:  # the JSON-LD body leaves the standfirst out
+        return (
+            "<html><head><title>Einmal durch Schweden</title>"
+            f"<script type='application/ld+json'>{jsonld}</script></head><body>"
+            f"<div class='main'><h1>Einmal durch Schweden</h1><div class='lead'><p>{standfirst}"
+            f"</p></div><div class='story'>{body}</div></div></body></html>"
+        )
+
+    lead = "Der Traum vieler Camping-Fans: einmal durch Schweden! Tipps für die Reise und mehr ..."
+    assert extract_article(page(lead)).text.splitlines()[0] == lead
+    teaser = "Weiterlesen und mehr erfahren ..."
+    assert teaser not in extract_article(page(teaser)).text
 
 
 def test_a_closing_heading_that_looks_like_a_label_still_closes() -> None:
