@@ -31,6 +31,7 @@ import logging
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from itertools import pairwise
 
 from monitor.extract.blocks import Block, annotated_blocks
 from monitor.extract.boilerplate import (
@@ -80,6 +81,8 @@ OPENING_SHARE = 0.5
 OPENING_UNITS = 8
 #: A line this short can head a section.
 HEADING_UNITS = 8
+#: The tags of a section's heading within the article.
+SUBHEADINGS = frozenset(("h2", "h3", "h4", "h5", "h6"))
 
 
 @dataclass
@@ -199,7 +202,7 @@ def _part(
     opening, furniture = _opening(blocks, inside, titles)
     kept, dropped = _keep(opening + inside, container, (*titles, longer))
     dropped += furniture
-    for block in _less_standfirst(undeclared(kept, declared), kept):
+    for block in _undeclared(undeclared(kept, declared), kept):
         block.reason = "not in the JSON-LD articleBody"
         dropped.append(block)
     lines = [_line(b) for b in kept if not b.reason]
@@ -212,18 +215,25 @@ def _part(
     return _Part(name, run, container, lines, dropped, heading, chosen, region)
 
 
-def _less_standfirst(outside: list[Block], kept: list[Block]) -> list[Block]:
-    """The blocks ``outside`` the JSON-LD articleBody less the article's standfirst: the
-    standfirst-like blocks (:func:`_is_standfirst`) before the first block the body holds,
-    which sites leave out of it (it is their description, or nowhere)."""
+def _undeclared(outside: list[Block], kept: list[Block]) -> list[Block]:
+    """The blocks ``outside`` the JSON-LD articleBody, less what sites leave out of it that
+    is the article's all the same: the standfirst (standfirst-like blocks, see
+    :func:`_is_standfirst`, before the first block the body holds: it is their description,
+    or nowhere) and subheadings (a heading whose next line the body holds: the body is
+    often the paragraphs' text alone)."""
     out = {id(block) for block in outside}
-    head: set[int] = set()
-    for block in kept if outside else ():
+    shown = [block for block in kept if not block.reason]
+    left_out: set[int] = set()
+    for block in shown if outside else ():
         if id(block) not in out:
             break
         if _is_standfirst(block):
-            head.add(id(block))
-    return [block for block in outside if id(block) not in head]
+            left_out.add(id(block))
+    for block, after in pairwise(shown):
+        is_heading = block.element.tag in SUBHEADINGS
+        if is_heading and id(block) in out and id(after) not in out:
+            left_out.add(id(block))
+    return [block for block in outside if id(block) not in left_out]
 
 
 def _decide(
