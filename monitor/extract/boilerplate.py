@@ -546,7 +546,7 @@ def closing_start(texts: Sequence[str], start: int = 0) -> int:
     above, total = sum(sizes[:start]), sum(sizes)
     for i in range(start, len(texts)):
         late = above >= CLOSING_AFTER * total
-        if late and sizes[i] <= CLOSING_UNITS and CLOSING.match(texts[i].strip()):
+        if late and sizes[i] <= CLOSING_UNITS and _closes(texts[i].strip()):
             return i
         above += sizes[i]
     return len(texts)
@@ -554,7 +554,19 @@ def closing_start(texts: Sequence[str], start: int = 0) -> int:
 
 def is_closing(text: str) -> bool:
     """True for a closing heading ("Related", "Comments", 関連記事 ...)."""
-    return units(text) <= CLOSING_UNITS and CLOSING.match(text.strip()) is not None
+    return units(text) <= CLOSING_UNITS and _closes(text.strip())
+
+
+def _closes(text: str) -> bool:
+    """A closing heading, or a bar of them ("Kommentarfeed | Kommentare geschlossen |
+    Trackback-URL", "Comments · Trackbacks")."""
+    if CLOSING.match(text):
+        return True
+    parts = _BAR.split(text)
+    return len(parts) > 1 and all(CLOSING.match(part.strip()) for part in parts)
+
+
+_BAR = re.compile(r"\s[|·•]\s")
 
 
 def clean_lines(lines: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:

@@ -141,10 +141,13 @@ def test_closing_headings_in_other_languages() -> None:
         *("Você pode gostar...", "Читайте также", "À lire aussi", "猜你喜欢", "免责声明"),
         *("3 Kommentare", "Laisser un commentaire", "Deja un comentario", "1 commento"),
         "Keine Kommentare (Kommentare erscheinen erst nach unserer Freigabe)",
+        "Kommentarfeed | Kommentare geschlossen | Trackback-URL",  # a bar of them
     )
     for heading in headings:
         texts = ["Paragraph one of the story, long enough."] * 4 + [heading, "A teaser."]
         assert closing_start(texts) == 4, heading
+    texts = ["Paragraph one of the story, long enough."] * 4 + ["Comments | Sport | Politics"]
+    assert closing_start(texts) == 5  # a menu that names the comments is no closing bar
 
 
 def test_an_opinion_pieces_label_and_a_spokesmans_no_comment_close_nothing() -> None:
