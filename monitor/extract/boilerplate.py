@@ -152,6 +152,14 @@ NOTICE = re.compile(
     re.IGNORECASE,
 )
 PROMOTION_UNITS = 45
+#: A share button's whole line: a service's name, or the verb to share, print or mail.
+SHARE_BUTTON = re.compile(
+    r"^(?:share|teilen|twittern|tweet(?:en)?|mitteilen|partager|partagez|compartir|"
+    r"compartilhar|condividi|delen|dela|e-?mail|print|drucken|imprimer|imprimir|stampa|"
+    r"facebook|twitter|whatsapp|linkedin|xing|pinterest|reddit|telegram|flipboard|tumblr|"
+    r"pocket|mastodon|bluesky|threads|分享|シェア|ツイート)$",
+    re.IGNORECASE,
+)
 #: Words one of which every prompt and notice holds (lowercase): a cheap first look.
 _NOTICE_WORDS = re.compile(
     "newsletter|follow|join the conversation|inbox|letterbox|your door|subscri|download|"
@@ -467,7 +475,9 @@ def line_reason(text: str) -> str:
     """Why a line is furniture whatever page it is on ("" when it may be article text)."""
     text = text.strip()
     size = units(text)
-    if size <= FURNITURE_UNITS and (FURNITURE.match(text) or LABEL.match(text)):
+    if size <= FURNITURE_UNITS and (
+        FURNITURE.match(text) or LABEL.match(text) or SHARE_BUTTON.match(text)
+    ):
         return "furniture"
     if (size <= CREDIT_UNITS and CREDIT.search(text)) or BARE_LINK.match(text):
         return "credit or link"

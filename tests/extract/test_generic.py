@@ -136,6 +136,13 @@ def test_an_ad_or_copyright_label_is_a_notice_a_sentence_about_either_is_text() 
         assert not line_reason(line), line
 
 
+def test_a_share_buttons_line_is_furniture_a_line_about_sharing_is_not() -> None:
+    for line in ("teilen", "twittern", "E-Mail", "Facebook", "LinkedIn", "Drucken", "シェア"):
+        assert line_reason(line) == "furniture", line
+    for line in ("Share prices fell by a third.", "Facebook said it would appeal.", "Teilen?"):
+        assert not line_reason(line), line
+
+
 def test_closing_headings_in_other_languages() -> None:
     headings = (
         *("Você pode gostar...", "Читайте также", "À lire aussi", "猜你喜欢", "免责声明"),
