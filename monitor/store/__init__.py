@@ -142,18 +142,20 @@ class Store(StoreReader):
         with self.database.transaction():
             return self._write_check(record)
 
-    def record_checks(self, records: Sequence[CheckRecord]) -> list[Recorded | StoreError]:
+    def record_checks(self, records: Sequence[CheckRecord]) -> list[Recorded | Exception]:
         """Write several checks in one transaction, one commit for all, each in a savepoint
-        of its own: a check that cannot be written (a stale baseline, a constraint) is
-        undone alone and its error takes its place in the list; the others are written. If
-        the transaction itself fails, none is written (StoreError)."""
-        outcomes: list[Recorded | StoreError] = []
+        of its own: a check that cannot be written (a stale baseline, a constraint, any
+        error) is undone alone and its error takes its place in the list; the others are
+        written. If the transaction itself fails, none is written (StoreError)."""
+        outcomes: list[Recorded | Exception] = []
         with self.database.transaction():
             for record in records:
                 try:
                     with self.database.savepoint():
                         outcomes.append(self._write_check(record))
-                except StoreError as exc:
+                except Exception as exc:  # that check alone failed ...
+                    if not self.database.conn.in_transaction:  # ... unless it ended them all
+                        raise StoreError(f"cannot write to {self.path}: {exc}") from exc
                     outcomes.append(exc)
         return outcomes
 

@@ -133,15 +133,20 @@ class Database:
 
     @contextmanager
     def savepoint(self) -> Iterator[None]:
-        """A part of the open transaction that fails alone: if it raises, what it wrote is
-        undone and the rest of the transaction stays (an SQLite error becomes StoreError)."""
+        """A part of the open transaction (:meth:`transaction`) that fails alone: if it
+        raises, what it wrote is undone and the rest of the transaction stays (an SQLite
+        error becomes StoreError). An error that ended the whole transaction is raised as
+        it is: there is nothing left to undo."""
         conn = self.conn
+        if not conn.in_transaction:  # alone, SAVEPOINT would open a transaction of its own
+            raise StoreError(f"a savepoint of {self.path} needs an open transaction")
         conn.execute("SAVEPOINT part")
         try:
             yield
         except BaseException as exc:
-            conn.execute("ROLLBACK TO part")
-            conn.execute("RELEASE part")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK TO part")
+                conn.execute("RELEASE part")
             if isinstance(exc, sqlite3.Error):
                 raise StoreError(f"cannot write to {self.path}: {exc}") from exc
             raise

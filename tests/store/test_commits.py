@@ -49,6 +49,18 @@ def changed(watch_id: int, text: str, baseline: int) -> CheckRecord:
     )
 
 
+def dangling(watch_id: int) -> CheckRecord:
+    """A check whose change points at a version that does not exist."""
+    record = changed(watch_id, "one", 999999)
+    return CheckRecord(
+        watch_id,
+        CheckStatus.CHANGED,
+        record.checked_at,
+        new_snapshot=record.new_snapshot,
+        change=record.change,
+    )
+
+
 def together(group: CommitGroup, records: list[CheckRecord]) -> list[Recorded | BaseException]:
     """The records handed in at once, as concurrent checks do; what each came back with."""
 
@@ -58,11 +70,20 @@ def together(group: CommitGroup, records: list[CheckRecord]) -> list[Recorded | 
     return asyncio.run(run())
 
 
+def begins(store: Store) -> list[str]:
+    """The transactions the store's connection opens from now on (its BEGIN statements)."""
+    seen: list[str] = []
+    store.database.conn.set_trace_callback(
+        lambda sql: seen.append(sql) if sql.startswith("BEGIN") else None
+    )
+    return seen
+
+
 def test_checks_that_finish_together_share_one_transaction(store: Store) -> None:
     watches = [store.watches.add(f"https://x.test/{i}") for i in range(3)]
-    group = CommitGroup(store)
-    outcomes = together(group, [new(w.id, f"text {w.id}") for w in watches])
-    assert (group.transactions, group.records) == (1, 3)
+    transactions = begins(store)
+    outcomes = together(CommitGroup(store), [new(w.id, f"text {w.id}") for w in watches])
+    assert transactions == ["BEGIN IMMEDIATE"]
     for watch, outcome in zip(watches, outcomes, strict=True):
         assert isinstance(outcome, Recorded)
         assert outcome.version == 1
@@ -82,6 +103,15 @@ def test_a_check_returns_only_once_its_group_is_committed(store: Store) -> None:
     assert asyncio.run(run()) == 1
 
 
+def test_a_failed_commit_fails_every_check_of_its_group_and_writes_none(store: Store) -> None:
+    a, b = store.watches.add("https://x.test/a"), store.watches.add("https://x.test/b")
+    store.db.execute("PRAGMA defer_foreign_keys = ON")  # checked at COMMIT, not before
+    outcomes = together(CommitGroup(store), [new(b.id, "b one"), dangling(a.id)])
+    assert all(isinstance(o, StoreError) for o in outcomes), outcomes
+    assert "FOREIGN KEY" in str(outcomes[0])
+    assert store.versions.checks(a) == [] and store.versions.checks(b) == []
+
+
 def test_a_stale_check_fails_alone_and_writes_nothing(store: Store) -> None:
     a, b = store.watches.add("https://x.test/a"), store.watches.add("https://x.test/b")
     first = store.record_check(new(a.id, "one"))
@@ -99,15 +129,7 @@ def test_a_stale_check_fails_alone_and_writes_nothing(store: Store) -> None:
 
 def test_a_check_that_breaks_a_constraint_is_undone_alone(store: Store) -> None:
     a, b = store.watches.add("https://x.test/a"), store.watches.add("https://x.test/b")
-    broken = changed(a.id, "one", 999999)  # its change points at no version
-    broken = CheckRecord(
-        a.id,
-        CheckStatus.CHANGED,
-        broken.checked_at,
-        new_snapshot=broken.new_snapshot,
-        change=broken.change,
-    )
-    outcomes = together(CommitGroup(store), [broken, new(b.id, "b one")])
+    outcomes = together(CommitGroup(store), [dangling(a.id), new(b.id, "b one")])
     assert isinstance(outcomes[0], StoreError)
     assert "FOREIGN KEY" in str(outcomes[0])
     assert store.versions.of(a) == [] and store.versions.checks(a) == []
@@ -115,7 +137,31 @@ def test_a_check_that_breaks_a_constraint_is_undone_alone(store: Store) -> None:
     assert len(store.versions.checks(b)) == 1
 
 
-def test_a_failed_transaction_fails_every_check_of_its_group(store: Store) -> None:
+def test_a_check_that_cannot_be_written_for_any_reason_fails_alone(store: Store) -> None:
+    a, b = store.watches.add("https://x.test/a"), store.watches.add("https://x.test/b")
+    metadata = Metadata(author={"not", "json"})  # type: ignore[arg-type]
+    snapshot = NewSnapshot("T", "one", "s1", metadata, "https://x.test/", "generic", b"1", "utf-8")
+    broken = CheckRecord(a.id, CheckStatus.NEW, "2026-11-01T00:00:00+00:00", new_snapshot=snapshot)
+    outcomes = together(CommitGroup(store), [broken, new(b.id, "b one")])
+    assert isinstance(outcomes[0], Exception) and not isinstance(outcomes[0], StoreError)
+    assert store.versions.checks(a) == []
+    assert isinstance(outcomes[1], Recorded)
+    assert len(store.versions.checks(b)) == 1
+
+
+def test_an_error_that_ends_the_transaction_fails_the_whole_group(store: Store) -> None:
+    a, b = store.watches.add("https://x.test/a"), store.watches.add("https://x.test/b")
+    store.db.execute(
+        f"CREATE TEMP TRIGGER full BEFORE INSERT ON checks WHEN NEW.watch_id = {b.id} "
+        "BEGIN SELECT RAISE(ROLLBACK, 'database or disk is full'); END"
+    )
+    outcomes = together(CommitGroup(store), [new(a.id, "a one"), new(b.id, "b one")])
+    assert all(isinstance(o, StoreError) for o in outcomes), outcomes
+    assert "disk is full" in str(outcomes[0])
+    assert store.versions.checks(a) == [] and not store.database.conn.in_transaction
+
+
+def test_a_failed_transaction_leaves_the_group_ready_for_the_next(store: Store) -> None:
     watches = [store.watches.add(f"https://x.test/{i}") for i in range(2)]
     store.db.execute("PRAGMA query_only = ON")  # the database refuses every write
     group = CommitGroup(store)
@@ -123,12 +169,11 @@ def test_a_failed_transaction_fails_every_check_of_its_group(store: Store) -> No
     assert all(isinstance(o, StoreError) for o in outcomes)
     store.db.execute("PRAGMA query_only = OFF")
     assert all(store.versions.checks(w) == [] for w in watches)
-    # the group is not stuck: the next check is written
     (outcome,) = together(group, [new(watches[0].id, "text")])
     assert isinstance(outcome, Recorded)
 
 
-def test_a_cancelled_check_does_not_stop_its_group(store: Store) -> None:
+def test_a_cancelled_check_writes_nothing_and_does_not_stop_its_group(store: Store) -> None:
     a, b = store.watches.add("https://x.test/a"), store.watches.add("https://x.test/b")
     group = CommitGroup(store)
 
@@ -141,6 +186,20 @@ def test_a_cancelled_check_does_not_stop_its_group(store: Store) -> None:
 
     assert asyncio.run(run()).version == 1
     assert [v.text for v in store.versions.of(b)] == ["b one"]
-    # what the cancelled check handed in is written whole, as if it had ended just before
-    assert [v.text for v in store.versions.of(a)] == ["a one"]
-    assert len(store.versions.checks(a)) == 1
+    assert store.versions.checks(a) == []
+
+
+def test_a_loop_that_stops_with_a_group_open_leaves_nothing_stuck(store: Store) -> None:
+    a, b = store.watches.add("https://x.test/a"), store.watches.add("https://x.test/b")
+    group = CommitGroup(store, window=3600)  # the loop stops long before the group is due
+
+    async def stop_early() -> None:
+        task = asyncio.create_task(group.record(new(a.id, "a one")))
+        await asyncio.sleep(0)
+        task.cancel()  # as asyncio.run does to what is left when the main task ends
+
+    asyncio.run(stop_early())
+    group.window = 0.0
+    (outcome,) = together(group, [new(b.id, "b one")])  # a new loop, as the next run's
+    assert isinstance(outcome, Recorded)
+    assert store.versions.checks(a) == []
