@@ -133,16 +133,14 @@ NOTICE = re.compile(
     r"\bas an amazon associate\b|\badvertisers do not influence\b|"
     r"\ball rights reserved\b|\bcopyrighted (?:property|material)\b|"
     r"\b(?:without|obtain(?:ed)?) (?:the )?(?:prior )?(?:express )?written permission\b|"
-    # a label, not a sentence's subject: "Copyright 2020 …", "Copyright, …" but not
-    # "Copyright holders argue …" (a lowercase word goes on as a sentence)
-    r"^(?:©|\(c\)\s|copyright\b(?!\s+(?-i:[a-z])))|"
+    r"^(?:©|\(c\)\s)|"
     # German
     r"\bwir respektieren (?:deine|ihre) privatsph[äa]re\b|"
     r"\b(?:diese|unsere) (?:website|webseite|seite) (?:verwendet|nutzt) cookies\b|"
     r"\bexterne(?:n)? inhalte?\b.{0,80}\b(?:laden|angezeigt|anzeigen|zustimm\w*|einverstanden)\b|"
     r"\bkeine verbindung zu\b.{0,40}\bher\b|\bihr browser ist veraltet\b|"
     r"\b(?:dieser beitrag|dieser artikel) enth[äa]lt (?:werbung|affiliate)\b|"
-    r"\b(?:handelt es sich um|enth[äa]lt) affiliate\b|^\*?werbung\b(?!\s+(?-i:[a-zäöüß]))|"
+    r"\b(?:handelt es sich um|enth[äa]lt) affiliate\b|"
     r"\bprovision\b.{0,60}\b(?:kauf|link)\w*\b|\balle rechte vorbehalten\b|"
     # French, Spanish, Portuguese, Italian
     r"\b(?:ce site|este sitio|este site|questo sito)\b.{0,20}\b(?:utilise|utiliza|usa|"
@@ -152,6 +150,11 @@ NOTICE = re.compile(
     re.IGNORECASE,
 )
 PROMOTION_UNITS = 45
+#: A line that opens with an ad or a copyright label ("Werbung", "*Werbung | unbezahlt",
+#: "Copyright 2026 …", "Copyright by …"); as long a sentence as this, it is article text
+#: ("Werbung nervt. Tracking nervt. …", "Copyright lawyers for the architect asked …").
+LABEL_NOTICE = re.compile(r"^(?:\*?werbung|copyright)\b", re.IGNORECASE)
+LABEL_NOTICE_SENTENCE = 10
 #: A share button's whole line: a service's name, or the verb to share, print or mail.
 SHARE_BUTTON = re.compile(
     r"^(?:share|teilen|twittern|tweet(?:en)?|mitteilen|partager|partagez|compartir|"
@@ -301,7 +304,10 @@ DATELINE_TAIL_UNITS = 4
 DATELINE_HEAD_UNITS = 12
 _CLOCK = re.compile(r"\b[ap]\.m\.$", re.IGNORECASE)
 #: What may stand after a sentence's end: a bracketed source or citation, closing quotes.
-_CLOSER = re.compile(r"(?:[\s\"'”“’‘」』»«]|[(（][^()（）]{1,30}[)）])*$")
+#: A citation or source in brackets that ends a line, and what closes it after.
+_CITATION = re.compile(r"[(（][^()（）]{1,30}[)）][\s\"'”“’‘」』»«]*$")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_CLOSING_QUOTES = " \"'”“’‘」』»«"
 
 
 #: Entries in each of the caches of what a page repeats (its class names, a block's text
@@ -429,7 +435,7 @@ def crumb_reason(text: str, tag: object) -> str:
     size = units(text)
     # a short line with a date is a dateline unless it ends as a sentence ("Revenues have
     # totaled $63 billion through June 30, 2019.")
-    if size <= SHORT_LINE and (BYLINE.search(text) or (DATE.search(text) and not _says(text))):
+    if size <= SHORT_LINE and (BYLINE.search(text) or (_dated(text) and not _says(text))):
         return "byline or date"
     if size <= DATELINE_UNITS and is_dateline(text):
         return "byline or date"
@@ -439,11 +445,22 @@ def crumb_reason(text: str, tag: object) -> str:
 
 
 def _says(text: str) -> bool:
-    """True for a line ending as a sentence ends, "4:14 p.m." aside, before what may close
-    it: a bracketed source or citation and closing quotes ("… on Aug. 31, 2019. (AP)",
-    "“有喜乐的呢，他就该歌颂。”(雅 5:13)")."""
-    text = _CLOSER.sub("", text)
+    """True for a line ending as a sentence ends, "4:14 p.m." aside, closing quotes after
+    it or not ("“The vote is on May 3, 2020.”")."""
+    text = text.rstrip(_CLOSING_QUOTES)
     return is_sentence(text) and not _CLOCK.search(text)
+
+
+def _dated(text: str) -> bool:
+    """True for a line with a date; in the citation it may end with, only a date with its
+    year counts ("（2001-07-05 09:37AM）"): a verse's "5:13" in "“有喜乐的呢，他就该歌颂。”(雅
+    5:13)" is no time of day."""
+    citation = _CITATION.search(text)
+    if citation is None:
+        return DATE.search(text) is not None
+    if DATE.search(text, 0, citation.start()):
+        return True
+    return any(_YEAR.search(found.group()) for found in DATE.finditer(citation.group()))
 
 
 def is_dateline(text: str) -> bool:
@@ -543,9 +560,13 @@ def is_pager(text: str) -> bool:
 
 
 def is_notice(text: str, size: float) -> bool:
-    """True for a prompt or a notice (:data:`PROMOTION`, :data:`NOTICE`) of ``size`` units."""
+    """True for a prompt or a notice (:data:`PROMOTION`, :data:`NOTICE`) of ``size`` units,
+    or a line that opens with an ad or copyright label (:data:`LABEL_NOTICE`) unless it is
+    a sentence of :data:`LABEL_NOTICE_SENTENCE` units or more."""
     if size > PROMOTION_UNITS or not _NOTICE_WORDS.search(text.lower()):
         return False
+    if LABEL_NOTICE.match(text) and (size < LABEL_NOTICE_SENTENCE or not is_sentence(text)):
+        return True
     return bool(PROMOTION.search(text) or NOTICE.search(text))
 
 

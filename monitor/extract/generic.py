@@ -28,6 +28,7 @@ All of it is linear in the page size.
 from __future__ import annotations
 
 import logging
+import re
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
@@ -217,23 +218,34 @@ def _part(
 
 def _undeclared(outside: list[Block], kept: list[Block]) -> list[Block]:
     """The blocks ``outside`` the JSON-LD articleBody, less what sites leave out of it that
-    is the article's all the same: the standfirst (standfirst-like blocks, see
-    :func:`_is_standfirst`, before the first block the body holds: it is their description,
-    or nowhere) and subheadings (a heading whose next line the body holds: the body is
-    often the paragraphs' text alone)."""
+    is the article's all the same: its standfirst (:func:`_declared_standfirst`) and its
+    subheadings (a heading whose very next block the body holds: the body is often the
+    paragraphs' text alone)."""
     out = {id(block) for block in outside}
-    shown = [block for block in kept if not block.reason]
-    left_out: set[int] = set()
-    for block in shown if outside else ():
-        if id(block) not in out:
-            break
-        if _is_standfirst(block):
-            left_out.add(id(block))
-    for block, after in pairwise(shown):
-        is_heading = block.element.tag in SUBHEADINGS
-        if is_heading and id(block) in out and id(after) not in out:
+    left_out = {id(block) for block in _declared_standfirst(kept, out)}
+    for block, after in pairwise(kept):
+        is_heading = block.element.tag in SUBHEADINGS and not block.reason
+        if is_heading and id(block) in out and id(after) not in out and not after.reason:
             left_out.add(id(block))
     return [block for block in outside if id(block) not in left_out]
+
+
+def _declared_standfirst(kept: list[Block], outside: set[int]) -> list[Block]:
+    """The standfirst that a trusted articleBody leaves out (it is the site's description,
+    or nowhere): the first line of the text, if the body does not hold it, it comes after
+    the page's first ``<h1>``, and it reads as one (:func:`_is_standfirst`) and not as a
+    label's teaser ("Lesen Sie auch: …")."""
+    first = next((block for block in kept if not block.reason), None)
+    if first is None or id(first) not in outside:
+        return []
+    text = first.text.strip()
+    if not _is_standfirst(first) or _LABELLED.match(text):
+        return []
+    return [first] if first.element.xpath("boolean(preceding::h1)") else []
+
+
+#: A line that opens with a short label and a colon ("Eilmeldung: …", "Lesen Sie auch: …").
+_LABELLED = re.compile(r"^\W*(?:\w+\W+){0,2}\w+\s*[:：]")
 
 
 def _decide(
@@ -324,17 +336,14 @@ def _own_text(block: Block) -> float:
 
 
 def _is_standfirst(block: Block) -> bool:
-    """A subtitle heading, a sentence (or one cut short with an ellipsis), or a paragraph's
-    worth of text; not a dateline."""
+    """A subtitle heading, a sentence, or a paragraph's worth of text; not a dateline."""
     size, text = units(block.text), block.text.strip()
     if size >= PARAGRAPH_UNITS:
         return True
     if DATE.search(text):  # "— Ann Lee on Sunday, October 13th, 2019": a dateline
         return False
     is_heading = block.element.tag in ("h2", "h3", "h4")
-    return size >= OPENING_UNITS and (
-        is_heading or is_sentence(text) or text.endswith(("...", "…"))
-    )
+    return size >= OPENING_UNITS and (is_heading or is_sentence(text))
 
 
 def _titled_opening(blocks: list[Block], inside: list[Block], titles: Sequence[str]) -> list[Block]:

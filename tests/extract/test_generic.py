@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import json
-import re
 
 from monitor.extract import explain_article, extract_article
 from monitor.extract.boilerplate import (
@@ -126,11 +125,16 @@ def test_an_ad_or_copyright_label_is_a_notice_a_sentence_about_either_is_text() 
         "Werbung Dieser Beitrag enthält Links zu unseren Partnern.",
         "Copyright 2026 The Coast Courier.",
         "Copyright, with a few words of small print.",
+        # a label a word goes on from is still one, a short sentence too
+        "*Werbung wegen Markennennung",
+        "Werbung durch Verlinkung / unbezahlt",
+        "Copyright by Example Media GmbH 2026",
+        "Copyright der Fotos: Max Mustermann",
+        "Werbung Dieser Beitrag enthält Links zu unseren Partnern.",
     ):
         assert line_reason(line) == "notice", line
     for line in (
         "Werbung nervt. Tracking nervt. Und mobil habe ich keine Zeit für schwere Seiten.",
-        "Werbung neuer Mitglieder",
         "Copyright lawyers for the architect asked the council to keep the railings.",
     ):
         assert not line_reason(line), line
@@ -210,8 +214,7 @@ def test_a_short_sentence_with_a_date_is_article_text_a_short_dated_label_is_not
         "Revenues from the tariffs have totaled about $63 billion through June 30, 2019.",
         "Updated guidance was issued on March 3, 2020.",
         "而在备战国赛的紧要关头，2022年1月，疫情再次“袭击”了郑州。",
-        # a sentence closed by a bracketed source or citation, or by quotes
-        "A cargo ship leaves the port on Aug. 31, 2019. (AP)",
+        # a verse's "5:13" in the citation that ends the line is no time of day
         "“有喜乐的呢，他就该歌颂。”(雅 5:13)",
         "„Denn also hat Gott die Welt geliebt.“ (Johannes 3:16)",
         "“The vote is on May 3, 2020.”",
@@ -219,6 +222,13 @@ def test_a_short_sentence_with_a_date_is_article_text_a_short_dated_label_is_not
         assert not crumb_reason(line, "p"), line
     labels = ("March 3, 2020", "4:14 p.m.", "2022年1月5日 10:30", "Monday, March 3, 2020 | 14:05")
     labels += ("Updated 14:32 (GMT)", "May 3, 2020 (updated)", "Frist: 3.5.2020 (Ausschluss)")
+    # an update stamp that ends as a sentence before its source is still one
+    labels += (
+        "Posted by Ann Lee on March 3, 2026. (AP)",
+        "Zuletzt aktualisiert am 04.05.2026 um 14:05 Uhr. (red)",
+        "Stand: 04.05.2026. (dpa)",
+        "本文更新于2026年3月4日 14:05。（编辑：张三）",
+    )
     for line in labels:
         assert crumb_reason(line, "p") == "byline or date", line
 
@@ -275,23 +285,46 @@ def test_a_short_line_ending_as_a_sentence_is_not_a_label() -> None:
     assert lines[-1] == "特此通告。" and "菜单" not in lines
 
 
-def test_a_standfirst_may_end_in_an_ellipsis_a_short_teaser_may_not() -> None:
-    body = _paragraphs(8)
-    declared = " ".join(re.findall(r"<p>(.*?)</p>", body))
-    jsonld = json.dumps({"@type": "NewsArticle", "articleBody": declared})
+def _declared_page(head: str, body_extra: str = "", before_title: str = "") -> str:
+    """A page whose trusted JSON-LD articleBody holds its twelve paragraphs and nothing else."""
+    paragraphs = [
+        f"Absatz {i} des Berichts über den Umbau am Hafen, mit genug Wörtern für einen Absatz."
+        for i in range(12)
+    ]
+    jsonld = json.dumps({"@type": "NewsArticle", "articleBody": " ".join(paragraphs)})
+    body = "".join(f"<p>{p}</p>" for p in paragraphs[:6]) + body_extra
+    body += "".join(f"<p>{p}</p>" for p in paragraphs[6:])
+    return (
+        f"<html><head><title>Der Hafen wird umgebaut</title><script type='application/ld+json'>"
+        f"{jsonld}</script></head><body><div class='main'>{before_title}"
+        f"<h1>Der Hafen wird umgebaut</h1>{head}<div class='story'>{body}</div></div>"
+        "</body></html>"
+    )
 
-    def page(standfirst: str) -> str:  # the JSON-LD body leaves the standfirst out
-        return (
-            "<html><head><title>Einmal durch Schweden</title>"
-            f"<script type='application/ld+json'>{jsonld}</script></head><body>"
-            f"<div class='main'><h1>Einmal durch Schweden</h1><div class='lead'><p>{standfirst}"
-            f"</p></div><div class='story'>{body}</div></div></body></html>"
-        )
 
-    lead = "Der Traum vieler Camping-Fans: einmal durch Schweden! Tipps für die Reise und mehr ..."
-    assert extract_article(page(lead)).text.splitlines()[0] == lead
-    teaser = "Weiterlesen und mehr erfahren ..."
-    assert teaser not in extract_article(page(teaser)).text
+def test_a_trusted_article_body_keeps_the_standfirst_and_subheadings_it_leaves_out() -> None:
+    standfirst = "Der alte Kai wird abgerissen, und an seiner Stelle entsteht ein Park am Wasser."
+    subheading = "<h2>Was sich für Anwohner ändert</h2>"
+    lines = extract_article(_declared_page(f"<p>{standfirst}</p>", subheading)).text.splitlines()
+    assert lines[0] == standfirst
+    assert lines[7] == "Was sich für Anwohner ändert"
+    # teasers, tickers and widgets the body does not hold are not the article's
+    for head in (
+        "<p>Eilmeldung: Der Bundestag hat am Abend das neue Hafengesetz beschlossen.</p>",
+        "<p>Lesen Sie auch: Warum die Mieten am Hafen steigen und was Mieter tun können.</p>",
+    ):
+        assert "Eilmeldung" not in (text := extract_article(_declared_page(head)).text)
+        assert "Lesen Sie auch" not in text
+    above = f"<p>{standfirst}</p>"  # above the headline: not its standfirst
+    assert standfirst not in extract_article(_declared_page("", before_title=above)).text
+    widgets = (
+        "<h3>Meistgelesen im Viertel</h3><ul><li><a href='/a'>Neues Freibad öffnet</a></li>"
+        "<li><a href='/b'>Markt zieht um</a></li></ul>"
+        "<h3>Auch interessant: Neues Freibad öffnet im Mai</h3>"
+        "<p>Das Freibad am Stadtrand öffnet nach zwei Jahren Umbau wieder für alle Gäste.</p>"
+    )
+    text = extract_article(_declared_page("", widgets)).text
+    assert "Meistgelesen" not in text and "Auch interessant" not in text
 
 
 def test_a_closing_heading_that_looks_like_a_label_still_closes() -> None:
