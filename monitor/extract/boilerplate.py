@@ -303,7 +303,6 @@ DATELINE_UNITS = 30
 DATELINE_TAIL_UNITS = 4
 DATELINE_HEAD_UNITS = 12
 _CLOCK = re.compile(r"\b[ap]\.m\.$", re.IGNORECASE)
-#: What may stand after a sentence's end: a bracketed source or citation, closing quotes.
 #: A citation or source in brackets that ends a line, and what closes it after.
 _CITATION = re.compile(r"[(（][^()（）]{1,30}[)）][\s\"'”“’‘」』»«]*$")
 _YEAR = re.compile(r"(?:19|20)\d\d")
