@@ -35,7 +35,7 @@ class CommitGroup:
         # what a stopped loop left behind (its checks were cancelled) is not written
         self._waiting = [(r, f) for r, f in self._waiting if f.get_loop() is loop]
         self._waiting.append((record, future))
-        if self._timer is None or self._timer.cancelled() or len(self._waiting) == 1:
+        if len(self._waiting) == 1:  # the first of a group (a stopped loop's timer is moot)
             if self._timer is not None:
                 self._timer.cancel()
             self._timer = loop.call_later(self.window, self._write)

@@ -82,8 +82,6 @@ OPENING_SHARE = 0.5
 OPENING_UNITS = 8
 #: A line this short can head a section.
 HEADING_UNITS = 8
-#: The tags of a section's heading within the article.
-SUBHEADINGS = frozenset(("h2", "h3", "h4", "h5", "h6"))
 
 
 @dataclass
@@ -224,7 +222,7 @@ def _undeclared(outside: list[Block], kept: list[Block]) -> list[Block]:
     out = {id(block) for block in outside}
     left_out = {id(block) for block in _declared_standfirst(kept, out)}
     for block, after in pairwise(kept):
-        is_heading = block.element.tag in SUBHEADINGS and not block.reason
+        is_heading = 2 <= _heading_rank(block) <= 6 and not block.reason
         if is_heading and id(block) in out and id(after) not in out and not after.reason:
             left_out.add(id(block))
     return [block for block in outside if id(block) not in left_out]
