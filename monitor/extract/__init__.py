@@ -32,8 +32,8 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from monitor.config import Rules
-from monitor.extract.blocks import blocks_of
-from monitor.extract.boilerplate import boilerplate_reason, clean_lines
+from monitor.extract.blocks import MAX_BOILERPLATE_SHARE, blocks_of
+from monitor.extract.boilerplate import boilerplate_reason, clean_lines, never_article_boxes
 from monitor.extract.chars import clean_article, clean_markup
 from monitor.extract.css import Document, names_only
 from monitor.extract.declared import declared_body, declared_description
@@ -69,7 +69,7 @@ from monitor.models import Article, Confidence, Metadata
 log = logging.getLogger(__name__)
 
 #: Bumped whenever a change to extraction can change the text of an unchanged page.
-EXTRACTOR_VERSION = "16"
+EXTRACTOR_VERSION = "17"
 #: An <h1> agrees with <title> when this share of their words are shared (Dice).
 TITLE_AGREEMENT = 0.5
 #: What sites put between a title and their name.
@@ -284,13 +284,13 @@ def _content_lines(
     if chosen.content:
         roots = doc.select_outermost(chosen.content)
         trace.chose(extractor, chosen.content)
-        lines = list(blocks_of(roots))
         region = _common(roots)
         if extractor == "site-rule":
             sure = Confidence("high", "a [[site]] rule's content selectors chose it")
-            return lines, "", sure, region
+            return list(blocks_of(roots)), "", sure, region
+        _drop_named_boxes(doc, roots, extractor, trace)
         sure = Confidence("high", f"the {extractor!r} rule pack's selectors chose it")
-        return _pack_lines(lines, extractor, trace), "", sure, region
+        return _pack_lines(list(blocks_of(roots)), extractor, trace), "", sure, region
     metadata, second = page
     declared = declared_body(doc)  # before the scripts go
     descriptions = (metadata.description, declared_description(doc))
@@ -318,6 +318,16 @@ def _common(elements: list[Element]) -> Element | None:
     for element in elements[1:]:
         region = common_ancestor(region, element)
     return region
+
+
+def _drop_named_boxes(doc: Document, roots: list[Element], pack: str, trace: Trace) -> None:
+    """What a rule pack's content holds that is named as never article text (a related-posts
+    box, a share bar, an author box: :func:`.boilerplate.never_article_boxes`), as the
+    generic extractor would see it; a site rule's content is what its author chose, whole."""
+    boxes = [box for root in roots for box in never_article_boxes(root, MAX_BOILERPLATE_SHARE)]
+    for name, element in boxes:
+        trace.removed_texts(f"{pack}: box named {name!r}", [sample_of(element)])
+    doc.remove(element for _, element in boxes)
 
 
 def _pack_lines(lines: list[str], pack: str, trace: Trace) -> list[str]:

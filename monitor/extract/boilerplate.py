@@ -42,6 +42,20 @@ BOILERPLATE_NAMES = re.compile(
     re.IGNORECASE,
 )
 NEUTRAL_TAGS = frozenset({"html", "body", "main", "article"})
+#: Inside a rule pack's article container (WordPress's ``.entry-content``), boxes named as
+#: one of these are never the article: teaser lists, share bars, newsletter and subscription
+#: prompts, ads, comments, author boxes. Not every boilerplate name: page builders wrap each
+#: block of an article in a "widget", a newspaper's "sidebar" is a companion story, and a
+#: "social" box embeds the post an article quotes.
+NEVER_ARTICLE_NAMES = re.compile(
+    r"(?<![a-z])(?<!non-)(?<!no-)(?<!not-)"
+    r"(?:related|share|sharing|sharedaddy|newsletter|promo|advert\w*|ads?|adsense|sponsor\w*|"
+    r"subscribe|subscription|signup|comments?|commentlist|disqus|outbrain|taboola|"
+    r"recommend\w*|popular|most-?read|trending|ranking|recirculation|"
+    r"author-?box|author-?bio|author-?info|about-?the-?author)(?![a-z])|"
+    r"関連|ランキング|おすすめ|シェア|コメント",
+    re.IGNORECASE,
+)
 _DIGIT = re.compile(r"\d")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _WORDS = re.compile(r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
@@ -347,6 +361,36 @@ def _names(classes: str | None, ident: str | None) -> str:
     often generated per page view (not a stable signal)."""
     ident = ident or ""
     return f"{classes or ''} {'' if _DIGIT.search(ident) else ident}"
+
+
+def never_article_boxes(root: Element, max_share: float) -> list[tuple[str, Element]]:
+    """The outermost elements inside ``root`` named as never article text
+    (:data:`NEVER_ARTICLE_NAMES`), each with the name that says so; not one holding more than
+    ``max_share`` of ``root``'s text (a ``post-share-wrap`` around the whole article)."""
+    found: list[tuple[str, Element]] = []
+    inside: set[Element] = set()
+    total: int | None = None
+    for element in root.iterdescendants():
+        if not isinstance(element.tag, str) or element in inside:
+            continue
+        name = _named_never_article(element.get("class"), element.get("id"))
+        if not name:
+            continue
+        if total is None:
+            total = len("".join(root.itertext()))
+        if len("".join(element.itertext())) > max_share * total:
+            continue
+        found.append((name, element))
+        inside.update(element.iterdescendants())
+    return found
+
+
+@lru_cache(maxsize=PAGE_CACHE)
+def _named_never_article(classes: str | None, ident: str | None) -> str:
+    if classes is None and ident is None:
+        return ""
+    match = NEVER_ARTICLE_NAMES.search(_names(classes, ident))
+    return match.group(0).lower() if match else ""
 
 
 @lru_cache(maxsize=PAGE_CACHE)

@@ -316,6 +316,44 @@ def test_rule_packs_drop_furniture_lines_and_closing_sections_too() -> None:
     assert "Advert" in site.text.splitlines()  # site rules keep what their authors chose
 
 
+def test_rule_packs_drop_boxes_named_as_never_the_article() -> None:
+    html = (
+        "<html><body><article class='post'><h1 class='entry-title'>T</h1>"
+        f"<div class='entry-content'>{_paragraphs(2)}"
+        "<div class='post-share-buttons'><a href='#'>Share on Mastodon</a></div>"
+        "<div class='inline-related-box'><h4>Also on the site</h4><a href='/x'>A story</a></div>"
+        "<div class='author-box'><p>Ann Lee covers the harbour for the paper.</p></div>"
+        "<div class='elementor-widget-container'><p>Text a page builder wraps.</p></div>"
+        "<div class='social-media-embed'><blockquote>A post the article quotes.</blockquote>"
+        "</div><div class='non-related'><p>A box that says it is not one.</p></div>"
+        f"{_paragraphs(1, 'ending')}</div></article></body></html>"
+    )
+    article = extract_article(html)
+    assert article.extractor == "wordpress"
+    kept = article.text.splitlines()
+    assert kept[2:] == [
+        "Text a page builder wraps.",
+        "A post the article quotes.",
+        "A box that says it is not one.",
+        "Paragraph 0 of the ending, with enough words in it to count as article text for the "
+        "generic extractor.",
+    ]
+    removed = {r.reason for r in explain_article(html).removed}
+    assert {"wordpress: box named 'share'", "wordpress: box named 'related'"} <= removed
+    assert "wordpress: box named 'author-box'" in removed
+    site = extract_article(html, None, Rules(content=(".entry-content",)))
+    assert "Also on the site" in site.text  # site rules keep what their authors chose
+
+
+def test_a_named_box_holding_most_of_the_pack_content_stays() -> None:
+    html = (
+        "<html><body><article class='post'><h1 class='entry-title'>T</h1>"
+        f"<div class='entry-content'><div class='post-share-wrap'>{_paragraphs(3)}</div>"
+        "<div class='share-bar'><a href='#'>Share</a></div></div></article></body></html>"
+    )
+    assert extract_article(html).text.count("Paragraph") == 3
+
+
 def test_print_only_and_off_screen_text_is_hidden() -> None:
     html = (
         "<html><body><div class='story'>"
