@@ -33,7 +33,12 @@ from lxml import etree
 
 from monitor.config import Rules
 from monitor.extract.blocks import MAX_BOILERPLATE_SHARE, blocks_of
-from monitor.extract.boilerplate import boilerplate_reason, clean_lines, never_article_boxes
+from monitor.extract.boilerplate import (
+    boilerplate_reason,
+    clean_lines,
+    never_article_boxes,
+    tables_of_contents,
+)
 from monitor.extract.chars import clean_article, clean_markup
 from monitor.extract.css import Document, names_only
 from monitor.extract.declared import declared_body, declared_description
@@ -297,6 +302,7 @@ def _content_lines(
     evidence = page_evidence(titles, descriptions, declared)
     etree.strip_elements(doc.root, *NOISE_TAGS, with_tail=False)
     doc.changed()
+    _drop_tables_of_contents(doc, [doc.root], extractor, trace)
     result = generic_content(doc.root, titles, declared, evidence, second)
     for note in result.notes:
         trace.note(note)
@@ -328,6 +334,18 @@ def _drop_named_boxes(doc: Document, roots: list[Element], pack: str, trace: Tra
     for name, element in boxes:
         trace.removed_texts(f"{pack}: box named {name!r}", [sample_of(element)])
     doc.remove(element for _, element in boxes)
+    _drop_tables_of_contents(doc, roots, pack, trace)
+
+
+def _drop_tables_of_contents(
+    doc: Document, roots: list[Element], extractor: str, trace: Trace
+) -> None:
+    """The tables of contents inside ``roots`` (:func:`.boilerplate.tables_of_contents`):
+    their lines repeat the headings, which stay."""
+    tables = [table for root in roots for table in tables_of_contents(root)]
+    for element in tables:
+        trace.removed_texts(f"{extractor}: table of contents", [sample_of(element)])
+    doc.remove(tables)
 
 
 def _pack_lines(lines: list[str], pack: str, trace: Trace) -> list[str]:

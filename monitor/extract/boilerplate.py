@@ -385,6 +385,50 @@ def never_article_boxes(root: Element, max_share: float) -> list[tuple[str, Elem
     return found
 
 
+def tables_of_contents(root: Element) -> list[Element]:
+    """The tables of contents inside ``root``: a list of two or more links, each to a place
+    on this page (``href="#…"``), that is its links' text and nothing else; with the box
+    around it when that box adds at most a label ("Inhaltsverzeichnis", "Contents [hide]"),
+    and with the label right before it ("<h2>Inhalt</h2>"). Its lines repeat the headings
+    it leads to, which stay."""
+    found: list[Element] = []
+    for listing in root.iter("ul", "ol"):
+        if found and any(a is f for a in listing.iterancestors() for f in found):
+            continue  # a nested list of a table already found
+        if not _links_in_page(listing):
+            continue
+        box, size = listing, units(" ".join(listing.itertext()))
+        for ancestor in listing.iterancestors():
+            if ancestor is root:
+                break
+            if units(" ".join(ancestor.itertext())) - size > LABEL_UNITS:
+                break
+            box = ancestor
+        label = box.getprevious()
+        if label is not None and isinstance(label.tag, str) and _is_label(label):
+            found.append(label)
+        found.append(box)
+    return found
+
+
+def _is_label(element: Element) -> bool:
+    """A few words that are no sentence ("Inhalt", "Auf dieser Seite:")."""
+    text = " ".join(" ".join(element.itertext()).split())
+    return bool(text) and units(text) <= LABEL_UNITS and not is_sentence(text)
+
+
+def _links_in_page(listing: Element) -> bool:
+    """True for a list of two or more links to places on this page, with no other text."""
+    links = list(listing.iter("a"))
+    if len(links) < 2 or not all((a.get("href") or "").startswith("#") for a in links):
+        return False
+    if any(len(a.get("href") or "") < 2 for a in links):
+        return False  # "#": a script's button, not a place
+    text = "".join("".join(listing.itertext()).split())
+    linked = "".join("".join(t for a in links for t in a.itertext()).split())
+    return len(linked) == len(text) and bool(text)
+
+
 @lru_cache(maxsize=PAGE_CACHE)
 def _named_never_article(classes: str | None, ident: str | None) -> str:
     if classes is None and ident is None:

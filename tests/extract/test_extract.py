@@ -16,6 +16,7 @@ from monitor.extract import (
     parse_html,
 )
 from monitor.extract.blocks import blocks_of
+from monitor.extract.boilerplate import tables_of_contents
 
 CASES = Path(__file__).parents[1] / "data" / "extract"
 CASE_NAMES = sorted(p.stem for p in CASES.glob("*.html"))
@@ -352,6 +353,43 @@ def test_a_named_box_holding_most_of_the_pack_content_stays() -> None:
         "<div class='share-bar'><a href='#'>Share</a></div></div></article></body></html>"
     )
     assert extract_article(html).text.count("Paragraph") == 3
+
+
+def _tables(markup: str) -> list[str]:
+    root = parse_html(f"<html><body><div id='c'>{markup}</div></body></html>")
+    body = root.find(".//div")
+    assert body is not None
+    return [" ".join(" ".join(e.itertext()).split()) for e in tables_of_contents(body)]
+
+
+def test_a_table_of_contents_is_a_list_of_links_to_places_on_the_page() -> None:
+    toc = (
+        "<div class='box'><p>Inhalt <span>[ausblenden]</span></p><ul><li><a href='#a'>A</a>"
+        "<ul><li><a href='#a1'>A one</a></li></ul></li><li><a href='#b'>B</a></li></ul></div>"
+    )
+    assert _tables(f"<p>Intro of the article.</p>{toc}<h2 id='a'>A</h2>") == [
+        "Inhalt [ausblenden] A A one B"
+    ]
+    headed = "<h2>Contents</h2><ol><li><a href='#a'>A</a></li><li><a href='#b'>B</a></li></ol>"
+    assert _tables(headed) == ["Contents", "A B"]
+    sentence = "<p>Read it here.</p><ol><li><a href='#a'>A</a></li><li><a href='#b'>B</a></li></ol>"
+    assert _tables(sentence) == ["A B"]  # a sentence before it is no label
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        # footnotes: text with a link back
+        "<ol><li>The bridge opened in 1932. <a href='#r1'>↩</a></li>"
+        "<li>Source: the city archive. <a href='#r2'>↩</a></li></ol>",
+        "<ul><li><a href='#a'>One place</a></li></ul>",  # one link: a "jump to" button
+        "<ul><li><a href='/a'>Elsewhere</a></li><li><a href='#b'>Here</a></li></ul>",
+        "<ul><li><a href='#'>Menu</a></li><li><a href='#'>Search</a></li></ul>",  # scripts
+        "<ul><li><a href='#a'>A</a> and more words</li><li><a href='#b'>B</a></li></ul>",
+    ],
+)
+def test_what_is_not_a_table_of_contents(markup: str) -> None:
+    assert _tables(markup) == []
 
 
 def test_print_only_and_off_screen_text_is_hidden() -> None:
