@@ -85,10 +85,15 @@ def check(
             raise click.UsageError("--feeds polls every followed feed; give no WATCH with it")
         _poll_feeds(app, as_json)
         return
+    from monitor.store.watches import Queued
+
     options = _CheckOptions(as_json, show_diff, not no_notify, workers, stats)
     with app.store() as store:
         app.sync(store, deactivate=True)
-        selected = [store.watches.find(ref) for ref in watches] if watches else store.watches.all()
+        if watches:
+            selected = [Queued.of(store.watches.find(ref)) for ref in watches]
+        else:
+            selected = store.watches.queued()
         if not selected:
             raise UsageError(_nothing_to_check(app, store))
         asyncio.run(_check_all(app, store, selected, options))
@@ -140,16 +145,18 @@ async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOp
             pending = iter(watches)
 
             async def work() -> None:
-                # A few workers pull watches in turn: 10,000 watches are not 10,000 tasks.
-                for watch in pending:
-                    result = await checker.check(watch)
+                # A few workers pull watches in turn: 10,000 watches are not 10,000 tasks;
+                # each watch's row is read as its check starts (as the daemon does), so a
+                # pass over 10,000 watches does not hold 10,000 rows with what they learned
+                for queued in pending:
+                    result = await checker.check(store.watches.get(queued.id))
                     progress.clear()
                     _print_result(result, options.as_json, options.show_diff)
                     progress.advance()
 
             slots = 2 * app.config.settings.fetch.concurrency
             # A first check waits `second_fetch` without its page slot: more workers then.
-            first = sum(1 for watch in watches if watch.current_snapshot_id is None)
+            first = sum(1 for watch in watches if watch.is_new)
             workers = min(len(watches), slots + min(first, FIRST_CHECK_WORKERS * slots))
             try:
                 await asyncio.gather(*(work() for _ in range(workers)))

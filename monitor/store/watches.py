@@ -31,6 +31,19 @@ class Requested(NamedTuple):
     feed_id: int | None
 
 
+class Queued(NamedTuple):
+    """A watch waiting for its check, without its row (read when the check starts)."""
+
+    id: int
+    url: str
+    feed_id: int | None
+    is_new: bool  # no version stored yet: its first check
+
+    @classmethod
+    def of(cls, watch: Watch) -> Queued:
+        return cls(watch.id, watch.url, watch.feed_id, watch.current_snapshot_id is None)
+
+
 class WatchReader:
     """Reads watches."""
 
@@ -62,6 +75,15 @@ class WatchReader:
         where = "WHERE active = 1" if active_only else ""
         rows = self.db.query(f"SELECT * FROM watches {where} ORDER BY id")
         return [watch_from_row(r) for r in rows]
+
+    def queued(self) -> list[Queued]:
+        """The active watches in id order, a few columns each: what a pass over all of them
+        needs up front (10,000 rows of a few bytes, not 10,000 watches of 9 kB each)."""
+        rows = self.db.execute(
+            "SELECT id, url, feed_id, current_snapshot_id IS NULL FROM watches "
+            "WHERE active = 1 ORDER BY id"
+        ).fetchall()
+        return [Queued(row[0], row[1], row[2], bool(row[3])) for row in rows]
 
     def requested(self) -> list[Requested]:
         """The active watches' URLs and feeds, without the rest of their rows (a daemon

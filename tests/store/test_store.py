@@ -18,6 +18,7 @@ from monitor.store import (
     Store,
 )
 from monitor.store.read import ReadOnlyStore
+from monitor.store.watches import Queued
 
 
 @pytest.fixture
@@ -80,6 +81,18 @@ def test_add_and_find_watches(store: Store) -> None:
         store.watches.add("https://x.test/a")
     with pytest.raises(UsageError, match="no watch named"):
         store.watches.find("b")
+
+
+def test_a_pass_queues_the_active_watches_by_a_few_columns(store: Store) -> None:
+    first = store.watches.add("https://x.test/a")
+    dropped = store.watches.add("https://x.test/b")
+    third = store.watches.add("https://x.test/c")
+    assert store.watches.drop_unread_page(dropped.url) == dropped.id  # inactive now
+    assert store.watches.queued() == [
+        (first.id, first.url, None, True),
+        (third.id, third.url, None, True),
+    ]
+    assert store.watches.queued()[0] == Queued.of(first)
 
 
 def test_sync_config_adds_updates_and_deactivates(store: Store) -> None:
