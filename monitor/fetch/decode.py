@@ -15,8 +15,6 @@ import codecs
 import logging
 import re
 
-import charset_normalizer
-
 log = logging.getLogger(__name__)
 
 _PRESCAN_BYTES = 4096
@@ -163,7 +161,10 @@ def _decode(content: bytes, codec: str) -> str:
 
 
 def _detect(content: bytes) -> tuple[str, str] | None:
-    """Decode with the charset that charset-normalizer finds most likely, if any fits."""
+    """Decode with the charset that charset-normalizer finds most likely, if any fits
+    (imported here: few pages need it, and its tables cost a process 2.5 MB)."""
+    import charset_normalizer
+
     best = charset_normalizer.from_bytes(content).best()
     if best is None:
         return None
