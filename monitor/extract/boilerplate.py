@@ -177,6 +177,21 @@ SHARE_BUTTON = re.compile(
     r"pocket|mastodon|bluesky|threads|分享|シェア|ツイート)$",
     re.IGNORECASE,
 )
+#: A page's own buttons and labels on a line of their own: back to the top or the home page,
+#: read aloud, print or share this article, a table of contents' label (with its toggle,
+#: "Inhaltsverzeichnis [Anzeigen]"). Whole lines only: never what an article says.
+PAGE_BUTTON = re.compile(
+    r"^(?:back to (?:the )?(?:top(?: button)?|home ?page|home)|to top|nach oben|"
+    r"zurück (?:nach oben|zum seitenanfang|zur startseite)|"
+    r"retour en haut(?: de (?:la )?page)?|volver arriba|"
+    r"torna (?:su|in alto)|voltar ao topo|トップへ戻る|ページ上部へ|回到顶部|"
+    r"(?:diesen |den )?(?:artikel|beitrag|seite) (?:teilen|drucken|vorlesen|anhören)|vorlesen|"
+    r"(?:share|print|e-?mail) (?:this )?(?:article|story|page|post)|"
+    r"listen to (?:this )?(?:article|story)|table of contents|contents|"
+    r"inhaltsverzeichnis|inhalt|sommaire|table des matières|índice|indice|目次|目录|目錄)"
+    r"(?:\s*\[[^\]]{1,20}\])?\s*[:：]?$",
+    re.IGNORECASE,
+)
 #: Words one of which every prompt and notice holds (lowercase): a cheap first look.
 _NOTICE_WORDS = re.compile(
     "newsletter|follow|join the conversation|inbox|letterbox|your door|subscri|download|"
@@ -580,7 +595,10 @@ def line_reason(text: str) -> str:
     text = text.strip()
     size = units(text)
     if size <= FURNITURE_UNITS and (
-        FURNITURE.match(text) or LABEL.match(text) or SHARE_BUTTON.match(text)
+        FURNITURE.match(text)
+        or LABEL.match(text)
+        or SHARE_BUTTON.match(text)
+        or PAGE_BUTTON.match(text)
     ):
         return "furniture"
     if (size <= CREDIT_UNITS and CREDIT.search(text)) or BARE_LINK.match(text):

@@ -16,7 +16,7 @@ from monitor.extract import (
     parse_html,
 )
 from monitor.extract.blocks import blocks_of
-from monitor.extract.boilerplate import tables_of_contents
+from monitor.extract.boilerplate import line_reason, tables_of_contents
 
 CASES = Path(__file__).parents[1] / "data" / "extract"
 CASE_NAMES = sorted(p.stem for p in CASES.glob("*.html"))
@@ -292,6 +292,27 @@ def test_furniture_lines_credits_links_and_prompts_are_dropped() -> None:
     assert len(lines) == 5
     reasons = {r.reason for r in explain_article(html).removed}
     assert {"generic: furniture", "generic: credit or link", "generic: promotion"} <= reasons
+
+
+@pytest.mark.parametrize(
+    ("line", "furniture"),
+    [
+        ("Back to top", True),
+        ("Back to top button", True),
+        ("Zurück zur Startseite", True),
+        ("Artikel vorlesen", True),
+        ("Diesen Artikel teilen", True),
+        ("Print this page", True),
+        ("Inhaltsverzeichnis [Anzeigen]", True),
+        ("Table of contents:", True),
+        ("目次", True),
+        ("Nach oben gehen die Preise.", False),
+        ("Contents of the report were leaked to the paper", False),
+        ("Back to top form, the striker scored twice", False),
+    ],
+)
+def test_a_page_button_on_a_line_of_its_own_is_furniture(line: str, furniture: bool) -> None:
+    assert (line_reason(line) == "furniture") is furniture
 
 
 def test_a_closing_heading_late_in_the_text_ends_the_article() -> None:
