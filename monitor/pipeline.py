@@ -58,6 +58,7 @@ from monitor.store import (
     Baseline,
     CheckRecord,
     OutboxItem,
+    Queued,
     Recorded,
     Requested,
     Snapshot,
@@ -132,7 +133,7 @@ WATCHES_PER_WORKER = 25
 
 def auto_workers(
     config: Config,
-    watches: Iterable[Watch | Requested],
+    watches: Iterable[Watch | Requested | Queued],
     feed_urls: Mapping[int, str],
     cpus: int | None = None,
 ) -> int:

@@ -85,7 +85,7 @@ def check(
             raise click.UsageError("--feeds polls every followed feed; give no WATCH with it")
         _poll_feeds(app, as_json)
         return
-    from monitor.store.watches import Queued
+    from monitor.store import Queued
 
     options = _CheckOptions(as_json, show_diff, not no_notify, workers, stats)
     with app.store() as store:

@@ -43,7 +43,7 @@ from monitor.store.records import (
 )
 from monitor.store.schema import SCHEMA_VERSION
 from monitor.store.versions import Baseline, VersionReader, Versions
-from monitor.store.watches import Requested, Watches, WatchReader
+from monitor.store.watches import Queued, Requested, Watches, WatchReader
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -54,6 +54,7 @@ __all__ = [
     "NewSnapshot",
     "OutboxItem",
     "OutboxRow",
+    "Queued",
     "Recorded",
     "Requested",
     "Snapshot",
