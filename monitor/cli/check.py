@@ -36,6 +36,7 @@ class _CheckOptions:
     notify: bool
     workers: int | None
     stats: bool
+    named: bool = False  # the watches were named on the command line (checked even if inactive)
 
 
 @cli.command()
@@ -87,7 +88,7 @@ def check(
         return
     from monitor.store import Queued
 
-    options = _CheckOptions(as_json, show_diff, not no_notify, workers, stats)
+    options = _CheckOptions(as_json, show_diff, not no_notify, workers, stats, bool(watches))
     with app.store() as store:
         app.sync(store, deactivate=True)
         if watches:
@@ -120,6 +121,14 @@ def _database_exists(app: App) -> bool:
     return app.database == ":memory:" or Path(app.database).exists()
 
 
+def due(store: Any, watch_id: int, named: bool) -> Any:
+    """The watch to check now, read as its check starts; None when it was deactivated since
+    the pass began (a daemon's config reload, a duplicate found), unless ``named`` on the
+    command line: a user may check an inactive watch."""
+    watch = store.watches.get(watch_id)
+    return watch if watch.active or named else None
+
+
 async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOptions) -> None:
     from monitor.fetch import Fetcher
     from monitor.outbox import Outbox
@@ -149,9 +158,11 @@ async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOp
                 # each watch's row is read as its check starts (as the daemon does), so a
                 # pass over 10,000 watches does not hold 10,000 rows with what they learned
                 for queued in pending:
-                    result = await checker.check(store.watches.get(queued.id))
-                    progress.clear()
-                    _print_result(result, options.as_json, options.show_diff)
+                    watch = due(store, queued.id, options.named)
+                    if watch is not None:
+                        result = await checker.check(watch)
+                        progress.clear()
+                        _print_result(result, options.as_json, options.show_diff)
                     progress.advance()
 
             slots = 2 * app.config.settings.fetch.concurrency

@@ -32,13 +32,9 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from monitor.config import Rules
-from monitor.extract.blocks import MAX_BOILERPLATE_SHARE, blocks_of
-from monitor.extract.boilerplate import (
-    boilerplate_reason,
-    clean_lines,
-    never_article_boxes,
-    tables_of_contents,
-)
+from monitor.extract.blocks import blocks_of
+from monitor.extract.boilerplate import boilerplate_reason, clean_lines
+from monitor.extract.boxes import named_boxes, tables_of_contents
 from monitor.extract.chars import clean_article, clean_markup
 from monitor.extract.css import Document, names_only
 from monitor.extract.declared import declared_body, declared_description
@@ -328,11 +324,12 @@ def _common(elements: list[Element]) -> Element | None:
 
 def _drop_named_boxes(doc: Document, roots: list[Element], pack: str, trace: Trace) -> None:
     """What a rule pack's content holds that is named as never article text (a related-posts
-    box, a share bar, an author box: :func:`.boilerplate.never_article_boxes`), as the
-    generic extractor would see it; a site rule's content is what its author chose, whole."""
-    boxes = [box for root in roots for box in never_article_boxes(root, MAX_BOILERPLATE_SHARE)]
-    for name, element in boxes:
-        trace.removed_texts(f"{pack}: box named {name!r}", [sample_of(element)])
+    box, a share bar, an author box: :func:`.boxes.named_boxes`), as the generic extractor
+    would see it; a site rule's content is what its author chose, whole."""
+    boxes = [box for root in roots for box in named_boxes(root)]
+    if trace.recording:
+        for name, element in boxes:
+            trace.removed_texts(f"{pack}: box named {name!r}", [sample_of(element)])
     doc.remove(element for _, element in boxes)
     _drop_tables_of_contents(doc, roots, pack, trace)
 
@@ -340,11 +337,12 @@ def _drop_named_boxes(doc: Document, roots: list[Element], pack: str, trace: Tra
 def _drop_tables_of_contents(
     doc: Document, roots: list[Element], extractor: str, trace: Trace
 ) -> None:
-    """The tables of contents inside ``roots`` (:func:`.boilerplate.tables_of_contents`):
-    their lines repeat the headings, which stay."""
+    """The tables of contents inside ``roots`` (:func:`.boxes.tables_of_contents`): their
+    lines repeat the headings, which stay."""
     tables = [table for root in roots for table in tables_of_contents(root)]
-    for element in tables:
-        trace.removed_texts(f"{extractor}: table of contents", [sample_of(element)])
+    if trace.recording:
+        for element in tables:
+            trace.removed_texts(f"{extractor}: table of contents", [sample_of(element)])
     doc.remove(tables)
 
 

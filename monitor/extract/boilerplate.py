@@ -42,20 +42,6 @@ BOILERPLATE_NAMES = re.compile(
     re.IGNORECASE,
 )
 NEUTRAL_TAGS = frozenset({"html", "body", "main", "article"})
-#: Inside a rule pack's article container (WordPress's ``.entry-content``), boxes named as
-#: one of these are never the article: teaser lists, share bars, newsletter and subscription
-#: prompts, ads, comments, author boxes. Not every boilerplate name: page builders wrap each
-#: block of an article in a "widget", a newspaper's "sidebar" is a companion story, and a
-#: "social" box embeds the post an article quotes.
-NEVER_ARTICLE_NAMES = re.compile(
-    r"(?<![a-z])(?<!non-)(?<!no-)(?<!not-)"
-    r"(?:related|share|sharing|sharedaddy|newsletter|promo|advert\w*|ads?|adsense|sponsor\w*|"
-    r"subscribe|subscription|signup|comments?|commentlist|disqus|outbrain|taboola|"
-    r"recommend\w*|popular|most-?read|trending|ranking|recirculation|"
-    r"author-?box|author-?bio|author-?info|about-?the-?author)(?![a-z])|"
-    r"関連|ランキング|おすすめ|シェア|コメント",
-    re.IGNORECASE,
-)
 _DIGIT = re.compile(r"\d")
 _CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
 _WORDS = re.compile(r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
@@ -187,8 +173,8 @@ PAGE_BUTTON = re.compile(
     r"torna (?:su|in alto)|voltar ao topo|トップへ戻る|ページ上部へ|回到顶部|"
     r"(?:diesen |den )?(?:artikel|beitrag|seite) (?:teilen|drucken|vorlesen|anhören)|vorlesen|"
     r"(?:share|print|e-?mail) (?:this )?(?:article|story|page|post)|"
-    r"listen to (?:this )?(?:article|story)|table of contents|contents|"
-    r"inhaltsverzeichnis|inhalt|sommaire|table des matières|índice|indice|目次|目录|目錄)"
+    r"listen to (?:this )?(?:article|story)|table of contents|inhaltsverzeichnis|"
+    r"table des matières|目次|目录|目錄)"
     r"(?:\s*\[[^\]]{1,20}\])?\s*[:：]?$",
     re.IGNORECASE,
 )
@@ -376,80 +362,6 @@ def _names(classes: str | None, ident: str | None) -> str:
     often generated per page view (not a stable signal)."""
     ident = ident or ""
     return f"{classes or ''} {'' if _DIGIT.search(ident) else ident}"
-
-
-def never_article_boxes(root: Element, max_share: float) -> list[tuple[str, Element]]:
-    """The outermost elements inside ``root`` named as never article text
-    (:data:`NEVER_ARTICLE_NAMES`), each with the name that says so; not one holding more than
-    ``max_share`` of ``root``'s text (a ``post-share-wrap`` around the whole article)."""
-    found: list[tuple[str, Element]] = []
-    inside: set[Element] = set()
-    total: int | None = None
-    for element in root.iterdescendants():
-        if not isinstance(element.tag, str) or element in inside:
-            continue
-        name = _named_never_article(element.get("class"), element.get("id"))
-        if not name:
-            continue
-        if total is None:
-            total = len("".join(root.itertext()))
-        if len("".join(element.itertext())) > max_share * total:
-            continue
-        found.append((name, element))
-        inside.update(element.iterdescendants())
-    return found
-
-
-def tables_of_contents(root: Element) -> list[Element]:
-    """The tables of contents inside ``root``: a list of two or more links, each to a place
-    on this page (``href="#…"``), that is its links' text and nothing else; with the box
-    around it when that box adds at most a label ("Inhaltsverzeichnis", "Contents [hide]"),
-    and with the label right before it ("<h2>Inhalt</h2>"). Its lines repeat the headings
-    it leads to, which stay."""
-    found: list[Element] = []
-    for listing in root.iter("ul", "ol"):
-        if found and any(a is f for a in listing.iterancestors() for f in found):
-            continue  # a nested list of a table already found
-        if not _links_in_page(listing):
-            continue
-        box, size = listing, units(" ".join(listing.itertext()))
-        for ancestor in listing.iterancestors():
-            if ancestor is root:
-                break
-            if units(" ".join(ancestor.itertext())) - size > LABEL_UNITS:
-                break
-            box = ancestor
-        label = box.getprevious()
-        if label is not None and isinstance(label.tag, str) and _is_label(label):
-            found.append(label)
-        found.append(box)
-    return found
-
-
-def _is_label(element: Element) -> bool:
-    """A few words that are no sentence ("Inhalt", "Auf dieser Seite:")."""
-    text = " ".join(" ".join(element.itertext()).split())
-    return bool(text) and units(text) <= LABEL_UNITS and not is_sentence(text)
-
-
-def _links_in_page(listing: Element) -> bool:
-    """True for a list of two or more links to places on this page, with no other text."""
-    links = list(listing.iter("a"))
-    if len(links) < 2 or not all((a.get("href") or "").startswith("#") for a in links):
-        return False
-    if any(len(a.get("href") or "") < 2 for a in links):
-        return False  # "#": a script's button, not a place
-    text = "".join("".join(listing.itertext()).split())
-    linked = "".join("".join(t for a in links for t in a.itertext()).split())
-    return len(linked) == len(text) and bool(text)
-
-
-@lru_cache(maxsize=PAGE_CACHE)
-def _named_never_article(classes: str | None, ident: str | None) -> str:
-    if classes is None and ident is None:
-        return ""
-    match = NEVER_ARTICLE_NAMES.search(_names(classes, ident))
-    return match.group(0).lower() if match else ""
 
 
 @lru_cache(maxsize=PAGE_CACHE)

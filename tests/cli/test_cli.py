@@ -171,6 +171,19 @@ def test_check_with_nothing_to_check(workdir: Path) -> None:
     assert result.exit_code == 1 and "nothing to check" in result.output
 
 
+def test_a_pass_skips_a_watch_deactivated_after_it_began(tmp_path: Path) -> None:
+    from monitor.cli.check import due
+    from monitor.store import Store
+
+    with Store(tmp_path / "m.db") as store:
+        kept = store.watches.add("https://x.test/a")
+        gone = store.watches.add("https://x.test/b")
+        queued = store.watches.queued()  # the pass begins
+        assert store.watches.drop_unread_page(gone.url) == gone.id  # then b goes
+        assert [due(store, q.id, named=False) for q in queued] == [kept, None]
+        assert due(store, gone.id, named=True) == store.watches.get(gone.id)  # named: checked
+
+
 def test_extract_explain(workdir: Path) -> None:
     result = run("extract", "--explain", str(CASES / "jannah_ja.html"))
     assert result.exit_code == 0

@@ -16,7 +16,8 @@ from monitor.extract import (
     parse_html,
 )
 from monitor.extract.blocks import blocks_of
-from monitor.extract.boilerplate import line_reason, tables_of_contents
+from monitor.extract.boilerplate import line_reason
+from monitor.extract.boxes import tables_of_contents
 
 CASES = Path(__file__).parents[1] / "data" / "extract"
 CASE_NAMES = sorted(p.stem for p in CASES.glob("*.html"))
@@ -307,6 +308,7 @@ def test_furniture_lines_credits_links_and_prompts_are_dropped() -> None:
         ("Table of contents:", True),
         ("目次", True),
         ("Nach oben gehen die Preise.", False),
+        ("Inhalt", False),  # a review's heading over the plot; a table's label only beside one
         ("Contents of the report were leaked to the paper", False),
         ("Back to top form, the striker scored twice", False),
     ],
@@ -338,17 +340,23 @@ def test_rule_packs_drop_furniture_lines_and_closing_sections_too() -> None:
     assert "Advert" in site.text.splitlines()  # site rules keep what their authors chose
 
 
-def test_rule_packs_drop_boxes_named_as_never_the_article() -> None:
-    html = (
+def _pack_page(body: str) -> str:
+    return (
         "<html><body><article class='post'><h1 class='entry-title'>T</h1>"
-        f"<div class='entry-content'>{_paragraphs(2)}"
+        f"<div class='entry-content'>{body}</div></article></body></html>"
+    )
+
+
+def test_rule_packs_drop_boxes_named_as_never_the_article() -> None:
+    html = _pack_page(
+        f"{_paragraphs(2)}"
         "<div class='post-share-buttons'><a href='#'>Share on Mastodon</a></div>"
         "<div class='inline-related-box'><h4>Also on the site</h4><a href='/x'>A story</a></div>"
         "<div class='author-box'><p>Ann Lee covers the harbour for the paper.</p></div>"
         "<div class='elementor-widget-container'><p>Text a page builder wraps.</p></div>"
         "<div class='social-media-embed'><blockquote>A post the article quotes.</blockquote>"
         "</div><div class='non-related'><p>A box that says it is not one.</p></div>"
-        f"{_paragraphs(1, 'ending')}</div></article></body></html>"
+        f"{_paragraphs(1, 'ending')}"
     )
     article = extract_article(html)
     assert article.extractor == "wordpress"
@@ -361,19 +369,46 @@ def test_rule_packs_drop_boxes_named_as_never_the_article() -> None:
         "generic extractor.",
     ]
     removed = {r.reason for r in explain_article(html).removed}
-    assert {"wordpress: box named 'share'", "wordpress: box named 'related'"} <= removed
-    assert "wordpress: box named 'author-box'" in removed
+    assert "wordpress: box named 'post-share-buttons'" in removed
+    assert {"wordpress: box named 'inline-related-box'", "wordpress: box named 'author-box'"} <= (
+        removed
+    )
     site = extract_article(html, None, Rules(content=(".entry-content",)))
     assert "Also on the site" in site.text  # site rules keep what their authors chose
 
 
-def test_a_named_box_holding_most_of_the_pack_content_stays() -> None:
-    html = (
-        "<html><body><article class='post'><h1 class='entry-title'>T</h1>"
-        f"<div class='entry-content'><div class='post-share-wrap'>{_paragraphs(3)}</div>"
-        "<div class='share-bar'><a href='#'>Share</a></div></div></article></body></html>"
+@pytest.mark.parametrize(
+    "box",
+    [
+        # a hash is no name: "ad" inside a Gutenberg class, an Elementor id
+        "<div class='wp-elements-d63b33d30a3ee632cf4ad4e987f8f383'><p>{text}</p></div>",
+        "<div class='wp-container-core-group-is-layout-0ba1ad86'><p>{text}</p></div>",
+        # names that are article words
+        "<div class='share-price-box'><p>{text}</p></div>",
+        "<div class='ranking-item'><p>{text}</p></div>",
+        "<div class='our-recommendation'><p>{text}</p></div>",
+        "<div class='subscription-prices'><p>{text}</p></div>",
+        "<div class='popular-vote'><p>{text}</p></div>",
+        # a "related" box holding two paragraphs of prose is the article's
+        "<div class='related-story'><p>{long}</p><p>{long}</p></div>",
+    ],
+)
+def test_what_looks_named_as_a_widget_but_is_the_article_stays(box: str) -> None:
+    text = "Shares of Acme closed 12% lower on Friday."
+    long = "The harbour authority said the new quay would open in May, two years late. " * 3
+    html = _pack_page(_paragraphs(3) + box.format(text=text, long=long.strip()))
+    assert (text if "{text}" in box else long.strip()) in extract_article(html).text
+
+
+def test_named_boxes_holding_most_of_the_pack_content_stay() -> None:
+    style = "<style>" + ".elementor-1 { color: red; } " * 100 + "</style>"
+    wrapped = _pack_page(f"{style}<div class='share-buttons-wrap'>{_paragraphs(3)}</div>")
+    assert extract_article(wrapped).text.count("Paragraph") == 3  # scripts are no text
+    two = _pack_page(
+        f"<div class='related-a'>{_paragraphs(2, 'first half')}</div>"
+        f"<div class='related-b'>{_paragraphs(2, 'second half')}</div>{_paragraphs(1)}"
     )
-    assert extract_article(html).text.count("Paragraph") == 3
+    assert extract_article(two).text.count("Paragraph") == 5  # together, most of it
 
 
 def _tables(markup: str) -> list[str]:
@@ -383,34 +418,57 @@ def _tables(markup: str) -> list[str]:
     return [" ".join(" ".join(e.itertext()).split()) for e in tables_of_contents(body)]
 
 
-def test_a_table_of_contents_is_a_list_of_links_to_places_on_the_page() -> None:
+_HEADINGS = "<h2 id='a'>Eignung</h2><h3><span id='a1'></span>Im Altbau</h3><h2 id='b'>Kosten</h2>"
+
+
+def test_a_table_of_contents_leads_to_the_headings_it_repeats() -> None:
     toc = (
-        "<div class='box'><p>Inhalt <span>[ausblenden]</span></p><ul><li><a href='#a'>A</a>"
-        "<ul><li><a href='#a1'>A one</a></li></ul></li><li><a href='#b'>B</a></li></ul></div>"
+        "<div class='box'><p>Inhalt <span>[ausblenden]</span></p><ul><li><a href='#a'>1 Eignung"
+        "</a><ul><li><a href='#a1'>Im Altbau</a></li></ul></li><li><a href='#b'>2 Kosten</a>"
+        "</li></ul></div>"
     )
-    assert _tables(f"<p>Intro of the article.</p>{toc}<h2 id='a'>A</h2>") == [
-        "Inhalt [ausblenden] A A one B"
+    assert _tables(f"<p>Intro of the article.</p>{toc}{_HEADINGS}") == [
+        "Inhalt [ausblenden] 1 Eignung Im Altbau 2 Kosten"
     ]
-    headed = "<h2>Contents</h2><ol><li><a href='#a'>A</a></li><li><a href='#b'>B</a></li></ol>"
-    assert _tables(headed) == ["Contents", "A B"]
-    sentence = "<p>Read it here.</p><ol><li><a href='#a'>A</a></li><li><a href='#b'>B</a></li></ol>"
-    assert _tables(sentence) == ["A B"]  # a sentence before it is no label
+    listing = "<ol><li><a href='#a'>Eignung</a></li><li><a href='#b'>Kosten</a></li></ol>"
+    assert _tables(f"<h2>Contents</h2>{listing}{_HEADINGS}") == ["Contents", "Eignung Kosten"]
 
 
 @pytest.mark.parametrize(
     "markup",
     [
         # footnotes: text with a link back
-        "<ol><li>The bridge opened in 1932. <a href='#r1'>↩</a></li>"
-        "<li>Source: the city archive. <a href='#r2'>↩</a></li></ol>",
-        "<ul><li><a href='#a'>One place</a></li></ul>",  # one link: a "jump to" button
-        "<ul><li><a href='/a'>Elsewhere</a></li><li><a href='#b'>Here</a></li></ul>",
-        "<ul><li><a href='#'>Menu</a></li><li><a href='#'>Search</a></li></ul>",  # scripts
-        "<ul><li><a href='#a'>A</a> and more words</li><li><a href='#b'>B</a></li></ul>",
+        "<ol><li>The bridge opened in 1932. <a href='#a'>↩</a></li>"
+        "<li>Source: the city archive. <a href='#b'>↩</a></li></ol>",
+        "<ul><li><a href='#a'>Eignung</a></li></ul>",  # one link: a "jump to" button
+        "<ul><li><a href='/a'>Eignung</a></li><li><a href='#b'>Kosten</a></li></ul>",
+        "<ul><li><a href='#'>Eignung</a></li><li><a href='#'>Kosten</a></li></ul>",  # scripts
+        "<ul><li><a href='#a'>Eignung</a> und mehr</li><li><a href='#b'>Kosten</a></li></ul>",
+        # key points that say more than the heading they lead to
+        "<ul><li><a href='#a'>Die EZB senkt den Leitzins auf 3 Prozent.</a></li>"
+        "<li><a href='#b'>Die Kosten steigen im Mai um ein Zehntel.</a></li></ul>",
+        # questions that exist only in the links (their answers are the places)
+        "<ul><li><a href='#q1'>Wer zahlt?</a></li><li><a href='#q2'>Wann?</a></li></ul>"
+        "<p id='q1'>Die Stadt.</p><p id='q2'>Im Mai.</p>",
     ],
 )
 def test_what_is_not_a_table_of_contents(markup: str) -> None:
-    assert _tables(markup) == []
+    assert _tables(markup + _HEADINGS) == []
+
+
+@pytest.mark.parametrize(
+    ("before", "kept"),
+    [
+        ("<div>Diese Fragen hat der <strong>Bundestag</strong> beschlossen:", "Bundestag"),
+        ("<div><h2>Die Kandidaten</h2>", "Die Kandidaten"),
+        ("<div class='wp-block-column'><p>Wahl abgesagt!</p>", "Wahl abgesagt!"),
+    ],
+)
+def test_a_table_of_contents_takes_no_word_but_its_label(before: str, kept: str) -> None:
+    listing = "<ul><li><a href='#a'>Eignung</a></li><li><a href='#b'>Kosten</a></li></ul>"
+    found = _tables(f"{before}{listing}</div>{_HEADINGS}")
+    assert found == ["Eignung Kosten"]
+    assert not any(kept in table for table in found)
 
 
 def test_print_only_and_off_screen_text_is_hidden() -> None:
