@@ -167,15 +167,16 @@ SHARE_BUTTON = re.compile(
 #: read aloud, print or share this article, a table of contents' label (with its toggle,
 #: "Inhaltsverzeichnis [Anzeigen]"). Whole lines only: never what an article says.
 PAGE_BUTTON = re.compile(
-    r"^(?:back to (?:the )?(?:top(?: button)?|home ?page|home)|to top|nach oben|"
+    r"^(?:back to (?:the )?(?:top(?: button)?|home ?page|home)|"
     r"zurück (?:nach oben|zum seitenanfang|zur startseite)|"
     r"retour en haut(?: de (?:la )?page)?|volver arriba|"
     r"torna (?:su|in alto)|voltar ao topo|トップへ戻る|ページ上部へ|回到顶部|"
-    r"(?:diesen |den )?(?:artikel|beitrag|seite) (?:teilen|drucken|vorlesen|anhören)|vorlesen|"
+    r"(?:diesen |den )?(?:artikel|beitrag|seite) (?:teilen|drucken|vorlesen|anhören)|"
     r"(?:share|print|e-?mail) (?:this )?(?:article|story|page|post)|"
     r"listen to (?:this )?(?:article|story)|table of contents|inhaltsverzeichnis|"
     r"table des matières|目次|目录|目錄)"
-    r"(?:\s*\[[^\]]{1,20}\])?\s*[:：]?$",
+    r"(?:\s*\[\s*(?:hide|show|toggle|ausblenden|einblenden|anzeigen|verbergen|masquer|"
+    r"afficher|ocultar|mostrar)\s*\])?\s*[:：]?$",
     re.IGNORECASE,
 )
 #: Words one of which every prompt and notice holds (lowercase): a cheap first look.

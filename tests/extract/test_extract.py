@@ -309,6 +309,9 @@ def test_furniture_lines_credits_links_and_prompts_are_dropped() -> None:
         ("目次", True),
         ("Nach oben gehen die Preise.", False),
         ("Inhalt", False),  # a review's heading over the plot; a table's label only beside one
+        ("Vorlesen", False),
+        ("Nach oben", False),
+        ("Back to top [12 floors]", False),
         ("Contents of the report were leaked to the paper", False),
         ("Back to top form, the striker scored twice", False),
     ],
@@ -351,7 +354,8 @@ def test_rule_packs_drop_boxes_named_as_never_the_article() -> None:
     html = _pack_page(
         f"{_paragraphs(2)}"
         "<div class='post-share-buttons'><a href='#'>Share on Mastodon</a></div>"
-        "<div class='inline-related-box'><h4>Also on the site</h4><a href='/x'>A story</a></div>"
+        "<div class='inline-related-box'><h4>Also on the site</h4><ul><li><a href='/x'>Harbour "
+        "quay opens in May</a></li><li><a href='/y'>Ferry prices rise again</a></li></ul></div>"
         "<div class='author-box'><p>Ann Lee covers the harbour for the paper.</p></div>"
         "<div class='elementor-widget-container'><p>Text a page builder wraps.</p></div>"
         "<div class='social-media-embed'><blockquote>A post the article quotes.</blockquote>"
@@ -391,6 +395,14 @@ def test_rule_packs_drop_boxes_named_as_never_the_article() -> None:
         "<div class='popular-vote'><p>{text}</p></div>",
         # a "related" box holding two paragraphs of prose is the article's
         "<div class='related-story'><p>{long}</p><p>{long}</p></div>",
+        # ids made of a heading's words; headings, paragraphs and words are no boxes
+        "<section id='trending-topics'><h2>What is trending</h2><p>{text}</p></section>",
+        "<h2 id='h-related-work'>Related work</h2><p>{text}</p>",
+        "<p class='share'>{text}</p>",
+        "<p>Der Stadtrat hat <a class='related-post-link' href='/h'>{text}</a> beschlossen.</p>",
+        "<p>Der Umsatz <span class='trending-up'>{text}</span> im Mai.</p>",
+        # a box of related facts, not of links
+        "<aside class='related-facts'><p>{text}</p><p>Founded: 1901.</p></aside>",
     ],
 )
 def test_what_looks_named_as_a_widget_but_is_the_article_stays(box: str) -> None:
@@ -450,10 +462,32 @@ def test_a_table_of_contents_leads_to_the_headings_it_repeats() -> None:
         # questions that exist only in the links (their answers are the places)
         "<ul><li><a href='#q1'>Wer zahlt?</a></li><li><a href='#q2'>Wann?</a></li></ul>"
         "<p id='q1'>Die Stadt.</p><p id='q2'>Im Mai.</p>",
+        # key points that link to themselves, or to what holds them
+        "<ul><li id='k1'><a href='#k1'>Die EZB senkt den Leitzins</a></li>"
+        "<li id='k2'><a href='#k2'>Die Kosten steigen</a></li></ul>",
+        "<ul><li><a id='k1' href='#k1'>Die EZB senkt den Leitzins</a></li>"
+        "<li><a name='k2' href='#k2'>Die Kosten steigen</a></li></ul>",
+        "<div id='post'><a id='s1'></a><ul><li><a href='#post'>Eignung und Kosten</a></li>"
+        "<li><a href='#s1'>Eignung</a></li></ul></div>",
+        # a word of the place is not the place ("Ja" in "Jahr")
+        "<ul><li><a href='#j'>Ja</a></li><li><a href='#b'>Kosten</a></li></ul>"
+        "<h2 id='j'>Das Jahr im Rückblick</h2>",
     ],
 )
 def test_what_is_not_a_table_of_contents(markup: str) -> None:
     assert _tables(markup + _HEADINGS) == []
+
+
+def test_a_table_of_contents_label_after_a_comment_and_a_list_as_the_root() -> None:
+    listing = "<ul><li><a href='#a'>Eignung</a></li><li><a href='#b'>Kosten</a></li></ul>"
+    assert _tables(f"<h2>Inhalt</h2><!-- toc -->{listing}{_HEADINGS}") == [
+        "Inhalt",
+        "Eignung Kosten",
+    ]
+    root = parse_html(f"<html><body><p>Inhalt</p>{listing}{_HEADINGS}</body></html>")
+    only = root.find(".//ul")
+    assert only is not None
+    assert tables_of_contents(only) == []  # the root itself is never taken, nor what is outside
 
 
 @pytest.mark.parametrize(
