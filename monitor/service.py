@@ -36,7 +36,7 @@ from monitor.follow import Follower
 from monitor.outbox import Outbox
 from monitor.pipeline import Checker, CheckResult, auto_workers, process_pool
 from monitor.schedule import WatchScheduler, WatchTiming, plan_first_runs
-from monitor.store import Store, Watch
+from monitor.store import Scheduled, Store, Watch
 from monitor.wiring import build_checker
 
 if TYPE_CHECKING:
@@ -303,7 +303,7 @@ class Daemon:
         log.info("stopping: finishing %d in-flight checks", len(self._inflight))
         self.stop()
 
-    def _schedule_all(self, watches: list[Watch]) -> None:
+    def _schedule_all(self, watches: list[Scheduled]) -> None:
         settings = self.config.settings
         timings = [WatchTiming(w.id, _interval(w, self.config), w.next_check_at) for w in watches]
         now = datetime.now(UTC)
@@ -414,7 +414,7 @@ class Daemon:
             if old is not None and old != _interval(watch, self.config):
                 self._reschedule(watch)
 
-    def _reschedule(self, watch: Watch) -> None:
+    def _reschedule(self, watch: Scheduled) -> None:
         interval = _interval(watch, self.config)
         soonest = datetime.now(UTC) + timedelta(seconds=interval * random.random())
         current = self.scheduler.next_run(watch.id)
@@ -449,7 +449,7 @@ class Daemon:
             await self.outbox.deliver()
 
 
-def _interval(watch: Watch, config: Config) -> float:
+def _interval(watch: Watch | Scheduled, config: Config) -> float:
     return watch.interval or config.settings.interval
 
 

@@ -43,7 +43,7 @@ from monitor.store.records import (
 )
 from monitor.store.schema import SCHEMA_VERSION
 from monitor.store.versions import Baseline, VersionReader, Versions
-from monitor.store.watches import Queued, Requested, Watches, WatchReader
+from monitor.store.watches import Queued, Requested, Scheduled, Watches, WatchReader
 
 __all__ = [
     "SCHEMA_VERSION",
@@ -57,6 +57,7 @@ __all__ = [
     "Queued",
     "Recorded",
     "Requested",
+    "Scheduled",
     "Snapshot",
     "Store",
     "StoreReader",

@@ -95,6 +95,17 @@ def test_a_pass_queues_the_active_watches_by_a_few_columns(store: Store) -> None
     assert store.watches.queued()[0] == Queued.of(first)
 
 
+def test_a_daemon_schedules_from_a_few_columns(store: Store) -> None:
+    named = store.watches.add("https://x.test/a", name="a", interval=60)
+    plain = store.watches.add("https://x.test/b")
+    store.watches.set_next_check(plain.id, "2026-12-07T10:00:00+00:00")
+    assert store.watches.interval_watches() == [
+        (named.id, named.url, "a", 60, None),
+        (plain.id, plain.url, None, None, "2026-12-07T10:00:00+00:00"),
+    ]
+    assert [w.label for w in store.watches.interval_watches()] == ["a", plain.url]
+
+
 def test_sync_config_adds_updates_and_deactivates(store: Store) -> None:
     one = Config(watches=(WatchConfig("https://x.test/1", "one"), WatchConfig("https://x.test/2")))
     store.sync_config(one)
