@@ -36,7 +36,7 @@ from lxml import etree
 from monitor.extract.boilerplate import PAGE_CACHE, is_sentence
 from monitor.extract.text import Element
 
-#: A box holding more than this share of its container's text is never removed.
+#: Boxes holding together more than this share of their container's text are never removed.
 MAX_SHARE = 0.4
 #: A box holding this many paragraphs of prose (outside links) is article text.
 PROSE_PARAGRAPHS = 2

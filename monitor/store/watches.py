@@ -109,7 +109,8 @@ class WatchReader:
     def interval_watches(self) -> list[Scheduled]:
         """The active watches checked on a fixed interval (not found through a feed), a few
         columns each: a daemon reconciles its schedule with them every half minute, and
-        10,000 whole rows cost 340 ms of its event loop and 90 MB each time."""
+        10,000 whole rows cost 220-260 ms of its event loop and 66 MB each time (25-34 ms
+        and 2 MB so)."""
         rows = self.db.execute(
             "SELECT id, url, name, interval_s, next_check_at FROM watches "
             "WHERE active = 1 AND feed_id IS NULL ORDER BY id"

@@ -15,6 +15,8 @@ from server import LocalServer
 
 from monitor import samplesite
 from monitor.cli import cli
+from monitor.cli.check import due
+from monitor.store import Store
 
 CASES = Path(__file__).parents[1] / "data" / "extract"
 
@@ -172,9 +174,6 @@ def test_check_with_nothing_to_check(workdir: Path) -> None:
 
 
 def test_a_pass_skips_a_watch_deactivated_after_it_began(tmp_path: Path) -> None:
-    from monitor.cli.check import due
-    from monitor.store import Store
-
     with Store(tmp_path / "m.db") as store:
         kept = store.watches.add("https://x.test/a")
         gone = store.watches.add("https://x.test/b")
