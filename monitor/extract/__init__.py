@@ -290,6 +290,7 @@ def _content_lines(
             sure = Confidence("high", "a [[site]] rule's content selectors chose it")
             return list(blocks_of(roots)), "", sure, region
         _drop_named_boxes(doc, roots, extractor, trace)
+        _drop_tables_of_contents(doc, roots, extractor, trace)
         sure = Confidence("high", f"the {extractor!r} rule pack's selectors chose it")
         return _pack_lines(list(blocks_of(roots)), extractor, trace), "", sure, region
     metadata, second = page
@@ -331,7 +332,6 @@ def _drop_named_boxes(doc: Document, roots: list[Element], pack: str, trace: Tra
         for name, element in boxes:
             trace.removed_texts(f"{pack}: box named {name!r}", [sample_of(element)])
     doc.remove(element for _, element in boxes)
-    _drop_tables_of_contents(doc, roots, pack, trace)
 
 
 def _drop_tables_of_contents(

@@ -163,6 +163,11 @@ SHARE_BUTTON = re.compile(
     r"pocket|mastodon|bluesky|threads|分享|シェア|ツイート)$",
     re.IGNORECASE,
 )
+#: A table of contents' toggle after its label ("Inhalt [ausblenden]").
+TOC_TOGGLE = (
+    r"(?:hide|show|toggle|ausblenden|einblenden|anzeigen|verbergen|masquer|afficher|"
+    r"ocultar|mostrar)"
+)
 #: A page's own buttons and labels on a line of their own: back to the top or the home page,
 #: read aloud, print or share this article, a table of contents' label (with its toggle,
 #: "Inhaltsverzeichnis [Anzeigen]"). Whole lines only: never what an article says.
@@ -175,8 +180,7 @@ PAGE_BUTTON = re.compile(
     r"(?:share|print|e-?mail) (?:this )?(?:article|story|page|post)|"
     r"listen to (?:this )?(?:article|story)|table of contents|inhaltsverzeichnis|"
     r"table des matières|目次|目录|目錄)"
-    r"(?:\s*\[\s*(?:hide|show|toggle|ausblenden|einblenden|anzeigen|verbergen|masquer|"
-    r"afficher|ocultar|mostrar)\s*\])?\s*[:：]?$",
+    rf"(?:\s*\[\s*{TOC_TOGGLE}\s*\])?\s*[:：]?$",
     re.IGNORECASE,
 )
 #: Words one of which every prompt and notice holds (lowercase): a cheap first look.
@@ -356,6 +360,17 @@ def boilerplate_reason(element: Element, names: bool = True) -> str:
 def _named_boilerplate(classes: str | None, ident: str | None) -> str:
     match = BOILERPLATE_NAMES.search(_names(classes, ident))
     return f"name {match.group(0).lower()!r}" if match else ""
+
+
+_NAME_PARTS = re.compile(r"[-_\s]+")
+_NEGATIONS = frozenset({"non", "no", "not", "without", "free"})
+
+
+def name_parts(name: str) -> list[str]:
+    """The parts of a class or id, split at ``-`` and ``_`` ("related-posts": related,
+    posts); none for a name negating a widget ("non-ad-column", "no-comments")."""
+    parts = [part for part in _NAME_PARTS.split(name) if part]
+    return [] if _NEGATIONS.intersection(parts) else parts
 
 
 def _names(classes: str | None, ident: str | None) -> str:

@@ -33,7 +33,7 @@ from functools import lru_cache
 
 from lxml import etree
 
-from monitor.extract.boilerplate import PAGE_CACHE, is_sentence
+from monitor.extract.boilerplate import PAGE_CACHE, TOC_TOGGLE, is_sentence, name_parts
 from monitor.extract.text import Element
 
 #: Boxes holding together more than this share of their container's text are never removed.
@@ -47,8 +47,6 @@ LABEL_CHARS = 60
 #: What a label before a table of contents may be.
 LABEL_TAGS = frozenset({"p", "div", "h1", "h2", "h3", "h4", "h5", "h6", "header"})
 
-_PARTS = re.compile(r"[-_\s]+")
-_NEGATIONS = frozenset({"non", "no", "not", "without", "free"})
 #: Elements that may be a widget's box: never a heading, a paragraph, a list item or a word
 #: of a sentence (``<a class="related-post-link">`` inside one).
 BOX_TAGS = frozenset({"div", "aside", "section", "nav", "ul", "ol", "figure", "form"})
@@ -127,9 +125,7 @@ def _widget_class(classes: str | None) -> tuple[str, str]:
     """The class that names a widget and what kind ("teasers", "prompt", "share"), or
     ("", "")."""
     for name in (classes or "").split():
-        parts = [part for part in _PARTS.split(name.lower()) if part]
-        if _NEGATIONS.intersection(parts):
-            continue
+        parts = name_parts(name.lower())
         pairs = set(itertools.pairwise(parts))
         if _TEASER_PARTS.intersection(parts) or pairs & _TEASER_PAIRS:
             return name, "teasers"
@@ -149,8 +145,7 @@ TOC_LABEL = re.compile(
     r"^(?:table of contents|contents|on this page|in this article|inhaltsverzeichnis|inhalt|"
     r"inhaltsübersicht|auf dieser seite|in diesem artikel|sommaire|table des matières|"
     r"índice|indice|contenido|contenidos|conteúdo|目次|目录|目錄)\s*[:：]?"
-    r"(?:\s*\[?\s*(?:hide|show|toggle|ausblenden|einblenden|anzeigen|verbergen|masquer|"
-    r"afficher|ocultar|mostrar)\s*\]?)?\s*[:：]?$",
+    rf"(?:\s*\[?\s*{TOC_TOGGLE}\s*\]?)?\s*[:：]?$",
     re.IGNORECASE,
 )
 _IDS = etree.XPath("//*[@id or @name]")

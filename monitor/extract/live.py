@@ -45,7 +45,7 @@ from functools import lru_cache
 
 from lxml import etree
 
-from monitor.extract.boilerplate import PAGE_CACHE
+from monitor.extract.boilerplate import PAGE_CACHE, name_parts
 from monitor.extract.css import Document
 from monitor.extract.text import Element, drop_tree
 
@@ -57,7 +57,6 @@ MAX_VARIANT_CHARS = 300
 MAX_TIME_CHARS = 60
 
 _LIVE_ROLES = frozenset({"log", "marquee", "timer"})
-_PARTS = re.compile(r"[-_\s]+")
 _COMMENT_NAMES = frozenset({"comment", "comments", "commentlist", "disqus", "dsq"})
 _AD_NAMES = frozenset(
     {
@@ -95,7 +94,6 @@ _PAIRED_NAMES = frozenset(
         ("native", "ad"),
     }
 )
-_NEGATIONS = frozenset({"non", "no", "not", "without", "free"})
 _VARIANT_NAMES = frozenset({"abtest", "experiment"})
 _VARIANT_PAIRS = frozenset({("ab", "test"), ("a", "b"), ("headline", "variant")})
 _VARIANT_ATTRIBUTES = re.compile(r"^data-(?:variant|experiment|ab|abtest|ab-test|optimizely)\b")
@@ -268,9 +266,7 @@ def live_reason(element: Element) -> str:
 def _name_reason(names: str) -> str:
     """The reason a class or id list names a live element ("" for none)."""
     for name in names.split():
-        parts = [part for part in _PARTS.split(name) if part]
-        if _NEGATIONS.intersection(parts):
-            continue  # "non-ad-column", "no-comments": a name negating a widget is not one
+        parts = name_parts(name)  # none for "non-ad-column": a name negating a widget
         pairs = set(itertools.pairwise(parts))
         if _COMMENT_NAMES.intersection(parts):
             return "comments"
