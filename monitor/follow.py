@@ -153,20 +153,24 @@ class Follower:
             task.add_done_callback(self._tasks.discard)
 
     async def _check(self, watch_id: int) -> None:
+        started = iso(datetime.now(UTC))
         try:
             await self.run_check(watch_id)
         finally:
             self._articles.discard(watch_id)
             if self.accepting:
-                self._postpone_if_stuck(watch_id)
+                self._postpone_if_stuck(watch_id, started)
 
-    def _postpone_if_stuck(self, watch_id: int) -> None:
-        """A check that recorded nothing (it failed outright) leaves the article due: try it
-        again later, not every second."""
+    def _postpone_if_stuck(self, watch_id: int, started: str) -> None:
+        """A check that recorded nothing (it failed outright: the watch's last check is
+        older than ``started``) leaves the article due: try it again later, not every
+        second. A check that took longer than the article's interval recorded itself and
+        left it due as planned."""
         now = datetime.now(UTC)
         try:
             watch = self.store.watches.get(watch_id)
-            if watch.active and (watch.next_check_at or "") <= iso(now):
+            recorded = (watch.last_check_at or "") >= started
+            if watch.active and not recorded and (watch.next_check_at or "") <= iso(now):
                 retry = now + timedelta(seconds=RETRY_AFTER)
                 self.store.watches.set_next_check(watch_id, iso(retry))
         except MonitorError as exc:

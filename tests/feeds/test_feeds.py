@@ -658,6 +658,45 @@ def test_feeds_listing_says_active_and_durations_are_formatted_one_way(
     assert asyncio.run(summary()) == "following 1 feed (1 article)"
 
 
+def test_a_slow_check_that_recorded_itself_is_not_postponed_as_stuck(
+    follow: Follow, site: Site
+) -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from monitor.clock import iso
+    from monitor.follow import RETRY_AFTER, Follower
+    from monitor.schedule import WatchScheduler
+
+    site.publish("/a/", "A", START)
+    follow.poll()
+    (watch_id,) = [w.id for w in follow.store.watches.all()]
+
+    def next_check() -> datetime:
+        return datetime.fromisoformat(follow.store.watches.get(watch_id).next_check_at or "")
+
+    async def dispatch(records: bool) -> None:
+        async def run_check(checked: int) -> None:
+            if records:  # a check slower than the article's interval: due again at once
+                now = datetime.now(UTC)
+                follow.store.db.execute(
+                    "UPDATE watches SET last_check_at = ?, next_check_at = ? WHERE id = ?",
+                    [iso(now), iso(now - timedelta(seconds=1)), checked],
+                )
+
+        async with Fetcher(FAST) as fetcher:
+            follower = Follower(
+                follow.store, fetcher, WatchScheduler(run_check), run_check, slots=1, inflight=set()
+            )
+            follow.store.watches.set_next_check(watch_id, iso(datetime.now(UTC)))
+            await follower.dispatch()
+            await asyncio.gather(*follower._tasks)
+
+    asyncio.run(dispatch(records=False))
+    assert next_check() > datetime.now(UTC) + timedelta(seconds=RETRY_AFTER - 60)  # stuck
+    asyncio.run(dispatch(records=True))
+    assert next_check() <= datetime.now(UTC)  # left due, as its check planned
+
+
 HOME_ONLY_LINKS = """<!DOCTYPE html><html><head><title>Sample</title>
 <link rel="alternate" type="application/rss+xml" href="/feed/">
 <link rel="alternate" type="application/atom+xml" href="/atom.xml">
