@@ -22,6 +22,7 @@ from __future__ import annotations
 
 import contextlib
 import socket
+import ssl
 import struct
 import sys
 import threading
@@ -63,7 +64,8 @@ class Reset(Exception):
 class LocalServer:
     """A ThreadingHTTPServer on 127.0.0.1 (port 0) in a daemon thread; a context manager."""
 
-    def __init__(self) -> None:
+    def __init__(self, tls: ssl.SSLContext | None = None) -> None:
+        self.tls = tls  # serve https with this server-side context
         self.requests: list[Request] = []
         self.errors: list[BaseException] = []
         self._routes: dict[str, Handler] = {}
@@ -96,7 +98,7 @@ class LocalServer:
 
     def url(self, path: str = "/") -> str:
         """The full URL of ``path`` on this server."""
-        return f"http://127.0.0.1:{self.port}{path}"
+        return f"{'https' if self.tls else 'http'}://127.0.0.1:{self.port}{path}"
 
     def route(self, path: str, handler: Handler) -> None:
         """Answer requests for ``path`` (exact, or without its query) with ``handler``."""
@@ -231,6 +233,8 @@ class _HTTPServer(ThreadingHTTPServer):
     def __init__(self, owner: LocalServer) -> None:
         self.owner = owner
         super().__init__(("127.0.0.1", 0), _RequestHandler)
+        if owner.tls is not None:
+            self.socket = owner.tls.wrap_socket(self.socket, server_side=True)
 
     def handle_error(self, request: object, client_address: object) -> None:
         """Keep handler errors for the test (a client hanging up is not one)."""

@@ -59,6 +59,7 @@ from monitor.fetch.decode import decode_html
 from monitor.fetch.errors import _MESSAGES as _MESSAGES  # re-exported, for tests
 from monitor.fetch.errors import _describe
 from monitor.fetch.render import Renderer
+from monitor.fetch.stream import AsyncioBackend
 from monitor.fetch.validators import CLOCK_SKEW, http_date, sane_validators
 from monitor.models import FetchOutcome, FetchResult, Validators
 from monitor.request import RequestOptions, redact
@@ -141,8 +142,7 @@ class Fetcher:
         self.settings = settings
         self._sleep = sleep
         self._clock = clock  # the reference for validators when an answer has no Date
-        if network_backend is None and not settings.allow_private_addresses:
-            network_backend = PublicOnlyBackend()
+        network_backend = network_backend or _backend_for(settings)
         self._transport = transport
         self._backend = network_backend
         self._pools: dict[str | None, Iterator[httpx.AsyncClient]] = {}
@@ -424,6 +424,13 @@ class Fetcher:
         if _ends_on_close(response) and not decoder.compressed:
             check_page_end(body, _media_type(response.headers.get("content-type")))
         return body
+
+
+def _backend_for(settings: FetchSettings) -> httpcore.AsyncNetworkBackend:
+    """Connections on asyncio's own transports (:mod:`.stream`), to public addresses only
+    unless ``allow_private_addresses``."""
+    direct = AsyncioBackend()
+    return direct if settings.allow_private_addresses else PublicOnlyBackend(direct)
 
 
 def _make_client(

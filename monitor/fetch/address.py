@@ -72,11 +72,12 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
 
     def __init__(
         self,
+        inner: httpcore.AsyncNetworkBackend | None = None,
         *,
         resolve: Resolve = _resolve,
         is_allowed: Callable[[IPAddress], bool] = _is_public,
     ) -> None:
-        self._inner = httpcore.AnyIOBackend()
+        self._inner = inner or httpcore.AnyIOBackend()
         self._resolve = resolve
         self._is_allowed = is_allowed
 
