@@ -130,7 +130,11 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
 
     def __init__(self, connection: _Connection, raw: Any) -> None:
         self._connection = connection
-        self._raw = raw  # the TCP socket (asyncio's view of it), for polling an idle one
+        self._raw = raw  # the TCP socket (asyncio's view of it)
+        # for polling an idle connection; its socket is closed only after the connection
+        # is known lost, so the poll never sees another socket given the same number
+        self._poll = select.poll()
+        self._poll.register(raw.fileno(), _POLLIN)
 
     @property
     def _transport(self) -> asyncio.Transport:
@@ -232,13 +236,9 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     def _is_readable(self) -> bool:
         """Whether the server sent something or closed (for an idle connection: it expired)."""
         connection = self._connection
-        if connection.buffer or connection.eof:
+        if connection.buffer or connection.eof or connection.closed:
             return True
-        if self._raw is None or self._raw.fileno() < 0:
-            return True
-        poll = select.poll()
-        poll.register(self._raw.fileno(), _POLLIN)
-        return bool(poll.poll(0))
+        return bool(self._poll.poll(0))
 
 
 class AsyncioBackend(httpcore.AsyncNetworkBackend):
