@@ -51,6 +51,7 @@ from monitor.extract.explain import (
 from monitor.extract.generic import common_ancestor, generic_content
 from monitor.extract.live import drop_live_elements, drop_live_lines
 from monitor.extract.metadata import extract_metadata
+from monitor.extract.noscript import shown_without_script
 from monitor.extract.packs import RULE_PACKS
 from monitor.extract.parse import parse_html
 from monitor.extract.plugin import plugin_lines, run_plugin
@@ -70,7 +71,7 @@ from monitor.models import Article, Confidence, Metadata
 log = logging.getLogger(__name__)
 
 #: Bumped whenever a change to extraction can change the text of an unchanged page.
-EXTRACTOR_VERSION = "17"
+EXTRACTOR_VERSION = "18"
 #: An <h1> agrees with <title> when this share of their words are shared (Dice).
 TITLE_AGREEMENT = 0.5
 #: What sites put between a title and their name.
@@ -147,17 +148,25 @@ def replay_fingerprint(
     """The fingerprint a page has for a check replaying ``learning`` (None: the region is
     not on the page, or the page would not be read as it was): the page is parsed, nothing
     more (:mod:`.replay`). ``rules``: the rules it was learned under."""
-    return _replayed(parse_html(clean_markup(html)), learning, volatility, rules or Rules())
+    return _replayed(page_of(clean_markup(html)), learning, volatility, rules or Rules())
 
 
 def replay_view(
     html: str, url: str | None, learning: Learning, volatility: Volatility, rules: Rules
 ) -> tuple[str | None, Metadata]:
     """:func:`replay_fingerprint`, and the page's metadata (one parse for both)."""
-    root = parse_html(clean_markup(html))
+    root = page_of(clean_markup(html))
     # first: a replay removes from the tree
     metadata = extract_metadata(Document(root, indexed=False), url)
     return _replayed(root, learning, volatility, rules), metadata
+
+
+def page_of(html: str) -> Element:
+    """The page as extraction and replays read it: parsed, with a ``<noscript>`` copy of
+    the article shown (:mod:`.noscript`). ``html``: after :func:`clean_markup`."""
+    root = parse_html(html)
+    shown_without_script(root)
+    return root
 
 
 def _replayed(
@@ -219,7 +228,7 @@ def _extract(
     before anything was read off it."""
     plugged = run_plugin(rules, html, url) if rules.plugin else None  # the page as it came
     html = clean_markup(html)
-    doc = Document(parse_html(html))
+    doc = Document(page_of(html))
     paths = RawPaths(doc.root) if learn else None
     # the page as parsed, for the learning to read (a copy costs a third of a parse)
     page = copy.deepcopy(doc.root) if learn else None
