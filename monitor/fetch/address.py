@@ -61,7 +61,7 @@ async def _check_public(host: str, port: int) -> None:
         return
     try:
         addresses = await _resolve(host, port)
-    except OSError:
+    except (OSError, UnicodeError):  # UnicodeError: a name IDNA cannot encode
         return  # the request itself will fail and say why
     _refuse_private(host, (ipaddress.ip_address(a) for a in addresses), _is_public)
 
@@ -108,7 +108,7 @@ class PublicOnlyBackend(httpcore.AsyncNetworkBackend):
         else:
             try:
                 addresses = [ipaddress.ip_address(a) for a in await self._resolve(host, port)]
-            except OSError as exc:
+            except (OSError, UnicodeError) as exc:
                 raise httpcore.ConnectError(f"name resolution failed: {exc}") from exc
         _refuse_private(host, addresses, self._is_allowed)
         return addresses

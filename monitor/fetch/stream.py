@@ -29,6 +29,10 @@ import httpcore
 
 #: Above this many unread bytes the transport stops reading until they are taken.
 READ_HIGH_WATER = 1 << 20
+#: A host's next address is tried this many seconds after the one before, without waiting
+#: for it to fail (RFC 8305, as anyio does): an address that drops packets (a broken IPv6
+#: route) does not use up the connect timeout.
+HAPPY_EYEBALLS_DELAY = 0.25
 _POLLIN = getattr(select, "POLLIN", 1)
 
 
@@ -131,8 +135,8 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     def __init__(self, connection: _Connection, raw: Any) -> None:
         self._connection = connection
         self._raw = raw  # the TCP socket (asyncio's view of it)
-        # for polling an idle connection; its socket is closed only after the connection
-        # is known lost, so the poll never sees another socket given the same number
+        # for polling an idle connection, while its socket is open (the number may be
+        # given to another socket once it is closed)
         self._poll = select.poll()
         self._poll.register(raw.fileno(), _POLLIN)
 
@@ -238,6 +242,8 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
         connection = self._connection
         if connection.buffer or connection.eof or connection.closed:
             return True
+        if self._raw.fileno() < 0 or self._transport.is_closing():
+            return True  # (over TLS the socket closes a turn before the loss is told)
         return bool(self._poll.poll(0))
 
 
@@ -257,12 +263,16 @@ class AsyncioBackend(httpcore.AsyncNetworkBackend):
         try:
             async with asyncio.timeout(timeout):
                 transport, connection = await loop.create_connection(
-                    _Connection, host, port, local_addr=local
+                    _Connection,
+                    host,
+                    port,
+                    local_addr=local,
+                    happy_eyeballs_delay=HAPPY_EYEBALLS_DELAY,
                 )
         except TimeoutError as exc:
             raise httpcore.ConnectTimeout(f"timed out connecting to {host}:{port}") from exc
-        except OSError as exc:
-            raise httpcore.ConnectError(str(exc)) from exc
+        except (OSError, UnicodeError) as exc:  # UnicodeError: a name IDNA cannot encode
+            raise httpcore.ConnectError(str(exc) or type(exc).__name__) from exc
         raw = transport.get_extra_info("socket")
         for option in socket_options or ():
             raw.setsockopt(*option)

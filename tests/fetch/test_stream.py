@@ -200,6 +200,60 @@ def test_a_refused_connection_is_a_connect_error() -> None:
     assert isinstance(caught.value.__cause__, ConnectionRefusedError)
 
 
+def test_an_address_that_drops_packets_does_not_stop_the_next_one(
+    raw_server: StartServer, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Happy eyeballs: a name with two addresses, the first a black hole (a listener whose
+    accept queue is full drops further connection attempts), the second answering."""
+    server = raw_server(lambda connection: None)
+    hole = socket.socket()
+    hole.bind(("127.0.0.2", server.port))
+    hole.listen(0)
+    filling = [socket.socket() for _ in range(3)]
+    for sock in filling:
+        sock.setblocking(False)
+        with contextlib.suppress(BlockingIOError):
+            sock.connect(("127.0.0.2", server.port))
+
+    async def resolve(host: str, port: int, **kwargs: object) -> list[tuple[object, ...]]:
+        tcp = (socket.AF_INET, socket.SOCK_STREAM, socket.IPPROTO_TCP, "")
+        return [(*tcp, ("127.0.0.2", port)), (*tcp, ("127.0.0.1", port))]
+
+    async def main() -> None:
+        monkeypatch.setattr(asyncio.get_running_loop(), "getaddrinfo", resolve)
+        stream = await AsyncioBackend().connect_tcp("two.example", server.port, timeout=10)
+        await stream.aclose()
+
+    try:
+        asyncio.run(main())  # connected to the second address (the first never answers)
+    finally:
+        for sock in [*filling, hole]:
+            sock.close()
+    assert server.accepted == 1
+
+
+def test_a_name_that_cannot_be_encoded_is_a_connect_error() -> None:
+    async def main() -> None:
+        await AsyncioBackend().connect_tcp("a" * 64 + ".example", 80, timeout=5)
+
+    with pytest.raises(httpcore.ConnectError):
+        asyncio.run(main())
+
+
+@pytest.mark.parametrize("private", [True, False])
+def test_a_fetch_of_a_name_that_cannot_be_encoded_fails_and_says_why(private: bool) -> None:
+    settings = FetchSettings(retries=0, allow_private_addresses=private)
+
+    async def main() -> tuple[FetchOutcome, str | None]:
+        async with Fetcher(settings) as fetcher:
+            result = await fetcher.fetch(f"http://{'a' * 64}.example/", Validators())
+            return result.outcome, result.error
+
+    outcome, error = asyncio.run(main())
+    assert outcome is FetchOutcome.NETWORK_ERROR
+    assert (error or "").startswith("connection failed")
+
+
 def test_writing_to_a_closed_connection_is_a_write_error(raw_server: StartServer) -> None:
     server = raw_server(lambda connection: None)  # accepts and closes
 
