@@ -139,7 +139,8 @@ def learn_article(
     found = _extract(html, url, rules or Rules(), NO_TRACE, second_view, learn=True)
     if not found.path or not found.article.text or found.page is None:
         return found.article, None
-    return found.article, learning_of(found.page, found.path, found.removed, found.titled)
+    learning = learning_of(found.page, found.path, found.removed, found.titled, found.copies)
+    return found.article, learning
 
 
 def replay_fingerprint(
@@ -148,29 +149,29 @@ def replay_fingerprint(
     """The fingerprint a page has for a check replaying ``learning`` (None: the region is
     not on the page, or the page would not be read as it was): the page is parsed, nothing
     more (:mod:`.replay`). ``rules``: the rules it was learned under."""
-    return _replayed(page_of(clean_markup(html)), learning, volatility, rules or Rules())
+    return _replayed(*page_of(clean_markup(html)), learning, volatility, rules or Rules())
 
 
 def replay_view(
     html: str, url: str | None, learning: Learning, volatility: Volatility, rules: Rules
 ) -> tuple[str | None, Metadata]:
     """:func:`replay_fingerprint`, and the page's metadata (one parse for both)."""
-    root = page_of(clean_markup(html))
+    root, copies = page_of(clean_markup(html))
     # first: a replay removes from the tree
     metadata = extract_metadata(Document(root, indexed=False), url)
-    return _replayed(root, learning, volatility, rules), metadata
+    return _replayed(root, copies, learning, volatility, rules), metadata
 
 
-def page_of(html: str) -> Element:
+def page_of(html: str) -> tuple[Element, str]:
     """The page as extraction and replays read it: parsed, with a ``<noscript>`` copy of
-    the article shown (:mod:`.noscript`). ``html``: after :func:`clean_markup`."""
+    the article shown (:mod:`.noscript`), and what was decided about such copies (a replay
+    compares it). ``html``: after :func:`clean_markup`."""
     root = parse_html(html)
-    shown_without_script(root)
-    return root
+    return root, shown_without_script(root)
 
 
 def _replayed(
-    root: Element, learning: Learning, volatility: Volatility, rules: Rules
+    root: Element, copies: str, learning: Learning, volatility: Volatility, rules: Rules
 ) -> str | None:
     """The fingerprint of a parsed page. What extraction removes first is left out of the
     region only if this page chooses the same rules: a page that stopped matching a rule
@@ -180,7 +181,7 @@ def _replayed(
         chosen = _rules_for(Document(root, indexed=False), rules)[0]
         if _replayable_removal(chosen) != learning.removed or chosen.title != learning.titled:
             return None
-    return page_fingerprint(root, learning, volatility)
+    return page_fingerprint(root, learning, volatility, copies)
 
 
 def _replayable_removal(chosen: Rules) -> tuple[str, ...]:
@@ -228,7 +229,8 @@ def _extract(
     before anything was read off it."""
     plugged = run_plugin(rules, html, url) if rules.plugin else None  # the page as it came
     html = clean_markup(html)
-    doc = Document(page_of(html))
+    root, copies = page_of(html)
+    doc = Document(root)
     paths = RawPaths(doc.root) if learn else None
     # the page as parsed, for the learning to read (a copy costs a third of a parse)
     page = copy.deepcopy(doc.root) if learn else None
@@ -255,7 +257,7 @@ def _extract(
         sure = Confidence("low", "no article text was found on the page")
     path = paths.path(region) if paths is not None and region is not None else ()
     article = clean_article(Article(title, text, metadata, extractor, sure))
-    return _Extracted(article, path, _replayable_removal(chosen), chosen.title, page)
+    return _Extracted(article, path, _replayable_removal(chosen), chosen.title, page, copies)
 
 
 @dataclass(frozen=True)
@@ -268,6 +270,7 @@ class _Extracted:
     removed: tuple[str, ...]
     titled: tuple[str, ...]  # the chosen rules' title selectors
     page: Element | None = None  # with ``learn``: the page as parsed, before any removal
+    copies: str = ""  # what :func:`page_of` decided about ``<noscript>`` copies
 
 
 def _drop_live(doc: Document, chosen: Rules, trace: Trace) -> None:

@@ -6,11 +6,14 @@ running their scripts, so for such a page the ``<noscript>`` copy is the article
 with the other script-only elements, it left the page's description to be watched and
 every edit of the post unseen.
 
-A ``<noscript>`` counts as the article's copy when it holds prose (two paragraphs of
-:data:`PROSE` characters or more) that the page shows nowhere else: a notice asking for
-JavaScript is one short line, an image fallback has no text, and a copy of what the page
-shows anyway would say everything twice. Such an element becomes a ``<div>``, for the
-extraction and for every replay alike (both read the page through :func:`shown_without_script`).
+A ``<noscript>`` is a *copy* when it holds prose (two paragraphs of :data:`PROSE`
+characters or more; four when it speaks of JavaScript, as a notice asking for it does),
+and a copy is *shown* when the page shows its opening nowhere else (a copy of what the page
+shows anyway would say everything twice). A page with more than :data:`MAX_COPIES` copies
+shows none of them (a page of many posts is no one article). A shown copy becomes a
+``<div>``, for the extraction and for every replay alike: both read the page through
+:func:`shown_without_script`, and what it decided is part of what a replay compares (it
+depends on text a replay does not read otherwise).
 """
 
 from __future__ import annotations
@@ -19,48 +22,74 @@ import re
 
 from lxml import etree
 
-from monitor.extract.text import Element, normalize_line
+from monitor.extract.text import Element, is_hidden, normalize_line
 
 #: A paragraph this long (in characters) is prose, not a notice.
 PROSE = 100
+#: Paragraphs of prose a copy holds at least; when it speaks of JavaScript, at least
+#: :data:`NOTICE_PARAGRAPHS` (a notice asking for it runs to two or three).
+COPY_PARAGRAPHS = 2
+NOTICE_PARAGRAPHS = 4
+MAX_COPIES = 3
+#: How much of a copy's first paragraph is looked for on the page.
+OPENING = 200
 _SPACE = re.compile(r"\s+")
-_NOT_SHOWN = frozenset({"noscript", "script", "style", "template", "head"})
+_JAVASCRIPT = re.compile(r"javascript", re.IGNORECASE)
+_NOT_SHOWN = frozenset({"noscript", "script", "style", "template", "head", "textarea"})
 
 
-def shown_without_script(root: Element) -> None:
-    """Turn each ``<noscript>`` holding an article's prose into a ``<div>`` (in place)."""
-    candidates = [element for element in root.iter("noscript") if _prose(element)]
-    if not candidates:
-        return
-    shown = _compact(" ".join(_shown_texts(root)))
-    for element in candidates:
-        if _compact(_prose(element)[0][:200]) not in shown:
+def shown_without_script(root: Element) -> str:
+    """Turn each ``<noscript>`` copy of the article into a ``<div>`` (in place); what was
+    decided, in a few characters ("" when the page has no copy), for a replay to compare."""
+    copies: list[tuple[Element, str]] = []
+    for element in root.iter("noscript"):
+        opening = _copy_opening(element)
+        if opening:
+            copies.append((element, opening))
+            if len(copies) > MAX_COPIES:
+                return "copies:many"
+    if not copies:
+        return ""
+    shown = _compact(normalize_line(" ".join(_shown_texts(root))))
+    verdicts = []
+    for element, opening in copies:
+        if _compact(opening) in shown:
+            verdicts.append("0")
+        else:
             element.tag = "div"
+            verdicts.append("1")
+    return "copies:" + "".join(verdicts)
 
 
-def _prose(element: Element) -> list[str]:
-    """The paragraphs of prose inside ``element``; none unless there are two or more."""
+def _copy_opening(element: Element) -> str:
+    """The opening of a copy's first paragraph of prose; "" if ``element`` is no copy."""
     paragraphs = (normalize_line("".join(p.itertext())) for p in element.iter("p"))
     prose = [text for text in paragraphs if len(text) >= PROSE]
-    return prose if len(prose) >= 2 else []
+    text = " ".join(element.itertext())
+    least = NOTICE_PARAGRAPHS if _JAVASCRIPT.search(text) else COPY_PARAGRAPHS
+    return prose[0][:OPENING] if len(prose) >= least else ""
 
 
 def _shown_texts(root: Element) -> list[str]:
-    """The text of the page outside script-only elements, in document order."""
+    """The text of the page outside script-only and hidden elements, in document order."""
     texts: list[str] = []
-    hidden: Element | None = None  # the script-only element being passed over
+    passed: Element | None = None  # the script-only or hidden element being passed over
     for event, node in etree.iterwalk(root, events=("start", "end")):
-        if hidden is not None:
-            if event == "end" and node is hidden:
-                hidden = None
+        if passed is not None:
+            if event == "end" and node is passed:
+                passed = None
                 texts.append(node.tail or "")
-        elif event == "start" and isinstance(node.tag, str) and node.tag in _NOT_SHOWN:
-            hidden = node
+        elif event == "start" and _not_shown(node):
+            passed = node
         elif event == "start":
             texts.append(node.text or "")
         elif node is not root:
             texts.append(node.tail or "")
     return texts
+
+
+def _not_shown(node: Element) -> bool:
+    return not isinstance(node.tag, str) or node.tag in _NOT_SHOWN or is_hidden(node)
 
 
 def _compact(text: str) -> str:

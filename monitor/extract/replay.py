@@ -6,7 +6,8 @@ where on the page its article lies (the *region*, the deepest element holding ev
 kept, as a path from the root), the lines of that region, and what else could change the
 article without touching the region: the title sources (``og:title``, ``<title>``, the
 ``<h1>``\\s) and the long paragraphs outside the region. Its :attr:`~Learning.fingerprint`
-hashes all of them, less the lines the page's churn covers (:mod:`.volatile`).
+hashes all of them, less the lines the page's churn covers (:mod:`.volatile`), and what
+was decided about ``<noscript>`` copies of the article (:mod:`.noscript`).
 
 The region's path and lines are those of the page as parsed, before extraction drops
 anything from it, so a later check only parses the page, finds the region by its path and
@@ -64,6 +65,9 @@ class Learning:
     #: the chosen rules' (or rule pack's) title selectors: what they select may be the title
     #: wherever it is on the page, so it is a title source too
     titled: tuple[str, ...] = ()
+    #: which ``<noscript>`` copies of the article the page showed (:mod:`.noscript`): the
+    #: decision rests on text a replay does not read, so it is compared itself
+    copies: str = ""
 
     def lines_of(self, region: Element) -> list[str]:
         """The lines of a region as this learning reads them (:func:`region_lines`)."""
@@ -71,7 +75,7 @@ class Learning:
 
     def fingerprint(self, volatility: Volatility) -> str:
         """The hash a replay compares (:func:`fingerprint`)."""
-        return fingerprint(self.lines, self.titles, self.outside, volatility)
+        return fingerprint(self.lines, self.titles, self.outside, volatility, self.copies)
 
     def as_dict(self) -> dict[str, Any]:
         data = {
@@ -84,6 +88,8 @@ class Learning:
             data["removed"] = list(self.removed)
         if self.titled:
             data["titled"] = list(self.titled)
+        if self.copies:
+            data["copies"] = self.copies
         return data
 
     @classmethod
@@ -95,6 +101,7 @@ class Learning:
             str(data.get("outside", "")),
             tuple(str(s) for s in data.get("removed", ())),
             tuple(str(s) for s in data.get("titled", ())),
+            str(data.get("copies", "")),
         )
 
 
@@ -103,14 +110,16 @@ def learning_of(
     path: tuple[str, ...],
     removed: tuple[str, ...] = (),
     titled: tuple[str, ...] = (),
+    copies: str = "",
 ) -> Learning | None:
     """What to replay, read from the page as parsed (``path``: where extraction found its
     region, :class:`RawPaths`; ``removed``: what extraction removed first; ``titled``: the
-    title selectors of the rules it chose); None if the path leads nowhere."""
+    title selectors of the rules it chose; ``copies``: what was decided about its
+    ``<noscript>`` copies); None if the path leads nowhere."""
     region = find_region(root, path)
     if region is None:
         return None
-    base = Learning(path, (), "", "", removed=removed, titled=titled)
+    base = Learning(path, (), "", "", removed=removed, titled=titled, copies=copies)
     lines = tuple(base.lines_of(region))  # first, as page_fingerprint reads them
     titles, outside = title_sources(root, titled), outside_prose(root, region)
     return replace(base, lines=lines, titles=titles, outside=outside)
@@ -155,19 +164,25 @@ def outside_prose(root: Element, region: Element) -> str:
     return digest.hexdigest()
 
 
-def fingerprint(lines: Sequence[str], titles: str, outside: str, volatility: Volatility) -> str:
+def fingerprint(
+    lines: Sequence[str], titles: str, outside: str, volatility: Volatility, copies: str = ""
+) -> str:
     """The hash of a page as a replay sees it: the region's lines less those that churn,
-    the title sources and the prose outside."""
+    the title sources, the prose outside and what was decided about ``<noscript>`` copies."""
     digest = hashlib.sha256(titles.encode("utf-8", "surrogatepass") + b"\x1e")
     digest.update(outside.encode() + b"\x1e")
+    if copies:
+        digest.update(copies.encode() + b"\x1e")
     for line in volatility.apply(lines):
         digest.update(line.encode("utf-8", "surrogatepass") + b"\n")
     return digest.hexdigest()
 
 
-def page_fingerprint(root: Element, learning: Learning, volatility: Volatility) -> str | None:
+def page_fingerprint(
+    root: Element, learning: Learning, volatility: Volatility, copies: str = ""
+) -> str | None:
     """The fingerprint of a parsed page, its region found by the learning's path (None:
-    not found)."""
+    not found); ``copies``: what was decided about the page's ``<noscript>`` copies."""
     region = find_region(root, learning.region)
     if region is None:
         return None
@@ -175,7 +190,7 @@ def page_fingerprint(root: Element, learning: Learning, volatility: Volatility) 
         return None  # what holds the region may be removed now: the article may be gone
     lines = learning.lines_of(region)  # first, as learning_of reads them: it removes
     titles = title_sources(root, learning.titled)
-    return fingerprint(lines, titles, outside_prose(root, region), volatility)
+    return fingerprint(lines, titles, outside_prose(root, region), volatility, copies)
 
 
 # -- paths ----------------------------------------------------------------------------------
@@ -309,6 +324,13 @@ class Learned:
                 f"left out of the region: what extraction removes first "
                 f"({len(self.learning.removed)} selectors, e.g. {self.learning.removed[-1]})"
             )
+        copies = self.learning.copies.removeprefix("copies:")
+        if copies == "many":
+            out.append("<noscript> copies of the article: too many to be one article's, none read")
+        elif copies:
+            read = copies.count("1")
+            others = " (the page shows the others' text anyway)" if read < len(copies) else ""
+            out.append(f"<noscript> copies of the article: {read} of {len(copies)} read{others}")
         churn = self.article.describe()
         out += [f"churn in the article, dropped: {line}" for line in churn] or [
             "churn in the article: none seen"
