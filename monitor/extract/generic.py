@@ -80,6 +80,11 @@ OPENING_BLOCKS = 10
 OPENING_SHARE = 0.5
 #: A line of the opening this long is a standfirst or a subtitle; shorter, it is furniture.
 OPENING_UNITS = 8
+#: A run worth this much (three paragraphs) is the article whatever the names around say.
+STRONG_RUN = 3 * PARAGRAPH_UNITS
+#: Below that, class and id names hid the article when the best run by tags and roles
+#: alone is worth this many times more (a layout column named for the sidebar beside it).
+NAMES_HID = 3
 #: A line this short can head a section.
 HEADING_UNITS = 8
 
@@ -369,15 +374,24 @@ def _core(
 ) -> tuple[list[Block], tuple[int, int]]:
     """The page's blocks and the best run. When the run holds not even a paragraph's worth,
     class and id names hid the article (``non-ad-column``, ``post-share-wrapper``): the
-    blocks are annotated again with boilerplate by tags and roles only. ``skipped`` hears
-    of the credits and counters the blocks leave out (by names: none in the second walk)."""
+    blocks are annotated again with boilerplate by tags and roles only. So they did when
+    the run is worth less than three paragraphs and the run by tags and roles alone is
+    worth :data:`NAMES_HID` times more (a story's column named ``sticky-sidebar-relative``
+    for the sidebar beside it, and the headline's block taken for the article).
+    ``skipped`` hears of the credits and counters the blocks leave out (by names: none in
+    the second walk)."""
     blocks = annotated_blocks(body, titles=titles, skipped=skipped)
     start, end = best_run([block.value for block in blocks])
-    if sum(block.value for block in blocks[start : end + 1]) >= PARAGRAPH_UNITS:
+    worth = sum(block.value for block in blocks[start : end + 1])
+    if worth >= STRONG_RUN:
+        return blocks, (start, end)
+    unnamed = annotated_blocks(body, names=False, titles=titles)
+    run = best_run([block.value for block in unnamed])
+    unnamed_worth = sum(block.value for block in unnamed[run[0] : run[1] + 1])
+    if worth >= PARAGRAPH_UNITS and unnamed_worth < NAMES_HID * worth:
         return blocks, (start, end)
     skipped.clear()
-    blocks = annotated_blocks(body, names=False, titles=titles)
-    return blocks, best_run([block.value for block in blocks])
+    return unnamed, run
 
 
 def repeated_heading(blocks: list[Block], container: Element) -> tuple[str, str]:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 from monitor.extract import explain_article, extract_article
 from monitor.extract.boilerplate import (
@@ -14,6 +15,7 @@ from monitor.extract.boilerplate import (
     is_pager,
     line_reason,
 )
+from monitor.extract.generic import _core
 from monitor.extract.parse import parse_html
 
 
@@ -48,6 +50,46 @@ def test_when_names_hide_every_paragraph_tags_and_roles_still_find_the_article()
     )
     text = extract_article(html).text
     assert text.count("Paragraph") == 3 and "Section" not in text and "Copyright" not in text
+
+
+LAYOUT_CASE = Path(__file__).parents[1] / "data" / "extract" / "news_body_in_sidebar_layout_en.html"
+TITLE = "Valley rail line to reopen in spring after flood repairs"
+
+
+def _core_run(html: str) -> str:
+    """The text of the best run :func:`_core` settles on."""
+    body = parse_html(html).find("body")
+    assert body is not None
+    blocks, (start, end) = _core(body, [TITLE], [])
+    return " ".join(block.text for block in blocks[start : end + 1])
+
+
+def _layout_page(paragraphs: int = 5, lead: int = 0) -> str:
+    """The data case: a story's column named for the sidebar beside it (class names make
+    it boilerplate), after a header worth more than a paragraph, on a page whose sidebar
+    holds most of the text; with ``paragraphs`` of its five, and ``lead`` more paragraphs
+    in the header."""
+    html = LAYOUT_CASE.read_text(encoding="utf-8")
+    body = html.split('<div class="story-body">')[1].split("</div>")[0]
+    kept = "</p>".join(body.split("</p>")[:paragraphs]) + "</p>\n"
+    html = html.replace(body, kept)
+    byline = '<div class="byline">By Morgan Hale · 3 December 2026</div>'
+    return html.replace(byline, byline + _paragraphs(lead, "lead"))
+
+
+def test_names_that_leave_only_the_header_hid_the_article() -> None:
+    run = _core_run(_layout_page())
+    assert "Both bridges" in run and "The repairs cost more" in run
+
+
+def test_names_are_trusted_when_what_they_leave_is_worth_three_paragraphs() -> None:
+    run = _core_run(_layout_page(lead=4))
+    assert run.count("of the lead") == 4 and "The repairs cost more" not in run
+
+
+def test_names_are_trusted_when_tags_alone_find_little_more() -> None:
+    run = _core_run(_layout_page(paragraphs=2))
+    assert "Both bridges" in run and "Engineers have rebuilt" not in run
 
 
 def test_of_several_articles_the_one_with_the_title_heading_is_the_article() -> None:
