@@ -32,7 +32,7 @@ from urllib.parse import urlsplit
 from lxml import etree
 
 from monitor.config import Rules
-from monitor.extract.blocks import blocks_of
+from monitor.extract.blocks import blocks_of, lines_and_lists
 from monitor.extract.boilerplate import boilerplate_reason, clean_lines
 from monitor.extract.boxes import named_boxes, tables_of_contents
 from monitor.extract.chars import clean_article, clean_markup
@@ -304,7 +304,7 @@ def _content_lines(
         _drop_named_boxes(doc, roots, extractor, trace)
         _drop_tables_of_contents(doc, roots, extractor, trace)
         sure = Confidence("high", f"the {extractor!r} rule pack's selectors chose it")
-        return _pack_lines(list(blocks_of(roots)), extractor, trace), "", sure, region
+        return _pack_lines(*lines_and_lists(roots), extractor, trace), "", sure, region
     metadata, second = page
     declared = declared_body(doc)  # before the scripts go
     descriptions = (metadata.description, declared_description(doc))
@@ -358,9 +358,12 @@ def _drop_tables_of_contents(
     doc.remove(tables)
 
 
-def _pack_lines(lines: list[str], pack: str, trace: Trace) -> list[str]:
-    """A rule pack's lines less furniture lines and a closing section (site rules keep all)."""
-    kept, dropped = clean_lines(lines)
+def _pack_lines(
+    lines: list[str], lists: list[Element | None], pack: str, trace: Trace
+) -> list[str]:
+    """A rule pack's lines less furniture lines and closing sections (site rules keep all);
+    ``lists``: the list each line is in, if any."""
+    kept, dropped = clean_lines(lines, lists)
     for reason, line in dropped:
         trace.removed_texts(f"{pack}: {reason}", [line])
     return kept

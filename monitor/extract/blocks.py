@@ -282,3 +282,24 @@ def blocks_of(roots: Iterable[Element]) -> Iterator[str]:
     for root in roots:
         for block in walk(root):
             yield from block.text.split("\n")
+
+
+def lines_and_lists(roots: Iterable[Element]) -> tuple[list[str], list[Element | None]]:
+    """:func:`blocks_of`'s lines, and for each the list (``ul``, ``ol``) holding it, if any."""
+    lines: list[str] = []
+    lists: list[Element | None] = []
+    for root in roots:
+        for block in walk(root):
+            holder = list_of(block.element)
+            for line in block.text.split("\n"):
+                lines.append(line)
+                lists.append(holder)
+    return lines, lists
+
+
+def list_of(element: Element) -> Element | None:
+    """The list (``ul``, ``ol``) ``element`` is an item of or in, if any."""
+    for node in (element, *element.iterancestors()):
+        if node.tag in ("ul", "ol"):
+            return node
+    return None

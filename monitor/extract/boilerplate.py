@@ -633,17 +633,54 @@ def _closes(text: str) -> bool:
 _BAR = re.compile(r"\s[|·•]\s")
 
 
-def clean_lines(lines: Sequence[str]) -> tuple[list[str], list[tuple[str, str]]]:
-    """Lines less furniture and a closing section; and the dropped ``(reason, line)``."""
+def clean_lines(
+    lines: Sequence[str], lists: Sequence[object | None] | None = None
+) -> tuple[list[str], list[tuple[str, str]]]:
+    """Lines less furniture and closing sections; and the dropped ``(reason, line)``.
+    ``lists``: the list each line is in, if any (:func:`closing_sections`)."""
     kept: list[str] = []
+    boxes: list[object | None] = []
     dropped: list[tuple[str, str]] = []
-    for line in lines:
+    for line, box in zip(lines, lists or [None] * len(lines), strict=True):
         text = normalize_line(line)
         reason = line_reason(text) if text else ""
         if reason:
             dropped.append((reason, text))
         elif text:
             kept.append(text)
-    end = closing_start(kept)
-    dropped += [("closing section", text) for text in kept[end:]]
-    return kept[:end], dropped
+            boxes.append(box)
+    closing = set(closing_sections(kept, boxes))
+    dropped += [("closing section", kept[i]) for i in sorted(closing)]
+    return [text for i, text in enumerate(kept) if i not in closing], dropped
+
+
+def closing_sections(texts: Sequence[str], boxes: Sequence[object | None]) -> list[int]:
+    """The indexes of the lines of closing sections: from a closing heading that starts
+    late in the text to the end; but a closing label in a list ("Mehr zum Thema:" heading
+    a list of links inside the text) closes only that list when a paragraph of prose
+    follows it (the article resumes). ``boxes``: the list each line is in, if any."""
+    found: list[int] = []
+    cut = closing_start(texts)
+    while cut < len(texts):
+        box = boxes[cut]
+        after = cut + 1
+        while box is not None and after < len(texts) and boxes[after] is box:
+            after += 1
+        if box is None or not resumes(texts[after : after + 2]):
+            return found + list(range(cut, len(texts)))
+        found += range(cut, after)
+        cut = closing_start(texts, after)
+    return found
+
+
+def resumes(texts: Sequence[str]) -> bool:
+    """Whether the article goes on with ``texts`` (the lines after a closing label's
+    list): a paragraph of prose, or a heading that is not a closing one and then one."""
+    if texts and not is_prose(texts[0]) and not is_closing(texts[0]):
+        texts = texts[1:2]
+    return bool(texts) and is_prose(texts[0])
+
+
+def is_prose(text: str) -> bool:
+    """A paragraph of prose: a sentence worth a paragraph."""
+    return units(text) >= PARAGRAPH_UNITS and is_sentence(text)

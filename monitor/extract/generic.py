@@ -34,7 +34,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from itertools import pairwise
 
-from monitor.extract.blocks import Block, annotated_blocks
+from monitor.extract.blocks import Block, annotated_blocks, list_of
 from monitor.extract.boilerplate import (
     DATE,
     PARAGRAPH_UNITS,
@@ -42,6 +42,7 @@ from monitor.extract.boilerplate import (
     crumb_reason,
     is_closing,
     is_sentence,
+    resumes,
     units,
     without_trailing_credit,
 )
@@ -496,6 +497,10 @@ def _closing_sections(lines: list[Block]) -> list[Block]:
     cut = closing_start(texts)
     while cut < len(lines):
         rank = _heading_rank(lines[cut])
+        if not 1 <= rank <= 6 and (listed := _after_list(lines, cut)) is not None:
+            found += lines[cut:listed]  # a label heading a list of links inside the text
+            cut = closing_start(texts, listed)
+            continue
         resume = next(
             (
                 j
@@ -509,6 +514,20 @@ def _closing_sections(lines: list[Block]) -> list[Block]:
         found += lines[cut:resume]
         cut = closing_start(texts, resume)
     return found
+
+
+def _after_list(lines: list[Block], cut: int) -> int | None:
+    """Where the text resumes after the list holding the closing label ``lines[cut]``
+    (:func:`.boilerplate.closing_sections`): the index of a paragraph of prose right
+    after it; None if the label is in no list, or no prose follows it."""
+    box = list_of(lines[cut].element)
+    if box is None:
+        return None
+    after = cut + 1
+    while after < len(lines) and list_of(lines[after].element) is box:
+        after += 1
+    following = [block.text for block in lines[after : after + 2] if not block.reason]
+    return after if resumes(following) else None
 
 
 def _repeats_title(block: Block, titles: list[str]) -> bool:

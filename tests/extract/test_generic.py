@@ -5,9 +5,12 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
+
 from monitor.extract import explain_article, extract_article
 from monitor.extract.boilerplate import (
     boilerplate_reason,
+    closing_sections,
     closing_start,
     crumb_reason,
     is_dateline,
@@ -54,6 +57,7 @@ def test_when_names_hide_every_paragraph_tags_and_roles_still_find_the_article()
 
 LAYOUT_CASE = Path(__file__).parents[1] / "data" / "extract" / "news_body_in_sidebar_layout_en.html"
 TITLE = "Valley rail line to reopen in spring after flood repairs"
+LIST_CASE = LAYOUT_CASE.with_name("wordpress_inline_read_more_list_de.html")
 
 
 def _core_run(html: str) -> str:
@@ -218,6 +222,54 @@ def test_more_stories_headings_close_the_article() -> None:
     for heading in ("More rain is on the way", "More bad news", "More Than Just Stories"):
         texts = ["Paragraph one of the story, long enough."] * 4 + [heading, "It goes on."]
         assert closing_start(texts) == 6, heading
+
+
+PROSE = (
+    "A paragraph of the story that goes on after the list, with enough words in it to be "
+    "counted as a paragraph of prose here."
+)
+LISTED = object()  # a list the lines below are items of
+
+
+@pytest.mark.parametrize(
+    "after, boxes, closed",
+    [
+        # a closing label heading a list inside the text: the text resumes after the list
+        ([PROSE], [None], [4, 5, 6]),
+        (["A subheading", PROSE], [None, None], [4, 5, 6]),
+        # nothing after the list, or only more links: the rest closes, as before
+        ([], [], [4, 5, 6]),
+        (["Another teaser", "And one more"], [object(), object()], [4, 5, 6, 7, 8]),
+        (["Related", PROSE], [None, None], [4, 5, 6, 7, 8]),  # a closing heading, then bio
+    ],
+)
+def test_a_closing_label_in_a_list_closes_that_list_when_the_text_resumes(
+    after: list[str], boxes: list[object | None], closed: list[int]
+) -> None:
+    texts = [PROSE] * 4 + ["Mehr zum Thema:", "A teaser", "Another teaser", *after]
+    lists = [None] * 4 + [LISTED] * 3 + boxes
+    assert closing_sections(texts, lists) == closed
+
+
+def test_a_closing_label_outside_a_list_closes_the_rest() -> None:
+    texts = [PROSE] * 4 + ["Mehr zum Thema:", "A teaser", PROSE]
+    assert closing_sections(texts, [None] * 7) == [4, 5, 6]
+
+
+def test_generic_extraction_keeps_the_text_after_a_read_more_list() -> None:
+    # no rule pack; the label a plain list item, prose right after the list
+    html = (
+        LIST_CASE.read_text(encoding="utf-8")
+        .replace("post type-post hentry", "story")
+        .replace("entry-content", "story-text")
+        .replace(
+            "<li><strong>Mehr zum Thema Schlaf:</strong></li>", "<li>Mehr zum Thema Schlaf:</li>"
+        )
+        .replace("<h2>Was gegen die Müdigkeit hilft</h2>", "")
+    )
+    text = extract_article(html, "https://example.com/a").text
+    assert "Ein Spaziergang" in text and "Seltenheit." in text
+    assert "Mittagsschlaf" not in text and "Winterobst" not in text and "Erkältung" not in text
 
 
 def test_a_line_saying_when_it_was_posted_is_a_dateline() -> None:
