@@ -298,8 +298,10 @@ def lines_and_lists(roots: Iterable[Element]) -> tuple[list[str], list[Element |
 
 
 def list_of(element: Element) -> Element | None:
-    """The list (``ul``, ``ol``) ``element`` is an item of or in, if any."""
+    """The outermost list (``ul``, ``ol``) ``element`` is in, if any: a label's list and
+    the lists nested in its items are one."""
+    found = None
     for node in (element, *element.iterancestors()):
         if node.tag in ("ul", "ol"):
-            return node
-    return None
+            found = node
+    return found

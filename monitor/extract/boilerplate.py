@@ -666,7 +666,7 @@ def closing_sections(texts: Sequence[str], boxes: Sequence[object | None]) -> li
         after = cut + 1
         while box is not None and after < len(texts) and boxes[after] is box:
             after += 1
-        if box is None or not resumes(texts[after : after + 2]):
+        if box is None or not resumes(texts[after : after + 3]):
             return found + list(range(cut, len(texts)))
         found += range(cut, after)
         cut = closing_start(texts, after)
@@ -675,10 +675,13 @@ def closing_sections(texts: Sequence[str], boxes: Sequence[object | None]) -> li
 
 def resumes(texts: Sequence[str]) -> bool:
     """Whether the article goes on with ``texts`` (the lines after a closing label's
-    list): a paragraph of prose, or a heading that is not a closing one and then one."""
-    if texts and not is_prose(texts[0]) and not is_closing(texts[0]):
-        texts = texts[1:2]
-    return bool(texts) and is_prose(texts[0])
+    list): two paragraphs of prose within three lines, the first line a paragraph or a
+    heading that is not a closing one. One paragraph is not enough: a teaser's excerpt
+    under its title, an author's bio or a site's disclaimer after a list of links is one."""
+    head = texts[:3]
+    if not head or is_closing(head[0]):
+        return False
+    return sum(is_prose(text) for text in head) >= 2
 
 
 def is_prose(text: str) -> bool:

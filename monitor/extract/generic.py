@@ -376,15 +376,18 @@ def _core(
     """The page's blocks and the best run. When the run holds not even a paragraph's worth,
     class and id names hid the article (``non-ad-column``, ``post-share-wrapper``): the
     blocks are annotated again with boilerplate by tags and roles only. So they did when
-    the run is worth less than three paragraphs and the run by tags and roles alone is
-    worth :data:`NAMES_HID` times more (a story's column named ``sticky-sidebar-relative``
-    for the sidebar beside it, and the headline's block taken for the article).
+    the run is a headline's block worth less than three paragraphs (no paragraph of text
+    in it) and the run by tags and roles alone is worth :data:`NAMES_HID` times more (a
+    story's column named ``sticky-sidebar-relative`` for the sidebar beside it). A run
+    with a paragraph in it is a short article, and a named box after it stays out.
     ``skipped`` hears of the credits and counters the blocks leave out (by names: none in
     the second walk)."""
     blocks = annotated_blocks(body, titles=titles, skipped=skipped)
     start, end = best_run([block.value for block in blocks])
     worth = sum(block.value for block in blocks[start : end + 1])
-    if worth >= STRONG_RUN:
+    if worth >= STRONG_RUN or (
+        worth >= PARAGRAPH_UNITS and not _headline_block(blocks[start : end + 1])
+    ):
         return blocks, (start, end)
     unnamed = annotated_blocks(body, names=False, titles=titles)
     run = best_run([block.value for block in unnamed])
@@ -393,6 +396,14 @@ def _core(
         return blocks, (start, end)
     skipped.clear()
     return unnamed, run
+
+
+def _headline_block(run: list[Block]) -> bool:
+    """Whether a run is a headline's block: headings and lines shorter than a paragraph
+    (a kicker, a pull quote), no paragraph of text."""
+    return all(
+        1 <= _heading_rank(block) <= 6 or units(block.text) < PARAGRAPH_UNITS for block in run
+    )
 
 
 def repeated_heading(blocks: list[Block], container: Element) -> tuple[str, str]:
@@ -526,7 +537,7 @@ def _after_list(lines: list[Block], cut: int) -> int | None:
     after = cut + 1
     while after < len(lines) and list_of(lines[after].element) is box:
         after += 1
-    following = [block.text for block in lines[after : after + 2] if not block.reason]
+    following = [block.text for block in lines[after:] if not block.reason][:3]
     return after if resumes(following) else None
 
 

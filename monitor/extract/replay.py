@@ -39,7 +39,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
-from monitor.extract.blocks import walk
+from monitor.extract.blocks import list_of, walk
 from monitor.extract.css import Document, any_may_match
 from monitor.extract.text import Element, normalize_line
 from monitor.extract.volatile import Volatility
@@ -68,14 +68,19 @@ class Learning:
     #: which ``<noscript>`` copies of the article the page showed (:mod:`.noscript`): the
     #: decision rests on text a replay does not read, so it is compared itself
     copies: str = ""
+    #: which of the region's lines are in the same list (:func:`read_region`): where a
+    #: closing label's list ends decides what the article keeps
+    shape: str = ""
 
-    def lines_of(self, region: Element) -> list[str]:
-        """The lines of a region as this learning reads them (:func:`region_lines`)."""
-        return region_lines(region, self.removed)
+    def read(self, region: Element) -> tuple[list[str], str]:
+        """The lines of a region and their shape as this learning reads them."""
+        return read_region(region, self.removed)
 
     def fingerprint(self, volatility: Volatility) -> str:
         """The hash a replay compares (:func:`fingerprint`)."""
-        return fingerprint(self.lines, self.titles, self.outside, volatility, self.copies)
+        return fingerprint(
+            self.lines, self.titles, self.outside, volatility, self.copies, self.shape
+        )
 
     def as_dict(self) -> dict[str, Any]:
         data = {
@@ -90,6 +95,8 @@ class Learning:
             data["titled"] = list(self.titled)
         if self.copies:
             data["copies"] = self.copies
+        if self.shape:
+            data["shape"] = self.shape
         return data
 
     @classmethod
@@ -102,6 +109,7 @@ class Learning:
             tuple(str(s) for s in data.get("removed", ())),
             tuple(str(s) for s in data.get("titled", ())),
             str(data.get("copies", "")),
+            str(data.get("shape", "")),
         )
 
 
@@ -120,20 +128,39 @@ def learning_of(
     if region is None:
         return None
     base = Learning(path, (), "", "", removed=removed, titled=titled, copies=copies)
-    lines = tuple(base.lines_of(region))  # first, as page_fingerprint reads them
+    lines, shape = base.read(region)  # first, as page_fingerprint reads them
     titles, outside = title_sources(root, titled), outside_prose(root, region)
-    return replace(base, lines=lines, titles=titles, outside=outside)
+    return replace(base, lines=tuple(lines), titles=titles, outside=outside, shape=shape)
 
 
 def region_lines(region: Element, removed: Sequence[str] = ()) -> list[str]:
+    """The region's lines (:func:`read_region`)."""
+    return read_region(region, removed)[0]
+
+
+def read_region(region: Element, removed: Sequence[str] = ()) -> tuple[list[str], str]:
     """The region's lines, normalised as extraction normalises them (empty ones dropped),
     less the elements inside it that ``removed`` selects (they are removed from the page
-    as parsed for the replay: it is parsed for nothing else)."""
+    as parsed for the replay: it is parsed for nothing else); and their *shape*: a hash of
+    which lines are in the same list ("" when none is), since extraction reads a closing
+    label's list as ending where the list ends (:func:`.boilerplate.closing_sections`)."""
     if removed:
         doc = Document(region)
         doc.remove(e for e in doc.select_outermost(removed) if e is not region)
-    lines = (normalize_line(part) for block in walk(region) for part in block.text.split("\n"))
-    return [line for line in lines if line]
+    lines: list[str] = []
+    marks: list[str] = []
+    lists: dict[Element, int] = {}
+    for block in walk(region):
+        box = list_of(block.element)
+        mark = "-" if box is None else str(lists.setdefault(box, len(lists)))
+        for part in block.text.split("\n"):
+            line = normalize_line(part)
+            if line:
+                lines.append(line)
+                marks.append(mark)
+    if not lists:
+        return lines, ""
+    return lines, hashlib.sha256(",".join(marks).encode()).hexdigest()[:16]
 
 
 def title_sources(root: Element, titled: Sequence[str] = ()) -> str:
@@ -165,14 +192,22 @@ def outside_prose(root: Element, region: Element) -> str:
 
 
 def fingerprint(
-    lines: Sequence[str], titles: str, outside: str, volatility: Volatility, copies: str = ""
+    lines: Sequence[str],
+    titles: str,
+    outside: str,
+    volatility: Volatility,
+    copies: str = "",
+    shape: str = "",
 ) -> str:
     """The hash of a page as a replay sees it: the region's lines less those that churn,
-    the title sources, the prose outside and what was decided about ``<noscript>`` copies."""
+    the title sources, the prose outside, what was decided about ``<noscript>`` copies and
+    which lines are in the same list."""
     digest = hashlib.sha256(titles.encode("utf-8", "surrogatepass") + b"\x1e")
     digest.update(outside.encode() + b"\x1e")
     if copies:
         digest.update(copies.encode() + b"\x1e")
+    if shape:
+        digest.update(shape.encode() + b"\x1e")
     for line in volatility.apply(lines):
         digest.update(line.encode("utf-8", "surrogatepass") + b"\n")
     return digest.hexdigest()
@@ -188,9 +223,9 @@ def page_fingerprint(
         return None
     if any_may_match(learning.removed, list(region.iterancestors()), root):
         return None  # what holds the region may be removed now: the article may be gone
-    lines = learning.lines_of(region)  # first, as learning_of reads them: it removes
+    lines, shape = learning.read(region)  # first, as learning_of reads them: it removes
     titles = title_sources(root, learning.titled)
-    return fingerprint(lines, titles, outside_prose(root, region), volatility, copies)
+    return fingerprint(lines, titles, outside_prose(root, region), volatility, copies, shape)
 
 
 # -- paths ----------------------------------------------------------------------------------

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from monitor.extract import explain_article, extract_article
+from monitor.extract import explain_article, extract_article, learn_article, replay_fingerprint
 from monitor.extract.boilerplate import (
     boilerplate_reason,
     closing_sections,
@@ -20,6 +20,7 @@ from monitor.extract.boilerplate import (
 )
 from monitor.extract.generic import _core
 from monitor.extract.parse import parse_html
+from monitor.extract.volatile import Volatility
 
 
 def _paragraphs(n: int, word: str = "story") -> str:
@@ -89,6 +90,30 @@ def test_names_that_leave_only_the_header_hid_the_article() -> None:
 def test_names_are_trusted_when_what_they_leave_is_worth_three_paragraphs() -> None:
     run = _core_run(_layout_page(lead=4))
     assert run.count("of the lead") == 4 and "The repairs cost more" not in run
+
+
+def test_a_short_story_keeps_a_named_box_of_prose_out() -> None:
+    """Names are distrusted only when they leave a headline's block: a two-paragraph story
+    followed by a named appeal of five paragraphs is the story."""
+    story = (
+        "<p>The town council agreed on Tuesday to keep the swimming pool open on Sunday "
+        "mornings through the winter, after a petition signed by more than two thousand "
+        "residents.</p><p>The extra hours will be paid for from the leisure budget, and the "
+        "council will look at the numbers of swimmers again in the spring before it decides "
+        "on the summer timetable.</p>"
+    )
+    appeal = "".join(
+        f"<p>Paragraph {i} of our appeal: local reporting takes time and money, and readers "
+        "who support us every month make it possible for everyone to read it.</p>"
+        for i in range(5)
+    )
+    html = (
+        f"<html><body>{_menu(200)}</nav><div class='story'><h1>Headline</h1>{story}"
+        f"<div class='support-promo'><h2>Before you go</h2>{appeal}</div></div>"
+        "</body></html>"
+    )
+    text = extract_article(html, "https://example.com/a").text
+    assert "swimming pool" in text and "appeal" not in text and "Before you go" not in text
 
 
 def test_names_are_trusted_when_tags_alone_find_little_more() -> None:
@@ -235,12 +260,15 @@ LISTED = object()  # a list the lines below are items of
     "after, boxes, closed",
     [
         # a closing label heading a list inside the text: the text resumes after the list
-        ([PROSE], [None], [4, 5, 6]),
-        (["A subheading", PROSE], [None, None], [4, 5, 6]),
-        # nothing after the list, or only more links: the rest closes, as before
+        ([PROSE, PROSE], [None, None], [4, 5, 6]),
+        (["A subheading", PROSE, PROSE], [None] * 3, [4, 5, 6]),
+        # one paragraph after the list is a teaser's excerpt, a bio, a disclaimer: the rest
+        # closes, as it does after nothing, more links or a closing heading
+        ([PROSE], [None], [4, 5, 6, 7]),
+        (["A subheading", PROSE], [None] * 2, [4, 5, 6, 7, 8]),
         ([], [], [4, 5, 6]),
         (["Another teaser", "And one more"], [object(), object()], [4, 5, 6, 7, 8]),
-        (["Related", PROSE], [None, None], [4, 5, 6, 7, 8]),  # a closing heading, then bio
+        (["Related", PROSE, PROSE], [None] * 3, [4, 5, 6, 7, 8, 9]),
     ],
 )
 def test_a_closing_label_in_a_list_closes_that_list_when_the_text_resumes(
@@ -249,6 +277,41 @@ def test_a_closing_label_in_a_list_closes_that_list_when_the_text_resumes(
     texts = [PROSE] * 4 + ["Mehr zum Thema:", "A teaser", "Another teaser", *after]
     lists = [None] * 4 + [LISTED] * 3 + boxes
     assert closing_sections(texts, lists) == closed
+
+
+MID_LIST = (
+    '<ul class="has-background"><li><strong>Mehr zum Thema Schlaf:</strong></li>'
+    '<li><a href="/schlaf/rituale">Fünf Abendrituale für besseren Schlaf</a></li>'
+    '<li><a href="/schlaf/mittagsschlaf">Wie lang darf ein Mittagsschlaf sein?</a></li></ul>'
+)
+
+
+def test_a_label_and_the_list_nested_in_its_item_are_one_list() -> None:
+    html = LIST_CASE.read_text(encoding="utf-8")
+    assert MID_LIST in html
+    nested = (
+        "<ul><li><strong>Mehr zum Thema Schlaf:</strong><ul>"
+        '<li><a href="/schlaf/rituale">Fünf Abendrituale für besseren Schlaf</a></li>'
+        '<li><a href="/schlaf/mittagsschlaf">Wie lang darf ein Mittagsschlaf sein?</a></li>'
+        "</ul></li></ul>"
+    )
+    text = extract_article(html.replace(MID_LIST, nested), "https://example.com/a").text
+    assert "Abendrituale" not in text and "Seltenheit." in text
+
+
+def test_where_a_labels_list_ends_is_part_of_what_a_replay_compares() -> None:
+    before = LIST_CASE.read_text(encoding="utf-8")
+    link = '</li><li><a href="/schlaf/mittagsschlaf"'
+    split = MID_LIST.replace(link, link.replace("</li>", "</li></ul><ul>"))
+    after = before.replace(MID_LIST, split)
+    assert after != before
+    url = "https://example.com/a"
+    first, learning = learn_article(before, url)
+    assert learning is not None
+    assert extract_article(after, url).text != first.text  # the article lost its second half
+    unchanged = learning.fingerprint(Volatility())
+    assert replay_fingerprint(before, learning, Volatility()) == unchanged
+    assert replay_fingerprint(after, learning, Volatility()) != unchanged
 
 
 def test_a_closing_label_outside_a_list_closes_the_rest() -> None:
