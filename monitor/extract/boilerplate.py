@@ -657,8 +657,8 @@ def clean_lines(
 def closing_sections(texts: Sequence[str], boxes: Sequence[object | None]) -> list[int]:
     """The indexes of the lines of closing sections: from a closing heading that starts
     late in the text to the end; but a closing label in a list ("Mehr zum Thema:" heading
-    a list of links inside the text) closes only that list when a paragraph of prose
-    follows it (the article resumes). ``boxes``: the list each line is in, if any."""
+    a list of links inside the text) closes only that list when the text goes on after it
+    (:func:`resumes`). ``boxes``: the list each line is in, if any."""
     found: list[int] = []
     cut = closing_start(texts)
     while cut < len(texts):
@@ -675,9 +675,9 @@ def closing_sections(texts: Sequence[str], boxes: Sequence[object | None]) -> li
 
 def resumes(texts: Sequence[str]) -> bool:
     """Whether the article goes on with ``texts`` (the lines after a closing label's
-    list): two paragraphs of prose within three lines, the first line a paragraph or a
-    heading that is not a closing one. One paragraph is not enough: a teaser's excerpt
-    under its title, an author's bio or a site's disclaimer after a list of links is one."""
+    list): two paragraphs of prose within three lines that do not start with a closing
+    heading. One paragraph is not enough: a teaser's excerpt under its title, an author's
+    bio or a site's disclaimer after a list of links is one."""
     head = texts[:3]
     if not head or is_closing(head[0]):
         return False

@@ -83,8 +83,9 @@ OPENING_SHARE = 0.5
 OPENING_UNITS = 8
 #: A run worth this much (three paragraphs) is the article whatever the names around say.
 STRONG_RUN = 3 * PARAGRAPH_UNITS
-#: Below that, class and id names hid the article when the best run by tags and roles
-#: alone is worth this many times more (a layout column named for the sidebar beside it).
+#: Below that, class and id names that left only a headline's block hid the article when
+#: the best run by tags and roles alone is worth this many times more (a layout column
+#: named for the sidebar beside it).
 NAMES_HID = 3
 #: A line this short can head a section.
 HEADING_UNITS = 8
@@ -529,8 +530,9 @@ def _closing_sections(lines: list[Block]) -> list[Block]:
 
 def _after_list(lines: list[Block], cut: int) -> int | None:
     """Where the text resumes after the list holding the closing label ``lines[cut]``
-    (:func:`.boilerplate.closing_sections`): the index of a paragraph of prose right
-    after it; None if the label is in no list, or no prose follows it."""
+    (:func:`.boilerplate.closing_sections`): the index of the line right after the list,
+    if the text goes on there (:func:`.boilerplate.resumes`); None if the label is in no
+    list, or the text does not go on."""
     box = list_of(lines[cut].element)
     if box is None:
         return None
