@@ -22,7 +22,7 @@ from __future__ import annotations
 import asyncio
 import select
 import ssl
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from typing import Any
 
 import httpcore
@@ -124,6 +124,24 @@ def _caused(kind: type[Exception], cause: Exception) -> Exception:
     return error
 
 
+def _write_error(connection: _Connection) -> Exception:
+    """The error of a write to a connection that is gone."""
+    gone = connection.lost or BrokenPipeError("the server closed the connection")
+    return _caused(httpcore.WriteError, gone)
+
+
+async def _within(
+    timeout: float | None, waiting: Awaitable[None], error: type[Exception], doing: str
+) -> None:
+    """Wait for ``waiting``; ``error`` ("timed out reading from the server") after
+    ``timeout`` seconds."""
+    try:
+        async with asyncio.timeout(timeout):
+            await waiting
+    except TimeoutError as exc:
+        raise error(f"timed out {doing} the server") from exc
+
+
 def _wake(waiter: asyncio.Future[None] | None) -> None:
     if waiter is not None and not waiter.done():
         waiter.set_result(None)
@@ -149,11 +167,7 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
     async def read(self, max_bytes: int, timeout: float | None = None) -> bytes:
         connection = self._connection
         if not connection.buffer and not connection.eof:
-            try:
-                async with asyncio.timeout(timeout):
-                    await connection.readable()
-            except TimeoutError as exc:
-                raise httpcore.ReadTimeout("timed out reading from the server") from exc
+            await _within(timeout, connection.readable(), httpcore.ReadTimeout, "reading from")
         if connection.buffer:
             return connection.take(max_bytes)
         if connection.lost is not None:
@@ -165,22 +179,12 @@ class AsyncioStream(httpcore.AsyncNetworkStream):
             return
         connection = self._connection
         if connection.closed or self._transport.is_closing():
-            raise _caused(
-                httpcore.WriteError,
-                connection.lost or BrokenPipeError("the server closed the connection"),
-            )
+            raise _write_error(connection)
         self._transport.write(buffer)
         if connection.write_paused:
-            try:
-                async with asyncio.timeout(timeout):
-                    await connection.drained()
-            except TimeoutError as exc:
-                raise httpcore.WriteTimeout("timed out writing to the server") from exc
+            await _within(timeout, connection.drained(), httpcore.WriteTimeout, "writing to")
             if connection.closed:
-                raise _caused(
-                    httpcore.WriteError,
-                    connection.lost or BrokenPipeError("the server closed the connection"),
-                )
+                raise _write_error(connection)
 
     async def aclose(self) -> None:
         """Close the connection: what is still unsent gets one turn of the event loop to
