@@ -12,7 +12,6 @@ the generic extractor unsure, and then adds 15-20 MB to that worker.
 from __future__ import annotations
 
 import hashlib
-import signal
 from dataclasses import dataclass, field, replace
 
 from monitor.config import Rules
@@ -110,10 +109,3 @@ def second_look_at(
     """:class:`SecondLook` of a page (CPU only)."""
     fingerprint, metadata = replay_view(html, url, learning, churn, rules)
     return SecondLook(fingerprint, page_signals(html, url), metadata)
-
-
-def worker_ignores_signals() -> None:
-    """In extraction workers: Ctrl-C and SIGTERM reach the whole process group, but only the
-    parent decides when to stop; the workers finish what they were given."""
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
-    signal.signal(signal.SIGTERM, signal.SIG_IGN)

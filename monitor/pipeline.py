@@ -16,11 +16,10 @@ import asyncio
 import hashlib
 import json
 import logging
-import multiprocessing
 import os
 import zlib
 from collections.abc import Awaitable, Callable, Iterable, Mapping
-from concurrent.futures import BrokenExecutor, Executor, ProcessPoolExecutor
+from concurrent.futures import BrokenExecutor, Executor
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
 from typing import Any, TypeVar
@@ -30,7 +29,6 @@ from monitor.analyse import (
     analyse_page,
     replay_page,
     second_look_at,
-    worker_ignores_signals,
 )
 from monitor.classify import classify_fetch
 from monitor.commits import CommitGroup
@@ -67,6 +65,7 @@ from monitor.store import (
     utcnow,
 )
 from monitor.urls import page_key
+from monitor.workers import WorkerPool, run_in
 
 log = logging.getLogger(__name__)
 _T = TypeVar("_T")
@@ -166,10 +165,7 @@ def process_pool(workers: int) -> Executor | None:
     None (the event loop's threads) for 0."""
     if workers < 1:
         return None
-    context = multiprocessing.get_context("spawn")
-    return ProcessPoolExecutor(
-        max_workers=workers, mp_context=context, initializer=worker_ignores_signals
-    )
+    return WorkerPool(workers)
 
 
 def content_key(raw: bytes, rules: Rules, final_url: str | None = None) -> str:
@@ -455,7 +451,7 @@ class Checker:
 
     async def _cpu(self, function: Callable[..., _T], *args: Any) -> _T:
         """``function(*args)`` in the executor (a worker process, or a thread)."""
-        return await asyncio.get_running_loop().run_in_executor(self.executor, function, *args)
+        return await run_in(self.executor, function, *args)
 
     def _baseline(self, watch: Watch) -> Baseline:
         """Everything the comparison needs from the store, in one read."""
@@ -494,9 +490,10 @@ async def replayed(
     100 kB page, several times what sending the page to a worker costs: in a worker, the
     event loop is free for the fetches (article farm: a quarter more checks a second than
     in a thread). A page that breaks the replay is analysed in full (None)."""
-    loop = asyncio.get_running_loop()
     try:
-        return await loop.run_in_executor(executor, replay_page, html, learning, churn, rules)
+        return await run_in(executor, replay_page, html, learning, churn, rules)
+    except BrokenExecutor:
+        return None  # the full analysis says the workers stopped, and they are replaced
     except Exception:
         log.exception("replay failed; the page is analysed in full")
         return None
@@ -523,11 +520,12 @@ async def shows_the_same(
         return False
     churn = learned.article if learned is not None else Volatility()
     url = first.final_url or first.url
-    loop = asyncio.get_running_loop()
     try:
-        look = await loop.run_in_executor(
+        look = await run_in(
             executor, second_look_at, second.text, url, analysis.learning, churn, rules
         )
+    except BrokenExecutor:
+        return False  # as in a replay
     except Exception:
         log.exception("second look failed; the page is analysed again in full")
         return False

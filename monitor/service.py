@@ -198,24 +198,25 @@ class Daemon:
         store.sync_config(self.config, deactivate=self.config.path is not None)
         self.workers = _worker_count(self.requested_workers, self.config, store)
         self.executor = self._executor()
-        async with Fetcher(self.config.settings.fetch) as fetcher:
-            self._assemble(store, fetcher)
-            web = self._web()
-            with self._signals():
-                self._start_checking(store)
-                notify_systemd("READY=1")
-                helpers = [
-                    asyncio.create_task(self._outbox_loop()),
-                    asyncio.create_task(self._refresh()),
-                ]
-                serving = asyncio.create_task(web.run()) if web else None
-                await self.stopping.wait()
-                if web and serving:
-                    web.stop()
-                    await asyncio.wait({serving}, timeout=5)
-                await self._shutdown(helpers)
-        if self.executor is not None:
-            self.executor.shutdown(wait=False, cancel_futures=True)
+        try:
+            async with Fetcher(self.config.settings.fetch) as fetcher:
+                self._assemble(store, fetcher)
+                web = self._web()
+                with self._signals():
+                    self._start_checking(store)
+                    notify_systemd("READY=1")
+                    helpers = [
+                        asyncio.create_task(self._outbox_loop()),
+                        asyncio.create_task(self._refresh()),
+                    ]
+                    serving = asyncio.create_task(web.run()) if web else None
+                    await self.stopping.wait()
+                    if web and serving:
+                        web.stop()
+                        await asyncio.wait({serving}, timeout=5)
+                    await self._shutdown(helpers)
+        finally:
+            _stop_workers(self.executor)
 
     def _assemble(self, store: Store, fetcher: Fetcher) -> None:
         """The checker, the outbox, the scheduler and the feed follower, over one fetcher."""
@@ -277,8 +278,7 @@ class Daemon:
         if broken is not self.executor:
             return
         log.warning("the extraction workers stopped; starting new ones")
-        if self.executor is not None:
-            self.executor.shutdown(wait=False, cancel_futures=True)
+        _stop_workers(self.executor)
         self.executor = self._executor()
         self.checker = self._checker()
 
@@ -447,6 +447,12 @@ class Daemon:
         that may or may not have gone out), then deliver what is left."""
         async with self._delivery:
             await self.outbox.deliver()
+
+
+def _stop_workers(executor: Executor | None) -> None:
+    """Stop the extraction workers now: nothing they are doing is waited for."""
+    if executor is not None:
+        executor.shutdown(wait=False, cancel_futures=True)
 
 
 def _interval(watch: Watch | Scheduled, config: Config) -> float:

@@ -265,6 +265,31 @@ def test_sigterm_to_the_process_group_spares_the_worker_processes(
     assert "Traceback" not in log and "BrokenProcessPool" not in log
 
 
+def test_a_killed_worker_is_replaced_and_no_edit_is_lost(
+    tmp_path: Path, http_server: LocalServer, daemons: list[Daemon]
+) -> None:
+    page = Page(http_server, "/a/")
+    config, db = tmp_path / "config.toml", tmp_path / "m.db"
+    write_config(config, [page.url])
+    daemons.append(daemon := Daemon(config, workers=1))
+    wait_for(lambda: count(db, "SELECT count(*) FROM checks") >= 2, timeout=30)
+    (worker,) = _children(daemon.process.pid)
+    os.kill(worker, signal.SIGKILL)  # out of memory, or a user's kill -9
+    wait_for(lambda: "starting new ones" in daemon.output(), timeout=30)
+    page.edit("voted 7-2", "voted 6-3")
+    wait_for(lambda: count(db, "SELECT count(*) FROM changes") == 1, timeout=30)
+    (replacement,) = _children(daemon.process.pid)
+    assert replacement != worker
+    assert daemon.stop() == 0
+    assert "Traceback" not in daemon.output()
+
+
+def _children(pid: int) -> list[int]:
+    """The processes ``pid`` started that are still running (its extraction workers)."""
+    found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    return [int(child) for child in found]
+
+
 def test_stopping_starts_no_new_fetches(
     tmp_path: Path, http_server: LocalServer, daemons: list[Daemon]
 ) -> None:

@@ -34,9 +34,8 @@ log = logging.getLogger(__name__)
 FORMAT_ALIASES = {"md": "markdown", "txt": "text", "term": "terminal"}
 
 
-#: The modules that define the commands. An extraction worker process imports the
-#: program's main module (multiprocessing's spawn does), and the ``monitor`` console script
-#: imports this package: without the commands, a worker is 33 MB of RSS, not 49.
+#: The modules that define the commands, imported when a command is looked up: `monitor
+#: --help` and the start of every command do not pay for what the other commands import.
 COMMAND_MODULES = ("check", "history", "pages", "service", "web")
 
 

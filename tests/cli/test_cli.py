@@ -44,9 +44,8 @@ def test_every_command_has_help() -> None:
 
 
 def test_the_commands_are_imported_only_when_one_is_looked_up() -> None:
-    """The console script imports monitor.cli, and so does every extraction worker it
-    starts (multiprocessing's spawn imports the main module): none needs a command, nor
-    what the commands import."""
+    """The console script imports monitor.cli: `--help` and each command need none of
+    what the other commands import."""
     heavy = ("monitor.cli.", "monitor.store", "httpx", "sqlite_utils", "apscheduler", "lxml")
     code = f"import sys, monitor.cli; print([m for m in sys.modules if m.startswith({heavy})])"
     imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
