@@ -18,7 +18,8 @@ the pool gives each task to the worker with the fewest unanswered. A worker that
 answered yet and every later submit fail with
 :class:`~concurrent.futures.process.BrokenProcessPool` (the caller starts a new pool). A
 worker ignores SIGINT and SIGTERM (they reach the whole process group; only the parent
-decides when to stop) and stops at the end of its stdin, so it never outlives the parent.
+decides when to stop) and stops at the end of its stdin: when the parent stops or dies,
+it stops once the task at hand is done.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ import itertools
 import os
 import pickle
 import selectors
+import signal
 import struct
 import subprocess
 import sys
@@ -47,11 +49,12 @@ _T = TypeVar("_T")
 #: A task's future: run_in_executor's (concurrent) or :meth:`WorkerPool.run`'s (asyncio).
 _Pending = Future[Any] | asyncio.Future[Any]
 
+_STOPS = {signal.SIGINT, signal.SIGTERM}  # what a worker ignores: the parent stops it
 _TASK = struct.Struct("!QQ")  # size of the pickle, task number
 _ANSWER = struct.Struct("!QQ?")  # size of the pickle, task number, whether the task returned
 _READ_SIZE = 1 << 18
 PIPE_SIZE = 1 << 20  # Linux's default limit for a pipe's buffer (/proc/sys/fs/pipe-max-size)
-EXIT_WAIT = 5.0  # seconds: a worker that closed its answers is exiting
+EXIT_WAIT = 0.5  # seconds: a worker that closed its answers or was killed is exiting
 
 
 @dataclass(eq=False)
@@ -69,13 +72,16 @@ class _Worker:
 class WorkerPool(Executor):
     """``workers`` worker processes, started by the first :meth:`submit` (a pass that
     analyses nothing, all 304s, starts none) and attached to its event loop; submit and
-    shut down from that loop's thread (``loop.run_in_executor`` does). Each imports the
-    modules named in ``preload`` before it reads a task."""
+    shut down from that loop's thread (``loop.run_in_executor`` does). Each is ``python``
+    (this interpreter) and imports the modules named in ``preload`` before it reads a task."""
 
-    def __init__(self, workers: int, preload: Sequence[str] = ()) -> None:
+    def __init__(
+        self, workers: int, preload: Sequence[str] = (), python: str = sys.executable
+    ) -> None:
         if workers < 1:
             raise ValueError(f"a worker pool needs at least one worker, not {workers}")
         self._size = workers
+        self._python = python
         self._preload = tuple(preload)
         self._workers: list[_Worker] = []
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -104,13 +110,13 @@ class WorkerPool(Executor):
         """Stop the workers: at once with ``cancel_futures`` (what they were given is
         cancelled), else once they have answered every task (``wait``: return then). A
         pool whose event loop has closed has nobody to answer: its workers are stopped."""
-        self._closed = True
         if self._loop is not None and self._loop.is_running():
             running = None
             with contextlib.suppress(RuntimeError):
                 running = asyncio.get_running_loop()
             if running is not self._loop:
                 raise RuntimeError("shut a worker pool down from its event loop's thread")
+        self._closed = True
         if self._loop is not None and self._loop.is_closed():
             cancel_futures = True
         for worker in self._workers:
@@ -143,10 +149,17 @@ class WorkerPool(Executor):
             return
         if self._loop is not None:
             raise RuntimeError("a worker pool serves the event loop it started with")
-        self._loop = loop
-        self._workers = [_start(self._preload) for _ in range(self._size)]
+        started: list[_Worker] = []
+        try:
+            for _ in range(self._size):
+                started.append(_start(self._python, self._preload))
+        except OSError as exc:  # out of processes, memory or descriptors; no interpreter
+            _reap(started)
+            self._broken = f"cannot start an extraction worker: {exc}"
+            raise BrokenProcessPool(self._broken) from exc
+        self._loop, self._workers = loop, started
         # Whatever happens to the pool, its workers are stopped and reaped in the end.
-        weakref.finalize(self, _reap, list(self._workers))
+        weakref.finalize(self, _reap, list(started))
         for worker in self._workers:
             os.set_blocking(worker.tasks, False)
             os.set_blocking(worker.answers, False)
@@ -195,27 +208,36 @@ class WorkerPool(Executor):
                 continue  # cancelled meanwhile
             if returned:
                 future.set_result(value)
-            else:
+            elif isinstance(value, BaseException) and not isinstance(value, StopIteration):
                 future.set_exception(value)
+            else:  # what no future can hold
+                future.set_exception(RuntimeError(f"a task raised {value!r}"))
 
     def _stopped(self, worker: _Worker) -> None:
         """The worker closed its answers: it exited (at the end of its tasks after a
         shutdown, or killed)."""
-        code = _exit_status(worker.process)
         if self._closed and not worker.pending:
             self._close(worker)
+            self._reap_soon(worker)
             return
+        code = _exit_status(worker.process)
         how = f" (exit status {code})" if code is not None else ""
         self._break(f"an extraction worker stopped{how}")
+
+    def _reap_soon(self, worker: _Worker) -> None:
+        """Reap a worker that is exiting, looking again every :data:`EXIT_WAIT` rather than
+        waiting for it on the loop."""
+        loop = self._loop
+        if worker.process.poll() is None and loop is not None and not loop.is_closed():
+            loop.call_later(EXIT_WAIT, self._reap_soon, worker)
 
     def _break(self, reason: str) -> None:
         """A worker stopped: the pool is broken, and every task not answered fails."""
         if self._broken is not None:
             return
         self._broken = reason
+        _kill(self._workers)
         for worker in self._workers:
-            worker.process.kill()
-            worker.process.wait()  # a killed worker is gone within milliseconds
             self._close(worker)
             _fail(worker, reason)
 
@@ -223,8 +245,7 @@ class WorkerPool(Executor):
         for future in worker.pending.values():
             future.cancel()
         worker.pending.clear()
-        worker.process.kill()
-        worker.process.wait()
+        _kill([worker])
         self._close(worker)
 
     def _finish(self, worker: _Worker) -> None:
@@ -283,19 +304,26 @@ async def run_in(executor: Executor | None, fn: Callable[..., _T], /, *args: Any
     return await asyncio.get_running_loop().run_in_executor(executor, fn, *args)
 
 
-def _start(preload: Sequence[str]) -> _Worker:
+def _start(python: str, preload: Sequence[str]) -> _Worker:
     """A worker process: this interpreter, this ``sys.path`` (a task's function is pickled
     by its module's name), :func:`serve` reading stdin. It ignores the stop signals before
     anything else (a stop of the process group right after a start is the parent's)."""
     code = (
         "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); "
         "signal.signal(signal.SIGTERM, signal.SIG_IGN); "
+        f"signal.pthread_sigmask(signal.SIG_UNBLOCK, {sorted(map(int, _STOPS))!r}); "
         f"import sys; sys.path[:] = {sys.path!r}; "
         f"from monitor.workers import serve; serve({list(preload)!r})"
     )
-    process = subprocess.Popen(
-        [sys.executable, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0
-    )
+    # Blocked from before the start (the child inherits the mask) until the child ignores
+    # them: a stop of the process group at any moment is the parent's to act on.
+    blocked = signal.pthread_sigmask(signal.SIG_BLOCK, _STOPS)
+    try:
+        process = subprocess.Popen(
+            [python, "-c", code], stdin=subprocess.PIPE, stdout=subprocess.PIPE, bufsize=0
+        )
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
     assert process.stdin is not None and process.stdout is not None
     # The pool owns the descriptors from here on (the file objects would close them again).
     tasks, answers = os.dup(process.stdin.fileno()), os.dup(process.stdout.fileno())
@@ -312,10 +340,8 @@ def _start(preload: Sequence[str]) -> _Worker:
 
 def _reap(workers: list[_Worker]) -> None:
     """When a pool goes: stop the workers still running and close what is left open."""
+    _kill([worker for worker in workers if worker.process.poll() is None])
     for worker in workers:
-        if worker.process.poll() is None:
-            worker.process.kill()
-        worker.process.wait()
         for fd in (worker.tasks, worker.answers):
             if fd >= 0:
                 _close_fd(fd)
@@ -323,11 +349,22 @@ def _reap(workers: list[_Worker]) -> None:
 
 
 def _exit_status(process: subprocess.Popen[bytes]) -> int | None:
-    """The exit status of a worker that closed its answers (it is exiting), once reaped."""
+    """The exit status of a worker that closed its answers (it is exiting), if it is known
+    within :data:`EXIT_WAIT` (the event loop waits meanwhile: this is a worker's death)."""
     try:
         return process.wait(EXIT_WAIT)
     except subprocess.TimeoutExpired:
         return None
+
+
+def _kill(workers: list[_Worker]) -> None:
+    """Kill the workers and reap them: all killed first, each waited for at most
+    :data:`EXIT_WAIT` (one stuck in the kernel is reaped when the pool goes)."""
+    for worker in workers:
+        worker.process.kill()
+    for worker in workers:
+        with contextlib.suppress(subprocess.TimeoutExpired):
+            worker.process.wait(EXIT_WAIT)
 
 
 def _unsent(chunks: list[bytes], sent: int) -> list[memoryview]:
@@ -343,7 +380,8 @@ def _unsent(chunks: list[bytes], sent: int) -> list[memoryview]:
 
 def _take_answers(worker: _Worker) -> list[tuple[int, bool, Any]]:
     """The whole answers in ``worker.incoming``, taken out of it: (task, whether it returned,
-    what it returned or raised). Nothing runs meanwhile that could touch the buffer."""
+    what it returned or raised). No future is given its answer meanwhile (its callbacks
+    could touch the buffer)."""
     buffer = worker.incoming
     found = []
     start = 0
@@ -445,20 +483,25 @@ def serve(preload: Iterable[str] = ()) -> None:
         if len(body) < size:
             return
         returned, answer = _pickled(*_run(body))
-        answers.write(_ANSWER.pack(len(answer), task, returned))
-        answers.write(answer)
-        answers.flush()
+        try:
+            answers.write(_ANSWER.pack(len(answer), task, returned))
+            answers.write(answer)
+            answers.flush()
+        except BrokenPipeError:  # the parent has gone: so does the worker, quietly
+            return
 
 
 def _run(body: bytes) -> tuple[Any, bool]:
     """What the task in ``body`` returned, and True; or what it raised, and False. A task
-    that exits (SystemExit) raises a RuntimeError that says so: the worker goes on, and
-    the event loop that awaits the answer is not stopped by it."""
+    that exits (SystemExit) or lets a StopIteration out raises a RuntimeError that says
+    so: the worker goes on, and the event loop that awaits the answer is not stopped."""
     try:
         function, args, kwargs = pickle.loads(body)
         return function(*args, **kwargs), True
     except BaseException as exc:
-        error = exc if isinstance(exc, Exception) else RuntimeError(f"a task raised {exc!r}")
+        # A future cannot hold a StopIteration, and a SystemExit would stop the event loop.
+        ordinary = isinstance(exc, Exception) and not isinstance(exc, StopIteration)
+        error = exc if ordinary else RuntimeError(f"a task raised {exc!r}")
         error.add_note("in an extraction worker:\n" + traceback.format_exc())
         return error, False
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import signal
 import sys
@@ -316,6 +317,99 @@ def test_run_in_uses_the_pools_own_way_or_a_thread(pool: WorkerPool, tmp_path: P
         gate.touch()
         answers = await asyncio.gather(*(run_in(pool, len, "x" * n) for n in range(6)))
         assert answers == list(range(6))
+        with pytest.raises(asyncio.CancelledError):
+            await waiting
+
+    asyncio.run(main())
+
+
+def stop_iteration() -> None:
+    next(iter(()))
+
+
+def test_a_task_that_lets_stop_iteration_out_fails_alone(pool: WorkerPool) -> None:
+    """No future can hold a StopIteration: it comes back as an error that says so, and the
+    answers around it come back too."""
+
+    async def main() -> list[Any]:
+        tasks = [run_in(pool, len, "ab"), run_in(pool, stop_iteration), run_in(pool, len, "")]
+        found: list[Any] = await asyncio.gather(*tasks, return_exceptions=True)
+        return found
+
+    two, error, zero = asyncio.run(main())
+    assert (two, zero) == (2, 0)
+    assert isinstance(error, RuntimeError) and "StopIteration" in str(error)
+
+
+def open_fds() -> int:
+    return len(os.listdir("/proc/self/fd"))
+
+
+def test_a_pool_that_cannot_start_its_workers_is_broken_and_leaks_nothing() -> None:
+    before = open_fds()
+    pool = WorkerPool(2, python="/nonexistent/python3")
+    first, later = outcomes(pool, (len, ""), (len, ""))
+    assert isinstance(first, BrokenExecutor) and "cannot start an extraction worker" in str(first)
+    assert isinstance(later, BrokenExecutor)
+    assert open_fds() == before
+
+
+def test_no_descriptor_is_left_open(tmp_path: Path) -> None:
+    before = open_fds()
+    broken, finished = WorkerPool(2), WorkerPool(1)
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        waiting = loop.run_in_executor(broken, wait_for_file, str(tmp_path / "never"))
+        os.kill(broken.pids[0], signal.SIGKILL)
+        with pytest.raises(BrokenExecutor):
+            await waiting
+        assert await loop.run_in_executor(finished, len, "x" * 3_000_000) == 3_000_000
+        finished.shutdown()
+
+    asyncio.run(main())
+    broken.shutdown()
+    assert open_fds() == before
+    assert all(gone(pid) for pid in broken.pids + finished.pids)
+
+
+def test_a_pool_let_go_without_a_shutdown_stops_its_workers() -> None:
+    pool = WorkerPool(1)
+    assert run(pool, len, "abc") == 3
+    (pid,) = pool.pids
+    del pool
+    gc.collect()
+    assert gone(pid)
+
+
+def test_a_stop_signal_right_after_the_start_spares_the_worker() -> None:
+    """The signals are blocked from before the worker starts until it ignores them."""
+    pool = WorkerPool(2)
+
+    async def main() -> int:
+        loop = asyncio.get_running_loop()
+        answer = loop.run_in_executor(pool, len, "abcd")
+        for pid in pool.pids:  # started this very moment
+            os.kill(pid, signal.SIGTERM)
+            os.kill(pid, signal.SIGINT)
+        return await answer + await loop.run_in_executor(pool, len, "ef")
+
+    try:
+        assert asyncio.run(main()) == 6
+    finally:
+        pool.shutdown()
+
+
+def test_a_cancelled_run_in_executor_drops_its_answer(pool: WorkerPool, tmp_path: Path) -> None:
+    gate = tmp_path / "gate"
+
+    async def main() -> None:
+        loop = asyncio.get_running_loop()
+        waiting = loop.run_in_executor(pool, wait_for_file, str(gate))
+        await asyncio.sleep(0)
+        waiting.cancel()
+        gate.touch()
+        assert await loop.run_in_executor(pool, len, "still") == 5
         with pytest.raises(asyncio.CancelledError):
             await waiting
 
