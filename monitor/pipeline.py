@@ -139,10 +139,12 @@ def auto_workers(
     """How many extraction processes to run for ``watches`` when the user does not say: one
     per :data:`WATCHES_PER_WORKER` watches fetched without a browser, up to one per CPU but
     the one the event loop keeps busy (fetching, storing; at least one process), none below.
-    A process costs about 30 MB and its start-up, worth it from a few dozen pages on; on two
-    CPUs a second one checked 2-3% more pages a second in a routine pass (both farms, 1,000
-    pages, within the machine's noise) and cost 33 MB. A rendered check spends its time in
-    the browser, so it does not count: 50 rendered watches run with threads, 45 MB less.
+    A process costs about 35 MB and its start-up, worth it from a few dozen pages on. On two
+    CPUs a second one is slower: pass 2 of the article farm (1,000 pages, the farm on the
+    same machine) took 5.0-5.4 s with two against 4.2-5.1 s with one in three interleaved
+    pairs (2026-12-07; the checker, one worker and the farm fill both cores). A rendered
+    check spends its time in the browser, so it does not count: 50 rendered watches run
+    with threads, 45 MB less.
     ``feed_urls``: the URL of each feed by id (an article a feed found is requested as that
     feed says, as :meth:`Checker.request_for`); ``cpus``: :func:`usable_cpus` unless given."""
     plain = sum(

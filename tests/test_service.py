@@ -285,7 +285,7 @@ def test_a_killed_worker_is_replaced_and_no_edit_is_lost(
 
 
 def _children(pid: int) -> list[int]:
-    """The processes ``pid`` started that are still running (its extraction workers)."""
+    """The child processes of ``pid``'s main thread, which starts the extraction workers."""
     found = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
     return [int(child) for child in found]
 
