@@ -290,6 +290,30 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in found]
 
 
+def test_the_workers_stop_when_the_daemon_is_killed(
+    tmp_path: Path, http_server: LocalServer, daemons: list[Daemon]
+) -> None:
+    """kill -9 of the daemon leaves no worker behind: each stops at the end of its stdin."""
+    page = Page(http_server, "/a/")
+    config, db = tmp_path / "config.toml", tmp_path / "m.db"
+    write_config(config, [page.url])
+    daemons.append(daemon := Daemon(config, workers=1))
+    wait_for(lambda: count(db, "SELECT count(*) FROM checks") >= 2, timeout=30)
+    (worker,) = _children(daemon.process.pid)
+    daemon.process.kill()
+    daemon.process.wait(10)
+    wait_for(lambda: _stopped(worker), timeout=30)
+
+
+def _stopped(pid: int) -> bool:
+    """Whether ``pid`` has exited (a zombie no one reaped yet has)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except FileNotFoundError:
+        return True
+    return "\nState:\tZ" in status
+
+
 def test_stopping_starts_no_new_fetches(
     tmp_path: Path, http_server: LocalServer, daemons: list[Daemon]
 ) -> None:
