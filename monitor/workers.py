@@ -166,21 +166,17 @@ class WorkerPool(Executor):
             loop.add_reader(worker.answers, self._read, worker)
 
     def _send(self, worker: _Worker, chunks: list[bytes]) -> None:
-        if worker.outgoing:
-            worker.outgoing.extend(memoryview(chunk) for chunk in chunks)
-            return
-        try:
-            sent = os.writev(worker.tasks, chunks)
-        except BlockingIOError:
-            sent = 0
-        except OSError as exc:  # the worker has gone
-            self._break(f"an extraction worker stopped taking tasks: {exc}")
-            return
-        left = _unsent(chunks, sent)
-        if left:
+        """Queue a task for ``worker``; write what its pipe takes now, the rest when the
+        loop says the pipe has room."""
+        idle = not worker.outgoing
+        worker.outgoing.extend(memoryview(chunk) for chunk in chunks)
+        if not idle:
+            return  # the loop is already waiting to write
+        if not _write_some(worker):
+            self._break("an extraction worker stopped taking tasks")
+        elif worker.outgoing:
             assert self._loop is not None
             self._loop.add_writer(worker.tasks, self._write, worker)
-            worker.outgoing.extend(left)
 
     def _write(self, worker: _Worker) -> None:
         if not _write_some(worker):
@@ -365,17 +361,6 @@ def _kill(workers: list[_Worker]) -> None:
     for worker in workers:
         with contextlib.suppress(subprocess.TimeoutExpired):
             worker.process.wait(EXIT_WAIT)
-
-
-def _unsent(chunks: list[bytes], sent: int) -> list[memoryview]:
-    left = []
-    for chunk in chunks:
-        if sent >= len(chunk):
-            sent -= len(chunk)
-            continue
-        left.append(memoryview(chunk)[sent:])
-        sent = 0
-    return left
 
 
 def _take_answers(worker: _Worker) -> list[tuple[int, bool, Any]]:

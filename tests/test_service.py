@@ -252,11 +252,7 @@ def test_tells_systemd_when_ready_and_stopping(
 def test_sigterm_to_the_process_group_spares_the_worker_processes(
     tmp_path: Path, http_server: LocalServer, daemons: list[Daemon]
 ) -> None:
-    page = Page(http_server, "/a/")
-    config, db = tmp_path / "config.toml", tmp_path / "m.db"
-    write_config(config, [page.url])
-    daemons.append(daemon := Daemon(config, workers=1))
-    wait_for(lambda: count(db, "SELECT count(*) FROM checks") >= 2, timeout=30)
+    page, db, daemon, _ = _daemon_with_a_worker(tmp_path, http_server, daemons)
     page.edit("voted 7-2", "voted 6-3")
     wait_for(lambda: count(db, "SELECT count(*) FROM changes") == 1)
     os.killpg(daemon.process.pid, signal.SIGTERM)  # what Ctrl-C or systemd does
@@ -268,12 +264,7 @@ def test_sigterm_to_the_process_group_spares_the_worker_processes(
 def test_a_killed_worker_is_replaced_and_no_edit_is_lost(
     tmp_path: Path, http_server: LocalServer, daemons: list[Daemon]
 ) -> None:
-    page = Page(http_server, "/a/")
-    config, db = tmp_path / "config.toml", tmp_path / "m.db"
-    write_config(config, [page.url])
-    daemons.append(daemon := Daemon(config, workers=1))
-    wait_for(lambda: count(db, "SELECT count(*) FROM checks") >= 2, timeout=30)
-    (worker,) = _children(daemon.process.pid)
+    page, db, daemon, worker = _daemon_with_a_worker(tmp_path, http_server, daemons)
     os.kill(worker, signal.SIGKILL)  # out of memory, or a user's kill -9
     wait_for(lambda: "starting new ones" in daemon.output(), timeout=30)
     page.edit("voted 7-2", "voted 6-3")
@@ -282,6 +273,20 @@ def test_a_killed_worker_is_replaced_and_no_edit_is_lost(
     assert replacement != worker
     assert daemon.stop() == 0
     assert "Traceback" not in daemon.output()
+
+
+def _daemon_with_a_worker(
+    tmp_path: Path, http_server: LocalServer, daemons: list[Daemon]
+) -> tuple[Page, Path, Daemon, int]:
+    """A daemon with one extraction worker watching one page, once it has checked it
+    twice (the worker has started): the page, the database, the daemon, the worker's pid."""
+    page = Page(http_server, "/a/")
+    config, db = tmp_path / "config.toml", tmp_path / "m.db"
+    write_config(config, [page.url])
+    daemons.append(daemon := Daemon(config, workers=1))
+    wait_for(lambda: count(db, "SELECT count(*) FROM checks") >= 2, timeout=30)
+    (worker,) = _children(daemon.process.pid)
+    return page, db, daemon, worker
 
 
 def _children(pid: int) -> list[int]:
@@ -294,12 +299,7 @@ def test_the_workers_stop_when_the_daemon_is_killed(
     tmp_path: Path, http_server: LocalServer, daemons: list[Daemon]
 ) -> None:
     """kill -9 of the daemon leaves no worker behind: each stops at the end of its stdin."""
-    page = Page(http_server, "/a/")
-    config, db = tmp_path / "config.toml", tmp_path / "m.db"
-    write_config(config, [page.url])
-    daemons.append(daemon := Daemon(config, workers=1))
-    wait_for(lambda: count(db, "SELECT count(*) FROM checks") >= 2, timeout=30)
-    (worker,) = _children(daemon.process.pid)
+    _, _, daemon, worker = _daemon_with_a_worker(tmp_path, http_server, daemons)
     daemon.process.kill()
     daemon.process.wait(10)
     wait_for(lambda: _stopped(worker), timeout=30)
