@@ -20,10 +20,11 @@ from monitor.extract import (
     Learning,
     Volatility,
     learn_article,
+    password_apart,
     replay_fingerprint,
     replay_view,
 )
-from monitor.identity import PageSignals, page_signals
+from monitor.identity import SHORT_GATE_CHARS, PageSignals, page_signals
 from monitor.models import Article, Metadata, TextDiff
 
 
@@ -38,6 +39,9 @@ class Analysis:
     signals: PageSignals = field(default_factory=PageSignals)
     raw: Article | None = None
     learning: Learning | None = None
+    #: the page's password fields all sit apart from its article: a login widget of the
+    #: page's frame, no login page (looked at only on a short page, see :func:`_login_widget`)
+    login_widget: bool = False
 
     @property
     def raw_document(self) -> str:
@@ -60,8 +64,21 @@ def analyse_page(
     """Extract the article (less the lines ``churn`` covers), read the page's signals and,
     if the article differs from ``previous``, diff it (CPU only)."""
     article, learning = learn_article(html, url, rules)
-    analysis = Analysis(article, "", None, page_signals(html, url), article, learning)
+    signals = page_signals(html, url)
+    widget = _login_widget(html, article, signals, learning)
+    analysis = Analysis(article, "", None, signals, article, learning, widget)
     return renormalised(analysis, churn or Volatility(), previous)
+
+
+def _login_widget(
+    html: str, article: Article, signals: PageSignals, learning: Learning | None
+) -> bool:
+    """Whether the password fields of a page short enough to be taken for a login page
+    all sit apart from the article extraction found (:func:`password_apart`). Not asked of
+    a page whose extraction is unsure: on a login page it may have chosen any text."""
+    if not signals.password_field or learning is None or len(article.text) >= SHORT_GATE_CHARS:
+        return False
+    return not article.confidence.is_uncertain and password_apart(html, learning)
 
 
 def renormalised(analysis: Analysis, churn: Volatility, previous: str | None) -> Analysis:

@@ -26,6 +26,11 @@ the article is a stand-in when any identity or gate evidence says so; with none 
 URL, canonical and language) it is a rewrite of the article and is compared as usual. A collapse
 (the text shrinking below ``collapse_ratio``) may only be confirmed when the shrunk text is held
 in the old one.
+
+Without a baseline (:func:`first_check_gate`), a page shorter than :data:`SHORT_GATE_CHARS`
+that shows a gate is that gate, not an article; a password field counts only where it is in
+or beside the article's region (a login form in the header or sidebar of every page of a
+forum is no login page: :mod:`monitor.extract.forms`).
 """
 
 from __future__ import annotations
@@ -456,10 +461,14 @@ def _primary(language: str | None) -> str:
     return (language or "").strip().lower().replace("_", "-").split("-")[0]
 
 
-def first_check_gate(signals: PageSignals, text: str) -> str | None:
+def first_check_gate(signals: PageSignals, text: str, login_widget: bool = False) -> str | None:
     """Without a baseline: the gate a short page shows (a redirect, login, challenge or
-    consent page has little text of its own), or None."""
+    consent page has little text of its own), or None. ``login_widget``: the page's
+    password fields sit apart from its article (a login form in the page's header or
+    sidebar, :mod:`monitor.extract.forms`), so they make no login page."""
     if len(text) >= SHORT_GATE_CHARS:
         return None
-    gates = sorted(signals.gates() - {"a paywall"})
-    return gates[0] if gates else None
+    gates = signals.gates() - {"a paywall"}
+    if login_widget:
+        gates.discard("a login page")
+    return min(gates) if gates else None

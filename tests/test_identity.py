@@ -147,6 +147,14 @@ def test_signals_from_markup() -> None:
     assert first_check_gate(signals, ARTICLE) is None  # a long page: an article
 
 
+def test_a_login_widget_is_no_login_page_but_other_gates_still_count() -> None:
+    login = PageSignals(password_field=True)
+    assert first_check_gate(login, "A short post.") == "a login page"
+    assert first_check_gate(login, "A short post.", login_widget=True) is None
+    both = PageSignals(password_field=True, consent=True)
+    assert first_check_gate(both, "A short post.", login_widget=True) == "a consent wall"
+
+
 @pytest.mark.parametrize(
     ("markup", "consent", "paywall"),
     [

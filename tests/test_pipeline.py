@@ -104,6 +104,39 @@ def test_an_added_paragraph(harness: Harness, en_site: Site) -> None:
     assert "".join(added).strip() == paragraph
 
 
+GATES = Path(__file__).parent / "data" / "gates"
+
+
+@pytest.mark.parametrize(
+    ("case", "sentence"),
+    [
+        ("forum_header_login_zh", "孩子说这是他见过最漂亮的早晨。"),
+        ("blog_sidebar_login_en", "the council will spend what is left on the path"),
+    ],
+)
+def test_a_short_article_with_a_login_form_in_the_page_frame_is_the_article(
+    harness: Harness, http_server: LocalServer, case: str, sentence: str
+) -> None:
+    http_server.set("/t/1", (GATES / f"{case}.html").read_bytes())
+    watch = harness.store.watches.add(http_server.url("/t/1"))
+    first = harness.check(watch)
+    assert first.status is CheckStatus.NEW, first.error
+    (version,) = harness.store.versions.of(watch)
+    assert sentence in version.document
+
+
+@pytest.mark.parametrize("case", ["login_page_en", "error_and_login_zh"])
+def test_a_short_page_whose_content_is_a_login_form_is_a_login_page(
+    harness: Harness, http_server: LocalServer, case: str
+) -> None:
+    http_server.set("/t/1", (GATES / f"{case}.html").read_bytes())
+    watch = harness.store.watches.add(http_server.url("/t/1"))
+    first = harness.check(watch)
+    assert first.status is CheckStatus.SOFT_ERROR
+    assert (first.error or "").startswith("a login page, not an article")
+    assert harness.store.versions.of(watch) == []
+
+
 @pytest.mark.parametrize(
     ("kind", "status"),
     [

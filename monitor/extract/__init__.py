@@ -48,6 +48,7 @@ from monitor.extract.explain import (
     css_path,
     sample_of,
 )
+from monitor.extract.forms import passwords_apart
 from monitor.extract.generic import common_ancestor, generic_content
 from monitor.extract.live import drop_live_elements, drop_live_lines
 from monitor.extract.metadata import extract_metadata
@@ -106,6 +107,7 @@ __all__ = [
     "normalize_line",
     "normalize_text",
     "parse_html",
+    "password_apart",
     "replay_fingerprint",
 ]
 
@@ -160,6 +162,13 @@ def replay_view(
     # first: a replay removes from the tree
     metadata = extract_metadata(Document(root, indexed=False), url)
     return _replayed(root, copies, learning, volatility, rules), metadata
+
+
+def password_apart(html: str, learning: Learning) -> bool:
+    """Whether the page has password fields and none is in or beside the article's region
+    that ``learning`` found on it: a login widget of the page's frame, not a login page
+    (:mod:`.forms`). The page is parsed again: ask only of a page where it matters."""
+    return passwords_apart(page_of(clean_markup(html))[0], learning.region)
 
 
 def page_of(html: str) -> tuple[Element, str]:
