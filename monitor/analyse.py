@@ -19,12 +19,12 @@ from monitor.diff import diff_texts
 from monitor.extract import (
     Learning,
     Volatility,
+    gates_in_frame,
     learn_article,
-    password_apart,
     replay_fingerprint,
     replay_view,
 )
-from monitor.identity import SHORT_GATE_CHARS, PageSignals, page_signals
+from monitor.identity import PLACED_GATES, SHORT_GATE_CHARS, PageSignals, page_signals
 from monitor.models import Article, Metadata, TextDiff
 
 
@@ -39,9 +39,9 @@ class Analysis:
     signals: PageSignals = field(default_factory=PageSignals)
     raw: Article | None = None
     learning: Learning | None = None
-    #: the page's password fields all sit apart from its article: a login widget of the
-    #: page's frame, no login page (looked at only on a short page, see :func:`_login_widget`)
-    login_widget: bool = False
+    #: the gates whose markup all sits apart from the page's article, in its frame (a login
+    #: form in the header, a consent banner): no gate page (see :func:`_gates_in_frame`)
+    in_frame: frozenset[str] = frozenset()
 
     @property
     def raw_document(self) -> str:
@@ -65,20 +65,23 @@ def analyse_page(
     if the article differs from ``previous``, diff it (CPU only)."""
     article, learning = learn_article(html, url, rules)
     signals = page_signals(html, url)
-    widget = _login_widget(html, article, signals, learning)
-    analysis = Analysis(article, "", None, signals, article, learning, widget)
+    in_frame = _gates_in_frame(html, article, signals, learning)
+    analysis = Analysis(article, "", None, signals, article, learning, in_frame)
     return renormalised(analysis, churn or Volatility(), previous)
 
 
-def _login_widget(
+def _gates_in_frame(
     html: str, article: Article, signals: PageSignals, learning: Learning | None
-) -> bool:
-    """Whether the password fields of a page short enough to be taken for a login page
-    all sit apart from the article extraction found (:func:`password_apart`). Not asked of
-    a page whose extraction is unsure: on a login page it may have chosen any text."""
-    if not signals.password_field or learning is None or len(article.text) >= SHORT_GATE_CHARS:
-        return False
-    return not article.confidence.is_uncertain and password_apart(html, learning)
+) -> frozenset[str]:
+    """The gates of a page short enough to be taken for a gate page whose markup all sits
+    apart from the article extraction found (:func:`gates_in_frame`). Not asked of a page
+    whose extraction is unsure: on a gate page it may have chosen any text."""
+    marks = {name: mark for name, mark in PLACED_GATES.items() if name in signals.gates()}
+    if not marks or learning is None or len(article.text) >= SHORT_GATE_CHARS:
+        return frozenset()
+    if article.confidence.is_uncertain:
+        return frozenset()
+    return frozenset(gates_in_frame(html, learning, marks))
 
 
 def renormalised(analysis: Analysis, churn: Volatility, previous: str | None) -> Analysis:

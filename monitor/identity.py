@@ -28,15 +28,18 @@ URL, canonical and language) it is a rewrite of the article and is compared as u
 in the old one.
 
 Without a baseline (:func:`first_check_gate`), a page shorter than :data:`SHORT_GATE_CHARS`
-that shows a gate is that gate, not an article; a password field counts only where it is in
-or beside the article's region (a login form in the header or sidebar of every page of a
-forum is no login page: :mod:`monitor.extract.forms`).
+that shows a gate is that gate, not an article; a password field, a consent manager's
+markup or a captcha widget counts only where it is in or beside the article's region (a login
+form in the header of every page of a forum, a consent banner at the end of every page of a
+Q&A site, a captcha in a blog's comment form, is no gate page: :mod:`monitor.extract.gates`).
+A redirect a visitor triggers (``onclick="location.href=…"``) is no redirect page.
 """
 
 from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable, Collection
 from dataclasses import asdict, dataclass, field, fields
 from urllib.parse import urljoin, urlsplit
 
@@ -61,9 +64,17 @@ _REFRESH_URL = re.compile(r"""url\s*=\s*['"]?([^'"\s;]+)""", re.IGNORECASE)
 _SCRIPT_REDIRECT = re.compile(
     r"""(?:window|document|top|self|parent)\.location(?:\.href)?\s*=\s*["']([^"']+)["']|"""
     r"""(?:window\.|document\.|top\.|self\.)?location\.(?:replace|assign)\(\s*["']([^"']+)["']|"""
-    r"""(?<![\w.])location(?:\.href)?\s*=\s*["']([^"']+)["']""",
+    r"""(?<![\w.-])location(?:\.href)?\s*=\s*["']([^"']+)["']""",
     re.IGNORECASE,
 )
+#: A handler of what a visitor does (a click, a key, a submit) in an attribute, whose value
+#: runs up to the end of the text searched (``onload`` runs without a visitor: not one).
+_HANDLER = re.compile(
+    r"""\son(?:click|dblclick|mouse[a-z]*|key[a-z]*|change|input|submit|focus[a-z]*|blur|"""
+    r"""touch[a-z]*|pointer[a-z]*|contextmenu)\s*=\s*["'][^"'<>]*$""",
+    re.IGNORECASE,
+)
+_TAG_REACH = 2_000  # how far back the start of a tag is looked for
 _PASSWORD = re.compile(r"""<input\b[^>]*\btype\s*=\s*["']?password\b""", re.IGNORECASE)
 _CHALLENGE = re.compile(
     r"challenge-platform|/cdn-cgi/challenge|_cf_chl_opt|cf-turnstile|challenges\.cloudflare|"
@@ -328,11 +339,20 @@ def _script_redirects(html: str) -> list[re.Match[str]]:
         window = max(0, at - 40)
         for match in _SCRIPT_REDIRECT.finditer(html, window, min(len(html), at + 600)):
             span = (match.start(), match.end())
-            if span not in seen:
+            if span not in seen and not _in_a_handler(html, match.start()):
                 seen.add(span)
                 found.append(match)
         start = at + 1
     return found
+
+
+def _in_a_handler(html: str, at: int) -> bool:
+    """Whether ``at`` is in a tag's handler of what a visitor does (``onclick="location.href=
+    …"``): code run on a click, not when the page loads."""
+    start = html.rfind("<", max(0, at - _TAG_REACH), at)
+    if start == -1 or not html[start + 1 : start + 2].isalpha() or ">" in html[start:at]:
+        return False
+    return _HANDLER.search(html, start, at) is not None
 
 
 def _first_group(match: re.Match[str]) -> str:
@@ -461,14 +481,41 @@ def _primary(language: str | None) -> str:
     return (language or "").strip().lower().replace("_", "-").split("-")[0]
 
 
-def first_check_gate(signals: PageSignals, text: str, login_widget: bool = False) -> str | None:
+def first_check_gate(signals: PageSignals, text: str, in_frame: Collection[str] = ()) -> str | None:
     """Without a baseline: the gate a short page shows (a redirect, login, challenge or
-    consent page has little text of its own), or None. ``login_widget``: the page's
-    password fields sit apart from its article (a login form in the page's header or
-    sidebar, :mod:`monitor.extract.forms`), so they make no login page."""
+    consent page has little text of its own), or None. ``in_frame``: the gates whose
+    markup sits apart from the page's article, in its frame (a login form in the header or
+    sidebar, a consent banner: :data:`PLACED_GATES`), which make no gate page."""
     if len(text) >= SHORT_GATE_CHARS:
         return None
-    gates = signals.gates() - {"a paywall"}
-    if login_widget:
-        gates.discard("a login page")
+    gates = signals.gates() - {"a paywall", *in_frame}
     return min(gates) if gates else None
+
+
+def is_password_field(tag: str, attribute: Callable[[str], str | None]) -> bool:
+    """Whether an element (its tag, and a reader of its attributes) is a password field."""
+    return tag == "input" and (attribute("type") or "").strip().lower() == "password"
+
+
+def is_consent_markup(tag: str, attribute: Callable[[str], str | None]) -> bool:
+    """Whether an element's class or id names it a consent manager's (:data:`_CONSENT_NAME`)."""
+    return any(_CONSENT_NAME.search(attribute(key) or "") for key in ("class", "id"))
+
+
+def is_challenge_widget(tag: str, attribute: Callable[[str], str | None]) -> bool:
+    """Whether an element is a challenge or captcha widget: its class, id or source names one
+    (:data:`_CHALLENGE`). A script is none: it runs wherever it sits in the page."""
+    if tag in _NOT_SHOWN:
+        return False
+    return any(_CHALLENGE.search(attribute(key) or "") for key in ("class", "id", "src"))
+
+
+_NOT_SHOWN = frozenset({"script", "noscript", "link", "meta", "style", "template"})
+
+#: The gates whose markup a first check places against the article, with what marks it:
+#: apart from the article (in the page's frame) they make no gate page (:func:`first_check_gate`).
+PLACED_GATES = {
+    "a login page": is_password_field,
+    "a consent wall": is_consent_markup,
+    "a bot challenge": is_challenge_widget,
+}

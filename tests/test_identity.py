@@ -147,12 +147,39 @@ def test_signals_from_markup() -> None:
     assert first_check_gate(signals, ARTICLE) is None  # a long page: an article
 
 
-def test_a_login_widget_is_no_login_page_but_other_gates_still_count() -> None:
+def test_gates_in_the_page_frame_make_no_gate_page_but_the_others_still_count() -> None:
     login = PageSignals(password_field=True)
     assert first_check_gate(login, "A short post.") == "a login page"
-    assert first_check_gate(login, "A short post.", login_widget=True) is None
+    assert first_check_gate(login, "A short post.", {"a login page"}) is None
     both = PageSignals(password_field=True, consent=True)
-    assert first_check_gate(both, "A short post.", login_widget=True) == "a consent wall"
+    assert first_check_gate(both, "A short post.", {"a login page"}) == "a consent wall"
+    assert first_check_gate(both, "A short post.", {"a login page", "a consent wall"}) is None
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        "<div onclick=\"location.href='https://elsewhere.example/'\">Logo</div>",
+        "<a href='#' onclick='window.location.replace(\"https://elsewhere.example/\")'>Go</a>",
+        '<select onchange="location = this.value"><option>1</option></select>',
+        '<div data-share-sheet-location="2">Share</div>',
+    ],
+)
+def test_a_redirect_a_visitor_triggers_is_no_redirect_page(markup: str) -> None:
+    assert page_signals(f"<html><body>{markup}</body></html>", URL).refresh_to is None
+
+
+@pytest.mark.parametrize(
+    "markup",
+    [
+        '<script>window.location = "https://elsewhere.example/";</script>',
+        '<script>if (a < b) location.href = "https://elsewhere.example/";</script>',
+        "<body onload=\"location.href='https://elsewhere.example/'\">",
+    ],
+)
+def test_a_redirect_on_load_is_a_redirect_page(markup: str) -> None:
+    signals = page_signals(f"<html>{markup}</html>", URL)
+    assert signals.refresh_to == "https://elsewhere.example/"
 
 
 @pytest.mark.parametrize(

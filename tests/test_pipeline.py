@@ -112,9 +112,11 @@ GATES = Path(__file__).parent / "data" / "gates"
     [
         ("forum_header_login_zh", "孩子说这是他见过最漂亮的早晨。"),
         ("blog_sidebar_login_en", "the council will spend what is left on the path"),
+        ("qa_consent_banner_en", 'would that not read as "I became robbed"?'),
+        ("blog_captcha_comment_form_de", "Drumrum und Service gibt es dort nicht"),
     ],
 )
-def test_a_short_article_with_a_login_form_in_the_page_frame_is_the_article(
+def test_a_short_article_with_a_gate_in_the_page_frame_is_the_article(
     harness: Harness, http_server: LocalServer, case: str, sentence: str
 ) -> None:
     http_server.set("/t/1", (GATES / f"{case}.html").read_bytes())
@@ -125,15 +127,23 @@ def test_a_short_article_with_a_login_form_in_the_page_frame_is_the_article(
     assert sentence in version.document
 
 
-@pytest.mark.parametrize("case", ["login_page_en", "error_and_login_zh"])
-def test_a_short_page_whose_content_is_a_login_form_is_a_login_page(
-    harness: Harness, http_server: LocalServer, case: str
+@pytest.mark.parametrize(
+    ("case", "gate"),
+    [
+        ("login_page_en", "a login page"),
+        ("error_and_login_zh", "a login page"),
+        ("consent_wall_en", "a consent wall"),
+        ("captcha_page_en", "a bot challenge"),
+    ],
+)
+def test_a_short_page_whose_content_is_a_gate_is_that_gate(
+    harness: Harness, http_server: LocalServer, case: str, gate: str
 ) -> None:
     http_server.set("/t/1", (GATES / f"{case}.html").read_bytes())
     watch = harness.store.watches.add(http_server.url("/t/1"))
     first = harness.check(watch)
     assert first.status is CheckStatus.SOFT_ERROR
-    assert (first.error or "").startswith("a login page, not an article")
+    assert (first.error or "").startswith(f"{gate}, not an article")
     assert harness.store.versions.of(watch) == []
 
 

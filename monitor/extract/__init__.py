@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -48,7 +48,7 @@ from monitor.extract.explain import (
     css_path,
     sample_of,
 )
-from monitor.extract.forms import passwords_apart
+from monitor.extract.gates import Mark, gates_apart
 from monitor.extract.generic import common_ancestor, generic_content
 from monitor.extract.live import drop_live_elements, drop_live_lines
 from monitor.extract.metadata import extract_metadata
@@ -103,11 +103,11 @@ __all__ = [
     "Volatility",
     "explain_article",
     "extract_article",
+    "gates_in_frame",
     "learn_article",
     "normalize_line",
     "normalize_text",
     "parse_html",
-    "password_apart",
     "replay_fingerprint",
 ]
 
@@ -164,11 +164,11 @@ def replay_view(
     return _replayed(root, copies, learning, volatility, rules), metadata
 
 
-def password_apart(html: str, learning: Learning) -> bool:
-    """Whether the page has password fields and none is in or beside the article's region
-    that ``learning`` found on it: a login widget of the page's frame, not a login page
-    (:mod:`.forms`). The page is parsed again: ask only of a page where it matters."""
-    return passwords_apart(page_of(clean_markup(html))[0], learning.region)
+def gates_in_frame(html: str, learning: Learning, marks: Mapping[str, Mark]) -> set[str]:
+    """The gates (keys of ``marks``) whose marked elements all sit apart from the article's
+    region that ``learning`` found on the page: widgets of the page's frame, not a gate
+    page (:mod:`.gates`). The page is parsed again: ask only of a page where it matters."""
+    return gates_apart(page_of(clean_markup(html))[0], learning.region, marks)
 
 
 def page_of(html: str) -> tuple[Element, str]:
