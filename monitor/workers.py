@@ -27,31 +27,28 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import fcntl
-import importlib
 import itertools
 import os
 import pickle
 import selectors
 import signal
-import struct
 import subprocess
 import sys
-import traceback
 import weakref
 from collections import deque
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
+
+from monitor.worker import ANSWER, TASK
 
 _T = TypeVar("_T")
 #: A task's future: run_in_executor's (concurrent) or :meth:`WorkerPool.run`'s (asyncio).
 _Pending = Future[Any] | asyncio.Future[Any]
 
 _STOPS = {signal.SIGINT, signal.SIGTERM}  # what a worker ignores: the parent stops it
-_TASK = struct.Struct("!QQ")  # size of the pickle, task number
-_ANSWER = struct.Struct("!QQ?")  # size of the pickle, task number, whether the task returned
 _READ_SIZE = 1 << 18
 PIPE_SIZE = 1 << 20  # Linux's default limit for a pipe's buffer (/proc/sys/fs/pipe-max-size)
 EXIT_WAIT = 0.5  # seconds: a worker that closed its answers or was killed is exiting
@@ -142,7 +139,7 @@ class WorkerPool(Executor):
         task = self._next_task
         worker = min(self._workers, key=lambda each: len(each.pending))
         worker.pending[task] = future
-        self._send(worker, [_TASK.pack(len(body), task), body])
+        self._send(worker, [TASK.pack(len(body), task), body])
 
     def _attach(self, loop: asyncio.AbstractEventLoop) -> None:
         if self._loop is loop:
@@ -302,14 +299,15 @@ async def run_in(executor: Executor | None, fn: Callable[..., _T], /, *args: Any
 
 def _start(python: str, preload: Sequence[str]) -> _Worker:
     """A worker process: this interpreter, this ``sys.path`` (a task's function is pickled
-    by its module's name), :func:`serve` reading stdin. It ignores the stop signals before
-    anything else (a stop of the process group right after a start is the parent's)."""
+    by its module's name), :func:`monitor.worker.serve` reading stdin. It ignores the stop
+    signals before anything else (a stop of the process group right after a start is the
+    parent's)."""
     code = (
         "import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); "
         "signal.signal(signal.SIGTERM, signal.SIG_IGN); "
         f"signal.pthread_sigmask(signal.SIG_UNBLOCK, {sorted(map(int, _STOPS))!r}); "
         f"import sys; sys.path[:] = {sys.path!r}; "
-        f"from monitor.workers import serve; serve({list(preload)!r})"
+        f"from monitor.worker import serve; serve({list(preload)!r})"
     )
     # Blocked from before the start (the child inherits the mask) until the child ignores
     # them: a stop of the process group at any moment is the parent's to act on.
@@ -371,12 +369,12 @@ def _take_answers(worker: _Worker) -> list[tuple[int, bool, Any]]:
     found = []
     start = 0
     with memoryview(buffer) as view:
-        while len(buffer) - start >= _ANSWER.size:
-            size, task, returned = _ANSWER.unpack_from(view, start)
-            end = start + _ANSWER.size + size
+        while len(buffer) - start >= ANSWER.size:
+            size, task, returned = ANSWER.unpack_from(view, start)
+            end = start + ANSWER.size + size
             if len(buffer) < end:
                 break
-            with view[start + _ANSWER.size : end] as body:
+            with view[start + ANSWER.size : end] as body:
                 try:
                     found.append((task, returned, pickle.loads(body)))
                 except Exception as exc:
@@ -443,60 +441,3 @@ def _write_some(worker: _Worker) -> bool:
 def _close_fd(fd: int) -> None:
     with contextlib.suppress(OSError):
         os.close(fd)
-
-
-# -- the worker's side
-
-
-def serve(preload: Iterable[str] = ()) -> None:
-    """A worker's life: run the tasks of stdin in order and write their answers to stdout,
-    until stdin ends. A task sees /dev/null as stdin and stderr as stdout: what it reads or
-    prints never touches the tasks or the answers."""
-    tasks = os.fdopen(os.dup(0), "rb")
-    answers = os.fdopen(os.dup(1), "wb")
-    with open(os.devnull, "rb") as nothing:
-        os.dup2(nothing.fileno(), 0)
-    os.dup2(2, 1)
-    for module in preload:
-        importlib.import_module(module)
-    while True:
-        header = tasks.read(_TASK.size)
-        if len(header) < _TASK.size:
-            return
-        size, task = _TASK.unpack(header)
-        body = tasks.read(size)
-        if len(body) < size:
-            return
-        returned, answer = _pickled(*_run(body))
-        try:
-            answers.write(_ANSWER.pack(len(answer), task, returned))
-            answers.write(answer)
-            answers.flush()
-        except BrokenPipeError:  # the parent has gone: so does the worker, quietly
-            return
-
-
-def _run(body: bytes) -> tuple[Any, bool]:
-    """What the task in ``body`` returned, and True; or what it raised, and False. A task
-    that exits (SystemExit) or lets a StopIteration out raises a RuntimeError that says
-    so: the worker goes on, and the event loop that awaits the answer is not stopped."""
-    try:
-        function, args, kwargs = pickle.loads(body)
-        return function(*args, **kwargs), True
-    except BaseException as exc:
-        # A future cannot hold a StopIteration, and a SystemExit would stop the event loop.
-        ordinary = isinstance(exc, Exception) and not isinstance(exc, StopIteration)
-        error = exc if ordinary else RuntimeError(f"a task raised {exc!r}")
-        error.add_note("in an extraction worker:\n" + traceback.format_exc())
-        return error, False
-
-
-def _pickled(value: Any, returned: bool) -> tuple[bool, bytes]:
-    """The answer as sent: a result or exception that cannot be pickled is sent as an error
-    that says so."""
-    try:
-        return returned, pickle.dumps(value, protocol=pickle.HIGHEST_PROTOCOL)
-    except Exception as exc:
-        what = "result" if returned else f"exception ({type(value).__name__})"
-        error = RuntimeError(f"an extraction worker cannot send back its {what}: {exc}")
-        return False, pickle.dumps(error, protocol=pickle.HIGHEST_PROTOCOL)

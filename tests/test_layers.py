@@ -20,7 +20,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "errors clock models urls pace logs samplesite",  # shared by every stage
         "config request",  # config.toml; how pages are requested (headers, proxy, render)
         "fetch classify extract diff excerpt identity",  # the stages that need no database
-        "analyse learn workers",  # the CPU part of a check, what it learns, its worker processes
+        "analyse learn worker workers",  # the CPU part of a check, what it learns, its workers
         "store",
         "history report atom notify",  # reading back and rendering what was stored
         "compare revalidate",  # what a check found; which validators it sends
