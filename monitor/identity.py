@@ -98,6 +98,8 @@ _CONSENT_NAME = _named(
     "consent|cmp|gdpr|onetrust|didomi|qc-cmp2?|fc-consent|sp_message|truste|"
     "cookiebot|usercentrics|cookie-?(?:banner|notice|wall|consent)"
 )
+#: A captcha widget or its holder, by name (``g-recaptcha``, ``inv-recaptcha-holder``).
+_CAPTCHA_NAME = _named("captcha|recaptcha|hcaptcha|h-captcha|turnstile")
 _PAYWALL_NAME = _named(
     "paywall|pay-wall|regwall|reg-wall|meter(?:ed)?|piano|tp-modal|tp-container|"
     "subscriber-only|subscribers-only|premium-gate|content-gate|gated"
@@ -503,11 +505,15 @@ def is_consent_markup(tag: str, attribute: Callable[[str], str | None]) -> bool:
 
 
 def is_challenge_widget(tag: str, attribute: Callable[[str], str | None]) -> bool:
-    """Whether an element is a challenge or captcha widget: its class, id or source names one
+    """Whether an element is a challenge or captcha widget or its holder: its class or id
+    names one (:data:`_CAPTCHA_NAME`), or its class, id or source is a challenge's
     (:data:`_CHALLENGE`). A script is none: it runs wherever it sits in the page."""
     if tag in _NOT_SHOWN:
         return False
-    return any(_CHALLENGE.search(attribute(key) or "") for key in ("class", "id", "src"))
+    names = (attribute("class") or "", attribute("id") or "")
+    if any(_CAPTCHA_NAME.search(name) for name in names):
+        return True
+    return any(_CHALLENGE.search(value) for value in (*names, attribute("src") or ""))
 
 
 _NOT_SHOWN = frozenset({"script", "noscript", "link", "meta", "style", "template"})

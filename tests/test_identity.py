@@ -11,6 +11,7 @@ from monitor.identity import (
     containment,
     first_check_gate,
     folded,
+    is_challenge_widget,
     judge,
     page_signals,
     paywall_prompt,
@@ -154,6 +155,23 @@ def test_gates_in_the_page_frame_make_no_gate_page_but_the_others_still_count() 
     both = PageSignals(password_field=True, consent=True)
     assert first_check_gate(both, "A short post.", {"a login page"}) == "a consent wall"
     assert first_check_gate(both, "A short post.", {"a login page", "a consent wall"}) is None
+
+
+@pytest.mark.parametrize(
+    ("tag", "attributes", "widget"),
+    [
+        ("div", {"class": "g-recaptcha"}, True),
+        ("div", {"class": "inv-recaptcha-holder"}, True),  # an invisible captcha's holder
+        ("div", {"id": "cf-turnstile-1"}, True),
+        ("iframe", {"src": "https://challenges.cloudflare.com/cdn-cgi/challenge-platform/x"}, True),
+        ("script", {"src": "https://www.google.com/recaptcha/api.js"}, False),  # runs anywhere
+        ("div", {"class": "recaptchas-info captchaless"}, False),  # no such name part
+    ],
+)
+def test_challenge_widgets_by_their_names(
+    tag: str, attributes: dict[str, str], widget: bool
+) -> None:
+    assert is_challenge_widget(tag, attributes.get) is widget
 
 
 @pytest.mark.parametrize(
