@@ -44,6 +44,10 @@ from typing import Any, TypeVar
 
 from monitor.worker import ANSWER, TASK
 
+# A checker started before an upgrade still starts its workers with
+# ``from monitor.workers import serve``: they must find it here too.
+from monitor.worker import serve as serve
+
 _T = TypeVar("_T")
 #: A task's future: run_in_executor's (concurrent) or :meth:`WorkerPool.run`'s (asyncio).
 _Pending = Future[Any] | asyncio.Future[Any]
