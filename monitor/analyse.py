@@ -19,12 +19,18 @@ from monitor.diff import diff_texts
 from monitor.extract import (
     Learning,
     Volatility,
-    gates_in_frame,
+    captcha_guards_forms,
     learn_article,
     replay_fingerprint,
     replay_view,
 )
-from monitor.identity import PLACED_GATES, SHORT_GATE_CHARS, PageSignals, page_signals
+from monitor.identity import (
+    SHORT_GATE_CHARS,
+    PageSignals,
+    is_challenge_widget,
+    page_signals,
+    shows_interstitial,
+)
 from monitor.models import Article, Metadata, TextDiff
 
 
@@ -39,9 +45,9 @@ class Analysis:
     signals: PageSignals = field(default_factory=PageSignals)
     raw: Article | None = None
     learning: Learning | None = None
-    #: the gates whose markup all sits apart from the page's article, in its frame (a login
-    #: form in the header, a consent banner): no gate page (see :func:`_gates_in_frame`)
-    in_frame: frozenset[str] = frozenset()
+    #: every captcha of a short page guards a form one writes in (a comment or newsletter
+    #: form): no challenge page (see :func:`_captcha_guards_forms`)
+    captcha_guards_forms: bool = False
 
     @property
     def raw_document(self) -> str:
@@ -65,23 +71,21 @@ def analyse_page(
     if the article differs from ``previous``, diff it (CPU only)."""
     article, learning = learn_article(html, url, rules)
     signals = page_signals(html, url)
-    in_frame = _gates_in_frame(html, article, signals, learning)
-    analysis = Analysis(article, "", None, signals, article, learning, in_frame)
+    guards = _captcha_guards_forms(html, article, signals)
+    analysis = Analysis(article, "", None, signals, article, learning, guards)
     return renormalised(analysis, churn or Volatility(), previous)
 
 
-def _gates_in_frame(
-    html: str, article: Article, signals: PageSignals, learning: Learning | None
-) -> frozenset[str]:
-    """The gates of a page short enough to be taken for a gate page whose markup all sits
-    apart from the article extraction found (:func:`gates_in_frame`). Not asked of a page
-    whose extraction is unsure: on a gate page it may have chosen any text."""
-    marks = {name: mark for name, mark in PLACED_GATES.items() if name in signals.gates()}
-    if not marks or learning is None or len(article.text) >= SHORT_GATE_CHARS:
-        return frozenset()
-    if article.confidence.is_uncertain:
-        return frozenset()
-    return frozenset(gates_in_frame(html, learning, marks))
+def _captcha_guards_forms(html: str, article: Article, signals: PageSignals) -> bool:
+    """Whether every captcha of a page short enough to be taken for a challenge page guards
+    a form one writes in (:func:`captcha_guards_forms`). Not asked of a page with an
+    interstitial's marks, nor of one whose extraction is unsure (on a challenge page it
+    may have chosen any text)."""
+    if not signals.challenge or len(article.text) >= SHORT_GATE_CHARS:
+        return False
+    if article.confidence.is_uncertain or shows_interstitial(html):
+        return False
+    return captcha_guards_forms(html, is_challenge_widget)
 
 
 def renormalised(analysis: Analysis, churn: Volatility, previous: str | None) -> Analysis:

@@ -28,10 +28,8 @@ URL, canonical and language) it is a rewrite of the article and is compared as u
 in the old one.
 
 Without a baseline (:func:`first_check_gate`), a page shorter than :data:`SHORT_GATE_CHARS`
-that shows a gate is that gate, not an article; a password field, a consent manager's
-markup or a captcha widget counts only where it is in or beside the article's region (a login
-form in the header of every page of a forum, a consent banner at the end of every page of a
-Q&A site, a captcha in a blog's comment form, is no gate page: :mod:`monitor.extract.gates`).
+that shows a gate is that gate, not an article; but a captcha that guards a form one writes
+in (a comment, contact or newsletter form) is no challenge page (:mod:`monitor.extract.gates`).
 A redirect a visitor triggers (``onclick="location.href=…"``) is no redirect page.
 """
 
@@ -39,7 +37,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Collection
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from urllib.parse import urljoin, urlsplit
 
@@ -76,11 +74,16 @@ _HANDLER = re.compile(
 )
 _TAG_REACH = 2_000  # how far back the start of a tag is looked for
 _PASSWORD = re.compile(r"""<input\b[^>]*\btype\s*=\s*["']?password\b""", re.IGNORECASE)
-_CHALLENGE = re.compile(
+#: The marks of a challenge page that stands between a visitor and the site (an interstitial).
+_INTERSTITIAL_MARKS = (
     r"challenge-platform|/cdn-cgi/challenge|_cf_chl_opt|cf-turnstile|challenges\.cloudflare|"
-    r"g-recaptcha|h-captcha|hcaptcha\.com|recaptcha/api|captcha-delivery|px-captcha|"
-    r"_Incapsula_Resource|aws-waf-token|awswaf|sucuri_cloudproxy|ddos-guard",
-    re.IGNORECASE,
+    r"captcha-delivery|px-captcha|_Incapsula_Resource|aws-waf-token|awswaf|sucuri_cloudproxy|"
+    r"ddos-guard"
+)
+_INTERSTITIAL = re.compile(_INTERSTITIAL_MARKS, re.IGNORECASE)
+#: A challenge's marks: an interstitial's, or a captcha's (a captcha page, or a form's captcha).
+_CHALLENGE = re.compile(
+    _INTERSTITIAL_MARKS + r"|g-recaptcha|h-captcha|hcaptcha\.com|recaptcha/api", re.IGNORECASE
 )
 
 
@@ -483,25 +486,24 @@ def _primary(language: str | None) -> str:
     return (language or "").strip().lower().replace("_", "-").split("-")[0]
 
 
-def first_check_gate(signals: PageSignals, text: str, in_frame: Collection[str] = ()) -> str | None:
+def first_check_gate(
+    signals: PageSignals, text: str, captcha_guards_forms: bool = False
+) -> str | None:
     """Without a baseline: the gate a short page shows (a redirect, login, challenge or
-    consent page has little text of its own), or None. ``in_frame``: the gates whose
-    markup sits apart from the page's article, in its frame (a login form in the header or
-    sidebar, a consent banner: :data:`PLACED_GATES`), which make no gate page."""
+    consent page has little text of its own), or None. ``captcha_guards_forms``: every
+    captcha on the page guards a form one writes in (a comment or newsletter form:
+    :mod:`monitor.extract.gates`), so it makes no challenge page."""
     if len(text) >= SHORT_GATE_CHARS:
         return None
-    gates = signals.gates() - {"a paywall", *in_frame}
+    gates = signals.gates() - {"a paywall"}
+    if captcha_guards_forms:
+        gates.discard("a bot challenge")
     return min(gates) if gates else None
 
 
-def is_password_field(tag: str, attribute: Callable[[str], str | None]) -> bool:
-    """Whether an element (its tag, and a reader of its attributes) is a password field."""
-    return tag == "input" and (attribute("type") or "").strip().lower() == "password"
-
-
-def is_consent_markup(tag: str, attribute: Callable[[str], str | None]) -> bool:
-    """Whether an element's class or id names it a consent manager's (:data:`_CONSENT_NAME`)."""
-    return any(_CONSENT_NAME.search(attribute(key) or "") for key in ("class", "id"))
+def shows_interstitial(html: str) -> bool:
+    """Whether a page bears the marks of a challenge interstitial (not only of a captcha)."""
+    return _INTERSTITIAL.search(html, 0, _SCAN) is not None
 
 
 def is_challenge_widget(tag: str, attribute: Callable[[str], str | None]) -> bool:
@@ -517,11 +519,3 @@ def is_challenge_widget(tag: str, attribute: Callable[[str], str | None]) -> boo
 
 
 _NOT_SHOWN = frozenset({"script", "noscript", "link", "meta", "style", "template"})
-
-#: The gates whose markup a first check places against the article, with what marks it:
-#: apart from the article (in the page's frame) they make no gate page (:func:`first_check_gate`).
-PLACED_GATES = {
-    "a login page": is_password_field,
-    "a consent wall": is_consent_markup,
-    "a bot challenge": is_challenge_widget,
-}

@@ -15,6 +15,7 @@ from monitor.identity import (
     judge,
     page_signals,
     paywall_prompt,
+    shows_interstitial,
     titles_agree,
 )
 
@@ -148,13 +149,19 @@ def test_signals_from_markup() -> None:
     assert first_check_gate(signals, ARTICLE) is None  # a long page: an article
 
 
-def test_gates_in_the_page_frame_make_no_gate_page_but_the_others_still_count() -> None:
-    login = PageSignals(password_field=True)
-    assert first_check_gate(login, "A short post.") == "a login page"
-    assert first_check_gate(login, "A short post.", {"a login page"}) is None
-    both = PageSignals(password_field=True, consent=True)
-    assert first_check_gate(both, "A short post.", {"a login page"}) == "a consent wall"
-    assert first_check_gate(both, "A short post.", {"a login page", "a consent wall"}) is None
+def test_a_captcha_that_guards_forms_makes_no_challenge_page_but_other_gates_count() -> None:
+    captcha = PageSignals(challenge=True)
+    assert first_check_gate(captcha, "A short post.") == "a bot challenge"
+    assert first_check_gate(captcha, "A short post.", captcha_guards_forms=True) is None
+    both = PageSignals(challenge=True, password_field=True)
+    assert first_check_gate(both, "A short post.", captcha_guards_forms=True) == "a login page"
+
+
+def test_an_interstitial_is_told_from_a_captcha_by_its_marks() -> None:
+    assert shows_interstitial('<script src="/cdn-cgi/challenge-platform/h/g/orchestrate">')
+    assert shows_interstitial('<div class="cf-turnstile"></div>')
+    assert not shows_interstitial('<script src="https://www.google.com/recaptcha/api.js">')
+    assert page_signals('<div class="g-recaptcha"></div>', URL).challenge
 
 
 @pytest.mark.parametrize(
@@ -192,6 +199,8 @@ def test_a_redirect_a_visitor_triggers_is_no_redirect_page(markup: str) -> None:
     [
         '<script>window.location = "https://elsewhere.example/";</script>',
         '<script>if (a < b) location.href = "https://elsewhere.example/";</script>',
+        '<script>if (a <b) location.href = "https://elsewhere.example/";</script>',
+        '<script>if (x<y && onclick="1") location.href = "https://elsewhere.example/";</script>',
         "<body onload=\"location.href='https://elsewhere.example/'\">",
     ],
 )

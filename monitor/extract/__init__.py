@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import copy
 import logging
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass
 from urllib.parse import urlsplit
 
@@ -48,7 +48,7 @@ from monitor.extract.explain import (
     css_path,
     sample_of,
 )
-from monitor.extract.gates import Mark, gates_apart
+from monitor.extract.gates import Mark, guard_forms
 from monitor.extract.generic import common_ancestor, generic_content
 from monitor.extract.live import drop_live_elements, drop_live_lines
 from monitor.extract.metadata import extract_metadata
@@ -101,9 +101,9 @@ __all__ = [
     "Learning",
     "Removal",
     "Volatility",
+    "captcha_guards_forms",
     "explain_article",
     "extract_article",
-    "gates_in_frame",
     "learn_article",
     "normalize_line",
     "normalize_text",
@@ -164,11 +164,11 @@ def replay_view(
     return _replayed(root, copies, learning, volatility, rules), metadata
 
 
-def gates_in_frame(html: str, learning: Learning, marks: Mapping[str, Mark]) -> set[str]:
-    """The gates (keys of ``marks``) whose marked elements all sit apart from the article's
-    region that ``learning`` found on the page: widgets of the page's frame, not a gate
-    page (:mod:`.gates`). The page is parsed again: ask only of a page where it matters."""
-    return gates_apart(page_of(clean_markup(html))[0], learning.region, marks)
+def captcha_guards_forms(html: str, is_widget: Mark) -> bool:
+    """Whether the page has captcha widgets (what ``is_widget`` marks) and every one guards
+    a form one writes in (:mod:`.gates`). The page is parsed again: ask only where it
+    matters."""
+    return guard_forms(page_of(clean_markup(html))[0], is_widget)
 
 
 def page_of(html: str) -> tuple[Element, str]:

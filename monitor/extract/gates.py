@@ -1,54 +1,58 @@
-"""Where a gate's markup sits against the article: a gate page, or a widget of every page.
+"""A captcha that guards a form, not the page.
 
-Without a baseline, a short page that shows a gate in its markup (a password field, a
-consent manager's elements) is taken for that gate (:func:`monitor.identity.first_check_gate`):
-a login or consent page has little text of its own. But many sites show a login form or a
-consent banner on every page, in the header, a sidebar or an overlay (forums and Q&A sites
-most of all), and a short post on such a page is still an article.
+Without a baseline, a short page with a captcha in its markup is taken for a bot challenge
+(:func:`monitor.identity.first_check_gate`): a challenge page has little text of its own.
+But a blog's comment form, a contact form, a newsletter form or a "share by e-mail" form
+carries a captcha on every page that shows it, and a short post with one is still an
+article.
 
-Where the markup sits tells the two apart. A gate page's form or notice is its content: it
-lies in the region the extraction chose (the deepest element holding every line it kept)
-or beside it, under the region's parent, or it encloses them. A widget is part of the
-page's frame: the region's parent neither holds it nor lies in it.
+What tells them apart is what the captcha's form asks for. A form one writes in asks for a
+text (a ``<textarea>``) or an e-mail address (``type="email"``, or a field named for one);
+a challenge page's form asks for nothing but the check. A page's captcha guards its forms
+when every captcha widget on it lies in such a form. Where a widget sits on the page is no
+evidence: a challenge page's widget may be a few levels from its message or anywhere else,
+and a gate page stored as an article's first version would make every later version
+"another page".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+import re
+from collections.abc import Callable
 
-from monitor.extract.replay import find_region
 from monitor.extract.text import Element
 
-#: Whether an element (its tag, and a reader of its attributes' values) is markup of a gate.
+#: Whether an element (its tag, and a reader of its attributes' values) is a captcha widget.
 Mark = Callable[[str, Callable[[str], str | None]], bool]
 
-
-def gates_apart(root: Element, region: Sequence[str], marks: Mapping[str, Mark]) -> set[str]:
-    """The gates (the keys of ``marks``) whose marked elements on the page ``root`` all lie
-    apart from the parent of the element the region's path ``region`` leads to; a gate
-    with no marked element is not among them. None is apart when there is no such element,
-    or it has no parent: nothing then says where the article is."""
-    found = find_region(root, region)
-    around = found.getparent() if found is not None else None
-    if around is None:
-        return set()
-    marked: dict[str, list[Element]] = {name: [] for name in marks}
-    for element in root.iter():
-        if isinstance(element.tag, str):
-            for name, mark in marks.items():
-                if mark(element.tag, element.get):
-                    marked[name].append(element)
-    return {
-        name
-        for name, elements in marked.items()
-        if elements and not any(_near(e, around) for e in elements)
-    }
+_EMAIL_NAME = re.compile(r"e[-_]?mail", re.IGNORECASE)
+_CAPTCHA_ANSWER = re.compile(r"captcha-response", re.IGNORECASE)
 
 
-def _near(element: Element, around: Element) -> bool:
-    """Whether ``element`` is ``around``, lies in it, or encloses it."""
-    return (
-        element is around
-        or any(node is around for node in element.iterancestors())
-        or any(node is element for node in around.iterancestors())
-    )
+def guard_forms(root: Element, is_widget: Mark) -> bool:
+    """Whether the page ``root`` has captcha widgets (what ``is_widget`` marks) and every one
+    lies in a form one writes in (:func:`_asks_for_writing`)."""
+    widgets = [e for e in root.iter() if isinstance(e.tag, str) and is_widget(e.tag, e.get)]
+    if not widgets:
+        return False
+    return all(_in_writing_form(widget) for widget in widgets)
+
+
+def _in_writing_form(element: Element) -> bool:
+    form = next((node for node in element.iterancestors() if node.tag == "form"), None)
+    return form is not None and _asks_for_writing(form)
+
+
+def _asks_for_writing(form: Element) -> bool:
+    """Whether a form asks for a text or an e-mail address (a captcha's own answer field,
+    ``g-recaptcha-response``, is no text to write)."""
+    for field in form.iter("textarea", "input"):
+        name = field.get("name") or ""
+        if field.tag == "textarea":
+            if not _CAPTCHA_ANSWER.search(f"{name} {field.get('id') or ''}"):
+                return True
+            continue
+        kind = (field.get("type") or "").strip().lower()
+        if kind == "email" or (kind in ("", "text") and _EMAIL_NAME.search(name)):
+            return True
+    return False

@@ -1,19 +1,20 @@
-"""A gate page, or a widget of every page: where a page's password fields, consent banners
-and captcha widgets sit against its article (monitor.extract.gates), on the hand-written
-pages of tests/data/gates."""
+"""A captcha that guards a form one writes in, or a challenge page (monitor.extract.gates),
+on the hand-written pages of tests/data/gates."""
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import pytest
 
-from monitor.extract import gates_in_frame, learn_article, page_of, parse_html
-from monitor.extract.gates import gates_apart
-from monitor.identity import PLACED_GATES, page_signals
+from monitor.analyse import analyse_page
+from monitor.config import Rules
+from monitor.extract import captcha_guards_forms, parse_html
+from monitor.extract.gates import guard_forms
+from monitor.identity import is_challenge_widget
 
 GATES = Path(__file__).parent.parent / "data" / "gates"
-URL = "https://forum.example/t/1"
 
 
 def page(case: str) -> str:
@@ -21,63 +22,59 @@ def page(case: str) -> str:
 
 
 @pytest.mark.parametrize(
-    ("case", "in_frame"),
+    ("case", "guards"),
     [
-        ("forum_header_login_zh", {"a login page"}),  # a login bar in the header row
-        ("blog_sidebar_login_en", {"a login page"}),  # a login form in the <aside>
-        ("qa_consent_banner_en", {"a consent wall"}),  # a banner at the end of the page
-        ("blog_captcha_comment_form_de", {"a bot challenge"}),  # comments and sidebar
-        ("login_page_en", set()),  # the form beside the text that asks for it
-        ("error_and_login_zh", set()),  # the error message, and the form beside it
-        ("consent_wall_en", set()),  # the notice is the page
-        ("captcha_page_en", set()),  # the widget beside the text that asks for it
+        ("blog_captcha_comment_form_de", True),  # comment form (a textarea), subscription
+        ("newsletter_captcha_en", True),  # an e-mail field named for one
+        ("captcha_page_en", False),  # the form asks for nothing but the check
+        ("captcha_nested_en", False),  # and a captcha's own answer field is no text
     ],
 )
-def test_gates_apart_from_the_article_are_in_the_page_frame(case: str, in_frame: set[str]) -> None:
-    html = page(case)
-    article, learning = learn_article(html, URL)
-    assert article.text and learning is not None
-    shown = page_signals(html, URL).gates()
-    assert in_frame <= shown
-    marks = {name: mark for name, mark in PLACED_GATES.items() if name in shown}
-    assert marks
-    assert gates_in_frame(html, learning, marks) == in_frame
+def test_a_captcha_guards_forms_that_ask_for_a_text_or_an_address(case: str, guards: bool) -> None:
+    assert captcha_guards_forms(page(case), is_challenge_widget) is guards
 
 
-def test_a_password_field_inside_the_article_is_not_apart() -> None:
-    html = page("blog_sidebar_login_en").replace(
-        "</article>", '<form><input type="password" name="q"></form></article>'
+def form(fields: str) -> str:
+    return f'<html><body><form>{fields}<div class="g-recaptcha"></div></form></body></html>'
+
+
+@pytest.mark.parametrize(
+    ("fields", "guards"),
+    [
+        ('<textarea name="comment"></textarea>', True),
+        ('<input type="email" name="to">', True),
+        ('<input name="your-email">', True),
+        ('<input type="text" name="E_Mail">', True),
+        ('<input type="hidden" name="email">', False),  # nothing to fill in
+        ('<textarea name="g-recaptcha-response"></textarea>', False),  # the captcha's answer
+        ('<input type="text" name="code"><button>Go</button>', False),
+        ("", False),
+    ],
+)
+def test_what_a_form_asks_for(fields: str, guards: bool) -> None:
+    assert guard_forms(parse_html(form(fields)), is_challenge_widget) is guards
+
+
+def test_every_widget_must_guard_a_form() -> None:
+    comment = '<form><textarea name="c"></textarea><div class="g-recaptcha"></div></form>'
+    alone = '<div class="cf-turnstile"></div>'
+    assert guard_forms(parse_html(f"<body>{comment}</body>"), is_challenge_widget)
+    assert not guard_forms(parse_html(f"<body>{comment}{alone}</body>"), is_challenge_widget)
+    assert not guard_forms(parse_html("<body><p>No widget.</p></body>"), is_challenge_widget)
+
+
+def test_only_a_sure_short_page_without_an_interstitial_is_asked() -> None:
+    url = "https://blog.example/2024/05/post"
+    post = page("blog_captcha_comment_form_de")
+    assert analyse_page(post, url, Rules(), None).captcha_guards_forms
+    # an interstitial's marks besides the comment form's captcha
+    marked = post.replace(
+        "</body>", '<script src="/cdn-cgi/challenge-platform/x.js"></script></body>'
     )
-    _, learning = learn_article(html, URL)
-    assert learning is not None and not gates_in_frame(html, learning, PLACED_GATES)
-
-
-def test_markup_that_encloses_the_article_is_not_apart() -> None:
-    # a consent manager's class on the element around everything: it holds the article
-    html = page("qa_consent_banner_en").replace(
-        '<div id="content">', '<div id="content" class="cmp-shown">'
-    )
-    _, learning = learn_article(html, URL)
-    assert learning is not None and not gates_in_frame(html, learning, PLACED_GATES)
-
-
-def test_a_script_is_no_widget_of_a_challenge() -> None:
-    # the page loads the captcha's script, but shows no widget: nothing places the gate
-    html = page("blog_captcha_comment_form_de").replace('<div class="g-recaptcha"', "<div")
-    assert page_signals(html, URL).challenge
-    _, learning = learn_article(html, URL)
-    assert learning is not None and not gates_in_frame(html, learning, PLACED_GATES)
-
-
-def test_without_marked_markup_or_a_region_nothing_is_apart() -> None:
-    html = page("blog_sidebar_login_en")
-    _, learning = learn_article(html, URL)
-    assert learning is not None
-    login = {"a login page": PLACED_GATES["a login page"]}
-    no_field = html.replace('type="password"', 'type="text"')
-    assert not gates_in_frame(no_field, learning, login)
-    root = page_of(html)[0]
-    assert gates_apart(root, learning.region, login) == {"a login page"}
-    assert not gates_apart(root, ("#no-such-element",), login)  # the region is not on the page
-    assert not gates_apart(root, (f"/{root.tag}",), login)  # the root itself has no parent
-    assert not gates_apart(parse_html("<p>x</p>"), ("/html",), login)
+    assert not analyse_page(marked, url, Rules(), None).captcha_guards_forms
+    # an unsure extraction (a few words): it may have chosen any text
+    news = page("newsletter_captcha_en")
+    assert analyse_page(news, url, Rules(), None).captcha_guards_forms
+    thin = re.sub(r"<p>The .*?</p>", "<p>Closed today.</p>", news, flags=re.DOTALL)
+    analysis = analyse_page(thin, url, Rules(), None)
+    assert analysis.article.confidence.is_uncertain and not analysis.captcha_guards_forms
