@@ -16,6 +16,8 @@ from typing import Any
 import pytest
 from worker_tasks import imported
 
+from monitor import worker as worker_module
+from monitor import workers as workers_module
 from monitor.workers import WorkerPool, run_in
 
 
@@ -86,6 +88,12 @@ def test_a_worker_imports_what_extraction_needs_and_no_more() -> None:
         assert found == [[], ["monitor.analyse"]]
     finally:
         pool.shutdown()
+
+
+def test_a_worker_started_the_way_an_older_checker_starts_it_still_serves() -> None:
+    """A checker that was running when monitor was upgraded starts its workers with the
+    code it started with: ``from monitor.workers import serve``."""
+    assert workers_module.serve is worker_module.serve
 
 
 def test_tasks_run_in_the_worker_processes(pool: WorkerPool) -> None:
