@@ -19,18 +19,11 @@ from monitor.diff import diff_texts
 from monitor.extract import (
     Learning,
     Volatility,
-    captcha_guards_forms,
     learn_article,
     replay_fingerprint,
     replay_view,
 )
-from monitor.identity import (
-    SHORT_GATE_CHARS,
-    PageSignals,
-    is_challenge_widget,
-    page_signals,
-    shows_interstitial,
-)
+from monitor.identity import PageSignals, page_signals
 from monitor.models import Article, Metadata, TextDiff
 
 
@@ -45,9 +38,6 @@ class Analysis:
     signals: PageSignals = field(default_factory=PageSignals)
     raw: Article | None = None
     learning: Learning | None = None
-    #: every captcha of a short page guards a form one writes in (a comment or newsletter
-    #: form): no challenge page (see :func:`_captcha_guards_forms`)
-    captcha_guards_forms: bool = False
 
     @property
     def raw_document(self) -> str:
@@ -70,22 +60,8 @@ def analyse_page(
     """Extract the article (less the lines ``churn`` covers), read the page's signals and,
     if the article differs from ``previous``, diff it (CPU only)."""
     article, learning = learn_article(html, url, rules)
-    signals = page_signals(html, url)
-    guards = _captcha_guards_forms(html, article, signals)
-    analysis = Analysis(article, "", None, signals, article, learning, guards)
+    analysis = Analysis(article, "", None, page_signals(html, url), article, learning)
     return renormalised(analysis, churn or Volatility(), previous)
-
-
-def _captcha_guards_forms(html: str, article: Article, signals: PageSignals) -> bool:
-    """Whether every captcha of a page short enough to be taken for a challenge page guards
-    a form one writes in (:func:`captcha_guards_forms`). Not asked of a page with an
-    interstitial's marks, nor of one whose extraction is unsure (on a challenge page it
-    may have chosen any text)."""
-    if not signals.challenge or len(article.text) >= SHORT_GATE_CHARS:
-        return False
-    if article.confidence.is_uncertain or shows_interstitial(html):
-        return False
-    return captcha_guards_forms(html, is_challenge_widget)
 
 
 def renormalised(analysis: Analysis, churn: Volatility, previous: str | None) -> Analysis:

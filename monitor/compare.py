@@ -185,7 +185,7 @@ def _seen(title: str, text: str, final_url: str | None, metadata: Metadata) -> S
 def _gated(verdict: Verdict, analysis: Analysis) -> Verdict:
     """A short page showing a gate (a redirect, login, challenge or consent page) says so,
     whatever else was found wrong with it (the first check has no baseline to judge by)."""
-    gate = first_check_gate(analysis.signals, analysis.article.text, analysis.captcha_guards_forms)
+    gate = first_check_gate(analysis.signals, analysis.article.text)
     if gate is None:
         return verdict
     reason = f" ({verdict.error})" if verdict.error else ""

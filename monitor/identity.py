@@ -28,16 +28,15 @@ URL, canonical and language) it is a rewrite of the article and is compared as u
 in the old one.
 
 Without a baseline (:func:`first_check_gate`), a page shorter than :data:`SHORT_GATE_CHARS`
-that shows a gate is that gate, not an article; but a captcha that guards a form one writes
-in (a comment, contact or newsletter form) is no challenge page (:mod:`monitor.extract.gates`).
-A redirect a visitor triggers (``onclick="location.href=…"``) is no redirect page.
+that shows a gate is that gate, not an article, wherever the gate's markup sits: a gate page
+stored as an article's first version would make every later version "another page". A
+redirect a visitor triggers (``onclick="location.href=…"``) is no redirect page.
 """
 
 from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from urllib.parse import urljoin, urlsplit
 
@@ -74,16 +73,11 @@ _HANDLER = re.compile(
 )
 _TAG_REACH = 2_000  # how far back the start of a tag is looked for
 _PASSWORD = re.compile(r"""<input\b[^>]*\btype\s*=\s*["']?password\b""", re.IGNORECASE)
-#: The marks of a challenge page that stands between a visitor and the site (an interstitial).
-_INTERSTITIAL_MARKS = (
-    r"challenge-platform|/cdn-cgi/challenge|_cf_chl_opt|cf-turnstile|challenges\.cloudflare|"
-    r"captcha-delivery|px-captcha|_Incapsula_Resource|aws-waf-token|awswaf|sucuri_cloudproxy|"
-    r"ddos-guard"
-)
-_INTERSTITIAL = re.compile(_INTERSTITIAL_MARKS, re.IGNORECASE)
-#: A challenge's marks: an interstitial's, or a captcha's (a captcha page, or a form's captcha).
 _CHALLENGE = re.compile(
-    _INTERSTITIAL_MARKS + r"|g-recaptcha|h-captcha|hcaptcha\.com|recaptcha/api", re.IGNORECASE
+    r"challenge-platform|/cdn-cgi/challenge|_cf_chl_opt|cf-turnstile|challenges\.cloudflare|"
+    r"g-recaptcha|h-captcha|hcaptcha\.com|recaptcha/api|captcha-delivery|px-captcha|"
+    r"_Incapsula_Resource|aws-waf-token|awswaf|sucuri_cloudproxy|ddos-guard",
+    re.IGNORECASE,
 )
 
 
@@ -101,8 +95,6 @@ _CONSENT_NAME = _named(
     "consent|cmp|gdpr|onetrust|didomi|qc-cmp2?|fc-consent|sp_message|truste|"
     "cookiebot|usercentrics|cookie-?(?:banner|notice|wall|consent)"
 )
-#: A captcha widget or its holder, by name (``g-recaptcha``, ``inv-recaptcha-holder``).
-_CAPTCHA_NAME = _named("captcha|recaptcha|hcaptcha|h-captcha|turnstile")
 _PAYWALL_NAME = _named(
     "paywall|pay-wall|regwall|reg-wall|meter(?:ed)?|piano|tp-modal|tp-container|"
     "subscriber-only|subscribers-only|premium-gate|content-gate|gated"
@@ -353,9 +345,10 @@ def _script_redirects(html: str) -> list[re.Match[str]]:
 
 def _in_a_handler(html: str, at: int) -> bool:
     """Whether ``at`` is in a tag's handler of what a visitor does (``onclick="location.href=
-    …"``): code run on a click, not when the page loads."""
+    …"``): code run on a click, not when the page loads. (A ``<`` that is no tag's start,
+    ``i<n`` in a script, is followed by no handler attribute.)"""
     start = html.rfind("<", max(0, at - _TAG_REACH), at)
-    if start == -1 or not html[start + 1 : start + 2].isalpha() or ">" in html[start:at]:
+    if start == -1 or not html[start + 1 : start + 2].isalpha():
         return False
     return _HANDLER.search(html, start, at) is not None
 
@@ -486,36 +479,10 @@ def _primary(language: str | None) -> str:
     return (language or "").strip().lower().replace("_", "-").split("-")[0]
 
 
-def first_check_gate(
-    signals: PageSignals, text: str, captcha_guards_forms: bool = False
-) -> str | None:
+def first_check_gate(signals: PageSignals, text: str) -> str | None:
     """Without a baseline: the gate a short page shows (a redirect, login, challenge or
-    consent page has little text of its own), or None. ``captcha_guards_forms``: every
-    captcha on the page guards a form one writes in (a comment or newsletter form:
-    :mod:`monitor.extract.gates`), so it makes no challenge page."""
+    consent page has little text of its own), or None."""
     if len(text) >= SHORT_GATE_CHARS:
         return None
-    gates = signals.gates() - {"a paywall"}
-    if captcha_guards_forms:
-        gates.discard("a bot challenge")
-    return min(gates) if gates else None
-
-
-def shows_interstitial(html: str) -> bool:
-    """Whether a page bears the marks of a challenge interstitial (not only of a captcha)."""
-    return _INTERSTITIAL.search(html, 0, _SCAN) is not None
-
-
-def is_challenge_widget(tag: str, attribute: Callable[[str], str | None]) -> bool:
-    """Whether an element is a challenge or captcha widget or its holder: its class or id
-    names one (:data:`_CAPTCHA_NAME`), or its class, id or source is a challenge's
-    (:data:`_CHALLENGE`). A script is none: it runs wherever it sits in the page."""
-    if tag in _NOT_SHOWN:
-        return False
-    names = (attribute("class") or "", attribute("id") or "")
-    if any(_CAPTCHA_NAME.search(name) for name in names):
-        return True
-    return any(_CHALLENGE.search(value) for value in (*names, attribute("src") or ""))
-
-
-_NOT_SHOWN = frozenset({"script", "noscript", "link", "meta", "style", "template"})
+    gates = sorted(signals.gates() - {"a paywall"})
+    return gates[0] if gates else None

@@ -11,11 +11,9 @@ from monitor.identity import (
     containment,
     first_check_gate,
     folded,
-    is_challenge_widget,
     judge,
     page_signals,
     paywall_prompt,
-    shows_interstitial,
     titles_agree,
 )
 
@@ -147,38 +145,6 @@ def test_signals_from_markup() -> None:
     assert signals.og_type == "website"
     assert first_check_gate(signals, "Redirecting…") is not None
     assert first_check_gate(signals, ARTICLE) is None  # a long page: an article
-
-
-def test_a_captcha_that_guards_forms_makes_no_challenge_page_but_other_gates_count() -> None:
-    captcha = PageSignals(challenge=True)
-    assert first_check_gate(captcha, "A short post.") == "a bot challenge"
-    assert first_check_gate(captcha, "A short post.", captcha_guards_forms=True) is None
-    both = PageSignals(challenge=True, password_field=True)
-    assert first_check_gate(both, "A short post.", captcha_guards_forms=True) == "a login page"
-
-
-def test_an_interstitial_is_told_from_a_captcha_by_its_marks() -> None:
-    assert shows_interstitial('<script src="/cdn-cgi/challenge-platform/h/g/orchestrate">')
-    assert shows_interstitial('<div class="cf-turnstile"></div>')
-    assert not shows_interstitial('<script src="https://www.google.com/recaptcha/api.js">')
-    assert page_signals('<div class="g-recaptcha"></div>', URL).challenge
-
-
-@pytest.mark.parametrize(
-    ("tag", "attributes", "widget"),
-    [
-        ("div", {"class": "g-recaptcha"}, True),
-        ("div", {"class": "inv-recaptcha-holder"}, True),  # an invisible captcha's holder
-        ("div", {"id": "cf-turnstile-1"}, True),
-        ("iframe", {"src": "https://challenges.cloudflare.com/cdn-cgi/challenge-platform/x"}, True),
-        ("script", {"src": "https://www.google.com/recaptcha/api.js"}, False),  # runs anywhere
-        ("div", {"class": "recaptchas-info captchaless"}, False),  # no such name part
-    ],
-)
-def test_challenge_widgets_by_their_names(
-    tag: str, attributes: dict[str, str], widget: bool
-) -> None:
-    assert is_challenge_widget(tag, attributes.get) is widget
 
 
 @pytest.mark.parametrize(

@@ -48,7 +48,6 @@ from monitor.extract.explain import (
     css_path,
     sample_of,
 )
-from monitor.extract.gates import Mark, guard_forms
 from monitor.extract.generic import common_ancestor, generic_content
 from monitor.extract.live import drop_live_elements, drop_live_lines
 from monitor.extract.metadata import extract_metadata
@@ -101,7 +100,6 @@ __all__ = [
     "Learning",
     "Removal",
     "Volatility",
-    "captcha_guards_forms",
     "explain_article",
     "extract_article",
     "learn_article",
@@ -162,13 +160,6 @@ def replay_view(
     # first: a replay removes from the tree
     metadata = extract_metadata(Document(root, indexed=False), url)
     return _replayed(root, copies, learning, volatility, rules), metadata
-
-
-def captcha_guards_forms(html: str, is_widget: Mark) -> bool:
-    """Whether the page has captcha widgets (what ``is_widget`` marks) and every one guards
-    a form one writes in (:mod:`.gates`). The page is parsed again: ask only where it
-    matters."""
-    return guard_forms(page_of(clean_markup(html))[0], is_widget)
 
 
 def page_of(html: str) -> tuple[Element, str]:
