@@ -73,8 +73,12 @@ _HANDLER = re.compile(
 )
 _TAG_REACH = 2_000  # how far back the start of a tag is looked for
 _PASSWORD = re.compile(r"""<input\b[^>]*\btype\s*=\s*["']?password\b""", re.IGNORECASE)
+#: Cloudflare's challenge pages carry ``_cf_chl_opt`` (their script's options; the old ones
+#: a ``/cdn-cgi/l/chk_`` form), not only a script under ``/cdn-cgi/challenge-platform/``:
+#: its JavaScript Detections inject one of those into every HTML page of a site that has
+#: them on (Bot Fight Mode, the free plan's default), which is no challenge.
 _CHALLENGE = re.compile(
-    r"challenge-platform|/cdn-cgi/challenge|_cf_chl_opt|cf-turnstile|challenges\.cloudflare|"
+    r"/cdn-cgi/l/chk_|_cf_chl_opt|cf-turnstile|challenges\.cloudflare|"
     r"g-recaptcha|h-captcha|hcaptcha\.com|recaptcha/api|captcha-delivery|px-captcha|"
     r"_Incapsula_Resource|aws-waf-token|awswaf|sucuri_cloudproxy|ddos-guard",
     re.IGNORECASE,

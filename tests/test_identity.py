@@ -147,6 +147,19 @@ def test_signals_from_markup() -> None:
     assert first_check_gate(signals, ARTICLE) is None  # a long page: an article
 
 
+def test_a_challenge_page_is_told_from_the_script_a_cdn_injects_into_every_page() -> None:
+    detections = "<script>a.src='/cdn-cgi/challenge-platform/scripts/jsd/main.js';</script>"
+    assert not page_signals(f"<html><body><p>Text.</p>{detections}</body></html>", URL).challenge
+    managed = (
+        "<script>window._cf_chl_opt={cvId: '3', cType: 'managed'};var cpo = "
+        "document.createElement('script');cpo.src = "
+        "'/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1?ray=1';</script>"
+    )
+    assert page_signals(f"<html><body>{managed}</body></html>", URL).challenge
+    old = '<form id="challenge-form" action="/cdn-cgi/l/chk_jschl?__cf_chl_jschl_tk__=x">'
+    assert page_signals(f"<html><body>{old}</form></body></html>", URL).challenge
+
+
 @pytest.mark.parametrize(
     "markup",
     [

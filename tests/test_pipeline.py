@@ -107,6 +107,19 @@ def test_an_added_paragraph(harness: Harness, en_site: Site) -> None:
 GATES = Path(__file__).parent / "data" / "gates"
 
 
+def test_a_short_article_with_what_a_cdn_injects_into_every_page_is_the_article(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    page = (GATES / "short_article_cf_detections_en.html").read_bytes()
+    assert b"/cdn-cgi/challenge-platform/" in page
+    http_server.set("/t/1", page)
+    watch = harness.store.watches.add(http_server.url("/t/1"))
+    first = harness.check(watch)
+    assert first.status is CheckStatus.NEW, first.error
+    (version,) = harness.store.versions.of(watch)
+    assert "the council will spend what is left on the path" in version.document
+
+
 @pytest.mark.parametrize(
     ("case", "gate"),
     [
