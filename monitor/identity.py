@@ -72,6 +72,12 @@ _HANDLER = re.compile(
     re.IGNORECASE,
 )
 _TAG_REACH = 2_000  # how far back the start of a tag is looked for
+#: A tag's start up to where one of its attributes is named: the tag's name, whole
+#: attributes, and the start of a name (``:location`` in a template's binding).
+_ATTRIBUTE_NAME = re.compile(
+    r"""<[a-zA-Z][\w:-]*(?:\s+[\w:@.-]+(?:\s*=\s*(?:"[^"]*"|'[^']*'|[^\s"'=<>`]+))?)*"""
+    r"""\s+[\w:@.-]*$"""
+)
 _PASSWORD = re.compile(r"""<input\b[^>]*\btype\s*=\s*["']?password\b""", re.IGNORECASE)
 #: Cloudflare's challenge pages carry ``_cf_chl_opt`` (their script's options; the old ones
 #: a ``/cdn-cgi/l/chk_`` form), not only a script under ``/cdn-cgi/challenge-platform/``:
@@ -349,12 +355,15 @@ def _script_redirects(html: str) -> list[re.Match[str]]:
 
 def _in_a_handler(html: str, at: int) -> bool:
     """Whether ``at`` is in a tag's handler of what a visitor does (``onclick="location.href=
-    …"``): code run on a click, not when the page loads. (A ``<`` that is no tag's start,
-    ``i<n`` in a script, is followed by no handler attribute.)"""
+    …"``): code run on a click, not when the page loads; or where a tag's attribute is
+    named (``<weather-widget location="Berlin">``: no code at all). A ``<`` that is no
+    tag's start (``i<n`` in a script) is followed by neither."""
     start = html.rfind("<", max(0, at - _TAG_REACH), at)
     if start == -1 or not html[start + 1 : start + 2].isalpha():
         return False
-    return _HANDLER.search(html, start, at) is not None
+    return _HANDLER.search(html, start, at) is not None or bool(
+        _ATTRIBUTE_NAME.match(html, start, at)
+    )
 
 
 def _first_group(match: re.Match[str]) -> str:

@@ -167,6 +167,8 @@ def test_a_challenge_page_is_told_from_the_script_a_cdn_injects_into_every_page(
         "<a href='#' onclick='window.location.replace(\"https://elsewhere.example/\")'>Go</a>",
         '<select onchange="location = this.value"><option>1</option></select>',
         '<div data-share-sheet-location="2">Share</div>',
+        '<weather-widget location="Berlin"></weather-widget>',  # an attribute, no code
+        '<div v-bind:x="1" :location="venue"></div>',
     ],
 )
 def test_a_redirect_a_visitor_triggers_is_no_redirect_page(markup: str) -> None:
@@ -181,6 +183,8 @@ def test_a_redirect_a_visitor_triggers_is_no_redirect_page(markup: str) -> None:
         '<script>if (a <b) location.href = "https://elsewhere.example/";</script>',
         '<script>if (x<y && onclick="1") location.href = "https://elsewhere.example/";</script>',
         "<body onload=\"location.href='https://elsewhere.example/'\">",
+        '<script>for(i=0;i<n;i++){}location="https://elsewhere.example/"</script>',
+        "<div data-go='location=\"https://elsewhere.example/\"'></div>",  # as before
     ],
 )
 def test_a_redirect_on_load_is_a_redirect_page(markup: str) -> None:
