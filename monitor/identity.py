@@ -79,12 +79,14 @@ _ATTRIBUTE_NAME = re.compile(
     r"""\s+[\w:@.-]*$"""
 )
 _PASSWORD = re.compile(r"""<input\b[^>]*\btype\s*=\s*["']?password\b""", re.IGNORECASE)
-#: Cloudflare's challenge pages carry ``_cf_chl_opt`` (their script's options; the old ones
-#: a ``/cdn-cgi/l/chk_`` form), not only a script under ``/cdn-cgi/challenge-platform/``:
-#: its JavaScript Detections inject one of those into every HTML page of a site that has
-#: them on (Bot Fight Mode, the free plan's default), which is no challenge.
+#: Cloudflare's challenge pages carry ``_cf_chl_opt`` (their script's options) and load an
+#: ``…/orchestrate/<kind>/`` script (the old ones post a ``/cdn-cgi/l/chk_`` form), not only
+#: a script under ``/cdn-cgi/challenge-platform/``: its JavaScript Detections inject one of
+#: those into every HTML page of a site that has them on (Bot Fight Mode, the free plan's
+#: default), which is no challenge.
 _CHALLENGE = re.compile(
-    r"/cdn-cgi/l/chk_|_cf_chl_opt|cf-turnstile|challenges\.cloudflare|"
+    r"/cdn-cgi/l/chk_|_cf_chl_opt|orchestrate/chl_page|orchestrate/managed|orchestrate/jsch|"
+    r"orchestrate/captcha|cf-turnstile|challenges\.cloudflare|"
     r"g-recaptcha|h-captcha|hcaptcha\.com|recaptcha/api|captcha-delivery|px-captcha|"
     r"_Incapsula_Resource|aws-waf-token|awswaf|sucuri_cloudproxy|ddos-guard",
     re.IGNORECASE,
@@ -346,24 +348,29 @@ def _script_redirects(html: str) -> list[re.Match[str]]:
         window = max(0, at - 40)
         for match in _SCRIPT_REDIRECT.finditer(html, window, min(len(html), at + 600)):
             span = (match.start(), match.end())
-            if span not in seen and not _in_a_handler(html, match.start()):
-                seen.add(span)
+            if span in seen:  # each match is looked at once (the windows overlap)
+                continue
+            seen.add(span)
+            if not _visitors_or_attribute(html, match):
                 found.append(match)
         start = at + 1
     return found
 
 
-def _in_a_handler(html: str, at: int) -> bool:
-    """Whether ``at`` is in a tag's handler of what a visitor does (``onclick="location.href=
-    …"``): code run on a click, not when the page loads; or where a tag's attribute is
-    named (``<weather-widget location="Berlin">``: no code at all). A ``<`` that is no
-    tag's start (``i<n`` in a script) is followed by neither."""
+def _visitors_or_attribute(html: str, match: re.Match[str]) -> bool:
+    """Whether a script redirect's match is in a tag's handler of what a visitor does
+    (``onclick="location.href=…"``): code run on a click, not when the page loads; or, for
+    a bare ``location = …``, where a tag's attribute is named (``<weather-widget
+    location="Berlin">``: no code at all). A ``<`` that is no tag's start (``i<n`` in a
+    script) is followed by neither."""
+    at = match.start()
     start = html.rfind("<", max(0, at - _TAG_REACH), at)
     if start == -1 or not html[start + 1 : start + 2].isalpha():
         return False
-    return _HANDLER.search(html, start, at) is not None or bool(
-        _ATTRIBUTE_NAME.match(html, start, at)
-    )
+    if _HANDLER.search(html, start, at) is not None:
+        return True
+    bare = match.group(3) is not None  # ``window.location…`` is never an attribute's name
+    return bare and _ATTRIBUTE_NAME.match(html, start, at) is not None
 
 
 def _first_group(match: re.Match[str]) -> str:

@@ -156,6 +156,8 @@ def test_a_challenge_page_is_told_from_the_script_a_cdn_injects_into_every_page(
         "'/cdn-cgi/challenge-platform/h/b/orchestrate/chl_page/v1?ray=1';</script>"
     )
     assert page_signals(f"<html><body>{managed}</body></html>", URL).challenge
+    rendered = '<script src="/cdn-cgi/challenge-platform/h/g/orchestrate/jsch/v1"></script>'
+    assert page_signals(f"<html><body>{rendered}</body></html>", URL).challenge
     old = '<form id="challenge-form" action="/cdn-cgi/l/chk_jschl?__cf_chl_jschl_tk__=x">'
     assert page_signals(f"<html><body>{old}</form></body></html>", URL).challenge
 
@@ -184,6 +186,8 @@ def test_a_redirect_a_visitor_triggers_is_no_redirect_page(markup: str) -> None:
         '<script>if (x<y && onclick="1") location.href = "https://elsewhere.example/";</script>',
         "<body onload=\"location.href='https://elsewhere.example/'\">",
         '<script>for(i=0;i<n;i++){}location="https://elsewhere.example/"</script>',
+        "<script>// readers of <amp pages go to the new address\n"
+        'window.location.replace("https://elsewhere.example/");</script>',
         "<div data-go='location=\"https://elsewhere.example/\"'></div>",  # as before
     ],
 )
@@ -226,3 +230,8 @@ def test_a_refresh_to_the_same_page_is_no_redirect() -> None:
     assert page_signals('<meta http-equiv="refresh" content="300">', URL).refresh_to is None
     script = "<script>window.location.href = '/other/';</script>"
     assert page_signals(script, URL).refresh_to == "https://news.example/other/"
+
+
+def test_a_page_of_attributes_named_location_shows_no_redirect() -> None:
+    unit = "<w" + ' location="x"' * 150 + ">"
+    assert page_signals("<html>" + unit * 200 + "</html>", URL).refresh_to is None
