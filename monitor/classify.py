@@ -19,7 +19,9 @@ HTML_TYPES = frozenset({"text/html", "application/xhtml+xml", "text/plain", "app
 _CHALLENGE_TITLES = re.compile(
     r"^(just a moment\.*|attention required!? \| cloudflare|please wait\.*|"
     r"ddos-guard|access denied|403 forbidden|checking your browser.*|"
-    r"human verification|are you a robot\??)$",
+    r"human verification|are you a robot\??|"
+    # Anubis's proof-of-work page (served with 200, and longer than a short error page)
+    r"making sure you['’]re not a bot!?|vercel security checkpoint)$",
     re.IGNORECASE,
 )
 

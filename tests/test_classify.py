@@ -66,6 +66,13 @@ def test_soft_errors_from_the_response(kw: dict[str, object], reason: str) -> No
     ("title", "text", "reason"),
     [
         ("Just a moment...", "Checking your browser before accessing the site.", "bot challenge"),
+        (
+            "Making sure you're not a bot!",
+            "You are seeing this because the administrator of this website has set up a "
+            "proof-of-work check against the scourge of AI companies scraping websites. " * 4,
+            "bot challenge",
+        ),
+        ("Vercel Security Checkpoint", "We're verifying your browser.", "bot challenge"),
         ("Site under maintenance", "We will be back soon.", "maintenance"),
         ("メンテナンス中", "ただいまメンテナンス中です。しばらくお待ちください。", "maintenance"),
         ("ページが見つかりません", "お探しのページは見つかりませんでした。", "page not found"),
