@@ -207,7 +207,7 @@ def _kind(cmdline: str) -> str:
         return f"chromium {kind} {service.split('.')[-2] if service else ''}".strip()
     if "playwright" in cmdline or "node" in cmdline.split(" ", 1)[0]:
         return "playwright driver"
-    return "monitor worker" if "monitor.workers" in cmdline else cmdline.split(" ", 3)[-1][:40]
+    return "monitor worker" if "monitor.worker" in cmdline else cmdline.split(" ", 3)[-1][:40]
 
 
 def pct(values: list[float], p: float) -> float:
