@@ -19,8 +19,6 @@ from urllib.parse import urlsplit
 
 from monitor.config import Rules
 from monitor.errors import FeedError
-from monitor.extract import explain_article
-from monitor.extract.shell import browser_hint
 from monitor.feeds.parse import feed_links, parse_document
 from monitor.models import CheckStatus, Confidence, FetchOutcome, FetchResult
 from monitor.pipeline import Checker, CheckResult
@@ -140,6 +138,8 @@ def _refused(url: str, record: CheckRecord, feeds: tuple[str, ...]) -> AddOutcom
 
 def _browser_hint(fetched: FetchResult, record: CheckRecord) -> str | None:
     """Why the page fetched looks like an app shell (see :mod:`monitor.extract.shell`)."""
+    from monitor.extract.shell import browser_hint
+
     if fetched.outcome is not FetchOutcome.OK:
         return None
     text = record.new_snapshot.text if record.new_snapshot is not None else None
@@ -170,6 +170,8 @@ def _unsaved_watch(url: str, request: AddRequest) -> Watch:
 
 def _preview(checker: Checker, watch: Watch, fetched: FetchResult) -> Preview | None:
     """The watch's current version, and which rule chose its text."""
+    from monitor.extract.article import explain_article
+
     snapshot = checker.store.versions.current(watch)
     if snapshot is None:
         return None

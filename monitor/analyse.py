@@ -16,13 +16,8 @@ from dataclasses import dataclass, field, replace
 
 from monitor.config import Rules
 from monitor.diff import diff_texts
-from monitor.extract import (
-    Learning,
-    Volatility,
-    learn_article,
-    replay_fingerprint,
-    replay_view,
-)
+from monitor.extract.learned import Learning
+from monitor.extract.volatile import Volatility
 from monitor.identity import PageSignals, page_signals
 from monitor.models import Article, Metadata, TextDiff
 
@@ -59,6 +54,8 @@ def analyse_page(
 ) -> Analysis:
     """Extract the article (less the lines ``churn`` covers), read the page's signals and,
     if the article differs from ``previous``, diff it (CPU only)."""
+    from monitor.extract.article import learn_article
+
     article, learning = learn_article(html, url, rules)
     analysis = Analysis(article, "", None, page_signals(html, url), article, learning)
     return renormalised(analysis, churn or Volatility(), previous)
@@ -90,6 +87,8 @@ def without_churn(title: str, text: str, churn: Volatility) -> tuple[str, str]:
 
 def replay_page(html: str, learning: Learning, churn: Volatility, rules: Rules) -> str | None:
     """The replay fingerprint of a page (None: the learned region is not on it)."""
+    from monitor.extract.article import replay_fingerprint
+
     return replay_fingerprint(html, learning, churn, rules)
 
 
@@ -107,5 +106,7 @@ def second_look_at(
     html: str, url: str, learning: Learning, churn: Volatility, rules: Rules
 ) -> SecondLook:
     """:class:`SecondLook` of a page (CPU only)."""
+    from monitor.extract.article import replay_view
+
     fingerprint, metadata = replay_view(html, url, learning, churn, rules)
     return SecondLook(fingerprint, page_signals(html, url), metadata)

@@ -21,8 +21,6 @@ from pathlib import Path
 from typing import Any, TypeVar
 from urllib.parse import urlsplit
 
-from cssselect import HTMLTranslator, SelectorError
-
 from monitor.errors import ConfigError
 from monitor.pace import DEFAULT_DECAY, DecaySchedule, Tier
 from monitor.request import (
@@ -408,13 +406,14 @@ def parse_http_url(value: object) -> str:
     return url
 
 
-_CSS = HTMLTranslator()  # the translation extraction compiles selectors with (extract/css.py)
-
-
 def check_selector(selector: str) -> str | None:
-    """None if ``selector`` is valid CSS, else a one-line reason."""
+    """None if ``selector`` is valid CSS, else a one-line reason (checked as extraction
+    compiles selectors, :mod:`monitor.extract.css`; cssselect is imported by a config that
+    has selectors only)."""
+    from cssselect import HTMLTranslator, SelectorError
+
     try:
-        _CSS.css_to_xpath(selector)
+        HTMLTranslator().css_to_xpath(selector)
     except SelectorError as exc:
         return str(exc).splitlines()[0] if str(exc) else type(exc).__name__
     return None

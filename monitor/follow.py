@@ -15,16 +15,19 @@ import logging
 import random
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING
 
 from monitor.clock import iso
 from monitor.errors import FetchCancelled, MonitorError
-from monitor.feeds.discover import Discovery, poll_feed
 from monitor.fetch import Fetcher
 from monitor.pace import format_duration
 from monitor.request import RequestOptions
 from monitor.schedule import WatchScheduler
 from monitor.store import Store
 from monitor.store.feeds import Feed
+
+if TYPE_CHECKING:
+    from monitor.feeds.discover import Discovery
 
 log = logging.getLogger(__name__)
 
@@ -110,7 +113,10 @@ class Follower:
         return job
 
     async def poll(self, feed_id: int) -> Discovery | None:
-        """Poll one feed now; its failure is recorded, never raised."""
+        """Poll one feed now; its failure is recorded, never raised. (The feed parsers are
+        imported by a daemon's first poll: one that follows no feed never needs them.)"""
+        from monitor.feeds.discover import poll_feed
+
         if not self.accepting:
             return None
         task = asyncio.current_task()

@@ -26,7 +26,7 @@ from dataclasses import replace
 from monitor.analyse import Analysis, renormalised, without_churn
 from monitor.config import Rules
 from monitor.extract import EXTRACTOR_VERSION
-from monitor.extract.replay import Learned, Learning
+from monitor.extract.learned import Learned, Learning
 from monitor.extract.volatile import Volatility, churned_alike, learn, learn_texts
 
 

@@ -36,7 +36,7 @@ from monitor.compare import FLAP_WINDOW, Comparer
 from monitor.config import Config, Rules
 from monitor.errors import ExtractError, FetchCancelled, StaleBaselineError
 from monitor.extract import EXTRACTOR_VERSION, Volatility
-from monitor.extract.replay import Learned, Learning
+from monitor.extract.learned import Learned, Learning
 from monitor.fetch import Fetcher
 from monitor.history import change_report_of
 from monitor.learn import after_unchanged, document, first_look, fresh, learned_for, second_look

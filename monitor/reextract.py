@@ -13,7 +13,7 @@ from monitor.analyse import text_sha256
 from monitor.classify import classify_article
 from monitor.config import Config
 from monitor.errors import ExtractError, StaleBaselineError
-from monitor.extract import EXTRACTOR_VERSION, extract_article
+from monitor.extract import EXTRACTOR_VERSION
 from monitor.fetch import decode_html
 from monitor.identity import page_signals
 from monitor.models import FetchOutcome, FetchResult
@@ -43,7 +43,10 @@ def reextract_watch(
 ) -> Reextracted:
     """Run today's extractor over the stored page of the current version; store a different
     text as the new baseline (not a change: nothing is reported or notified), or record that
-    today's extractor gives the same text (and how sure it is)."""
+    today's extractor gives the same text (and how sure it is). The extractor is imported
+    here: a checker that re-baselines no watch never imports it."""
+    from monitor.extract.article import extract_article
+
     current = store.versions.current(watch)
     if current is None:
         return Reextracted(watch, None, note="no version yet")

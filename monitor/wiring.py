@@ -12,7 +12,7 @@ from concurrent.futures import Executor
 
 from monitor.clock import Clock, iso, system_clock
 from monitor.config import Config
-from monitor.feeds.discover import FeedPacer
+from monitor.feeds.pacer import FeedPacer
 from monitor.fetch import Fetcher
 from monitor.outbox import channel_map
 from monitor.pipeline import Checker

@@ -14,7 +14,8 @@ from server import LocalServer, Response
 from monitor import samplesite
 from monitor.cli import cli
 from monitor.config import Config, FeedConfig, Settings
-from monitor.feeds.discover import Discovery, FeedPacer, FeedReader, poll_feed
+from monitor.feeds.discover import Discovery, FeedReader, poll_feed
+from monitor.feeds.pacer import FeedPacer
 from monitor.feeds.poll import fetch_feed
 from monitor.fetch import Fetcher
 from monitor.pipeline import Checker, CheckResult

@@ -20,7 +20,8 @@ from starlette.applications import Starlette
 
 from monitor import samplesite
 from monitor.config import Config, FeedConfig, Settings
-from monitor.feeds.discover import FeedPacer, poll_feed
+from monitor.feeds.discover import poll_feed
+from monitor.feeds.pacer import FeedPacer
 from monitor.fetch import Fetcher
 from monitor.pace import DecaySchedule, Tier
 from monitor.pipeline import Checker

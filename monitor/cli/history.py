@@ -82,7 +82,7 @@ def _inactive_reason(row: dict[str, Any]) -> str:
 @pass_app
 def log_(app: App, watch: str, as_json: bool, limit: int) -> None:
     """Show the versions, changes and recent checks of one watch."""
-    from monitor.feeds.discover import schedule_dicts
+    from monitor.feeds.pacer import schedule_dicts
     from monitor.store.read import (
         change_dict,
         learned_dict,
@@ -118,7 +118,7 @@ def log_(app: App, watch: str, as_json: bool, limit: int) -> None:
 
 
 def _print_learned(watch: Any) -> None:
-    from monitor.extract.replay import Learned
+    from monitor.extract.learned import Learned
 
     learned = Learned.from_json(watch.learned)
     if learned is None:
@@ -283,7 +283,7 @@ def diff(app: App, watch: str, a: int | None, b: int | None, fmt: str | None) ->
 @pass_app
 def status(app: App, as_json: bool) -> None:
     """Show each watch's last check, status, next check and consecutive errors."""
-    from monitor.feeds.discover import schedule_dicts
+    from monitor.feeds.pacer import schedule_dicts
     from monitor.models import Confidence
     from monitor.store.read import confidences, watch_dict
 

@@ -7,14 +7,16 @@ import dataclasses
 import json
 import sys
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import click
 
-from monitor.add import AddOutcome, AddRequest, is_home
 from monitor.cli import App, Column, cli, fit, pass_app, plural, table
 from monitor.config import parse_http_url, parse_interval, parse_watch_name
 from monitor.errors import UsageError
+
+if TYPE_CHECKING:
+    from monitor.add import AddOutcome, AddRequest
 
 
 @cli.command()
@@ -71,6 +73,8 @@ def add(
         feed = _probe_feed(app, url)
         _follow(app, feed, (name, seconds, any_host), page=url)
         return
+    from monitor.add import AddRequest
+
     outcome = _add(app, AddRequest(url, name, seconds, force))
     if not outcome.added:
         raise UsageError(_not_added(outcome))
@@ -118,6 +122,7 @@ def _not_added(outcome: AddOutcome) -> str:
 
 
 def _print_added(outcome: AddOutcome) -> None:
+    from monitor.add import is_home
     from monitor.report import clean
 
     watch, check, preview = outcome.watch, outcome.check, outcome.preview

@@ -27,8 +27,8 @@ from monitor.extract.boilerplate import (
     is_credit,
     is_notice,
     is_picture_counter,
-    units,
 )
+from monitor.extract.measure import units
 from monitor.extract.text import (
     BLOCK_TAGS,
     CELL_TAGS,

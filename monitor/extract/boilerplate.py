@@ -22,6 +22,7 @@ from collections.abc import Sequence
 from functools import lru_cache
 from itertools import pairwise
 
+from monitor.extract.measure import PAGE_CACHE, is_sentence, units
 from monitor.extract.text import Element, normalize_line
 
 log = logging.getLogger(__name__)
@@ -43,8 +44,6 @@ BOILERPLATE_NAMES = re.compile(
 )
 NEUTRAL_TAGS = frozenset({"html", "body", "main", "article"})
 _DIGIT = re.compile(r"\d")
-_CJK = re.compile(r"[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
-_WORDS = re.compile(r"[^\W\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]+")
 
 #: Whole short lines that are furniture in any article: labels, prompts, widget titles.
 FURNITURE = re.compile(
@@ -329,20 +328,6 @@ _YEAR = re.compile(r"(?:19|20)\d\d")
 _CLOSING_QUOTES = " \"'”“’‘」』»«"
 
 
-#: Entries in each of the caches of what a page repeats (its class names, a block's text
-#: measured by several rules). They live as long as the process: at 1,024 entries each they
-#: hold about 1 MB in all, where 8,192 held 9 MB in every extraction process after 300
-#: corpus pages and answered 3-10% more lookups (extraction as fast).
-PAGE_CACHE = 1024
-
-
-@lru_cache(maxsize=PAGE_CACHE)  # the same block's text is measured by several rules
-def units(text: str) -> float:
-    """The amount of text: words, plus half a unit per CJK character."""
-    words = len(_WORDS.findall(text))
-    return words if text.isascii() else words + 0.5 * len(_CJK.findall(text))
-
-
 def boilerplate_reason(element: Element, names: bool = True) -> str:
     """Why ``element`` looks like boilerplate by its tag or names ("" when it does not);
     ``names=False`` looks at tags and roles only."""
@@ -509,13 +494,6 @@ def is_dateline(text: str) -> bool:
     if _says(text):
         return head <= LABEL_UNITS
     return head <= DATELINE_HEAD_UNITS
-
-
-def is_sentence(text: str) -> bool:
-    """True for a line ending as a sentence ends ("特此通告。"), not as a label."""
-    return text.endswith(("。", "！", "？", "!", "?")) or (
-        text.endswith(".") and not text.endswith("..")
-    )
 
 
 def line_reason(text: str) -> str:

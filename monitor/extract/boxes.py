@@ -33,7 +33,8 @@ from functools import lru_cache
 
 from lxml import etree
 
-from monitor.extract.boilerplate import PAGE_CACHE, TOC_TOGGLE, is_sentence, name_parts
+from monitor.extract.boilerplate import TOC_TOGGLE, name_parts
+from monitor.extract.measure import PAGE_CACHE, is_sentence
 from monitor.extract.text import Element
 
 #: Boxes holding together more than this share of their container's text are never removed.

@@ -30,9 +30,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitor.extract.blocks import Block
-from monitor.extract.boilerplate import units
 from monitor.extract.declared import Trigrams, trigrams
 from monitor.extract.evidence import DECLARED_AGREES, SHORT_UNITS, Support
+from monitor.extract.measure import units
 from monitor.models import Confidence
 
 log = logging.getLogger(__name__)

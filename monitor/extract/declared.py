@@ -20,8 +20,9 @@ import logging
 from collections.abc import Iterable
 
 from monitor.extract.blocks import Block
-from monitor.extract.boilerplate import PARAGRAPH_UNITS, units
+from monitor.extract.boilerplate import PARAGRAPH_UNITS
 from monitor.extract.css import Document
+from monitor.extract.measure import units
 from monitor.extract.metadata import jsonld_objects
 from monitor.extract.text import TITLE_AGREEMENT, Element, agrees, tokens
 

@@ -23,8 +23,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 from monitor.extract.blocks import Block
-from monitor.extract.boilerplate import PARAGRAPH_UNITS, units
+from monitor.extract.boilerplate import PARAGRAPH_UNITS
 from monitor.extract.declared import Trigrams, trigrams
+from monitor.extract.measure import units
 from monitor.extract.text import agrees, tokens
 from monitor.models import Confidence
 

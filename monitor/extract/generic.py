@@ -41,9 +41,7 @@ from monitor.extract.boilerplate import (
     closing_start,
     crumb_reason,
     is_closing,
-    is_sentence,
     resumes,
-    units,
     without_trailing_credit,
 )
 from monitor.extract.choice import Candidate, choose, projected_values
@@ -63,6 +61,7 @@ from monitor.extract.evidence import (
     support,
     text_support,
 )
+from monitor.extract.measure import is_sentence, units
 from monitor.extract.second import SecondView, no_view
 from monitor.extract.text import Element, agrees, normalize_line, tokens
 from monitor.models import Confidence

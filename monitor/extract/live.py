@@ -45,8 +45,9 @@ from functools import lru_cache
 
 from lxml import etree
 
-from monitor.extract.boilerplate import PAGE_CACHE, name_parts
+from monitor.extract.boilerplate import name_parts
 from monitor.extract.css import Document
+from monitor.extract.measure import PAGE_CACHE
 from monitor.extract.text import Element, drop_tree
 
 #: An element holding more than this share of the page's text is never removed.

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from functools import cached_property, lru_cache
 from typing import Any
 
-from monitor.extract.boilerplate import is_sentence, units
+from monitor.extract.measure import is_sentence, units
 
 #: Two fetches that differ in more than this share of their lines teach nothing.
 MAX_CHURN_SHARE = 0.35

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from monitor.errors import StoreError
-from monitor.extract.replay import Learned
+from monitor.extract.learned import Learned
 from monitor.models import Confidence
 from monitor.store import StoreReader
 from monitor.store.database import Database

@@ -16,7 +16,7 @@ from starlette.requests import Request
 from starlette.responses import RedirectResponse, Response
 
 from monitor.errors import WebError
-from monitor.extract.replay import Learned
+from monitor.extract.learned import Learned
 from monitor.report import content_language, notes
 from monitor.store import Watch
 from monitor.store.read import (

@@ -16,7 +16,7 @@ from starlette.templating import Jinja2Templates
 from monitor.clock import Clock
 from monitor.errors import UsageError, WebError
 from monitor.excerpt import first_passage
-from monitor.feeds.discover import schedule_dicts
+from monitor.feeds.pacer import schedule_dicts
 from monitor.history import compare_versions, report_from_change, stored_ops
 from monitor.models import ChangeReport
 from monitor.store import Snapshot, Watch

@@ -53,6 +53,22 @@ def test_the_commands_are_imported_only_when_one_is_looked_up() -> None:
     assert imported.stdout.strip() == "[]"
 
 
+def test_a_run_of_checks_imports_no_html_parser() -> None:
+    """The checker hands every page to its extraction workers and keeps, compares and
+    stores what they return: `monitor check`, the daemon's wiring and the pipeline import
+    neither lxml nor the extractor (about 6 MB of the checking process), and neither do the
+    modules of what a worker returns."""
+    heavy = ("lxml", "cssselect", "monitor.extract.article", "monitor.extract.replay")
+    code = (
+        "import sys, monitor.cli, monitor.cli.check, monitor.wiring, monitor.pipeline, "
+        "monitor.analyse, monitor.learn, monitor.extract.learned; "
+        f"print([m for m in sys.modules if m.startswith({heavy})])"
+    )
+    imported = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
+    assert imported.returncode == 0, imported.stderr
+    assert imported.stdout.strip() == "[]"
+
+
 def test_add_check_edit_check_diff(workdir: Path, http_server: LocalServer) -> None:
     url = serve_article(http_server)
     added = run("add", url, "--name", "ipd", "--interval", "30m")

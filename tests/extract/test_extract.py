@@ -713,3 +713,16 @@ def test_explain_lists_the_picture_credits_and_gallery_counters_left_out() -> No
     assert found["generic: gallery counter"][0] == 1
     assert "Werft Mittelsee | Jana Roth" not in explanation.article.text
     assert "picture credit" in explanation.describe()
+
+
+def test_the_package_names_come_from_their_modules_when_first_used() -> None:
+    """``monitor.extract`` imports the extractor only when one of its names is used (the
+    checking process never does), and a name it does not have is an AttributeError."""
+    import monitor.extract as package
+    from monitor.extract import article, text
+
+    assert package.extract_article is article.extract_article
+    assert package.normalize_line is text.normalize_line
+    assert package.EXTRACTOR_VERSION == article.EXTRACTOR_VERSION
+    with pytest.raises(AttributeError, match="no attribute 'nothing'"):
+        package.nothing  # noqa: B018

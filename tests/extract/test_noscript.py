@@ -9,9 +9,9 @@ from pathlib import Path
 import pytest
 
 from monitor.extract import extract_article, learn_article, replay_fingerprint
+from monitor.extract.learned import Learned
 from monitor.extract.noscript import MAX_COPIES, shown_without_script
 from monitor.extract.parse import parse_html
-from monitor.extract.replay import Learned
 from monitor.extract.volatile import Volatility
 
 CASE = Path(__file__).parents[1] / "data" / "extract" / "blog_post_noscript_copy.html"

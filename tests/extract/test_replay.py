@@ -10,7 +10,7 @@ from collections.abc import Callable
 import pytest
 
 from monitor.extract import extract_article, learn_article, replay_fingerprint
-from monitor.extract.replay import Learning
+from monitor.extract.learned import Learning
 from monitor.extract.volatile import Volatility, learn
 
 PARAGRAPHS = (
@@ -208,8 +208,9 @@ def test_a_learning_that_read_the_region_otherwise_teaches_no_churn() -> None:
     from monitor.analyse import analyse_page
     from monitor.config import Rules
     from monitor.extract import EXTRACTOR_VERSION
+    from monitor.extract.learned import Learned
     from monitor.extract.parse import parse_html
-    from monitor.extract.replay import Learned, find_region, region_lines
+    from monitor.extract.replay import find_region, region_lines
     from monitor.learn import after_unchanged, rules_key
 
     def post(teaser: str, extra: str = "") -> str:

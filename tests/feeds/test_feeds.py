@@ -19,7 +19,7 @@ from monitor import samplesite
 from monitor.cli import Environment, cli
 from monitor.config import FeedConfig, WatchConfig
 from monitor.errors import FeedError, UsageError
-from monitor.feeds.discover import FeedPacer
+from monitor.feeds.pacer import FeedPacer
 from monitor.feeds.parse import parse_document
 from monitor.feeds.poll import FeedFetch
 from monitor.fetch import Fetcher

@@ -49,7 +49,7 @@ from webdb import (
 from monitor import samplesite
 from monitor.cli import cli
 from monitor.errors import StoreError
-from monitor.feeds.discover import schedule_dicts
+from monitor.feeds.pacer import schedule_dicts
 from monitor.store import Store
 from monitor.store.read import ReadOnlyStore
 from monitor.web import build_server, create_app, is_loopback
