@@ -4,7 +4,9 @@
 page's signals (:mod:`monitor.identity`) and the diff against the previous text.
 :func:`replay_page` is the cheap look of a routine check (:mod:`monitor.extract.replay`).
 This module imports only what they need (extraction and diffing), so a worker process stays
-small: about 25 MB instead of the 40 MB of the whole pipeline. The second extractor
+small: about 25 MB instead of the 40 MB of the whole pipeline; and it imports the extractor
+in the functions that run it, so the checker, which uses its data classes, imports no HTML
+parser. The second extractor
 (trafilatura, :mod:`monitor.extract.second`) is imported only when a page's evidence leaves
 the generic extractor unsure, and then adds 15-20 MB to that worker.
 """
