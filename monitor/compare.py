@@ -18,7 +18,14 @@ from monitor.config import Config
 from monitor.extract import EXTRACTOR_VERSION
 from monitor.fetch import decode_html
 from monitor.history import is_silent_edit, version_ref
-from monitor.identity import PageSignals, Seen, first_check_gate, judge, page_signals
+from monitor.identity import (
+    PageSignals,
+    Seen,
+    first_check_gate,
+    judge,
+    page_signals,
+    stood_in_for,
+)
 from monitor.models import CheckStatus, FetchResult, Metadata
 from monitor.store import Baseline, CheckRecord, NewChange, Snapshot, Store, Watch
 from monitor.store.records import new_snapshot
@@ -116,9 +123,10 @@ class Comparer:
             baseline = replace(baseline, signals=self.signals.of(current))
         article = analysis.article
         page = _seen(article.title, article.text, fetched.final_url, article.metadata)
-        judgement = judge(baseline, replace(page, signals=analysis.signals))
+        page = replace(page, signals=analysis.signals)
+        judgement = judge(baseline, page)
         if judgement.stand_in is not None:
-            return Verdict(CheckStatus.SOFT_ERROR, judgement.stand_in)
+            return self._stand_in(watch, held, current, page, analysis, judgement.stand_in)
         if not is_collapse(current.document, article.document, self.config.settings.collapse_ratio):
             return Verdict(None)
         reason = (
@@ -128,6 +136,30 @@ class Comparer:
         if not judgement.contained:
             return Verdict(CheckStatus.SOFT_ERROR, f"{reason}, to text not from the article")
         return self._unless_confirmed(watch, held, analysis.text_sha256, reason)
+
+    def _stand_in(
+        self,
+        watch: Watch,
+        held: Baseline,
+        current: Snapshot,
+        page: Seen,
+        analysis: Analysis,
+        reason: str,
+    ) -> Verdict:
+        """A page that is not the article the stored version is: a soft error, unless the
+        stored version is the watch's first and only one and it stood in for this page
+        (:func:`monitor.identity.stood_in_for`: a gate page stored as the first version).
+        Then the page replaces it once seen on ``collapse_confirm`` checks in a row, as the
+        change it is: a first version never judged against anything cannot keep a watch
+        from its article for ever."""
+        if current.version != 1 or self.store.versions.last_number(watch.id) != 1:
+            return Verdict(CheckStatus.SOFT_ERROR, reason)
+        first = _seen(current.title, current.text, current.final_url, current.metadata)
+        gate = stood_in_for(replace(first, signals=self.signals.of(current)), page)
+        if gate is None:
+            return Verdict(CheckStatus.SOFT_ERROR, reason)
+        why = f"{reason}; the first version looks like {gate} that stood in for the article"
+        return self._unless_confirmed(watch, held, analysis.text_sha256, why)
 
     def _unless_confirmed(self, watch: Watch, held: Baseline, sha: str, reason: str) -> Verdict:
         """No verdict if the same text was seen on the last ``collapse_confirm - 1`` checks

@@ -30,14 +30,16 @@ in the old one.
 Without a baseline (:func:`first_check_gate`), a page shorter than :data:`SHORT_GATE_CHARS`
 that shows a gate is that gate, not an article, wherever the gate's markup sits: a gate page
 stored as an article's first version would make every later version "another page". A
-redirect a visitor triggers (``onclick="location.href=…"``) is no redirect page.
+redirect a visitor triggers (``onclick="location.href=…"``) is no redirect page. A longer gate
+page that became a first version gives way to the article it stood in for
+(:func:`stood_in_for`).
 """
 
 from __future__ import annotations
 
 import json
 import re
-from dataclasses import asdict, dataclass, field, fields
+from dataclasses import asdict, dataclass, field, fields, replace
 from urllib.parse import urljoin, urlsplit
 
 #: Both overlaps at least this: the same article (edited, retitled or moved).
@@ -506,3 +508,26 @@ def first_check_gate(signals: PageSignals, text: str) -> str | None:
         return None
     gates = sorted(signals.gates() - {"a paywall"})
     return gates[0] if gates else None
+
+
+def stood_in_for(first: Seen, page: Seen) -> str | None:
+    """The gate a watch's *first* version showed, if that version only stood in for the
+    article ``page`` is: a gate page long enough to pass :func:`first_check_gate` (a login
+    page with its help text, a challenge that explains itself) is stored as an article's
+    first version, and every later fetch of the real article is then "another page".
+
+    It stood in when the first version showed a gate that ``page`` does not show, ``page``
+    is longer, would itself be accepted as a first version, and nothing but its title says
+    it is another page (the same canonical URL, final URL and language, and no ``og:type``
+    but an article's). A first version without a gate never stood in: a page that shares
+    little with it is another page, however it looks."""
+    gates = first.signals.gates()
+    if not gates or gates & page.signals.gates() or len(page.text) <= len(first.text):
+        return None
+    if first_check_gate(page.signals, page.text) is not None:
+        return None
+    if page.signals.og_type not in (None, "article"):
+        return None  # a page that says it is a website, a profile, a video: no article
+    if _other_identity(first, replace(page, title=first.title)):
+        return None
+    return sorted(gates)[0]

@@ -14,6 +14,7 @@ from monitor.identity import (
     judge,
     page_signals,
     paywall_prompt,
+    stood_in_for,
     titles_agree,
 )
 
@@ -130,6 +131,53 @@ def test_a_login_page_showing_a_teaser_is_a_stand_in() -> None:
     page = seen(title="Log in", text=teaser, signals=PageSignals(password_field=True))
     reason = judge(seen(), page).stand_in
     assert reason is not None and "login" in reason
+
+
+LOGIN_TEXT = (
+    "This story is for members. Log in with the e-mail address and password of your "
+    "account to keep reading, to comment and to manage your newsletters.\n"
+    "Forgot your password? We will e-mail you a link to set a new one.\n"
+    "Not a member yet? Membership pays for the reporting of our newsroom."
+)
+LOGIN = {"title": "Members' area", "text": LOGIN_TEXT, "signals": PageSignals(password_field=True)}
+
+
+def test_a_first_version_that_was_a_login_page_stood_in_for_the_article() -> None:
+    first = seen(**LOGIN)
+    assert judge(first, seen()).stand_in is not None  # "another page" of the login page
+    assert stood_in_for(first, seen()) == "a login page"
+    # the article with a captcha in its comment form: the login gate went all the same
+    assert stood_in_for(first, seen(signals=PageSignals(challenge=True))) == "a login page"
+
+
+@pytest.mark.parametrize(
+    ("first", "page"),
+    [
+        ({}, {}),  # a first version without a gate never stood in
+        ({}, {"title": "Another story", "text": ARTICLE + " More."}),
+        (LOGIN, {"signals": PageSignals(password_field=True)}),  # the gate is still there
+        (LOGIN, {"text": LOGIN_TEXT[:150]}),  # shorter than the first version
+        (LOGIN, {"canonical_url": "https://news.example/other/"}),
+        (LOGIN, {"final_url": "https://news.example/"}),
+        (LOGIN, {"language": "de-DE"}),
+        (LOGIN, {"signals": PageSignals(og_type="website")}),
+    ],
+)
+def test_a_first_version_stood_in_only_when_the_gate_went_and_only_the_title_differs(
+    first: dict[str, object], page: dict[str, object]
+) -> None:
+    first_seen = seen(**first)
+    if not first:
+        first_seen = seen(signals=PageSignals(og_type="article"))
+    assert stood_in_for(first_seen, seen(**page)) is None
+
+
+def test_a_short_gate_page_never_replaces_a_first_version() -> None:
+    """A page a first check would refuse (short, showing a gate) replaces nothing."""
+    first = seen(**LOGIN)
+    consent = "We use cookies to measure our audience. " * 12
+    page = seen(title="Your privacy", text=consent, signals=PageSignals(consent=True))
+    assert len(LOGIN_TEXT) < len(consent) < 600 and stood_in_for(first, page) is None
 
 
 def test_signals_from_markup() -> None:

@@ -141,6 +141,56 @@ def test_a_short_page_that_is_a_gate_is_that_gate_and_stores_nothing(
     assert harness.store.versions.of(watch) == []
 
 
+def test_a_login_page_stored_as_the_first_version_gives_way_to_the_article(
+    harness: Harness, en_site: Site
+) -> None:
+    """A members' login page long enough to pass the first-check gate becomes version 1;
+    the article served at the URL afterwards is "another page" of it, yet it replaces it
+    once seen on ``collapse_confirm`` (3) checks in a row, as a change; then edits of the
+    article are reported as usual."""
+    html = {"Content-Type": "text/html; charset=utf-8"}
+    login = (GATES / "login_page_long_en.html").read_bytes()
+    en_site.override = static(Response(200, html, login))
+    watch = harness.store.watches.add(en_site.url)
+    first = harness.check(watch)
+    assert first.status is CheckStatus.NEW, first.error
+    en_site.override = None
+    waiting = [harness.check(watch) for _ in range(2)]
+    assert [r.status for r in waiting] == [CheckStatus.SOFT_ERROR] * 2
+    assert all("stood in for the article" in (r.error or "") for r in waiting)
+    assert "the first version looks like a login page" in (waiting[0].error or "")
+    replaced = harness.check(watch)
+    assert replaced.status is CheckStatus.CHANGED and replaced.report is not None
+    assert replaced.report.old is not None and replaced.report.old.version == 1
+    assert [v.version for v in harness.store.versions.of(watch)] == [1, 2]
+    en_site.article = samplesite.replace_text(en_site.article, "roads", "bridges")
+    edited = harness.check(watch)
+    assert edited.status is CheckStatus.CHANGED and edited.report is not None
+    assert edited.report.old is not None and edited.report.old.version == 2
+
+
+def test_another_page_never_replaces_a_first_version_that_showed_no_gate(
+    harness: Harness, en_site: Site
+) -> None:
+    """The article is version 1; another, longer article served at its URL under another
+    title stays "not this article" however often it is seen."""
+    watch = harness.store.watches.add(en_site.url)
+    assert harness.check(watch).status is CheckStatus.NEW
+    story = [
+        f"Paragraph {n} of another story: the harbour board met on the quay to talk about "
+        f"the ferry timetable, the winter berths and the fish market's lease, item {n}."
+        for n in range(1, 12)
+    ]
+    blocks = tuple(samplesite.Block("p", text) for text in story)
+    en_site.article = replace(
+        en_site.article, title="Harbour board delays ferry plan", blocks=blocks
+    )
+    results = [harness.check(watch) for _ in range(4)]
+    assert [r.status for r in results] == [CheckStatus.SOFT_ERROR] * 4
+    assert all((r.error or "").startswith("not this article") for r in results)
+    assert [v.version for v in harness.store.versions.of(watch)] == [1]
+
+
 @pytest.mark.parametrize(
     ("kind", "status"),
     [

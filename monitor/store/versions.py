@@ -73,6 +73,13 @@ class VersionReader:
             raise UsageError(f"{watch.label} has no version {version} (see `monitor log`)")
         return snapshot_from_row(row)
 
+    def last_number(self, watch_id: int) -> int:
+        """The number of a watch's latest version (0: none yet)."""
+        row = self.db.execute(
+            "SELECT MAX(version) FROM snapshots WHERE watch_id = ?", [watch_id]
+        ).fetchone()
+        return int(row[0] or 0)
+
     def at(self, watch: Watch, when: str) -> Snapshot:
         """The version a watch showed at time ``when`` (ISO-8601, UTC if no offset)."""
         row = self.db.execute(
