@@ -61,6 +61,19 @@ FURNITURE = re.compile(
     re.IGNORECASE,
 )
 FURNITURE_UNITS = 12
+#: A "read also" line inside a text: the label, a colon and the title of another article
+#: ("Weiterlesen: Kein Getreide mehr: …", "À lire aussi : …", "LEIA TAMBÉM: …"), in the
+#: languages of the web's news: a teaser, never the article's sentence. (The label alone,
+#: with nothing after its colon, heads a closing section instead: :data:`CLOSING`.)
+READ_ALSO = re.compile(
+    r"^(?:read (?:more|also|next)|see also|also read|weiterlesen|lesen sie (?:auch|mehr)|"
+    r"mehr dazu|auch interessant|(?:à )?lire (?:aussi|également)|lire la suite|"
+    r"lee también|lea también|leer más|leia (?:também|mais)|veja também|leggi anche|"
+    r"lees ook|läs också|читайте также|関連記事|あわせて読みたい|相关阅读|推荐阅读)"
+    r"\s*[:：]\s*\S",
+    re.IGNORECASE,
+)
+READ_ALSO_UNITS = 24
 #: Whole lines that are the labels of a gallery or lightbox, or a shop button.
 LABEL = re.compile(
     r"^(?:caption|close|expand|enlarge|click to enlarge|(?:view|open) (?:gallery|slideshow)|"
@@ -507,6 +520,8 @@ def line_reason(text: str) -> str:
         or PAGE_BUTTON.match(text)
     ):
         return "furniture"
+    if size <= READ_ALSO_UNITS and READ_ALSO.match(text):
+        return "read-also teaser"
     if (size <= CREDIT_UNITS and CREDIT.search(text)) or BARE_LINK.match(text):
         return "credit or link"
     if size <= PAGER_UNITS and (is_number_run(text) or is_pager(text)):

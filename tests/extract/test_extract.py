@@ -320,6 +320,31 @@ def test_a_page_button_on_a_line_of_its_own_is_furniture(line: str, furniture: b
     assert (line_reason(line) == "furniture") is furniture
 
 
+@pytest.mark.parametrize(
+    ("line", "teaser"),
+    [
+        ("Weiterlesen: Kein Getreide mehr: Ist glutenfreie Ernährung gesünder?", True),
+        ("Lesen Sie auch: Warum ein Spaziergang so gut tut", True),
+        ("À lire aussi : Le budget de la ville adopté", True),
+        ("LEIA TAMBÉM: Governo anuncia novo programa", True),
+        ("Lee también: El ayuntamiento aprueba el presupuesto", True),
+        ("Read also: The council's budget, line by line", True),
+        ("関連記事：予算案が可決", True),
+        ("Weiterlesen auf Utopia.de:", False),  # a label alone heads a closing section
+        ("Lesen Sie auch", False),
+        ("Weiterlesen", False),
+        ("Weiterlesen lohnt sich: der zweite Teil der Studie zeigt, dass die Werte", False),
+        (
+            "See also: the council debated the plan for three hours, and the mayor said that "
+            "the vote on the budget for roads and libraries would be held in the spring",
+            False,  # too long for a title: a sentence of the article
+        ),
+    ],
+)
+def test_a_read_also_line_inside_a_text_is_a_teaser(line: str, teaser: bool) -> None:
+    assert (line_reason(line) == "read-also teaser") is teaser
+
+
 def test_a_closing_heading_late_in_the_text_ends_the_article() -> None:
     bio = "<h3>About the author</h3><p>Ann Lee writes about the weather for the paper.</p>"
     html = f"<html><body><div class='story'>{_paragraphs(4)}{bio}</div></body></html>"
