@@ -95,19 +95,25 @@ _CHALLENGE = re.compile(
 )
 
 
-def _named(markers: str) -> re.Pattern[str]:
+def _named(markers: str, unless: str = "") -> re.Pattern[str]:
     """A whole name (a run of word characters and dashes) of a class or id value that is
-    one of ``markers``, alone or joined to other words by ``-`` or ``_``."""
+    one of ``markers``, alone or joined to other words by ``-`` or ``_`` (and holds none of
+    the words ``unless`` lists)."""
+    exclude = rf"(?![\w-]*(?:{unless}))" if unless else ""
     return re.compile(
-        rf"(?<![\w-])(?:[\w-]*[-_])?(?:{markers})(?:[-_][\w-]*)?(?![\w-])", re.IGNORECASE
+        rf"(?<![\w-]){exclude}(?:[\w-]*[-_])?(?:{markers})(?:[-_][\w-]*)?(?![\w-])",
+        re.IGNORECASE,
     )
 
 
 # Consent managers, by the names they give their markup (OneTrust, Didomi, Quantcast,
-# Funding Choices, Sourcepoint, TrustArc, Cookiebot, Usercentrics) and the generic words.
+# Funding Choices, Sourcepoint, TrustArc, Cookiebot, Usercentrics) and the generic words;
+# not a comment form's "save my name in a cookie" box (WordPress's
+# ``comment-form-cookies-consent``, on every post with comments open since WordPress 4.9.6).
 _CONSENT_NAME = _named(
     "consent|cmp|gdpr|onetrust|didomi|qc-cmp2?|fc-consent|sp_message|truste|"
-    "cookiebot|usercentrics|cookie-?(?:banner|notice|wall|consent)"
+    "cookiebot|usercentrics|cookie-?(?:banner|notice|wall|consent)",
+    unless="comment",
 )
 _PAYWALL_NAME = _named(
     "paywall|pay-wall|regwall|reg-wall|meter(?:ed)?|piano|tp-modal|tp-container|"

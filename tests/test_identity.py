@@ -263,6 +263,14 @@ def test_a_redirect_on_load_is_a_redirect_page(markup: str) -> None:
         ('<div class="site-meter">', False, True),
         ('<p>İstanbul</p><div class="paywall">', False, True),  # İ lowers to two characters
         ('<p>İİİ</p><div id="onetrust-banner-sdk">', True, False),
+        # WordPress's comment form: a "save my name in a cookie" box, no consent manager
+        (
+            '<p class="comment-form-cookies-consent"><input id="wp-comment-cookies-consent" '
+            'name="wp-comment-cookies-consent" type="checkbox" value="yes"></p>',
+            False,
+            False,
+        ),
+        ('<div class="comments"></div><div id="cookie-consent">', True, False),
     ],
 )
 def test_consent_and_paywall_markup_is_read_from_class_and_id_names(
