@@ -115,8 +115,9 @@ class Comparer:
         analysis: Analysis,
     ) -> Verdict:
         """A page that is not this article (:func:`monitor.identity.judge`) is a soft error
-        however often it is seen; a collapse of the text is one until seen on enough checks,
-        and only if the shrunk text comes from the article."""
+        however often it is seen; a page that only its title says is another (a rewrite
+        under a new headline) and a collapse of the text are one until seen on enough
+        checks, the collapse only if the shrunk text comes from the article."""
         last_final = held.final_url or current.final_url
         baseline = _seen(current.title, current.text, last_final, current.metadata)
         if _may_show_a_gate(analysis.signals):
@@ -125,8 +126,14 @@ class Comparer:
         page = _seen(article.title, article.text, fetched.final_url, article.metadata)
         page = replace(page, signals=analysis.signals)
         judgement = judge(baseline, page)
-        if judgement.stand_in is not None:
+        if judgement.stand_in is not None and not judgement.retitled:
             return self._stand_in(watch, held, current, page, analysis, judgement.stand_in)
+        if judgement.stand_in is not None:  # retitled: a rewrite once seen often enough
+            held_back = self._unless_confirmed(
+                watch, held, analysis.text_sha256, judgement.stand_in
+            )
+            if held_back.status is not None:
+                return held_back
         if not is_collapse(current.document, article.document, self.config.settings.collapse_ratio):
             return Verdict(None)
         reason = (

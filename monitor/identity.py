@@ -22,8 +22,12 @@ The decision (:func:`judge`): the same article (both overlaps at least :data:`SA
 article, whatever its title, URL or canonical say (a retitle or a moved article is reported as
 the change it is). A text held in the old one (:data:`CONTAINED`) that lost part of the article
 while a gate appeared is a stand-in (a paywall or a login teaser). A text that shares little with
-the article is a stand-in when any identity or gate evidence says so; with none (same title,
-URL, canonical and language) it is a rewrite of the article and is compared as usual. A collapse
+the article is a stand-in when any identity or gate evidence but its title says so; with none
+it is a rewrite of the article, compared as usual when the title agrees or both pages name the
+address the page was fetched from as canonical, and ``retitled`` (confirmed over several checks
+by the comparer) under a new title otherwise; but a page under a new title that shows any gate
+(even the consent manager of every page of its site) is a stand-in: it may be that gate. A
+collapse
 (the text shrinking below ``collapse_ratio``) may only be confirmed when the shrunk text is held
 in the old one.
 
@@ -48,6 +52,9 @@ SAME = 0.5
 CONTAINED = 0.6
 #: The old text's overlap with the new below this: part of the article is gone.
 LOST = 0.9
+#: A rewrite under a new title keeps at least this share of the article's length (a notice
+#: that the article is gone, an error page, a teaser is shorter).
+REWRITE_SHARE = 0.5
 #: Titles whose word (or CJK character pair) sets agree less than this are different titles.
 TITLE_AGREEMENT = 0.5
 SHINGLE = 5
@@ -449,6 +456,10 @@ class Judgement:
 
     stand_in: str | None
     contained: bool
+    #: only its title says it is another page: a rewrite of the article under a new
+    #: headline, or a page that says nothing of what it is; it is the article once seen
+    #: on enough checks in a row (a stand-in served by mistake does not stay)
+    retitled: bool = False
 
 
 def judge(baseline: Seen, page: Seen) -> Judgement:
@@ -464,12 +475,49 @@ def judge(baseline: Seen, page: Seen) -> Judgement:
         return Judgement(f"{gates[0]} instead of the article (its text cut short)", contained)
     if min(new_in_old, old_in_new) >= SAME:
         return Judgement(None, contained)
-    evidence = _other_identity(baseline, page) + gates
-    if evidence:
-        shared = f"{round(100 * max(new_in_old, old_in_new))}%"
+    evidence = _other_identity(baseline, replace(page, title=baseline.title)) + gates
+    shared = f"{round(100 * max(new_in_old, old_in_new))}%"
+    retitled = not titles_agree(baseline.title, page.title)
+    shorter = len(page.text) < REWRITE_SHARE * len(baseline.text)
+    if evidence or (retitled and (_gate_names(page) or shorter)):
+        title = f"another title ({page.title[:100]!r})"
+        if not evidence and _gate_names(page):  # on a page that may be a gate the site shows
+            evidence.append(f"{title} on a page showing {_gate_names(page)[0]}")
+        elif not evidence:  # and not the rewrite of a story, which keeps its length
+            evidence.append(f"{title} and a text less than half as long")
+        elif retitled:
+            evidence.append(title)
         reason = f"not this article: {', '.join(evidence)}; it shares {shared} of its text"
         return Judgement(reason, contained)
-    return Judgement(None, contained)
+    if not retitled or _names_itself(baseline, page):
+        return Judgement(None, contained)  # a rewrite (at the address both name themselves by)
+    reason = (
+        f"a rewrite or another page: another title ({page.title[:100]!r}) and {shared} of "
+        "the text in common, nothing else against it"
+    )
+    return Judgement(reason, contained, retitled=True)
+
+
+def _gate_names(page: Seen) -> list[str]:
+    """The gates a page shows, even those the article's page showed too (a consent manager
+    on every page of a site): a page under a new title that may be the gate itself is never
+    taken for a rewrite."""
+    gates = page.signals.gates()
+    if paywall_prompt(page.text):
+        gates.add("a paywall")
+    return sorted(gates)
+
+
+def _names_itself(baseline: Seen, page: Seen) -> bool:
+    """Whether both pages name one canonical URL, the very address ``page`` was fetched
+    from: the site says this is the page it was (a rewrite of a developing story under a
+    new headline), not another page served there."""
+    old, new, final = baseline.canonical_url, page.canonical_url, page.final_url
+    if not (old and new and final):
+        return False
+    return page_identity(old) == page_identity(new) and (
+        page_identity(new)[:2] == page_identity(final)[:2]
+    )
 
 
 def _new_gates(baseline: Seen, page: Seen) -> list[str]:
@@ -522,18 +570,22 @@ def stood_in_for(first: Seen, page: Seen) -> str | None:
     page with its help text, a challenge that explains itself) is stored as an article's
     first version, and every later fetch of the real article is then "another page".
 
-    It stood in when the first version showed a gate that ``page`` does not show, ``page``
-    is longer, would itself be accepted as a first version, and nothing but its title says
-    it is another page (the same canonical URL, final URL and language, and no ``og:type``
-    but an article's). A first version without a gate never stood in: a page that shares
-    little with it is another page, however it looks."""
-    gates = first.signals.gates()
-    if not gates or gates & page.signals.gates() or len(page.text) <= len(first.text):
+    It stood in when the first version showed a gate that ``page`` does not show and
+    ``page`` shows no gate the first version did not (the consent manager of every page of
+    the site may be on both; a consent wall after a login page is one gate after another),
+    no paywall prompt, is longer, and nothing but its title says it is another page (the
+    same canonical URL, final URL and language, and no ``og:type`` but an article's).
+    Paywall markup is no gate here: it differs from article to article of a site
+    (``isAccessibleForFree``). A first version without a gate never stood in: a page that
+    shares little with it is another page, however it looks."""
+    gates = first.signals.gates() - {"a paywall"}
+    shown = page.signals.gates()
+    if not gates - shown or shown - first.signals.gates() or paywall_prompt(page.text):
         return None
-    if first_check_gate(page.signals, page.text) is not None:
+    if len(page.text) <= len(first.text):
         return None
     if page.signals.og_type not in (None, "article"):
         return None  # a page that says it is a website, a profile, a video: no article
     if _other_identity(first, replace(page, title=first.title)):
         return None
-    return sorted(gates)[0]
+    return sorted(gates - shown)[0]

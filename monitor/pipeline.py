@@ -198,7 +198,7 @@ class Checker:
     ) -> None:
         self.store = store
         # Sets the next check (or retires the watch) of articles found through feeds, whose
-        # pace decays with age and quickens after a change (monitor.feeds.discover.FeedPacer).
+        # pace decays with age and quickens after a change (monitor.feeds.pacer.FeedPacer).
         self.plan_next = plan_next
         self.fetcher = fetcher
         self.config = config

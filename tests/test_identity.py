@@ -6,6 +6,7 @@ import pytest
 
 from monitor.identity import (
     PAYWALL_PROMPT,
+    Judgement,
     PageSignals,
     Seen,
     containment,
@@ -86,6 +87,40 @@ def test_a_rewrite_under_the_same_title_url_and_language_is_reported() -> None:
     assert judge(seen(), rewrite).stand_in is None
 
 
+REWRITE = "\n".join(
+    f"Update {n}: two firefighters were hurt as the blaze at the warehouse on Mill Road "
+    f"spread to a second building; crews from {n + 2} towns fought it through the night."
+    for n in range(1, 9)
+)
+
+
+def test_a_rewrite_under_a_new_title_at_the_address_it_names_itself_by_is_the_article() -> None:
+    """A developing story rewritten under a new headline: both versions name the URL they
+    are fetched from as canonical."""
+    rewrite = seen(title="Two firefighters hurt as warehouse fire spreads", text=REWRITE)
+    assert judge(seen(), rewrite) == Judgement(None, False)
+
+
+@pytest.mark.parametrize("canonical", [None, "https://news.example/"])
+def test_a_rewrite_under_a_new_title_without_a_canonical_of_its_own_waits(
+    canonical: str | None,
+) -> None:
+    """Without a canonical URL naming the address (none, or a site that names its home page
+    on every page), only the title says it is another page: a rewrite, or another page
+    served there; it waits for confirmation (:class:`monitor.compare.Comparer`)."""
+    old = seen(canonical_url=canonical)
+    rewrite = seen(title="Two firefighters hurt", text=REWRITE, canonical_url=canonical)
+    judgement = judge(old, rewrite)
+    assert judgement.retitled and (judgement.stand_in or "").startswith("a rewrite or another")
+
+
+def test_a_new_title_with_other_evidence_is_not_this_article() -> None:
+    other = seen(title="Two firefighters hurt", text=REWRITE, signals=PageSignals(consent=True))
+    judgement = judge(seen(), other)
+    assert not judgement.retitled
+    assert (judgement.stand_in or "").startswith("not this article: a consent wall")
+
+
 def test_a_paywall_that_appeared_and_cut_the_text_is_a_stand_in() -> None:
     first_two = "\n".join(ARTICLE.split("\n")[:2])
     cut = seen(text=first_two + "\nSubscribe to continue reading.")
@@ -144,10 +179,26 @@ LOGIN = {"title": "Members' area", "text": LOGIN_TEXT, "signals": PageSignals(pa
 
 def test_a_first_version_that_was_a_login_page_stood_in_for_the_article() -> None:
     first = seen(**LOGIN)
-    assert judge(first, seen()).stand_in is not None  # "another page" of the login page
     assert stood_in_for(first, seen()) == "a login page"
-    # the article with a captcha in its comment form: the login gate went all the same
-    assert stood_in_for(first, seen(signals=PageSignals(challenge=True))) == "a login page"
+    # the consent manager of every page of the site on both: the login gate went
+    both = PageSignals(password_field=True, consent=True)
+    with_cmp = seen(**{**LOGIN, "signals": both})
+    assert stood_in_for(with_cmp, seen(signals=PageSignals(consent=True))) == "a login page"
+
+
+@pytest.mark.parametrize(
+    ("first", "page"),
+    [
+        (PageSignals(password_field=True), PageSignals(consent=True)),  # a gate after a gate
+        (PageSignals(challenge=True), PageSignals(password_field=True)),  # the login wall
+        (PageSignals(password_field=True), PageSignals(challenge=True)),
+        (PageSignals(paywall=True), PageSignals()),  # paywall markup varies by article
+    ],
+)
+def test_a_page_showing_a_gate_the_first_version_did_not_replaces_nothing(
+    first: PageSignals, page: PageSignals
+) -> None:
+    assert stood_in_for(seen(**{**LOGIN, "signals": first}), seen(signals=page)) is None
 
 
 @pytest.mark.parametrize(

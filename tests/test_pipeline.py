@@ -142,19 +142,18 @@ def test_a_short_page_that_is_a_gate_is_that_gate_and_stores_nothing(
 
 
 def test_a_login_page_stored_as_the_first_version_gives_way_to_the_article(
-    harness: Harness, en_site: Site
+    harness: Harness, http_server: LocalServer
 ) -> None:
     """A members' login page long enough to pass the first-check gate becomes version 1;
-    the article served at the URL afterwards is "another page" of it, yet it replaces it
-    once seen on ``collapse_confirm`` (3) checks in a row, as a change; then edits of the
-    article are reported as usual."""
-    html = {"Content-Type": "text/html; charset=utf-8"}
-    login = (GATES / "login_page_long_en.html").read_bytes()
-    en_site.override = static(Response(200, html, login))
-    watch = harness.store.watches.add(en_site.url)
+    the article served at the URL afterwards (the site's consent manager on both) is
+    "another page" of it, yet it replaces it once seen on ``collapse_confirm`` (3) checks in
+    a row, as a change; then edits of the article are reported as usual."""
+    http_server.set("/live", (GATES / "login_page_long_en.html").read_bytes())
+    watch = harness.store.watches.add(http_server.url("/live"))
     first = harness.check(watch)
     assert first.status is CheckStatus.NEW, first.error
-    en_site.override = None
+    cmp = '<div id="onetrust-consent-sdk"></div>'
+    _story(http_server, "Fire breaks out at Mill Road warehouse", FIRE + FIRE_UPDATE, False, cmp)
     waiting = [harness.check(watch) for _ in range(2)]
     assert [r.status for r in waiting] == [CheckStatus.SOFT_ERROR] * 2
     assert all("stood in for the article" in (r.error or "") for r in waiting)
@@ -163,17 +162,121 @@ def test_a_login_page_stored_as_the_first_version_gives_way_to_the_article(
     assert replaced.status is CheckStatus.CHANGED and replaced.report is not None
     assert replaced.report.old is not None and replaced.report.old.version == 1
     assert [v.version for v in harness.store.versions.of(watch)] == [1, 2]
-    en_site.article = samplesite.replace_text(en_site.article, "roads", "bridges")
-    edited = harness.check(watch)
-    assert edited.status is CheckStatus.CHANGED and edited.report is not None
-    assert edited.report.old is not None and edited.report.old.version == 2
+    edited = [p.replace("timber yard", "saw mill") for p in FIRE + FIRE_UPDATE]
+    _story(http_server, "Fire breaks out at Mill Road warehouse", edited, False, cmp)
+    result = harness.check(watch)
+    assert result.status is CheckStatus.CHANGED and result.report is not None
+    assert result.report.old is not None and result.report.old.version == 2
 
 
-def test_another_page_never_replaces_a_first_version_that_showed_no_gate(
+def test_a_gate_never_replaces_a_first_version_that_showed_another_gate(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    """A login page stored as version 1, then a consent wall at the URL: one gate after
+    another, never a version (the article that comes after still replaces the login page)."""
+    http_server.set(
+        "/live",
+        (GATES / "login_page_long_en.html")
+        .read_bytes()
+        .replace(b'<div id="onetrust-consent-sdk">', b"<div>"),
+    )
+    watch = harness.store.watches.add(http_server.url("/live"))
+    assert harness.check(watch).status is CheckStatus.NEW
+    wall = "We and our partners use cookies to store and access information on your device. " * 12
+    _story(http_server, "Before you continue", [wall], False, '<div id="qc-cmp2-container"></div>')
+    results = [harness.check(watch) for _ in range(4)]
+    assert [r.status for r in results] == [CheckStatus.SOFT_ERROR] * 4
+    assert [v.version for v in harness.store.versions.of(watch)] == [1]
+
+
+def _story(
+    server: LocalServer, title: str, paragraphs: list[str], canonical: bool = True, extra: str = ""
+) -> None:
+    """A story page at /live (naming its own address as canonical; ``extra``: markup after
+    the article)."""
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    link = f'<link rel="canonical" href="{server.url("/live")}">' if canonical else ""
+    html = (
+        f'<html lang="en"><head><title>{title}</title>{link}</head><body><article>'
+        f"<h1>{title}</h1>{body}</article>{extra}</body></html>"
+    )
+    server.set("/live", html.encode())
+
+
+FIRE = [
+    f"A fire broke out at a warehouse on Mill Road on Tuesday evening; report {n} says the "
+    f"crews from the town kept it from spreading to the timber yard next door for hours."
+    for n in range(1, 5)
+]
+FIRE_UPDATE = [
+    f"Update {n}: two firefighters were hurt when the blaze spread to a second building "
+    f"overnight, and the police closed Mill Road between the bridge and the station."
+    for n in range(1, 6)
+]
+
+
+def test_a_developing_story_rewritten_under_a_new_headline_is_reported(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    """Both versions name the URL they are served at as canonical: the rewrite is the
+    change it is, at once."""
+    _story(http_server, "Fire breaks out at Mill Road warehouse", FIRE)
+    watch = harness.store.watches.add(http_server.url("/live"))
+    assert harness.check(watch).status is CheckStatus.NEW
+    _story(http_server, "Two firefighters hurt as warehouse fire spreads", FIRE_UPDATE)
+    rewrite = harness.check(watch)
+    assert rewrite.status is CheckStatus.CHANGED, rewrite.error
+    assert rewrite.report is not None and "Two firefighters hurt" in rewrite.report.new.title
+
+
+def test_a_rewrite_under_a_new_headline_without_a_canonical_waits_for_confirmation(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    """Without a canonical URL, only its title says the rewrite is another page: a soft
+    error until seen on ``collapse_confirm`` (3) checks in a row, then the change."""
+    _story(http_server, "Fire breaks out at Mill Road warehouse", FIRE, canonical=False)
+    watch = harness.store.watches.add(http_server.url("/live"))
+    assert harness.check(watch).status is CheckStatus.NEW
+    _story(http_server, "Two firefighters hurt", FIRE_UPDATE, canonical=False)
+    results = [harness.check(watch) for _ in range(3)]
+    assert [r.status for r in results] == [CheckStatus.SOFT_ERROR] * 2 + [CheckStatus.CHANGED]
+    assert (results[0].error or "").startswith("a rewrite or another page: another title")
+
+
+def test_a_page_under_a_new_title_showing_the_sites_consent_manager_is_not_this_article(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    """Every page of the site shows its consent manager: under a new title, such a page may
+    be the consent wall itself, and is never taken for a rewrite."""
+    cmp = '<div id="onetrust-consent-sdk"></div>'
+    _story(http_server, "Fire breaks out at Mill Road warehouse", FIRE, False, cmp)
+    watch = harness.store.watches.add(http_server.url("/live"))
+    assert harness.check(watch).status is CheckStatus.NEW
+    _story(http_server, "Two firefighters hurt", FIRE_UPDATE, False, cmp)
+    results = [harness.check(watch) for _ in range(4)]
+    assert [r.status for r in results] == [CheckStatus.SOFT_ERROR] * 4
+    assert "on a page showing a consent wall" in (results[0].error or "")
+
+
+def test_a_short_error_page_naming_the_article_as_canonical_is_no_rewrite(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    """A site's own error page under a new title, naming the article's address as canonical:
+    its text collapsed to text not from the article, a soft error however often seen."""
+    _story(http_server, "Fire breaks out at Mill Road warehouse", FIRE)
+    watch = harness.store.watches.add(http_server.url("/live"))
+    assert harness.check(watch).status is CheckStatus.NEW
+    _story(http_server, "Oops", ["Something went wrong on our side. Please come back later."])
+    results = [harness.check(watch) for _ in range(4)]
+    assert [r.status for r in results] == [CheckStatus.SOFT_ERROR] * 4
+    assert [v.version for v in harness.store.versions.of(watch)] == [1]
+
+
+def test_another_article_at_the_url_never_replaces_the_article(
     harness: Harness, en_site: Site
 ) -> None:
     """The article is version 1; another, longer article served at its URL under another
-    title stays "not this article" however often it is seen."""
+    title and its own canonical URL stays "not this article" however often it is seen."""
     watch = harness.store.watches.add(en_site.url)
     assert harness.check(watch).status is CheckStatus.NEW
     story = [
@@ -183,11 +286,12 @@ def test_another_page_never_replaces_a_first_version_that_showed_no_gate(
     ]
     blocks = tuple(samplesite.Block("p", text) for text in story)
     en_site.article = replace(
-        en_site.article, title="Harbour board delays ferry plan", blocks=blocks
+        en_site.article, title="Harbour board delays ferry plan", slug="harbour", blocks=blocks
     )
     results = [harness.check(watch) for _ in range(4)]
     assert [r.status for r in results] == [CheckStatus.SOFT_ERROR] * 4
     assert all((r.error or "").startswith("not this article") for r in results)
+    assert "canonical URL" in (results[0].error or "")
     assert [v.version for v in harness.store.versions.of(watch)] == [1]
 
 
