@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import random
@@ -19,6 +20,8 @@ import httpx
 import pytest
 from daemon import Daemon, Hook, Page, count, query, wait_for, write_config
 from server import LocalServer, Response
+
+from monitor.service import woken
 
 KILLS = 20
 
@@ -420,3 +423,30 @@ def test_run_web_refuses_a_public_address_without_a_token_and_a_port_in_use(
     assert busy.returncode == 1
     assert f"cannot serve the web UI on 127.0.0.1:{port}" in busy.stderr
     assert count(tmp_path / "m.db", "SELECT count(*) FROM checks") == 0  # nothing started
+
+
+def test_a_stop_is_never_lost_when_the_outbox_is_woken_in_the_same_step() -> None:
+    """The outbox loop waits on an event that every finished check sets: a stop (a cancel)
+    that comes in the loop step the event is set must still end the loop. Python 3.11's
+    ``asyncio.wait_for`` dropped it in most of these steps, and the daemon never exited."""
+
+    async def loop(event: asyncio.Event) -> None:
+        while True:
+            await woken(event, 30)
+            event.clear()
+            await asyncio.sleep(0)
+
+    async def main() -> list[bool]:
+        ended = []
+        for steps in range(40):
+            event = asyncio.Event()
+            task = asyncio.create_task(loop(event))
+            for _ in range(steps % 4):
+                await asyncio.sleep(0)
+            event.set()
+            task.cancel()
+            done, _ = await asyncio.wait({task}, timeout=5)
+            ended.append(task in done and task.cancelled())
+        return ended
+
+    assert all(asyncio.run(main()))
