@@ -403,6 +403,12 @@ def parse_http_url(value: object) -> str:
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError("an http:// or https:// URL")
+    try:
+        parts.port  # noqa: B018 (urlsplit checks the port when asked for it)
+    except ValueError:
+        raise ValueError("an http:// or https:// URL with a port from 1 to 65535") from None
+    if parts.port == 0:
+        raise ValueError("an http:// or https:// URL with a port from 1 to 65535")
     return url
 
 

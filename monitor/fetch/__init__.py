@@ -506,7 +506,15 @@ def _shown(exc: BaseException, options: RequestOptions) -> str:
 
 
 def _check_scheme(request: httpx.Request, *, first: bool) -> None:
-    """Refuse a URL that is not http(s) before it reaches the transport."""
+    """Refuse a URL that is not http(s), or whose port is none (``:99999``), before it
+    reaches the transport (asyncio fails on such a port with an IndexError)."""
+    port = request.url.port
+    if port is not None and not 0 < port < 65536:
+        what = "a URL" if first else "a redirect to a URL"
+        raise httpx.UnsupportedProtocol(
+            f"{what} with port {port}, out of range 1-65535: {str(request.url)[:200]}",
+            request=request,
+        )
     if request.url.scheme in ("http", "https"):
         return
     what = "not an http(s) URL" if first else "redirect to a non-http(s) URL"

@@ -291,6 +291,21 @@ def test_redirect_to_non_http_scheme(location: str) -> None:
     assert (len(seen), result.attempts) == (1, 1)
 
 
+@pytest.mark.parametrize("url", ["http://a.example:99999/x", "http://a.example:0/x"])
+def test_a_url_or_redirect_to_a_port_out_of_range_is_a_network_error(url: str) -> None:
+    """asyncio fails on such a port with an IndexError: it never gets there."""
+    result = fetch(url, RETRYING, handler=lambda request: httpx.Response(200, text="x"))
+    assert result.outcome is NETWORK_ERROR
+    assert "out of range 1-65535" in (result.error or "")
+
+    def redirect(request: httpx.Request) -> httpx.Response:
+        return httpx.Response(302, headers={"Location": url})
+
+    result = fetch("http://a.example/x", RETRYING, handler=redirect)
+    assert result.outcome is NETWORK_ERROR
+    assert (result.error or "").startswith("a redirect to a URL with port")
+
+
 @pytest.mark.parametrize("headers", [{}, {"Location": ""}, {"Location": "http://a:port/"}])
 def test_redirect_without_usable_location_is_an_http_error(headers: dict[str, str]) -> None:
     result = fetch("http://a.example/x", handler=lambda r: httpx.Response(302, headers=headers))
