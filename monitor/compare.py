@@ -17,6 +17,7 @@ from monitor.classify import Verdict, classify_article, is_collapse
 from monitor.config import Config
 from monitor.extract import EXTRACTOR_VERSION
 from monitor.fetch import decode_html
+from monitor.fetch.body import reaches_page_end
 from monitor.history import is_silent_edit, version_ref
 from monitor.identity import (
     PageSignals,
@@ -134,6 +135,12 @@ class Comparer:
             )
             if held_back.status is not None:
                 return held_back
+        if self._cut_short(current, fetched, analysis):
+            reason = (
+                "the page stops before its </html>, where the stored version's reached it, "
+                "and the text is shorter: cut short"
+            )
+            return self._unless_confirmed(watch, held, analysis.text_sha256, reason)
         if not is_collapse(current.document, article.document, self.config.settings.collapse_ratio):
             return Verdict(None)
         reason = (
@@ -167,6 +174,19 @@ class Comparer:
             return Verdict(CheckStatus.SOFT_ERROR, reason)
         why = f"{reason}; the first version looks like {gate} that stood in for the article"
         return self._unless_confirmed(watch, held, analysis.text_sha256, why)
+
+    def _cut_short(self, current: Snapshot, fetched: FetchResult, analysis: Analysis) -> bool:
+        """Whether the page was cut short though its body arrived as framed (a Content-Length
+        or a chunked body that ended as announced: a server that stopped writing the page,
+        a PHP fatal error half way): it stops before ``</html>`` while the stored version's
+        page reached it, and its text is shorter. (A body whose end only the connection
+        closing told is checked as it is read: :func:`monitor.fetch.body.check_page_end`.)"""
+        if reaches_page_end(fetched.content) or not fetched.content.strip():
+            return False
+        if len(analysis.article.document) >= len(current.document):
+            return False
+        raw, _encoding = self.store.versions.page(current.id)
+        return bool(raw) and reaches_page_end(raw)
 
     def _unless_confirmed(self, watch: Watch, held: Baseline, sha: str, reason: str) -> Verdict:
         """No verdict if the same text was seen on the last ``collapse_confirm - 1`` checks

@@ -342,6 +342,27 @@ def _error_response(kind: str, server: LocalServer) -> Handler:
     return static(Response(200, html, samplesite.error_page(kind).encode("utf-8")))
 
 
+def test_a_page_cut_short_with_a_body_framed_whole_is_no_change(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    """A server that stops writing the page half way, though its Content-Length (or its
+    chunks) matched what it sent: the page stops before </html>, where the stored version's
+    reached it. A soft error, not a change; the page whole again is unchanged, no alert."""
+    page = samplesite.render_page(samplesite.load_article("en"))
+    http_server.set("/cut/", page)
+    watch = harness.store.watches.add(http_server.url("/cut/"))
+    assert harness.check(watch).status is CheckStatus.NEW
+    raw = page.encode("utf-8")
+    middle = raw.index(b"cast the two dissenting votes")  # in its last paragraphs
+    http_server.set("/cut/", raw[:middle], headers={"Content-Type": "text/html"})
+    cut = [harness.check(watch) for _ in range(2)]
+    assert [r.status for r in cut] == [CheckStatus.SOFT_ERROR] * 2
+    assert all("cut short" in (r.error or "") for r in cut)
+    http_server.set("/cut/", page)
+    assert harness.check(watch).status is CheckStatus.UNCHANGED
+    assert len(harness.store.versions.of(watch)) == 1 and harness.store.changes.of(watch) == []
+
+
 def test_a_304_costs_no_parsing(harness: Harness, http_server: LocalServer) -> None:
     page = samplesite.render_page(samplesite.load_article("en"))
     http_server.set("/etag/", page, etag="v1")

@@ -26,11 +26,16 @@ def check_page_end(body: bytes, media_type: str | None) -> None:
     the connection was cut before the end. Other media types have no end to check."""
     if media_type not in _HTML_TYPES or not body.strip():
         return
-    if _PAGE_END.search(body[-_PAGE_END_WINDOW:]) is None:
+    if not reaches_page_end(body):
         raise Truncated(
             "response truncated: the connection closed before the end of the page (no "
             "Content-Length, and the page stops before </html>)"
         )
+
+
+def reaches_page_end(body: bytes) -> bool:
+    """Whether an HTML page reaches its ``</html>`` (or ``</body>``) near its end."""
+    return _PAGE_END.search(body[-_PAGE_END_WINDOW:]) is not None
 
 
 def _is_zlib_header(head: bytes) -> bool:
