@@ -33,6 +33,7 @@ _SHORT_PAGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "maintenance page",
         re.compile(
             r"under maintenance|maintenance mode|scheduled maintenance|temporarily unavailable|"
+            r"we['’]ll be back (?:soon|shortly)|^(?:site |scheduled )?maintenance$|"
             r"メンテナンス中|メンテナンスのお知らせ|ただいまメンテナンス|アクセスが集中|"
             r"アクセスが混み合って",
             re.IGNORECASE,
@@ -44,6 +45,20 @@ _SHORT_PAGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
             r"page not found|page (?:you requested )?(?:could not|cannot|can't) be found|"
             r"\b404 not found|\berror 404\b|^404$|ページが見つかりません|"
             r"お探しのページは見つかりません|ページは存在しません|お探しのページ",
+            re.IGNORECASE | re.MULTILINE,
+        ),
+    ),
+    (
+        # what a server or its framework answers when it fails, served with 200: the status
+        # line as a title or a line of its own ("503 Service Unavailable"), or its words alone
+        "error page",
+        re.compile(
+            r"^(?:error:? ?)?(?:(?:50[0-4]|429)\b\s*[-:–]?\s*)?(?:internal server error|"
+            r"service (?:temporarily )?unavailable|bad gateway|gateway time-?out|"
+            r"too many requests|server error)[.!]?$|^(?:error:? ?)?(?:50[0-4]|429)$|"
+            r"^(?:an? )?(?:unexpected |internal )?(?:server |system )?error"
+            r"(?: (?:has )?occurred)?[.!]?$|^something went wrong[.!]?$|"
+            r"^エラー$|^システムエラー|^エラーが発生しました",
             re.IGNORECASE | re.MULTILINE,
         ),
     ),

@@ -24,6 +24,7 @@ from monitor.identity import (
     Seen,
     first_check_gate,
     judge,
+    page_identity,
     page_signals,
     stood_in_for,
 )
@@ -61,6 +62,8 @@ class Comparer:
         verdict = classify_article(article)
         if verdict.status is not None or current is None:
             verdict = _gated(verdict, analysis)
+        if verdict.status is None and current is None:
+            verdict = _sent_home(watch.url, fetched.final_url)
         if verdict.status is None and current is not None and analysis.diff is not None:
             verdict = self._identity(watch, held, current, fetched, analysis)
         if verdict.status is not None:
@@ -249,6 +252,18 @@ def _gated(verdict: Verdict, analysis: Analysis) -> Verdict:
         return verdict
     reason = f" ({verdict.error})" if verdict.error else ""
     return Verdict(CheckStatus.SOFT_ERROR, f"{gate}, not an article{reason}")
+
+
+def _sent_home(url: str, final_url: str | None) -> Verdict:
+    """Without a baseline: an article's URL redirected to a site's home page (the article
+    moved away or was taken down, and the site sends its visitors home) holds no article,
+    whatever the home page's teasers look like."""
+    if not final_url:
+        return Verdict(None)
+    _host, path, query = page_identity(final_url)
+    if path != "/" or query or page_identity(url)[1:] == ("/", ""):
+        return Verdict(None)
+    return Verdict(CheckStatus.SOFT_ERROR, f"redirected to the home page {final_url[:200]}")
 
 
 def _decoded(raw: bytes, encoding: str | None) -> str:

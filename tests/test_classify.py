@@ -79,6 +79,22 @@ def test_soft_errors_from_the_response(kw: dict[str, object], reason: str) -> No
         ("Oops", "Page not found. The page you requested could not be found.", "page not found"),
         ("Log in", "Please log in to continue reading.", "login wall"),
         ("An article", "", "no article text"),
+        ("Internal Server Error", "The server encountered an internal error.", "error page"),
+        (
+            "503 Service Unavailable",
+            "The server is temporarily unable to service your request due to maintenance "
+            "downtime or capacity problems. Please try again later.",
+            "error page",
+        ),
+        ("Maintenance", "We'll be back soon! We are performing some maintenance.", "maintenance"),
+        (
+            "Too Many Requests",
+            "You have sent too many requests in a given amount of time.",
+            "error",
+        ),
+        ("エラー", "システムエラーが発生しました。時間をおいて再度お試しください。", "error page"),
+        ("Oops", "502 Bad Gateway", "error page"),
+        ("Something went wrong", "Please try again in a few minutes.", "error page"),
     ],
 )
 def test_error_pages_served_as_200(title: str, text: str, reason: str) -> None:
@@ -113,6 +129,20 @@ def test_short_news_items_that_mention_outages_are_articles(text: str) -> None:
     news = Article(title="ニュース速報", text=text, metadata=dated, extractor="generic")
     assert classify_article(news).status is None
     assert classify_article(Article(title="News", text=text, extractor="wordpress")).status is None
+
+
+@pytest.mark.parametrize(
+    ("title", "text"),
+    [
+        ("500 jobs cut at the plant", "The company said it would cut 500 jobs."),
+        ("System error hits bank payments", "A system error hit payments on Monday."),
+        ("Bank app down", "An internal server error took the bank's app down on Monday."),
+        ("Road maintenance closes Main Street", "Crews will close Main Street on Friday."),
+        ("エラーの原因を調査", "システムの不具合について、会社が原因を調べている。"),
+    ],
+)
+def test_short_undated_news_about_errors_is_an_article(title: str, text: str) -> None:
+    assert classify_article(Article(title=title, text=text, extractor="generic")).status is None
 
 
 def test_error_words_in_the_title_count_on_short_undated_pages_only() -> None:

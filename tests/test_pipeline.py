@@ -25,6 +25,7 @@ from monitor.reextract import reextract_watch
 from monitor.request import RequestOptions
 from monitor.revalidate import REVALIDATE_AFTER_304S, REVALIDATE_AFTER_SECONDS
 from monitor.samplesite import Noise
+from monitor.samplesite.hostile import home_page
 from monitor.store import Store
 
 
@@ -361,6 +362,24 @@ def test_a_page_cut_short_with_a_body_framed_whole_is_no_change(
     http_server.set("/cut/", page)
     assert harness.check(watch).status is CheckStatus.UNCHANGED
     assert len(harness.store.versions.of(watch)) == 1 and harness.store.changes.of(watch) == []
+
+
+def test_an_article_url_redirected_to_the_home_page_stores_nothing(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    """Without a baseline, a redirect to the site's home page is no article, whatever its
+    teasers look like; the home page watched itself is a page like any other."""
+    article = samplesite.load_article("en")
+    home = home_page(article, http_server.url("/"))
+    http_server.set("/", home)
+    http_server.set("/2026/moved/", b"", status=302, headers={"Location": "/"})
+    moved = harness.store.watches.add(http_server.url("/2026/moved/"))
+    first = harness.check(moved)
+    assert first.status is CheckStatus.SOFT_ERROR
+    assert (first.error or "").startswith("redirected to the home page")
+    assert harness.store.versions.of(moved) == []
+    watched_home = harness.store.watches.add(http_server.url("/"))
+    assert harness.check(watched_home).status is CheckStatus.NEW
 
 
 def test_a_304_costs_no_parsing(harness: Harness, http_server: LocalServer) -> None:
