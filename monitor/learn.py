@@ -45,6 +45,18 @@ def learned_for(text: str | None, rules: Rules) -> Learned | None:
     return learned if learned.rules == rules_key(rules) else None
 
 
+def rules_changed(text: str | None, rules: Rules) -> bool:
+    """Whether what a watch learned (its ``learned_json``) was learned by this extractor
+    under other rules: the user changed the watch's site rules since (its stored versions
+    were extracted under the old ones)."""
+    learned = Learned.from_json(text)
+    return (
+        learned is not None
+        and learned.extractor == EXTRACTOR_VERSION
+        and learned.rules != rules_key(rules)
+    )
+
+
 def document(title: str, text: str, churn: Volatility) -> str:
     """A version's title and text as compared: less what ``churn`` covers."""
     title, body = without_churn(title, text, churn)

@@ -39,7 +39,15 @@ from monitor.extract import EXTRACTOR_VERSION, Volatility
 from monitor.extract.learned import Learned, Learning
 from monitor.fetch import Fetcher
 from monitor.history import change_report_of
-from monitor.learn import after_unchanged, document, first_look, fresh, learned_for, second_look
+from monitor.learn import (
+    after_unchanged,
+    document,
+    first_look,
+    fresh,
+    learned_for,
+    rules_changed,
+    second_look,
+)
 from monitor.models import (
     ChangeReport,
     CheckStatus,
@@ -349,7 +357,10 @@ class Checker:
                 replayed=True,
             )
         held = self._baseline(watch)
-        if held.current is not None and held.current.extractor_version != EXTRACTOR_VERSION:
+        if held.current is not None and (
+            held.current.extractor_version != EXTRACTOR_VERSION
+            or rules_changed(watch.learned, rules)
+        ):
             watch = self._rebaseline(watch)
             held = self._baseline(watch)
             base = _with(base, baseline_id=watch.current_snapshot_id)
@@ -462,11 +473,16 @@ class Checker:
         return self.store.versions.baseline(watch, candidates, FLAP_WINDOW)
 
     def _rebaseline(self, watch: Watch) -> Watch:
-        """The baseline was extracted by an older extractor: extract its stored page again
-        first (a new baseline if the text differs, as `monitor reextract` does), so that
-        what this check compares is what the page changed, not what the upgrade did."""
+        """The baseline was extracted by an older extractor, or under site rules the user
+        has changed since: extract its stored page again first (a new baseline if the text
+        differs, as `monitor reextract` does), so that what this check compares is what the
+        page changed, not what the upgrade or the new rules did."""
         done = reextract_watch(self.store, self.config, watch)
-        log.info("watch=%s baseline re-extracted after an upgrade: %s", watch.label, done.note)
+        log.info(
+            "watch=%s baseline re-extracted after an upgrade or new rules: %s",
+            watch.label,
+            done.note,
+        )
         return self.store.watches.get(watch.id)
 
 

@@ -677,6 +677,28 @@ def test_confirm_2_reports_a_change_only_once_it_settles(harness: Harness, ja_si
     assert "awaits confirmation" in (harness.store.versions.checks(watch)[2]["error"] or "")
 
 
+def test_new_site_rules_re_baseline_a_watch_without_a_change(
+    harness: Harness, en_site: Site
+) -> None:
+    """A [[site]] rule added for a watched page (here: leave the captions out) changes what
+    extraction takes, not the article: the stored page is extracted again under the new
+    rules (a new baseline, as `monitor reextract` makes), no change is reported, and the
+    next edit is compared with that baseline."""
+    watch = harness.store.watches.add(en_site.url)
+    assert harness.check(watch).status is CheckStatus.NEW
+    site = SiteRule(match=en_site.url, rules=Rules(remove=("figcaption",)))
+    harness.config = replace(harness.config, sites=(site,))
+    assert harness.check(watch).status is CheckStatus.UNCHANGED
+    assert harness.store.changes.of(watch) == []
+    versions = harness.store.versions.of(watch)
+    assert len(versions) == 2 and len(versions[1].text) < len(versions[0].text)
+    en_site.article = samplesite.replace_text(en_site.article, "voted 7-2", "voted 6-3")
+    edited = harness.check(watch)
+    assert edited.status is CheckStatus.CHANGED and edited.report is not None
+    assert edited.report.old is not None and edited.report.old.version == 2
+    assert [op.text for op in edited.report.diff.ops if op.op] == ["7-2", "6-3"]
+
+
 def test_a_site_rule_asks_for_confirmation_of_its_pages_only(
     harness: Harness, ja_site: Site, en_site: Site
 ) -> None:
