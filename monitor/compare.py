@@ -37,6 +37,8 @@ log = logging.getLogger(__name__)
 #: A return to a version one of the last this-many checks saw is flapping (an A/B test, a CDN
 #: serving two versions), recorded but not reported; an older version back is a revert.
 FLAP_WINDOW = 2
+#: Changes between the same two versions (either way) after which their taking turns flaps.
+FLIPS = 2
 
 
 class Comparer:
@@ -81,7 +83,7 @@ class Comparer:
             )
         earlier = self.store.versions.by_sha(watch.id, sha)
         if earlier is not None:
-            kind = "flap" if earlier.id in held.recent else "revert"
+            kind = "flap" if self._flapping(watch, held, current, earlier) else "revert"
             change = _change(current, earlier, kind, analysis)
             return _with(
                 base,
@@ -102,6 +104,20 @@ class Comparer:
             return _with(base, status=CheckStatus.NEW, new_snapshot=snapshot)
         change = _change(current, None, "changed", analysis)
         return _with(base, status=CheckStatus.CHANGED, new_snapshot=snapshot, change=change)
+
+    def _flapping(
+        self, watch: Watch, held: Baseline, current: Snapshot | None, earlier: Snapshot
+    ) -> bool:
+        """A return to ``earlier`` flaps (recorded, not reported) when one of the last
+        :data:`FLAP_WINDOW` checks saw it (an A/B test, two CDN edges), or when the page
+        already went from one of the two versions to the other and back (:data:`FLIPS`
+        changes between them: a rotating sentence, a slower pair of edges): an edit and
+        its first revert are reported, the same two texts taking turns after that are not."""
+        if earlier.id in held.recent:
+            return True
+        if current is None:
+            return False
+        return self.store.changes.flips(watch.id, current.id, earlier.id) >= FLIPS
 
     def _seen_before(self, watch: Watch, held: Baseline, sha: str) -> bool:
         """With ``confirm = N``, a new text counts once the N-1 checks before saw it too
