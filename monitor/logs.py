@@ -59,3 +59,8 @@ def setup_logging(level: int, fmt: str = "text") -> None:
     root.setLevel(level)
     for noisy in ("httpx", "httpcore", "apscheduler", "charset_normalizer"):
         logging.getLogger(noisy).setLevel(max(level, logging.WARNING))
+    # The second extractor reports what it finds on a page as errors and warnings ("parsed
+    # tree length: 0", "discarding data"): monitor's own lines say what came of it; its
+    # own are for -vv.
+    second = logging.DEBUG if level <= logging.DEBUG else logging.CRITICAL
+    logging.getLogger("trafilatura").setLevel(second)

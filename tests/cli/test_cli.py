@@ -198,6 +198,22 @@ def test_a_pass_skips_a_watch_deactivated_after_it_began(tmp_path: Path) -> None
         assert due(store, gone.id, named=True) == store.watches.get(gone.id)  # named: checked
 
 
+def test_the_second_extractors_own_log_lines_stay_out_of_sight(tmp_path: Path) -> None:
+    """trafilatura logs what it finds on a page as errors ("parsed tree length: 0"): only
+    -vv shows them."""
+    page = tmp_path / "plain.txt"
+    page.write_text("just some plain text\nsecond line\n", encoding="utf-8")
+    command = [sys.executable, "-m", "monitor", "--db", str(tmp_path / "m.db"), "extract"]
+    quiet = subprocess.run([*command, str(page)], capture_output=True, text=True)
+    assert quiet.returncode == 0 and "trafilatura" not in quiet.stderr, quiet.stderr
+    verbose = subprocess.run(
+        [sys.executable, "-m", "monitor", "-vv", "extract", str(page)],
+        capture_output=True,
+        text=True,
+    )
+    assert "trafilatura" in verbose.stderr
+
+
 def test_extract_explain(workdir: Path) -> None:
     result = run("extract", "--explain", str(CASES / "jannah_ja.html"))
     assert result.exit_code == 0
