@@ -25,6 +25,14 @@ _CHALLENGE_TITLES = re.compile(
     re.IGNORECASE,
 )
 
+#: A consent interstitial's title (the page asks for consent before it shows anything),
+#: checked on any page: its text can be long (a thousand characters of cookie purposes).
+_CONSENT_TITLES = re.compile(
+    r"^(before you continue(?: to [\w .'-]{1,40})?|bevor sie (?:fortfahren|weitergehen)|"
+    r"avant de continuer|antes de continuar|prima di continuare|voordat je verdergaat)[.…]*$",
+    re.IGNORECASE,
+)
+
 #: Checked on pages without a publication date: on the title when the page is short, on the
 #: text only when it is very short and no rule or rule pack recognised an article (a news
 #: item may mention these words, or be titled with them).
@@ -136,6 +144,8 @@ def classify_article(article: Article) -> Verdict:
     """A soft error if the extracted page is an error, challenge or login page, or empty."""
     if _CHALLENGE_TITLES.match(article.title.strip()):
         return Verdict(CheckStatus.SOFT_ERROR, f"bot challenge page ({article.title!r})")
+    if _CONSENT_TITLES.match(article.title.strip()):
+        return Verdict(CheckStatus.SOFT_ERROR, f"consent wall ({article.title!r})")
     undated = not article.metadata.published_at  # an error page has no publication date
     check_title = len(article.text) < TITLE_PAGE_CHARS and undated
     check_text = (

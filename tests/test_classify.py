@@ -95,6 +95,13 @@ def test_soft_errors_from_the_response(kw: dict[str, object], reason: str) -> No
         ("エラー", "システムエラーが発生しました。時間をおいて再度お試しください。", "error page"),
         ("Oops", "502 Bad Gateway", "error page"),
         ("Something went wrong", "Please try again in a few minutes.", "error page"),
+        (
+            "Before you continue",
+            "We use cookies and data to deliver and maintain our services. " * 20,
+            "consent wall",
+        ),
+        ("Before you continue to YouTube", "We use cookies.", "consent wall"),
+        ("Bevor Sie fortfahren", "Wir verwenden Cookies. " * 40, "consent wall"),
     ],
 )
 def test_error_pages_served_as_200(title: str, text: str, reason: str) -> None:
