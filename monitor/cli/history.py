@@ -68,7 +68,7 @@ def _inactive_reason(row: dict[str, Any]) -> str:
     if row["source"] == "feed":
         return "inactive: its feed is no longer followed"
     if row["source"] == "cli":
-        return "inactive: its site's feed is followed instead"
+        return "inactive: removed, or its site's feed is followed instead"
     return "inactive: no longer in the config"
 
 

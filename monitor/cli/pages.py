@@ -228,6 +228,53 @@ def _follow(
 
 
 @cli.command()
+@click.argument("watches", nargs=-1, required=True)
+@click.option(
+    "--purge",
+    is_flag=True,
+    help="Delete the watches and everything stored of them: versions, checks, changes.",
+)
+@pass_app
+def remove(app: App, watches: tuple[str, ...], purge: bool) -> None:
+    """Stop watching WATCHES (added with `monitor add`, or found through a feed).
+
+    Their versions, checks and changes are kept (`monitor list --all` shows them, `log`
+    and `diff` read them), and `monitor add` of the URL watches it again with its history.
+    With --purge, a watch and everything stored of it are deleted instead. A watch of
+    config.toml is removed by deleting its [[watch]] entry there.
+    """
+    with app.store(existing=True) as store:
+        targets = [store.watches.find(ref) for ref in watches]
+        for target in targets:
+            if target.source == "config":
+                raise UsageError(
+                    f"{target.label} is a [[watch]] of the config: delete its entry there "
+                    "(a watch no longer in config.toml is checked no more, its history kept)"
+                )
+        for target in targets:
+            if purge:
+                gone = store.watches.purge(target)
+                click.echo(
+                    f"deleted watch {target.id} ({_clean_label(target)}) with "
+                    f"{plural(gone.get('snapshots', 0), 'version')}, "
+                    f"{plural(gone.get('checks', 0), 'check')} and "
+                    f"{plural(gone.get('changes', 0), 'change')}"
+                )
+            else:
+                store.watches.remove(target)
+                click.echo(
+                    f"removed watch {target.id} ({_clean_label(target)}): checked no more; its "
+                    "history is kept (`monitor add URL` watches it again, --purge deletes it)"
+                )
+
+
+def _clean_label(watch: Any) -> str:
+    from monitor.report import clean
+
+    return clean(watch.label)
+
+
+@cli.command()
 @click.option("--json", "as_json", is_flag=True, help="A JSON array, one object per feed.")
 @click.option("--all", "show_all", is_flag=True, help="Include feeds no longer followed.")
 @pass_app

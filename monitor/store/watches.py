@@ -76,6 +76,8 @@ class WatchReader:
     def find(self, ref: str) -> Watch:
         """A watch by name, id or URL."""
         row = self.database.row("watches", "name = ? OR url = ?", [ref, ref])
+        if row is None and "://" in ref:  # with ?utm_source=… or a #fragment
+            row = self.database.row("watches", "url_key = ? ORDER BY active DESC", [url_key(ref)])
         if row is None and ref.isascii() and ref.isdigit() and is_row_id(int(ref)):
             row = self.database.row("watches", "id = ?", [int(ref)])
         if row is None:
@@ -191,17 +193,44 @@ class Watches(WatchReader):
             "url = ? OR url_key = ? ORDER BY feed_id IS NOT NULL, url = ? DESC, id",
             [url, url_key(url), url],
         )
-        if existing is not None and existing["feed_id"] is None:
+        if existing is not None and existing["feed_id"] is None and not _removed(existing):
             named = f" ({existing['name']})" if existing["name"] else ""
             label = f"watch {existing['id']}{named}"
             raise UsageError(f"{url} is already watched as {label}: {existing['url']}")
         holder = self.database.row("watches", "name = ?", [name]) if name is not None else None
-        if holder is not None and holder["source"] != "feed":
+        itself = existing is not None and holder is not None and holder["id"] == existing["id"]
+        if holder is not None and holder["source"] != "feed" and not itself:
             raise UsageError(
                 f"the name {name!r} is taken by watch {holder['id']} ({holder['url']}): "
                 "give another --name"
             )
         return existing, holder
+
+    def remove(self, watch: Watch) -> None:
+        """Check ``watch`` no more (`monitor remove`); its versions, checks and changes stay,
+        and `monitor add` of its URL watches it again with them."""
+        with self.database.transaction():
+            self.db.execute(
+                "UPDATE watches SET active = 0, next_check_at = NULL WHERE id = ?", [watch.id]
+            )
+
+    def purge(self, watch: Watch) -> dict[str, int]:
+        """Delete ``watch`` and everything stored of it, in one transaction (`monitor remove
+        --purge`); how many rows of each kind went."""
+        counts: dict[str, int] = {}
+        with self.database.transaction():
+            self.db.execute(
+                "UPDATE watches SET current_snapshot_id = NULL WHERE id = ?", [watch.id]
+            )
+            for table in ("outbox", "feed_entry_changes", "checks", "changes", "snapshots"):
+                if table in self.db.table_names():
+                    cursor = self.db.execute(f"DELETE FROM {table} WHERE watch_id = ?", [watch.id])
+                    counts[table] = cursor.rowcount
+            self.db.execute(
+                "UPDATE watches SET duplicate_of = NULL WHERE duplicate_of = ?", [watch.id]
+            )
+            self.db.execute("DELETE FROM watches WHERE id = ?", [watch.id])
+        return counts
 
     def drop_unread_page(self, url: str) -> int | None:
         """Deactivate the watch `monitor add` made of ``url`` if it never stored a version
@@ -473,3 +502,9 @@ def _good_state(record: CheckRecord, snapshot_id: int | None) -> dict[str, Any]:
     if record.new_snapshot is not None:
         state["canonical_key"] = canonical_key(record.new_snapshot.metadata.canonical_url)
     return state
+
+
+def _removed(row: dict[str, Any]) -> bool:
+    """A watch `monitor remove` (or a followed feed) stopped: `monitor add` of its URL watches
+    it again, its history kept."""
+    return not row["active"] and row["source"] == "cli"

@@ -69,6 +69,43 @@ def test_a_run_of_checks_imports_no_html_parser() -> None:
     assert imported.stdout.strip() == "[]"
 
 
+def test_remove_stops_a_watch_and_keeps_its_history_purge_deletes_it(
+    workdir: Path, http_server: LocalServer
+) -> None:
+    url = serve_article(http_server)
+    assert run("add", url, "--name", "ipd").exit_code == 0
+    serve_article(http_server, **{"1万人": "1万2000人"})
+    assert json.loads(run("check", "--json").output)["status"] == "changed"
+    removed = run("remove", url + "?utm_source=rss")  # any form of its URL names it
+    assert removed.exit_code == 0, removed.output
+    assert removed.output.startswith("removed watch 1 (ipd): checked no more")
+    assert "nothing to check" in run("check", "--json").output
+    assert "inactive: removed" in run("list", "--all").output
+    assert "Versions (2):" in run("log", "ipd").output  # its history is kept
+    again = run("add", url, "--name", "ipd")
+    assert again.exit_code == 0, again.output
+    assert again.output.startswith("added watch 1: ipd")
+    assert json.loads(run("list", "--json").output)[0]["versions"] == 2
+    purged = run("remove", "ipd", "--purge")
+    assert purged.output == ("deleted watch 1 (ipd) with 2 versions, 3 checks and 1 change\n"), (
+        purged.output
+    )
+    assert json.loads(run("list", "--all", "--json").output) == []
+    assert run("log", "ipd").exit_code == 1
+
+
+def test_a_watch_of_the_config_is_removed_in_the_config(workdir: Path) -> None:
+    config = workdir / "config.toml"
+    config.write_text(
+        config.read_text(encoding="utf-8") + '[[watch]]\nurl = "https://a.example/x"\n',
+        encoding="utf-8",
+    )
+    assert run("list").exit_code == 0  # the config's watches are in the database
+    refused = run("remove", "https://a.example/x")
+    assert refused.exit_code == 1
+    assert "is a [[watch]] of the config: delete its entry there" in refused.output
+
+
 def test_add_check_edit_check_diff(workdir: Path, http_server: LocalServer) -> None:
     url = serve_article(http_server)
     added = run("add", url, "--name", "ipd", "--interval", "30m")
