@@ -21,6 +21,7 @@ from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
+from monitor.clock import parse_moment
 from monitor.config import Config, NotifyConfig
 from monitor.errors import NotifyError
 from monitor.history import build_report
@@ -95,9 +96,15 @@ class Outbox:
         self.send = send or _default_sender
         self.clock = clock
 
-    def recover(self) -> None:
-        """After a crash: retry report files; never resend a maybe-delivered notification."""
-        lost = self.store.outbox.abandon_claimed((REPORTS_CHANNEL,), self.clock())
+    def recover(self, stale_after: timedelta | None = None) -> None:
+        """After a crash: retry report files; never resend a maybe-delivered notification.
+        ``stale_after``: only what was claimed at least that long ago (another process,
+        a daemon, may be sending the rest right now)."""
+        now = self.clock()
+        before = None
+        if stale_after is not None:
+            before = (parse_moment(now) - stale_after).isoformat(timespec="seconds")
+        lost = self.store.outbox.abandon_claimed((REPORTS_CHANNEL,), now, before)
         if lost:
             log.warning("%d notifications were being sent when monitor stopped; not resent", lost)
 

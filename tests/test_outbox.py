@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 from pathlib import Path
 
 import pytest
@@ -139,6 +140,23 @@ def test_after_a_crash_claimed_notifications_are_never_resent(tmp_path: Path, st
     assert sender.sent == []
     states = {row.channel: row.state for row in store.outbox.of()}
     assert states == {"reports": "sent", "hook": "unknown"}
+
+
+def test_a_later_check_recovers_only_what_was_claimed_long_ago(
+    tmp_path: Path, store: Store
+) -> None:
+    """A `monitor check` killed while sending left its rows claimed: the next `monitor
+    check` (cron users run no daemon) recovers them, but not rows another process claimed
+    a moment ago and may be sending now."""
+    record_change(store)
+    old, fresh = store.outbox.of()
+    assert store.outbox.claim(old.id, "2026-11-27T09:00:00+00:00")
+    assert store.outbox.claim(fresh.id, "2026-11-27T09:59:00+00:00")
+    now = "2026-11-27T10:00:00+00:00"
+    outbox = Outbox(store, config(tmp_path), send=Sender(), clock=lambda: now)
+    outbox.recover(stale_after=timedelta(minutes=15))
+    states = {row.id: row.state for row in store.outbox.of()}
+    assert states == {old.id: "pending", fresh.id: "claimed"}  # the report is written again
 
 
 def test_a_removed_channel_fails_cleanly(tmp_path: Path, store: Store) -> None:

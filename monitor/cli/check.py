@@ -8,6 +8,7 @@ import shlex
 import sys
 import time
 from dataclasses import dataclass
+from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +17,10 @@ import click
 from monitor.cli import App, _render, cli, pass_app, plural
 from monitor.errors import UsageError
 from monitor.models import CheckStatus
+
+#: A notification claimed this long ago by a process that no longer sends it (a `monitor
+#: check` killed while sending): what a cron user's next `monitor check` recovers.
+STALE_CLAIM = timedelta(minutes=15)
 
 STATUS_COLORS = {
     "new": "cyan",
@@ -179,7 +184,9 @@ async def _check_all(app: App, store: Any, watches: list[Any], options: _CheckOp
             executor.shutdown(cancel_futures=True)
     progress.clear()
     if options.notify:
-        await Outbox(store, app.config).deliver()
+        outbox = Outbox(store, app.config)
+        outbox.recover(stale_after=STALE_CLAIM)  # a `monitor check` killed while sending
+        await outbox.deliver()
     if options.stats:
         click.echo(probe.summary(len(watches), probe.replays), err=True)
 

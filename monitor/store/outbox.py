@@ -91,20 +91,25 @@ class Outbox(OutboxReader):
                 [state, now, error, retry_at, row_id],
             )
 
-    def abandon_claimed(self, channels_to_requeue: tuple[str, ...], now: str) -> int:
+    def abandon_claimed(
+        self, channels_to_requeue: tuple[str, ...], now: str, claimed_before: str | None = None
+    ) -> int:
         """After a crash: claimed rows of idempotent channels go back to pending; the others
-        become 'unknown' (they may have been delivered, so they are never sent twice)."""
+        become 'unknown' (they may have been delivered, so they are never sent twice).
+        ``claimed_before``: only rows claimed before then (a process still sending others)."""
         marks = ", ".join("?" * len(channels_to_requeue)) or "''"
+        stale = "" if claimed_before is None else " AND updated_at < ?"
+        older = [] if claimed_before is None else [claimed_before]
         with self.database.transaction():
             self.db.execute(
                 f"UPDATE outbox SET state = 'pending', updated_at = ? "
-                f"WHERE state = 'claimed' AND channel IN ({marks})",
-                [now, *channels_to_requeue],
+                f"WHERE state = 'claimed' AND channel IN ({marks}){stale}",
+                [now, *channels_to_requeue, *older],
             )
             cursor = self.db.execute(
                 "UPDATE outbox SET state = 'unknown', updated_at = ?, error = 'the process "
-                "stopped while sending: it may or may not have been delivered' "
-                "WHERE state = 'claimed'",
-                [now],
+                f"stopped while sending: it may or may not have been delivered' "
+                f"WHERE state = 'claimed'{stale}",
+                [now, *older],
             )
         return cursor.rowcount
