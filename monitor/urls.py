@@ -5,7 +5,8 @@ trailing dot dropped, the default port and the fragment dropped, and tracking pa
 removed (``utm_*``, ``pk_*``, ``mtm_*``, ``fbclid``, ``gclid``, ``mc_cid``, ``mc_eid``,
 ``ref_src``, ...). Every other query parameter stays, in its order: ``?p=123`` is an article
 of its own, and ``?ref=main`` (a branch on GitHub or GitLab) is kept. The path is kept as
-written (``/a`` and ``/a/`` may be different pages on some sites), and so is the scheme:
+written (``/a`` and ``/a/`` may be different pages on some sites), but for its dot segments,
+resolved as a browser resolves them (``/news/../news/a`` is ``/news/a``); so is the scheme:
 ``http://`` and ``https://`` are not folded together (a site may serve different things on
 each; a page naming the other one as its ``<link rel=canonical>`` is found as the same
 article anyway).
@@ -15,7 +16,7 @@ from __future__ import annotations
 
 import functools
 import ipaddress
-from urllib.parse import unquote_plus, urlsplit, urlunsplit
+from urllib.parse import unquote_plus, urljoin, urlsplit, urlunsplit
 
 import idna
 from publicsuffixlist import PublicSuffixList
@@ -91,7 +92,10 @@ def url_key(url: str) -> str:
         host = f"[{host}]"
     if port is not None and port != _DEFAULT_PORTS.get(scheme):
         host = f"{host}:{port}"
-    return urlunsplit((scheme, host, parts.path or "/", _without_tracking(parts.query), ""))
+    path = parts.path or "/"
+    if "/." in path:  # dot segments resolved as a browser does: /news/../news/a = /news/a
+        path = urlsplit(urljoin("http://h/", path)).path
+    return urlunsplit((scheme, host, path, _without_tracking(parts.query), ""))
 
 
 def _without_tracking(query: str) -> str:

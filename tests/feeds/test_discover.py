@@ -35,6 +35,9 @@ URL_KEYS = [
     ("https://example.com/a?x=%E6%97%A5", "https://example.com/a?x=%E6%97%A5"),  # encoding kept
     ("https://example.com", "https://example.com/"),
     ("https://example.com/A/", "https://example.com/A/"),  # paths are case-sensitive
+    ("https://example.com/news/../news/a.html", "https://example.com/news/a.html"),
+    ("https://example.com/a/./b/?p=1#x", "https://example.com/a/b/?p=1"),
+    ("https://example.com/a/b..c/.d", "https://example.com/a/b..c/.d"),  # no dot segments
 ]
 
 
