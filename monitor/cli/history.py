@@ -78,7 +78,13 @@ def _inactive_reason(row: dict[str, Any]) -> str:
 @cli.command("log")
 @click.argument("watch")
 @click.option("--json", "as_json", is_flag=True, help="Versions, changes and checks as JSON.")
-@click.option("--limit", default=20, show_default=True, help="How many recent checks to show.")
+@click.option(
+    "--limit",
+    default=20,
+    show_default=True,
+    type=click.IntRange(min=0),
+    help="How many recent checks to show.",
+)
 @pass_app
 def log_(app: App, watch: str, as_json: bool, limit: int) -> None:
     """Show the versions, changes and recent checks of one watch."""
