@@ -22,7 +22,6 @@ from collections.abc import Awaitable, Callable, Iterable, Mapping
 from concurrent.futures import BrokenExecutor, Executor
 from contextvars import ContextVar
 from dataclasses import dataclass, replace
-from datetime import timedelta
 from typing import Any, TypeVar
 
 from monitor.analyse import (
@@ -32,7 +31,6 @@ from monitor.analyse import (
     second_look_at,
 )
 from monitor.classify import classify_fetch
-from monitor.clock import parse_moment
 from monitor.commits import CommitGroup
 from monitor.compare import FLAP_WINDOW, Comparer
 from monitor.config import Config, Rules
@@ -81,8 +79,6 @@ log = logging.getLogger(__name__)
 _T = TypeVar("_T")
 
 STALE_RETRIES = 3
-#: A watch's failure is notified again no sooner than this after the last time it was.
-FAILING_QUIET = timedelta(hours=24)
 
 
 @dataclass(frozen=True)
@@ -319,37 +315,17 @@ class Checker:
             status.is_error
             and status is not CheckStatus.GONE
             and watch.error_streak + 1 == threshold
-            and not self._failed_lately(watch, record.checked_at)
         ):
             found.append(("failing", (("error", record.error), ("streak", threshold))))
         if status.is_good and was_gone:
             found.append(("returned", (("streak", watch.error_streak),)))
-        elif status.is_good and watch.error_streak >= threshold and self._failure_told(watch):
+        elif status.is_good and watch.error_streak >= threshold:
             found.append(("recovered", (("streak", watch.error_streak),)))
         return tuple(
             OutboxItem(kind, channel, payload)
             for kind, payload in found
             for channel in self.channels.get(kind, ())
         )
-
-    def _failed_lately(self, watch: Watch, now: str) -> bool:
-        """Whether a failure of this watch was notified less than :data:`FAILING_QUIET` ago:
-        a site that keeps failing and coming back (three 503s, an answer, three 503s…)
-        notifies its failure once a day, not on every turn."""
-        if not self.channels.get("failing"):
-            return False
-        last = self.store.outbox.last_of(watch.id, ("failing",))
-        if last is None:
-            return False
-        return parse_moment(now) - parse_moment(last[1]) < FAILING_QUIET
-
-    def _failure_told(self, watch: Watch) -> bool:
-        """Whether the failure this check ends was notified (a recovery is told only then),
-        or no failure is ever notified (then every recovery is)."""
-        if not self.channels.get("failing"):
-            return True
-        last = self.store.outbox.last_of(watch.id, ("failing", "recovered"))
-        return last is not None and last[0] == "failing"
 
     def _version(self, snapshot_id: int | None) -> int | None:
         return self.store.versions.number(snapshot_id) if snapshot_id else None

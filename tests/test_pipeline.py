@@ -574,43 +574,6 @@ def test_events_are_queued_once_for_changes_failures_and_recovery(
     assert rows[3].payload == {"streak": 4}
 
 
-def test_a_site_that_keeps_failing_and_coming_back_notifies_once_a_day(
-    harness: Harness, ja_site: Site
-) -> None:
-    """Three turns of (503, 503, the page) within hours notify one failure and its
-    recovery; a failure a day after the last notified one is notified again."""
-    settings = replace(harness.config.settings, notify_after_errors=2)
-    harness.config = replace(harness.config, settings=settings)
-    channels = {"failing": ("hook",), "recovered": ("hook",)}
-    start = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)
-    checks = iter(range(1000))
-
-    def check() -> CheckResult:
-        moment = start + timedelta(hours=next(checks))
-        clock = lambda: moment.isoformat(timespec="seconds")  # noqa: E731
-        return harness.check(watch, channels=channels, clock=clock)
-
-    watch = harness.store.watches.add(ja_site.url)
-    check()
-    for _ in range(3):
-        ja_site.override = static(Response(503, {}, b"down"))
-        check()
-        check()
-        ja_site.override = None
-        check()
-    kinds = [row.kind for row in harness.store.outbox.of(watch)]
-    assert kinds == ["failing", "recovered"]
-    for _ in range(20):  # a day later
-        check()
-    ja_site.override = static(Response(503, {}, b"down"))
-    check()
-    check()
-    ja_site.override = None
-    check()
-    kinds = [row.kind for row in harness.store.outbox.of(watch)]
-    assert kinds == ["failing", "recovered", "failing", "recovered"]
-
-
 def test_reextract_sets_a_new_baseline_without_reporting_a_change(
     harness: Harness, ja_site: Site
 ) -> None:

@@ -26,16 +26,6 @@ class OutboxReader:
         rows = self.db.query(f"SELECT * FROM outbox {where} ORDER BY id", params)
         return [outbox_from_row(r) for r in rows]
 
-    def last_of(self, watch_id: int, kinds: tuple[str, ...]) -> tuple[str, str] | None:
-        """The kind and time of a watch's latest notification of one of ``kinds``."""
-        marks = ", ".join("?" for _ in kinds)
-        row = self.db.execute(
-            f"SELECT kind, created_at FROM outbox WHERE watch_id = ? AND kind IN ({marks}) "
-            "ORDER BY id DESC LIMIT 1",
-            [watch_id, *kinds],
-        ).fetchone()
-        return (str(row[0]), str(row[1])) if row else None
-
     def due(self, now: str, limit: int = 100) -> list[OutboxRow]:
         """Pending notifications whose retry time has come, oldest first."""
         rows = self.db.query(
