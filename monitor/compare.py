@@ -37,8 +37,10 @@ log = logging.getLogger(__name__)
 #: A return to a version one of the last this-many checks saw is flapping (an A/B test, a CDN
 #: serving two versions), recorded but not reported; an older version back is a revert.
 FLAP_WINDOW = 2
-#: Changes between the same two versions (either way) after which their taking turns flaps.
+#: Changes between the same two versions (either way) after which their taking turns flaps,
+#: when the version returned to was seen by one of the last FLIP_WINDOW checks.
 FLIPS = 2
+FLIP_WINDOW = 6
 
 
 class Comparer:
@@ -109,13 +111,17 @@ class Comparer:
         self, watch: Watch, held: Baseline, current: Snapshot | None, earlier: Snapshot
     ) -> bool:
         """A return to ``earlier`` flaps (recorded, not reported) when one of the last
-        :data:`FLAP_WINDOW` checks saw it (an A/B test, two CDN edges), or when the page
-        already went from one of the two versions to the other and back (:data:`FLIPS`
-        changes between them: a rotating sentence, a slower pair of edges): an edit and
-        its first revert are reported, the same two texts taking turns after that are not."""
+        :data:`FLAP_WINDOW` checks saw it (an A/B test, two CDN edges), or when one of the
+        last :data:`FLIP_WINDOW` did and the page already went from one of the two versions
+        to the other and back (:data:`FLIPS` changes between them: a rotating sentence, a
+        slower pair of edges): an edit and its first revert are reported, the same two texts
+        taking turns after that are not; an edit re-applied after its revert held for more
+        checks than that is reported again."""
         if earlier.id in held.recent:
             return True
         if current is None:
+            return False
+        if earlier.id not in self.store.versions.recent_seen(watch.id, FLIP_WINDOW):
             return False
         return self.store.changes.flips(watch.id, current.id, earlier.id) >= FLIPS
 

@@ -401,6 +401,21 @@ def test_two_texts_taking_turns_slowly_alert_twice_then_flap(
     assert statuses.count(CheckStatus.CHANGED) == 5
 
 
+def test_an_edit_re_applied_after_its_revert_held_is_reported(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    """A -> B, the editor reverts to A, A holds for a while, then B is put back: the
+    re-applied edit is reported, not taken for two texts taking turns."""
+    _story(http_server, "Fire breaks out at Mill Road warehouse", FIRE)
+    watch = harness.store.watches.add(http_server.url("/live"))
+    other = [FIRE[0].replace("Tuesday evening", "Wednesday morning"), *FIRE[1:]]
+    for text in (FIRE, other, other, other, *[FIRE] * 8, other):
+        _story(http_server, "Fire breaks out at Mill Road warehouse", text)
+        harness.check(watch)
+    kinds = [change["kind"] for change in harness.store.changes.of(watch)]
+    assert kinds == ["changed", "revert", "revert"]
+
+
 def test_a_304_costs_no_parsing(harness: Harness, http_server: LocalServer) -> None:
     page = samplesite.render_page(samplesite.load_article("en"))
     http_server.set("/etag/", page, etag="v1")
