@@ -26,8 +26,8 @@ the article is a stand-in when any identity or gate evidence but its title says 
 it is a rewrite of the article, compared as usual when the title agrees or both pages name the
 address the page was fetched from as canonical, and ``retitled`` (confirmed over several checks
 by the comparer) under a new title otherwise; but a page under a new title that shows any gate
-(even the consent manager of every page of its site) is a stand-in: it may be that gate. A
-collapse
+(even the consent manager of every page of its site) and does not name itself so is a
+stand-in: it may be that gate. A collapse
 (the text shrinking below ``collapse_ratio``) may only be confirmed when the shrunk text is held
 in the old one.
 
@@ -479,7 +479,8 @@ def judge(baseline: Seen, page: Seen) -> Judgement:
     shared = f"{round(100 * max(new_in_old, old_in_new))}%"
     retitled = not titles_agree(baseline.title, page.title)
     shorter = len(page.text) < REWRITE_SHARE * len(baseline.text)
-    if evidence or (retitled and (_gate_names(page) or shorter)):
+    named = retitled and _names_itself(baseline, page)
+    if evidence or (retitled and (shorter or (_gate_names(page) and not named))):
         title = f"another title ({page.title[:100]!r})"
         if not evidence and _gate_names(page):  # on a page that may be a gate the site shows
             evidence.append(f"{title} on a page showing {_gate_names(page)[0]}")
@@ -489,7 +490,7 @@ def judge(baseline: Seen, page: Seen) -> Judgement:
             evidence.append(title)
         reason = f"not this article: {', '.join(evidence)}; it shares {shared} of its text"
         return Judgement(reason, contained)
-    if not retitled or _names_itself(baseline, page):
+    if not retitled or named:
         return Judgement(None, contained)  # a rewrite (at the address both name themselves by)
     reason = (
         f"a rewrite or another page: another title ({page.title[:100]!r}) and {shared} of "

@@ -259,6 +259,21 @@ def test_a_page_under_a_new_title_showing_the_sites_consent_manager_is_not_this_
     assert "on a page showing a consent wall" in (results[0].error or "")
 
 
+def test_a_rewrite_naming_itself_on_a_site_whose_pages_all_show_a_gate_is_reported(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    """Every page of the site shows its consent manager and a login box in its header: a
+    rewrite under a new headline that names the address it is fetched from as canonical,
+    as its first version did, is reported at once."""
+    header = '<div id="onetrust-consent-sdk"></div><form><input type="password"></form>'
+    _story(http_server, "Fire breaks out at Mill Road warehouse", FIRE, True, header)
+    watch = harness.store.watches.add(http_server.url("/live"))
+    assert harness.check(watch).status is CheckStatus.NEW
+    _story(http_server, "Two firefighters hurt", FIRE_UPDATE, True, header)
+    rewrite = harness.check(watch)
+    assert rewrite.status is CheckStatus.CHANGED, rewrite.error
+
+
 def test_a_short_error_page_naming_the_article_as_canonical_is_no_rewrite(
     harness: Harness, http_server: LocalServer
 ) -> None:
