@@ -41,7 +41,7 @@ _SHORT_PAGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         "maintenance page",
         re.compile(
             r"under maintenance|maintenance mode|scheduled maintenance|temporarily unavailable|"
-            r"we['’]ll be back (?:soon|shortly)|^(?:site |scheduled )?maintenance$|"
+            r"^we['’]ll be back (?:soon|shortly)\b|^(?:site |scheduled )?maintenance$|"
             r"メンテナンス中|メンテナンスのお知らせ|ただいまメンテナンス|アクセスが集中|"
             r"アクセスが混み合って",
             re.IGNORECASE,
@@ -52,6 +52,10 @@ _SHORT_PAGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"page not found|page (?:you requested )?(?:could not|cannot|can't) be found|"
             r"\b404 not found|\berror 404\b|^404$|ページが見つかりません|"
+            # an article taken down, and the page saying so at its URL
+            r"^(?:this|the) (?:article|page|story|content|post) (?:is no longer available|"
+            r"(?:has been|was) removed|no longer exists|(?:is )?unavailable)\b|"
+            r"^content (?:is )?(?:no longer )?unavailable\b|"
             r"お探しのページは見つかりません|ページは存在しません|お探しのページ",
             re.IGNORECASE | re.MULTILINE,
         ),
@@ -63,9 +67,10 @@ _SHORT_PAGE_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
         re.compile(
             r"^(?:error:? ?)?(?:(?:50[0-4]|429)\b\s*[-:–]?\s*)?(?:internal server error|"
             r"service (?:temporarily )?unavailable|bad gateway|gateway time-?out|"
-            r"too many requests|server error)[.!]?$|^(?:error:? ?)?(?:50[0-4]|429)$|"
+            r"too many requests|server error)[.!]?(?:\s+[-|–—]\s+.{1,60})?$|"
+            r"^(?:error:? ?)?(?:50[0-4]|429)$|"
             r"^(?:an? )?(?:unexpected |internal )?(?:server |system )?error"
-            r"(?: (?:has )?occurred)?[.!]?$|^something went wrong[.!]?$|"
+            r"(?: (?:has )?occurred)?[.!]?$|^(?:oops[!.,]? )?something went wrong[.!]?$|"
             r"^エラー$|^システムエラー|^エラーが発生しました",
             re.IGNORECASE | re.MULTILINE,
         ),

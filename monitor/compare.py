@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from dataclasses import replace
 from typing import Any
 
@@ -280,12 +281,23 @@ def _sent_home(url: str, final_url: str | None) -> Verdict:
     """Without a baseline: an article's URL redirected to a site's home page (the article
     moved away or was taken down, and the site sends its visitors home) holds no article,
     whatever the home page's teasers look like."""
-    if not final_url:
+    if not final_url or _is_home(url):
         return Verdict(None)
-    _host, path, query = page_identity(final_url)
-    if path != "/" or query or page_identity(url)[1:] == ("/", ""):
+    if not _is_home(final_url):
         return Verdict(None)
     return Verdict(CheckStatus.SOFT_ERROR, f"redirected to the home page {final_url[:200]}")
+
+
+#: A home page's path: the root, a language edition's (/en/, /pt-br/), an index file.
+_HOME_PATH = re.compile(
+    r"^/(?:[a-z]{2}(?:[-_][a-z]{2})?/?|(?:index|default|home)\.\w{2,5})?$", re.I
+)
+
+
+def _is_home(url: str) -> bool:
+    """Whether ``url`` is a site's home page (no query: ``/?p=123`` is an article)."""
+    _host, path, query = page_identity(url)
+    return not query and _HOME_PATH.match(path) is not None
 
 
 def _decoded(raw: bytes, encoding: str | None) -> str:

@@ -102,6 +102,10 @@ def test_soft_errors_from_the_response(kw: dict[str, object], reason: str) -> No
         ),
         ("Before you continue to YouTube", "We use cookies.", "consent wall"),
         ("Bevor Sie fortfahren", "Wir verwenden Cookies. " * 40, "consent wall"),
+        ("Internal Server Error - Example News", "Please try again later.", "error page"),
+        ("Oops! Something went wrong.", "Our engineers have been told.", "error page"),
+        ("Content unavailable", "This article is no longer available. " * 3, "not found"),
+        ("News", "This story has been removed.\nMost read: a, b, c", "not found"),
     ],
 )
 def test_error_pages_served_as_200(title: str, text: str, reason: str) -> None:
@@ -146,6 +150,8 @@ def test_short_news_items_that_mention_outages_are_articles(text: str) -> None:
         ("Bank app down", "An internal server error took the bank's app down on Monday."),
         ("Road maintenance closes Main Street", "Crews will close Main Street on Friday."),
         ("エラーの原因を調査", "システムの不具合について、会社が原因を調べている。"),
+        ("Bakery owner after fire: 'We'll be back soon'", "The bakery burned on Monday."),
+        ("Why the page is unavailable to readers abroad", "The site blocks readers abroad."),
     ],
 )
 def test_short_undated_news_about_errors_is_an_article(title: str, text: str) -> None:

@@ -395,6 +395,13 @@ def test_an_article_url_redirected_to_the_home_page_stores_nothing(
     assert harness.store.versions.of(moved) == []
     watched_home = harness.store.watches.add(http_server.url("/"))
     assert harness.check(watched_home).status is CheckStatus.NEW
+    http_server.set("/en/", home)  # a language edition's home page
+    http_server.set("/en/news/fire-123", b"", status=301, headers={"Location": "/en/"})
+    edition = harness.store.watches.add(http_server.url("/en/news/fire-123"))
+    assert (harness.check(edition).error or "").startswith("redirected to the home page")
+    http_server.set("/index.php", b"", status=301, headers={"Location": "/"})
+    index = harness.store.watches.add(http_server.url("/index.php"))  # the home page itself
+    assert harness.check(index).status is CheckStatus.NEW
 
 
 def test_two_texts_taking_turns_slowly_alert_twice_then_flap(
