@@ -210,8 +210,12 @@ class Watches(WatchReader):
         """Check ``watch`` no more (`monitor remove`); its versions, checks and changes stay,
         and `monitor add` of its URL watches it again with them."""
         with self.database.transaction():
+            # an article a feed found is retired too: its feed taken back into service
+            # does not bring it back
             self.db.execute(
-                "UPDATE watches SET active = 0, next_check_at = NULL WHERE id = ?", [watch.id]
+                "UPDATE watches SET active = 0, next_check_at = NULL, retired_at = CASE WHEN "
+                "feed_id IS NULL THEN retired_at ELSE coalesce(retired_at, ?) END WHERE id = ?",
+                [utcnow(), watch.id],
             )
 
     def purge(self, watch: Watch) -> dict[str, int]:
