@@ -439,17 +439,22 @@ class Daemon:
         self.scheduler.shutdown()
         with contextlib.suppress(TimeoutError, MonitorError):
             await asyncio.wait_for(self._last_delivery(), timeout=min(grace, 10))
-        for task in helpers:
-            task.cancel()
-        _done, stuck = await asyncio.wait(helpers, timeout=HELPERS_GRACE)
-        if stuck:  # never seen since woken(); a stop must end all the same
-            log.error("%d helper tasks did not stop: leaving them", len(stuck))
+        await _cancel(helpers)
 
     async def _last_delivery(self) -> None:
         """Let a delivery under way finish (cancelling it mid-send would leave a notification
         that may or may not have gone out), then deliver what is left."""
         async with self._delivery:
             await self.outbox.deliver()
+
+
+async def _cancel(helpers: list[asyncio.Task[None]]) -> None:
+    """Cancel the helper tasks and wait for them, :data:`HELPERS_GRACE` at most."""
+    for task in helpers:
+        task.cancel()
+    _done, stuck = await asyncio.wait(helpers, timeout=HELPERS_GRACE)
+    if stuck:  # never seen since woken(); a stop must end all the same
+        log.error("%d helper tasks did not stop: leaving them", len(stuck))
 
 
 async def woken(event: asyncio.Event, seconds: float) -> None:
