@@ -482,7 +482,7 @@ def judge(baseline: Seen, page: Seen) -> Judgement:
     named = retitled and _names_itself(baseline, page)
     if evidence or (retitled and (shorter or (_gate_names(page) and not named))):
         title = f"another title ({page.title[:100]!r})"
-        if not evidence and _gate_names(page):  # on a page that may be a gate the site shows
+        if not evidence and _gate_names(page) and not named:  # a gate the site shows?
             evidence.append(f"{title} on a page showing {_gate_names(page)[0]}")
         elif not evidence:  # and not the rewrite of a story, which keeps its length
             evidence.append(f"{title} and a text less than half as long")
@@ -501,8 +501,8 @@ def judge(baseline: Seen, page: Seen) -> Judgement:
 
 def _gate_names(page: Seen) -> list[str]:
     """The gates a page shows, even those the article's page showed too (a consent manager
-    on every page of a site): a page under a new title that may be the gate itself is never
-    taken for a rewrite."""
+    on every page of a site): a page under a new title that may be the gate itself is taken
+    for a rewrite only when it names itself so (:func:`_names_itself`)."""
     gates = page.signals.gates()
     if paywall_prompt(page.text):
         gates.add("a paywall")
