@@ -404,10 +404,10 @@ def parse_http_url(value: object) -> str:
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError("an http:// or https:// URL")
     try:
-        parts.port  # noqa: B018 (urlsplit checks the port when asked for it)
+        port = parts.port  # urlsplit checks the port (0-65535) when asked for it
     except ValueError:
-        raise ValueError("an http:// or https:// URL with a port from 1 to 65535") from None
-    if parts.port == 0:
+        port = 0
+    if port == 0:
         raise ValueError("an http:// or https:// URL with a port from 1 to 65535")
     return url
 

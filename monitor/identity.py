@@ -480,10 +480,11 @@ def judge(baseline: Seen, page: Seen) -> Judgement:
     retitled = not titles_agree(baseline.title, page.title)
     shorter = len(page.text) < REWRITE_SHARE * len(baseline.text)
     named = retitled and _names_itself(baseline, page)
-    if evidence or (retitled and (shorter or (_gate_names(page) and not named))):
+    shown = _gate_names(page) if retitled and not named else []
+    if evidence or (retitled and (shorter or shown)):
         title = f"another title ({page.title[:100]!r})"
-        if not evidence and _gate_names(page) and not named:  # a gate the site shows?
-            evidence.append(f"{title} on a page showing {_gate_names(page)[0]}")
+        if not evidence and shown:  # a gate the site shows?
+            evidence.append(f"{title} on a page showing {shown[0]}")
         elif not evidence:  # and not the rewrite of a story, which keeps its length
             evidence.append(f"{title} and a text less than half as long")
         elif retitled:

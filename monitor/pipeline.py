@@ -359,7 +359,7 @@ class Checker:
         held = self._baseline(watch)
         if held.current is not None and (
             held.current.extractor_version != EXTRACTOR_VERSION
-            or rules_changed(watch.learned, rules)
+            or (learned is None and rules_changed(watch.learned, rules))
         ):
             watch = self._rebaseline(watch)
             held = self._baseline(watch)

@@ -227,9 +227,8 @@ class Watches(WatchReader):
                 "UPDATE watches SET current_snapshot_id = NULL WHERE id = ?", [watch.id]
             )
             for table in ("outbox", "feed_entry_changes", "checks", "changes", "snapshots"):
-                if table in self.db.table_names():
-                    cursor = self.db.execute(f"DELETE FROM {table} WHERE watch_id = ?", [watch.id])
-                    counts[table] = cursor.rowcount
+                cursor = self.db.execute(f"DELETE FROM {table} WHERE watch_id = ?", [watch.id])
+                counts[table] = cursor.rowcount
             self.db.execute(
                 "UPDATE watches SET duplicate_of = NULL WHERE duplicate_of = ?", [watch.id]
             )
