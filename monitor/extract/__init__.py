@@ -13,7 +13,7 @@ import importlib
 from typing import TYPE_CHECKING, Any
 
 #: Bumped whenever a change to extraction can change the text of an unchanged page.
-EXTRACTOR_VERSION = "19"
+EXTRACTOR_VERSION = "20"
 
 if TYPE_CHECKING:
     from monitor.extract.article import (

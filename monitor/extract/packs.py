@@ -71,7 +71,14 @@ WORDPRESS = RulePack(
     name="wordpress",
     detect="article .entry-content, .hentry .entry-content, .type-post .entry-content",
     rules=Rules(
-        content=("article .entry-content", ".hentry .entry-content", ".type-post .entry-content"),
+        content=(
+            # the featured image's caption (core themes: figure.post-thumbnail) is article
+            # text, as it is in the Jannah theme: the same article in either theme reads alike
+            "article .post-thumbnail figcaption",
+            "article .entry-content",
+            ".hentry .entry-content",
+            ".type-post .entry-content",
+        ),
         title=("article h1.entry-title", "h1.entry-title", "h1.post-title", ".entry-title"),
         remove=WORDPRESS_REMOVE,
     ),

@@ -751,3 +751,17 @@ def test_the_package_names_come_from_their_modules_when_first_used() -> None:
     assert package.EXTRACTOR_VERSION == article.EXTRACTOR_VERSION
     with pytest.raises(AttributeError, match="no attribute 'nothing'"):
         package.nothing  # noqa: B018
+
+
+@pytest.mark.parametrize("name", ["ja", "en"])
+def test_the_same_article_reads_alike_in_either_theme(name: str) -> None:
+    """A site's redesign (Jannah to a core WordPress theme, or back) changes no line of the
+    article: its title, the featured image's caption and its body read as before."""
+    from monitor import samplesite
+    from monitor.samplesite import jannah, twentyone
+
+    article = samplesite.load_article(name)
+    url = "https://example.test/2026/11/story/"
+    for theme in (jannah, twentyone):
+        page = theme.render(article, samplesite.Noise(seed=5), url)
+        assert extract_article(page, url).document == samplesite.article_text(article)
