@@ -15,7 +15,7 @@ from harness import Harness, Site, static
 from server import Handler, LocalServer, Response, truncated
 
 from monitor import samplesite
-from monitor.analyse import Analysis
+from monitor.analyse import Analysis, text_sha256
 from monitor.config import Config, FeedConfig, Rules, Settings, SiteRule, WatchConfig
 from monitor.fetch import Fetcher
 from monitor.history import build_report
@@ -884,3 +884,56 @@ def test_extraction_processes_are_for_watches_fetched_without_a_browser(tmp_path
         assert auto_workers(config, store.watches.requested(), feeds) == auto_workers(
             config, watches, feeds
         )
+
+
+PLAIN = """Statement of the board, 1 December 2026
+
+The board of the harbour authority met on Monday and agreed on the following points,
+after a long debate about the costs of the new sea wall and the ferry timetable.
+
+1. The budget for 2027 is approved, with 38 million for the sea wall.
+2. The ferry keeps its winter timetable until the end of March.
+3. The public consultation on the north pier opens on 5 January.
+
+Questions from the press go to the press office <press@harbour.example>, which answers
+on working days between nine and five. The minutes follow within two weeks.
+"""
+
+
+def test_a_plain_text_page_keeps_its_lines_and_an_edit_is_that_line(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    plain = {"Content-Type": "text/plain; charset=utf-8"}
+    http_server.set("/statement.txt", PLAIN.encode(), headers=plain)
+    watch = harness.store.watches.add(http_server.url("/statement.txt"))
+    assert harness.check(watch).status is CheckStatus.NEW
+    (first,) = harness.store.versions.of(watch)
+    lines = first.document.split("\n")
+    assert "2. The ferry keeps its winter timetable until the end of March." in lines
+    assert lines[0] == "Statement of the board, 1 December 2026"
+    edited = PLAIN.replace("38 million", "41 million")
+    http_server.set("/statement.txt", edited.encode(), headers=plain)
+    result = harness.check(watch)
+    assert result.status is CheckStatus.CHANGED and result.report is not None
+    assert [op.text for op in result.report.diff.ops if op.op != 0] == ["38", "41"]
+
+
+def test_a_plain_text_page_stored_before_it_kept_its_lines_rebaselines_quietly(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    """A version stored when a plain text was read as one run of words is re-extracted
+    after the upgrade: its lines are the new baseline, and the next check is unchanged."""
+    http_server.set(
+        "/statement.txt", PLAIN.encode(), headers={"Content-Type": "text/plain; charset=utf-8"}
+    )
+    watch = harness.store.watches.add(http_server.url("/statement.txt"))
+    harness.check(watch)
+    (first,) = harness.store.versions.of(watch)
+    joined = " ".join(first.document.split("\n"))  # what the extractor stored before
+    with harness.store.transaction():
+        harness.store.db.execute(
+            "UPDATE snapshots SET text = ?, text_sha256 = ?, extractor_version = '19' WHERE id = ?",
+            (joined, text_sha256(joined), first.id),
+        )
+    assert harness.check(harness.store.watches.get(watch.id)).status is CheckStatus.UNCHANGED
+    assert harness.store.changes.of(watch) == []

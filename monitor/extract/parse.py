@@ -5,6 +5,9 @@ BeautifulSoup; comments and processing instructions are dropped while parsing (t
 stay). libxml2 stops at 2,048 nested elements even with ``huge_tree``, and drops what is
 deeper; for such (rare, often hostile) pages the tree is built from Python's own
 ``html.parser`` instead, which has no depth limit.
+
+A document with no markup at all (a ``text/plain`` page, a plain-text statement) is read as
+a browser shows one: its text in a ``<pre>``, one line per line, not one run of words.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ from __future__ import annotations
 import logging
 import re
 import threading
+from html import escape
 from html.parser import HTMLParser
 
 from lxml import etree
@@ -24,6 +28,14 @@ VOID_TAGS = frozenset(
     "area base br col embed hr img input link meta param source track wbr".split()
 )
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
+#: What any HTML page has somewhere: a start or end tag of an element a page is made of, a
+#: doctype or a comment ("<a@b.org>", "a <b" and "<http://…>" in a plain text are none).
+_MARKUP = re.compile(
+    r"<(?:/?(?:html|head|body|title|meta|link|script|style|p|div|span|a|br|hr|img|table|"
+    r"tr|td|ul|ol|li|dl|h[1-6]|pre|main|article|section|header|footer|nav|aside|form|b|i|"
+    r"em|strong|font|center|blockquote|frame|frameset|iframe|noscript)(?=[\s/>])|!)",
+    re.IGNORECASE,
+)
 _parsers = threading.local()
 
 
@@ -49,6 +61,8 @@ def parse_html(html: str) -> Element:
     html = _XML_DECLARATION.sub("", html, count=1)
     if not html.strip():
         return etree.Element("html")
+    if _MARKUP.search(html) is None:
+        html = f"<html><body><pre>{escape(html, quote=False)}</pre></body></html>"
     parser = _parser()
     try:
         root = etree.fromstring(html.encode("utf-8", "surrogatepass"), parser)

@@ -765,3 +765,12 @@ def test_the_same_article_reads_alike_in_either_theme(name: str) -> None:
     for theme in (jannah, twentyone):
         page = theme.render(article, samplesite.Noise(seed=5), url)
         assert extract_article(page, url).document == samplesite.article_text(article)
+
+
+def test_a_document_without_markup_is_read_line_by_line() -> None:
+    """A text/plain page: its lines as a browser shows them, "<" in its text kept."""
+    plain = "Notice of the board\n\nWe met on Monday.  Costs: a < b.\nContact <press@x.example>\n"
+    assert extract_article(plain).text == (
+        "Notice of the board\nWe met on Monday. Costs: a < b.\nContact <press@x.example>"
+    )
+    assert extract_article("<p>One\nparagraph</p>").text == "One paragraph"
