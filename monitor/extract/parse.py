@@ -6,6 +6,12 @@ stay). libxml2 stops at 2,048 nested elements even with ``huge_tree``, and drops
 deeper; for such (rare, often hostile) pages the tree is built from Python's own
 ``html.parser`` instead, which has no depth limit.
 
+libxml2 knows HTML 4's elements only: on a page that leaves out the optional ``<head>`` and
+``<body>`` tags (valid HTML5, and what minifiers write), it keeps a ``<header>``,
+``<main>``, ``<article>`` or ``<section>`` before any HTML 4 body element in the head, with
+everything after it. A browser starts the body at the first element that does not belong
+in a head; so does :func:`parse_html`.
+
 A document with no markup at all (a ``text/plain`` page, a plain-text statement) is read as
 a browser shows one: its text in a ``<pre>``, one line per line, not one run of words.
 """
@@ -73,7 +79,37 @@ def parse_html(html: str) -> Element:
     if last is not None and last.type == etree.ErrorTypes.ERR_RESOURCE_LIMIT:
         log.info("markup nested too deep for libxml2 (%s); using html.parser", last.message)
         return _parse_deep(html)
-    return root if root is not None else etree.Element("html")
+    if root is None:
+        return etree.Element("html")
+    _start_body(root)
+    return root
+
+
+#: What a document's head holds; the first other element starts its body.
+HEAD_TAGS = frozenset("base link meta noscript script style template title".split())
+
+
+def _start_body(root: Element) -> None:
+    """Move what libxml2 left in the head from the first element that is no head element on
+    (a ``<header>`` of a page without ``<body>`` tag) to the start of the body."""
+    head = root.find("head")
+    if head is None:
+        return
+    first = next(
+        (
+            i
+            for i, child in enumerate(head)
+            if isinstance(child.tag, str) and child.tag not in HEAD_TAGS
+        ),
+        None,
+    )
+    if first is None:
+        return
+    body = root.find("body")
+    if body is None:
+        body = etree.SubElement(root, "body")
+    for index, child in enumerate(list(head)[first:]):
+        body.insert(index, child)  # moves it, with its tail
 
 
 class _TreeParser(HTMLParser):

@@ -91,7 +91,7 @@ def add_a_comment(html: str) -> str:
             '<div class="comments"><ol class="comment-list"></ol></div>'
         )
         box[0].append(comment)
-        root.xpath("//body")[0].append(box)
+        (root.xpath("//body") or [root])[0].append(box)  # a page without <body> tag
     return serialize(root)
 
 
