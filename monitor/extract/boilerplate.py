@@ -321,6 +321,10 @@ DATELINE = re.compile(
     re.IGNORECASE,
 )
 _CJK_DATE = r"(?:19|20)\d\d\s*[-/.年]\s*\d{1,2}[\d\s年月日号號时時分秒:：/.-]*"
+#: How many short dated lines in a row, each with words of its own, make a timetable.
+TIMETABLE_RUN = 3
+_WORD = re.compile(r"[^\W\d_]+")
+_CLOCK_TIME = re.compile(r"\b\d{1,2}:\d\d\b")
 #: A forum's "本帖最后由 X 于 <date> 编辑", "本贴由X于<date>在〖…〗发表.", a signature's
 #: "X写于<date>" (a day's date): nothing after the date but where and what was done.
 CJK_DATELINE = re.compile(
@@ -454,16 +458,17 @@ def is_credit(element: Element) -> bool:
     return CREDIT_TEXT.search(text) is not None or _in_picture_figure(element)
 
 
-def crumb_reason(text: str, tag: object) -> str:
+def crumb_reason(text: str, tag: object, *, timetable: bool = False) -> str:
     """Why a block (its text and holder tag) is page furniture: the title heading, a byline
-    or date, a label, or a line of :func:`line_reason`."""
+    or date, a label, or a line of :func:`line_reason`. An entry of a ``timetable``
+    (:func:`timetable_entries`) is no dateline for its time or date."""
     text = text.strip()
     if tag == "h1":
         return "title heading"
     size = units(text)
     # a short line with a date is a dateline unless it ends as a sentence ("Revenues have
     # totaled $63 billion through June 30, 2019.")
-    if size <= SHORT_LINE and (BYLINE.search(text) or (_dated(text) and not _says(text))):
+    if size <= SHORT_LINE and (BYLINE.search(text) or (_dated_crumb(text) and not timetable)):
         return "byline or date"
     if size <= DATELINE_UNITS and is_dateline(text):
         return "byline or date"
@@ -489,6 +494,44 @@ def _dated(text: str) -> bool:
     if DATE.search(text, 0, citation.start()):
         return True
     return any(_YEAR.search(found.group()) for found in DATE.finditer(citation.group()))
+
+
+def _dated_crumb(text: str) -> bool:
+    """A short line's date or time that makes it a dateline: it has one and is no sentence."""
+    return _dated(text) and not _says(text)
+
+
+def timetable_entries(texts: Sequence[str]) -> set[int]:
+    """The indexes of ``texts`` (a text's lines in order) that are the entries of a
+    timetable, a programme or a chronology ("8:30–8:50 Opening", "First crossing: 6:40"):
+    runs of :data:`TIMETABLE_RUN` or more short lines in a row with a time of day, each
+    with words of its own besides it. They are article text (a changed time is an edit),
+    where one such line alone, a run of bare dates (an archive's) or one label repeated
+    with its date ("Review 02.05.2020 at 00:21") is a dateline."""
+    entries: set[int] = set()
+    run: list[int] = []
+    words: set[str] = set()
+    for index, text in enumerate((*texts, "")):
+        text = text.strip()
+        own = _entry_words(text)
+        if own and own not in words:
+            run.append(index)
+            words.add(own)
+            continue
+        if len(run) >= TIMETABLE_RUN:
+            entries.update(run)
+        run, words = [], set()
+        if own:
+            run, words = [index], {own}  # a repeated entry starts a run of its own
+    return entries
+
+
+def _entry_words(text: str) -> str:
+    """The words of a timetable's entry besides its time ("" for no entry): a short dated
+    line with a time of day in it (a list of names with the days they signed is none)."""
+    if units(text) > SHORT_LINE or _CLOCK_TIME.search(text) is None or not _dated_crumb(text):
+        return ""
+    return " ".join(_WORD.findall(DATE.sub(" ", text))).casefold()
 
 
 def is_dateline(text: str) -> bool:

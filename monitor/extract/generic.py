@@ -42,6 +42,7 @@ from monitor.extract.boilerplate import (
     crumb_reason,
     is_closing,
     resumes,
+    timetable_entries,
     without_trailing_credit,
 )
 from monitor.extract.choice import Candidate, choose, projected_values
@@ -436,11 +437,13 @@ def _keep(
     compact_titles = [_compact(t) for t in titles if t.strip()]
     kept, dropped, lines = [], [], []
     before_text = True
+    inside = [b for b in blocks if b.boilerplate is None or b.boilerplate in above]
+    entries = {id(inside[i]) for i in timetable_entries([b.text for b in inside])}
     for block in blocks:
         if block.boilerplate is not None and block.boilerplate not in above:
             dropped.append(block)
             continue
-        block.reason = _drop_reason(block, repeated) or (
+        block.reason = _drop_reason(block, repeated, id(block) in entries) or (
             "title" if before_text and _repeats_title(block, compact_titles) else ""
         )
         if block.reason:
@@ -573,7 +576,7 @@ def _first_copies(blocks: list[Block]) -> tuple[list[Block], list[Block]]:
     return kept, copies
 
 
-def _drop_reason(block: Block, repeated: set[tuple[str, int]]) -> str:
+def _drop_reason(block: Block, repeated: set[tuple[str, int]], timetable: bool = False) -> str:
     # A paragraph with links of its own is text; one inside a link is a teaser card.
     is_paragraph = (
         block.element.tag == "p" and block.links > 0 and units(block.text) >= PARAGRAPH_UNITS
@@ -582,7 +585,7 @@ def _drop_reason(block: Block, repeated: set[tuple[str, int]]) -> str:
         return "mostly links"
     if _signature(block) in repeated:
         return "repeated link items"
-    return crumb_reason(block.text, _holder_tag(block))
+    return crumb_reason(block.text, _holder_tag(block), timetable=timetable)
 
 
 def _is_photo_caption(block: Block) -> bool:

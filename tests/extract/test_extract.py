@@ -774,3 +774,35 @@ def test_a_document_without_markup_is_read_line_by_line() -> None:
         "Notice of the board\nWe met on Monday. Costs: a < b.\nContact <press@x.example>"
     )
     assert extract_article("<p>One\nparagraph</p>").text == "One paragraph"
+
+
+@pytest.mark.parametrize(
+    ("lines", "entries"),
+    [
+        (["Polls open: 7:00", "Polls close: 21:00", "Results: 22:15"], {0, 1, 2}),
+        (["8:30–8:50 开幕式", "8:50–9:20 主题演讲", "9:50–10:10 大会休息"], {0, 1, 2}),
+        (["Polls open: 7:00", "Polls close: 21:00"], set()),  # two are no timetable
+        # one label repeated with its time: the datelines of reviews or comments
+        (["Review 02.05.2020 at 00:21", "Review 02.05.2020 at 03:05", "Review 1.5. 04:54"], set()),
+        (["04.10.2016", "05.10.2016", "07.10.2016"], set()),  # bare dates: an archive
+        # names with the day they signed: no time of day
+        (
+            [
+                "1,199 Ann Lee Feb 16, 2013",
+                "1,198 Bo Kim Feb 16, 2013",
+                "1,197 Cy Ray Feb 16, 2013",
+            ],
+            set(),
+        ),
+        (
+            ["Opening: 9:00", "A paragraph between them, with no time at all.", "Lunch: 12:30"],
+            set(),
+        ),
+    ],
+)
+def test_timetable_entries_are_runs_of_timed_lines_with_words_of_their_own(
+    lines: list[str], entries: set[int]
+) -> None:
+    from monitor.extract.boilerplate import timetable_entries
+
+    assert timetable_entries(lines) == entries
