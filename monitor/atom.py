@@ -87,7 +87,7 @@ def entry_title(report: ChangeReport) -> str:
     stats = f"(+{diff.chars_added} −{diff.chars_removed})"
     if report.old is None:
         return f"{name}: first version {report.new.version}"
-    note = " revert" if report.reverted_to is not None else ""
+    note = {"revert": " revert", "flap": " flap"}.get(report.kind, "")
     return f"{name}: version {report.old.version} → {report.new.version}{note} {stats}"
 
 

@@ -35,11 +35,9 @@ from monitor.store.records import new_snapshot
 
 log = logging.getLogger(__name__)
 
-#: A return to a version one of the last this-many checks saw is flapping (an A/B test, a CDN
-#: serving two versions), recorded but not reported; an older version back is a revert.
-FLAP_WINDOW = 2
-#: Changes between the same two versions (either way) after which their taking turns flaps,
-#: when the version returned to was seen by one of the last FLIP_WINDOW checks.
+#: Changes between the same two versions (either way) after which their taking turns flaps
+#: (an A/B test, a CDN serving two versions: recorded, not reported), when the version
+#: returned to was seen by one of the last FLIP_WINDOW checks.
 FLIPS = 2
 FLIP_WINDOW = 6
 
@@ -112,17 +110,15 @@ class Comparer:
         self, watch: Watch, held: Baseline, current: Snapshot | None, earlier: Snapshot
     ) -> bool:
         """A return to ``earlier`` flaps (recorded, not reported) when one of the last
-        :data:`FLAP_WINDOW` checks saw it (an A/B test, two CDN edges), or when one of the
-        last :data:`FLIP_WINDOW` did and the page already went from one of the two versions
-        to the other and back (:data:`FLIPS` changes between them: a rotating sentence, a
-        slower pair of edges): an edit and its first revert are reported, the same two texts
-        taking turns after that are not; an edit re-applied after its revert held for more
-        checks than that is reported again."""
-        if earlier.id in held.recent:
-            return True
+        :data:`FLIP_WINDOW` checks saw it and the page already went from one of the two
+        versions to the other and back (:data:`FLIPS` changes between them: an A/B test, two
+        CDN edges, a rotating sentence): an edit and its first revert are reported, even on
+        the next check (a reader of the edit's alert must learn that it was undone), the
+        same two texts taking turns after that are not; an edit re-applied after its revert
+        held for more checks than that is reported again."""
         if current is None:
             return False
-        if earlier.id not in self.store.versions.recent_seen(watch.id, FLIP_WINDOW):
+        if earlier.id not in held.recent:  # the versions of the last FLIP_WINDOW good checks
             return False
         return self.store.changes.flips(watch.id, current.id, earlier.id) >= FLIPS
 

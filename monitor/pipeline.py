@@ -32,7 +32,7 @@ from monitor.analyse import (
 )
 from monitor.classify import classify_fetch
 from monitor.commits import CommitGroup
-from monitor.compare import FLAP_WINDOW, Comparer
+from monitor.compare import FLIP_WINDOW, Comparer
 from monitor.config import Config, Rules
 from monitor.errors import ExtractError, FetchCancelled, StaleBaselineError
 from monitor.extract import EXTRACTOR_VERSION, Volatility
@@ -470,7 +470,7 @@ class Checker:
         """Everything the comparison needs from the store, in one read."""
         settings = self.config.settings
         candidates = max(self.config.confirm_for(watch.url), settings.collapse_confirm) - 1
-        return self.store.versions.baseline(watch, candidates, FLAP_WINDOW)
+        return self.store.versions.baseline(watch, candidates, FLIP_WINDOW)
 
     def _rebaseline(self, watch: Watch) -> Watch:
         """The baseline was extracted by an older extractor, or under site rules the user

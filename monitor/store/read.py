@@ -308,11 +308,14 @@ def list_changes(
     offset: int = 0,
     before: int | None = None,
     with_diff: bool = False,
+    notified: bool = False,
 ) -> list[dict[str, Any]]:
     """One page of changes (of one watch, or of all), newest first, with the version numbers
     they compare (``old_version``, ``new_version``), the new version's ``title`` and their
-    watch's name and URL; with ``with_diff``, their ``diff_json`` too."""
+    watch's name and URL; with ``with_diff``, their ``diff_json`` too; with ``notified``,
+    only those notified (no flaps)."""
     where = "c.id < ?" + (" AND c.watch_id = ?" if watch_id is not None else "")
+    where += " AND c.kind != 'flap'" if notified else ""
     params: list[Any] = [before if before is not None else 2**62]
     params += [watch_id] if watch_id is not None else []
     columns = _CHANGE_COLUMNS + (", c.diff_json" if with_diff else "")

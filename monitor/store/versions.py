@@ -152,15 +152,6 @@ class VersionReader:
         )
         return [r["candidate_sha256"] for r in rows]
 
-    def recent_seen(self, watch_id: int, count: int) -> set[int]:
-        """The versions the last ``count`` good checks saw."""
-        rows = self.db.query(
-            "SELECT snapshot_id FROM checks WHERE watch_id = ? AND snapshot_id IS NOT NULL "
-            "ORDER BY id DESC LIMIT ?",
-            [watch_id, count],
-        )
-        return {r["snapshot_id"] for r in rows}
-
     def not_modified_run(self, watch_id: int) -> tuple[int, str | None]:
         """How many checks answered 304 since the last check that read the page in full
         (``new``, ``unchanged`` or ``changed``), and when that one was (None: never)."""

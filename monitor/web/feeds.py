@@ -44,7 +44,8 @@ def _link(base: str, row: dict[str, Any]) -> str:
 
 
 def _entries(store: ReadOnlyStore, base: str, watch_id: int | None, limit: int) -> list[FeedEntry]:
-    rows = list_changes(store, watch_id, limit=limit, with_diff=True)
+    # a feed reader is told what a notification channel is: flaps are not in it
+    rows = list_changes(store, watch_id, limit=limit, with_diff=True, notified=True)
     reports = stored_reports(store, rows)
     return [FeedEntry(report, _link(base, row)) for row, report in zip(rows, reports, strict=True)]
 

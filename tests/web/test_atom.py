@@ -5,16 +5,21 @@ from __future__ import annotations
 import html
 import re
 from collections.abc import Iterator
+from pathlib import Path
 
 import feedparser
 import lxml.etree
 import pytest
+from harness import FAST, Harness, Site
 from reports import make_report
+from server import LocalServer
 from starlette.applications import Starlette
 from webdb import HOST, Built, build_database, get
 
 from monitor import samplesite
 from monitor.atom import FeedInfo, render_atom
+from monitor.config import Config, Settings
+from monitor.store import Store
 from monitor.web import create_app
 
 ATOM = "{http://www.w3.org/2005/Atom}"
@@ -170,3 +175,27 @@ def test_a_feed_never_fails_because_of_page_text() -> None:
     )
     feed = parse(body)
     assert "\ufffe" not in body.decode() and feed.entries[0].title.startswith("watch")
+
+
+def test_flaps_are_not_in_the_feed(tmp_path: Path) -> None:
+    """A feed reader is told what a notification channel is: an A/B test's edit and its
+    revert, not the same two texts taking turns after that."""
+    config = Config(settings=Settings(database=str(tmp_path / "m.db"), fetch=FAST))
+    with LocalServer() as server, Store(config.settings.database) as store:
+        site = Site(server, samplesite.load_article("en"), path="/en/")
+        watch = store.watches.add(site.url, name="ab")
+        harness = Harness(store, config)
+        original = site.article
+        edited = samplesite.replace_text(original, "Council", "Board")
+        for article in (original, edited, original, edited, original):
+            site.article = article
+            harness.check(watch)
+        kinds = [change["kind"] for change in store.changes.of(watch)]
+    assert kinds == ["changed", "revert", "flap", "flap"]
+    app = create_app(tmp_path / "m.db", allowed_hosts=[HOST])
+    try:
+        titles = [entry.title for entry in parse(get(app, "/feed.atom").content).entries]
+    finally:
+        app.state.pool.close()
+    assert len(titles) == 2
+    assert titles[0].startswith("ab: version 2 → 1 revert")
