@@ -10,6 +10,7 @@ import importlib.machinery
 import importlib.util
 import itertools
 import logging
+import math
 import os
 import re
 import tomllib
@@ -30,6 +31,7 @@ from monitor.request import (
     parse_proxy,
     parse_render,
 )
+from monitor.urls import url_key
 
 log = logging.getLogger(__name__)
 
@@ -253,6 +255,12 @@ class Config:
         return options.over_http()
 
 
+#: The longest duration and check interval a config may give (a scheduler's next run time
+#: and the dates it computes must stay within what a date can hold).
+MAX_DURATION = 3650 * 86400.0
+MAX_INTERVAL = 365 * 86400.0
+
+
 def parse_duration(value: object) -> float:
     """``"90s"``, ``"30m"``, ``"6h"``, ``"1d"`` (or a number of seconds) -> seconds."""
     if isinstance(value, bool):
@@ -263,8 +271,12 @@ def parse_duration(value: object) -> float:
         seconds = float(m.group(1)) * _UNITS[m.group(2)]
     else:
         raise ValueError('a duration such as "90s", "30m", "6h" or "1d"')
+    if not math.isfinite(seconds):
+        raise ValueError('a duration such as "90s", "30m", "6h" or "1d"')
     if seconds < 0:
         raise ValueError("a duration that is not negative")
+    if seconds > MAX_DURATION:
+        raise ValueError('a duration of at most "3650d"')
     return seconds
 
 
@@ -377,10 +389,10 @@ def _short_wait(value: object) -> float:
 
 
 def parse_interval(value: object) -> float:
-    """A check interval: a duration of at least one second."""
+    """A check interval: a duration from one second to a year."""
     seconds = parse_duration(value)
-    if seconds < 1:
-        raise ValueError('an interval of at least "1s"')
+    if not 1 <= seconds <= MAX_INTERVAL:
+        raise ValueError('an interval from "1s" to "365d"')
     return seconds
 
 
@@ -741,13 +753,19 @@ def _check_unique(path: str, watches: tuple[WatchConfig, ...]) -> None:
     seen_urls: set[str] = set()
     seen_names: set[str] = set()
     for index, watch in enumerate(watches):
-        if watch.url in seen_urls:
-            raise ConfigError("the same URL is watched twice", path=path, key=f"watch[{index}].url")
+        key = url_key(watch.url)  # the same article under ?utm_source=… or a #fragment
+        if key in seen_urls:
+            raise ConfigError(
+                "the same article is watched twice (tracking parameters and #fragments "
+                "do not make another)",
+                path=path,
+                key=f"watch[{index}].url",
+            )
         if watch.name and watch.name in seen_names:
             raise ConfigError(
                 f"the name {watch.name!r} is used twice", path=path, key=f"watch[{index}].name"
             )
-        seen_urls.add(watch.url)
+        seen_urls.add(key)
         if watch.name:
             seen_names.add(watch.name)
 

@@ -29,7 +29,7 @@ from typing import IO, TYPE_CHECKING
 
 from monitor import __version__
 from monitor.clock import iso
-from monitor.config import Config
+from monitor.config import MAX_INTERVAL, Config
 from monitor.errors import FetchCancelled, LockError, MonitorError
 from monitor.fetch import Fetcher
 from monitor.follow import Follower
@@ -474,7 +474,9 @@ def _stop_workers(executor: Executor | None) -> None:
 
 
 def _interval(watch: Watch | Scheduled, config: Config) -> float:
-    return watch.interval or config.settings.interval
+    """A watch's interval; one stored before intervals had a limit is held to it (the
+    scheduler could compute no date for it, and stopped checking every watch)."""
+    return min(watch.interval or config.settings.interval, MAX_INTERVAL)
 
 
 def _summary(result: CheckResult) -> str:

@@ -92,3 +92,17 @@ def test_a_shortened_interval_brings_a_stored_next_check_forward() -> None:
     far = (clock.now + timedelta(hours=1)).isoformat()
     plan = plan_first_runs([WatchTiming(1, 60, far)], clock.now, spread=10)
     assert plan[1] == clock.now + timedelta(seconds=60)
+
+
+def test_an_interval_stored_before_intervals_had_a_limit_is_held_to_a_year() -> None:
+    """`monitor add --interval 9999999d` was once accepted: the scheduler could compute no
+    date for it and stopped checking every watch. Such a stored interval is a year now."""
+    from monitor.config import MAX_INTERVAL, Config
+    from monitor.service import _interval
+    from monitor.store.watches import Scheduled
+
+    stored = Scheduled(1, "https://example.test/a", None, 9999999 * 86400.0, None)
+    assert _interval(stored, Config()) == MAX_INTERVAL
+    now = datetime(2026, 12, 8, tzinfo=UTC)
+    trigger = make_trigger(_interval(stored, Config()), 0, now)
+    assert trigger.get_next_fire_time(now, now + timedelta(seconds=1)) == now + timedelta(days=365)
