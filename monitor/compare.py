@@ -252,11 +252,12 @@ class StoredSignals:
 
 def _may_show_a_gate(signals: PageSignals) -> bool:
     """Whether the baseline's signals can change the judgement of a page with ``signals``:
-    only a gate this page shows (it counts only if the baseline did not show it) or an
+    only a gate or a paywall prompt this page shows (it counts only if the baseline did
+    not show it) or an
     og:type other than article (it counts only if the baseline's was article) look at
     them. Most pages show neither, and reading the baseline's stored page to find its
     signals costs a few milliseconds."""
-    return bool(signals.gates()) or signals.og_type not in (None, "article")
+    return bool(signals.gates()) or signals.prompt or signals.og_type not in (None, "article")
 
 
 def _seen(title: str, text: str, final_url: str | None, metadata: Metadata) -> Seen:

@@ -16,7 +16,10 @@ The evidence, compared with the last good version (the *baseline*), never one pi
   that changed (``article`` to ``website``: a home page).
 - **gates** that appeared since the baseline (:class:`PageSignals`, read from the page's own
   markup): a meta refresh or a script sending the browser elsewhere, a password field, a
-  challenge or captcha widget, a consent manager, paywall markup or a paywall prompt.
+  challenge or captcha widget, a consent manager, paywall markup or a paywall prompt (in the
+  article's text, or anywhere in the page's visible text: an extractor drops "Subscribe to
+  continue reading" as a promotion, and a paywall that cuts the article with nothing else
+  to show for it is only that line).
 
 The decision (:func:`judge`): the same article (both overlaps at least :data:`SAME`) is the
 article, whatever its title, URL or canonical say (a retitle or a moved article is reported as
@@ -202,6 +205,7 @@ class PageSignals:
     consent: bool = False
     paywall: bool = False
     og_type: str | None = None
+    prompt: bool = False  # a paywall prompt in the page's visible text (no gate on its own)
 
     def as_json(self) -> str:
         """JSON, as stored with the version whose page these are (schema 9)."""
@@ -215,6 +219,8 @@ class PageSignals:
         try:
             data = json.loads(text)
             known = {f.name for f in fields(cls)}
+            if "prompt" not in data:  # stored before prompts were read: read the page again
+                return None
             return cls(**{k: v for k, v in data.items() if k in known})
         except (ValueError, TypeError, AttributeError):
             return None
@@ -255,7 +261,20 @@ def page_signals(html: str, url: str | None) -> PageSignals:
             or _has_name(head, aligned, _PAYWALL_NAME, _PAYWALL_WORDS)
         ),
         og_type=og_type.group(1).strip().lower() if og_type else None,
+        prompt=_holds(low, _PROMPT_WORDS) and paywall_prompt(visible_text(head)),
     )
+
+
+_HIDDEN = re.compile(
+    r"<(script|style|template|noscript)\b.*?</\1\s*>|<!--.*?-->", re.IGNORECASE | re.DOTALL
+)
+_TAG = re.compile(r"<[^>]*>")
+
+
+def visible_text(html: str) -> str:
+    """The text of a page's markup, roughly: without scripts, styles and comments, tags as
+    spaces, whitespace collapsed (what a paywall prompt is looked for in)."""
+    return " ".join(_TAG.sub(" ", _HIDDEN.sub(" ", html)).split())
 
 
 #: Words one of which a page holds if the pattern of each signal can match it.
@@ -527,7 +546,8 @@ def _new_gates(baseline: Seen, page: Seen) -> list[str]:
     widget on every page of a site is no evidence): from the markup, and a paywall prompt
     in the text."""
     gates = page.signals.gates() - baseline.signals.gates()
-    if paywall_prompt(page.text) and not paywall_prompt(baseline.text):
+    prompted = page.signals.prompt or paywall_prompt(page.text)
+    if prompted and not (baseline.signals.prompt or paywall_prompt(baseline.text)):
         gates.add("a paywall")
     return sorted(gates)
 

@@ -942,3 +942,36 @@ def test_a_plain_text_page_stored_before_it_kept_its_lines_rebaselines_quietly(
         )
     assert harness.check(harness.store.watches.get(watch.id)).status is CheckStatus.UNCHANGED
     assert harness.store.changes.of(watch) == []
+
+
+def test_an_article_cut_by_a_plain_paywall_prompt_is_no_edit(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    """A paywall with no markup of its own: the first paragraph, then "Subscribe to continue
+    reading". The extractor drops the prompt as a promotion; the page's text still shows
+    it, and the cut is a soft error, not an edit that removed the rest."""
+    title = "Fire breaks out at Mill Road warehouse"
+    _story(http_server, title, FIRE)
+    watch = harness.store.watches.add(http_server.url("/live"))
+    assert harness.check(watch).status is CheckStatus.NEW
+    _story(http_server, title, [*FIRE[:1], "Subscribe to continue reading this article."])
+    result = harness.check(watch)
+    assert result.status is CheckStatus.SOFT_ERROR
+    assert result.error == "a paywall instead of the article (its text cut short)"
+    _story(http_server, title, FIRE)
+    assert harness.check(watch).status is CheckStatus.UNCHANGED
+    assert harness.store.changes.of(watch) == []
+
+
+def test_a_cut_on_a_site_that_always_shows_a_subscriber_prompt_is_an_edit(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    """ "Already a subscriber? Log in" on every page of a site is no paywall appearing: an
+    editor cutting the story to one paragraph is an edit."""
+    title = "Fire breaks out at Mill Road warehouse"
+    prompt = "<div class='account'>Already a subscriber? <a href='/login'>Log in</a></div>"
+    _story(http_server, title, FIRE, extra=prompt)
+    watch = harness.store.watches.add(http_server.url("/live"))
+    assert harness.check(watch).status is CheckStatus.NEW
+    _story(http_server, title, FIRE[:1], extra=prompt)
+    assert harness.check(watch).status is CheckStatus.CHANGED

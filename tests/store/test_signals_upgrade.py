@@ -99,9 +99,11 @@ def test_signals_round_trip_as_stored() -> None:
     assert PageSignals.from_json(signals.as_json()) == signals
     assert PageSignals.from_json(None) is None
     assert PageSignals.from_json("not json") is None
-    assert PageSignals.from_json('{"password_field": true, "later": 1}') == PageSignals(
-        password_field=True
-    )
+    assert PageSignals.from_json(
+        '{"password_field": true, "prompt": false, "later": 1}'
+    ) == PageSignals(password_field=True)
+    # stored before paywall prompts were read: read again from the stored page
+    assert PageSignals.from_json('{"password_field": true}') is None
 
 
 def test_a_release_database_is_judged_as_before_and_new_versions_keep_their_signals(
