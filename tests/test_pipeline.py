@@ -12,7 +12,7 @@ from pathlib import Path
 
 import pytest
 from harness import Harness, Site, static
-from server import Handler, LocalServer, Response, truncated
+from server import Handler, LocalServer, Request, Response, truncated
 
 from monitor import samplesite
 from monitor.analyse import Analysis, text_sha256
@@ -975,3 +975,30 @@ def test_a_cut_on_a_site_that_always_shows_a_subscriber_prompt_is_an_edit(
     assert harness.check(watch).status is CheckStatus.NEW
     _story(http_server, title, FIRE[:1], extra=prompt)
     assert harness.check(watch).status is CheckStatus.CHANGED
+
+
+def test_a_figure_edited_between_the_first_checks_two_fetches_is_no_churn(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    """The first check fetches the page twice: a figure edited in the seconds between them
+    ("About 80", then "About 90") is stored as the second fetch has it, and its next edit
+    (90 -> 120) is reported, not masked as churn for good."""
+    title = "Fire breaks out at Mill Road warehouse"
+    lines = [*FIRE[:3], "About {} firefighters and 15 engines were sent to the scene overnight."]
+    served = iter([80, 90])
+
+    def first_check(request: Request) -> Response:
+        figure = next(served, 90)
+        body = "".join(f"<p>{p}</p>" for p in lines).format(figure)
+        html = f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+        return Response(200, {"Content-Type": "text/html"}, f"{html}{body}</article>".encode())
+
+    http_server.route("/live", first_check)
+    watch = harness.store.watches.add(http_server.url("/live"))
+    assert harness.check(watch).status is CheckStatus.NEW
+    (first,) = harness.store.versions.of(watch)
+    assert "About 90 firefighters" in first.text
+    _story(http_server, title, [line.format(120) for line in lines], canonical=False)
+    result = harness.check(watch)
+    assert result.status is CheckStatus.CHANGED and result.report is not None
+    assert [op.text for op in result.report.diff.ops if op.op != 0] == ["90", "120"]

@@ -7,8 +7,11 @@ those differences into a :class:`Volatility` that covers exactly the lines that 
 nothing around them:
 
 * **numbers**: a line that differs only in some of its numbers becomes a template in which
-  just those numbers may change (``12 comments`` -> ``<n> comments``; in ``voted 7-2 after
-  12 hours`` with a churning ``12``, ``7-2`` stays literal, so an edit of it is seen);
+  just those numbers may change (``12 comments`` -> ``<n> comments``, ``Photo 3 of 12`` ->
+  ``Photo <n> of <n>``: the numbers written together with a churning one), never a
+  sentence, or a line as long as prose: its figure may have been edited between the two
+  fetches, and would be masked for good (:func:`churned_alike` decides its churn on each
+  check instead);
 * **unordered**: lines that only moved (the items of a shuffled list) keep their text but not
   their order: a run of them is read in one order whatever order it is served in (an item
   whose text changes is no longer one of them, and shows);
@@ -42,8 +45,8 @@ MAX_KEPT = 200
 SPAN_ROOM, SPAN_UNITS = 1.5, 12
 #: Churn is short: a counter, a label, a teaser, a caption. A sentence, or a line longer
 #: than this many units, that differs between two fetches is never learned away (it may be
-#: an edit made between them): a line replaced by another is learned only if it is neither;
-#: the churning numbers of one are masked (``#``), the line itself kept.
+#: an edit made between them), nor are its churning numbers. (A stored version of an
+#: earlier release may hold a long line masked, ``#`` for its churning numbers.)
 SHORT_UNITS = 30
 #: A line a number template covers is dropped only if it is this short and no sentence.
 COUNTER_UNITS = 8
@@ -213,7 +216,12 @@ def learn(first: Sequence[str], second: Sequence[str]) -> Volatility:
         if len(old) == len(new):
             templates = [_number_template(a, b) for a, b in zip(old, new, strict=True)]
             if old and all(templates):
-                numbers += [t for t in templates if t]
+                # a number in a sentence that differs between two fetches may be an edit
+                # made between them: it is decided on each check (:func:`churned_alike`),
+                # never masked for good
+                numbers += [
+                    t for t, a in zip(templates, old, strict=True) if t and not _is_prose(a)
+                ]
                 continue
         if any(_is_prose(line) for line in (*old, *new)):
             continue  # prose that differs: not churn to learn (an edit between the fetches?)
@@ -415,9 +423,20 @@ def churned_alike(stored: Sequence[str], first: Sequence[str], second: Sequence[
                 return False
             if _redrawn(before, second[index]) and _same_shape(old, second[index]):
                 continue
+            if _numbers_churned(before, second[index], old):
+                continue
             if _alike(before, second[index]).fullmatch(old) is None:
                 return False
     return True
+
+
+def _numbers_churned(first: str, second: str, stored: str) -> bool:
+    """Whether two fetches of a line differ only in numbers, and the stored line is the same
+    line with any numbers where those churned and the numbers written together with them
+    ("at 12:46 and 19:41" / "at 15:45 and 15:41": the "41" they share by chance churns
+    with its hour, and "at 14:45 and 16:45" stored is one more drawing)."""
+    template = _number_template(first, second)
+    return template is not None and _template_pattern(template).fullmatch(stored) is not None
 
 
 def _same_shape(stored: str, line: str) -> bool:

@@ -30,15 +30,13 @@ SECOND = fetch(13, 4, "Another teaser z", ("World", "News", "Sports"))
 
 def test_what_churned_is_learned() -> None:
     learned = learn(FIRST, SECOND)
-    assert learned.numbers == (
-        "\0 comments",
-        "The council voted 7-2 after \0 hours of debate and a long public hearing.",
-    )
+    # the hours of the council's sentence are no counter: an edit between the fetches?
+    assert learned.numbers == ("\0 comments",)
     assert learned.unordered == {"Sports", "World", "News"}
     (span,) = learned.spans
     assert (span.before, span.after, span.most) == ("Related", "Roads get $6.2 million", 1)
-    later = fetch(99, 5, "Yet another teaser q", ("News", "Sports", "World"))
-    assert learned.apply(later) == learned.apply(FIRST) == learned.apply(SECOND)
+    later = fetch(99, 4, "Yet another teaser q", ("News", "Sports", "World"))
+    assert learned.apply(later) == learned.apply(SECOND)
 
 
 def test_an_edit_next_to_churn_shows() -> None:
@@ -58,11 +56,19 @@ def test_an_edit_next_to_churn_shows() -> None:
     assert "Weather" in learned.apply(renamed)  # an item whose text changed is no longer one
 
 
-def test_a_long_line_keeps_its_text_with_its_churning_numbers_masked() -> None:
+def test_a_number_in_a_sentence_is_never_learned_away() -> None:
+    """A figure edited in the seconds between the two fetches of a first check ("About 80"
+    then "About 90") is not churn to mask for good: a later edit of it (90 -> 120) would
+    never show. A sentence keeps its numbers; a short counter is dropped."""
     learned = learn(FIRST, SECOND)
     (long_line,) = [x for x in learned.apply(fetch(99, 5, "t", ())) if x.startswith("The council")]
-    assert long_line == "The council voted 7-2 after # hours of debate and a long public hearing."
-    assert learned.apply(["99 comments"]) == []  # a short one is dropped
+    assert long_line == "The council voted 7-2 after 5 hours of debate and a long public hearing."
+    assert learned.apply(["99 comments"]) == []
+    edited = learn(
+        [*PARAGRAPHS, "About 80 firefighters and 15 engines were sent to the scene."],
+        [*PARAGRAPHS, "About 90 firefighters and 15 engines were sent to the scene."],
+    )
+    assert edited.is_empty
 
 
 def test_prose_that_differs_is_never_churn() -> None:
@@ -87,7 +93,7 @@ def test_it_is_stored_and_read_back() -> None:
 
 
 def with_stamp(stamp: str, views: int = 7) -> list[str]:
-    return [*PARAGRAPHS, f"Posted by Ann on {stamp}, {views} readers so far, in the forum."]
+    return [*PARAGRAPHS, f"Ann {stamp} · {views} readers"]
 
 
 def test_a_number_churning_takes_the_numbers_written_with_it() -> None:
@@ -98,7 +104,7 @@ def test_a_number_churning_takes_the_numbers_written_with_it() -> None:
     assert template.count("\0") == 6
     later = learned.apply(with_stamp("2005年8月13日09:40:02"))
     assert later == learned.apply(with_stamp("2005年8月12日16:12:21"))
-    assert later[-1] == "Posted by Ann on #年#月#日#:#:#, 7 readers so far, in the forum."
+    assert later[-1] == "Ann #年#月#日#:#:# · 7 readers"
     assert "8 readers" in learned.apply(with_stamp("2005年8月12日16:12:21", 8))[-1]
     gallery = learn([*PARAGRAPHS, "Photo 3 of 12"], [*PARAGRAPHS, "Photo 4 of 12"])
     assert gallery.apply([*PARAGRAPHS, "Photo 9 of 13"]) == PARAGRAPHS
@@ -173,3 +179,17 @@ def test_a_stored_text_less_its_churn_is_itself() -> None:
     assert once == [*story, "Day #, Part #: Tim Morrison's opening statement"]
     assert churn.apply(once) == once
     assert churn.apply(second) == once
+
+
+def test_a_sentence_whose_numbers_churn_is_churn_for_one_comparison() -> None:
+    """A time drawn anew on every request inside a sentence: two fetches may share a digit
+    by chance ("41"); the numbers written with a churning one churn with it."""
+    line = "Listen to Newsbeat live at {} and {} weekdays - or listen back here."
+    stored = [*PARAGRAPHS, line.format("14:45", "16:45")]
+    first = [*PARAGRAPHS, line.format("12:46", "19:41")]
+    second = [*PARAGRAPHS, line.format("15:45", "15:41")]
+    assert churned_alike(stored, first, second)
+    # an edit that both fetches show is no churn
+    edited = [*PARAGRAPHS, "About 90 firefighters and 15 engines were sent to the scene."]
+    before = [*PARAGRAPHS, "About 80 firefighters and 15 engines were sent to the scene."]
+    assert not churned_alike(before, edited, edited)
