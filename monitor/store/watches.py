@@ -478,6 +478,13 @@ def _watch_state(record: CheckRecord, snapshot_id: int | None) -> dict[str, Any]
         state["gone_streak"] = _INCREMENT if gone else 0
     else:
         state.update(_good_state(record, snapshot_id))
+    if record.failure is not None:
+        failure = record.failure
+        state.update(
+            failing_since=failure.since,
+            failing_told_at=failure.told_at,
+            recovered_at=failure.recovered_at,
+        )
     if record.learned is not None:
         state["learned_json"] = record.learned or None
         state["learned_at"] = record.checked_at if record.learned else None
@@ -493,7 +500,12 @@ def _watch_state(record: CheckRecord, snapshot_id: int | None) -> dict[str, Any]
 
 def _good_state(record: CheckRecord, snapshot_id: int | None) -> dict[str, Any]:
     """The columns a check that saw the article updates."""
-    state: dict[str, Any] = {"error_streak": 0, "gone_streak": 0}
+    state: dict[str, Any] = {
+        "error_streak": 0,
+        "gone_streak": 0,
+        "failing_since": None,  # a good check ends the failure, whoever decided the check
+        "failing_told_at": None,
+    }
     if snapshot_id is not None:
         state["current_snapshot_id"] = snapshot_id
     if record.status is not CheckStatus.NOT_MODIFIED:
