@@ -16,6 +16,8 @@ from server import Response
 
 from monitor.errors import StoreError
 from monitor.notices import FLAPPING_FACTOR, FLAPPING_WINDOW, is_due, is_flapping
+from monitor.notify import event_payload
+from monitor.outbox import Outbox
 from monitor.pipeline import CheckResult
 from monitor.store import OutboxRow, Store, Watch
 
@@ -133,9 +135,21 @@ def test_a_long_outage_after_a_flap_is_told_and_says_it_was_held_back(
         "flapping": True,
         "recovered_at": at(8),
     }
+    sent = event_payload(Outbox(watched.harness.store, watched.harness.config).event(failing))
+    assert sent["summary"] == "failing (flapping): flaky: HTTP 503 Service Unavailable"
+    assert sent["error_streak"] == 12
+    assert sent["failure"] == {
+        "since": at(9),
+        "seconds": 11 * 3600,
+        "flapping": True,
+        "last_recovered_at": at(8),
+    }
     watched.run("xxo")
     assert watched.told()[-1] == "recovered"
-    assert watched.rows()[-1].payload == {"streak": 14, "since": at(9)}
+    recovered = watched.rows()[-1]
+    assert recovered.payload == {"streak": 14, "since": at(9)}
+    sent = event_payload(Outbox(watched.harness.store, watched.harness.config).event(recovered))
+    assert (sent["error_streak"], sent["failure"]["seconds"]) == (14, 14 * 3600)
 
 
 def test_a_flapping_watch_checked_rarely_is_told_within_a_day(watched: Watched) -> None:
