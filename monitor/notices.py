@@ -13,8 +13,15 @@ began while it was flapping already): its failure is told only once it has laste
 :data:`FLAPPING_FACTOR` times as many checks, or the whole window, whichever comes first,
 and the notice says it was held back. A site that fails and recovers in turns tells one
 failure and its recovery, then nothing while it goes on; a long outage is always told.
-The state (:class:`~monitor.store.FailureState`) is stored with the check, in its
-transaction.
+A failure is told only to a channel: while none takes ``failing`` it stays untold.
+
+Why these numbers: a flaky site's failures each last about ``notify_after_errors`` checks,
+which is what made every one of them a notice; a failure four times that long is not its
+usual flap. Counting checks scales with the watch's interval, as the setting does; the day
+bounds the delay for a watch checked rarely (4 × 3 daily checks would be 12 days): no
+outage goes untold longer than a day, or than ``notify_after_errors`` checks take. The state
+(:class:`~monitor.store.FailureState`) is stored with the check, in its transaction, so it
+survives restarts and a crash leaves notices and state agreeing.
 """
 
 from __future__ import annotations
@@ -46,21 +53,25 @@ class Notice:
 
 
 def check_notices(
-    watch: Watch, record: CheckRecord, threshold: int
-) -> tuple[tuple[Notice, ...], FailureState]:
-    """What the check of ``watch`` that ``record`` describes tells (``threshold``: the
-    setting ``notify_after_errors``), and the watch's failure state after it."""
+    watch: Watch, record: CheckRecord, threshold: int, channels: Mapping[str, tuple[str, ...]]
+) -> tuple[tuple[OutboxItem, ...], FailureState]:
+    """What the check of ``watch`` that ``record`` describes tells, to each of the
+    ``channels`` that takes it (event kind -> channel names), and the watch's failure state
+    after it (``threshold``: the setting ``notify_after_errors``). A failure is told only to
+    a channel: with none for ``failing`` (``monitor check --no-notify``, none configured
+    yet) it stays untold, and is told by the first check that has one."""
     found: list[Notice] = []
     if record.change is not None and record.change.kind != "flap":
         found.append(Notice("change"))
     if record.status.is_error:
-        told, failure = _after_failed_check(watch, record, threshold)
+        tells = bool(channels.get("failing"))
+        told, failure = _after_failed_check(watch, record, threshold, tells=tells)
     else:
         told, failure = _after_good_check(watch, record)
-    return (*found, *told), failure
+    return _outbox_items((*found, *told), channels), failure
 
 
-def outbox_items(
+def _outbox_items(
     notices: tuple[Notice, ...], channels: Mapping[str, tuple[str, ...]]
 ) -> tuple[OutboxItem, ...]:
     """``notices`` for each channel that takes their kind."""
@@ -90,9 +101,10 @@ def is_due(streak: int, since: str, now: str, threshold: int, *, flapping: bool)
 
 
 def _after_failed_check(
-    watch: Watch, record: CheckRecord, threshold: int
+    watch: Watch, record: CheckRecord, threshold: int, *, tells: bool
 ) -> tuple[list[Notice], FailureState]:
-    """A removal, or the failure told; the failure goes on (or begins)."""
+    """A removal, or the failure told (if a channel ``tells`` failures); the failure goes
+    on (or begins)."""
     state = watch.failure
     streak, since = watch.error_streak + 1, state.since or record.checked_at
     failure = FailureState(since, state.told_at, state.recovered_at)
@@ -101,9 +113,9 @@ def _after_failed_check(
             return [], failure
         return [Notice("removed", (("error", record.error), ("streak", streak)))], failure
     flapping = is_flapping(state.recovered_at, since)
-    if state.told_at is not None or not is_due(
-        streak, since, record.checked_at, threshold, flapping=flapping
-    ):
+    if not tells or state.told_at is not None:
+        return [], failure
+    if not is_due(streak, since, record.checked_at, threshold, flapping=flapping):
         return [], failure
     payload: Payload = (("error", record.error), ("streak", streak), ("since", since))
     if flapping:

@@ -57,7 +57,7 @@ from monitor.models import (
     Validators,
     VersionRef,
 )
-from monitor.notices import check_notices, outbox_items
+from monitor.notices import check_notices
 from monitor.reextract import reextract_watch
 from monitor.request import RequestOptions
 from monitor.revalidate import validators_to_send
@@ -270,8 +270,7 @@ class Checker:
         it raises and its next check: the record to store (nothing is written here)."""
         record = await self._decide(watch, fetched)
         threshold = self.config.settings.notify_after_errors
-        notices, failure = check_notices(watch, record, threshold)
-        events = outbox_items(notices, self.channels)
+        events, failure = check_notices(watch, record, threshold, self.channels)
         record = _with(record, next_check_at=next_check_at, events=events, failure=failure)
         if self.plan_next is not None:
             record = self.plan_next(watch, record)

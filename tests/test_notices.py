@@ -233,10 +233,13 @@ def test_a_check_that_cannot_be_written_leaves_the_notice_and_its_state_untold(
     assert watched.told() == ["failing"]
 
 
-def test_a_failure_told_to_no_channel_is_told_all_the_same(
+def test_a_failure_no_channel_took_is_told_by_the_first_check_that_has_one(
     harness: Harness, ja_site: Site, clock: StepClock
 ) -> None:
-    watched = Watched(harness, ja_site, clock, channels={})
+    watched = Watched(harness, ja_site, clock, channels={})  # `monitor check --no-notify`
     watched.run("xxx")
-    assert watched.told() == []
-    assert watched.state().failing_told_at == at(3)  # no channel takes "failing" now
+    assert (watched.told(), watched.state().failing_told_at) == ([], None)
+    watched.channels = CHANNELS  # the daemon
+    watched.run("xo")
+    assert watched.told() == ["failing", "recovered"]
+    assert watched.rows()[0].payload["streak"] == 4
