@@ -58,7 +58,7 @@ class Watch:
     learned: str | None = field(default=None, repr=False)  # JSON: see monitor.extract.replay
     learned_at: str | None = None
     failing_since: str | None = None  # the first failed check of the failure it is in
-    failing_told_at: str | None = None  # when that failure's "failing" notice was raised
+    failing_told_at: str | None = None  # when that failure's "failing" notice was queued
     recovered_at: str | None = None  # its last recovery that counts as flapping (notices)
 
     @property
@@ -76,7 +76,7 @@ class Watch:
 class FailureState:
     """A watch's failure, as its notices need it across restarts (columns of ``watches``):
     the run of failed checks it is in (``since``: its first failed check; None: the last
-    check was good), when that run's ``failing`` notice was raised (None: not told), and
+    check was good), when that run's ``failing`` notice was queued (None: not told), and
     when the watch last recovered from a failure that makes it flapping (told, or begun
     while it was flapping already)."""
 
