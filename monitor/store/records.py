@@ -176,6 +176,8 @@ class CheckRecord:
     learned: str | None = None  # set: what the watch learned now (JSON; "" forgets it)
     replayed: bool = False  # found unchanged by a replay (how the check decided; not stored)
     failure: FailureState | None = None  # set: the watch's failure state after this check
+    #                                      (a failed check keeps the failure's start and
+    #                                      notice if another process stored them first)
     version: int | None = None  # the number of snapshot_id, if the check holds it (not stored)
 
 
