@@ -112,9 +112,9 @@ def _after_failed_check(
         if watch.last_status == CheckStatus.GONE.value:
             return [], failure
         return [Notice("removed", (("error", record.error), ("streak", streak)))], failure
-    flapping = is_flapping(state.recovered_at, since)
     if not tells or state.told_at is not None:
         return [], failure
+    flapping = is_flapping(state.recovered_at, since)
     if not is_due(streak, since, record.checked_at, threshold, flapping=flapping):
         return [], failure
     payload: Payload = (("error", record.error), ("streak", streak), ("since", since))
