@@ -230,3 +230,6 @@ class Event:
     error: str | None = None  # failing: the last error
     error_streak: int = 0  # failing: consecutive failed checks; recovered: how many there were
     report: ChangeReport | None = None  # change: the change
+    failing_since: str | None = None  # failing, recovered: the failure's first failed check
+    flapping: bool = False  # failing: told late, as the watch recovered from a failure lately
+    recovered_at: str | None = None  # flapping: when the watch last recovered

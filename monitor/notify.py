@@ -25,12 +25,27 @@ Webhook payload (``event_payload``; POSTed as ``application/json``, UTF-8)::
       "error_streak": 0,                // failing: failed checks in a row;
                                         // recovered: how many there were; else 0
       "summary": "changed: nhk-economy (+4 −0 chars)",   // the email subject, one line
-      "change": {"schema": "monitor.change/1", …}        // change: the report; else null
+      "change": {"schema": "monitor.change/1", …},       // change: the report; else null
+      "failure": null                   // failing, recovered: the failure (below); else null
     }
 
-``change`` is the ``monitor.change/1`` object described in ``monitor.report``. Within
-``monitor.event/1`` keys are only ever added. Any 2xx answer is success; redirects are not
-followed.
+``change`` is the ``monitor.change/1`` object described in ``monitor.report``. ``failure``
+describes the run of failed checks a ``failing`` or ``recovered`` event is about (see
+``monitor.notices`` for when each is sent)::
+
+    {
+      "since": "2024-05-01T06:00:00+00:00",   // its first failed check
+      "seconds": 10800,                 // from that check to the one that raised the event
+      "flapping": false,                // failing: told late (after 4 × notify_after_errors
+                                        // checks or a day, not notify_after_errors), as the
+                                        // watch had recovered from a failure less than a
+                                        // day before this one began
+      "last_recovered_at": null         // flapping: when it had recovered; else null
+    }
+
+A ``recovered`` event is sent only for a failure a ``failing`` event told. ``failure`` is
+null in events queued before schema 10. Within ``monitor.event/1`` keys are only ever added.
+Any 2xx answer is success; redirects are not followed.
 """
 
 from __future__ import annotations
@@ -50,9 +65,11 @@ from typing import Any
 import httpx
 
 from monitor import __version__
+from monitor.clock import parse_moment
 from monitor.config import NotifyConfig
 from monitor.errors import NotifyError
 from monitor.models import EVENT_KINDS, Event
+from monitor.pace import format_duration
 from monitor.report import clean, render, report_to_dict
 
 logger = logging.getLogger(__name__)
@@ -86,7 +103,9 @@ def _summary(event: Event) -> str:
         diff = event.report.diff
         return f"changed: {name} (+{diff.chars_added} −{diff.chars_removed} chars)"
     if event.kind == "failing":
-        return f"failing: {name}: {_one_line(event.error or event.status, _ERROR_LIMIT)}"
+        flapping = " (flapping)" if event.flapping else ""
+        error = _one_line(event.error or event.status, _ERROR_LIMIT)
+        return f"failing{flapping}: {name}: {error}"
     if event.kind == "recovered":
         return f"recovered: {name}"
     if event.kind == "removed":
@@ -113,7 +132,26 @@ def event_payload(event: Event) -> dict[str, Any]:
         "error_streak": event.error_streak,
         "summary": _summary(event),
         "change": report_to_dict(event.report) if event.report is not None else None,
+        "failure": _failure(event),
     }
+
+
+def _failure(event: Event) -> dict[str, Any] | None:
+    """The ``failure`` object of a failing or recovered event (module docstring)."""
+    since = event.failing_since
+    if event.kind not in ("failing", "recovered") or since is None:
+        return None
+    return {
+        "since": since,
+        "seconds": _seconds_between(since, event.occurred_at),
+        "flapping": event.flapping,
+        "last_recovered_at": event.recovered_at if event.flapping else None,
+    }
+
+
+def _seconds_between(start: str, end: str) -> int:
+    """Whole seconds from ``start`` to ``end`` (stored times), never below 0."""
+    return max(int((parse_moment(end) - parse_moment(start)).total_seconds()), 0)
 
 
 def _facts(event: Event) -> list[tuple[str, str]]:
@@ -126,7 +164,21 @@ def _facts(event: Event) -> list[tuple[str, str]]:
         facts.append(("Failed checks in a row", str(event.error_streak)))
     elif event.kind == "recovered" and event.error_streak:
         facts.append(("Failed checks before", str(event.error_streak)))
+    failure = _failure(event)
+    if failure is not None:
+        lasted = format_duration(failure["seconds"])
+        facts.append(("Failing since", f"{failure['since']} ({lasted} before this check)"))
+    if event.kind == "failing" and event.flapping:
+        facts.append(("Flapping", _flapping(event)))
     return facts
+
+
+def _flapping(event: Event) -> str:
+    """Why a failing event came later than ``notify_after_errors`` checks."""
+    return (
+        f"it had recovered from a failure at {event.recovered_at}, less than a day before "
+        "this one began: this failure is told only now that it has lasted longer"
+    )
 
 
 def event_text(event: Event) -> str:

@@ -187,6 +187,9 @@ class Outbox:
             error=row.payload.get("error"),
             error_streak=int(row.payload.get("streak", 0)),
             report=report,
+            failing_since=row.payload.get("since"),
+            flapping=bool(row.payload.get("flapping", False)),
+            recovered_at=row.payload.get("recovered_at"),
         )
 
 

@@ -57,13 +57,13 @@ from monitor.models import (
     Validators,
     VersionRef,
 )
+from monitor.notices import check_notices
 from monitor.reextract import reextract_watch
 from monitor.request import RequestOptions
 from monitor.revalidate import validators_to_send
 from monitor.store import (
     Baseline,
     CheckRecord,
-    OutboxItem,
     Queued,
     Recorded,
     Requested,
@@ -269,8 +269,9 @@ class Checker:
         """What a check of ``watch`` that fetched ``fetched`` found, with the notifications
         it raises and its next check: the record to store (nothing is written here)."""
         record = await self._decide(watch, fetched)
-        events = self._events(watch, record)
-        record = _with(record, next_check_at=next_check_at, events=events)
+        threshold = self.config.settings.notify_after_errors
+        events, failure = check_notices(watch, record, threshold, self.channels)
+        record = _with(record, next_check_at=next_check_at, events=events, failure=failure)
         if self.plan_next is not None:
             record = self.plan_next(watch, record)
         return record
@@ -300,32 +301,6 @@ class Checker:
             extra={"watch": watch.label, "status": result.status.value},
         )
         return result
-
-    def _events(self, watch: Watch, record: CheckRecord) -> tuple[OutboxItem, ...]:
-        """Notifications this check raises: a change (not a flap), the start of a failure or
-        a recovery, a page removed (gone) or back."""
-        threshold = self.config.settings.notify_after_errors
-        status, was_gone = record.status, watch.last_status == CheckStatus.GONE.value
-        found: list[tuple[str, tuple[tuple[str, Any], ...]]] = []
-        if record.change is not None and record.change.kind != "flap":
-            found.append(("change", ()))
-        if status is CheckStatus.GONE and not was_gone:
-            found.append(("removed", (("error", record.error), ("streak", watch.error_streak + 1))))
-        elif (
-            status.is_error
-            and status is not CheckStatus.GONE
-            and watch.error_streak + 1 == threshold
-        ):
-            found.append(("failing", (("error", record.error), ("streak", threshold))))
-        if status.is_good and was_gone:
-            found.append(("returned", (("streak", watch.error_streak),)))
-        elif status.is_good and watch.error_streak >= threshold:
-            found.append(("recovered", (("streak", watch.error_streak),)))
-        return tuple(
-            OutboxItem(kind, channel, payload)
-            for kind, payload in found
-            for channel in self.channels.get(kind, ())
-        )
 
     def _version(self, snapshot_id: int | None) -> int | None:
         return self.store.versions.number(snapshot_id) if snapshot_id else None

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -67,6 +68,19 @@ class Harness:
                 return await Checker(self.store, fetcher, self.config, **options).check(fresh)
 
         return asyncio.run(run())
+
+
+class StepClock:
+    """A checker's clock (UTC ISO-8601, as ``utcnow`` gives) that moves only when stepped."""
+
+    def __init__(self, start: datetime = datetime(2026, 12, 1, 9, 0, tzinfo=UTC)) -> None:
+        self.now = start
+
+    def step(self, **delta: float) -> None:
+        self.now += timedelta(**delta)
+
+    def __call__(self) -> str:
+        return self.now.isoformat(timespec="seconds")
 
 
 def static(response: Response) -> Handler:

@@ -23,7 +23,7 @@ LAYERS: tuple[frozenset[str], ...] = tuple(
         "analyse learn worker workers",  # the CPU part of a check, what it learns, its workers
         "store",
         "history report atom notify",  # reading back and rendering what was stored
-        "compare revalidate",  # what a check found; which validators it sends
+        "compare revalidate notices",  # what a check found; its validators; its notices
         "pipeline commits reextract outbox feeds",  # checks, their commits, delivery, feed polls
         "add follow schedule wiring",  # what runs checks and polls
         "service web demo",  # the daemon, the web UI, the demo

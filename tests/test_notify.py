@@ -77,6 +77,7 @@ def failing_event(name: str = "NHK 経済", error: str = "HTTP 503 Service Unava
         status="http_error",
         error=error,
         error_streak=3,
+        failing_since="2024-05-01T08:00:00+00:00",
     )
 
 
@@ -89,6 +90,7 @@ def recovered_event() -> Event:
         occurred_at="2024-05-01T11:00:00+00:00",
         status="unchanged",
         error_streak=4,
+        failing_since="2024-05-01T08:00:00+00:00",
     )
 
 
@@ -187,7 +189,50 @@ def test_payload_of_a_status_event() -> None:
         "error_streak": 3,
         "summary": "failing: NHK 経済: HTTP 503 Service Unavailable",
         "change": None,
+        "failure": {
+            "since": "2024-05-01T08:00:00+00:00",
+            "seconds": 7200,
+            "flapping": False,
+            "last_recovered_at": None,
+        },
     }
+    recovered = event_payload(recovered_event())
+    assert recovered["failure"] == {
+        "since": "2024-05-01T08:00:00+00:00",
+        "seconds": 10800,
+        "flapping": False,
+        "last_recovered_at": None,
+    }
+    assert event_payload(change_event())["failure"] is None
+    queued_before_schema_10 = replace(recovered_event(), failing_since=None)
+    assert event_payload(queued_before_schema_10)["failure"] is None
+
+
+def test_a_failure_told_late_because_the_watch_is_flapping_says_so() -> None:
+    event = replace(
+        failing_event(), error_streak=12, flapping=True, recovered_at="2024-05-01T07:00:00+00:00"
+    )
+    assert event_subject(event) == (
+        "[monitor] failing (flapping): NHK 経済: HTTP 503 Service Unavailable"
+    )
+    assert event_payload(event)["failure"] == {
+        "since": "2024-05-01T08:00:00+00:00",
+        "seconds": 7200,
+        "flapping": True,
+        "last_recovered_at": "2024-05-01T07:00:00+00:00",
+    }
+    text = event_text(event)
+    assert "Failed checks in a row: 12\n" in text
+    assert "Failing since: 2024-05-01T08:00:00+00:00 (2h before this check)\n" in text
+    assert "Flapping: it had recovered from a failure at 2024-05-01T07:00:00+00:00" in text
+    assert "<dt>Flapping</dt>" in event_html(event)
+
+
+def test_a_recovery_says_how_long_and_how_many_checks_the_failure_lasted() -> None:
+    text = event_text(recovered_event())
+    assert "Failed checks before: 4\n" in text
+    assert "Failing since: 2024-05-01T08:00:00+00:00 (3h before this check)\n" in text
+    assert "Flapping" not in text
 
 
 # -- webhook ---------------------------------------------------------------------------------
@@ -210,7 +255,7 @@ def test_webhook_posts_the_documented_json(http_server: LocalServer) -> None:
     payload = json.loads(request.body.decode("utf-8"))
     assert set(payload) == {
         *("schema", "event", "occurred_at", "watch", "status", "error", "error_streak"),
-        *("summary", "change"),
+        *("summary", "change", "failure"),
     }
     assert payload["schema"] == "monitor.event/1" and payload["event"] == "change"
     assert payload["watch"] == {"id": 3, "name": "NHK 経済", "url": URL}

@@ -612,8 +612,10 @@ def test_events_are_queued_once_for_changes_failures_and_recovery(
         ("returned", "hook"),
     ]
     rows = harness.store.outbox.of(watch)
-    assert rows[2].payload == {"error": "HTTP 503 Service Unavailable", "streak": 2}
-    assert rows[3].payload == {"streak": 4}
+    first_503 = harness.store.versions.check(rows[2].check_id or 0)["id"] - 1
+    since = harness.store.versions.check(first_503)["checked_at"]
+    assert rows[2].payload == {"error": "HTTP 503 Service Unavailable", "streak": 2, "since": since}
+    assert rows[3].payload == {"streak": 4, "since": since}
 
 
 def test_reextract_sets_a_new_baseline_without_reporting_a_change(

@@ -32,6 +32,7 @@ from monitor.store.feeds import FeedReader, Feeds
 from monitor.store.outbox import Outbox, OutboxReader
 from monitor.store.records import (
     CheckRecord,
+    FailureState,
     NewChange,
     NewSnapshot,
     OutboxItem,
@@ -50,6 +51,7 @@ __all__ = [
     "Baseline",
     "CheckRecord",
     "Database",
+    "FailureState",
     "NewChange",
     "NewSnapshot",
     "OutboxItem",

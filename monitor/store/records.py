@@ -57,11 +57,32 @@ class Watch:
     feed_summary: str | None = None
     learned: str | None = field(default=None, repr=False)  # JSON: see monitor.extract.replay
     learned_at: str | None = None
+    failing_since: str | None = None  # the first failed check of the failure it is in
+    failing_told_at: str | None = None  # when that failure's "failing" notice was queued
+    recovered_at: str | None = None  # its last recovery that counts as flapping (notices)
 
     @property
     def label(self) -> str:
         """The watch's name, or its URL when it has none."""
         return self.name or self.url
+
+    @property
+    def failure(self) -> FailureState:
+        """What its failure notices go by (see :mod:`monitor.notices`)."""
+        return FailureState(self.failing_since, self.failing_told_at, self.recovered_at)
+
+
+@dataclass(frozen=True)
+class FailureState:
+    """A watch's failure, as its notices need it across restarts (columns of ``watches``):
+    the run of failed checks it is in (``since``: its first failed check; None: the last
+    check was good), when that run's ``failing`` notice was queued (None: not told), and
+    when the watch last recovered from a failure that makes it flapping (told, or begun
+    while it was flapping already)."""
+
+    since: str | None = None
+    told_at: str | None = None
+    recovered_at: str | None = None
 
 
 @dataclass(frozen=True)
@@ -154,6 +175,9 @@ class CheckRecord:
     duplicate_of: int | None = None  # retired because the page is another watch's article
     learned: str | None = None  # set: what the watch learned now (JSON; "" forgets it)
     replayed: bool = False  # found unchanged by a replay (how the check decided; not stored)
+    failure: FailureState | None = None  # set: the watch's failure state after this check
+    #                                      (a failed check keeps the failure's start and
+    #                                      notice if another process stored them first)
     version: int | None = None  # the number of snapshot_id, if the check holds it (not stored)
 
 
@@ -161,7 +185,7 @@ class CheckRecord:
 class OutboxItem:
     """A notification to queue with a check: an event kind for one channel."""
 
-    kind: str  # "change", "failing", "recovered"
+    kind: str  # "change", "failing", "recovered", "removed", "returned"
     channel: str
     payload: tuple[tuple[str, Any], ...] = ()
 
@@ -260,6 +284,9 @@ def watch_from_row(row: dict[str, Any]) -> Watch:
         feed_summary=row.get("feed_summary"),
         learned=row.get("learned_json"),
         learned_at=row.get("learned_at"),
+        failing_since=row.get("failing_since"),
+        failing_told_at=row.get("failing_told_at"),
+        recovered_at=row.get("recovered_at"),
     )
 
 

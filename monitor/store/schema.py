@@ -283,6 +283,51 @@ def add_snapshot_signals(db: sqlite_utils.Database) -> None:
     _add_column(db, "snapshots", "signals_json", "TEXT")
 
 
+def add_failure_notices(db: sqlite_utils.Database) -> None:
+    """Schema version 10. Watches gain what their failure notices go by across restarts
+    (:class:`~monitor.store.records.FailureState`, :mod:`monitor.notices`):
+    ``failing_since`` (the first failed check of the failure a watch is in; NULL: its last
+    check was good), ``failing_told_at`` (when that failure's ``failing`` notice was queued;
+    NULL: not told) and ``recovered_at`` (when it last recovered from a failure that makes
+    it flapping). Filled from what is stored, so an upgrade tells nothing twice: a failing
+    watch's failure began at the first of its last ``error_streak`` checks, and was told if
+    a ``failing`` notice was queued since; its last ``recovered`` notice is its last
+    recovery. Idempotent, and independent of the migrations around it."""
+    for column in ("failing_since", "failing_told_at", "recovered_at"):
+        _add_column(db, "watches", column, "TEXT")
+    rows = db.execute(
+        "SELECT id, error_streak, last_check_at FROM watches "
+        "WHERE error_streak > 0 AND failing_since IS NULL"
+    ).fetchall()
+    for watch_id, streak, last_check_at in rows:
+        _fill_failure(db, watch_id, streak, last_check_at)
+    db.execute(
+        "UPDATE watches SET recovered_at = (SELECT max(o.created_at) FROM outbox o "
+        "WHERE o.watch_id = watches.id AND o.kind = 'recovered') WHERE recovered_at IS NULL"
+    )
+
+
+def _fill_failure(
+    db: sqlite_utils.Database, watch_id: int, streak: int, last_check_at: str | None
+) -> None:
+    """The failure a watch failing ``streak`` checks in a row is in: since the first of
+    them, told if a ``failing`` notice was queued with one of them."""
+    first = db.execute(
+        "SELECT id, checked_at FROM checks WHERE watch_id = ? ORDER BY id DESC LIMIT 1 OFFSET ?",
+        [watch_id, streak - 1],
+    ).fetchone()
+    first_id, since = first if first is not None else (0, last_check_at)
+    told = db.execute(
+        "SELECT min(created_at) FROM outbox WHERE watch_id = ? AND kind = 'failing' "
+        "AND check_id >= ?",
+        [watch_id, first_id],
+    ).fetchone()[0]
+    db.execute(
+        "UPDATE watches SET failing_since = ?, failing_told_at = ? WHERE id = ?",
+        [since, told, watch_id],
+    )
+
+
 #: Schema migrations; index + 1 is the schema version each one produces.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     create_tables,
@@ -294,6 +339,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     add_snapshot_extraction,
     add_watch_learning,
     add_snapshot_signals,
+    add_failure_notices,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: The schema version that added ``snapshots.confidence`` (its place in :data:`MIGRATIONS`).

@@ -15,7 +15,14 @@ from monitor.config import Config, Rules, WatchConfig
 from monitor.errors import ConfigError, UsageError
 from monitor.models import CheckStatus
 from monitor.store.database import Database, is_row_id
-from monitor.store.records import CheckRecord, Watch, rules_json, utcnow, watch_from_row
+from monitor.store.records import (
+    CheckRecord,
+    FailureState,
+    Watch,
+    rules_json,
+    utcnow,
+    watch_from_row,
+)
 from monitor.urls import canonical_key, url_key
 
 MAX_NAME = 80
@@ -276,6 +283,9 @@ class Watches(WatchReader):
         for column, value in _watch_state(record, snapshot_id).items():
             if value is _INCREMENT:
                 sets.append(f"{column} = {column} + 1")
+            elif isinstance(value, _Kept):
+                sets.append(f"{column} = coalesce({column}, ?)")
+                params.append(value.value)
             else:
                 sets.append(f"{column} = ?")
                 params.append(value)
@@ -460,6 +470,12 @@ def _config_values(
 _INCREMENT = object()
 
 
+class _Kept(NamedTuple):
+    """Marks a column update as ``coalesce(column, value)``: what is stored already stays."""
+
+    value: Any
+
+
 def _watch_state(record: CheckRecord, snapshot_id: int | None) -> dict[str, Any]:
     """The columns of ``watches`` a check updates."""
     status = record.status
@@ -476,8 +492,11 @@ def _watch_state(record: CheckRecord, snapshot_id: int | None) -> dict[str, Any]
             status is CheckStatus.HTTP_ERROR and record.http_status in (404, 410)
         )
         state["gone_streak"] = _INCREMENT if gone else 0
+        state["failing_since"] = _Kept(record.checked_at)  # the first failed check
     else:
         state.update(_good_state(record, snapshot_id))
+    if record.failure is not None:
+        state.update(_failure_state(record.status, record.failure))
     if record.learned is not None:
         state["learned_json"] = record.learned or None
         state["learned_at"] = record.checked_at if record.learned else None
@@ -491,9 +510,24 @@ def _watch_state(record: CheckRecord, snapshot_id: int | None) -> dict[str, Any]
     return state
 
 
+def _failure_state(status: CheckStatus, failure: FailureState) -> dict[str, Any]:
+    """The failure columns a check sets. A failed check keeps the start and the notice of
+    the failure that another process (`monitor check` beside the daemon) may have stored
+    since this check read the watch: a stale read never makes a told failure untold (to
+    be told again by the next check)."""
+    if status.is_error:
+        return {"failing_since": _Kept(failure.since), "failing_told_at": _Kept(failure.told_at)}
+    return {"recovered_at": failure.recovered_at}
+
+
 def _good_state(record: CheckRecord, snapshot_id: int | None) -> dict[str, Any]:
     """The columns a check that saw the article updates."""
-    state: dict[str, Any] = {"error_streak": 0, "gone_streak": 0}
+    state: dict[str, Any] = {
+        "error_streak": 0,
+        "gone_streak": 0,
+        "failing_since": None,  # a good check ends the failure, whoever decided the check
+        "failing_told_at": None,
+    }
     if snapshot_id is not None:
         state["current_snapshot_id"] = snapshot_id
     if record.status is not CheckStatus.NOT_MODIFIED:

@@ -13,6 +13,7 @@ from monitor.models import CheckStatus, Metadata
 from monitor.store import (
     SCHEMA_VERSION,
     CheckRecord,
+    FailureState,
     NewChange,
     NewSnapshot,
     Store,
@@ -215,6 +216,22 @@ def test_a_failed_check_writes_nothing(store: Store) -> None:
         store.record_check(bad)
     assert store.versions.of(watch) == []
     assert store.versions.checks(watch) == []
+
+
+def test_a_failed_check_keeps_the_failure_another_process_stored(store: Store) -> None:
+    watch = store.watches.add("https://x.test/a")
+    at = "2026-11-01T0{}:00:00+00:00".format
+    told = FailureState(since=at(0), told_at=at(2))
+    store.record_check(CheckRecord(watch.id, CheckStatus.HTTP_ERROR, at(2), failure=told))
+    stale = FailureState(since=at(3))  # decided from a read of the watch before that check
+    store.record_check(CheckRecord(watch.id, CheckStatus.NETWORK_ERROR, at(3), failure=stale))
+    assert store.watches.get(watch.id).failure == told  # not told twice, nor begun anew
+    recovered = FailureState(recovered_at=at(4))
+    store.record_check(CheckRecord(watch.id, CheckStatus.NOT_MODIFIED, at(4), failure=recovered))
+    assert store.watches.get(watch.id).failure == recovered
+    store.record_check(CheckRecord(watch.id, CheckStatus.SOFT_ERROR, at(5)))  # no state given
+    store.record_check(CheckRecord(watch.id, CheckStatus.SOFT_ERROR, at(6)))
+    assert store.watches.get(watch.id).failure == FailureState(since=at(5), recovered_at=at(4))
 
 
 def test_full_text_search_finds_japanese_substrings(store: Store) -> None:
