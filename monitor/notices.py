@@ -68,7 +68,8 @@ def check_notices(
         told, failure = _after_failed_check(watch, record, threshold, tells=tells)
     else:
         told, failure = _after_good_check(watch, record)
-    return _outbox_items((*found, *told), channels), failure
+    # a page back online before what changed on it ("back", then "changed" in a chat)
+    return _outbox_items((*told, *found), channels), failure
 
 
 def _outbox_items(

@@ -101,7 +101,10 @@ def _summary(event: Event) -> str:
         if event.report is None:
             return f"changed: {name}"
         diff = event.report.diff
-        return f"changed: {name} (+{diff.chars_added} −{diff.chars_removed} chars)"
+        stats = f"(+{diff.chars_added} −{diff.chars_removed} chars)"
+        if event.report.reverted_to is not None:
+            return f"reverted: {name} to version {event.report.reverted_to} {stats}"
+        return f"changed: {name} {stats}"
     if event.kind == "failing":
         flapping = " (flapping)" if event.flapping else ""
         error = _one_line(event.error or event.status, _ERROR_LIMIT)

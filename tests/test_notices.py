@@ -14,6 +14,7 @@ import pytest
 from harness import Harness, Site, StepClock, static
 from server import Response
 
+from monitor import samplesite
 from monitor.errors import StoreError
 from monitor.notices import FLAPPING_FACTOR, FLAPPING_WINDOW, is_due, is_flapping
 from monitor.notify import event_payload
@@ -243,3 +244,13 @@ def test_a_failure_no_channel_took_is_told_by_the_first_check_that_has_one(
     watched.run("xo")
     assert watched.told() == ["failing", "recovered"]
     assert watched.rows()[0].payload["streak"] == 4
+
+
+def test_a_page_back_with_new_text_tells_it_is_back_before_what_changed(
+    watched: Watched,
+) -> None:
+    """A chat reads "recovered", then "changed": not the change of a page still down."""
+    watched.run("xxx")
+    watched.site.article = samplesite.replace_text(watched.site.article, "1万人", "1万2000人")
+    watched.run("o")
+    assert watched.told() == ["failing", "recovered", "change"]

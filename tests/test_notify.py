@@ -121,6 +121,8 @@ def test_subjects_of_each_kind() -> None:
         "[monitor] failing: NHK 経済: HTTP 503 Service Unavailable"
     )
     assert event_subject(recovered_event()) == "[monitor] recovered: NHK 経済"
+    revert = change_event(replace(make_report(), reverted_to=1))
+    assert event_subject(revert) == "[monitor] reverted: NHK 経済 to version 1 (+4 −0 chars)"
 
 
 @pytest.mark.parametrize(
