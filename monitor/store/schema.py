@@ -328,6 +328,14 @@ def _fill_failure(
     )
 
 
+def add_watch_as_added(db: sqlite_utils.Database) -> None:
+    """Schema version 11. Watches gain ``added_json``: the name, interval and rules a watch
+    added with `monitor add` (or found through a feed) had before a config.toml entry gave
+    it its own (NULL: no entry does), so that removing the entry leaves the watch as it was
+    added. Idempotent, and independent of the migrations around it."""
+    _add_column(db, "watches", "added_json", "TEXT")
+
+
 #: Schema migrations; index + 1 is the schema version each one produces.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     create_tables,
@@ -340,6 +348,7 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     add_watch_learning,
     add_snapshot_signals,
     add_failure_notices,
+    add_watch_as_added,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: The schema version that added ``snapshots.confidence`` (its place in :data:`MIGRATIONS`).

@@ -8,6 +8,7 @@ article gets ``title``, else ``title (2)``, ``(3)``... (:class:`Names`); config.
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from typing import Any, NamedTuple
 
@@ -308,9 +309,15 @@ class Watches(WatchReader):
             for w in config.watches
         }
         updates = [
-            (matched[url]["id"], values)
+            (matched[url]["id"], _keeping_as_added(matched[url], values))
             for url, values in wanted.items()
             if url in matched and any(matched[url][k] != v for k, v in values.items())
+        ]
+        named = {values["name"] for values in wanted.values() if values["name"]}
+        updates += [
+            (row["id"], as_added)
+            for url, row in rows.items()
+            if url not in wanted and (as_added := _as_added(row, rows, named)) is not None
         ]
         inserts = [(url, values) for url, values in wanted.items() if url not in matched]
         stale = [
@@ -340,6 +347,33 @@ class Watches(WatchReader):
         (from ``names``, which knows the names reserved for others)."""
         free = (names or Names(self.db)).allocate(name)
         self.db.execute("UPDATE watches SET name = ? WHERE id = ?", [free, watch_id])
+
+
+#: What a config.toml entry sets of a watch added with `monitor add`, kept to be put back.
+_AS_ADDED = ("name", "interval_s", "rules_json")
+
+
+def _keeping_as_added(row: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
+    """``values`` for a watch an entry now sets, with what a watch added with `monitor add`
+    (or found through a feed) had before the first entry did (``added_json``)."""
+    if row["source"] == "config" or row["added_json"] is not None or values["source"] == "config":
+        return values
+    return {**values, "added_json": json.dumps({k: row[k] for k in _AS_ADDED})}
+
+
+def _as_added(
+    row: dict[str, Any], rows: dict[str, dict[str, Any]], named: set[str]
+) -> dict[str, Any] | None:
+    """What puts back a watch whose config.toml entry was removed as it was added (its name
+    only if no other watch has it, and config.toml gives it to none: ``named``); None for
+    a watch no entry changed."""
+    if row["added_json"] is None or row["source"] == "config":
+        return None
+    added = json.loads(row["added_json"])
+    taken = named | {other["name"] for other in rows.values() if other["id"] != row["id"]}
+    if added.get("name") in taken:
+        added.pop("name")
+    return {**{k: v for k, v in added.items() if k in _AS_ADDED}, "added_json": None}
 
 
 # -- names ----------------------------------------------------------------------------------

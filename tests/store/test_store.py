@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sqlite3
+from dataclasses import replace
 from pathlib import Path
 
 import pytest
@@ -329,3 +330,24 @@ def test_a_feed_name_moves_to_the_config_feed_that_now_has_it(tmp_path: Path) ->
         mine = FeedConfig(url="https://other.example/feed", name="mine")
         with pytest.raises(ConfigError, match="followed with `monitor add --follow-feed`"):
             store.sync_config(Config(settings=Settings(), feeds=(again, mine)))
+
+
+def test_removing_the_config_entry_of_a_cli_watch_leaves_it_as_it_was_added(
+    store: Store,
+) -> None:
+    """An entry gave the watch an interval, rules and a name; without the entry it is the
+    watch `monitor add` made again (no rules applying unseen, that nothing could edit)."""
+    added = store.watches.add("https://x.test/a", name="article")
+    entry = WatchConfig("https://x.test/a", "fire", interval=10800, rules=Rules(remove=(".by",)))
+    store.sync_config(Config(watches=(entry,)))
+    watch = store.watches.get(added.id)
+    assert (watch.name, watch.interval, watch.rules) == ("fire", 10800, Rules(remove=(".by",)))
+    store.sync_config(Config(watches=(replace(entry, interval=3600),)))  # edited: still kept
+    store.sync_config(Config())
+    watch = store.watches.get(added.id)
+    assert (watch.name, watch.interval, watch.rules) == ("article", None, Rules())
+    assert (watch.source, watch.active) == ("cli", True)
+    store.sync_config(Config(watches=(entry,)))  # and again, with its name taken meanwhile
+    store.watches.add("https://x.test/b", name="other")
+    store.sync_config(Config(watches=(WatchConfig("https://x.test/b", "article"),)))
+    assert store.watches.get(added.id).name == "fire"
