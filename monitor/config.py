@@ -412,7 +412,10 @@ def parse_web_token(value: object) -> str:
 def parse_http_url(value: object) -> str:
     """An absolute http:// or https:// URL."""
     url = _string(value)
-    parts = urlsplit(url)
+    try:
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1": an unclosed IPv6 address
+        raise ValueError("an http:// or https:// URL") from None
     if parts.scheme not in ("http", "https") or not parts.netloc:
         raise ValueError("an http:// or https:// URL")
     try:

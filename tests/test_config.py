@@ -134,6 +134,7 @@ url = "http://other.test/b"
         ("[[watch]]\nurl = 'https://x/'\nfoo = 1\n", "watch[0].foo", "allowed keys here"),
         ("[[watch]]\nurl = 'http://127.0.0.1:99999/x'\n", "watch[0].url", "port from 1 to"),
         ("[[watch]]\nurl = 'http://a.example:0/x'\n", "watch[0].url", "port from 1 to"),
+        ("[[watch]]\nurl = 'http://[::1/x'\n", "watch[0].url", "expected an http:// or https://"),
     ],
 )
 def test_bad_config_names_file_key_and_allowed(

@@ -107,7 +107,10 @@ class Database:
                     continue
                 MIGRATIONS[number](self.db)
                 self.db.execute(f"PRAGMA user_version = {number + 1}")
-            log.info("database %s migrated to schema version %d", self.path, number + 1)
+            if version:  # a new file is created, not migrated: one line below
+                log.info("database %s migrated to schema version %d", self.path, number + 1)
+        if not version:
+            log.info("database %s created (schema version %d)", self.path, SCHEMA_VERSION)
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

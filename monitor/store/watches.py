@@ -335,7 +335,9 @@ class Watches(WatchReader):
             for watch_id, name in renamed:
                 self._rename_feed_watch(watch_id, name, names)
             for watch_id in stale:
-                self.db.execute("UPDATE watches SET active = 0 WHERE id = ?", [watch_id])
+                self.db.execute(  # not checked any more: no next check to show
+                    "UPDATE watches SET active = 0, next_check_at = NULL WHERE id = ?", [watch_id]
+                )
             for watch_id, values in updates:
                 self.database.update("watches", watch_id, values)
             for url, values in inserts:

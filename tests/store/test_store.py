@@ -351,3 +351,20 @@ def test_removing_the_config_entry_of_a_cli_watch_leaves_it_as_it_was_added(
     store.watches.add("https://x.test/b", name="other")
     store.sync_config(Config(watches=(WatchConfig("https://x.test/b", "article"),)))
     assert store.watches.get(added.id).name == "fire"
+
+
+def test_a_watch_removed_from_the_config_shows_no_next_check(store: Store) -> None:
+    store.sync_config(Config(watches=(WatchConfig("https://x.test/1", "w1"),)))
+    watch = store.watches.find("w1")
+    store.watches.set_next_check(watch.id, "2026-12-08T10:00:00+00:00")
+    store.sync_config(Config())
+    assert (store.watches.get(watch.id).active, store.watches.get(watch.id).next_check_at) == (
+        False,
+        None,
+    )
+
+
+def test_a_new_database_logs_one_line(tmp_path: Path, caplog: pytest.LogCaptureFixture) -> None:
+    with caplog.at_level("INFO", logger="monitor.store.database"):
+        Store(tmp_path / "m.db").close()
+    assert [r.getMessage().split(" (")[0][-7:] for r in caplog.records] == ["created"]
