@@ -56,7 +56,7 @@ def test_defaults() -> None:
             "growing ages",
         ),
         ({"url": "https://x.test/", "schedule": [["6h"]]}, "feed[0].schedule", "pairs"),
-        ({"url": "https://x.test/", "keep_after": "0s"}, "feed[0].keep_after", "at least"),
+        ({"url": "https://x.test/", "keep_after": "0s"}, "feed[0].keep_after", 'from "1s"'),
         ({"url": "https://x.test/", "intervall": "1h"}, "feed[0].intervall", "keep_after"),
         ({"url": "https://x.test/", "remove": ["div["]}, "feed[0].remove", "CSS"),
         ({"url": "https://x.test/", "any_host": "yes"}, "feed[0].any_host", "true or false"),
