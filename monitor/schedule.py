@@ -30,6 +30,19 @@ from apscheduler.triggers.interval import IntervalTrigger
 
 log = logging.getLogger(__name__)
 
+
+class _StillRunning(logging.Filter):
+    """APScheduler's warning that a job was skipped because its last run has not ended: a
+    page slower than its interval is checked once at a time, as meant (its next check is
+    simply the next due time), not a fault to warn of at every interval. Kept at debug."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if "maximum number of running instances" in str(record.msg):
+            record.levelno, record.levelname = logging.DEBUG, "DEBUG"
+            return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+        return True
+
+
 RunCheck = Callable[[int], Awaitable[None]]
 Job = Callable[[], Awaitable[None]]
 MIN_SPREAD = 1.0
@@ -109,6 +122,9 @@ class WatchScheduler:
             job_defaults={"coalesce": True, "max_instances": 1, "misfire_grace_time": None},
         )
         self._intervals: dict[int, float] = {}
+        scheduler_log = logging.getLogger("apscheduler.scheduler")
+        if not any(isinstance(f, _StillRunning) for f in scheduler_log.filters):
+            scheduler_log.addFilter(_StillRunning())
 
     def start(self) -> None:
         """Start running jobs (call from inside the running event loop)."""

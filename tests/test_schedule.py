@@ -5,6 +5,8 @@ from __future__ import annotations
 import random
 from datetime import UTC, datetime, timedelta
 
+import pytest
+
 from monitor.schedule import WatchTiming, make_trigger, plan_first_runs
 
 
@@ -106,3 +108,24 @@ def test_an_interval_stored_before_intervals_had_a_limit_is_held_to_a_year() -> 
     now = datetime(2026, 12, 8, tzinfo=UTC)
     trigger = make_trigger(_interval(stored, Config()), 0, now)
     assert trigger.get_next_fire_time(now, now + timedelta(seconds=1)) == now + timedelta(days=365)
+
+
+def test_a_check_still_running_at_its_next_time_is_no_warning(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    """A page slower than its interval is checked once at a time: APScheduler's "skipped:
+    maximum number of running instances" is debug, not a warning at every interval."""
+    import logging
+
+    from monitor.schedule import WatchScheduler
+
+    WatchScheduler(lambda watch_id: None)  # type: ignore[arg-type,return-value]
+    scheduler_log = logging.getLogger("apscheduler.scheduler")
+    with caplog.at_level(logging.INFO):
+        scheduler_log.warning(
+            'Execution of job "%s" skipped: maximum number of running instances reached (%d)',
+            "watch-1",
+            1,
+        )
+        scheduler_log.warning("another warning")
+    assert [r.getMessage() for r in caplog.records] == ["another warning"]
