@@ -35,9 +35,9 @@ from monitor.store.records import new_snapshot
 
 log = logging.getLogger(__name__)
 
-#: Changes between the same two versions (either way) after which their taking turns flaps
-#: (an A/B test, a CDN serving two versions: recorded, not reported), when the version
-#: returned to was seen by one of the last FLIP_WINDOW checks.
+#: Changes between the same two versions (either way), found by the last FLIP_WINDOW
+#: checks, after which their taking turns flaps (an A/B test, a CDN serving two versions:
+#: recorded, not reported), when the version returned to was seen by one of those checks.
 FLIPS = 2
 FLIP_WINDOW = 6
 
@@ -115,12 +115,13 @@ class Comparer:
         CDN edges, a rotating sentence): an edit and its first revert are reported, even on
         the next check (a reader of the edit's alert must learn that it was undone), the
         same two texts taking turns after that are not; an edit re-applied after its revert
-        held for more checks than that is reported again."""
+        held for more checks than that is reported again, and so is its undoing."""
         if current is None:
             return False
         if earlier.id not in held.recent:  # the versions of the last FLIP_WINDOW good checks
             return False
-        return self.store.changes.flips(watch.id, current.id, earlier.id) >= FLIPS
+        flips = self.store.changes.flips(watch.id, current.id, earlier.id, FLIP_WINDOW)
+        return flips >= FLIPS
 
     def _seen_before(self, watch: Watch, held: Baseline, sha: str) -> bool:
         """With ``confirm = N``, a new text counts once the N-1 checks before saw it too

@@ -436,6 +436,10 @@ def test_an_edit_re_applied_after_its_revert_held_is_reported(
         harness.check(watch)
     kinds = [change["kind"] for change in harness.store.changes.of(watch)]
     assert kinds == ["changed", "revert", "revert"]
+    _story(http_server, "Fire breaks out at Mill Road warehouse", FIRE)  # undone at once
+    harness.check(watch)
+    kinds = [change["kind"] for change in harness.store.changes.of(watch)]
+    assert kinds == ["changed", "revert", "revert", "revert"]  # its reader learns it too
 
 
 def test_a_304_costs_no_parsing(harness: Harness, http_server: LocalServer) -> None:
@@ -1004,3 +1008,24 @@ def test_a_figure_edited_between_the_first_checks_two_fetches_is_no_churn(
     result = harness.check(watch)
     assert result.status is CheckStatus.CHANGED and result.report is not None
     assert [op.text for op in result.report.diff.ops if op.op != 0] == ["90", "120"]
+
+
+def test_a_clock_rendered_in_a_sentence_on_every_request_raises_no_alert(
+    harness: Harness, http_server: LocalServer
+) -> None:
+    """The first check's two fetches, seconds apart, show two times; each later check's
+    immediate second fetch shows the same second, so only what the first check learned
+    tells the clock from an edit."""
+    title = "Fire breaks out at Mill Road warehouse"
+    times = iter(["10:32:15", "10:32:17", "11:32:40", "11:32:40", "12:32:05", "12:32:05"])
+
+    def page(request: Request) -> Response:
+        body = "".join(f"<p>{p}</p>" for p in FIRE)
+        body += f"<p>The figures in this story were last refreshed at {next(times)} today.</p>"
+        html = f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
+        return Response(200, {"Content-Type": "text/html"}, f"{html}{body}</article>".encode())
+
+    http_server.route("/live", page)
+    watch = harness.store.watches.add(http_server.url("/live"))
+    statuses = [harness.check(watch).status for _ in range(3)]
+    assert statuses == [CheckStatus.NEW, CheckStatus.UNCHANGED, CheckStatus.UNCHANGED]

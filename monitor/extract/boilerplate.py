@@ -528,8 +528,11 @@ def timetable_entries(texts: Sequence[str]) -> set[int]:
 
 def _entry_words(text: str) -> str:
     """The words of a timetable's entry besides its time ("" for no entry): a short dated
-    line with a time of day in it (a list of names with the days they signed is none)."""
+    line with a time of day in it and no year (a list of names with the days they signed
+    is none, nor an article's datelines: "Erstellt: 01.12.2026, 10:32 Uhr", "Stand: …")."""
     if units(text) > SHORT_LINE or _CLOCK_TIME.search(text) is None or not _dated_crumb(text):
+        return ""
+    if _YEAR.search(text):
         return ""
     return " ".join(_WORD.findall(DATE.sub(" ", text))).casefold()
 

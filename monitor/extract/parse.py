@@ -35,7 +35,8 @@ VOID_TAGS = frozenset(
 )
 _XML_DECLARATION = re.compile(r"^\s*<\?xml[^>]*>")
 #: What any HTML page has somewhere: a start or end tag of an element a page is made of, a
-#: doctype or a comment ("<a@b.org>", "a <b" and "<http://…>" in a plain text are none).
+#: doctype or a comment ("<a@b.org>", "a < b" and "<http://…>" in a plain text are none;
+#: "when a <b then" is taken for markup, as a browser would take it in an HTML page).
 _MARKUP = re.compile(
     r"<(?:/?(?:html|head|body|title|meta|link|script|style|p|div|span|a|br|hr|img|table|"
     r"tr|td|ul|ol|li|dl|h[1-6]|pre|main|article|section|header|footer|nav|aside|form|b|i|"

@@ -8,10 +8,10 @@ nothing around them:
 
 * **numbers**: a line that differs only in some of its numbers becomes a template in which
   just those numbers may change (``12 comments`` -> ``<n> comments``, ``Photo 3 of 12`` ->
-  ``Photo <n> of <n>``: the numbers written together with a churning one), never a
-  sentence, or a line as long as prose: its figure may have been edited between the two
-  fetches, and would be masked for good (:func:`churned_alike` decides its churn on each
-  check instead);
+  ``Photo <n> of <n>``: the numbers written together with a churning one); in a sentence,
+  or a line as long as prose, only a time or a date (a clock rendered on every request),
+  never a figure: it may have been edited between the two fetches, and would be masked for
+  good (:func:`churned_alike` decides its churn on each check instead);
 * **unordered**: lines that only moved (the items of a shuffled list) keep their text but not
   their order: a run of them is read in one order whatever order it is served in (an item
   whose text changes is no longer one of them, and shows);
@@ -45,8 +45,7 @@ MAX_KEPT = 200
 SPAN_ROOM, SPAN_UNITS = 1.5, 12
 #: Churn is short: a counter, a label, a teaser, a caption. A sentence, or a line longer
 #: than this many units, that differs between two fetches is never learned away (it may be
-#: an edit made between them), nor are its churning numbers. (A stored version of an
-#: earlier release may hold a long line masked, ``#`` for its churning numbers.)
+#: an edit made between them), nor are its churning numbers but a time's or a date's.
 SHORT_UNITS = 30
 #: A line a number template covers is dropped only if it is this short and no sentence.
 COUNTER_UNITS = 8
@@ -220,7 +219,9 @@ def learn(first: Sequence[str], second: Sequence[str]) -> Volatility:
                 # made between them: it is decided on each check (:func:`churned_alike`),
                 # never masked for good
                 numbers += [
-                    t for t, a in zip(templates, old, strict=True) if t and not _is_prose(a)
+                    t
+                    for t, a, b in zip(templates, old, new, strict=True)
+                    if t and (not _is_prose(a) or _only_clock_churned(a, b))
                 ]
                 continue
         if any(_is_prose(line) for line in (*old, *new)):
@@ -285,6 +286,19 @@ def _stable(lines: Sequence[str], index: int, both: set[str], *, step: int) -> s
             return lines[index]
         index += step
     return ""
+
+
+def _only_clock_churned(old: str, new: str) -> bool:
+    """Whether every number that differs between two lines is part of a time or a date (a
+    number written together with another: "refreshed at 10:32:15"), which a page renders
+    anew on every request, and no figure ("About 80 firefighters"), which an editor may
+    have changed between the two fetches."""
+    a, b = _TOKENS.findall(old), _TOKENS.findall(new)
+    differing = [i for i, (x, y) in enumerate(zip(a, b, strict=True)) if x != y]
+    return bool(differing) and all(
+        _joined_number(a, i, 1) is not None or _joined_number(a, i, -1) is not None
+        for i in differing
+    )
 
 
 def _number_template(old: str, new: str) -> str | None:

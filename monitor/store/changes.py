@@ -41,13 +41,15 @@ class ChangeReader:
             [watch_id, old_id, new_id],
         )
 
-    def flips(self, watch_id: int, one_id: int, other_id: int) -> int:
-        """How many changes went from one of two versions to the other, either way."""
+    def flips(self, watch_id: int, one_id: int, other_id: int, within: int) -> int:
+        """How many changes found by the last ``within`` checks went from one of two
+        versions to the other, either way."""
         row = self.db.execute(
-            "SELECT count(*) FROM changes WHERE watch_id = ? AND ("
+            "SELECT count(*) FROM changes WHERE id IN (SELECT change_id FROM checks "
+            "WHERE watch_id = ? ORDER BY id DESC LIMIT ?) AND ("
             "(old_snapshot_id = ? AND new_snapshot_id = ?) OR "
             "(old_snapshot_id = ? AND new_snapshot_id = ?))",
-            [watch_id, one_id, other_id, other_id, one_id],
+            [watch_id, within, one_id, other_id, other_id, one_id],
         ).fetchone()
         return int(row[0])
 

@@ -330,9 +330,10 @@ def _fill_failure(
 
 def add_watch_as_added(db: sqlite_utils.Database) -> None:
     """Schema version 11. Watches gain ``added_json``: the name, interval and rules a watch
-    added with `monitor add` (or found through a feed) had before a config.toml entry gave
-    it its own (NULL: no entry does), so that removing the entry leaves the watch as it was
-    added. Idempotent, and independent of the migrations around it."""
+    added with `monitor add` had before a config.toml entry gave it its own (NULL: no entry
+    does, or one did before this version, whose values are lost), so that removing the
+    entry leaves the watch as it was added. Idempotent, and independent of the migrations
+    around it."""
     _add_column(db, "watches", "added_json", "TEXT")
 
 

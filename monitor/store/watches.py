@@ -314,10 +314,12 @@ class Watches(WatchReader):
             if url in matched and any(matched[url][k] != v for k, v in values.items())
         ]
         named = {values["name"] for values in wanted.values() if values["name"]}
-        updates += [
+        updates += [  # without a config file read (``deactivate`` off), no entry was removed
             (row["id"], as_added)
             for url, row in rows.items()
-            if url not in wanted and (as_added := _as_added(row, rows, named)) is not None
+            if deactivate
+            and url not in wanted
+            and (as_added := _as_added(row, rows, named)) is not None
         ]
         inserts = [(url, values) for url, values in wanted.items() if url not in matched]
         stale = [
@@ -357,7 +359,8 @@ _AS_ADDED = ("name", "interval_s", "rules_json")
 
 def _keeping_as_added(row: dict[str, Any], values: dict[str, Any]) -> dict[str, Any]:
     """``values`` for a watch an entry now sets, with what a watch added with `monitor add`
-    (or found through a feed) had before the first entry did (``added_json``)."""
+    had before the first entry did (``added_json``; an article a feed found that an entry
+    names becomes the entry's watch instead)."""
     if row["source"] == "config" or row["added_json"] is not None or values["source"] == "config":
         return values
     return {**values, "added_json": json.dumps({k: row[k] for k in _AS_ADDED})}

@@ -785,6 +785,15 @@ def test_a_document_without_markup_is_read_line_by_line() -> None:
         # one label repeated with its time: the datelines of reviews or comments
         (["Review 02.05.2020 at 00:21", "Review 02.05.2020 at 03:05", "Review 1.5. 04:54"], set()),
         (["04.10.2016", "05.10.2016", "07.10.2016"], set()),  # bare dates: an archive
+        # an article's datelines, with the year: a changed "Stand" is no edit
+        (
+            [
+                "Erstellt: 01.12.2026, 10:32 Uhr",
+                "Stand: 01.12.2026, 11:45 Uhr",
+                "dpa 1.12.2026 10:30",
+            ],
+            set(),
+        ),
         # names with the day they signed: no time of day
         (
             [

@@ -193,3 +193,14 @@ def test_a_sentence_whose_numbers_churn_is_churn_for_one_comparison() -> None:
     edited = [*PARAGRAPHS, "About 90 firefighters and 15 engines were sent to the scene."]
     before = [*PARAGRAPHS, "About 80 firefighters and 15 engines were sent to the scene."]
     assert not churned_alike(before, edited, edited)
+
+
+def test_a_clock_in_a_sentence_is_learned_a_figure_is_not() -> None:
+    """A page that renders the time of each request in a sentence ("last refreshed at
+    10:32:15"): its two immediate fetches later agree to the second, so the clock is learned
+    from the first check's two fetches; a figure in a sentence never is."""
+    line = "The figures in this story were last refreshed at {} today."
+    learned = learn([*PARAGRAPHS, line.format("10:32:15")], [*PARAGRAPHS, line.format("10:32:17")])
+    later = learned.apply([*PARAGRAPHS, line.format("11:32:40")])
+    assert later == learned.apply([*PARAGRAPHS, line.format("10:32:15")])
+    assert later[-1] == line.format("#:#:#")

@@ -368,3 +368,15 @@ def test_a_new_database_logs_one_line(tmp_path: Path, caplog: pytest.LogCaptureF
     with caplog.at_level("INFO", logger="monitor.store.database"):
         Store(tmp_path / "m.db").close()
     assert [r.getMessage().split(" (")[0][-7:] for r in caplog.records] == ["created"]
+
+
+def test_a_daemon_without_a_config_file_leaves_a_cli_watch_as_its_entry_set_it(
+    store: Store,
+) -> None:
+    """`monitor run` without config.toml syncs an empty config that deactivates nothing:
+    no entry was removed, so nothing is put back as added."""
+    added = store.watches.add("https://x.test/a", name="article")
+    store.sync_config(Config(watches=(WatchConfig("https://x.test/a", "fire", interval=600),)))
+    store.sync_config(Config(), deactivate=False)
+    watch = store.watches.get(added.id)
+    assert (watch.name, watch.interval) == ("fire", 600)
