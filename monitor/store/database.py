@@ -21,7 +21,7 @@ from typing import Any
 import sqlite_utils
 
 from monitor.errors import StoreError
-from monitor.store.schema import MIGRATIONS, SCHEMA_VERSION
+from monitor.store.schema import MIGRATIONS, REBUILDS, SCHEMA_VERSION
 
 log = logging.getLogger(__name__)
 
@@ -102,15 +102,39 @@ class Database:
                 f"{SCHEMA_VERSION}: upgrade monitor"
             )
         for number in range(version, SCHEMA_VERSION):
-            with self.transaction():
+            rebuild = MIGRATIONS[number] in REBUILDS
+            if rebuild and version:  # a copy of every row: seconds for a large file
+                log.info(
+                    "database %s: rebuilding its tables for schema version %d",
+                    self.path,
+                    number + 1,
+                )
+            with self._foreign_keys_off(rebuild), self.transaction():
                 if self.schema_version > number:  # another process migrated meanwhile
                     continue
                 MIGRATIONS[number](self.db)
                 self.db.execute(f"PRAGMA user_version = {number + 1}")
+            if rebuild:  # the log holds every page of the rebuilt tables: into the file now
+                self.checkpoint()
             if version:  # a new file is created, not migrated: one line below
                 log.info("database %s migrated to schema version %d", self.path, number + 1)
         if not version:
             log.info("database %s created (schema version %d)", self.path, SCHEMA_VERSION)
+
+    @contextmanager
+    def _foreign_keys_off(self, off: bool) -> Iterator[None]:
+        """Foreign keys off (if ``off``) for the transaction inside: a migration that
+        rebuilds a table drops it while others refer to it. The pragma changes nothing
+        within a transaction, so it is set around one; the migration checks the keys
+        itself before it commits."""
+        if not off:
+            yield
+            return
+        self.db.execute("PRAGMA foreign_keys = OFF")
+        try:
+            yield
+        finally:
+            self.db.execute("PRAGMA foreign_keys = ON")
 
     @contextmanager
     def transaction(self) -> Iterator[None]:

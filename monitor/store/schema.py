@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 import sqlite3
 from collections.abc import Callable
 
@@ -337,6 +338,74 @@ def add_watch_as_added(db: sqlite_utils.Database) -> None:
     _add_column(db, "watches", "added_json", "TEXT")
 
 
+#: The tables whose ids leave the database (watch, version, change, check and feed ids in
+#: URLs, the API, webhooks and the Atom feed's entry ids) or that a process holds while the
+#: row may be deleted (an outbox row being sent): their ids are never used twice.
+KEPT_IDS = ("feeds", "watches", "snapshots", "changes", "checks", "outbox", "feed_entry_changes")
+
+
+def keep_ids(db: sqlite_utils.Database) -> None:
+    """Schema version 12. The tables of :data:`KEPT_IDS` number their rows with
+    ``AUTOINCREMENT``: a row gets an id above every id the table ever had, also after
+    `monitor remove --purge` deleted the highest (without it SQLite takes the largest id
+    left plus one, and a purged change's id went to the next change: its webhook, its Atom
+    entry id and its /changes/ID page). The largest id so far is in ``sqlite_sequence``;
+    ids purged before this upgrade above the largest left are not known, and not kept.
+
+    SQLite adds AUTOINCREMENT only to a new table, so each is rebuilt the documented way
+    (https://www.sqlite.org/lang_altertable.html#otheralter): a copy with the same rows
+    and ids, the old table dropped, the copy renamed, its indexes and triggers (the
+    full-text index's, whose rows keep their ids) made again. That needs foreign keys off,
+    which only happens outside a transaction: :class:`~monitor.store.database.Database`
+    turns them off around this step (:data:`REBUILDS`), and the step fails, undone, if
+    it finds them on or if the rebuilt tables break a foreign key that held before.
+    Idempotent: a table already numbered so is left as it is."""
+    if db.execute("PRAGMA foreign_keys").fetchone()[0]:
+        raise sqlite3.OperationalError("rebuilding tables needs PRAGMA foreign_keys = OFF")
+    before = set(db.execute("PRAGMA foreign_key_check").fetchall())
+    for table in KEPT_IDS:
+        _autoincrement(db, table)
+    broken = set(db.execute("PRAGMA foreign_key_check").fetchall()) - before
+    if broken:
+        raise sqlite3.IntegrityError(f"rebuilt tables break foreign keys: {sorted(broken)[:5]}")
+
+
+def _autoincrement(db: sqlite_utils.Database, table: str) -> None:
+    """Rebuild ``table`` with ``id INTEGER PRIMARY KEY AUTOINCREMENT``, rows and ids kept."""
+    (sql,) = db.execute(
+        "SELECT sql FROM sqlite_master WHERE type = 'table' AND name = ?", [table]
+    ).fetchone()
+    if "AUTOINCREMENT" in sql.upper():
+        return
+    opening = rf'^CREATE TABLE "?{table}"?\s*\(\s*id INTEGER PRIMARY KEY\s*,'
+    rebuilt, found = re.subn(
+        opening, f"CREATE TABLE {table}_new (id INTEGER PRIMARY KEY AUTOINCREMENT,", sql
+    )
+    if found != 1:
+        raise sqlite3.OperationalError(f"unexpected schema of {table}: {sql[:80]}")
+    others = [
+        row[0]
+        for row in db.execute(
+            "SELECT sql FROM sqlite_master WHERE tbl_name = ? AND type IN ('index', 'trigger') "
+            "AND sql IS NOT NULL ORDER BY rowid",
+            [table],
+        ).fetchall()
+    ]
+    columns = ", ".join(column.name for column in db.table(table).columns)
+    db.execute(rebuilt)
+    db.execute(f"INSERT INTO {table}_new ({columns}) SELECT {columns} FROM {table} ORDER BY id")
+    db.execute(f"DROP TABLE {table}")
+    # legacy: the rename leaves views and triggers that name the table (someone's own, in
+    # a file read with sqlite3 or Datasette) as they are, not failing on it being dropped
+    db.execute("PRAGMA legacy_alter_table = ON")
+    try:
+        db.execute(f"ALTER TABLE {table}_new RENAME TO {table}")
+    finally:
+        db.execute("PRAGMA legacy_alter_table = OFF")
+    for other in others:
+        db.execute(other)
+
+
 #: Schema migrations; index + 1 is the schema version each one produces.
 MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     create_tables,
@@ -350,7 +419,10 @@ MIGRATIONS: tuple[Callable[[sqlite_utils.Database], None], ...] = (
     add_snapshot_signals,
     add_failure_notices,
     add_watch_as_added,
+    keep_ids,
 )
 SCHEMA_VERSION = len(MIGRATIONS)
 #: The schema version that added ``snapshots.confidence`` (its place in :data:`MIGRATIONS`).
 CONFIDENCE_SCHEMA_VERSION = MIGRATIONS.index(add_snapshot_extraction) + 1
+#: Migrations that rebuild tables: run with foreign keys off (checked before they commit).
+REBUILDS = frozenset({keep_ids})
