@@ -261,7 +261,8 @@ def page_signals(html: str, url: str | None) -> PageSignals:
             or _has_name(head, aligned, _PAYWALL_NAME, _PAYWALL_WORDS)
         ),
         og_type=og_type.group(1).strip().lower() if og_type else None,
-        prompt=_holds(low, _PROMPT_WORDS) and paywall_prompt(visible_text(head)),
+        # the words were looked for in the page already: the pattern on its visible text
+        prompt=_holds(low, _PROMPT_WORDS) and PAYWALL_PROMPT.search(visible_text(head)) is not None,
     )
 
 

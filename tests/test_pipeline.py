@@ -195,13 +195,17 @@ def _story(
 ) -> None:
     """A story page at /live (naming its own address as canonical; ``extra``: markup after
     the article)."""
-    body = "".join(f"<p>{p}</p>" for p in paragraphs)
     link = f'<link rel="canonical" href="{server.url("/live")}">' if canonical else ""
-    html = (
+    server.set("/live", _story_html(title, paragraphs, link, extra).encode())
+
+
+def _story_html(title: str, paragraphs: list[str], link: str = "", extra: str = "") -> str:
+    """A story page's HTML (``link``: markup in its head; ``extra``: after the article)."""
+    body = "".join(f"<p>{p}</p>" for p in paragraphs)
+    return (
         f'<html lang="en"><head><title>{title}</title>{link}</head><body><article>'
         f"<h1>{title}</h1>{body}</article>{extra}</body></html>"
     )
-    server.set("/live", html.encode())
 
 
 FIRE = [
@@ -995,9 +999,8 @@ def test_a_figure_edited_between_the_first_checks_two_fetches_is_no_churn(
 
     def first_check(request: Request) -> Response:
         figure = next(served, 90)
-        body = "".join(f"<p>{p}</p>" for p in lines).format(figure)
-        html = f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
-        return Response(200, {"Content-Type": "text/html"}, f"{html}{body}</article>".encode())
+        html = _story_html(title, [line.format(figure) for line in lines])
+        return Response(200, {"Content-Type": "text/html"}, html.encode())
 
     http_server.route("/live", first_check)
     watch = harness.store.watches.add(http_server.url("/live"))
@@ -1020,10 +1023,9 @@ def test_a_clock_rendered_in_a_sentence_on_every_request_raises_no_alert(
     times = iter(["10:32:15", "10:32:17", "11:32:40", "11:32:40", "12:32:05", "12:32:05"])
 
     def page(request: Request) -> Response:
-        body = "".join(f"<p>{p}</p>" for p in FIRE)
-        body += f"<p>The figures in this story were last refreshed at {next(times)} today.</p>"
-        html = f"<html><head><title>{title}</title></head><body><article><h1>{title}</h1>"
-        return Response(200, {"Content-Type": "text/html"}, f"{html}{body}</article>".encode())
+        clock = f"The figures in this story were last refreshed at {next(times)} today."
+        html = _story_html(title, [*FIRE, clock])
+        return Response(200, {"Content-Type": "text/html"}, html.encode())
 
     http_server.route("/live", page)
     watch = harness.store.watches.add(http_server.url("/live"))
